@@ -1,0 +1,126 @@
+import type { ActionName, CustomerTier, Proposal } from './schemas/actions';
+import type { AuditEntry, AuditEvent, RequestRecord, TaskItem } from './schemas/records';
+import type { ApprovalStatus, EffectReceipt, InferenceResult, ModelTier, WorkflowState } from './schemas/workflow';
+
+/**
+ * The ports the domain talks to. Domain code never imports an AWS SDK client: the adapters in
+ * `adapters/aws/` implement these with SDK v3, in AWS and (pointed at local endpoints) locally.
+ */
+
+export interface RequestStore {
+  /** Creates the record; throws `Conflict` if the id exists. */
+  create(record: RequestRecord): Promise<void>;
+  get(requestId: string): Promise<RequestRecord | undefined>;
+  /** Sets the given attributes and `updatedAt`; the record must exist. */
+  update(requestId: string, patch: Partial<Omit<RequestRecord, 'requestId' | 'createdAt'>>): Promise<void>;
+}
+
+export interface TaskPage {
+  tasks: TaskItem[];
+  nextToken?: string;
+}
+
+export interface TaskIndex {
+  /**
+   * Writes the task of a request. A retried dehydrate step may overwrite a task that is still
+   * PENDING (it carries the newer task token); a decided task is never overwritten.
+   */
+  putPending(task: TaskItem): Promise<void>;
+  get(taskId: string): Promise<TaskItem | undefined>;
+  /** One page of tasks in a status, oldest first (`cursor` is an opaque token from a previous page). */
+  listByStatus(status: ApprovalStatus, limit: number, cursor?: string): Promise<TaskPage>;
+  /**
+   * Consumes the single-use approval token: succeeds for exactly one caller, and only while
+   * the task is PENDING, the token matches and `now` is before the deadline. Returns false
+   * when the condition failed (the caller re-reads the task to say why).
+   */
+  consumeApprovalToken(args: {
+    taskId: string;
+    approvalToken: string;
+    status: 'APPROVED' | 'REJECTED';
+    decidedBy: string;
+    decidedAt: string;
+    comment?: string;
+  }): Promise<boolean>;
+  /** Puts a consumed task back to PENDING when its decision could not be delivered. */
+  releaseDecision(taskId: string, decidedBy: string): Promise<void>;
+  markExpired(taskId: string): Promise<void>;
+}
+
+export interface StateStore {
+  /** Writes the dehydrated state (SSE-KMS in AWS) and returns its key. */
+  putCheckpoint(requestId: string, taskId: string, state: WorkflowState): Promise<string>;
+  getCheckpoint(key: string): Promise<WorkflowState>;
+}
+
+export interface AuditLog {
+  /**
+   * Appends one entry to the request's hash chain (seq = last + 1, prevHash = last hash) and
+   * returns it. Throws `AuditWriteFailed` when it cannot: the step must fail with it.
+   */
+  append(requestId: string, event: AuditEvent): Promise<AuditEntry>;
+  list(requestId: string): Promise<AuditEntry[]>;
+}
+
+export interface IdempotencyRecord {
+  requestId: string;
+  bodyHash: string;
+}
+
+export interface IdempotencyStore {
+  /**
+   * Claims `key` for `record`. Returns undefined when the claim is new, or the record that
+   * already holds the key.
+   */
+  claim(key: string, record: IdempotencyRecord, ttlSeconds: number): Promise<IdempotencyRecord | undefined>;
+  release(key: string): Promise<void>;
+}
+
+export interface Vendor {
+  name: string;
+  validated: boolean;
+}
+export interface Customer {
+  customerId: string;
+  tier: CustomerTier;
+}
+export interface Order {
+  orderId: string;
+  customerId: string;
+  total: number;
+  currency: string;
+  refundedTotal: number;
+}
+
+/** Read side of the example system of record, as the validator sees it. */
+export interface RecordReader {
+  findVendor(name: string): Promise<Vendor | undefined>;
+  getCustomer(customerId: string): Promise<Customer | undefined>;
+  getOrder(orderId: string): Promise<Order | undefined>;
+  /** The requestId that already executed an effect with this fingerprint, if any. */
+  findEffect(fingerprint: string): Promise<{ requestId: string } | undefined>;
+}
+
+/** Write side: each effect is keyed so that a retry of the same request cannot apply it twice. */
+export interface SystemOfRecord extends RecordReader {
+  execute(args: { requestId: string; fingerprint: string; proposal: Proposal; at: string }): Promise<EffectReceipt>;
+}
+
+export interface ModelProvider {
+  readonly name: string;
+  /** Turns request text into a candidate proposal. Output is untrusted: the validator decides. */
+  propose(input: { text: string; action?: ActionName; tier: ModelTier }): Promise<InferenceResult>;
+}
+
+export interface Orchestrator {
+  /** Starts the governed-request execution named after the request; returns its ARN. */
+  start(requestId: string, input: WorkflowState): Promise<string>;
+  /** Resumes a waiting execution; throws `Gone` if the task token has timed out or closed. */
+  resume(taskToken: string, output: WorkflowState): Promise<void>;
+}
+
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };

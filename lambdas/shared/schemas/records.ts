@@ -1,0 +1,112 @@
+import { z } from 'zod';
+import { Id } from '../ids';
+import { ActionName, Proposal } from './actions';
+import {
+  ApprovalStatus,
+  Decision,
+  EffectReceipt,
+  ModelUsage,
+  Principal,
+  ReasonCode,
+  RefundDryRun,
+  Route,
+} from './workflow';
+
+/** Items as stored. The HTTP handlers project them to the shapes in API.md. */
+
+export const REQUEST_STATUSES = [
+  'QUEUED',
+  'RUNNING',
+  'PENDING_APPROVAL',
+  'COMPLETED',
+  'REJECTED',
+  'FAILED',
+  'EXPIRED',
+] as const;
+export const RequestStatus = z.enum(REQUEST_STATUSES);
+export type RequestStatus = z.infer<typeof RequestStatus>;
+export const TERMINAL_STATUSES: readonly RequestStatus[] = ['COMPLETED', 'REJECTED', 'FAILED', 'EXPIRED'];
+
+export const RequestRecord = z.object({
+  requestId: Id,
+  status: RequestStatus,
+  requestedBy: z.string(),
+  requesterRoles: z.array(z.string()),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  traceId: z.string().optional(),
+  executionArn: z.string().optional(),
+  action: ActionName.optional(),
+  route: Route.optional(),
+  model: ModelUsage.optional(),
+  proposal: Proposal.optional(),
+  decision: z
+    .object({ outcome: Decision.shape.outcome, reasons: z.array(ReasonCode), policy: Decision.shape.policy })
+    .optional(),
+  approval: z
+    .object({
+      taskId: Id,
+      status: ApprovalStatus,
+      decidedBy: z.string().optional(),
+      decidedAt: z.string().optional(),
+      comment: z.string().optional(),
+    })
+    .optional(),
+  result: EffectReceipt.optional(),
+  error: z.object({ code: z.string(), message: z.string() }).optional(),
+});
+export type RequestRecord = z.infer<typeof RequestRecord>;
+
+export const TaskItem = z.object({
+  taskId: Id,
+  requestId: Id,
+  action: ActionName,
+  status: ApprovalStatus,
+  reasons: z.array(ReasonCode),
+  /** A few fields an approver needs at a glance (action-specific, from the proposal). */
+  summary: z.record(z.string(), z.unknown()),
+  requestedBy: z.string(),
+  createdAt: z.string(),
+  expiresAt: z.string(),
+  approverRoles: z.array(z.string()).min(1),
+  tier: z.string(),
+  approvalToken: z.string(),
+  /** The Step Functions task token: stored, never returned by any API, never logged. */
+  taskToken: z.string(),
+  /** S3 key of the dehydrated state. */
+  checkpointKey: z.string(),
+  evidence: z.object({
+    proposal: Proposal.optional(),
+    decision: Decision,
+    confidence: z.number().optional(),
+    model: ModelUsage.optional(),
+    triageReason: z.string().optional(),
+    dryRun: RefundDryRun.optional(),
+  }),
+  decidedBy: z.string().optional(),
+  decidedAt: z.string().optional(),
+  comment: z.string().optional(),
+});
+export type TaskItem = z.infer<typeof TaskItem>;
+
+export const ActorType = z.enum(['system', 'model', 'human']);
+export const Actor = z.strictObject({ type: ActorType, id: z.string() });
+export type Actor = z.infer<typeof Actor>;
+
+export const AuditEntry = z.strictObject({
+  requestId: Id,
+  seq: z.number().int().min(1),
+  at: z.string(),
+  step: z.string(),
+  actor: Actor,
+  event: z.string(),
+  data: z.record(z.string(), z.unknown()),
+  prevHash: z.string(),
+  hash: z.string(),
+});
+export type AuditEntry = z.infer<typeof AuditEntry>;
+
+/** What a step hands to `AuditLog.append`; seq, hashes and time are the log's to assign. */
+export type AuditEvent = Pick<AuditEntry, 'step' | 'actor' | 'event' | 'data'>;
+
+export { Principal };

@@ -1,0 +1,155 @@
+import { z } from 'zod';
+import { Id } from '../ids';
+import { ActionName, Proposal } from './actions';
+
+/**
+ * The payload that flows through statemachines/governed-request.asl.json. Every Lambda that
+ * Step Functions invokes parses its input with these schemas and returns the next state.
+ */
+
+export const REASON_CODES = [
+  'above_autonomous_limit',
+  'unvalidated_vendor',
+  'amount_out_of_range',
+  'customer_not_found',
+  'tier_mismatch',
+  'invalid_transition',
+  'effective_date_in_past',
+  'multi_step_upgrade',
+  'order_not_found',
+  'refund_exceeds_order',
+  'high_risk_action',
+  'action_not_permitted',
+  'low_confidence',
+  'ungrounded_value',
+  'suspected_prompt_injection',
+  'needs_human_triage',
+  'duplicate_proposal',
+] as const;
+export const ReasonCode = z.enum(REASON_CODES);
+export type ReasonCode = z.infer<typeof ReasonCode>;
+
+export const Principal = z.strictObject({
+  sub: z.string().min(1).max(256),
+  roles: z.array(z.string().min(1).max(128)).max(100),
+});
+export type Principal = z.infer<typeof Principal>;
+
+export const ROUTES = ['deterministic', 'generative', 'human'] as const;
+export const Route = z.enum(ROUTES);
+export type Route = z.infer<typeof Route>;
+
+export const ModelTier = z.enum(['low', 'high']);
+export type ModelTier = z.infer<typeof ModelTier>;
+
+/** What triage decided and why (risk signals inform routing only; policy never reads them). */
+export const TriageResult = z.strictObject({
+  route: Route,
+  action: ActionName.optional(),
+  complexity: z.number().min(0).max(1),
+  modelTier: ModelTier,
+  signals: z.array(ReasonCode),
+  reason: z.string().max(500),
+});
+export type TriageResult = z.infer<typeof TriageResult>;
+
+export const ModelUsage = z.strictObject({
+  provider: z.string().min(1).max(64),
+  id: z.string().min(1).max(256),
+  inputTokens: z.number().int().min(0),
+  outputTokens: z.number().int().min(0),
+  costUsd: z.number().min(0),
+});
+export type ModelUsage = z.infer<typeof ModelUsage>;
+
+/**
+ * What a model provider returned. `candidate` is the raw, untrusted proposal (it may fail the
+ * schema: that is the validator's job to find out), `confidence` the provider's own estimate.
+ */
+export const InferenceResult = z.strictObject({
+  candidate: z.unknown().optional(),
+  confidence: z.number().min(0).max(1),
+  model: ModelUsage,
+});
+export type InferenceResult = z.infer<typeof InferenceResult>;
+
+export const Outcome = z.enum(['approved', 'rejected', 'pending_approval']);
+export type Outcome = z.infer<typeof Outcome>;
+
+export const PolicyRef = z.strictObject({ id: z.string(), version: z.string() });
+export type PolicyRef = z.infer<typeof PolicyRef>;
+
+/** The dry-run of a refund, computed before approval so the approver sees the effect. */
+export const RefundDryRun = z.strictObject({
+  orderId: Id,
+  customerId: Id,
+  orderTotal: z.number(),
+  alreadyRefunded: z.number(),
+  refundAmount: z.number(),
+  remainingAfterRefund: z.number(),
+});
+export type RefundDryRun = z.infer<typeof RefundDryRun>;
+
+export const Decision = z.strictObject({
+  outcome: Outcome,
+  reasons: z.array(ReasonCode),
+  policy: PolicyRef,
+  /** The approval tier's name (e.g. `procurement-manager`) when outcome is pending_approval. */
+  tier: z.string().optional(),
+  /** Roles that may decide, from the policy tier of this proposal. */
+  approverRoles: z.array(z.string()).optional(),
+  /** Stable hash of the proposal: the key that stops the same effect running twice. */
+  fingerprint: z.string().optional(),
+  dryRun: RefundDryRun.optional(),
+});
+export type Decision = z.infer<typeof Decision>;
+
+export const ApprovalStatus = z.enum(['PENDING', 'APPROVED', 'REJECTED', 'EXPIRED']);
+export type ApprovalStatus = z.infer<typeof ApprovalStatus>;
+
+export const ApprovalOutcome = z.strictObject({
+  taskId: Id,
+  status: ApprovalStatus,
+  decidedBy: z.string().optional(),
+  decidedAt: z.string().optional(),
+  comment: z.string().max(1000).optional(),
+});
+export type ApprovalOutcome = z.infer<typeof ApprovalOutcome>;
+
+/** The receipt of an executed effect: what was written, under which key. */
+export const EffectReceipt = z.record(z.string(), z.unknown());
+export type EffectReceipt = z.infer<typeof EffectReceipt>;
+
+/** What a Catch puts at `$.error`. */
+export const CaughtError = z.object({ Error: z.string(), Cause: z.string().optional() });
+export type CaughtError = z.infer<typeof CaughtError>;
+
+export const WorkflowState = z.object({
+  requestId: Id,
+  traceId: z.string().max(128).optional(),
+  requestedBy: Principal,
+  submittedAt: z.string(),
+  /** The request text after the inbound shield (PII already replaced by placeholders). */
+  text: z.string().max(4000),
+  /** Present when the client named the action; `fields` then skip grounding. */
+  submitted: z
+    .strictObject({ action: ActionName.optional(), fields: z.record(z.string(), z.unknown()).optional() })
+    .optional(),
+  /** The approval wait's TimeoutSeconds (the ASL reads it with TimeoutSecondsPath). */
+  approvalTimeoutSeconds: z.number().int().positive(),
+  triage: TriageResult.optional(),
+  inference: InferenceResult.optional(),
+  proposal: Proposal.optional(),
+  decision: Decision.optional(),
+  approval: ApprovalOutcome.optional(),
+  result: EffectReceipt.optional(),
+  error: CaughtError.optional(),
+});
+export type WorkflowState = z.infer<typeof WorkflowState>;
+
+/** The dehydrate Lambda's input: built by the AwaitApproval state's Parameters. */
+export const DehydrateInput = z.strictObject({
+  taskToken: z.string().min(1),
+  state: WorkflowState,
+});
+export type DehydrateInput = z.infer<typeof DehydrateInput>;

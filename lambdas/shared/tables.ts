@@ -1,0 +1,98 @@
+/**
+ * The stores' names and keys, as plain data: the CDK data construct creates them from this,
+ * the local runtime creates the same tables in its emulator, and the adapters read the
+ * physical names from the environment variables named here. Keys cannot drift.
+ */
+
+export interface KeyAttribute {
+  readonly name: string;
+  readonly type: 'S' | 'N';
+}
+
+export interface TableDefinition {
+  /** Logical name: the CDK construct id and the local table name's suffix. */
+  readonly logicalName: string;
+  /** The environment variable that carries the physical table name to a Lambda. */
+  readonly envVar: string;
+  readonly partitionKey: KeyAttribute;
+  readonly sortKey?: KeyAttribute;
+  readonly timeToLiveAttribute?: string;
+  readonly globalSecondaryIndexes?: readonly {
+    readonly indexName: string;
+    readonly partitionKey: KeyAttribute;
+    readonly sortKey?: KeyAttribute;
+  }[];
+}
+
+export const TABLES = {
+  requests: {
+    logicalName: 'Requests',
+    envVar: 'REQUESTS_TABLE',
+    partitionKey: { name: 'requestId', type: 'S' },
+  },
+  tasks: {
+    logicalName: 'ApprovalTasks',
+    envVar: 'TASKS_TABLE',
+    partitionKey: { name: 'taskId', type: 'S' },
+    globalSecondaryIndexes: [
+      {
+        indexName: 'byStatus',
+        partitionKey: { name: 'status', type: 'S' },
+        sortKey: { name: 'createdAt', type: 'S' },
+      },
+    ],
+  },
+  audit: {
+    logicalName: 'Audit',
+    envVar: 'AUDIT_TABLE',
+    partitionKey: { name: 'requestId', type: 'S' },
+    sortKey: { name: 'seq', type: 'N' },
+  },
+  idempotency: {
+    logicalName: 'Idempotency',
+    envVar: 'IDEMPOTENCY_TABLE',
+    partitionKey: { name: 'id', type: 'S' },
+    timeToLiveAttribute: 'expiration',
+  },
+  records: {
+    logicalName: 'SystemOfRecord',
+    envVar: 'RECORDS_TABLE',
+    partitionKey: { name: 'pk', type: 'S' },
+    sortKey: { name: 'sk', type: 'S' },
+  },
+} as const satisfies Record<string, TableDefinition>;
+
+export type TableKey = keyof typeof TABLES;
+
+export const TASKS_BY_STATUS_INDEX = TABLES.tasks.globalSecondaryIndexes[0].indexName;
+
+export const STATE_BUCKET_ENV = 'STATE_BUCKET';
+export const STATE_KEY_ENV = 'STATE_KMS_KEY_ID';
+export const STATE_MACHINE_ARN_ENV = 'STATE_MACHINE_ARN';
+
+/** S3 key of a dehydrated workflow state. Both ids are validated before they get here. */
+export function checkpointKey(requestId: string, taskId: string): string {
+  return `checkpoints/${requestId}/${taskId}.json`;
+}
+
+/**
+ * Seed data for the example system of record (DESIGN.md §3): what local mode loads into a
+ * new data directory and what the tests start from. In AWS the platform team loads its own.
+ */
+export const SEED = {
+  vendors: [
+    { name: 'Alpha Tech Systems', validated: true },
+    { name: 'Globex Corporation', validated: true },
+    { name: 'Initech', validated: true },
+    { name: 'Umbrella Supplies', validated: false },
+  ],
+  customers: [
+    { customerId: 'C-1001', tier: 'basic' },
+    { customerId: 'C-1002', tier: 'standard' },
+    { customerId: 'C-1003', tier: 'premium' },
+  ],
+  orders: [
+    { orderId: 'O-5001', customerId: 'C-1002', total: 450.0, currency: 'USD' },
+    { orderId: 'O-5002', customerId: 'C-1003', total: 2400.0, currency: 'USD' },
+  ],
+} as const;
