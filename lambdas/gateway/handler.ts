@@ -1,0 +1,76 @@
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { randomUUID } from 'node:crypto';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { NotFound } from '../shared/errors';
+import { problemFromError, json } from '../shared/http/problem';
+import { callerOf, header, parseJsonBody, type HttpEvent } from '../shared/http/request';
+import { correlate, describeError, logger, metrics } from '../shared/observability';
+import { IdempotencyKey, SubmitRequestBody } from '../shared/schemas/api';
+import { submitRequest } from '../shared/requests/submit';
+import { getAuditFor, getRequestFor } from '../shared/requests/view';
+import { approvalTimeoutSeconds, auditLog, clock, idempotencyStore, orchestrator, requestStore } from '../shared/runtime';
+import { InvalidInput } from '../shared/errors';
+
+/** Inbound HTTP: submit a request, read its status and its audit trail (API.md "Requests"). */
+export async function handler(event: HttpEvent): Promise<APIGatewayProxyStructuredResultV2> {
+  try {
+    switch (event.routeKey) {
+      case 'GET /health':
+        return json(200, { status: 'ok' });
+      case 'POST /v1/requests':
+        return await submit(event);
+      case 'GET /v1/requests/{requestId}': {
+        const caller = callerOf(event);
+        const requestId = event.pathParameters?.requestId ?? '';
+        correlate({ requestId });
+        return json(200, await getRequestFor(caller, requestId, { requests: requestStore() }));
+      }
+      case 'GET /v1/requests/{requestId}/audit': {
+        const caller = callerOf(event);
+        const requestId = event.pathParameters?.requestId ?? '';
+        correlate({ requestId });
+        return json(200, await getAuditFor(caller, requestId, { requests: requestStore(), audit: auditLog() }));
+      }
+      default:
+        throw new NotFound('No such route.');
+    }
+  } catch (error) {
+    return problemFromError(error, (e) => logger.error('request failed unexpectedly', { route: event.routeKey, error: describeError(e) }));
+  }
+}
+
+async function submit(event: HttpEvent): Promise<APIGatewayProxyStructuredResultV2> {
+  const caller = callerOf(event);
+  const body = parseJsonBody(event, SubmitRequestBody);
+  const rawKey = header(event, 'idempotency-key');
+  let idempotencyKey: string | undefined;
+  if (rawKey !== undefined) {
+    const parsed = IdempotencyKey.safeParse(rawKey);
+    if (!parsed.success) throw new InvalidInput('validation_failed', 'Idempotency-Key: must be 1..64 of [A-Za-z0-9_-]');
+    idempotencyKey = parsed.data;
+  }
+  const traceId = traceIdOf(event);
+  const submitted = await submitRequest(caller, body, { idempotencyKey, traceId }, {
+    requests: requestStore(),
+    audit: auditLog(),
+    idempotency: idempotencyStore(),
+    orchestrator: orchestrator(),
+    clock: clock(),
+    approvalTimeoutSeconds: approvalTimeoutSeconds(),
+  });
+  correlate({ requestId: submitted.body.requestId, traceId });
+  logger.info('request submitted', { action: body.action ?? null, replay: submitted.statusCode === 200 });
+  if (submitted.statusCode === 202) {
+    metrics.addMetric('RequestsSubmitted', MetricUnit.Count, 1);
+    metrics.publishStoredMetrics();
+  }
+  return json(submitted.statusCode, submitted.body, { location: submitted.body.links.self });
+}
+
+/** X-Ray's root id when API Gateway sent one, so logs, traces and the response agree. */
+function traceIdOf(event: HttpEvent): string {
+  const xray = header(event, 'x-amzn-trace-id');
+  const root = xray?.match(/Root=([0-9a-f-]{1,64})/i)?.[1];
+  return root ?? event.requestContext?.requestId ?? randomUUID();
+}
+

@@ -1,0 +1,74 @@
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { InvalidInput, InvalidWorkflowState, NotFound } from '../../errors';
+import { isValidId } from '../../ids';
+import type { StateStore } from '../../ports';
+import { describeIssues } from '../../schemas/actions';
+import { WorkflowState } from '../../schemas/workflow';
+import { checkpointKey, STATE_BUCKET_ENV, STATE_KEY_ENV } from '../../tables';
+import { requireEnv, s3Client } from './clients';
+
+/** The only keys this store reads: what checkpointKey() builds from two valid ids. */
+const CHECKPOINT_KEY = /^checkpoints\/[A-Za-z0-9_-]{1,64}\/[A-Za-z0-9_-]{1,64}\.json$/;
+
+export interface S3StateStoreOptions {
+  /** The CMK for SSE-KMS; without it S3 uses the bucket's default key. */
+  kmsKeyId?: string;
+}
+
+export class S3StateStore implements StateStore {
+  constructor(
+    private readonly s3: S3Client,
+    private readonly bucket: string,
+    private readonly options: S3StateStoreOptions = {},
+  ) {}
+
+  static fromEnv(s3: S3Client = s3Client(), env: NodeJS.ProcessEnv = process.env): S3StateStore {
+    const kmsKeyId = env[STATE_KEY_ENV];
+    return new S3StateStore(s3, requireEnv(STATE_BUCKET_ENV, env), kmsKeyId ? { kmsKeyId } : {});
+  }
+
+  async putCheckpoint(requestId: string, taskId: string, state: WorkflowState): Promise<string> {
+    // Ids become path segments: validated before any key exists (no '../', no '/').
+    if (!isValidId(requestId)) throw new InvalidInput('invalid_request_id', 'requestId: not a valid id');
+    if (!isValidId(taskId)) throw new InvalidInput('invalid_task_id', 'taskId: not a valid id');
+    const parsed = WorkflowState.safeParse(state);
+    if (!parsed.success) throw new InvalidWorkflowState(`checkpoint state: ${describeIssues(parsed.error)}`);
+    if (parsed.data.requestId !== requestId) throw new InvalidWorkflowState('checkpoint state belongs to another request');
+    const key = checkpointKey(requestId, taskId);
+    await this.s3.send(
+      new PutObjectCommand({
+        Bucket: this.bucket,
+        Key: key,
+        Body: JSON.stringify(parsed.data),
+        ContentType: 'application/json',
+        ServerSideEncryption: 'aws:kms',
+        ...(this.options.kmsKeyId ? { SSEKMSKeyId: this.options.kmsKeyId } : {}),
+      }),
+    );
+    return key;
+  }
+
+  async getCheckpoint(key: string): Promise<WorkflowState> {
+    if (!CHECKPOINT_KEY.test(key)) throw new InvalidInput('invalid_checkpoint_key', 'checkpoint key: not a checkpoint key');
+    let text: string;
+    try {
+      const { Body } = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      if (!Body) throw new InvalidWorkflowState(`checkpoint ${key} is empty`);
+      text = await Body.transformToString('utf8');
+    } catch (error) {
+      if (error instanceof Error && (error.name === 'NoSuchKey' || error.name === 'NotFound')) {
+        throw new NotFound(`Checkpoint ${key} not found.`);
+      }
+      throw error;
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new InvalidWorkflowState(`checkpoint ${key} is corrupt: not JSON`);
+    }
+    const parsed = WorkflowState.safeParse(json);
+    if (!parsed.success) throw new InvalidWorkflowState(`checkpoint ${key} is corrupt: ${describeIssues(parsed.error)}`);
+    return parsed.data;
+  }
+}

@@ -1,0 +1,113 @@
+import { InvalidWorkflowState } from '../errors';
+import { isValidId, newApprovalToken, taskIdFor } from '../ids';
+import type { ActionName, Proposal } from '../schemas/actions';
+import type { TaskItem } from '../schemas/records';
+import type { DehydrateInput, WorkflowState } from '../schemas/workflow';
+import type { ApprovalDeps } from './deps';
+
+export type DehydrateDeps = Pick<ApprovalDeps, 'tasks' | 'states' | 'requests' | 'audit' | 'clock'>;
+
+/**
+ * The AwaitApproval step: park the workflow state and open an approval task for it.
+ *
+ * Order matters. The checkpoint comes first so a task never points at missing state. The task
+ * item comes last because it is what makes a decision possible: the request record and the
+ * `approval.requested` audit entry are already written when an approver can first see it, so a
+ * fast decision can neither be overwritten by this step nor precede the request in the chain.
+ * Any failure throws and Step Functions retries the whole step with a fresh task token; the
+ * retry overwrites the still-PENDING task (same taskId) with that token and a new approval token.
+ */
+export async function dehydrateForApproval(input: DehydrateInput, deps: DehydrateDeps): Promise<{ taskId: string }> {
+  const { taskToken, state } = input;
+  const decision = state.decision;
+  if (decision?.outcome !== 'pending_approval') {
+    throw new InvalidWorkflowState('AwaitApproval needs a decision with outcome pending_approval.');
+  }
+  const approverRoles = decision.approverRoles ?? [];
+  if (approverRoles.length === 0) {
+    throw new InvalidWorkflowState('A pending_approval decision must name its approver roles.');
+  }
+  const action = actionOf(state);
+  if (!action) throw new InvalidWorkflowState('AwaitApproval needs the action of the request.');
+  const taskId = taskIdFor(state.requestId);
+  // Request ids from other producers may not have the `r_` prefix; the derived id must still be a safe key.
+  if (!isValidId(taskId)) throw new InvalidWorkflowState('The request id does not yield a valid task id.');
+
+  const now = deps.clock.now();
+  const createdAt = now.toISOString();
+  const expiresAt = new Date(now.getTime() + state.approvalTimeoutSeconds * 1000).toISOString();
+  // Without a named tier the roles themselves are the most honest description of who decides.
+  const tier = decision.tier ?? approverRoles.join('+');
+
+  const checkpointKey = await deps.states.putCheckpoint(state.requestId, taskId, state);
+
+  await deps.requests.update(state.requestId, {
+    status: 'PENDING_APPROVAL',
+    approval: { taskId, status: 'PENDING' },
+  });
+  await deps.audit.append(state.requestId, {
+    step: 'AwaitApproval',
+    actor: { type: 'system', id: 'approval' },
+    event: 'approval.requested',
+    // Never the task token or the approval token: the audit trail is readable by auditors.
+    data: { taskId, approverRoles, tier, reasons: decision.reasons, expiresAt },
+  });
+
+  const task: TaskItem = {
+    taskId,
+    requestId: state.requestId,
+    action,
+    status: 'PENDING',
+    reasons: decision.reasons,
+    summary: state.proposal ? summaryOf(state.proposal) : {},
+    requestedBy: state.requestedBy.sub,
+    createdAt,
+    expiresAt,
+    approverRoles,
+    tier,
+    approvalToken: newApprovalToken(),
+    taskToken,
+    checkpointKey,
+    evidence: {
+      proposal: state.proposal,
+      decision,
+      confidence: state.inference?.confidence,
+      model: state.inference?.model,
+      triageReason: state.triage?.reason,
+      dryRun: decision.dryRun,
+    },
+  };
+  await deps.tasks.putPending(dropUndefined(task));
+  return { taskId };
+}
+
+/** A human-routed request may reach approval without a valid proposal; triage or the client may still name the action. */
+function actionOf(state: WorkflowState): ActionName | undefined {
+  return state.proposal?.action ?? state.triage?.action ?? state.submitted?.action;
+}
+
+/** The few fields an approver needs at a glance; the full proposal is in the evidence. */
+export function summaryOf(proposal: Proposal): Record<string, unknown> {
+  switch (proposal.action) {
+    case 'purchase_order': {
+      const { vendor, amount, currency, description } = proposal.fields;
+      return { vendor, amount, currency, description };
+    }
+    case 'tier_upgrade': {
+      const { customerId, currentTier, targetTier, effectiveDate } = proposal.fields;
+      return { customerId, currentTier, targetTier, effectiveDate };
+    }
+    case 'refund': {
+      const { customerId, orderId, amount } = proposal.fields;
+      return { customerId, orderId, amount };
+    }
+  }
+}
+
+/** Optional evidence absent from the state stays absent in the item rather than stored as undefined. */
+function dropUndefined(task: TaskItem): TaskItem {
+  const evidence = Object.fromEntries(
+    Object.entries(task.evidence).filter(([, value]) => value !== undefined),
+  ) as TaskItem['evidence'];
+  return { ...task, evidence };
+}

@@ -1,0 +1,13 @@
+export type { ApprovalDeps } from './deps';
+export { mayDecide, type DecideRefusal, type MayDecide } from './authority';
+export { dehydrateForApproval, summaryOf, type DehydrateDeps } from './dehydrate';
+export {
+  getTaskFor,
+  listTasksFor,
+  PublicTask,
+  PublicTaskDetail,
+  toPublicTask,
+  toPublicTaskDetail,
+  type ViewDeps,
+} from './view';
+export { decideTask, type DecisionResult } from './decide';

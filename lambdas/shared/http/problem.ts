@@ -1,0 +1,65 @@
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { WardenError } from '../errors';
+
+/**
+ * The one place where errors become HTTP responses (API.md "Errors"): problem+json with a
+ * stable `code`. Unknown errors become a bare 500 — no message, no stack, nothing echoed.
+ */
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  410: 'Gone',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: string;
+}
+
+export function problem(status: number, code: string, detail: string): APIGatewayProxyStructuredResultV2 {
+  const body: Problem = {
+    type: `https://warden.dev/problems/${code.replace(/_/g, '-')}`,
+    title: TITLES[status] ?? 'Error',
+    status,
+    detail,
+    code,
+  };
+  return {
+    statusCode: status,
+    headers: { 'content-type': 'application/problem+json', 'cache-control': 'no-store' },
+    body: JSON.stringify(body),
+  };
+}
+
+/** Maps a thrown error to problem+json; `onUnexpected` gets the raw error for the log. */
+export function problemFromError(error: unknown, onUnexpected: (error: unknown) => void): APIGatewayProxyStructuredResultV2 {
+  if (error instanceof WardenError && error.status < 500) {
+    return problem(error.status, error.code, error.message);
+  }
+  if (error instanceof WardenError && error.status === 503) {
+    return problem(503, error.code, error.message);
+  }
+  onUnexpected(error);
+  return problem(500, 'internal_error', 'An unexpected error occurred. It has been logged.');
+}
+
+export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyStructuredResultV2 {
+  return {
+    statusCode,
+    headers: { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers },
+    body: JSON.stringify(body),
+  };
+}

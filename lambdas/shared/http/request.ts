@@ -1,0 +1,58 @@
+import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
+import { z } from 'zod';
+import { describeIssues } from '../schemas/actions';
+import { InvalidInput, WardenError } from '../errors';
+import { MAX_BODY_BYTES } from '../schemas/api';
+import { principalFromClaims } from './identity';
+import type { Principal } from '../schemas/workflow';
+
+/** An API Gateway payload-2.0 event with the JWT authorizer's verified claims. */
+export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
+
+export class PayloadTooLarge extends WardenError {
+  constructor() {
+    super('payload_too_large', `The body must be at most ${MAX_BODY_BYTES} bytes.`, 413);
+  }
+}
+
+export class UnsupportedMediaType extends WardenError {
+  constructor() {
+    super('unsupported_media_type', 'The body must be application/json.', 415);
+  }
+}
+
+export function header(event: HttpEvent, name: string): string | undefined {
+  const wanted = name.toLowerCase();
+  for (const [key, value] of Object.entries(event.headers ?? {})) {
+    if (key.toLowerCase() === wanted) return value;
+  }
+  return undefined;
+}
+
+export function callerOf(event: HttpEvent): Principal {
+  return principalFromClaims(event.requestContext?.authorizer?.jwt?.claims);
+}
+
+/** Size, media type and JSON checks, then the zod schema (400 names the failing field path). */
+export function parseJsonBody<T extends z.ZodType>(event: HttpEvent, schema: T): z.infer<T> {
+  const raw = event.body ?? '';
+  const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
+  if (Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES) throw new PayloadTooLarge();
+  const contentType = header(event, 'content-type') ?? '';
+  if (!/^application\/([a-z0-9.+-]+\+)?json\s*(;|$)/i.test(contentType.trim())) throw new UnsupportedMediaType();
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new InvalidInput('malformed_json', 'The body is not valid JSON.');
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new InvalidInput('validation_failed', describeIssues(parsed.error));
+  return parsed.data;
+}
+
+export function parseQuery<T extends z.ZodType>(event: HttpEvent, schema: T): z.infer<T> {
+  const parsed = schema.safeParse(event.queryStringParameters ?? {});
+  if (!parsed.success) throw new InvalidInput('validation_failed', describeIssues(parsed.error, 'query'));
+  return parsed.data;
+}

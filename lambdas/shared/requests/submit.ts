@@ -1,0 +1,124 @@
+import { createHash } from 'node:crypto';
+import { canonicalJson } from '../audit/chain';
+import { Conflict, Forbidden, InvalidInput } from '../errors';
+import { newRequestId } from '../ids';
+import { canRequest } from '../policy';
+import type { AuditLog, Clock, IdempotencyStore, Orchestrator, RequestStore } from '../ports';
+import { describeIssues, parseFields } from '../schemas/actions';
+import type { SubmitRequestBody } from '../schemas/api';
+import type { Principal, WorkflowState } from '../schemas/workflow';
+import { scrubPii } from '../shield/pii';
+
+export interface SubmitDeps {
+  requests: RequestStore;
+  audit: AuditLog;
+  idempotency: IdempotencyStore;
+  orchestrator: Orchestrator;
+  clock: Clock;
+  approvalTimeoutSeconds: number;
+}
+
+export interface Submitted {
+  /** 202 for a new request, 200 for an idempotent replay. */
+  statusCode: 200 | 202;
+  body: { requestId: string; status: string; traceId: string; links: { self: string } };
+}
+
+/** Idempotency-Key replays are recognised for a day. */
+const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
+
+/**
+ * POST /v1/requests: check what can be checked at once (permission when the action is named,
+ * the fields' schema), scrub the text, record the request and start its execution.
+ */
+export async function submitRequest(
+  principal: Principal,
+  body: SubmitRequestBody,
+  options: { idempotencyKey?: string; traceId: string },
+  deps: SubmitDeps,
+): Promise<Submitted> {
+  if (body.fields !== undefined && body.action === undefined) {
+    throw new InvalidInput('validation_failed', 'fields: requires action');
+  }
+  let fields: Record<string, unknown> | undefined;
+  if (body.action !== undefined) {
+    if (!canRequest(body.action, principal.roles)) {
+      throw new Forbidden('action_not_permitted', `Your roles do not allow requesting ${body.action}.`);
+    }
+    if (body.fields !== undefined) {
+      const parsed = parseFields(body.action, body.fields);
+      if (!parsed.success) throw new InvalidInput('validation_failed', describeIssues(parsed.error, 'fields'));
+      fields = parsed.data as Record<string, unknown>;
+    }
+  }
+
+  let requestId = newRequestId(deps.clock.now());
+  const idempotencyId = options.idempotencyKey ? `${principal.sub}#${options.idempotencyKey}` : undefined;
+  if (idempotencyId) {
+    const bodyHash = createHash('sha256').update(canonicalJson(body)).digest('hex');
+    const existing = await deps.idempotency.claim(idempotencyId, { requestId, bodyHash }, IDEMPOTENCY_TTL_SECONDS);
+    if (existing && existing.bodyHash !== bodyHash) {
+      throw new Conflict('idempotency_key_reused', 'This Idempotency-Key was used with a different body.');
+    }
+    if (existing) {
+      const record = await deps.requests.get(existing.requestId);
+      if (record) {
+        return {
+          statusCode: 200,
+          body: { requestId: record.requestId, status: record.status, traceId: record.traceId ?? options.traceId, links: links(record.requestId) },
+        };
+      }
+      // The first attempt claimed the key but never recorded the request: finish it now.
+      requestId = existing.requestId;
+    }
+  }
+
+  const now = deps.clock.now().toISOString();
+  const scrubbed = scrubPii(body.text);
+  const state: WorkflowState = {
+    requestId,
+    traceId: options.traceId,
+    requestedBy: principal,
+    submittedAt: now,
+    text: scrubbed.text,
+    ...(body.action ? { submitted: { action: body.action, ...(fields ? { fields } : {}) } } : {}),
+    approvalTimeoutSeconds: deps.approvalTimeoutSeconds,
+  };
+  await deps.requests.create({
+    requestId,
+    status: 'QUEUED',
+    requestedBy: principal.sub,
+    requesterRoles: principal.roles,
+    createdAt: now,
+    updatedAt: now,
+    traceId: options.traceId,
+    ...(body.action ? { action: body.action } : {}),
+  });
+  await deps.audit.append(requestId, {
+    step: 'Submit',
+    actor: { type: 'human', id: principal.sub },
+    event: 'request.submitted',
+    data: {
+      action: body.action ?? null,
+      structured: fields !== undefined,
+      textLength: body.text.length,
+      piiFound: scrubbed.findings,
+    },
+  });
+  try {
+    await deps.orchestrator.start(requestId, state);
+  } catch (error) {
+    await deps.requests.update(requestId, {
+      status: 'FAILED',
+      error: { code: 'orchestrator_unavailable', message: 'The request could not be started.' },
+    });
+    // Let the client retry with the same key: nothing ran.
+    if (idempotencyId) await deps.idempotency.release(idempotencyId);
+    throw error;
+  }
+  return { statusCode: 202, body: { requestId, status: 'QUEUED', traceId: options.traceId, links: links(requestId) } };
+}
+
+function links(requestId: string) {
+  return { self: `/v1/requests/${requestId}` };
+}

@@ -1,0 +1,47 @@
+import { verifyChain } from '../audit/chain';
+import { NotFound } from '../errors';
+import { isValidId } from '../ids';
+import type { AuditLog, RequestStore } from '../ports';
+import type { AuditEntry, RequestRecord } from '../schemas/records';
+import type { Principal } from '../schemas/workflow';
+
+/** Requests are visible to their requester and to auditors; to anyone else they do not exist. */
+export const AUDITOR_ROLE = 'auditor';
+
+async function visibleRecord(principal: Principal, requestId: string, requests: RequestStore): Promise<RequestRecord> {
+  if (!isValidId(requestId)) throw new NotFound('No such request.');
+  const record = await requests.get(requestId);
+  if (!record || (record.requestedBy !== principal.sub && !principal.roles.includes(AUDITOR_ROLE))) {
+    throw new NotFound('No such request.');
+  }
+  return record;
+}
+
+/** The API.md shape: internal attributes (requester roles, execution ARN) stay inside. */
+export type PublicRequest = Pick<RequestRecord, 'requestId' | 'status' | 'requestedBy' | 'createdAt' | 'updatedAt'> &
+  Partial<Pick<RequestRecord, 'action' | 'route' | 'model' | 'proposal' | 'decision' | 'approval' | 'result' | 'error'>>;
+
+export function toPublicRequest(record: RequestRecord): PublicRequest {
+  const { requestId, status, requestedBy, createdAt, updatedAt, action, route, model, proposal, decision, approval, result, error } = record;
+  return JSON.parse(
+    JSON.stringify({ requestId, status, requestedBy, createdAt, updatedAt, action, route, model, proposal, decision, approval, result, error }),
+  ) as PublicRequest;
+}
+
+export async function getRequestFor(principal: Principal, requestId: string, deps: { requests: RequestStore }): Promise<PublicRequest> {
+  return toPublicRequest(await visibleRecord(principal, requestId, deps.requests));
+}
+
+export async function getAuditFor(
+  principal: Principal,
+  requestId: string,
+  deps: { requests: RequestStore; audit: AuditLog },
+): Promise<{ requestId: string; verified: boolean; entries: Omit<AuditEntry, 'requestId'>[] }> {
+  await visibleRecord(principal, requestId, deps.requests);
+  const entries = await deps.audit.list(requestId);
+  return {
+    requestId,
+    verified: verifyChain(entries),
+    entries: entries.map(({ requestId: _omit, ...entry }) => entry),
+  };
+}

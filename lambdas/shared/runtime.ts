@@ -1,0 +1,72 @@
+import { DynamoAuditLog } from './adapters/aws/auditLog';
+import { documentClient, s3Client, sfnClient } from './adapters/aws/clients';
+import { DynamoIdempotencyStore } from './adapters/aws/idempotencyStore';
+import { SfnOrchestrator } from './adapters/aws/orchestrator';
+import { DynamoRequestStore } from './adapters/aws/requestStore';
+import { S3StateStore } from './adapters/aws/stateStore';
+import { DynamoSystemOfRecord } from './adapters/aws/systemOfRecord';
+import { DynamoTaskIndex } from './adapters/aws/taskIndex';
+import { createModelProvider } from './models';
+import { RulesProvider } from './models/rules';
+import { tracer } from './observability';
+import type {
+  AuditLog,
+  Clock,
+  IdempotencyStore,
+  ModelProvider,
+  Orchestrator,
+  RequestStore,
+  StateStore,
+  SystemOfRecord,
+  TaskIndex,
+} from './ports';
+import { systemClock } from './ports';
+import type { Route } from './schemas/workflow';
+
+/**
+ * The handlers' wiring: each adapter is built on first use from the environment the CDK
+ * construct (or the local runtime) sets, then reused for the life of the container. A handler
+ * builds only what it asks for, and SDK clients are captured by X-Ray once.
+ */
+
+function once<T>(build: () => T): () => T {
+  let value: T | undefined;
+  return () => (value ??= build());
+}
+
+const tracedDocumentClient = once(() => tracer.captureAWSv3Client(documentClient()));
+const tracedS3Client = once(() => tracer.captureAWSv3Client(s3Client()));
+const tracedSfnClient = once(() => tracer.captureAWSv3Client(sfnClient()));
+
+export const requestStore: () => RequestStore = once(() => DynamoRequestStore.fromEnv(tracedDocumentClient()));
+export const taskIndex: () => TaskIndex = once(() => DynamoTaskIndex.fromEnv(tracedDocumentClient()));
+export const auditLog: () => AuditLog = once(() => DynamoAuditLog.fromEnv(tracedDocumentClient()));
+export const idempotencyStore: () => IdempotencyStore = once(() => DynamoIdempotencyStore.fromEnv(tracedDocumentClient()));
+export const systemOfRecord: () => SystemOfRecord = once(() => DynamoSystemOfRecord.fromEnv(tracedDocumentClient()));
+export const stateStore: () => StateStore = once(() => S3StateStore.fromEnv(tracedS3Client()));
+export const orchestrator: () => Orchestrator = once(() => SfnOrchestrator.fromEnv(tracedSfnClient()));
+export const clock: () => Clock = () => systemClock;
+
+const configuredProvider = once(() => createModelProvider(process.env));
+const rulesProvider = once(() => new RulesProvider());
+
+/**
+ * Suspicious requests never reach a model: the human route extracts with the rules provider,
+ * and a human decides whatever it finds.
+ */
+export async function modelProviderFor(route: Route): Promise<ModelProvider> {
+  return route === 'human' ? rulesProvider() : configuredProvider();
+}
+
+export function approvalTimeoutSeconds(env: NodeJS.ProcessEnv = process.env): number {
+  const value = Number(env.APPROVAL_TIMEOUT_SECONDS ?? 604800);
+  if (!Number.isInteger(value) || value <= 0) throw new Error('APPROVAL_TIMEOUT_SECONDS must be a positive integer');
+  return value;
+}
+
+export function confidenceThreshold(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  if (env.CONFIDENCE_THRESHOLD === undefined) return undefined;
+  const value = Number(env.CONFIDENCE_THRESHOLD);
+  if (!(value >= 0 && value <= 1)) throw new Error('CONFIDENCE_THRESHOLD must be between 0 and 1');
+  return value;
+}

@@ -1,0 +1,161 @@
+import { canRequest, evaluatePolicy, lowestApprovalTier, POLICIES, policyRef } from '../policy';
+import type { PolicyFacts, PolicySet } from '../policy';
+import type { RecordReader } from '../ports';
+import { ActionName, Proposal } from '../schemas/actions';
+import type { Decision, PolicyRef, ReasonCode, WorkflowState } from '../schemas/workflow';
+import { fingerprintProposal } from './fingerprint';
+import { findUngroundedFields } from './grounding';
+
+/** The parts of the workflow state the validator reads. */
+export type ValidationState = Pick<WorkflowState, 'requestId' | 'requestedBy' | 'text' | 'submitted' | 'triage' | 'inference'>;
+
+export interface ValidateProposalInput {
+  state: ValidationState;
+  records: RecordReader;
+  /** Today in UTC (`YYYY-MM-DD`), from the caller's clock. */
+  today: string;
+  /** Model confidence below this goes to a human. @default POLICIES.routing.confidenceThreshold */
+  confidenceThreshold?: number;
+  /** @default POLICIES */
+  policies?: PolicySet;
+}
+
+export interface ValidationResult {
+  /** The schema-valid proposal; absent when there was none. */
+  proposal?: Proposal;
+  decision: Decision;
+  /** Fields of a model proposal that the request text does not contain (evidence for the approver). */
+  ungroundedFields?: string[];
+}
+
+// Triage signals that mean "a human must look", whatever the policy says.
+const HUMAN_SIGNALS: readonly ReasonCode[] = ['suspected_prompt_injection', 'needs_human_triage'];
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function unique<T>(items: readonly T[]): T[] {
+  return [...new Set(items)];
+}
+
+/**
+ * True when the candidate would be a valid proposal but for an amount that is not money
+ * (≤ 0, -0, NaN, ±Infinity): that is a rejection a human cannot fix, not a triage case.
+ */
+function onlyAmountOutOfRange(raw: unknown): boolean {
+  if (!isRecord(raw) || !isRecord(raw.fields)) return false;
+  const amount = raw.fields.amount;
+  if (typeof amount !== 'number' || (amount > 0 && Number.isFinite(amount))) return false;
+  return Proposal.safeParse({ ...raw, fields: { ...raw.fields, amount: 1 } }).success;
+}
+
+function schemaRejection(raw: unknown, roles: readonly string[], policies: PolicySet): Decision {
+  const action = ActionName.safeParse(isRecord(raw) ? raw.action : undefined);
+  if (!action.success) {
+    const { id, version } = policies.routing;
+    return { outcome: 'rejected', reasons: ['needs_human_triage'], policy: { id, version } };
+  }
+  const reasons: ReasonCode[] = [];
+  if (!canRequest(action.data, roles, policies)) reasons.push('action_not_permitted');
+  reasons.push(onlyAmountOutOfRange(raw) ? 'amount_out_of_range' : 'needs_human_triage');
+  return { outcome: 'rejected', reasons, policy: policyRef(action.data, policies) };
+}
+
+/** The records the rules need for this proposal. */
+async function readFacts(proposal: Proposal, records: RecordReader, today: string): Promise<PolicyFacts> {
+  switch (proposal.action) {
+    case 'purchase_order':
+      return { today, vendor: await records.findVendor(proposal.fields.vendor) };
+    case 'tier_upgrade':
+      return { today, customer: await records.getCustomer(proposal.fields.customerId) };
+    case 'refund':
+      // Ownership is on the order itself (order.customerId); no separate customer read is needed.
+      return { today, order: await records.getOrder(proposal.fields.orderId) };
+  }
+}
+
+/** Reasons, independent of policy, for which a human must decide. */
+function humanReasons(state: ValidationState, proposal: Proposal, fromClientFields: boolean, ungrounded: readonly string[], threshold: number): ReasonCode[] {
+  const reasons: ReasonCode[] = [];
+  if (!fromClientFields) {
+    const confidence: unknown = state.inference?.confidence;
+    // Written so that NaN or a missing confidence counts as low.
+    if (!(typeof confidence === 'number' && confidence >= threshold)) reasons.push('low_confidence');
+  }
+  const signals: readonly unknown[] = state.triage?.signals ?? [];
+  for (const signal of HUMAN_SIGNALS) if (signals.includes(signal)) reasons.push(signal);
+  // Triage sent it to a human for a reason of its own: keep it with a human.
+  if (state.triage?.route === 'human' && !HUMAN_SIGNALS.some((s) => signals.includes(s))) reasons.push('needs_human_triage');
+  // The model answered a different action than the one the client named.
+  if (!fromClientFields && state.submitted?.action !== undefined && state.submitted.action !== proposal.action) {
+    reasons.push('needs_human_triage');
+  }
+  if (ungrounded.length > 0) reasons.push('ungrounded_value');
+  return unique(reasons);
+}
+
+/**
+ * Human reasons escalate: approved → pending at the action's lowest tier; pending keeps its
+ * (higher or equal) tier and gains the reasons. A rejection stays a rejection.
+ */
+function escalate(decision: Decision, reasons: readonly ReasonCode[], proposal: Proposal, policies: PolicySet): Decision {
+  if (reasons.length === 0 || decision.outcome === 'rejected') return decision;
+  if (decision.outcome === 'pending_approval') return { ...decision, reasons: unique([...decision.reasons, ...reasons]) };
+  const tier = lowestApprovalTier(proposal.action, policies);
+  return { ...decision, outcome: 'pending_approval', reasons: [...reasons], tier: tier.name, approverRoles: [...tier.approverRoles] };
+}
+
+function duplicateRejection(decision: Decision, ref: PolicyRef): Decision {
+  const policyRejections = decision.outcome === 'rejected' ? decision.reasons : [];
+  return { outcome: 'rejected', reasons: unique([...policyRejections, 'duplicate_proposal']), policy: ref };
+}
+
+/**
+ * The validator: never trusts the model. Schema, permission, grounding, existence,
+ * idempotency and policy are all code; model confidence and triage signals can only send a
+ * proposal to a human, never approve one that policy would not.
+ */
+export async function validateProposal(input: ValidateProposalInput): Promise<ValidationResult> {
+  const { state, records, today } = input;
+  const policies = input.policies ?? POLICIES;
+  const threshold = input.confidenceThreshold ?? policies.routing.confidenceThreshold;
+  if (!(threshold >= 0 && threshold <= 1)) throw new Error(`confidenceThreshold must be within [0, 1], got ${threshold}`);
+  const roles = state.requestedBy.roles;
+
+  // a) Only the client's own fields skip grounding; anything else came from a model.
+  const fromClientFields = state.triage?.route === 'deterministic';
+  const raw: unknown = fromClientFields
+    ? { action: state.submitted?.action, fields: state.submitted?.fields }
+    : state.inference?.candidate;
+
+  // b) Schema.
+  const parsed = Proposal.safeParse(raw);
+  if (!parsed.success) return { decision: schemaRejection(raw, roles, policies) };
+  const proposal = parsed.data;
+  const ref = policyRef(proposal.action, policies);
+  const fingerprint = fingerprintProposal(proposal);
+
+  // c) Permission, before any record is read: no facts leak to someone who may not ask.
+  if (!canRequest(proposal.action, roles, policies)) {
+    return { proposal, decision: { outcome: 'rejected', reasons: ['action_not_permitted'], policy: ref, fingerprint } };
+  }
+
+  // d) Grounding.
+  const ungrounded = fromClientFields ? [] : findUngroundedFields(proposal, state.text);
+
+  // e) Facts, f) idempotency.
+  const [facts, effect] = await Promise.all([readFacts(proposal, records, today), records.findEffect(fingerprint)]);
+  const duplicate = effect !== undefined && effect.requestId !== state.requestId;
+
+  // g) Policy, then h) human signals.
+  let decision = evaluatePolicy(proposal, facts, roles, policies);
+  if (duplicate) decision = duplicateRejection(decision, ref);
+  decision = escalate(decision, humanReasons(state, proposal, fromClientFields, ungrounded, threshold), proposal, policies);
+
+  return {
+    proposal,
+    decision: { ...decision, fingerprint },
+    ...(ungrounded.length > 0 ? { ungroundedFields: ungrounded } : {}),
+  };
+}

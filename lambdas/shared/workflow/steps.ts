@@ -1,0 +1,179 @@
+import { z } from 'zod';
+import { InvalidWorkflowState } from '../errors';
+import { taskIdFor } from '../ids';
+import type { AuditLog, Clock, ModelProvider, RecordReader, RequestStore, SystemOfRecord, TaskIndex } from '../ports';
+import type { RequestRecord, RequestStatus } from '../schemas/records';
+import { WorkflowState } from '../schemas/workflow';
+import { redactPii } from '../shield/pii';
+import { triageRequest } from '../triage';
+import { validateProposal } from '../validation';
+
+/**
+ * The work of each Step Functions task, over the ports. The Lambda handlers parse their event,
+ * call one of these and return the result as the next state. Every step appends its audit
+ * entry before it returns: if the audit write fails, the step fails (fail-closed).
+ */
+
+export function parseState(input: unknown): WorkflowState {
+  const parsed = WorkflowState.safeParse(input);
+  if (!parsed.success) {
+    throw new InvalidWorkflowState(`workflow state does not match its schema: ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}`);
+  }
+  return parsed.data;
+}
+
+const system = (id: string) => ({ type: 'system' as const, id });
+
+export async function triageStep(
+  state: WorkflowState,
+  deps: { requests: RequestStore; audit: AuditLog },
+): Promise<WorkflowState> {
+  const triage = triageRequest({ text: state.text, submitted: state.submitted, requestedBy: state.requestedBy });
+  await deps.requests.update(state.requestId, {
+    status: 'RUNNING',
+    route: triage.route,
+    ...(triage.action ? { action: triage.action } : {}),
+  });
+  await deps.audit.append(state.requestId, {
+    step: 'Triage',
+    actor: system('triage'),
+    event: 'request.triaged',
+    data: { ...triage },
+  });
+  return { ...state, triage };
+}
+
+export async function inferenceStep(
+  state: WorkflowState,
+  deps: { requests: RequestStore; audit: AuditLog; provider: ModelProvider },
+): Promise<WorkflowState> {
+  if (!state.triage) throw new InvalidWorkflowState('inference needs a triage result');
+  const inference = await deps.provider.propose({
+    text: state.text,
+    action: state.triage.action,
+    tier: state.triage.modelTier,
+  });
+  await deps.requests.update(state.requestId, { model: inference.model });
+  await deps.audit.append(state.requestId, {
+    step: 'Inference',
+    actor: { type: 'model', id: `${inference.model.provider}:${inference.model.id}` },
+    event: 'proposal.generated',
+    data: redactPii({ candidate: inference.candidate ?? null, confidence: inference.confidence, model: inference.model }) as Record<string, unknown>,
+  });
+  return { ...state, inference };
+}
+
+export async function validationStep(
+  state: WorkflowState,
+  deps: { requests: RequestStore; audit: AuditLog; records: RecordReader; clock: Clock; confidenceThreshold?: number },
+): Promise<WorkflowState> {
+  const { proposal, decision } = await validateProposal({
+    state,
+    records: deps.records,
+    today: deps.clock.now().toISOString().slice(0, 10),
+    confidenceThreshold: deps.confidenceThreshold,
+  });
+  await deps.requests.update(state.requestId, {
+    ...(proposal ? { proposal, action: proposal.action } : {}),
+    decision: { outcome: decision.outcome, reasons: decision.reasons, policy: decision.policy },
+  });
+  await deps.audit.append(state.requestId, {
+    step: 'Validate',
+    actor: system('validator'),
+    event: 'proposal.validated',
+    data: {
+      outcome: decision.outcome,
+      reasons: decision.reasons,
+      policy: decision.policy,
+      ...(decision.tier ? { tier: decision.tier, approverRoles: decision.approverRoles } : {}),
+      ...(decision.fingerprint ? { fingerprint: decision.fingerprint } : {}),
+      ...(decision.dryRun ? { dryRun: decision.dryRun } : {}),
+    },
+  });
+  return { ...state, ...(proposal ? { proposal } : {}), decision };
+}
+
+export async function executionStep(
+  state: WorkflowState,
+  deps: { requests: RequestStore; audit: AuditLog; records: SystemOfRecord; clock: Clock },
+): Promise<WorkflowState> {
+  const { proposal, decision } = state;
+  if (!proposal || !decision?.fingerprint) throw new InvalidWorkflowState('execution needs a validated proposal');
+  // Defence in depth: the ASL only routes here on approval, and this checks it again.
+  const approvedByPolicy = decision.outcome === 'approved';
+  const approvedByHuman = decision.outcome === 'pending_approval' && state.approval?.status === 'APPROVED';
+  if (!approvedByPolicy && !approvedByHuman) throw new InvalidWorkflowState('execution reached without an approval');
+
+  const result = await deps.records.execute({
+    requestId: state.requestId,
+    fingerprint: decision.fingerprint,
+    proposal,
+    at: deps.clock.now().toISOString(),
+  });
+  await deps.requests.update(state.requestId, { result });
+  await deps.audit.append(state.requestId, {
+    step: 'Execute',
+    actor: system('executor'),
+    event: 'effect.executed',
+    data: { receipt: result, approvedBy: approvedByHuman ? state.approval?.decidedBy : 'policy' },
+  });
+  return { ...state, result };
+}
+
+/** What Finalize returns as the execution's output: the outcome, nothing sensitive. */
+export const FinalOutput = z.object({ requestId: z.string(), status: z.string() });
+export type FinalOutput = z.infer<typeof FinalOutput>;
+
+/** Error names a Catch can carry, as the stable codes a client sees in `error.code`. */
+const FAILURE_CODES: Record<string, string> = {
+  DuplicateEffect: 'duplicate_proposal',
+  EffectPreconditionFailed: 'effect_precondition_failed',
+  AuditWriteFailed: 'audit_write_failed',
+  ModelUnavailable: 'model_unavailable',
+  InvalidWorkflowState: 'invalid_workflow_state',
+  'States.Timeout': 'step_timed_out',
+};
+
+export function failureCode(errorName: string): string {
+  return FAILURE_CODES[errorName] ?? (errorName.startsWith('Lambda.') ? 'step_unavailable' : 'step_failed');
+}
+
+/** The terminal status of a request, derived from the state the last step handed over. */
+export function terminalStatus(state: WorkflowState, failurePath: boolean): RequestStatus {
+  if (state.error) {
+    // Only the approval wait's own timeout means "nobody decided in time".
+    return !failurePath && state.error.Error === 'States.Timeout' ? 'EXPIRED' : 'FAILED';
+  }
+  if (failurePath) return 'FAILED';
+  if (state.decision?.outcome === 'rejected' || state.approval?.status === 'REJECTED') return 'REJECTED';
+  if (state.result) return 'COMPLETED';
+  return 'FAILED';
+}
+
+export async function finalizeStep(
+  state: WorkflowState,
+  deps: { requests: RequestStore; tasks: TaskIndex; audit: AuditLog },
+  options: { failurePath: boolean },
+): Promise<FinalOutput> {
+  const status = terminalStatus(state, options.failurePath);
+  const patch: Partial<RequestRecord> = { status };
+  if (status === 'EXPIRED') {
+    const taskId = taskIdFor(state.requestId);
+    await deps.tasks.markExpired(taskId);
+    patch.approval = { taskId, status: 'EXPIRED' };
+  }
+  if (status === 'FAILED') {
+    const code = failureCode(state.error?.Error ?? 'InconsistentState');
+    patch.error = { code, message: 'The request could not be completed; nothing further will be executed for it.' };
+  }
+  // Outbound shield: nothing leaves through the read model with PII in it.
+  if (state.result) patch.result = redactPii(state.result) as Record<string, unknown>;
+  await deps.requests.update(state.requestId, patch);
+  await deps.audit.append(state.requestId, {
+    step: options.failurePath ? 'MarkFailed' : 'Finalize',
+    actor: system('finalizer'),
+    event: 'request.finalized',
+    data: { status, ...(patch.error ? { error: patch.error.code, failedWith: state.error?.Error ?? null } : {}) },
+  });
+  return { requestId: state.requestId, status };
+}

@@ -1,0 +1,102 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { z } from 'zod';
+
+/**
+ * The stack's configuration: the `warden` key of the CDK context (cdk.json or `-c warden=...`).
+ * Every key has a default, so an empty object is a valid config; unknown keys are errors so a
+ * typo cannot silently fall back to a default.
+ */
+
+/** Geographic / global cross-region inference profile prefixes Bedrock uses in model ids. */
+export const INFERENCE_PROFILE_PREFIXES = ['us', 'us-gov', 'eu', 'apac', 'jp', 'au', 'ca', 'global'] as const;
+
+const PROFILE_PREFIX = new RegExp(`^(?:${INFERENCE_PROFILE_PREFIXES.join('|')})\\.`);
+
+/** `provider.model-name[:version]`, optionally behind an inference-profile prefix (`us.`, ...). */
+const MODEL_ID = /^[a-z0-9-]+(?:\.[A-Za-z0-9_-]+)+(?::[A-Za-z0-9_-]+)*$/;
+
+const ModelId = z
+  .string()
+  .max(128)
+  .regex(MODEL_ID, 'must be a Bedrock model id (e.g. anthropic.claude-3-haiku-20240307-v1:0) or an inference-profile id (e.g. us.anthropic...)');
+
+const RETENTION_VALUES = new Set<number>(
+  Object.values(RetentionDays).filter((value): value is number => typeof value === 'number'),
+);
+
+export const WardenConfigSchema = z.strictObject({
+  /** Which model provider the inference Lambda uses: Bedrock Converse, or deterministic rules. */
+  modelProvider: z.enum(['bedrock', 'rules']).default('bedrock'),
+  /** Model ids per complexity tier. */
+  modelIds: z
+    .strictObject({
+      low: ModelId.default('anthropic.claude-3-haiku-20240307-v1:0'),
+      high: ModelId.default('anthropic.claude-3-5-sonnet-20240620-v1:0'),
+    })
+    .prefault({}),
+  /** The approval wait's TimeoutSeconds: at least a minute, at most Step Functions' one year. */
+  approvalTimeoutSeconds: z.number().int().min(60).max(31_536_000).default(604_800),
+  auth: z
+    .strictObject({
+      /** An external OIDC issuer; without one the stack creates a Cognito user pool. */
+      issuer: z.url({ protocol: /^https$/, error: 'must be an https URL' }).optional(),
+      audience: z.array(z.string().min(1)).min(1).optional(),
+      /** The JWT claim that carries the caller's roles. */
+      roleClaim: z.string().min(1).default('cognito:groups'),
+    })
+    .refine((auth) => (auth.issuer === undefined) === (auth.audience === undefined), {
+      message: 'issuer and audience must be given together (or neither, to create a Cognito user pool)',
+    })
+    .prefault({}),
+  logRetentionDays: z
+    .number()
+    .int()
+    .refine((days) => RETENTION_VALUES.has(days), {
+      message: `must be one of the CloudWatch Logs retention values: ${[...RETENTION_VALUES].sort((a, b) => a - b).join(', ')}`,
+    })
+    .default(30),
+  /** `retain` keeps data stores (and turns on deletion protection) when the stack is deleted. */
+  removalPolicy: z.enum(['retain', 'destroy']).default('retain'),
+  /** Below this model confidence a proposal goes to a human. */
+  confidenceThreshold: z.number().min(0).max(1).default(0.95),
+  /** The HTTP API's default-stage throttling (requests per second, burst). */
+  throttling: z
+    .strictObject({
+      rateLimit: z.number().positive().default(50),
+      burstLimit: z.number().int().positive().default(100),
+    })
+    .prefault({}),
+});
+
+export type WardenConfig = z.infer<typeof WardenConfigSchema>;
+
+/** Parses the `warden` context value; throws one error that names every bad key. */
+export function parseConfig(raw: unknown): WardenConfig {
+  const result = WardenConfigSchema.safeParse(raw ?? {});
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const key = ['warden', ...issue.path.map(String)].join('.');
+    return `  - ${key}: ${issue.message}`;
+  });
+  throw new Error(`Invalid Warden config (cdk.json context "warden"):\n${problems.join('\n')}`);
+}
+
+/** True for ids like `us.anthropic.claude-...` that name a cross-region inference profile. */
+export function isInferenceProfileId(modelId: string): boolean {
+  return PROFILE_PREFIX.test(modelId);
+}
+
+/** The foundation model behind a model id (the id itself unless it is an inference profile). */
+export function foundationModelId(modelId: string): string {
+  return modelId.replace(PROFILE_PREFIX, '');
+}
+
+export function removalPolicyOf(config: WardenConfig): RemovalPolicy {
+  return config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+}
+
+/** The config's retention, already checked against the values CloudWatch Logs accepts. */
+export function logRetentionOf(config: WardenConfig): RetentionDays {
+  return config.logRetentionDays as RetentionDays;
+}

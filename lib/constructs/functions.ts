@@ -1,0 +1,369 @@
+import * as path from 'node:path';
+import { CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import type { Table } from 'aws-cdk-lib/aws-dynamodb';
+import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat, type BundlingOptions, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import {
+  STATE_BUCKET_ENV,
+  STATE_KEY_ENV,
+  STATE_MACHINE_ARN_ENV,
+  TABLES,
+  type TableKey,
+} from '../../lambdas/shared/tables';
+import { foundationModelId, isInferenceProfileId, logRetentionOf, type WardenConfig } from '../config';
+import { CHECKPOINT_PREFIX, type WardenData } from './data';
+
+/** The newest Node.js runtime this aws-cdk-lib knows; the esbuild target follows it. */
+export const LAMBDA_RUNTIME = Runtime.NODEJS_24_X;
+const ESBUILD_TARGET = 'node24';
+
+const PROJECT_ROOT = path.join(__dirname, '..', '..');
+
+/**
+ * ESM bundles have no `require`; some CommonJS dependencies call it. A private alias keeps the
+ * banner from clashing with a `createRequire` import in the bundle itself.
+ */
+const ESM_REQUIRE_BANNER =
+  "import { createRequire as __wardenCreateRequire } from 'node:module'; const require = __wardenCreateRequire(import.meta.url);";
+
+export interface WardenFunctionProps
+  extends Omit<
+    NodejsFunctionProps,
+    'entry' | 'handler' | 'runtime' | 'architecture' | 'tracing' | 'logGroup' | 'logRetention' | 'role' | 'projectRoot'
+  > {
+  /** The folder under `lambdas/` whose `handler.ts` exports `handler`. */
+  readonly name: string;
+  /** Retention of the function's own log group. */
+  readonly logRetention: RetentionDays;
+  /** What happens to the log group when the stack is deleted. */
+  readonly logRemovalPolicy: RemovalPolicy;
+}
+
+/**
+ * The one way to make a Lambda here: Node 24 on arm64, active tracing, an explicit log group,
+ * an ESM bundle with source maps, and the Powertools environment. The role starts empty (no
+ * AWS managed policy); the bind helpers below add exactly what a function needs.
+ */
+export class WardenFunction extends NodejsFunction {
+  readonly wardenName: string;
+  private readonly keyStatements = new Map<string, PolicyStatement>();
+
+  constructor(scope: Construct, id: string, props: WardenFunctionProps) {
+    const { name, logRetention, logRemovalPolicy, environment, bundling, ...rest } = props;
+    const logGroup = new LogGroup(scope, `${id}LogGroup`, {
+      retention: logRetention,
+      removalPolicy: logRemovalPolicy,
+    });
+    const role = new Role(scope, `${id}Role`, {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `Warden ${name} Lambda`,
+    });
+    const defaultBundling: BundlingOptions = {
+      format: OutputFormat.ESM,
+      target: ESBUILD_TARGET,
+      minify: true,
+      sourceMap: true,
+      sourcesContent: false,
+      mainFields: ['module', 'main'],
+      banner: ESM_REQUIRE_BANNER,
+      // Ship the SDK version the code was tested with, not whatever the runtime carries.
+      bundleAwsSDK: true,
+    };
+    super(scope, id, {
+      memorySize: 512,
+      timeout: Duration.seconds(10),
+      ...rest,
+      entry: path.join(PROJECT_ROOT, 'lambdas', name, 'handler.ts'),
+      handler: 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+      runtime: LAMBDA_RUNTIME,
+      architecture: Architecture.ARM_64,
+      tracing: Tracing.ACTIVE,
+      logGroup,
+      role,
+      bundling: { ...defaultBundling, ...bundling },
+      // The caller's values win: defaults only fill what is missing.
+      environment: {
+        POWERTOOLS_SERVICE_NAME: `warden-${name}`,
+        POWERTOOLS_METRICS_NAMESPACE: 'Warden',
+        // Whole events carry tokens and PII: never log them.
+        POWERTOOLS_LOGGER_LOG_EVENT: 'false',
+        NODE_OPTIONS: '--enable-source-maps',
+        ...environment,
+      },
+    });
+    this.wardenName = name;
+    logGroup.grantWrite(role);
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions.',
+    });
+  }
+
+  /**
+   * Allows `actions` on `key` only when `service` calls KMS on this function's behalf
+   * (kms:ViaService), one statement per service so the grants stay readable.
+   */
+  grantKeyUse(key: IKey, service: 'dynamodb' | 's3', actions: readonly string[]): void {
+    const id = `${key.node.addr}/${service}`;
+    let statement = this.keyStatements.get(id);
+    if (!statement) {
+      statement = new PolicyStatement({
+        effect: Effect.ALLOW,
+        resources: [key.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `${service}.${Stack.of(this).region}.amazonaws.com` } },
+      });
+      this.keyStatements.set(id, statement);
+      this.addToRolePolicy(statement);
+    }
+    statement.addActions(...actions);
+  }
+}
+
+/** DynamoDB item actions a Warden function may be granted, named without the `dynamodb:` prefix. */
+export type TableAction =
+  | 'GetItem'
+  | 'BatchGetItem'
+  | 'Query'
+  | 'ConditionCheckItem'
+  | 'PutItem'
+  | 'UpdateItem'
+  | 'DeleteItem'
+  | 'BatchWriteItem';
+
+const READ_ONLY_ACTIONS: readonly TableAction[] = ['GetItem', 'BatchGetItem', 'Query', 'ConditionCheckItem'];
+
+/** Tables no role may change once written (DESIGN.md §6: the audit chain is append-only). */
+const APPEND_ONLY_TABLES: readonly TableKey[] = ['audit'];
+const APPEND_ONLY_FORBIDDEN: readonly TableAction[] = ['UpdateItem', 'DeleteItem', 'BatchWriteItem'];
+
+/**
+ * What DynamoDB needs to use a table's CMK on the caller's behalf (CDK's own table grants,
+ * with the action families spelled out instead of `GenerateDataKey*` / `ReEncrypt*`).
+ */
+const KMS_TABLE_READ = ['kms:Decrypt', 'kms:DescribeKey'];
+const KMS_TABLE_WRITE = [
+  'kms:Encrypt',
+  'kms:GenerateDataKey',
+  'kms:GenerateDataKeyWithoutPlaintext',
+  'kms:ReEncryptFrom',
+  'kms:ReEncryptTo',
+];
+
+/**
+ * Gives `fn` the table's name (in the env var the adapters read) and exactly `actions` on it,
+ * plus the KMS use the table's CMK needs. Query also covers the table's indexes.
+ */
+export function bindTable(fn: WardenFunction, data: WardenData, tableKey: TableKey, actions: readonly TableAction[]): void {
+  if (actions.length === 0) throw new Error(`bindTable(${fn.wardenName}, ${tableKey}): no actions given`);
+  if (APPEND_ONLY_TABLES.includes(tableKey)) {
+    const forbidden = actions.filter((action) => APPEND_ONLY_FORBIDDEN.includes(action));
+    if (forbidden.length > 0) {
+      throw new Error(`The ${tableKey} table is append-only: ${fn.wardenName} may not get ${forbidden.join(', ')}`);
+    }
+  }
+  const definition = TABLES[tableKey];
+  const table: Table = data.tables[tableKey];
+  const resources = [table.tableArn];
+  if (actions.includes('Query') && 'globalSecondaryIndexes' in definition) {
+    for (const index of definition.globalSecondaryIndexes) resources.push(`${table.tableArn}/index/${index.indexName}`);
+  }
+  fn.addEnvironment(definition.envVar, table.tableName);
+  fn.addToRolePolicy(
+    new PolicyStatement({
+      effect: Effect.ALLOW,
+      actions: [...new Set(actions)].map((action) => `dynamodb:${action}`),
+      resources,
+    }),
+  );
+  const writes = actions.some((action) => !READ_ONLY_ACTIONS.includes(action));
+  fn.grantKeyUse(data.key, 'dynamodb', writes ? [...KMS_TABLE_READ, ...KMS_TABLE_WRITE] : KMS_TABLE_READ);
+}
+
+/**
+ * Gives `fn` the checkpoint bucket and key (env vars) and either GetObject or PutObject on
+ * `checkpoints/*` only, with the KMS use SSE-KMS needs for that direction.
+ */
+export function bindBucket(fn: WardenFunction, data: WardenData, access: 'read' | 'write'): void {
+  fn.addEnvironment(STATE_BUCKET_ENV, data.bucket.bucketName);
+  fn.addEnvironment(STATE_KEY_ENV, data.key.keyArn);
+  fn.addToRolePolicy(
+    new PolicyStatement({
+      effect: Effect.ALLOW,
+      actions: [access === 'read' ? 's3:GetObject' : 's3:PutObject'],
+      resources: [data.bucket.arnForObjects(`${CHECKPOINT_PREFIX}*`)],
+    }),
+  );
+  fn.grantKeyUse(data.key, 's3', access === 'read' ? ['kms:Decrypt'] : ['kms:GenerateDataKey', 'kms:Encrypt']);
+  Validations.of(fn.role ?? fn).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::<${logicalId(data.bucket)}.Arn>/${CHECKPOINT_PREFIX}*]`,
+    reason: 'Checkpoint keys are per request and task; access is limited to the checkpoints/ prefix of this bucket.',
+  });
+}
+
+/** Gives `fn` the state machine's ARN and the right to start executions of it (nothing else). */
+export function bindStateMachine(fn: WardenFunction, stateMachine: IStateMachine): void {
+  fn.addEnvironment(STATE_MACHINE_ARN_ENV, stateMachine.stateMachineArn);
+  fn.addToRolePolicy(
+    new PolicyStatement({
+      effect: Effect.ALLOW,
+      actions: ['states:StartExecution'],
+      resources: [stateMachine.stateMachineArn],
+    }),
+  );
+}
+
+/** Lets `fn` resume (or fail, or keep alive) a `.waitForTaskToken` task. */
+export function grantTaskCallbacks(fn: WardenFunction): void {
+  fn.addToRolePolicy(
+    new PolicyStatement({
+      sid: 'ResumeApprovalWait',
+      effect: Effect.ALLOW,
+      actions: ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'],
+      // The only wildcard: Step Functions supports no resource-level permissions for the task
+      // token callbacks, so "*" is the only Resource it accepts. The token itself is the scope.
+      resources: ['*'],
+    }),
+  );
+  Validations.of(fn.role ?? fn).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    reason: 'states:SendTask{Success,Failure,Heartbeat} accept only Resource "*"; X-Ray trace writes likewise.',
+  });
+}
+
+/** The ARNs `bedrock:InvokeModel` (used by Converse) needs for one configured model id. */
+export function modelResourceArns(stack: Stack, modelId: string): string[] {
+  const foundationModel = foundationModelId(modelId);
+  if (!isInferenceProfileId(modelId)) {
+    return [`arn:${stack.partition}:bedrock:${stack.region}::foundation-model/${modelId}`];
+  }
+  // A cross-region profile routes to the model in any of its regions: both ARNs are checked.
+  return [
+    `arn:${stack.partition}:bedrock:${stack.region}:${stack.account}:inference-profile/${modelId}`,
+    `arn:${stack.partition}:bedrock:*::foundation-model/${foundationModel}`,
+  ];
+}
+
+/** Gives `fn` the model config (env vars) and, for Bedrock, InvokeModel on exactly those models. */
+export function bindModels(fn: WardenFunction, config: WardenConfig): void {
+  fn.addEnvironment('MODEL_PROVIDER', config.modelProvider);
+  fn.addEnvironment('MODEL_ID_LOW', config.modelIds.low);
+  fn.addEnvironment('MODEL_ID_HIGH', config.modelIds.high);
+  if (config.modelProvider !== 'bedrock') return;
+  const stack = Stack.of(fn);
+  const resources = [...new Set([config.modelIds.low, config.modelIds.high].flatMap((id) => modelResourceArns(stack, id)))];
+  fn.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['bedrock:InvokeModel'], resources }));
+}
+
+export const FUNCTION_NAMES = [
+  'gateway',
+  'triage',
+  'inference',
+  'validation',
+  'dehydrate',
+  'approval',
+  'execution',
+  'finalize',
+] as const;
+export type FunctionName = (typeof FUNCTION_NAMES)[number];
+
+/** The Lambdas the state machine invokes (the gateway and approval Lambdas sit behind the API). */
+export const WORKFLOW_FUNCTIONS = ['triage', 'inference', 'validation', 'dehydrate', 'execution', 'finalize'] as const;
+export type WorkflowFunctionName = (typeof WORKFLOW_FUNCTIONS)[number];
+
+export interface WardenFunctionsProps {
+  readonly config: WardenConfig;
+  readonly data: WardenData;
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/**
+ * The eight Lambdas with their least-privilege grants (see the issue's grant table). The
+ * gateway's state-machine grant is added by the stack once the state machine exists
+ * (`bindStateMachine`), because the state machine needs the other functions first.
+ */
+export class WardenFunctions extends Construct {
+  readonly byName: { readonly [K in FunctionName]: WardenFunction };
+
+  constructor(scope: Construct, id: string, props: WardenFunctionsProps) {
+    super(scope, id);
+    const { config, data } = props;
+    const make = (name: FunctionName, extra: Partial<WardenFunctionProps> = {}): WardenFunction =>
+      new WardenFunction(this, pascal(name), {
+        name,
+        description: `Warden ${name}`,
+        logRetention: logRetentionOf(config),
+        logRemovalPolicy: props.removalPolicy,
+        ...extra,
+      });
+
+    const gateway = make('gateway', {
+      environment: {
+        APPROVAL_TIMEOUT_SECONDS: String(config.approvalTimeoutSeconds),
+        ROLE_CLAIM: config.auth.roleClaim,
+      },
+    });
+    bindTable(gateway, data, 'requests', ['GetItem', 'PutItem', 'UpdateItem']);
+    bindTable(gateway, data, 'audit', ['Query', 'PutItem', 'GetItem']);
+    bindTable(gateway, data, 'idempotency', ['GetItem', 'PutItem', 'DeleteItem']);
+
+    const triage = make('triage');
+    bindTable(triage, data, 'requests', ['UpdateItem']);
+    bindTable(triage, data, 'audit', ['Query', 'PutItem']);
+
+    // A model call can take far longer than the other steps.
+    const inference = make('inference', { timeout: Duration.seconds(30) });
+    bindTable(inference, data, 'requests', ['UpdateItem']);
+    bindTable(inference, data, 'audit', ['Query', 'PutItem']);
+    bindModels(inference, config);
+
+    const validation = make('validation', {
+      environment: { CONFIDENCE_THRESHOLD: String(config.confidenceThreshold) },
+    });
+    bindTable(validation, data, 'records', ['GetItem', 'Query']);
+    bindTable(validation, data, 'requests', ['UpdateItem']);
+    bindTable(validation, data, 'audit', ['Query', 'PutItem']);
+
+    const dehydrate = make('dehydrate');
+    bindBucket(dehydrate, data, 'write');
+    bindTable(dehydrate, data, 'tasks', ['PutItem', 'GetItem']);
+    bindTable(dehydrate, data, 'requests', ['UpdateItem']);
+    bindTable(dehydrate, data, 'audit', ['Query', 'PutItem']);
+
+    const approval = make('approval', { environment: { ROLE_CLAIM: config.auth.roleClaim } });
+    bindTable(approval, data, 'tasks', ['GetItem', 'Query', 'UpdateItem']);
+    bindBucket(approval, data, 'read');
+    grantTaskCallbacks(approval);
+    bindTable(approval, data, 'requests', ['UpdateItem', 'GetItem']);
+    bindTable(approval, data, 'audit', ['Query', 'PutItem']);
+
+    const execution = make('execution');
+    bindTable(execution, data, 'records', ['GetItem', 'PutItem', 'UpdateItem']);
+    bindTable(execution, data, 'requests', ['UpdateItem']);
+    bindTable(execution, data, 'audit', ['Query', 'PutItem']);
+
+    const finalize = make('finalize');
+    bindTable(finalize, data, 'requests', ['GetItem', 'UpdateItem']);
+    bindTable(finalize, data, 'tasks', ['UpdateItem']);
+    bindTable(finalize, data, 'audit', ['Query', 'PutItem']);
+
+    this.byName = { gateway, triage, inference, validation, dehydrate, approval, execution, finalize };
+  }
+}
+
+/** The logical id a nag finding uses to name a resource in a `Resource::<Id.Arn>` finding. */
+function logicalId(construct: Construct): string {
+  const child = construct.node.defaultChild;
+  if (!(child instanceof CfnElement)) throw new Error(`${construct.node.path} has no CloudFormation resource`);
+  return Stack.of(construct).resolve(child.logicalId) as string;
+}
+
+function pascal(name: string): string {
+  return name.charAt(0).toUpperCase() + name.slice(1);
+}

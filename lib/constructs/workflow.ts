@@ -1,0 +1,125 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { CfnElement, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { WORKFLOW_FUNCTIONS, type WorkflowFunctionName } from './functions';
+
+/** The single source of truth for orchestration, shared with the local runtime. */
+export const ASL_FILE = path.join(__dirname, '..', '..', 'statemachines', 'governed-request.asl.json');
+
+/** Every distinct `${Name}` placeholder in an ASL file's text, sorted. */
+export function aslPlaceholders(fileText: string): string[] {
+  const names = new Set<string>();
+  for (const match of fileText.matchAll(/\$\{([A-Za-z0-9_]+)\}/g)) names.add(match[1]);
+  return [...names].sort();
+}
+
+/** The placeholder the ASL uses for a workflow function's ARN: `triage` → `TriageFunctionArn`. */
+export function functionArnPlaceholder(name: WorkflowFunctionName): string {
+  return `${name.charAt(0).toUpperCase()}${name.slice(1)}FunctionArn`;
+}
+
+/**
+ * The `definitionSubstitutions` for an ASL file: a value for every placeholder it uses, and
+ * nothing else. Throws (failing synth) when a placeholder has no value, so an ASL edit cannot
+ * deploy with a literal `${...}` in it.
+ */
+export function definitionSubstitutionsFor(fileText: string, available: Readonly<Record<string, string>>): Record<string, string> {
+  const substitutions: Record<string, string> = {};
+  const missing: string[] = [];
+  for (const placeholder of aslPlaceholders(fileText)) {
+    const value = available[placeholder];
+    if (value === undefined) missing.push(placeholder);
+    else substitutions[placeholder] = value;
+  }
+  if (missing.length > 0) {
+    throw new Error(`The state machine definition uses placeholders with no value: ${missing.join(', ')}`);
+  }
+  return substitutions;
+}
+
+export interface WardenWorkflowProps {
+  readonly functions: { readonly [K in WorkflowFunctionName]: IFunction };
+  readonly logRetention: RetentionDays;
+  readonly removalPolicy: RemovalPolicy;
+  /** @default ASL_FILE */
+  readonly definitionFile?: string;
+}
+
+/**
+ * The governed-request state machine (Standard), loaded from the ASL file. `fromFile` uploads
+ * the definition as an asset, so CDK infers no permissions: the invoke grants are explicit,
+ * for exactly the functions the file references.
+ */
+export class WardenWorkflow extends Construct {
+  readonly stateMachine: StateMachine;
+  readonly logGroup: LogGroup;
+
+  constructor(scope: Construct, id: string, props: WardenWorkflowProps) {
+    super(scope, id);
+    const definitionFile = props.definitionFile ?? ASL_FILE;
+    const fileText = fs.readFileSync(definitionFile, 'utf8');
+
+    const arns: Record<string, string> = {};
+    const byPlaceholder = new Map<string, IFunction>();
+    for (const name of WORKFLOW_FUNCTIONS) {
+      const placeholder = functionArnPlaceholder(name);
+      arns[placeholder] = props.functions[name].functionArn;
+      byPlaceholder.set(placeholder, props.functions[name]);
+    }
+    const definitionSubstitutions = definitionSubstitutionsFor(fileText, arns);
+
+    this.logGroup = new LogGroup(this, 'Logs', {
+      // The vendedlogs prefix keeps CloudWatch Logs' account-wide resource policy from growing.
+      logGroupName: `/aws/vendedlogs/states/${Stack.of(this).stackName}-governed-request`,
+      retention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+    });
+
+    this.stateMachine = new StateMachine(this, 'GovernedRequest', {
+      stateMachineType: StateMachineType.STANDARD,
+      definitionBody: DefinitionBody.fromFile(definitionFile),
+      definitionSubstitutions,
+      tracingEnabled: true,
+      logs: {
+        destination: this.logGroup,
+        level: LogLevel.ALL,
+        // Execution data holds the task token and request text (PII): keep it out of the logs.
+        includeExecutionData: false,
+      },
+    });
+
+    const invoked = Object.keys(definitionSubstitutions).flatMap((placeholder) => {
+      const fn = byPlaceholder.get(placeholder);
+      return fn ? [fn] : [];
+    });
+    if (invoked.length > 0) {
+      this.stateMachine.addToRolePolicy(
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          actions: ['lambda:InvokeFunction'],
+          // The unqualified ARN, and its versions / aliases (`:*`) so a qualified invoke also works.
+          resources: invoked.flatMap((fn) => [fn.functionArn, `${fn.functionArn}:*`]),
+        }),
+      );
+    }
+
+    const role = this.stateMachine.role;
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'Vended log delivery (logs:*LogDelivery, DescribeResourcePolicies) and X-Ray writes support no resource-level permissions.',
+    });
+    for (const fn of invoked) {
+      const child = fn.node.defaultChild;
+      if (!(child instanceof CfnElement)) continue;
+      Validations.of(role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).resolve(child.logicalId)}.Arn>:*]`,
+        reason: 'Versions and aliases of a function the state machine invokes, and no other function.',
+      });
+    }
+  }
+}

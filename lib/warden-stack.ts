@@ -1,0 +1,67 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { logRetentionOf, removalPolicyOf, type WardenConfig } from './config';
+import { WardenApi } from './constructs/api';
+import { WardenData } from './constructs/data';
+import { bindStateMachine, WardenFunctions } from './constructs/functions';
+import { WardenIdentity } from './constructs/identity';
+import { WardenObservability } from './constructs/observability';
+import { WardenWorkflow } from './constructs/workflow';
+
+export interface WardenStackProps extends StackProps {
+  /** The parsed `warden` context (see `parseConfig`). */
+  readonly config: WardenConfig;
+}
+
+/** Warden: data, functions, the governed-request workflow, identity, the HTTP API and alarms. */
+export class WardenStack extends Stack {
+  readonly data: WardenData;
+  readonly functions: WardenFunctions;
+  readonly workflow: WardenWorkflow;
+  readonly identity: WardenIdentity;
+  readonly api: WardenApi;
+  readonly observability: WardenObservability;
+
+  constructor(scope: Construct, id: string, props: WardenStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const removalPolicy = removalPolicyOf(config);
+    const logRetention = logRetentionOf(config);
+
+    this.data = new WardenData(this, 'Data', {
+      removalPolicy,
+      approvalTimeoutSeconds: config.approvalTimeoutSeconds,
+    });
+    this.functions = new WardenFunctions(this, 'Functions', { config, data: this.data, removalPolicy });
+    const fns = this.functions.byName;
+
+    this.workflow = new WardenWorkflow(this, 'Workflow', { functions: fns, logRetention, removalPolicy });
+    bindStateMachine(fns.gateway, this.workflow.stateMachine);
+
+    this.identity = new WardenIdentity(this, 'Identity', { auth: config.auth, removalPolicy });
+    this.api = new WardenApi(this, 'Api', {
+      gateway: fns.gateway,
+      approval: fns.approval,
+      issuer: this.identity.issuer,
+      audience: this.identity.audience,
+      throttling: config.throttling,
+      logRetention,
+      removalPolicy,
+    });
+
+    this.observability = new WardenObservability(this, 'Observability', {
+      functions: Object.values(fns),
+      stateMachine: this.workflow.stateMachine,
+      api: this.api.httpApi,
+      key: this.data.key,
+    });
+
+    new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the Warden HTTP API' });
+    new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
+    if (this.identity.userPool && this.identity.userPoolClient) {
+      new CfnOutput(this, 'UserPoolId', { value: this.identity.userPool.userPoolId });
+      new CfnOutput(this, 'UserPoolClientId', { value: this.identity.userPoolClient.userPoolClientId });
+    }
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.observability.alarmTopic.topicArn });
+  }
+}

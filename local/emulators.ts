@@ -1,0 +1,206 @@
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ListTablesCommand,
+  type AttributeDefinition,
+  type KeySchemaElement,
+} from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { seedSystemOfRecord } from '../lambdas/shared/adapters/aws/seed';
+import { STATE_BUCKET_ENV, TABLES, type TableDefinition, type TableKey } from '../lambdas/shared/tables';
+
+/**
+ * In-process stand-ins for DynamoDB (dynalite) and S3 (s3rver) on 127.0.0.1, with Warden's
+ * tables, bucket and seed data. The adapters reach them through the standard
+ * AWS_ENDPOINT_URL_* variables in `env`: the same code as in AWS, different endpoints.
+ */
+
+export const LOCAL_REGION = 'us-east-1';
+export const LOCAL_BUCKET = 'warden-state';
+/**
+ * Dummy credentials for signing. dynalite accepts any; s3rver checks signatures against its
+ * one built-in key pair, so this is that pair.
+ */
+export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
+
+export function localTableNames(): Record<TableKey, string> {
+  const names = {} as Record<TableKey, string>;
+  for (const key of Object.keys(TABLES) as TableKey[]) names[key] = `warden-${TABLES[key].logicalName}`;
+  return names;
+}
+
+export interface Emulators {
+  endpoints: { dynamodb: string; s3: string };
+  /** What a process (or a Lambda handler in-process) needs to use the emulators. */
+  env: Record<string, string>;
+  tableNames: Record<TableKey, string>;
+  bucket: string;
+  stop(): Promise<void>;
+}
+
+export interface EmulatorOptions {
+  /** Persist under `${dataDir}/dynamodb` and `${dataDir}/s3`; in memory / a temp dir when absent. */
+  dataDir?: string;
+}
+
+// Neither package ships types; these are the parts used here.
+interface DynaliteOptions {
+  path?: string;
+  createTableMs?: number;
+  deleteTableMs?: number;
+  updateTableMs?: number;
+}
+type DynaliteServer = Server;
+interface S3rverInstance {
+  run(): Promise<AddressInfo>;
+  close(): Promise<void>;
+  httpServer?: Server;
+}
+interface S3rverOptions {
+  address: string;
+  port: number;
+  directory: string;
+  silent: boolean;
+  configureBuckets: { name: string }[];
+  vhostBuckets: boolean;
+}
+const dynalite = require('dynalite') as (options: DynaliteOptions) => DynaliteServer;
+const S3rver = require('s3rver') as new (options: S3rverOptions) => S3rverInstance;
+
+export async function startEmulators(options: EmulatorOptions = {}): Promise<Emulators> {
+  const { dataDir } = options;
+  const cleanups: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    // Reverse order: clients before servers, servers before their directories.
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  };
+
+  try {
+    let dynamoPath: string | undefined;
+    let s3Dir: string;
+    if (dataDir) {
+      dynamoPath = join(dataDir, 'dynamodb');
+      s3Dir = join(dataDir, 's3');
+      await mkdir(dynamoPath, { recursive: true });
+      await mkdir(s3Dir, { recursive: true });
+    } else {
+      s3Dir = await mkdtemp(join(tmpdir(), 'warden-s3-'));
+      cleanups.push(() => rm(s3Dir, { recursive: true, force: true }));
+    }
+
+    const dynamoServer = dynalite({
+      ...(dynamoPath ? { path: dynamoPath } : {}),
+      createTableMs: 0,
+      deleteTableMs: 0,
+      updateTableMs: 0,
+    });
+    await new Promise<void>((resolve, reject) => {
+      dynamoServer.once('error', reject);
+      dynamoServer.listen(0, '127.0.0.1', () => resolve());
+    });
+    cleanups.push(() => closeServer(dynamoServer));
+    const dynamodb = `http://127.0.0.1:${(dynamoServer.address() as AddressInfo).port}`;
+
+    const s3rver = new S3rver({
+      address: '127.0.0.1',
+      port: 0,
+      directory: s3Dir,
+      silent: true,
+      configureBuckets: [{ name: LOCAL_BUCKET }],
+      // Path-style only: every client of the emulator sets forcePathStyle.
+      vhostBuckets: false,
+    });
+    const s3Address = await s3rver.run();
+    cleanups.push(async () => {
+      s3rver.httpServer?.closeAllConnections();
+      await s3rver.close();
+    });
+    const s3 = `http://127.0.0.1:${s3Address.port}`;
+
+    const tableNames = localTableNames();
+    const client = new DynamoDBClient({ endpoint: dynamodb, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+    cleanups.push(async () => client.destroy());
+    await createMissingTables(client, tableNames);
+    await seedSystemOfRecord(DynamoDBDocumentClient.from(client), tableNames.records);
+
+    const env: Record<string, string> = {
+      AWS_REGION: LOCAL_REGION,
+      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamodb,
+      AWS_ENDPOINT_URL_S3: s3,
+      [STATE_BUCKET_ENV]: LOCAL_BUCKET,
+    };
+    for (const key of Object.keys(TABLES) as TableKey[]) env[TABLES[key].envVar] = tableNames[key];
+
+    return { endpoints: { dynamodb, s3 }, env, tableNames, bucket: LOCAL_BUCKET, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+async function closeServer(server: Server): Promise<void> {
+  // Keep-alive sockets from SDK clients would otherwise hold the server (and jest) open.
+  server.closeAllConnections();
+  await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+}
+
+async function createMissingTables(client: DynamoDBClient, tableNames: Record<TableKey, string>): Promise<void> {
+  const existing = new Set<string>();
+  let start: string | undefined;
+  do {
+    const page = await client.send(new ListTablesCommand({ ExclusiveStartTableName: start }));
+    for (const name of page.TableNames ?? []) existing.add(name);
+    start = page.LastEvaluatedTableName;
+  } while (start);
+
+  for (const key of Object.keys(TABLES) as TableKey[]) {
+    const name = tableNames[key];
+    if (existing.has(name)) continue;
+    await client.send(new CreateTableCommand(createTableInput(name, TABLES[key])));
+    await waitUntilActive(client, name);
+  }
+}
+
+function createTableInput(name: string, table: TableDefinition) {
+  const attributes = new Map<string, AttributeDefinition>();
+  const keySchema = (pk: TableDefinition['partitionKey'], sk?: TableDefinition['sortKey']): KeySchemaElement[] => {
+    for (const attr of sk ? [pk, sk] : [pk]) attributes.set(attr.name, { AttributeName: attr.name, AttributeType: attr.type });
+    return [
+      { AttributeName: pk.name, KeyType: 'HASH' },
+      ...(sk ? [{ AttributeName: sk.name, KeyType: 'RANGE' as const }] : []),
+    ];
+  };
+  const KeySchema = keySchema(table.partitionKey, table.sortKey);
+  const GlobalSecondaryIndexes = table.globalSecondaryIndexes?.map((index) => ({
+    IndexName: index.indexName,
+    KeySchema: keySchema(index.partitionKey, index.sortKey),
+    // A listing returns whole task items.
+    Projection: { ProjectionType: 'ALL' as const },
+  }));
+  return {
+    TableName: name,
+    BillingMode: 'PAY_PER_REQUEST' as const,
+    KeySchema,
+    AttributeDefinitions: [...attributes.values()],
+    ...(GlobalSecondaryIndexes ? { GlobalSecondaryIndexes } : {}),
+  };
+}
+
+async function waitUntilActive(client: DynamoDBClient, name: string): Promise<void> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));
+    const indexesActive = (Table?.GlobalSecondaryIndexes ?? []).every((index) => index.IndexStatus === 'ACTIVE');
+    if (Table?.TableStatus === 'ACTIVE' && indexesActive) return;
+    await sleep(10);
+  }
+  throw new Error(`local table ${name} did not become ACTIVE`);
+}

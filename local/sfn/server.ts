@@ -1,0 +1,119 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { LocalStepFunctions, SfnError, type ExecutionRecord } from './engine';
+
+/**
+ * The Step Functions JSON protocol (awsJson1_0, `X-Amz-Target: AWSStepFunctions.<Op>`) for the
+ * subset Warden uses, so `@aws-sdk/client-sfn` works unchanged through AWS_ENDPOINT_URL_SFN.
+ */
+
+const MAX_BODY_BYTES = 1024 * 1024;
+
+const seconds = (date: Date) => date.getTime() / 1000;
+
+function describe(record: ExecutionRecord) {
+  return {
+    executionArn: record.executionArn,
+    stateMachineArn: record.stateMachineArn,
+    name: record.name,
+    status: record.status,
+    startDate: seconds(record.startDate),
+    ...(record.stopDate ? { stopDate: seconds(record.stopDate) } : {}),
+    input: record.input,
+    ...(record.output !== undefined ? { output: record.output } : {}),
+    ...(record.error !== undefined ? { error: record.error } : {}),
+    ...(record.cause !== undefined ? { cause: record.cause } : {}),
+  };
+}
+
+type Operation = (engine: LocalStepFunctions, body: Record<string, unknown>) => unknown;
+
+const str = (value: unknown, field: string): string => {
+  if (typeof value !== 'string' || value.length === 0) throw new SfnError('ValidationException', `${field} is required`);
+  return value;
+};
+
+const OPERATIONS: Record<string, Operation> = {
+  StartExecution: (engine, body) => {
+    if (body.stateMachineArn !== engine.stateMachineArn) throw new SfnError('StateMachineDoesNotExist', 'State machine does not exist');
+    const started = engine.startExecution({ name: body.name as string | undefined, input: body.input as string | undefined });
+    return { executionArn: started.executionArn, startDate: seconds(started.startDate) };
+  },
+  DescribeExecution: (engine, body) => describe(engine.describeExecution(str(body.executionArn, 'executionArn'))),
+  GetExecutionHistory: (engine, body) => {
+    const record = engine.describeExecution(str(body.executionArn, 'executionArn'));
+    const events = record.history.map((event, index) => ({
+      id: index + 1,
+      timestamp: event.timestamp / 1000,
+      type: event.type,
+      ...(event.stateName ? { stateName: event.stateName } : {}),
+      ...(event.error ? { error: event.error, cause: event.cause } : {}),
+    }));
+    return { events: body.reverseOrder === true ? events.reverse() : events };
+  },
+  SendTaskSuccess: (engine, body) => {
+    engine.sendTaskSuccess(str(body.taskToken, 'taskToken'), str(body.output, 'output'));
+    return {};
+  },
+  SendTaskFailure: (engine, body) => {
+    engine.sendTaskFailure(str(body.taskToken, 'taskToken'), body.error as string | undefined, body.cause as string | undefined);
+    return {};
+  },
+  SendTaskHeartbeat: (engine, body) => {
+    engine.sendTaskHeartbeat(str(body.taskToken, 'taskToken'));
+    return {};
+  },
+  StopExecution: (engine, body) => ({
+    stopDate: seconds(engine.stopExecution(str(body.executionArn, 'executionArn'), body.error as string | undefined, body.cause as string | undefined)),
+  }),
+};
+
+async function readBody(request: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new SfnError('ValidationException', 'request too large');
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export interface RunningSfnServer {
+  endpoint: string;
+  server: Server;
+  close(): Promise<void>;
+}
+
+export async function startSfnServer(engine: LocalStepFunctions, port = 0): Promise<RunningSfnServer> {
+  const server = createServer((request, response) => {
+    const reply = (status: number, body: unknown) => {
+      response.writeHead(status, { 'content-type': 'application/x-amz-json-1.0' });
+      response.end(JSON.stringify(body));
+    };
+    void (async () => {
+      try {
+        const target = String(request.headers['x-amz-target'] ?? '');
+        const operation = OPERATIONS[target.replace(/^AWSStepFunctions\./, '')];
+        if (request.method !== 'POST' || !operation) throw new SfnError('UnknownOperationException', 'Unsupported operation');
+        const text = await readBody(request);
+        const body = (text ? JSON.parse(text) : {}) as Record<string, unknown>;
+        reply(200, operation(engine, body));
+      } catch (error) {
+        if (error instanceof SfnError) reply(400, { __type: error.type, message: error.message });
+        else reply(500, { __type: 'InternalFailure', message: 'internal error' });
+      }
+    })();
+  });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const { port: bound } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${bound}`,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,81 @@
+import './polyfills';
+import { startEmulators } from './emulators';
+import { LocalStepFunctions, type LocalLambda } from './sfn/engine';
+import { startSfnServer } from './sfn/server';
+import { STATE_MACHINE_ARN_ENV } from '../lambdas/shared/tables';
+import { governedRequestDefinition } from '../lib/asl';
+
+/**
+ * The whole Warden backend on one machine: DynamoDB and S3 emulators, the local Step Functions
+ * running statemachines/governed-request.asl.json, and the real Lambda handlers in-process,
+ * wired through the same environment variables the CDK stack sets in AWS.
+ */
+
+export interface LocalStackOptions {
+  /** Where the emulators persist; a temp/in-memory store when absent. */
+  dataDir?: string;
+  approvalTimeoutSeconds?: number;
+  modelProvider?: string;
+}
+
+type HttpHandler = typeof import('../lambdas/gateway/handler').handler;
+
+export interface LocalStack {
+  engine: LocalStepFunctions;
+  env: Record<string, string>;
+  gateway: HttpHandler;
+  approval: typeof import('../lambdas/approval/handler').handler;
+  stop(): Promise<void>;
+}
+
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const approvalTimeoutSeconds = options.approvalTimeoutSeconds ?? 604800;
+  const emulators = await startEmulators({ dataDir: options.dataDir });
+  // The handlers read their configuration from the environment, exactly as in Lambda.
+  const env: Record<string, string> = {
+    ...emulators.env,
+    APPROVAL_TIMEOUT_SECONDS: String(approvalTimeoutSeconds),
+    MODEL_PROVIDER: options.modelProvider ?? 'rules',
+    ROLE_CLAIM: 'roles',
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    POWERTOOLS_SERVICE_NAME: 'warden-local',
+  };
+  Object.assign(process.env, env);
+
+  // Imported only now: their runtime wiring reads the environment set above.
+  const [triage, inference, validation, dehydrate, execution, finalize, gateway, approval] = await Promise.all([
+    import('../lambdas/triage/handler'),
+    import('../lambdas/inference/handler'),
+    import('../lambdas/validation/handler'),
+    import('../lambdas/dehydrate/handler'),
+    import('../lambdas/execution/handler'),
+    import('../lambdas/finalize/handler'),
+    import('../lambdas/gateway/handler'),
+    import('../lambdas/approval/handler'),
+  ]);
+  const functions: Record<string, LocalLambda> = {
+    TriageFunctionArn: triage.handler,
+    InferenceFunctionArn: inference.handler,
+    ValidationFunctionArn: validation.handler,
+    DehydrateFunctionArn: dehydrate.handler,
+    ExecutionFunctionArn: execution.handler,
+    FinalizeFunctionArn: finalize.handler,
+  };
+  const engine = new LocalStepFunctions({ definition: governedRequestDefinition(approvalTimeoutSeconds), functions });
+  const sfn = await startSfnServer(engine);
+  env.AWS_ENDPOINT_URL_SFN = sfn.endpoint;
+  env[STATE_MACHINE_ARN_ENV] = engine.stateMachineArn;
+  Object.assign(process.env, env);
+
+  return {
+    engine,
+    env,
+    gateway: gateway.handler,
+    approval: approval.handler,
+    async stop() {
+      engine.stopAll();
+      await sfn.close();
+      await emulators.stop();
+    },
+  };
+}

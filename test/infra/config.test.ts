@@ -1,0 +1,99 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import {
+  foundationModelId,
+  isInferenceProfileId,
+  parseConfig,
+  removalPolicyOf,
+} from '../../lib/config';
+import { readCdkJson } from './synth';
+
+describe('parseConfig', () => {
+  it('fills every default from an empty or missing config', () => {
+    const expected = {
+      modelProvider: 'bedrock',
+      modelIds: {
+        low: 'anthropic.claude-3-haiku-20240307-v1:0',
+        high: 'anthropic.claude-3-5-sonnet-20240620-v1:0',
+      },
+      approvalTimeoutSeconds: 604800,
+      auth: { roleClaim: 'cognito:groups' },
+      logRetentionDays: 30,
+      removalPolicy: 'retain',
+      confidenceThreshold: 0.95,
+      throttling: { rateLimit: 50, burstLimit: 100 },
+    };
+    expect(parseConfig({})).toEqual(expected);
+    expect(parseConfig(undefined)).toEqual(expected);
+  });
+
+  it('cdk.json writes out exactly the defaults, and runs the app with tsx', () => {
+    const cdkJson = readCdkJson();
+    expect(cdkJson.app).toBe('npx tsx bin/warden.ts');
+    expect(parseConfig(cdkJson.context.warden)).toEqual(parseConfig({}));
+    expect(cdkJson.context.warden).toEqual(parseConfig({}));
+  });
+
+  it('accepts foundation-model and cross-region inference-profile ids', () => {
+    const config = parseConfig({
+      modelIds: {
+        low: 'us.anthropic.claude-3-haiku-20240307-v1:0',
+        high: 'global.anthropic.claude-sonnet-4-20250514-v1:0',
+      },
+    });
+    expect(config.modelIds.low).toBe('us.anthropic.claude-3-haiku-20240307-v1:0');
+    expect(parseConfig({ modelIds: { low: 'amazon.nova-lite-v1:0' } }).modelIds.low).toBe('amazon.nova-lite-v1:0');
+  });
+
+  it('accepts an external issuer with its audience', () => {
+    const config = parseConfig({ auth: { issuer: 'https://idp.example.com/', audience: ['warden'], roleClaim: 'roles' } });
+    expect(config.auth).toEqual({ issuer: 'https://idp.example.com/', audience: ['warden'], roleClaim: 'roles' });
+  });
+
+  it.each([
+    [{ approvalTimeoutSeconds: 59 }, 'warden.approvalTimeoutSeconds'],
+    [{ approvalTimeoutSeconds: 31_536_001 }, 'warden.approvalTimeoutSeconds'],
+    [{ approvalTimeoutSeconds: 3600.5 }, 'warden.approvalTimeoutSeconds'],
+    [{ approvalTimeoutSeconds: '604800' }, 'warden.approvalTimeoutSeconds'],
+    [{ modelProvider: 'openai' }, 'warden.modelProvider'],
+    [{ modelIds: { high: 'claude sonnet' } }, 'warden.modelIds.high'],
+    [{ logRetentionDays: 31 }, 'warden.logRetentionDays'],
+    [{ removalPolicy: 'snapshot' }, 'warden.removalPolicy'],
+    [{ confidenceThreshold: 1.5 }, 'warden.confidenceThreshold'],
+    [{ throttling: { rateLimit: 0 } }, 'warden.throttling.rateLimit'],
+    [{ auth: { issuer: 'http://idp.example.com', audience: ['a'] } }, 'warden.auth.issuer'],
+  ])('rejects %j naming %s', (raw, key) => {
+    expect(() => parseConfig(raw)).toThrow(`- ${key}:`);
+  });
+
+  it('rejects an issuer without an audience, saying both are needed', () => {
+    expect(() => parseConfig({ auth: { issuer: 'https://idp.example.com' } })).toThrow(
+      /warden\.auth: issuer and audience must be given together/,
+    );
+    expect(() => parseConfig({ auth: { audience: ['warden'] } })).toThrow(/warden\.auth: issuer and audience/);
+  });
+
+  it('rejects unknown keys so a typo cannot fall back to a default', () => {
+    expect(() => parseConfig({ approvalTimeout: 60 })).toThrow(/Unrecognized key.*approvalTimeout/);
+  });
+
+  it('names every bad key in one error', () => {
+    expect(() => parseConfig({ approvalTimeoutSeconds: 1, confidenceThreshold: -1 })).toThrow(
+      /approvalTimeoutSeconds[\s\S]*confidenceThreshold/,
+    );
+  });
+});
+
+describe('model ids and removal policy', () => {
+  it('tells inference-profile ids from foundation-model ids', () => {
+    expect(isInferenceProfileId('us.anthropic.claude-3-haiku-20240307-v1:0')).toBe(true);
+    expect(isInferenceProfileId('apac.amazon.nova-lite-v1:0')).toBe(true);
+    expect(isInferenceProfileId('anthropic.claude-3-haiku-20240307-v1:0')).toBe(false);
+    expect(foundationModelId('eu.anthropic.claude-3-haiku-20240307-v1:0')).toBe('anthropic.claude-3-haiku-20240307-v1:0');
+    expect(foundationModelId('amazon.nova-lite-v1:0')).toBe('amazon.nova-lite-v1:0');
+  });
+
+  it('maps the removal policy', () => {
+    expect(removalPolicyOf(parseConfig({}))).toBe(RemovalPolicy.RETAIN);
+    expect(removalPolicyOf(parseConfig({ removalPolicy: 'destroy' }))).toBe(RemovalPolicy.DESTROY);
+  });
+});

@@ -1,0 +1,272 @@
+import { TABLES, type TableKey } from '../../lambdas/shared/tables';
+import { FUNCTION_NAMES, bindTable, type FunctionName } from '../../lib/constructs/functions';
+import {
+  logicalIdOf,
+  refersTo,
+  roleOfFunction,
+  statementsByRole,
+  synthWarden,
+  type Statement,
+  type Synthesized,
+} from './synth';
+
+let synth: Synthesized;
+let statements: Map<string, Statement[]>;
+
+beforeAll(() => {
+  synth = synthWarden();
+  statements = statementsByRole(synth.template);
+});
+
+function functionId(name: FunctionName, from: Synthesized = synth): string {
+  return logicalIdOf(from.stack, from.stack.functions.byName[name]);
+}
+
+function functionProps(name: FunctionName): Record<string, unknown> {
+  return synth.template.toJSON().Resources[functionId(name)].Properties;
+}
+
+function statementsOf(name: FunctionName, from: Synthesized = synth, byRole = statements): Statement[] {
+  return byRole.get(roleOfFunction(from.template, functionId(name, from))) ?? [];
+}
+
+/** The DynamoDB actions a function has on each table, by TABLES key. */
+function tableActions(name: FunctionName): Partial<Record<TableKey, string[]>> {
+  const result: Partial<Record<TableKey, string[]>> = {};
+  for (const key of Object.keys(TABLES) as TableKey[]) {
+    const tableId = logicalIdOf(synth.stack, synth.stack.data.tables[key]);
+    const actions = statementsOf(name)
+      .filter((s) => s.resources.some((r) => refersTo(r, tableId)))
+      .flatMap((s) => s.actions)
+      .filter((a) => a.startsWith('dynamodb:'))
+      .map((a) => a.replace('dynamodb:', ''));
+    if (actions.length > 0) result[key] = [...new Set(actions)].sort();
+  }
+  return result;
+}
+
+describe('every Warden Lambda', () => {
+  it('is one of the eight named functions, and there are no others', () => {
+    synth.template.resourceCountIs('AWS::Lambda::Function', FUNCTION_NAMES.length);
+  });
+
+  it.each(FUNCTION_NAMES)('%s runs Node 24 on arm64 with active tracing and its handler', (name) => {
+    expect(functionProps(name)).toMatchObject({
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      TracingConfig: { Mode: 'Active' },
+      Handler: 'index.handler',
+    });
+  });
+
+  it.each(FUNCTION_NAMES)('%s logs to its own log group with the configured retention', (name) => {
+    const logGroupRef = (functionProps(name).LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
+    const logGroup = synth.template.toJSON().Resources[logGroupRef];
+    expect(logGroup).toMatchObject({ Type: 'AWS::Logs::LogGroup', Properties: { RetentionInDays: 30 }, DeletionPolicy: 'Retain' });
+    const logStatements = statementsOf(name).filter((s) => s.actions.some((a) => a.startsWith('logs:')));
+    expect(logStatements).toEqual([
+      expect.objectContaining({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [{ 'Fn::GetAtt': [logGroupRef, 'Arn'] }],
+      }),
+    ]);
+  });
+
+  it.each(FUNCTION_NAMES)('%s has the Powertools environment and never logs events', (name) => {
+    const variables = (functionProps(name).Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(variables).toMatchObject({
+      POWERTOOLS_SERVICE_NAME: `warden-${name}`,
+      POWERTOOLS_METRICS_NAMESPACE: 'Warden',
+      POWERTOOLS_LOGGER_LOG_EVENT: 'false',
+      NODE_OPTIONS: '--enable-source-maps',
+    });
+  });
+
+  it('gives the inference function more time than the 10 s default', () => {
+    expect(functionProps('inference').Timeout).toBe(30);
+    expect(functionProps('validation')).toMatchObject({ Timeout: 10, MemorySize: 512 });
+  });
+});
+
+describe('environment from the bind helpers', () => {
+  it.each(FUNCTION_NAMES)('%s gets a table env var exactly for the tables it may touch', (name) => {
+    const variables = (functionProps(name).Environment as { Variables: Record<string, unknown> }).Variables;
+    const granted = Object.keys(tableActions(name)) as TableKey[];
+    for (const key of Object.keys(TABLES) as TableKey[]) {
+      const tableId = logicalIdOf(synth.stack, synth.stack.data.tables[key]);
+      if (granted.includes(key)) expect(variables[TABLES[key].envVar]).toEqual({ Ref: tableId });
+      else expect(variables[TABLES[key].envVar]).toBeUndefined();
+    }
+  });
+
+  it('passes the gateway its orchestration settings', () => {
+    const variables = (functionProps('gateway').Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(variables).toMatchObject({
+      APPROVAL_TIMEOUT_SECONDS: '604800',
+      ROLE_CLAIM: 'cognito:groups',
+      STATE_MACHINE_ARN: { Ref: logicalIdOf(synth.stack, synth.stack.workflow.stateMachine) },
+    });
+  });
+
+  it('passes model, threshold, bucket and role-claim settings to the functions that use them', () => {
+    const env = (name: FunctionName) => (functionProps(name).Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(env('inference')).toMatchObject({
+      MODEL_PROVIDER: 'bedrock',
+      MODEL_ID_LOW: 'anthropic.claude-3-haiku-20240307-v1:0',
+      MODEL_ID_HIGH: 'anthropic.claude-3-5-sonnet-20240620-v1:0',
+    });
+    expect(env('validation')).toMatchObject({ CONFIDENCE_THRESHOLD: '0.95' });
+    expect(env('approval')).toMatchObject({ ROLE_CLAIM: 'cognito:groups' });
+    const bucketId = logicalIdOf(synth.stack, synth.stack.data.bucket);
+    for (const name of ['dehydrate', 'approval'] as const) {
+      expect(env(name)).toMatchObject({
+        STATE_BUCKET: { Ref: bucketId },
+        STATE_KMS_KEY_ID: { 'Fn::GetAtt': [logicalIdOf(synth.stack, synth.stack.data.key), 'Arn'] },
+      });
+    }
+    for (const name of FUNCTION_NAMES.filter((n) => n !== 'dehydrate' && n !== 'approval')) {
+      expect(env(name).STATE_BUCKET).toBeUndefined();
+    }
+  });
+});
+
+describe('least privilege per function', () => {
+  const expected: Record<FunctionName, Partial<Record<TableKey, string[]>>> = {
+    gateway: {
+      requests: ['GetItem', 'PutItem', 'UpdateItem'],
+      audit: ['GetItem', 'PutItem', 'Query'],
+      idempotency: ['DeleteItem', 'GetItem', 'PutItem'],
+    },
+    triage: { requests: ['UpdateItem'], audit: ['PutItem', 'Query'] },
+    inference: { requests: ['UpdateItem'], audit: ['PutItem', 'Query'] },
+    validation: { records: ['GetItem', 'Query'], requests: ['UpdateItem'], audit: ['PutItem', 'Query'] },
+    dehydrate: { tasks: ['GetItem', 'PutItem'], requests: ['UpdateItem'], audit: ['PutItem', 'Query'] },
+    approval: { tasks: ['GetItem', 'Query', 'UpdateItem'], requests: ['GetItem', 'UpdateItem'], audit: ['PutItem', 'Query'] },
+    execution: { records: ['GetItem', 'PutItem', 'UpdateItem'], requests: ['UpdateItem'], audit: ['PutItem', 'Query'] },
+    finalize: { requests: ['GetItem', 'UpdateItem'], tasks: ['UpdateItem'], audit: ['PutItem', 'Query'] },
+  };
+
+  it.each(FUNCTION_NAMES)('%s has exactly its DynamoDB actions, table by table', (name) => {
+    expect(tableActions(name)).toEqual(expected[name]);
+  });
+
+  it.each(FUNCTION_NAMES)('%s uses no AWS service beyond what it needs', (name) => {
+    const services = new Set(statementsOf(name).flatMap((s) => s.actions.map((a) => a.split(':')[0])));
+    const base = ['dynamodb', 'kms', 'logs', 'xray'];
+    const extra: Partial<Record<FunctionName, string[]>> = {
+      gateway: ['states'],
+      inference: ['bedrock'],
+      dehydrate: ['s3'],
+      approval: ['s3', 'states'],
+    };
+    expect([...services].sort()).toEqual([...base, ...(extra[name] ?? [])].sort());
+  });
+
+  it('lets approval query only the tasks table and its byStatus index', () => {
+    const tasksId = logicalIdOf(synth.stack, synth.stack.data.tables.tasks);
+    const query = statementsOf('approval').filter((s) => s.actions.includes('dynamodb:Query') && refersTo(s.resources, tasksId));
+    expect(query).toHaveLength(1);
+    expect(query[0].resources).toEqual([
+      { 'Fn::GetAtt': [tasksId, 'Arn'] },
+      { 'Fn::Join': ['', [{ 'Fn::GetAtt': [tasksId, 'Arn'] }, '/index/byStatus']] },
+    ]);
+  });
+
+  it('lets dehydrate write and approval read checkpoints, only under checkpoints/', () => {
+    const bucketId = logicalIdOf(synth.stack, synth.stack.data.bucket);
+    const prefix = { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, '/checkpoints/*']] };
+    const s3 = (name: FunctionName) => statementsOf(name).filter((s) => s.actions.some((a) => a.startsWith('s3:')));
+    expect(s3('dehydrate')).toEqual([expect.objectContaining({ actions: ['s3:PutObject'], resources: [prefix] })]);
+    expect(s3('approval')).toEqual([expect.objectContaining({ actions: ['s3:GetObject'], resources: [prefix] })]);
+  });
+
+  it('scopes every KMS grant to the stack key, through DynamoDB or S3 only', () => {
+    const keyArn = { 'Fn::GetAtt': [logicalIdOf(synth.stack, synth.stack.data.key), 'Arn'] };
+    for (const name of FUNCTION_NAMES) {
+      const kms = statementsOf(name).filter((s) => s.actions.some((a) => a.startsWith('kms:')));
+      expect(kms.length).toBeGreaterThan(0);
+      for (const statement of kms) {
+        expect(statement.resources).toEqual([keyArn]);
+        expect(statement.actions.every((a) => a.startsWith('kms:') && !a.includes('*'))).toBe(true);
+        const via = (statement.condition?.StringEquals as Record<string, string> | undefined)?.['kms:ViaService'];
+        expect(['dynamodb.us-east-1.amazonaws.com', 's3.us-east-1.amazonaws.com']).toContain(via);
+      }
+    }
+  });
+
+  it('gives S3-side KMS use per direction: dehydrate encrypts, approval decrypts', () => {
+    const viaS3 = (name: FunctionName) =>
+      statementsOf(name)
+        .filter((s) => JSON.stringify(s.condition ?? {}).includes('s3.us-east-1'))
+        .flatMap((s) => s.actions)
+        .sort();
+    expect(viaS3('dehydrate')).toEqual(['kms:Encrypt', 'kms:GenerateDataKey']);
+    expect(viaS3('approval')).toEqual(['kms:Decrypt']);
+    expect(viaS3('gateway')).toEqual([]);
+  });
+
+  it('lets the gateway start executions of the state machine, nothing else in Step Functions', () => {
+    const states = statementsOf('gateway').filter((s) => s.actions.some((a) => a.startsWith('states:')));
+    expect(states).toEqual([
+      expect.objectContaining({
+        actions: ['states:StartExecution'],
+        resources: [{ Ref: logicalIdOf(synth.stack, synth.stack.workflow.stateMachine) }],
+      }),
+    ]);
+  });
+
+  it('lets the approval function resume task tokens (Resource "*" is all Step Functions accepts)', () => {
+    const states = statementsOf('approval').filter((s) => s.actions.some((a) => a.startsWith('states:')));
+    expect(states).toEqual([
+      expect.objectContaining({
+        actions: ['states:SendTaskFailure', 'states:SendTaskHeartbeat', 'states:SendTaskSuccess'],
+        resources: ['*'],
+      }),
+    ]);
+  });
+
+  it('grants InvokeModel on exactly the two configured foundation models', () => {
+    const bedrock = statementsOf('inference').filter((s) => s.actions.some((a) => a.startsWith('bedrock:')));
+    expect(bedrock).toHaveLength(1);
+    expect(bedrock[0].actions).toEqual(['bedrock:InvokeModel']);
+    expect([...bedrock[0].resources].sort()).toEqual([
+      'arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-3-5-sonnet-20240620-v1:0',
+      'arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-3-haiku-20240307-v1:0',
+    ]);
+  });
+
+  it('refuses to grant anything but reads and appends on the audit table', () => {
+    const triage = synth.stack.functions.byName.triage;
+    for (const action of ['UpdateItem', 'DeleteItem', 'BatchWriteItem'] as const) {
+      expect(() => bindTable(triage, synth.stack.data, 'audit', [action])).toThrow(/audit table is append-only/);
+    }
+  });
+});
+
+describe('model grants by config', () => {
+  it('grants both the inference-profile ARN and the foundation-model ARNs for profile ids', () => {
+    const profiled = synthWarden({
+      modelIds: {
+        low: 'us.anthropic.claude-3-haiku-20240307-v1:0',
+        high: 'anthropic.claude-3-5-sonnet-20240620-v1:0',
+      },
+    });
+    const bedrock = statementsOf('inference', profiled, statementsByRole(profiled.template)).filter((s) =>
+      s.actions.includes('bedrock:InvokeModel'),
+    );
+    expect(bedrock).toHaveLength(1);
+    expect([...bedrock[0].resources].sort()).toEqual([
+      'arn:aws:bedrock:*::foundation-model/anthropic.claude-3-haiku-20240307-v1:0',
+      'arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-3-haiku-20240307-v1:0',
+      'arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-3-5-sonnet-20240620-v1:0',
+    ]);
+  });
+
+  it('grants no Bedrock access with the rules provider', () => {
+    const rules = synthWarden({ modelProvider: 'rules' });
+    const all = [...statementsByRole(rules.template).values()].flat();
+    expect(all.flatMap((s) => s.actions).filter((a) => a.startsWith('bedrock:'))).toEqual([]);
+    const inference = rules.template.toJSON().Resources[functionId('inference', rules)];
+    expect(inference.Properties.Environment.Variables.MODEL_PROVIDER).toBe('rules');
+  });
+});

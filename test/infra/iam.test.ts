@@ -1,0 +1,102 @@
+import { logicalIdOf, refersTo, roleOfFunction, statementsByRole, synthWarden, type Statement, type Synthesized } from './synth';
+
+/**
+ * Stack-wide invariants: whatever anyone adds later, these must hold for every role.
+ */
+let synth: Synthesized;
+let byRole: Map<string, Statement[]>;
+let all: { role: string; statement: Statement }[];
+
+beforeAll(() => {
+  synth = synthWarden();
+  byRole = statementsByRole(synth.template);
+  all = [...byRole.entries()].flatMap(([role, statements]) => statements.map((statement) => ({ role, statement })));
+});
+
+/** Actions AWS only accepts on Resource "*" that CDK adds for tracing and vended log delivery. */
+const SERVICE_WILDCARD_ACTIONS = new Set([
+  'xray:PutTraceSegments',
+  'xray:PutTelemetryRecords',
+  'xray:GetSamplingRules',
+  'xray:GetSamplingTargets',
+  'logs:CreateLogDelivery',
+  'logs:GetLogDelivery',
+  'logs:UpdateLogDelivery',
+  'logs:DeleteLogDelivery',
+  'logs:ListLogDeliveries',
+  'logs:PutResourcePolicy',
+  'logs:DescribeResourcePolicies',
+  'logs:DescribeLogGroups',
+]);
+
+function roleOf(name: 'gateway' | 'approval'): string {
+  return roleOfFunction(synth.template, logicalIdOf(synth.stack, synth.stack.functions.byName[name]));
+}
+
+it('has only Allow statements with explicit actions (no NotAction, no service wildcards)', () => {
+  expect(all.length).toBeGreaterThan(0);
+  for (const { statement } of all) {
+    expect(statement.effect).toBe('Allow');
+    for (const action of statement.actions) {
+      expect(action).not.toBe('*');
+      expect(action).not.toMatch(/:\*$/);
+    }
+  }
+});
+
+it('attaches no managed policies (no AWSLambdaBasicExecutionRole, no *FullAccess)', () => {
+  const roles = synth.template.findResources('AWS::IAM::Role');
+  expect(Object.keys(roles).length).toBeGreaterThan(0);
+  for (const role of Object.values(roles)) {
+    expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+  }
+  expect(JSON.stringify(synth.template.toJSON())).not.toContain('FullAccess');
+});
+
+it('has exactly one Resource "*" statement of its own: the approval role resuming task tokens', () => {
+  const wildcard = all.filter(({ statement }) => statement.resources.includes('*'));
+  const ours = wildcard.filter(({ statement }) => statement.actions.some((a) => !SERVICE_WILDCARD_ACTIONS.has(a)));
+  expect(ours).toHaveLength(1);
+  expect(ours[0].role).toBe(roleOf('approval'));
+  expect([...ours[0].statement.actions].sort()).toEqual([
+    'states:SendTaskFailure',
+    'states:SendTaskHeartbeat',
+    'states:SendTaskSuccess',
+  ]);
+});
+
+it('gives states:SendTask* to the approval role only', () => {
+  const holders = all.filter(({ statement }) => statement.actions.some((a) => a.startsWith('states:SendTask')));
+  expect(new Set(holders.map((h) => h.role))).toEqual(new Set([roleOf('approval')]));
+});
+
+it('gives states:StartExecution to the gateway role only, on the state machine only', () => {
+  const holders = all.filter(({ statement }) => statement.actions.includes('states:StartExecution'));
+  expect(holders.map((h) => h.role)).toEqual([roleOf('gateway')]);
+  expect(holders[0].statement.resources).toEqual([{ Ref: logicalIdOf(synth.stack, synth.stack.workflow.stateMachine) }]);
+});
+
+it('lets no role update, delete or batch-write the audit table', () => {
+  const auditId = logicalIdOf(synth.stack, synth.stack.data.tables.audit);
+  const onAudit = all.filter(({ statement }) => statement.resources.some((r) => r === '*' || refersTo(r, auditId)));
+  expect(onAudit.length).toBeGreaterThan(0);
+  const mutating = onAudit.flatMap(({ statement }) =>
+    statement.actions.filter((a) => /^dynamodb:(UpdateItem|DeleteItem|BatchWriteItem|PartiQLUpdate|PartiQLDelete|DeleteTable|UpdateTable)$/.test(a)),
+  );
+  expect(mutating).toEqual([]);
+});
+
+it('lets the state machine invoke exactly its six functions (and their versions)', () => {
+  const smRole = logicalIdOf(synth.stack, synth.stack.workflow.stateMachine.role);
+  const invoke = (byRole.get(smRole) ?? []).filter((s) => s.actions.includes('lambda:InvokeFunction'));
+  expect(invoke).toHaveLength(1);
+  const fns = synth.stack.functions.byName;
+  const expected = (['triage', 'inference', 'validation', 'dehydrate', 'execution', 'finalize'] as const).flatMap((name) => {
+    const id = logicalIdOf(synth.stack, fns[name]);
+    return [{ 'Fn::GetAtt': [id, 'Arn'] }, { 'Fn::Join': ['', [{ 'Fn::GetAtt': [id, 'Arn'] }, ':*']] }];
+  });
+  expect(invoke[0].resources).toEqual(expect.arrayContaining(expected));
+  expect(invoke[0].resources).toHaveLength(expected.length);
+  const others = all.filter(({ role, statement }) => role !== smRole && statement.actions.includes('lambda:InvokeFunction'));
+  expect(others).toEqual([]);
+});

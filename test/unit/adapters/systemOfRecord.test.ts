@@ -1,0 +1,271 @@
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { seedSystemOfRecord } from '../../../lambdas/shared/adapters/aws/seed';
+import { purchaseOrderNumber, recordKeys } from '../../../lambdas/shared/adapters/aws/systemOfRecord';
+import { DuplicateEffect, EffectPreconditionFailed, InvalidInput } from '../../../lambdas/shared/errors';
+import { newRequestId } from '../../../lambdas/shared/ids';
+import type { CustomerTier, Proposal } from '../../../lambdas/shared/schemas/actions';
+import { useEmulatedStores } from '../../support/stores';
+
+const stores = useEmulatedStores();
+
+let counter = 0;
+const unique = (prefix: string) => `${prefix}-${Date.now().toString(36)}${++counter}`;
+const at = '2026-06-01T12:00:00.000Z';
+
+async function item(key: { pk: string; sk: string }) {
+  const { Item } = await stores().doc.send(
+    new GetCommand({ TableName: stores().emulators.tableNames.records, Key: key, ConsistentRead: true }),
+  );
+  return Item;
+}
+
+/** A customer (and optionally an order) of this test only, so tests never share state. */
+async function aCustomer(tier: CustomerTier, orderTotal?: number) {
+  const customerId = unique('C');
+  const orderId = unique('O');
+  await seedSystemOfRecord(stores().doc, stores().emulators.tableNames.records, {
+    vendors: [],
+    customers: [{ customerId, tier }],
+    orders: orderTotal === undefined ? [] : [{ orderId, customerId, total: orderTotal, currency: 'USD' }],
+  });
+  return { customerId, orderId };
+}
+
+function execute(requestId: string, proposal: Proposal, fingerprint = `fp-${requestId}`, when = at) {
+  return stores().records.execute({ requestId, fingerprint, proposal, at: when });
+}
+
+const purchaseOrder = (amount = 7850): Proposal => ({
+  action: 'purchase_order',
+  fields: { vendor: 'Alpha Tech Systems', amount, currency: 'USD', description: 'workstations' },
+});
+const tierUpgrade = (customerId: string, currentTier: CustomerTier, targetTier: CustomerTier): Proposal => ({
+  action: 'tier_upgrade',
+  fields: { customerId, currentTier, targetTier, effectiveDate: '2027-01-01', justification: 'they outgrew their plan' },
+});
+const refund = (customerId: string, orderId: string, amount: number): Proposal => ({
+  action: 'refund',
+  fields: { customerId, orderId, amount, reason: 'item arrived damaged' },
+});
+
+describe('DynamoSystemOfRecord reads', () => {
+  it('finds seeded vendors by name, ignoring case and surrounding or repeated spaces', async () => {
+    expect(await stores().records.findVendor('Alpha Tech Systems')).toEqual({ name: 'Alpha Tech Systems', validated: true });
+    expect(await stores().records.findVendor('  alpha  TECH systems ')).toEqual({ name: 'Alpha Tech Systems', validated: true });
+    expect(await stores().records.findVendor('Umbrella Supplies')).toEqual({ name: 'Umbrella Supplies', validated: false });
+    expect(await stores().records.findVendor('Acme')).toBeUndefined();
+    expect(await stores().records.findVendor('   ')).toBeUndefined();
+  });
+
+  it('reads seeded customers and orders; unknown or invalid ids are undefined', async () => {
+    expect(await stores().records.getCustomer('C-1003')).toEqual({ customerId: 'C-1003', tier: 'premium' });
+    expect(await stores().records.getOrder('O-5002')).toEqual({
+      orderId: 'O-5002',
+      customerId: 'C-1003',
+      total: 2400,
+      currency: 'USD',
+      refundedTotal: 0,
+    });
+    expect(await stores().records.getCustomer('C-9999')).toBeUndefined();
+    expect(await stores().records.getCustomer('C#1001')).toBeUndefined();
+    expect(await stores().records.getOrder('../O-5001')).toBeUndefined();
+    expect(await stores().records.findEffect('never-executed')).toBeUndefined();
+  });
+
+  it('re-seeding never resets state that has changed', async () => {
+    const { customerId, orderId } = await aCustomer('standard', 450);
+    await execute(newRequestId(), refund(customerId, orderId, 100));
+    await seedSystemOfRecord(stores().doc, stores().emulators.tableNames.records, {
+      vendors: [],
+      customers: [{ customerId, tier: 'standard' }],
+      orders: [{ orderId, customerId, total: 450, currency: 'USD' }],
+    });
+    expect((await stores().records.getOrder(orderId))?.refundedTotal).toBe(100);
+  });
+});
+
+describe('DynamoSystemOfRecord.execute: purchase orders', () => {
+  it('creates the PO once; a retry returns the same receipt and writes nothing', async () => {
+    const requestId = newRequestId();
+    const receipt = await execute(requestId, purchaseOrder());
+    expect(receipt).toEqual({
+      purchaseOrderNumber: purchaseOrderNumber(requestId),
+      vendor: 'Alpha Tech Systems',
+      amount: 7850,
+      currency: 'USD',
+      description: 'workstations',
+      createdAt: at,
+    });
+    expect(receipt.purchaseOrderNumber).toMatch(/^PO-[0-9A-F]{10}$/);
+    const poKey = recordKeys.purchaseOrder(purchaseOrderNumber(requestId));
+    const [poBefore, effectBefore] = [await item(poKey), await item(recordKeys.effect(`fp-${requestId}`))];
+    expect(poBefore).toMatchObject({ requestId, amount: 7850 });
+
+    expect(await execute(requestId, purchaseOrder(), undefined, '2026-06-02T00:00:00.000Z')).toEqual(receipt);
+    expect(await item(poKey)).toEqual(poBefore);
+    expect(await item(recordKeys.effect(`fp-${requestId}`))).toEqual(effectBefore);
+    expect(await stores().records.findEffect(`fp-${requestId}`)).toEqual({ requestId });
+  });
+
+  it('refuses a second request with the same fingerprint and writes no PO for it', async () => {
+    const [first, second] = [newRequestId(), newRequestId()];
+    const fingerprint = unique('fp');
+    await execute(first, purchaseOrder(), fingerprint);
+    const duplicate = execute(second, purchaseOrder(), fingerprint);
+    await expect(duplicate).rejects.toBeInstanceOf(DuplicateEffect);
+    await expect(duplicate).rejects.toMatchObject({ code: 'duplicate_proposal' });
+    expect(await item(recordKeys.purchaseOrder(purchaseOrderNumber(second)))).toBeUndefined();
+    expect(await stores().records.findEffect(fingerprint)).toEqual({ requestId: first });
+  });
+
+  it('lets one of two concurrent requests with the same fingerprint through', async () => {
+    const fingerprint = unique('fp');
+    const results = await Promise.allSettled([newRequestId(), newRequestId()].map((id) => execute(id, purchaseOrder(), fingerprint)));
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const rejected = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    expect(rejected.reason).toBeInstanceOf(DuplicateEffect);
+  });
+
+  it('rejects an invalid requestId before writing anything', async () => {
+    const fingerprint = unique('fp');
+    await expect(execute('../r', purchaseOrder(), fingerprint)).rejects.toBeInstanceOf(InvalidInput);
+    expect(await stores().records.findEffect(fingerprint)).toBeUndefined();
+  });
+});
+
+describe('DynamoSystemOfRecord.execute: tier upgrades', () => {
+  it('moves the tier once; a retry returns the same receipt and changes nothing', async () => {
+    const { customerId } = await aCustomer('basic');
+    const requestId = newRequestId();
+    const receipt = await execute(requestId, tierUpgrade(customerId, 'basic', 'standard'));
+    expect(receipt).toEqual({ customerId, fromTier: 'basic', toTier: 'standard', effectiveDate: '2027-01-01' });
+    const customerBefore = await item(recordKeys.customer(customerId));
+    expect(customerBefore).toMatchObject({ tier: 'standard', tierEffectiveDate: '2027-01-01', lastUpgradeRequestId: requestId });
+    const changeBefore = await item(recordKeys.tierChange(requestId));
+
+    expect(await execute(requestId, tierUpgrade(customerId, 'basic', 'standard'), undefined, '2026-07-01T00:00:00.000Z')).toEqual(receipt);
+    expect(await item(recordKeys.customer(customerId))).toEqual(customerBefore);
+    expect(await item(recordKeys.tierChange(requestId))).toEqual(changeBefore);
+  });
+
+  it('refuses a duplicate fingerprint from another request', async () => {
+    const { customerId } = await aCustomer('basic');
+    const fingerprint = unique('fp');
+    await execute(newRequestId(), tierUpgrade(customerId, 'basic', 'standard'), fingerprint);
+    await expect(execute(newRequestId(), tierUpgrade(customerId, 'basic', 'standard'), fingerprint)).rejects.toBeInstanceOf(
+      DuplicateEffect,
+    );
+  });
+
+  it('fails with tier_mismatch when the tier moved since validation, and frees the fingerprint', async () => {
+    const { customerId } = await aCustomer('basic');
+    await execute(newRequestId(), tierUpgrade(customerId, 'basic', 'standard'));
+    const fingerprint = unique('fp');
+    const stale = execute(newRequestId(), tierUpgrade(customerId, 'basic', 'premium'), fingerprint);
+    await expect(stale).rejects.toBeInstanceOf(EffectPreconditionFailed);
+    await expect(stale).rejects.toMatchObject({ code: 'tier_mismatch' });
+    expect((await stores().records.getCustomer(customerId))?.tier).toBe('standard');
+    expect(await stores().records.findEffect(fingerprint)).toBeUndefined();
+  });
+
+  it('fails with customer_not_found for an unknown customer and creates no customer', async () => {
+    const customerId = unique('C');
+    await expect(execute(newRequestId(), tierUpgrade(customerId, 'basic', 'standard'))).rejects.toMatchObject({
+      code: 'customer_not_found',
+    });
+    expect(await item(recordKeys.customer(customerId))).toBeUndefined();
+  });
+
+  it('completes a retry whose first attempt moved the tier but stopped before recording it', async () => {
+    const { customerId } = await aCustomer('basic');
+    const requestId = newRequestId();
+    await stores().doc.send(
+      new UpdateCommand({
+        TableName: stores().emulators.tableNames.records,
+        Key: recordKeys.customer(customerId),
+        UpdateExpression: 'SET tier = :to, tierEffectiveDate = :d, lastUpgradeRequestId = :rid',
+        ExpressionAttributeValues: { ':to': 'standard', ':d': '2027-01-01', ':rid': requestId },
+      }),
+    );
+    const receipt = await execute(requestId, tierUpgrade(customerId, 'basic', 'standard'));
+    expect(receipt).toEqual({ customerId, fromTier: 'basic', toTier: 'standard', effectiveDate: '2027-01-01' });
+    expect(await item(recordKeys.tierChange(requestId))).toMatchObject({ requestId, customerId });
+  });
+});
+
+describe('DynamoSystemOfRecord.execute: refunds', () => {
+  it('refunds once; a retry returns the same receipt and the order is unchanged', async () => {
+    const { customerId, orderId } = await aCustomer('standard', 450);
+    const requestId = newRequestId();
+    const receipt = await execute(requestId, refund(customerId, orderId, 120));
+    expect(receipt).toEqual({
+      refundId: expect.stringMatching(/^RF-[0-9A-F]{10}$/),
+      orderId,
+      customerId,
+      amount: 120,
+      currency: 'USD',
+      refundedTotalAfter: 120,
+    });
+    const orderBefore = await item(recordKeys.order(orderId));
+    expect(orderBefore).toMatchObject({ refundedTotal: 120, refundIds: new Set([requestId]) });
+
+    expect(await execute(requestId, refund(customerId, orderId, 120), undefined, '2026-07-01T00:00:00.000Z')).toEqual(receipt);
+    expect(await item(recordKeys.order(orderId))).toEqual(orderBefore);
+  });
+
+  it('refuses a duplicate fingerprint from another request without refunding again', async () => {
+    const { customerId, orderId } = await aCustomer('standard', 450);
+    const fingerprint = unique('fp');
+    await execute(newRequestId(), refund(customerId, orderId, 120), fingerprint);
+    await expect(execute(newRequestId(), refund(customerId, orderId, 120), fingerprint)).rejects.toBeInstanceOf(DuplicateEffect);
+    expect((await stores().records.getOrder(orderId))?.refundedTotal).toBe(120);
+  });
+
+  it('refuses a refund beyond what remains, but allows exactly the remainder', async () => {
+    const { customerId, orderId } = await aCustomer('standard', 450);
+    await execute(newRequestId(), refund(customerId, orderId, 120.1));
+    const tooMuch = execute(newRequestId(), refund(customerId, orderId, 330));
+    await expect(tooMuch).rejects.toBeInstanceOf(EffectPreconditionFailed);
+    await expect(tooMuch).rejects.toMatchObject({ code: 'refund_exceeds_order' });
+    expect((await stores().records.getOrder(orderId))?.refundedTotal).toBe(120.1);
+
+    const rest = await execute(newRequestId(), refund(customerId, orderId, 329.9));
+    expect(rest.refundedTotalAfter).toBe(450);
+    await expect(execute(newRequestId(), refund(customerId, orderId, 0.01))).rejects.toMatchObject({ code: 'refund_exceeds_order' });
+    await expect(execute(newRequestId(), refund(customerId, orderId, 451))).rejects.toMatchObject({ code: 'refund_exceeds_order' });
+  });
+
+  it('lets only one of two concurrent refunds that together exceed the order through', async () => {
+    const { customerId, orderId } = await aCustomer('standard', 450);
+    const results = await Promise.allSettled([newRequestId(), newRequestId()].map((id) => execute(id, refund(customerId, orderId, 300))));
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    expect((await stores().records.getOrder(orderId))?.refundedTotal).toBe(300);
+  });
+
+  it('fails with order_not_found for an unknown order or another customer', async () => {
+    const { orderId } = await aCustomer('standard', 450);
+    const other = await aCustomer('basic');
+    await expect(execute(newRequestId(), refund(other.customerId, orderId, 10))).rejects.toMatchObject({ code: 'order_not_found' });
+    await expect(execute(newRequestId(), refund(other.customerId, unique('O'), 10))).rejects.toMatchObject({
+      code: 'order_not_found',
+    });
+    expect((await stores().records.getOrder(orderId))?.refundedTotal).toBe(0);
+  });
+
+  it('completes a retry whose first attempt refunded but stopped before recording it', async () => {
+    const { customerId, orderId } = await aCustomer('standard', 450);
+    const requestId = newRequestId();
+    await stores().doc.send(
+      new UpdateCommand({
+        TableName: stores().emulators.tableNames.records,
+        Key: recordKeys.order(orderId),
+        UpdateExpression: 'SET refundedTotal = refundedTotal + :a ADD refundIds :ids',
+        ExpressionAttributeValues: { ':a': 120, ':ids': new Set([requestId]) },
+      }),
+    );
+    const receipt = await execute(requestId, refund(customerId, orderId, 120));
+    expect(receipt).toMatchObject({ orderId, amount: 120, refundedTotalAfter: 120 });
+    expect((await stores().records.getOrder(orderId))?.refundedTotal).toBe(120);
+    expect(await item(recordKeys.refund(requestId))).toMatchObject({ requestId, amount: 120 });
+  });
+});

@@ -1,0 +1,240 @@
+import { decideTask } from '../../../lambdas/shared/approval';
+import { Gone, OrchestratorUnavailable, type WardenError } from '../../../lambdas/shared/errors';
+import { useEmulatedStores } from '../../support/stores';
+import { approvalDeps, failureOf, openTask, principal, REQUESTER, type OpenedTask } from './harness';
+
+const stores = useEmulatedStores();
+
+const approve = (opened: OpenedTask, comment?: string) => ({
+  decision: 'approve' as const,
+  approvalToken: opened.task.approvalToken,
+  ...(comment !== undefined ? { comment } : {}),
+});
+
+/** No error a caller sees may carry a token (API.md: error bodies never echo tokens). */
+function expectNoTokens(error: WardenError, opened: OpenedTask): void {
+  const visible = JSON.stringify({ message: error.message, code: error.code, name: error.name });
+  expect(visible).not.toContain(opened.task.approvalToken);
+  expect(visible).not.toContain(opened.taskToken);
+}
+
+describe('decideTask', () => {
+  it('approves: the workflow resumes with the decision, and the task, request and audit record it', async () => {
+    const opened = await openTask(stores());
+    const { deps, orchestrator } = approvalDeps(stores());
+    const approver = principal(['procurement-manager', 'auditor']);
+    stores().clock.advance(5 * 60_000);
+    const decidedAt = stores().clock.now().toISOString();
+
+    const result = await decideTask(approver, opened.taskId, approve(opened, 'budget confirmed'), deps);
+
+    expect(result).toEqual({
+      taskId: opened.taskId,
+      requestId: opened.state.requestId,
+      status: 'APPROVED',
+      decidedBy: approver.sub,
+      decidedAt,
+    });
+    expect(orchestrator.resumed).toHaveLength(1);
+    const [{ taskToken, output }] = orchestrator.resumed;
+    expect(taskToken).toBe(opened.taskToken);
+    // The rehydrated state: everything the workflow had, plus the human decision.
+    expect(output).toEqual({
+      ...opened.state,
+      approval: { taskId: opened.taskId, status: 'APPROVED', decidedBy: approver.sub, decidedAt, comment: 'budget confirmed' },
+    });
+
+    expect(await stores().tasks.get(opened.taskId)).toMatchObject({
+      status: 'APPROVED',
+      decidedBy: approver.sub,
+      decidedAt,
+      comment: 'budget confirmed',
+    });
+    expect(await stores().requests.get(opened.state.requestId)).toMatchObject({
+      status: 'RUNNING',
+      approval: { taskId: opened.taskId, status: 'APPROVED', decidedBy: approver.sub, decidedAt, comment: 'budget confirmed' },
+    });
+    const entries = await stores().audit.list(opened.state.requestId);
+    expect(entries.map((e) => e.event)).toEqual(['approval.requested', 'approval.decided']);
+    expect(entries[1]).toMatchObject({
+      step: 'Approval',
+      actor: { type: 'human', id: approver.sub },
+      data: { taskId: opened.taskId, decision: 'APPROVED', comment: 'budget confirmed' },
+    });
+    expect(JSON.stringify(entries)).not.toContain(opened.task.approvalToken);
+  });
+
+  it('rejects: the workflow resumes with REJECTED', async () => {
+    const opened = await openTask(stores());
+    const { deps, orchestrator } = approvalDeps(stores());
+    const approver = principal(['procurement-manager']);
+
+    const result = await decideTask(approver, opened.taskId, { decision: 'reject', approvalToken: opened.task.approvalToken }, deps);
+
+    expect(result).toMatchObject({ status: 'REJECTED', decidedBy: approver.sub });
+    expect(orchestrator.resumed.map((r) => r.output.approval)).toEqual([
+      { taskId: opened.taskId, status: 'REJECTED', decidedBy: approver.sub, decidedAt: result.decidedAt },
+    ]);
+    expect(await stores().tasks.get(opened.taskId)).toMatchObject({ status: 'REJECTED', decidedBy: approver.sub });
+    expect(await stores().requests.get(opened.state.requestId)).toMatchObject({
+      status: 'RUNNING',
+      approval: { status: 'REJECTED', decidedBy: approver.sub },
+    });
+    const entries = await stores().audit.list(opened.state.requestId);
+    expect(entries.at(-1)).toMatchObject({ event: 'approval.decided', data: { decision: 'REJECTED' } });
+    expect(entries.at(-1)?.data).not.toHaveProperty('comment');
+  });
+
+  it.each([
+    ['a role without approval authority', principal(['support-agent', 'auditor']), 'not_authorized_approver'],
+    ['another tier (a procurement-manager on a finance-director task)', principal(['procurement-manager']), 'not_authorized_approver'],
+    ['the requester, even holding the role', { sub: REQUESTER.sub, roles: ['finance-director'] }, 'self_approval_forbidden'],
+  ])('forbids %s with 403 and leaves the task pending', async (_, caller, code) => {
+    const opened = await openTask(stores(), {
+      proposal: { action: 'purchase_order', fields: { vendor: 'Initech', amount: 75_000, currency: 'USD', description: 'servers' } },
+      approverRoles: ['finance-director'],
+    });
+    const { deps, orchestrator } = approvalDeps(stores());
+
+    const error = await failureOf(decideTask(caller, opened.taskId, approve(opened), deps));
+
+    expect(error).toMatchObject({ status: 403, code });
+    expectNoTokens(error, opened);
+    expect(orchestrator.resumed).toEqual([]);
+    expect(await stores().tasks.get(opened.taskId)).toMatchObject({ status: 'PENDING' });
+  });
+
+  it('answers 404 for a malformed or unknown task id', async () => {
+    const { deps } = approvalDeps(stores());
+    const body = { decision: 'approve' as const, approvalToken: 'x' };
+    for (const taskId of ['../../checkpoints', 't_unknown']) {
+      expect(await failureOf(decideTask(principal(['procurement-manager']), taskId, body, deps))).toMatchObject({
+        status: 404,
+        code: 'not_found',
+      });
+    }
+  });
+
+  it('refuses a wrong approval token with 409 approval_token_mismatch', async () => {
+    const opened = await openTask(stores());
+    const { deps, orchestrator } = approvalDeps(stores());
+
+    const error = await failureOf(
+      decideTask(principal(['procurement-manager']), opened.taskId, { decision: 'approve', approvalToken: `${opened.task.approvalToken}x` }, deps),
+    );
+
+    expect(error).toMatchObject({ status: 409, code: 'approval_token_mismatch' });
+    expectNoTokens(error, opened);
+    expect(orchestrator.resumed).toEqual([]);
+    expect(await stores().tasks.get(opened.taskId)).toMatchObject({ status: 'PENDING' });
+  });
+
+  it('refuses a replay with 409 task_already_decided and resumes only once', async () => {
+    const opened = await openTask(stores());
+    const { deps, orchestrator } = approvalDeps(stores());
+    const approver = principal(['procurement-manager']);
+    await decideTask(approver, opened.taskId, approve(opened), deps);
+
+    const replay = await failureOf(decideTask(approver, opened.taskId, approve(opened), deps));
+    const other = await failureOf(
+      decideTask(principal(['procurement-manager']), opened.taskId, { decision: 'reject', approvalToken: opened.task.approvalToken }, deps),
+    );
+
+    for (const error of [replay, other]) {
+      expect(error).toMatchObject({ status: 409, code: 'task_already_decided' });
+      expectNoTokens(error, opened);
+    }
+    expect(orchestrator.resumed).toHaveLength(1);
+    expect(await stores().tasks.get(opened.taskId)).toMatchObject({ status: 'APPROVED', decidedBy: approver.sub });
+  });
+
+  it('of two concurrent decisions lets exactly one win; the other gets 409', async () => {
+    const opened = await openTask(stores());
+    const { deps, orchestrator } = approvalDeps(stores());
+    const alice = principal(['procurement-manager']);
+    const bob = principal(['procurement-manager']);
+
+    const outcomes = await Promise.allSettled([
+      decideTask(alice, opened.taskId, approve(opened), deps),
+      decideTask(bob, opened.taskId, { decision: 'reject', approvalToken: opened.task.approvalToken }, deps),
+    ]);
+
+    const won = outcomes.filter((o) => o.status === 'fulfilled');
+    const lost = outcomes.filter((o) => o.status === 'rejected');
+    expect(won).toHaveLength(1);
+    expect(lost).toHaveLength(1);
+    expect(lost[0].reason).toMatchObject({ status: 409, code: 'task_already_decided' });
+    const winner = won[0].value;
+    expect(orchestrator.resumed).toHaveLength(1);
+    expect(orchestrator.resumed[0].output.approval).toMatchObject({ status: winner.status, decidedBy: winner.decidedBy });
+    expect(await stores().tasks.get(opened.taskId)).toMatchObject({ status: winner.status, decidedBy: winner.decidedBy });
+    const decided = (await stores().audit.list(opened.state.requestId)).filter((e) => e.event === 'approval.decided');
+    expect(decided).toHaveLength(1);
+  });
+
+  it('answers 410 task_expired after the deadline and marks the task EXPIRED', async () => {
+    const opened = await openTask(stores(), { approvalTimeoutSeconds: 600 });
+    const { deps, orchestrator } = approvalDeps(stores());
+    const approver = principal(['procurement-manager']);
+    stores().clock.advance(600_000);
+
+    const error = await failureOf(decideTask(approver, opened.taskId, approve(opened), deps));
+
+    expect(error).toMatchObject({ status: 410, code: 'task_expired' });
+    expectNoTokens(error, opened);
+    expect(orchestrator.resumed).toEqual([]);
+    expect(await stores().tasks.get(opened.taskId)).toMatchObject({ status: 'EXPIRED' });
+    // Still gone on a second try (now from the stored status).
+    expect(await failureOf(decideTask(approver, opened.taskId, approve(opened), deps))).toMatchObject({ status: 410 });
+  });
+
+  it('answers 410 when the workflow no longer waits, and expires the task instead of deciding it', async () => {
+    const opened = await openTask(stores());
+    const { deps, orchestrator } = approvalDeps(stores());
+    orchestrator.timeOut(opened.taskToken);
+
+    const error = await failureOf(decideTask(principal(['procurement-manager']), opened.taskId, approve(opened), deps));
+
+    expect(error).toBeInstanceOf(Gone);
+    expect(error).toMatchObject({ status: 410, code: 'task_expired' });
+    expectNoTokens(error, opened);
+    expect(await stores().tasks.get(opened.taskId)).toMatchObject({ status: 'EXPIRED' });
+    expect(await stores().tasks.get(opened.taskId)).not.toHaveProperty('decidedBy');
+    expect(await stores().requests.get(opened.state.requestId)).toMatchObject({
+      status: 'PENDING_APPROVAL',
+      approval: { taskId: opened.taskId, status: 'EXPIRED' },
+    });
+    const events = (await stores().audit.list(opened.state.requestId)).map((e) => e.event);
+    expect(events).toEqual(['approval.requested', 'approval.decided', 'approval.expired']);
+  });
+
+  it('puts the task back when the decision cannot be delivered, so the same approver can retry', async () => {
+    const opened = await openTask(stores());
+    const { deps, orchestrator } = approvalDeps(stores());
+    const approver = principal(['procurement-manager']);
+    orchestrator.failNextResume(new OrchestratorUnavailable('SendTaskSuccess failed (ServiceUnavailable); retry later.'));
+
+    const error = await failureOf(decideTask(approver, opened.taskId, approve(opened), deps));
+
+    expect(error).toBeInstanceOf(OrchestratorUnavailable);
+    expect(error).toMatchObject({ status: 503 });
+    const released = await stores().tasks.get(opened.taskId);
+    expect(released).toMatchObject({ status: 'PENDING', approvalToken: opened.task.approvalToken });
+    expect(released).not.toHaveProperty('decidedBy');
+    expect(await stores().requests.get(opened.state.requestId)).toMatchObject({
+      status: 'PENDING_APPROVAL',
+      approval: { taskId: opened.taskId, status: 'PENDING' },
+    });
+    expect(orchestrator.resumed).toEqual([]);
+
+    const retried = await decideTask(approver, opened.taskId, approve(opened), deps);
+
+    expect(retried).toMatchObject({ status: 'APPROVED', decidedBy: approver.sub });
+    expect(orchestrator.resumed).toHaveLength(1);
+    expect(orchestrator.resumed[0].output.approval).toMatchObject({ status: 'APPROVED', decidedBy: approver.sub });
+    expect(await stores().tasks.get(opened.taskId)).toMatchObject({ status: 'APPROVED' });
+    expect(await stores().requests.get(opened.state.requestId)).toMatchObject({ status: 'RUNNING', approval: { status: 'APPROVED' } });
+    const events = (await stores().audit.list(opened.state.requestId)).map((e) => e.event);
+    expect(events).toEqual(['approval.requested', 'approval.decided', 'approval.released', 'approval.decided']);
+  });
+});

@@ -1,0 +1,136 @@
+import { decideTask, dehydrateForApproval } from '../../../lambdas/shared/approval';
+import { InvalidWorkflowState } from '../../../lambdas/shared/errors';
+import { taskIdFor } from '../../../lambdas/shared/ids';
+import { checkpointKey } from '../../../lambdas/shared/tables';
+import { useEmulatedStores } from '../../support/stores';
+import {
+  aPendingApprovalState,
+  approvalDeps,
+  failureOf,
+  openTask,
+  principal,
+  REFUND_PROPOSAL,
+  TIER_UPGRADE_PROPOSAL,
+} from './harness';
+
+const stores = useEmulatedStores();
+
+describe('dehydrateForApproval', () => {
+  it('writes the checkpoint, the pending task, the request status and the audit entry', async () => {
+    stores().clock.set('2030-03-01T10:00:00.000Z');
+    const { state, taskId, taskToken, task } = await openTask(stores(), { approvalTimeoutSeconds: 7200 });
+
+    expect(taskId).toBe(taskIdFor(state.requestId));
+    expect(await stores().state.getCheckpoint(checkpointKey(state.requestId, taskId))).toEqual(state);
+
+    expect(task).toEqual({
+      taskId,
+      requestId: state.requestId,
+      action: 'purchase_order',
+      status: 'PENDING',
+      reasons: ['above_autonomous_limit'],
+      summary: { vendor: 'Alpha Tech Systems', amount: 7850, currency: 'USD', description: 'workstations' },
+      requestedBy: 'requester-1',
+      createdAt: '2030-03-01T10:00:00.000Z',
+      expiresAt: '2030-03-01T12:00:00.000Z',
+      approverRoles: ['procurement-manager'],
+      tier: 'procurement-manager',
+      approvalToken: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+      taskToken,
+      checkpointKey: checkpointKey(state.requestId, taskId),
+      evidence: {
+        proposal: state.proposal,
+        decision: state.decision,
+        confidence: 0.97,
+        model: state.inference?.model,
+        triageReason: 'free text, one action, low complexity',
+      },
+    });
+
+    expect(await stores().requests.get(state.requestId)).toMatchObject({
+      status: 'PENDING_APPROVAL',
+      approval: { taskId, status: 'PENDING' },
+    });
+
+    const entries = await stores().audit.list(state.requestId);
+    expect(entries).toHaveLength(1);
+    expect(entries[0]).toMatchObject({
+      step: 'AwaitApproval',
+      actor: { type: 'system' },
+      event: 'approval.requested',
+      data: {
+        taskId,
+        approverRoles: ['procurement-manager'],
+        tier: 'procurement-manager',
+        reasons: ['above_autonomous_limit'],
+        expiresAt: '2030-03-01T12:00:00.000Z',
+      },
+    });
+    const trail = JSON.stringify(entries);
+    expect(trail).not.toContain(taskToken);
+    expect(trail).not.toContain(task.approvalToken);
+  });
+
+  it('lets a retried step replace a still-pending task: the new task token, a new approval token', async () => {
+    const first = await openTask(stores());
+    const { deps } = approvalDeps(stores());
+    const retryToken = 'sfn-task-token-of-the-retry';
+
+    const { taskId } = await dehydrateForApproval({ taskToken: retryToken, state: first.state }, deps);
+
+    expect(taskId).toBe(first.taskId);
+    const replaced = await stores().tasks.get(taskId);
+    expect(replaced).toMatchObject({ status: 'PENDING', taskToken: retryToken });
+    expect(replaced?.approvalToken).not.toBe(first.task.approvalToken);
+    // The approval token an approver listed before the retry no longer decides anything.
+    const error = await failureOf(
+      decideTask(principal(['procurement-manager']), taskId, { decision: 'approve', approvalToken: first.task.approvalToken }, deps),
+    );
+    expect(error).toMatchObject({ status: 409, code: 'approval_token_mismatch' });
+  });
+
+  it('summarises a tier upgrade and a refund, with the refund dry-run in the evidence', async () => {
+    const upgrade = await openTask(stores(), { proposal: TIER_UPGRADE_PROPOSAL, approverRoles: ['account-manager'] });
+    expect(upgrade.task).toMatchObject({
+      action: 'tier_upgrade',
+      summary: { customerId: 'C-1001', currentTier: 'basic', targetTier: 'premium', effectiveDate: '2027-01-01' },
+    });
+
+    const dryRun = {
+      orderId: 'O-5001',
+      customerId: 'C-1002',
+      orderTotal: 450,
+      alreadyRefunded: 0,
+      refundAmount: 120,
+      remainingAfterRefund: 330,
+    };
+    const refund = await openTask(stores(), {
+      proposal: REFUND_PROPOSAL,
+      approverRoles: ['support-lead'],
+      decision: { reasons: ['high_risk_action'], dryRun },
+    });
+    expect(refund.task).toMatchObject({
+      action: 'refund',
+      reasons: ['high_risk_action'],
+      summary: { customerId: 'C-1002', orderId: 'O-5001', amount: 120 },
+      evidence: { dryRun },
+    });
+  });
+
+  it.each([
+    ['a decision that is not pending_approval', { outcome: 'approved' as const }],
+    ['a pending decision without approver roles', { approverRoles: [] }],
+  ])('refuses %s and writes nothing', async (_, decision) => {
+    const state = aPendingApprovalState({ decision });
+    const { deps } = approvalDeps(stores());
+
+    await expect(dehydrateForApproval({ taskToken: 'sfn-task-token', state }, deps)).rejects.toBeInstanceOf(
+      InvalidWorkflowState,
+    );
+    expect(await stores().tasks.get(taskIdFor(state.requestId))).toBeUndefined();
+    await expect(stores().state.getCheckpoint(checkpointKey(state.requestId, taskIdFor(state.requestId)))).rejects.toMatchObject({
+      status: 404,
+    });
+    expect(await stores().audit.list(state.requestId)).toEqual([]);
+  });
+});

@@ -1,0 +1,88 @@
+import { vendorKey } from '../../../lambdas/shared/policy';
+import type { Order, RecordReader } from '../../../lambdas/shared/ports';
+import type { ValidationState } from '../../../lambdas/shared/validation';
+import type { ActionName } from '../../../lambdas/shared/schemas/actions';
+import type { ReasonCode, Route } from '../../../lambdas/shared/schemas/workflow';
+import { SEED } from '../../../lambdas/shared/tables';
+
+/** A RecordReader over DESIGN.md §3's seed data, with per-test prior refunds and executed effects. */
+export interface SeedRecords extends RecordReader {
+  /** fingerprint → requestId of the request that executed it. */
+  effects: Map<string, string>;
+  /** orderId → amount already refunded. */
+  refunded: Map<string, number>;
+}
+
+export function seedRecords(): SeedRecords {
+  const effects = new Map<string, string>();
+  const refunded = new Map<string, number>();
+  return {
+    effects,
+    refunded,
+    async findVendor(name) {
+      const found = SEED.vendors.find((v) => vendorKey(v.name) === vendorKey(name));
+      return found && { ...found };
+    },
+    async getCustomer(customerId) {
+      const found = SEED.customers.find((c) => c.customerId === customerId);
+      return found && { ...found };
+    },
+    async getOrder(orderId): Promise<Order | undefined> {
+      const found = SEED.orders.find((o) => o.orderId === orderId);
+      return found && { ...found, refundedTotal: refunded.get(orderId) ?? 0 };
+    },
+    async findEffect(fingerprint) {
+      const requestId = effects.get(fingerprint);
+      return requestId === undefined ? undefined : { requestId };
+    },
+  };
+}
+
+export const TODAY = '2026-11-15';
+
+export interface ModelStateOptions {
+  confidence?: number;
+  roles?: string[];
+  signals?: ReasonCode[];
+  route?: Exclude<Route, 'deterministic'>;
+  submittedAction?: ActionName;
+  requestId?: string;
+}
+
+/** A request that went through a model: the proposal is the model's candidate. */
+export function modelState(text: string, candidate: unknown, options: ModelStateOptions = {}): ValidationState {
+  return {
+    requestId: options.requestId ?? 'r_test1',
+    requestedBy: { sub: 'user-1', roles: options.roles ?? ['support-agent'] },
+    text,
+    ...(options.submittedAction ? { submitted: { action: options.submittedAction } } : {}),
+    triage: {
+      route: options.route ?? 'generative',
+      complexity: 0.2,
+      modelTier: 'low',
+      signals: options.signals ?? [],
+      reason: 'free text',
+    },
+    inference: {
+      candidate,
+      confidence: options.confidence ?? 0.99,
+      model: { provider: 'rules', id: 'rules-v1', inputTokens: 0, outputTokens: 0, costUsd: 0 },
+    },
+  };
+}
+
+/** A request whose client named the action and sent valid fields: no model, no grounding. */
+export function clientState(
+  text: string,
+  action: ActionName,
+  fields: Record<string, unknown>,
+  options: { roles?: string[]; signals?: ReasonCode[]; requestId?: string } = {},
+): ValidationState {
+  return {
+    requestId: options.requestId ?? 'r_test1',
+    requestedBy: { sub: 'user-1', roles: options.roles ?? ['support-agent'] },
+    text,
+    submitted: { action, fields },
+    triage: { route: 'deterministic', action, complexity: 0, modelTier: 'low', signals: options.signals ?? [], reason: 'structured' },
+  };
+}
