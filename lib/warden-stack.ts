@@ -35,7 +35,12 @@ export class WardenStack extends Stack {
     this.functions = new WardenFunctions(this, 'Functions', { config, data: this.data, removalPolicy });
     const fns = this.functions.byName;
 
-    this.workflow = new WardenWorkflow(this, 'Workflow', { functions: fns, logRetention, removalPolicy });
+    this.workflow = new WardenWorkflow(this, 'Workflow', {
+      functions: fns,
+      logRetention,
+      removalPolicy,
+      approvalTimeoutSeconds: config.approvalTimeoutSeconds,
+    });
     bindStateMachine(fns.gateway, this.workflow.stateMachine);
 
     this.identity = new WardenIdentity(this, 'Identity', { auth: config.auth, removalPolicy });

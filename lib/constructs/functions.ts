@@ -20,7 +20,7 @@ import { CHECKPOINT_PREFIX, type WardenData } from './data';
 
 /** The newest Node.js runtime this aws-cdk-lib knows; the esbuild target follows it. */
 export const LAMBDA_RUNTIME = Runtime.NODEJS_24_X;
-const ESBUILD_TARGET = 'node24';
+const ESBUILD_TARGET = LAMBDA_RUNTIME.name.replace(/^nodejs(\d+)\.x$/, 'node$1');
 
 const PROJECT_ROOT = path.join(__dirname, '..', '..');
 
@@ -112,17 +112,19 @@ export class WardenFunction extends NodejsFunction {
    */
   grantKeyUse(key: IKey, service: 'dynamodb' | 's3', actions: readonly string[]): void {
     const id = `${key.node.addr}/${service}`;
-    let statement = this.keyStatements.get(id);
-    if (!statement) {
-      statement = new PolicyStatement({
-        effect: Effect.ALLOW,
-        resources: [key.keyArn],
-        conditions: { StringEquals: { 'kms:ViaService': `${service}.${Stack.of(this).region}.amazonaws.com` } },
-      });
-      this.keyStatements.set(id, statement);
-      this.addToRolePolicy(statement);
+    const existing = this.keyStatements.get(id);
+    if (existing) {
+      existing.addActions(...actions);
+      return;
     }
-    statement.addActions(...actions);
+    const statement = new PolicyStatement({
+      effect: Effect.ALLOW,
+      actions: [...actions],
+      resources: [key.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `${service}.${Stack.of(this).region}.amazonaws.com` } },
+    });
+    this.keyStatements.set(id, statement);
+    this.addToRolePolicy(statement);
   }
 }
 
@@ -158,7 +160,7 @@ const KMS_TABLE_WRITE = [
 
 /**
  * Gives `fn` the table's name (in the env var the adapters read) and exactly `actions` on it,
- * plus the KMS use the table's CMK needs. Query also covers the table's indexes.
+ * plus the KMS use the table's CMK needs. Query also covers the table's GSIs, each by name.
  */
 export function bindTable(fn: WardenFunction, data: WardenData, tableKey: TableKey, actions: readonly TableAction[]): void {
   if (actions.length === 0) throw new Error(`bindTable(${fn.wardenName}, ${tableKey}): no actions given`);
@@ -284,9 +286,9 @@ export interface WardenFunctionsProps {
 }
 
 /**
- * The eight Lambdas with their least-privilege grants (see the issue's grant table). The
- * gateway's state-machine grant is added by the stack once the state machine exists
- * (`bindStateMachine`), because the state machine needs the other functions first.
+ * The eight Lambdas, each with exactly the grants its code needs. The gateway's state-machine
+ * grant is added by the stack once the state machine exists (`bindStateMachine`), because the
+ * state machine needs the other functions first.
  */
 export class WardenFunctions extends Construct {
   readonly byName: { readonly [K in FunctionName]: WardenFunction };
@@ -344,7 +346,8 @@ export class WardenFunctions extends Construct {
     bindTable(approval, data, 'audit', ['Query', 'PutItem']);
 
     const execution = make('execution');
-    bindTable(execution, data, 'records', ['GetItem', 'PutItem', 'UpdateItem']);
+    // DeleteItem frees a proposal's fingerprint claim when its effect's precondition failed.
+    bindTable(execution, data, 'records', ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem']);
     bindTable(execution, data, 'requests', ['UpdateItem']);
     bindTable(execution, data, 'audit', ['Query', 'PutItem']);
 

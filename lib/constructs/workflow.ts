@@ -6,6 +6,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { governedRequestDefinition } from '../asl';
 import { WORKFLOW_FUNCTIONS, type WorkflowFunctionName } from './functions';
 
 /** The single source of truth for orchestration, shared with the local runtime. */
@@ -46,14 +47,17 @@ export interface WardenWorkflowProps {
   readonly functions: { readonly [K in WorkflowFunctionName]: IFunction };
   readonly logRetention: RetentionDays;
   readonly removalPolicy: RemovalPolicy;
+  /** The approval wait's TimeoutSeconds (the one non-string value the ASL takes from config). */
+  readonly approvalTimeoutSeconds: number;
   /** @default ASL_FILE */
   readonly definitionFile?: string;
 }
 
 /**
- * The governed-request state machine (Standard), loaded from the ASL file. `fromFile` uploads
- * the definition as an asset, so CDK infers no permissions: the invoke grants are explicit,
- * for exactly the functions the file references.
+ * The governed-request state machine (Standard), from the ASL file with its placeholders
+ * substituted and the approval timeout applied (lib/asl.ts, shared with local mode). CDK infers
+ * no permissions from a definition it did not build: the invoke grants are explicit, for
+ * exactly the functions the file references.
  */
 export class WardenWorkflow extends Construct {
   readonly stateMachine: StateMachine;
@@ -73,16 +77,15 @@ export class WardenWorkflow extends Construct {
     }
     const definitionSubstitutions = definitionSubstitutionsFor(fileText, arns);
 
+    // No fixed name: a retained log group with a fixed name would block a redeploy of the stack.
     this.logGroup = new LogGroup(this, 'Logs', {
-      // The vendedlogs prefix keeps CloudWatch Logs' account-wide resource policy from growing.
-      logGroupName: `/aws/vendedlogs/states/${Stack.of(this).stackName}-governed-request`,
       retention: props.logRetention,
       removalPolicy: props.removalPolicy,
     });
 
     this.stateMachine = new StateMachine(this, 'GovernedRequest', {
       stateMachineType: StateMachineType.STANDARD,
-      definitionBody: DefinitionBody.fromFile(definitionFile),
+      definitionBody: DefinitionBody.fromString(governedRequestDefinition(props.approvalTimeoutSeconds, fileText)),
       definitionSubstitutions,
       tracingEnabled: true,
       logs: {

@@ -133,8 +133,12 @@ describe('DynamoDB tables', () => {
 
   it.each(tableKeys)('%s has the keys of its definition', (key) => {
     const definition = TABLES[key];
-    const keySchema = [{ AttributeName: definition.partitionKey.name, KeyType: 'HASH' }];
-    const attributes = [{ AttributeName: definition.partitionKey.name, AttributeType: definition.partitionKey.type }];
+    const keySchema: { AttributeName: string; KeyType: string }[] = [
+      { AttributeName: definition.partitionKey.name, KeyType: 'HASH' },
+    ];
+    const attributes: { AttributeName: string; AttributeType: string }[] = [
+      { AttributeName: definition.partitionKey.name, AttributeType: definition.partitionKey.type },
+    ];
     if ('sortKey' in definition) {
       keySchema.push({ AttributeName: definition.sortKey.name, KeyType: 'RANGE' });
       attributes.push({ AttributeName: definition.sortKey.name, AttributeType: definition.sortKey.type });

@@ -142,7 +142,7 @@ describe('least privilege per function', () => {
     validation: { records: ['GetItem', 'Query'], requests: ['UpdateItem'], audit: ['PutItem', 'Query'] },
     dehydrate: { tasks: ['GetItem', 'PutItem'], requests: ['UpdateItem'], audit: ['PutItem', 'Query'] },
     approval: { tasks: ['GetItem', 'Query', 'UpdateItem'], requests: ['GetItem', 'UpdateItem'], audit: ['PutItem', 'Query'] },
-    execution: { records: ['GetItem', 'PutItem', 'UpdateItem'], requests: ['UpdateItem'], audit: ['PutItem', 'Query'] },
+    execution: { records: ['DeleteItem', 'GetItem', 'PutItem', 'UpdateItem'], requests: ['UpdateItem'], audit: ['PutItem', 'Query'] },
     finalize: { requests: ['GetItem', 'UpdateItem'], tasks: ['UpdateItem'], audit: ['PutItem', 'Query'] },
   };
 

@@ -37,6 +37,7 @@ it('has only Allow statements with explicit actions (no NotAction, no service wi
   expect(all.length).toBeGreaterThan(0);
   for (const { statement } of all) {
     expect(statement.effect).toBe('Allow');
+    expect(statement.actions.length).toBeGreaterThan(0);
     for (const action of statement.actions) {
       expect(action).not.toBe('*');
       expect(action).not.toMatch(/:\*$/);

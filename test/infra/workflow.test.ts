@@ -1,0 +1,131 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Function as LambdaFunction, type IFunction } from 'aws-cdk-lib/aws-lambda';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { WORKFLOW_FUNCTIONS, type WorkflowFunctionName } from '../../lib/constructs/functions';
+import {
+  ASL_FILE,
+  aslPlaceholders,
+  definitionSubstitutionsFor,
+  functionArnPlaceholder,
+  WardenWorkflow,
+} from '../../lib/constructs/workflow';
+import { logicalIdOf, synthWarden, type Synthesized } from './synth';
+
+let synth: Synthesized;
+let stateMachine: { Properties: Record<string, unknown>; DeletionPolicy?: string };
+
+beforeAll(() => {
+  synth = synthWarden();
+  stateMachine = synth.template.toJSON().Resources[logicalIdOf(synth.stack, synth.stack.workflow.stateMachine)];
+});
+
+describe('state machine', () => {
+  it('is the only one, a Standard workflow whose definition is the ASL file', () => {
+    synth.template.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
+    expect(stateMachine.Properties.StateMachineType).toBe('STANDARD');
+    const deployed = JSON.parse(stateMachine.Properties.DefinitionString as string) as { States: Record<string, unknown> };
+    const file = JSON.parse(fs.readFileSync(ASL_FILE, 'utf8')) as { States: Record<string, unknown> };
+    expect(Object.keys(deployed.States)).toEqual(Object.keys(file.States));
+    // Everything but the approval wait's timeout is the file, placeholders included.
+    expect({ ...deployed.States, AwaitApproval: undefined }).toEqual({ ...file.States, AwaitApproval: undefined });
+  });
+
+  it('waits for approval for exactly the configured number of seconds', () => {
+    const custom = synthWarden({ approvalTimeoutSeconds: 3600 });
+    const resource = custom.template.toJSON().Resources[logicalIdOf(custom.stack, custom.stack.workflow.stateMachine)];
+    const deployed = JSON.parse(resource.Properties.DefinitionString as string) as { States: Record<string, { TimeoutSeconds?: number }> };
+    expect(deployed.States.AwaitApproval.TimeoutSeconds).toBe(3600);
+    expect((JSON.parse(stateMachine.Properties.DefinitionString as string) as typeof deployed).States.AwaitApproval.TimeoutSeconds).toBe(604800);
+  });
+
+  it('traces with X-Ray', () => {
+    expect(stateMachine.Properties.TracingConfiguration).toEqual({ Enabled: true });
+  });
+
+  it('logs every event, without execution data (task tokens, PII), to a retained log group', () => {
+    const logGroupId = logicalIdOf(synth.stack, synth.stack.workflow.logGroup);
+    expect(stateMachine.Properties.LoggingConfiguration).toEqual({
+      Level: 'ALL',
+      IncludeExecutionData: false,
+      Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [logGroupId, 'Arn'] } } }],
+    });
+    expect(synth.template.toJSON().Resources[logGroupId]).toMatchObject({
+      Properties: { RetentionInDays: 30 },
+      DeletionPolicy: 'Retain',
+    });
+  });
+
+  it('substitutes every placeholder of the ASL file with the ARN of its function', () => {
+    const placeholders = aslPlaceholders(fs.readFileSync(ASL_FILE, 'utf8'));
+    const substitutions = stateMachine.Properties.DefinitionSubstitutions as Record<string, unknown>;
+    expect(Object.keys(substitutions).sort()).toEqual(placeholders);
+    for (const name of WORKFLOW_FUNCTIONS) {
+      const placeholder = functionArnPlaceholder(name);
+      if (!placeholders.includes(placeholder)) continue;
+      const fnId = logicalIdOf(synth.stack, synth.stack.functions.byName[name]);
+      expect(substitutions[placeholder]).toEqual({ 'Fn::GetAtt': [fnId, 'Arn'] });
+    }
+  });
+});
+
+describe('placeholders', () => {
+  it('finds each distinct ${Name} once, sorted', () => {
+    expect(aslPlaceholders('{"a": "${B}", "b": "${A}", "c": "${B}", "d": "$.x", "e": "${not valid}"}')).toEqual(['A', 'B']);
+  });
+
+  it('maps the ASL file placeholders to the six workflow functions', () => {
+    const placeholders = aslPlaceholders(fs.readFileSync(ASL_FILE, 'utf8'));
+    expect(placeholders).toEqual(
+      ['DehydrateFunctionArn', 'ExecutionFunctionArn', 'FinalizeFunctionArn', 'InferenceFunctionArn', 'TriageFunctionArn', 'ValidationFunctionArn'],
+    );
+    expect(WORKFLOW_FUNCTIONS.map(functionArnPlaceholder).sort()).toEqual(placeholders);
+  });
+
+  it('fails synth when a placeholder has no value, naming it', () => {
+    expect(() => definitionSubstitutionsFor('{"x": "${TriageFunctionArn}", "y": "${AuditTopicArn}"}', { TriageFunctionArn: 'arn' })).toThrow(
+      'placeholders with no value: AuditTopicArn',
+    );
+  });
+
+  it('passes only the placeholders the file uses', () => {
+    expect(definitionSubstitutionsFor('{"x": "${A}"}', { A: '1', B: '2' })).toEqual({ A: '1' });
+  });
+});
+
+describe('WardenWorkflow with another definition file', () => {
+  it('throws at synth when the file uses a placeholder no function provides', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'warden-asl-'));
+    const file = path.join(dir, 'bad.asl.json');
+    fs.writeFileSync(
+      file,
+      JSON.stringify({
+        StartAt: 'A',
+        States: { A: { Type: 'Task', Resource: '${NotifyTopicArn}', End: true } },
+      }),
+    );
+    const stack = new Stack(new App(), 'S');
+    const functions = Object.fromEntries(
+      WORKFLOW_FUNCTIONS.map((name) => [
+        name,
+        LambdaFunction.fromFunctionArn(stack, name, `arn:aws:lambda:us-east-1:123456789012:function:${name}`),
+      ]),
+    ) as Record<WorkflowFunctionName, IFunction>;
+    try {
+      expect(
+        () =>
+          new WardenWorkflow(stack, 'Workflow', {
+            functions,
+            logRetention: RetentionDays.ONE_DAY,
+            removalPolicy: RemovalPolicy.DESTROY,
+            approvalTimeoutSeconds: 60,
+            definitionFile: file,
+          }),
+      ).toThrow('placeholders with no value: NotifyTopicArn');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
