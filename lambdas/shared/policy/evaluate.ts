@@ -97,12 +97,13 @@ export function isValidatedVendor(vendor: Vendor | undefined, proposedName: stri
 
 function evaluatePurchaseOrder(proposal: PurchaseOrderProposal, facts: PolicyFacts, policies: PolicySet, ref: PolicyRef): Decision {
   const policy = policies.purchase_order;
-  const { amount, vendor } = proposal.fields;
+  const { amount, vendor, currency } = proposal.fields;
   // Written so that NaN fails too.
   if (!(amount > policy.amount.minExclusive && amount <= policy.amount.maxInclusive)) return rejected(ref, ['amount_out_of_range']);
 
   const reasons: ReasonCode[] = [];
-  if (!(amount < policy.autonomousLimit)) reasons.push('above_autonomous_limit');
+  // No exchange rates here: an amount in another currency is never taken to be under the limit.
+  if (!(amount < policy.autonomousLimit) || currency !== policy.limitCurrency) reasons.push('above_autonomous_limit');
   if (policy.requireValidatedVendor && !isValidatedVendor(facts.vendor, vendor)) reasons.push('unvalidated_vendor');
   if (reasons.length === 0) return approved(ref);
   // Under the limit an unvalidated vendor lands in the lowest tier, above it the amount's tier: one lookup covers both.

@@ -49,6 +49,8 @@ export const PurchaseOrderPolicy = z
     requireValidatedVendor: z.boolean(),
     /** Amounts strictly below this (with a validated vendor) are approved without a human. */
     autonomousLimit: z.number().finite().positive(),
+    /** The currency the limits are written in: an order in any other cannot be shown to be under them. */
+    limitCurrency: z.string().regex(/^[A-Z]{3}$/),
     approvalTiers: ApprovalTiers,
   })
   .refine((p) => p.amount.minExclusive < p.autonomousLimit && p.autonomousLimit <= p.amount.maxInclusive, {

@@ -80,6 +80,12 @@ describe('helpers', () => {
 describe('purchase_order', () => {
   const validated = (): PolicyFacts => ({ today: TODAY, vendor: vendor('Alpha Tech Systems') });
 
+  it('never auto-approves an order in a currency the limit is not written in', () => {
+    const inEuros: Proposal = { action: 'purchase_order', fields: { vendor: 'Alpha Tech Systems', amount: 4_000, currency: 'EUR', description: 'desks' } };
+    const decision = evaluatePolicy(inEuros, validated(), []);
+    expect(decision).toMatchObject({ outcome: 'pending_approval', reasons: ['above_autonomous_limit'], tier: 'procurement-manager' });
+  });
+
   it.each([
     [0.01, 'approved', [], undefined],
     [4_999.99, 'approved', [], undefined],
