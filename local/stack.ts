@@ -1,4 +1,5 @@
 import './polyfills';
+import { join } from 'node:path';
 import { startEmulators } from './emulators';
 import { LocalStepFunctions, type LocalLambda } from './sfn/engine';
 import { startSfnServer } from './sfn/server';
@@ -22,6 +23,8 @@ type HttpHandler = typeof import('../lambdas/gateway/handler').handler;
 
 export interface LocalStack {
   engine: LocalStepFunctions;
+  /** Executions that were running when the stack last stopped, resumed at start-up. */
+  resumed: number;
   env: Record<string, string>;
   gateway: HttpHandler;
   approval: typeof import('../lambdas/approval/handler').handler;
@@ -61,19 +64,25 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     ExecutionFunctionArn: execution.handler,
     FinalizeFunctionArn: finalize.handler,
   };
-  const engine = new LocalStepFunctions({ definition: governedRequestDefinition(approvalTimeoutSeconds), functions });
+  const engine = new LocalStepFunctions({
+    definition: governedRequestDefinition(approvalTimeoutSeconds),
+    functions,
+    ...(options.dataDir ? { journalDir: join(options.dataDir, 'sfn') } : {}),
+  });
   const sfn = await startSfnServer(engine);
   env.AWS_ENDPOINT_URL_SFN = sfn.endpoint;
   env[STATE_MACHINE_ARN_ENV] = engine.stateMachineArn;
   Object.assign(process.env, env);
+  const resumed = engine.resumeFromJournal();
 
   return {
+    resumed,
     engine,
     env,
     gateway: gateway.handler,
     approval: approval.handler,
     async stop() {
-      engine.stopAll();
+      engine.shutdown();
       await sfn.close();
       await emulators.stop();
     },

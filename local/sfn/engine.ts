@@ -1,18 +1,30 @@
 import '../polyfills';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 
 /**
  * A local Step Functions: runs the repository's ASL file, unchanged, with aws-local-stepfunctions.
  * Lambda Task states call the real handlers in-process; `.waitForTaskToken` states hand the
  * handler a unique task token and wait for SendTaskSuccess/Failure (or the state's timeout).
+ * With a journal directory, every execution is journaled as it moves, so a restart resumes each
+ * running execution where it was — a waiting one keeps its token and the rest of its timeout.
  * The JSON protocol in front of it is `server.ts`.
  */
 
 /** setTimeout's ceiling, in whole seconds (about 24.8 days). */
 export const MAX_LOCAL_TIMEOUT_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
 
-export type LocalLambda = (payload: unknown) => Promise<unknown>;
+export type LocalLambda = (payload: unknown, context: LambdaLikeContext) => Promise<unknown>;
+
+/** The parts of the Lambda context object a handler might read. */
+export interface LambdaLikeContext {
+  functionName: string;
+  awsRequestId: string;
+  invokedFunctionArn: string;
+  getRemainingTimeInMillis(): number;
+}
 
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
 
@@ -38,6 +50,17 @@ export interface ExecutionRecord {
   history: HistoryEvent[];
 }
 
+/** What the journal keeps beyond the record: where the execution is, and its callback. */
+interface Journaled {
+  record: ExecutionRecord;
+  token: string;
+  /** The state last entered and its raw input: a restart re-enters it. */
+  cursor?: { stateName: string; input: unknown; enteredAt: number };
+  /** Set once a callback state's handler has run: a restart only waits, it does not re-dispatch. */
+  dispatched?: { stateName: string };
+  tokenEnd?: 'timed_out' | 'closed';
+}
+
 /** Errors with the names the Step Functions API uses, so SDK callers can tell them apart. */
 export class SfnError extends Error {
   constructor(
@@ -54,11 +77,15 @@ interface Waiter {
   reject: (error: Error) => void;
 }
 
+type AslState = Record<string, unknown> & { Type: string; Resource?: string; TimeoutSeconds?: number };
+
 export interface LocalStepFunctionsOptions {
   /** The ASL text with its `${Placeholder}`s, as in statemachines/. */
   definition: string;
   /** Placeholder name (e.g. `TriageFunctionArn`) → the handler it stands for. */
   functions: Record<string, LocalLambda>;
+  /** Where executions are journaled; in memory only when absent. */
+  journalDir?: string;
   stateMachineName?: string;
   region?: string;
   accountId?: string;
@@ -68,68 +95,88 @@ export interface LocalStepFunctionsOptions {
 
 export class LocalStepFunctions {
   readonly stateMachineArn: string;
-  private readonly machine: StateMachine;
-  private readonly handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
+  private readonly definition: StateMachineDefinition & { StartAt: string; States: Record<string, AslState> };
+  private readonly byArn = new Map<string, { name: string; fn: LocalLambda }>();
   private readonly retryOverrides: Record<string, number> = {};
-  private readonly executions = new Map<string, ExecutionRecord>();
+  private readonly executions = new Map<string, Journaled>();
   private readonly finished = new Map<string, Promise<ExecutionRecord>>();
   private readonly aborts = new Map<string, () => void>();
   /** Open task tokens → the execution waiting on them. */
   private readonly waiters = new Map<string, Waiter>();
-  /** Tokens whose wait has ended, and how: AWS answers TaskTimedOut for those that timed out. */
-  private readonly closedTokens = new Map<string, 'timed_out' | 'closed'>();
-  private readonly tokenOfExecution = new Map<string, string>();
+  private readonly tokens = new Map<string, string>();
+  private shuttingDown = false;
 
-  constructor(options: LocalStepFunctionsOptions) {
+  constructor(private readonly options: LocalStepFunctionsOptions) {
     const region = options.region ?? 'us-east-1';
     const account = options.accountId ?? '000000000000';
-    const name = options.stateMachineName ?? 'warden-governed-request';
-    this.stateMachineArn = `arn:aws:states:${region}:${account}:stateMachine:${name}`;
+    const machineName = options.stateMachineName ?? 'warden-governed-request';
+    this.stateMachineArn = `arn:aws:states:${region}:${account}:stateMachine:${machineName}`;
 
-    const arnOf = (placeholder: string) => `arn:aws:lambda:${region}:${account}:function:warden-${placeholder.replace(/FunctionArn$/, '').toLowerCase()}`;
-    const byArn = new Map<string, LocalLambda>();
     const text = options.definition.replace(/\$\{(\w+)\}/g, (_match, placeholder: string) => {
       const fn = options.functions[placeholder];
       if (!fn) throw new Error(`No local function for placeholder \${${placeholder}}`);
-      byArn.set(arnOf(placeholder), fn);
-      return arnOf(placeholder);
+      const name = `warden-${placeholder.replace(/FunctionArn$/, '').toLowerCase()}`;
+      const arn = `arn:aws:lambda:${region}:${account}:function:${name}`;
+      this.byArn.set(arn, { name, fn });
+      return arn;
     });
-    const definition = JSON.parse(text) as StateMachineDefinition & { States: Record<string, Record<string, unknown>> };
-    for (const [stateName, state] of Object.entries(definition.States)) {
+    this.definition = JSON.parse(text) as LocalStepFunctions['definition'];
+    for (const [stateName, state] of Object.entries(this.definition.States)) {
       // The library waits with one setTimeout, which overflows past 2^31 - 1 ms and fires at once.
       if (typeof state.TimeoutSeconds === 'number' && state.TimeoutSeconds > MAX_LOCAL_TIMEOUT_SECONDS) {
         throw new Error(`${stateName}: TimeoutSeconds ${state.TimeoutSeconds} exceeds the local maximum of ${MAX_LOCAL_TIMEOUT_SECONDS}`);
       }
+      if (state.Type === 'Task') this.retryOverrides[stateName] = options.retryDelayMs ?? 0;
     }
-    this.machine = new StateMachine(definition);
+    // Validate once, now, so a broken definition fails at start-up rather than at first request.
+    new StateMachine(this.definition);
+    if (options.journalDir) mkdirSync(options.journalDir, { recursive: true });
+  }
 
-    for (const [stateName, state] of Object.entries(definition.States)) {
+  private isCallback(stateName: string): boolean {
+    return String(this.definition.States[stateName]?.Resource ?? '').endsWith('.waitForTaskToken');
+  }
+
+  /** The library's handlers: Lambda tasks call the function; callback tasks also wait for the token. */
+  private handlersFor(journaled: Journaled, resumeWaitOnly?: string): Record<string, (input: unknown) => Promise<unknown>> {
+    const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
+    let skipDispatch = resumeWaitOnly;
+    for (const [stateName, state] of Object.entries(this.definition.States)) {
       if (state.Type !== 'Task') continue;
-      this.retryOverrides[stateName] = options.retryDelayMs ?? 0;
-      const waits = String(state.Resource).endsWith('.waitForTaskToken');
-      this.handlers[stateName] = async (input: unknown) => {
+      handlers[stateName] = async (input: unknown) => {
         const { FunctionName, Payload } = input as { FunctionName: string; Payload: unknown };
-        const fn = byArn.get(FunctionName);
-        if (!fn) throw new SfnError('Lambda.ResourceNotFoundException', `Function not found: ${FunctionName}`);
-        if (!waits) return { StatusCode: 200, Payload: await fn(Payload) };
-        const token = (Payload as { taskToken?: string }).taskToken;
-        if (!token) throw new SfnError('States.Runtime', 'waitForTaskToken task without a task token in its payload');
-        const waiting = new Promise<unknown>((resolve, reject) => {
-          this.waiters.set(token, { resolve, reject });
-        });
-        await fn(Payload);
+        const target = this.byArn.get(FunctionName);
+        if (!target) throw new SfnError('Lambda.ResourceNotFoundException', `Function not found: ${FunctionName}`);
+        // After shutdown nothing runs: the journal resumes this state on the next start.
+        if (this.shuttingDown) throw new SfnError('States.Runtime', 'local Step Functions is shutting down');
+        const context = lambdaContext(target.name, FunctionName);
+        if (!this.isCallback(stateName)) return { StatusCode: 200, Payload: await target.fn(Payload, context) };
+
+        const waiting = new Promise<unknown>((resolve, reject) => this.waiters.set(journaled.token, { resolve, reject }));
+        if (skipDispatch === stateName) {
+          skipDispatch = undefined; // only the resumed wait itself; a retry dispatches again
+        } else {
+          journaled.dispatched = undefined;
+          await target.fn(Payload, context);
+          journaled.dispatched = { stateName };
+          this.persist(journaled);
+        }
         return waiting;
       };
     }
+    return handlers;
   }
 
   startExecution(args: { name?: string; input?: string }): { executionArn: string; startDate: Date } {
     const name = args.name ?? randomUUID();
-    const executionArn = this.stateMachineArn.replace(':stateMachine:', ':execution:') + `:${name}`;
+    const executionArn = `${this.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
     const input = args.input ?? '{}';
     const existing = this.executions.get(executionArn);
     if (existing) {
-      if (existing.input === input && existing.status === 'RUNNING') return { executionArn, startDate: existing.startDate };
+      // As in AWS: the same name and input while running is idempotent, anything else a conflict.
+      if (existing.record.input === input && existing.record.status === 'RUNNING') {
+        return { executionArn, startDate: existing.record.startDate };
+      }
       throw new SfnError('ExecutionAlreadyExists', `Execution already exists: '${executionArn}'`);
     }
     let parsedInput: unknown;
@@ -138,78 +185,144 @@ export class LocalStepFunctions {
     } catch {
       throw new SfnError('InvalidExecutionInput', 'Invalid execution input: not JSON');
     }
-    const record: ExecutionRecord = {
-      executionArn,
-      stateMachineArn: this.stateMachineArn,
-      name,
-      input,
-      status: 'RUNNING',
-      startDate: new Date(),
-      history: [],
+    const journaled: Journaled = {
+      record: { executionArn, stateMachineArn: this.stateMachineArn, name, input, status: 'RUNNING', startDate: new Date(), history: [] },
+      // Opaque and unguessable, like the real thing.
+      token: randomBytes(48).toString('base64url'),
     };
-    this.executions.set(executionArn, record);
+    this.executions.set(executionArn, journaled);
+    this.tokens.set(journaled.token, executionArn);
+    this.persist(journaled);
+    this.run(journaled, this.definition, parsedInput);
+    return { executionArn, startDate: journaled.record.startDate };
+  }
 
-    // One wait state per execution path; a unique, opaque token per execution.
-    const token = randomBytes(48).toString('base64url');
-    this.tokenOfExecution.set(executionArn, token);
-    const run = this.machine.run(parsedInput as never, {
-      overrides: { taskResourceLocalHandlers: this.handlers as never, retryIntervalOverrides: this.retryOverrides },
-      context: { Execution: { Id: executionArn, Name: name, StartTime: record.startDate.toISOString() }, Task: { Token: token } } as never,
+  private run(journaled: Journaled, definition: StateMachineDefinition, input: unknown, resume?: { waitOnly?: string }): void {
+    const { record } = journaled;
+    const machine = new StateMachine(definition);
+    const execution = machine.run(input as never, {
+      overrides: {
+        taskResourceLocalHandlers: this.handlersFor(journaled, resume?.waitOnly) as never,
+        retryIntervalOverrides: this.retryOverrides,
+      },
+      context: {
+        Execution: { Id: record.executionArn, Name: record.name, StartTime: record.startDate.toISOString() },
+        Task: { Token: journaled.token },
+      } as never,
       noThrowOnAbort: true,
     });
-    this.aborts.set(executionArn, run.abort);
-    void this.collectHistory(record, run.eventLogs, token);
+    this.aborts.set(record.executionArn, execution.abort);
+    void this.follow(journaled, execution.eventLogs, resume !== undefined);
     this.finished.set(
-      executionArn,
-      run.result.then(
+      record.executionArn,
+      execution.result.then(
         (output) => {
-          if (record.status === 'RUNNING') {
+          if (!this.shuttingDown && record.status === 'RUNNING') {
             record.status = 'SUCCEEDED';
             record.output = JSON.stringify(output);
           }
-          return this.close(record, token);
+          return this.end(journaled);
         },
         (error: unknown) => {
-          const cause = (error as { cause?: { name?: string; message?: string } }).cause;
-          record.status = error instanceof Error && error.name === 'ExecutionTimeoutError' ? 'TIMED_OUT' : 'FAILED';
-          record.error = cause?.name ?? (error instanceof Error ? error.name : 'States.Runtime');
-          record.cause = cause?.message ?? (error instanceof Error ? error.message : String(error));
-          return this.close(record, token);
+          if (!this.shuttingDown && record.status === 'RUNNING') {
+            const cause = (error as { cause?: { name?: string; message?: string } }).cause;
+            record.status = error instanceof Error && error.name === 'ExecutionTimeoutError' ? 'TIMED_OUT' : 'FAILED';
+            record.error = cause?.name ?? (error instanceof Error ? error.name : 'States.Runtime');
+            record.cause = cause?.message ?? (error instanceof Error ? error.message : String(error));
+          }
+          return this.end(journaled);
         },
       ),
     );
-    return { executionArn, startDate: record.startDate };
   }
 
-  private close(record: ExecutionRecord, token: string): ExecutionRecord {
-    record.stopDate ??= new Date();
-    this.aborts.delete(record.executionArn);
-    if (this.waiters.delete(token) || !this.closedTokens.has(token)) this.closedTokens.set(token, 'closed');
-    return record;
+  private end(journaled: Journaled): ExecutionRecord {
+    this.aborts.delete(journaled.record.executionArn);
+    // A shutdown leaves the journal as it was: the next start resumes from there.
+    if (this.shuttingDown) return journaled.record;
+    journaled.record.stopDate ??= new Date();
+    this.waiters.delete(journaled.token);
+    journaled.tokenEnd ??= 'closed';
+    this.persist(journaled);
+    return journaled.record;
   }
 
-  private async collectHistory(record: ExecutionRecord, events: AsyncGenerator<unknown>, token: string): Promise<void> {
+  private async follow(journaled: Journaled, events: AsyncGenerator<unknown>, resumed: boolean): Promise<void> {
+    let skipRestart = resumed;
     for await (const raw of events) {
-      const event = raw as { type: string; timestamp: number; state?: { name: string }; Error?: string; Cause?: string };
-      record.history.push({
+      if (this.shuttingDown) return;
+      const event = raw as { type: string; timestamp: number; state?: { name: string; input?: unknown }; Error?: string; Cause?: string };
+      // A resumed run re-enters the state it stopped in: that is not a new transition.
+      if (skipRestart && (event.type === 'ExecutionStarted' || event.type === 'StateEntered')) {
+        if (event.type === 'StateEntered') skipRestart = false;
+        continue;
+      }
+      journaled.record.history.push({
         type: event.type,
         timestamp: event.timestamp,
         ...(event.state ? { stateName: event.state.name } : {}),
         ...(event.Error ? { error: event.Error } : {}),
         ...(event.Cause ? { cause: event.Cause } : {}),
       });
+      if (event.type === 'StateEntered' && event.state) {
+        journaled.cursor = { stateName: event.state.name, input: event.state.input, enteredAt: event.timestamp };
+        this.persist(journaled);
+      }
       // A wait that ended by timing out: its token answers TaskTimedOut from now on.
-      if (event.type === 'StateFailed' && event.Error === 'States.Timeout' && this.waiters.has(token)) {
-        this.waiters.delete(token);
-        this.closedTokens.set(token, 'timed_out');
+      if (event.type === 'StateFailed' && event.Error === 'States.Timeout' && this.waiters.delete(journaled.token)) {
+        journaled.tokenEnd = 'timed_out';
+        this.persist(journaled);
       }
     }
   }
 
+  private persist(journaled: Journaled): void {
+    if (!this.options.journalDir || this.shuttingDown) return;
+    const file = join(this.options.journalDir, `${journaled.record.name}.json`);
+    // Write-then-rename: a crash mid-write never leaves a torn journal.
+    writeFileSync(`${file}.tmp`, JSON.stringify(journaled));
+    renameSync(`${file}.tmp`, file);
+  }
+
+  /**
+   * Loads the journal and resumes every execution that was running: a callback state that had
+   * dispatched waits again on the same token for the rest of its timeout; any other state is
+   * entered again with the input it had (as a retry would). Returns how many were resumed.
+   */
+  resumeFromJournal(): number {
+    const dir = this.options.journalDir;
+    if (!dir) return 0;
+    let resumed = 0;
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
+      const journaled = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Journaled;
+      const record = journaled.record;
+      record.startDate = new Date(record.startDate);
+      if (record.stopDate) record.stopDate = new Date(record.stopDate);
+      this.executions.set(record.executionArn, journaled);
+      this.tokens.set(journaled.token, record.executionArn);
+      if (record.status !== 'RUNNING' || !journaled.cursor) {
+        this.finished.set(record.executionArn, Promise.resolve(record));
+        continue;
+      }
+      const { stateName, input, enteredAt } = journaled.cursor;
+      const definition = { ...this.definition, StartAt: stateName, States: { ...this.definition.States } };
+      const waitOnly = journaled.dispatched?.stateName === stateName && this.isCallback(stateName) ? stateName : undefined;
+      const timeout = definition.States[stateName].TimeoutSeconds;
+      if (typeof timeout === 'number') {
+        // The timeout runs from when the state was first entered, not from the restart.
+        const remaining = Math.ceil((enteredAt + timeout * 1000 - Date.now()) / 1000);
+        definition.States[stateName] = { ...definition.States[stateName], TimeoutSeconds: Math.max(1, remaining) };
+      }
+      this.run(journaled, definition, input, { waitOnly });
+      resumed++;
+    }
+    return resumed;
+  }
+
   describeExecution(executionArn: string): ExecutionRecord {
-    const record = this.executions.get(executionArn);
-    if (!record) throw new SfnError('ExecutionDoesNotExist', `Execution does not exist: '${executionArn}'`);
-    return record;
+    const journaled = this.executions.get(executionArn);
+    if (!journaled) throw new SfnError('ExecutionDoesNotExist', `Execution does not exist: '${executionArn}'`);
+    return journaled.record;
   }
 
   /** Resolves when the execution has ended (tests and the demo wait on it instead of sleeping). */
@@ -222,10 +335,20 @@ export class LocalStepFunctions {
   private waiterFor(token: string): Waiter {
     const waiter = this.waiters.get(token);
     if (waiter) return waiter;
-    const closed = this.closedTokens.get(token);
-    if (closed === 'timed_out') throw new SfnError('TaskTimedOut', 'Task Timed Out');
-    if (closed || [...this.tokenOfExecution.values()].includes(token)) throw new SfnError('TaskDoesNotExist', 'Task does not exist anymore');
-    throw new SfnError('InvalidToken', 'Invalid Token');
+    const arn = this.tokens.get(token);
+    if (!arn) throw new SfnError('InvalidToken', 'Invalid Token');
+    if (this.executions.get(arn)?.tokenEnd === 'timed_out') throw new SfnError('TaskTimedOut', 'Task Timed Out');
+    throw new SfnError('TaskDoesNotExist', 'Task does not exist anymore');
+  }
+
+  private closeToken(token: string): void {
+    this.waiters.delete(token);
+    const arn = this.tokens.get(token);
+    const journaled = arn ? this.executions.get(arn) : undefined;
+    if (journaled) {
+      journaled.tokenEnd = 'closed';
+      this.persist(journaled);
+    }
   }
 
   sendTaskSuccess(token: string, output: string): void {
@@ -236,15 +359,13 @@ export class LocalStepFunctions {
       throw new SfnError('InvalidOutput', 'Invalid output: not JSON');
     }
     const waiter = this.waiterFor(token);
-    this.waiters.delete(token);
-    this.closedTokens.set(token, 'closed');
+    this.closeToken(token);
     waiter.resolve(value);
   }
 
   sendTaskFailure(token: string, error?: string, cause?: string): void {
     const waiter = this.waiterFor(token);
-    this.waiters.delete(token);
-    this.closedTokens.set(token, 'closed');
+    this.closeToken(token);
     const failure = new Error(cause ?? '');
     failure.name = error ?? 'States.TaskFailed';
     waiter.reject(failure);
@@ -255,19 +376,37 @@ export class LocalStepFunctions {
   }
 
   stopExecution(executionArn: string, error?: string, cause?: string): Date {
-    const record = this.describeExecution(executionArn);
+    const journaled = this.executions.get(executionArn);
+    if (!journaled) throw new SfnError('ExecutionDoesNotExist', `Execution does not exist: '${executionArn}'`);
+    const { record } = journaled;
     if (record.status === 'RUNNING') {
       record.status = 'ABORTED';
       record.error = error;
       record.cause = cause;
       record.stopDate = new Date();
       this.aborts.get(executionArn)?.();
+      this.persist(journaled);
     }
     return record.stopDate ?? new Date();
   }
 
-  /** Aborts every running execution (shutdown). */
-  stopAll(): void {
-    for (const arn of [...this.aborts.keys()]) this.stopExecution(arn, 'Shutdown', 'local stack stopped');
+  /** Stops every run in memory and leaves the journal untouched, so a restart resumes them. */
+  shutdown(): void {
+    this.shuttingDown = true;
+    for (const abort of this.aborts.values()) abort();
+    this.aborts.clear();
+    // Settle the parked waits too, so the library clears their timeout timers and the process can exit.
+    for (const waiter of this.waiters.values()) waiter.reject(new SfnError('States.Runtime', 'local Step Functions is shutting down'));
+    this.waiters.clear();
   }
+}
+
+function lambdaContext(functionName: string, invokedFunctionArn: string): LambdaLikeContext {
+  const deadline = Date.now() + 60_000;
+  return {
+    functionName,
+    invokedFunctionArn,
+    awsRequestId: randomUUID(),
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+  };
 }

@@ -1,0 +1,416 @@
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { TextDecoder } from 'node:util';
+import { WardenError } from '../lambdas/shared/errors';
+import { json, problem } from '../lambdas/shared/http/problem';
+import type { HttpEvent } from '../lambdas/shared/http/request';
+import { MAX_BODY_BYTES } from '../lambdas/shared/schemas/api';
+import { TokenRejected, type LocalIdentity, type VerifiedClaims } from './identity';
+
+/**
+ * The local stand-in for the HTTP API and its JWT authorizer: it does what API Gateway does
+ * before a Lambda runs (route match, bearer-token verification, body size limit) and hands the
+ * real handlers the payload-2.0 event API Gateway would build. Everything else — media type,
+ * JSON, schemas, visibility — is the handlers' job, exactly as in AWS.
+ *
+ * A known path with the wrong method is 404 `not_found`, not 405: an HTTP API without a
+ * matching route answers 404, and local mode should not teach clients a status AWS never sends.
+ */
+
+export type HttpHandler = (event: HttpEvent) => Promise<APIGatewayProxyStructuredResultV2>;
+
+export interface LocalRoute {
+  readonly method: 'GET' | 'POST';
+  readonly path: string;
+  readonly target: 'gateway' | 'approval' | 'devToken' | 'jwks';
+  /** `none`: no authorizer, like /health in AWS and the local-only identity routes. */
+  readonly auth: 'jwt' | 'none';
+}
+
+/** The routes of API.md (the same list as lib/constructs/api.ts; a test keeps them equal). */
+export const API_ROUTES: readonly LocalRoute[] = [
+  { method: 'POST', path: '/v1/requests', target: 'gateway', auth: 'jwt' },
+  { method: 'GET', path: '/v1/requests/{requestId}', target: 'gateway', auth: 'jwt' },
+  { method: 'GET', path: '/v1/requests/{requestId}/audit', target: 'gateway', auth: 'jwt' },
+  { method: 'GET', path: '/v1/tasks', target: 'approval', auth: 'jwt' },
+  { method: 'GET', path: '/v1/tasks/{taskId}', target: 'approval', auth: 'jwt' },
+  { method: 'POST', path: '/v1/tasks/{taskId}/decision', target: 'approval', auth: 'jwt' },
+  { method: 'GET', path: '/health', target: 'gateway', auth: 'none' },
+];
+
+/** Local mode only: these do not exist in AWS. */
+export const LOCAL_ONLY_ROUTES: readonly LocalRoute[] = [
+  { method: 'GET', path: '/local/dev-token', target: 'devToken', auth: 'none' },
+  { method: 'GET', path: '/local/jwks.json', target: 'jwks', auth: 'none' },
+];
+
+/** What API.md promises for a dev token. */
+const DEV_TOKEN_SECONDS = 3600;
+/**
+ * After a 413 (or any early answer) the rest of the body is read and thrown away, so the client
+ * sees the response instead of a reset; past this much the socket is destroyed instead.
+ */
+const MAX_DISCARDED_BYTES = 1024 * 1024;
+
+/** One line per request: never headers (the Authorization header is the token), never bodies. */
+export interface AccessLogEntry {
+  requestId: string;
+  method: string;
+  path: string;
+  routeKey?: string;
+  status: number;
+  ms: number;
+  /** The name of an error a handler threw (a bug: handlers map their errors themselves). */
+  error?: string;
+}
+
+export interface ApiServerOptions {
+  identity: Pick<LocalIdentity, 'verify' | 'mintToken' | 'jwks'>;
+  gateway: HttpHandler;
+  approval: HttpHandler;
+  accessLog?: (entry: AccessLogEntry) => void;
+}
+
+interface CompiledRoute extends LocalRoute {
+  readonly routeKey: string;
+  readonly segments: readonly string[];
+}
+
+const COMPILED_ROUTES: readonly CompiledRoute[] = [...API_ROUTES, ...LOCAL_ONLY_ROUTES].map((route) => ({
+  ...route,
+  routeKey: `${route.method} ${route.path}`,
+  segments: route.path.split('/').slice(1),
+}));
+
+type Matched = { route: CompiledRoute; pathParameters: Record<string, string> };
+
+/** Segment by segment on the raw path, so an encoded `/` inside an id stays inside that id. */
+export function matchRoute(method: string, rawPath: string): Matched | undefined {
+  if (!rawPath.startsWith('/')) return undefined;
+  const segments = rawPath.split('/').slice(1);
+  for (const route of COMPILED_ROUTES) {
+    if (route.method !== method || route.segments.length !== segments.length) continue;
+    const pathParameters: Record<string, string> = {};
+    const matches = route.segments.every((template, index) => {
+      const actual = segments[index];
+      const name = /^\{([A-Za-z0-9_]+)\}$/.exec(template)?.[1];
+      if (!name) return template === actual;
+      if (actual.length === 0) return false;
+      try {
+        pathParameters[name] = decodeURIComponent(actual);
+        return true;
+      } catch {
+        return false; // malformed percent-encoding names no resource
+      }
+    });
+    if (matches) return { route, pathParameters };
+  }
+  return undefined;
+}
+
+export function createApiServer(options: ApiServerOptions): Server {
+  return createServer((request, response) => {
+    void serve(options, request, response);
+  });
+}
+
+async function serve(options: ApiServerOptions, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const started = performance.now();
+  const requestId = randomUUID();
+  const method = request.method ?? 'GET';
+  const url = request.url ?? '/';
+  const queryAt = url.indexOf('?');
+  const rawPath = queryAt === -1 ? url : url.slice(0, queryAt);
+  const rawQueryString = queryAt === -1 ? '' : url.slice(queryAt + 1);
+  const log: AccessLogEntry = { requestId, method, path: rawPath, status: 0, ms: 0 };
+  response.setHeader('x-request-id', requestId);
+  response.once('close', () => {
+    // 499 (nginx's "client closed request") when the caller left before the answer was sent.
+    log.status = response.writableFinished ? response.statusCode : 499;
+    log.ms = Math.round((performance.now() - started) * 100) / 100;
+    try {
+      options.accessLog?.(log);
+    } catch {
+      // A failing log sink must not take the server down with it.
+    }
+  });
+
+  try {
+    const matched = matchRoute(method, rawPath);
+    if (!matched) {
+      send(response, problem(404, 'not_found', 'No such route.'));
+      discardRest(request);
+      return;
+    }
+    const { route, pathParameters } = matched;
+    log.routeKey = route.routeKey;
+
+    let claims: VerifiedClaims | undefined;
+    if (route.auth === 'jwt') {
+      try {
+        claims = await options.identity.verify(bearerTokenOf(request));
+      } catch (error) {
+        if (!(error instanceof TokenRejected)) throw error;
+        send(response, unauthorized(error));
+        discardRest(request);
+        return;
+      }
+    }
+
+    const body = await readBody(request, MAX_BODY_BYTES);
+    if (body === 'aborted') return;
+    if (body === 'too_large') {
+      // The connection is closed after the answer: the unread rest of the body is not a request.
+      response.setHeader('connection', 'close');
+      send(response, problem(413, 'payload_too_large', `The body must be at most ${MAX_BODY_BYTES} bytes.`));
+      discardRest(request);
+      return;
+    }
+
+    switch (route.target) {
+      case 'devToken':
+        send(response, await devToken(options.identity, rawQueryString));
+        return;
+      case 'jwks':
+        send(response, json(200, options.identity.jwks()));
+        return;
+      case 'gateway':
+      case 'approval': {
+        const event = buildEvent({ request, route, requestId, rawPath, rawQueryString, pathParameters, body, claims });
+        send(response, await options[route.target](event));
+        return;
+      }
+    }
+  } catch (error) {
+    log.error = error instanceof Error ? error.name : typeof error;
+    // API Gateway's answer to a failed integration: nothing about the cause reaches the caller.
+    if (!response.headersSent) send(response, problem(500, 'internal_error', 'The request could not be handled.'));
+    else response.destroy();
+    discardRest(request);
+  }
+}
+
+/** Like the HTTP API JWT authorizer, with or without the `Bearer ` prefix. */
+function bearerTokenOf(request: IncomingMessage): string {
+  const header = request.headers.authorization ?? '';
+  return header.replace(/^\s*Bearer\s+/i, '').trim();
+}
+
+function unauthorized(rejection: TokenRejected): APIGatewayProxyStructuredResultV2 {
+  const result = problem(401, 'unauthorized', rejection.message);
+  // RFC 6750: tell the client which kind of bearer failure it was, never the token itself.
+  const challenge = rejection.reason === 'missing' ? 'Bearer' : 'Bearer error="invalid_token"';
+  return { ...result, headers: { ...result.headers, 'www-authenticate': challenge } };
+}
+
+async function devToken(identity: ApiServerOptions['identity'], rawQueryString: string): Promise<APIGatewayProxyStructuredResultV2> {
+  const query = new URLSearchParams(rawQueryString);
+  const unknown = [...new Set(query.keys())].filter((key) => key !== 'sub' && key !== 'roles');
+  if (unknown.length > 0) return problem(400, 'validation_failed', `query: unknown parameter ${unknown.join(', ')}; only sub and roles`);
+  const subs = query.getAll('sub');
+  const roleLists = query.getAll('roles');
+  if (subs.length !== 1) return problem(400, 'validation_failed', 'sub: exactly one sub is required');
+  if (roleLists.length > 1) return problem(400, 'validation_failed', 'roles: give one comma-separated list');
+  const roles = (roleLists[0] ?? '')
+    .split(',')
+    .map((role) => role.trim())
+    .filter((role) => role.length > 0);
+  try {
+    const token = await identity.mintToken({ sub: subs[0], roles, expiresInSeconds: DEV_TOKEN_SECONDS });
+    return json(200, { token });
+  } catch (error) {
+    if (error instanceof WardenError && error.status === 400) return problem(400, error.code, error.message);
+    throw error;
+  }
+}
+
+type BodyRead = Buffer | 'too_large' | 'aborted';
+
+/** Reads at most `limit` bytes; past that it stops and says so, holding nothing more in memory. */
+function readBody(request: IncomingMessage, limit: number): Promise<BodyRead> {
+  const declared = Number(request.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) return Promise.resolve('too_large');
+  if (request.readableEnded) return Promise.resolve(Buffer.alloc(0));
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const finish = (result: BodyRead) => {
+      request.off('data', onData);
+      request.off('end', onEnd);
+      request.off('error', onAbort);
+      request.off('close', onAbort);
+      resolve(result);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        chunks.length = 0;
+        request.pause();
+        finish('too_large');
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => finish(Buffer.concat(chunks));
+    const onAbort = () => finish('aborted');
+    request.on('data', onData);
+    request.once('end', onEnd);
+    request.once('error', onAbort);
+    request.once('close', onAbort);
+  });
+}
+
+/** Throws away what is left of a body the answer did not need, up to a cap. */
+function discardRest(request: IncomingMessage): void {
+  if (request.readableEnded || request.destroyed) return;
+  let discarded = 0;
+  request.on('data', (chunk: Buffer) => {
+    discarded += chunk.length;
+    if (discarded > MAX_DISCARDED_BYTES) request.socket.destroy();
+  });
+  request.on('error', () => undefined);
+  request.resume();
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function buildEvent(args: {
+  request: IncomingMessage;
+  route: CompiledRoute;
+  requestId: string;
+  rawPath: string;
+  rawQueryString: string;
+  pathParameters: Record<string, string>;
+  body: Buffer;
+  claims: VerifiedClaims | undefined;
+}): HttpEvent {
+  const { request, route, requestId, rawPath, rawQueryString, pathParameters, body, claims } = args;
+  const { headers, cookies } = headersOf(request);
+  const now = new Date();
+  const queryStringParameters = queryParametersOf(rawQueryString);
+
+  let text: string | undefined;
+  let isBase64Encoded = false;
+  if (body.length > 0) {
+    try {
+      text = utf8.decode(body);
+    } catch {
+      text = body.toString('base64');
+      isBase64Encoded = true;
+    }
+  }
+
+  // API Gateway's domainName has no port; `[::1]:3000` keeps its brackets.
+  const domainName = /^(\[[^\]]*\]|[^:]+)/.exec(headers.host ?? '')?.[1] ?? 'localhost';
+  const requestContext = {
+    accountId: '000000000000',
+    apiId: 'local',
+    domainName,
+    domainPrefix: domainName.split('.')[0],
+    http: {
+      method: route.method,
+      path: rawPath,
+      protocol: `HTTP/${request.httpVersion}`,
+      // A dual-stack socket reports IPv4 callers as `::ffff:a.b.c.d`; API Gateway reports `a.b.c.d`.
+      sourceIp: (request.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, ''),
+      userAgent: headers['user-agent'] ?? '',
+    },
+    requestId,
+    routeKey: route.routeKey,
+    stage: '$default',
+    time: apiGatewayTime(now),
+    timeEpoch: now.getTime(),
+    ...(claims
+      ? {
+          authorizer: {
+            principalId: '',
+            integrationLatency: 0,
+            jwt: { claims: flattenClaims(claims), scopes: typeof claims.scope === 'string' ? claims.scope.split(' ') : null },
+          },
+        }
+      : {}),
+  };
+
+  // Routes without an authorizer get no `authorizer` at all, as in AWS; the handler type
+  // assumes one because every route but /health has it.
+  return {
+    version: '2.0',
+    routeKey: route.routeKey,
+    rawPath,
+    rawQueryString,
+    ...(cookies.length > 0 ? { cookies } : {}),
+    headers,
+    ...(queryStringParameters ? { queryStringParameters } : {}),
+    ...(Object.keys(pathParameters).length > 0 ? { pathParameters } : {}),
+    requestContext,
+    ...(text !== undefined ? { body: text } : {}),
+    isBase64Encoded,
+  } as HttpEvent;
+}
+
+/** Lower-cased names, repeated headers joined with commas, cookies split out: payload 2.0. */
+function headersOf(request: IncomingMessage): { headers: Record<string, string>; cookies: string[] } {
+  const headers: Record<string, string> = {};
+  let cookies: string[] = [];
+  for (const [name, values] of Object.entries(request.headersDistinct)) {
+    if (!values) continue;
+    if (name === 'cookie') {
+      cookies = values.flatMap((value) => value.split(/;\s*/)).filter((cookie) => cookie.length > 0);
+      continue;
+    }
+    headers[name] = values.join(',');
+  }
+  return { headers, cookies };
+}
+
+function queryParametersOf(rawQueryString: string): Record<string, string> | undefined {
+  if (rawQueryString.length === 0) return undefined;
+  const parameters: Record<string, string> = {};
+  for (const [key, value] of new URLSearchParams(rawQueryString)) {
+    parameters[key] = key in parameters ? `${parameters[key]},${value}` : value;
+  }
+  return Object.keys(parameters).length > 0 ? parameters : undefined;
+}
+
+/**
+ * The JWT authorizer hands claims over as strings: numbers and booleans stringified, arrays
+ * flattened to `[a b]`. The handlers parse that form, so local mode sends the same.
+ */
+function flattenClaims(claims: VerifiedClaims): Record<string, string> {
+  const flat: Record<string, string> = {};
+  for (const [name, value] of Object.entries(claims)) {
+    if (value === undefined || value === null) continue;
+    if (Array.isArray(value)) flat[name] = `[${value.map((item) => (typeof item === 'string' ? item : JSON.stringify(item))).join(' ')}]`;
+    else if (typeof value === 'object') flat[name] = JSON.stringify(value);
+    else flat[name] = String(value);
+  }
+  return flat;
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** `12/Mar/2020:19:03:58 +0000`, API Gateway's requestContext.time format. */
+function apiGatewayTime(date: Date): string {
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${pad(date.getUTCDate())}/${MONTHS[date.getUTCMonth()]}/${date.getUTCFullYear()}:${pad(date.getUTCHours())}:${pad(
+    date.getUTCMinutes(),
+  )}:${pad(date.getUTCSeconds())} +0000`;
+}
+
+/** Hop-by-hop and framing headers are this server's to set, as they are API Gateway's. */
+const RESERVED_RESPONSE_HEADERS = new Set(['connection', 'content-length', 'transfer-encoding', 'keep-alive', 'x-request-id']);
+
+function send(response: ServerResponse, result: APIGatewayProxyStructuredResultV2): void {
+  if (response.headersSent) return;
+  const payload =
+    result.body === undefined ? Buffer.alloc(0) : result.isBase64Encoded ? Buffer.from(result.body, 'base64') : Buffer.from(result.body, 'utf8');
+  for (const [name, value] of Object.entries(result.headers ?? {})) {
+    if (!RESERVED_RESPONSE_HEADERS.has(name.toLowerCase())) response.setHeader(name.toLowerCase(), String(value));
+  }
+  if (result.cookies && result.cookies.length > 0) response.setHeader('set-cookie', result.cookies);
+  response.setHeader('content-length', payload.length);
+  response.statusCode = result.statusCode ?? 200;
+  response.end(payload);
+}

@@ -1,0 +1,198 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { chmod, link, mkdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  calculateJwkThumbprint,
+  createLocalJWKSet,
+  errors as joseErrors,
+  exportJWK,
+  generateKeyPair,
+  importJWK,
+  jwtVerify,
+  SignJWT,
+  type JSONWebKeySet,
+  type JWK,
+  type JWTPayload,
+  type KeyLike,
+} from 'jose';
+import { z } from 'zod';
+import { InvalidInput } from '../lambdas/shared/errors';
+import { describeIssues } from '../lambdas/shared/schemas/actions';
+
+/**
+ * The local stand-in for the identity provider behind API Gateway's JWT authorizer: one ES256
+ * key pair per data directory, persisted so tokens survive a restart of `npm start`. The
+ * issuer is a fixed string rather than the server's URL, so a restart on another port (tests
+ * bind port 0) keeps old tokens valid.
+ */
+
+export const LOCAL_ISSUER = 'warden-local';
+export const LOCAL_AUDIENCE = 'warden-local';
+/** The claim the local stack reads roles from (it sets ROLE_CLAIM=roles). */
+export const LOCAL_ROLE_CLAIM = 'roles';
+
+const ALGORITHM = 'ES256';
+const KEY_FILE = 'signing-key.jwk.json';
+/** Far above any real JWT; stops a huge header from reaching the parser. */
+const MAX_TOKEN_LENGTH = 8192;
+
+const RoleName = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'each role must be 1..64 of [A-Za-z0-9_-], starting with a letter or digit');
+
+export const TokenRequest = z.strictObject({
+  sub: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/, 'must be 1..128 of [A-Za-z0-9._@-], starting with a letter or digit'),
+  roles: z
+    .array(RoleName)
+    .max(20, 'at most 20 roles')
+    .transform((roles) => [...new Set(roles)]),
+  // A day at most: dev tokens are meant to be minted again, not kept.
+  expiresInSeconds: z.number().int().positive().max(86400).default(3600),
+});
+export type TokenRequest = z.input<typeof TokenRequest>;
+
+/** The private key file as written by this module: a P-256 private JWK. */
+const StoredPrivateKey = z.looseObject({
+  kty: z.literal('EC'),
+  crv: z.literal('P-256'),
+  x: z.string().min(1),
+  y: z.string().min(1),
+  d: z.string().min(1),
+});
+
+export type VerifiedClaims = JWTPayload & { sub: string };
+
+/** Why a token was refused; the HTTP layer turns it into 401 without echoing the token. */
+export class TokenRejected extends Error {
+  constructor(readonly reason: 'missing' | 'expired' | 'invalid') {
+    super(reason === 'expired' ? 'The bearer token has expired.' : reason === 'missing' ? 'A bearer token is required.' : 'The bearer token is invalid.');
+    this.name = 'TokenRejected';
+  }
+}
+
+export interface LocalIdentity {
+  readonly issuer: string;
+  readonly audience: string;
+  /** Throws InvalidInput (400 `validation_failed`, field path in the message) on bad input. */
+  mintToken(request: TokenRequest): Promise<string>;
+  /** Signature (ES256 only, so never `alg: none`), issuer, audience, exp and sub; else TokenRejected. */
+  verify(token: string): Promise<VerifiedClaims>;
+  /** The public key set, as an IdP serves it for the authorizer. */
+  jwks(): JSONWebKeySet;
+}
+
+export interface LocalIdentityOptions {
+  /** The key lives under `${dataDir}/identity/`. */
+  dataDir: string;
+  /** Injectable for tests that mint or verify at another time. */
+  now?: () => Date;
+}
+
+export async function createLocalIdentity(options: LocalIdentityOptions): Promise<LocalIdentity> {
+  const now = options.now ?? (() => new Date());
+  const { privateKey, publicJwk } = await loadOrCreateKey(join(options.dataDir, 'identity'));
+  const kid = await calculateJwkThumbprint(publicJwk);
+  const keySet: JSONWebKeySet = { keys: [{ ...publicJwk, kid, alg: ALGORITHM, use: 'sig' }] };
+  const resolveKey = createLocalJWKSet(keySet);
+
+  return {
+    issuer: LOCAL_ISSUER,
+    audience: LOCAL_AUDIENCE,
+
+    async mintToken(request) {
+      const parsed = TokenRequest.safeParse(request);
+      if (!parsed.success) throw new InvalidInput('validation_failed', describeIssues(parsed.error));
+      const { sub, roles, expiresInSeconds } = parsed.data;
+      const issuedAt = Math.floor(now().getTime() / 1000);
+      return new SignJWT({ [LOCAL_ROLE_CLAIM]: roles })
+        .setProtectedHeader({ alg: ALGORITHM, kid, typ: 'JWT' })
+        .setSubject(sub)
+        .setIssuer(LOCAL_ISSUER)
+        .setAudience(LOCAL_AUDIENCE)
+        .setIssuedAt(issuedAt)
+        .setExpirationTime(issuedAt + expiresInSeconds)
+        .setJti(randomUUID())
+        .sign(privateKey);
+    },
+
+    async verify(token) {
+      if (typeof token !== 'string' || token.length === 0) throw new TokenRejected('missing');
+      if (token.length > MAX_TOKEN_LENGTH) throw new TokenRejected('invalid');
+      try {
+        const { payload } = await jwtVerify(token, resolveKey, {
+          issuer: LOCAL_ISSUER,
+          audience: LOCAL_AUDIENCE,
+          algorithms: [ALGORITHM],
+          requiredClaims: ['exp', 'sub'],
+          currentDate: now(),
+        });
+        if (typeof payload.sub !== 'string' || payload.sub.length === 0) throw new TokenRejected('invalid');
+        return payload as VerifiedClaims;
+      } catch (error) {
+        if (error instanceof TokenRejected) throw error;
+        // Fail closed: whatever jose (or a malformed token) threw, the caller is not authenticated.
+        throw new TokenRejected(error instanceof joseErrors.JWTExpired ? 'expired' : 'invalid');
+      }
+    },
+
+    jwks() {
+      return structuredClone(keySet);
+    },
+  };
+}
+
+async function loadOrCreateKey(directory: string): Promise<{ privateKey: KeyLike | Uint8Array; publicJwk: JWK }> {
+  const path = join(directory, KEY_FILE);
+  await mkdir(directory, { recursive: true, mode: 0o700 });
+  let text = await readIfExists(path);
+  if (text === undefined) {
+    await createKeyFile(path);
+    text = await readFile(path, 'utf8');
+  }
+  await tightenPermissions(path);
+
+  let stored: z.infer<typeof StoredPrivateKey>;
+  try {
+    stored = StoredPrivateKey.parse(JSON.parse(text));
+  } catch {
+    throw new Error(
+      `${path} is not a P-256 private JWK. Delete it to start a new dev issuer (tokens signed with the old key stop working).`,
+    );
+  }
+  const privateKey = await importJWK({ kty: stored.kty, crv: stored.crv, x: stored.x, y: stored.y, d: stored.d }, ALGORITHM);
+  return { privateKey, publicJwk: { kty: stored.kty, crv: stored.crv, x: stored.x, y: stored.y } };
+}
+
+async function readIfExists(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Written to a private temp file, then hard-linked into place: the key file appears complete or
+ * not at all, and when two processes race on a fresh directory the first link wins and both use it.
+ */
+async function createKeyFile(path: string): Promise<void> {
+  const { privateKey } = await generateKeyPair(ALGORITHM, { extractable: true });
+  const jwk = await exportJWK(privateKey);
+  const temp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  await writeFile(temp, `${JSON.stringify(jwk, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+  try {
+    await link(temp, path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  } finally {
+    await unlink(temp);
+  }
+}
+
+/** Anyone who can read the private key can mint tokens for any role: keep it owner-only. */
+async function tightenPermissions(path: string): Promise<void> {
+  if (process.platform === 'win32') return;
+  const { mode } = await stat(path);
+  if ((mode & 0o077) !== 0) await chmod(path, 0o600);
+}

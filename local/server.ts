@@ -1,0 +1,157 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { createApiServer, type AccessLogEntry } from './http';
+import { createLocalIdentity, type LocalIdentity } from './identity';
+import { startLocalStack, type LocalStack } from './stack';
+
+/**
+ * `npm start` without the console: the local stack (emulators, Step Functions, handlers), the
+ * dev identity for the data directory, and the HTTP API in front of them.
+ */
+
+export const MODEL_PROVIDERS = ['rules', 'bedrock', 'openai-compatible'] as const;
+export type ModelProviderName = (typeof MODEL_PROVIDERS)[number];
+
+/** Standard workflow executions last at most a year, so a longer approval wait could never end. */
+const MAX_APPROVAL_TIMEOUT_SECONDS = 31_536_000;
+
+/** An unset or blank variable takes the default (a `PORT=` line in a .env file means "unset"). */
+const unsetIfBlank = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
+
+const integerFrom = (min: number, max: number, message: string) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d{1,12}$/, message)
+    .transform(Number)
+    .refine((n) => n >= min && n <= max, message);
+
+const LocalSettingsEnv = z.object({
+  PORT: z.preprocess(unsetIfBlank, integerFrom(0, 65535, 'must be a port number from 0 to 65535').default(3000)),
+  WARDEN_DATA_DIR: z.preprocess(unsetIfBlank, z.string().default('.warden/')),
+  WARDEN_APPROVAL_TIMEOUT_SECONDS: z.preprocess(
+    unsetIfBlank,
+    integerFrom(1, MAX_APPROVAL_TIMEOUT_SECONDS, `must be a whole number of seconds from 1 to ${MAX_APPROVAL_TIMEOUT_SECONDS}`).default(604800),
+  ),
+  WARDEN_MODEL_PROVIDER: z.preprocess(
+    unsetIfBlank,
+    z.enum(MODEL_PROVIDERS, { error: `must be one of ${MODEL_PROVIDERS.join(', ')}` }).default('rules'),
+  ),
+});
+
+export interface LocalSettings {
+  port: number;
+  /** Absolute. */
+  dataDir: string;
+  approvalTimeoutSeconds: number;
+  modelProvider: ModelProviderName;
+}
+
+export class InvalidLocalSettings extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidLocalSettings';
+  }
+}
+
+/** The "Local mode settings" of API.md; a bad value names the variable, the rule and what it got. */
+export function readSettings(env: NodeJS.ProcessEnv = process.env): LocalSettings {
+  const parsed = LocalSettingsEnv.safeParse({
+    PORT: env.PORT,
+    WARDEN_DATA_DIR: env.WARDEN_DATA_DIR,
+    WARDEN_APPROVAL_TIMEOUT_SECONDS: env.WARDEN_APPROVAL_TIMEOUT_SECONDS,
+    WARDEN_MODEL_PROVIDER: env.WARDEN_MODEL_PROVIDER,
+  });
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0]);
+      return `${name} ${issue.message} (got ${JSON.stringify(env[name])})`;
+    });
+    throw new InvalidLocalSettings(`Invalid local settings: ${problems.join('; ')}`);
+  }
+  return {
+    port: parsed.data.PORT,
+    dataDir: resolve(parsed.data.WARDEN_DATA_DIR),
+    approvalTimeoutSeconds: parsed.data.WARDEN_APPROVAL_TIMEOUT_SECONDS,
+    modelProvider: parsed.data.WARDEN_MODEL_PROVIDER,
+  };
+}
+
+export interface LocalServerOptions {
+  /** @default 0 (any free port) */
+  port?: number;
+  /** @default '127.0.0.1' — local mode is for this machine only. */
+  host?: string;
+  dataDir: string;
+  approvalTimeoutSeconds?: number;
+  modelProvider?: string;
+  /** One entry per request (method, path, status, time); never headers or bodies. */
+  accessLog?: (entry: AccessLogEntry) => void;
+}
+
+export interface LocalServer {
+  /** e.g. `http://127.0.0.1:3000`, no trailing slash. */
+  url: string;
+  /** Absolute. */
+  dataDir: string;
+  identity: LocalIdentity;
+  /** A 1-hour token from the local issuer, as GET /local/dev-token returns it. */
+  mintToken(sub: string, roles: string[]): Promise<string>;
+  stack: LocalStack;
+  server: Server;
+  stop(): Promise<void>;
+}
+
+export async function startLocalServer(options: LocalServerOptions): Promise<LocalServer> {
+  const host = options.host ?? '127.0.0.1';
+  const dataDir = resolve(options.dataDir);
+  const stack = await startLocalStack({
+    dataDir,
+    approvalTimeoutSeconds: options.approvalTimeoutSeconds,
+    modelProvider: options.modelProvider,
+  });
+
+  let server: Server | undefined;
+  try {
+    const identity = await createLocalIdentity({ dataDir });
+    const api = createApiServer({ identity, gateway: stack.gateway, approval: stack.approval, accessLog: options.accessLog });
+    server = api;
+    await new Promise<void>((resolveListen, rejectListen) => {
+      api.once('error', rejectListen);
+      api.listen(options.port ?? 0, host, () => {
+        api.off('error', rejectListen);
+        resolveListen();
+      });
+    });
+    const { port } = api.address() as AddressInfo;
+    const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+
+    let stopping: Promise<void> | undefined;
+    return {
+      url,
+      dataDir,
+      identity,
+      mintToken: (sub, roles) => identity.mintToken({ sub, roles }),
+      stack,
+      server: api,
+      // Idempotent: SIGINT and SIGTERM may both arrive.
+      stop: () => (stopping ??= closeThenStop(api, stack)),
+    };
+  } catch (error) {
+    await closeThenStop(server, stack);
+    throw error;
+  }
+}
+
+/** The HTTP server first, so no request reaches a stack that is shutting down. */
+async function closeThenStop(server: Server | undefined, stack: LocalStack): Promise<void> {
+  if (server?.listening) {
+    const closed = new Promise<void>((resolveClose) => server.close(() => resolveClose()));
+    // Idle keep-alive sockets (fetch keeps them) would otherwise hold close() open.
+    server.closeAllConnections();
+    await closed;
+  }
+  await stack.stop();
+}
