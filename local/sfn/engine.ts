@@ -199,7 +199,8 @@ export class LocalStepFunctions {
 
   private run(journaled: Journaled, definition: StateMachineDefinition, input: unknown, resume?: { waitOnly?: string }): void {
     const { record } = journaled;
-    const machine = new StateMachine(definition);
+    // Validated once in the constructor; a resumed copy starts mid-way, so earlier states look unreachable.
+    const machine = new StateMachine(definition, { validationOptions: { noValidate: true } });
     const execution = machine.run(input as never, {
       overrides: {
         taskResourceLocalHandlers: this.handlersFor(journaled, resume?.waitOnly) as never,

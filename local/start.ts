@@ -1,0 +1,66 @@
+// Before any SDK module loads: the fresh machine's Node 20 is supported by the pinned SDK.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+import { InvalidLocalSettings, readSettings, startLocalServer } from './server';
+
+/**
+ * `npm start`: the whole Warden backend on 127.0.0.1 — emulators, the local Step Functions
+ * running the repository's ASL file, the HTTP API — with ready dev tokens printed.
+ */
+
+const DEV_USERS: readonly { sub: string; roles: string[]; what: string }[] = [
+  { sub: 'requester-1', roles: ['support-agent'], what: 'requester (support-agent)' },
+  { sub: 'approver-procurement', roles: ['procurement-manager'], what: 'procurement-manager (POs 5,000–49,999.99)' },
+  { sub: 'approver-finance', roles: ['finance-director'], what: 'finance-director (POs ≥ 50,000, refunds ≥ 1,000)' },
+  { sub: 'approver-accounts', roles: ['account-manager'], what: 'account-manager (multi-step tier upgrades)' },
+  { sub: 'approver-support', roles: ['support-lead'], what: 'support-lead (refunds < 1,000)' },
+  { sub: 'auditor-1', roles: ['auditor'], what: 'auditor (reads every request)' },
+];
+
+async function main(): Promise<void> {
+  const settings = readSettings();
+  const started = Date.now();
+  const server = await startLocalServer({
+    port: settings.port,
+    dataDir: settings.dataDir,
+    approvalTimeoutSeconds: settings.approvalTimeoutSeconds,
+    modelProvider: settings.modelProvider,
+    accessLog: (entry) => console.log(JSON.stringify({ level: 'INFO', message: 'http', ...entry })),
+  });
+
+  const lines = [
+    '',
+    `Warden local stack ready in ${Date.now() - started} ms: ${server.url}`,
+    `  data directory: ${server.dataDir}`,
+    `  approval timeout: ${settings.approvalTimeoutSeconds} s, model provider: ${settings.modelProvider}`,
+    `  executions resumed from the last run: ${server.stack.resumed}`,
+    '',
+    'Dev tokens (1 h; more from GET /local/dev-token?sub=NAME&roles=ROLE1,ROLE2):',
+  ];
+  for (const user of DEV_USERS) {
+    lines.push(`  ${user.what}`, `    export TOKEN_${user.sub.toUpperCase().replace(/-/g, '_')}=${await server.mintToken(user.sub, user.roles)}`);
+  }
+  lines.push('', 'Ctrl-C stops the stack; pending approvals survive a restart on the same data directory.', '');
+  console.log(lines.join('\n'));
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: stopping the local stack…`);
+    server.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error('could not stop cleanly:', error instanceof Error ? error.message : error);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof InvalidLocalSettings ? error.message : error);
+  process.exit(1);
+});
