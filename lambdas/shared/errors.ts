@@ -20,9 +20,10 @@ export class InvalidInput extends WardenError {
   }
 }
 
+/** 401: the same code the API's edge (JWT authorizer, local API) uses. */
 export class Unauthenticated extends WardenError {
   constructor(message = 'A valid bearer token is required.') {
-    super('unauthenticated', message, 401);
+    super('unauthorized', message, 401);
   }
 }
 

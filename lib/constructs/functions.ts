@@ -67,6 +67,8 @@ export class WardenFunction extends NodejsFunction {
       format: OutputFormat.ESM,
       target: ESBUILD_TARGET,
       minify: true,
+      // Error class names are what the ASL's Retry/Catch and the failure codes match on.
+      keepNames: true,
       sourceMap: true,
       sourcesContent: false,
       mainFields: ['module', 'main'],

@@ -48,6 +48,13 @@ describe('WardenFunction bundling', () => {
     expect(code.length / code.split('\n').length).toBeGreaterThan(2000);
   });
 
+  it('keeps class names, which the ASL Retry/Catch and the failure codes match on', () => {
+    const code = fs.readFileSync(path.join(bundleDir, 'index.mjs'), 'utf8');
+    // Without keepNames the minifier renames InvalidWorkflowState and no string of its name survives.
+    expect(code).toMatch(/["']InvalidWorkflowState["']/);
+    expect(code).toMatch(/["']AuditWriteFailed["']/);
+  });
+
   it('targets the runtime the function runs on', () => {
     const fn = Object.values(template).find((r) => r.Type === 'AWS::Lambda::Function');
     expect(fn?.Properties.Runtime).toBe(LAMBDA_RUNTIME.name);

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Conflict, Forbidden, Gone, NotFound } from '../errors';
 import { isValidId } from '../ids';
+import { scrubPii } from '../shield/pii';
 import type { DecisionBody } from '../schemas/api';
 import type { Principal, RequestRecord, TaskItem } from '../schemas/records';
 import type { ApprovalOutcome } from '../schemas/workflow';
@@ -48,7 +49,8 @@ export async function decideTask(
     status: body.decision === 'approve' ? 'APPROVED' : 'REJECTED',
     decidedBy: principal.sub,
     decidedAt: now.toISOString(),
-    ...(body.comment !== undefined ? { comment: body.comment } : {}),
+    // The comment reaches the request, the audit and the workflow: it passes the same shield as request text.
+    ...(body.comment !== undefined ? { comment: scrubPii(body.comment).text } : {}),
   };
   const won = await deps.tasks.consumeApprovalToken({ ...approval, approvalToken: body.approvalToken });
   if (!won) {

@@ -3,7 +3,7 @@ import type { Principal } from '../schemas/workflow';
 
 /**
  * The caller as API Gateway's JWT authorizer verified it. Roles come from the configured claim
- * (default `cognito:groups`) or a `roles` claim. HTTP API flattens array claims into strings
+ * (ROLE_CLAIM: `cognito:groups` by default, `roles` locally). HTTP API flattens array claims into strings
  * such as `[a b]` or `["a","b"]`, so every form is accepted.
  */
 export function parseRolesClaim(value: unknown): string[] {
@@ -35,7 +35,7 @@ export function principalFromClaims(
 ): Principal {
   const sub = claims?.sub;
   if (typeof sub !== 'string' || sub.length === 0 || sub.length > 256) throw new Unauthenticated();
-  const configured = parseRolesClaim(claims?.[roleClaim]);
-  const roles = configured.length > 0 ? configured : parseRolesClaim(claims?.roles);
+  // One source of authority: the configured claim only, never a fallback another issuer could fill.
+  const roles = parseRolesClaim(claims?.[roleClaim]);
   return { sub, roles: [...new Set(roles)].slice(0, 100) };
 }

@@ -6,8 +6,9 @@ import { canRequest } from '../policy';
 import type { AuditLog, Clock, IdempotencyStore, Orchestrator, RequestStore } from '../ports';
 import { describeIssues, parseFields } from '../schemas/actions';
 import type { SubmitRequestBody } from '../schemas/api';
+import type { RequestRecord } from '../schemas/records';
 import type { Principal, WorkflowState } from '../schemas/workflow';
-import { scrubPii } from '../shield/pii';
+import { redactPii, scrubPii } from '../shield/pii';
 
 export interface SubmitDeps {
   requests: RequestStore;
@@ -48,7 +49,8 @@ export async function submitRequest(
     if (body.fields !== undefined) {
       const parsed = parseFields(body.action, body.fields);
       if (!parsed.success) throw new InvalidInput('validation_failed', describeIssues(parsed.error, 'fields'));
-      fields = parsed.data as Record<string, unknown>;
+      // Free-text fields pass the same inbound shield as the text.
+      fields = redactPii(parsed.data) as Record<string, unknown>;
     }
   }
 
@@ -62,12 +64,7 @@ export async function submitRequest(
     }
     if (existing) {
       const record = await deps.requests.get(existing.requestId);
-      if (record) {
-        return {
-          statusCode: 200,
-          body: { requestId: record.requestId, status: record.status, traceId: record.traceId ?? options.traceId, links: links(record.requestId) },
-        };
-      }
+      if (record) return finishOrReplay(record, principal, deps);
       // The first attempt claimed the key but never recorded the request: finish it now.
       requestId = existing.requestId;
     }
@@ -84,7 +81,7 @@ export async function submitRequest(
     ...(body.action ? { submitted: { action: body.action, ...(fields ? { fields } : {}) } } : {}),
     approvalTimeoutSeconds: deps.approvalTimeoutSeconds,
   };
-  await deps.requests.create({
+  const record: RequestRecord = {
     requestId,
     status: 'QUEUED',
     requestedBy: principal.sub,
@@ -92,8 +89,17 @@ export async function submitRequest(
     createdAt: now,
     updatedAt: now,
     traceId: options.traceId,
+    startInput: JSON.stringify(state),
     ...(body.action ? { action: body.action } : {}),
-  });
+  };
+  try {
+    await deps.requests.create(record);
+  } catch (error) {
+    // A concurrent retry with the same key got there first: answer as its replay.
+    const winner = error instanceof Conflict ? await deps.requests.get(requestId) : undefined;
+    if (winner) return finishOrReplay(winner, principal, deps);
+    throw error;
+  }
   await deps.audit.append(requestId, {
     step: 'Submit',
     actor: { type: 'human', id: principal.sub },
@@ -105,10 +111,38 @@ export async function submitRequest(
       piiFound: scrubbed.findings,
     },
   });
+  await startExecution(record, state, deps, idempotencyId);
+  return { statusCode: 202, body: { requestId, status: 'QUEUED', traceId: options.traceId, links: links(requestId) } };
+}
+
+/**
+ * A replay of a recorded request. If the first attempt stopped before its execution started
+ * (it recorded the request, then failed), the replay starts it now from the stored input:
+ * StartExecution is idempotent by name, so two replays still start one execution.
+ */
+async function finishOrReplay(record: RequestRecord, principal: Principal, deps: SubmitDeps): Promise<Submitted> {
+  if (record.status === 'QUEUED' && !record.executionArn && record.startInput) {
+    const entries = await deps.audit.list(record.requestId);
+    if (entries.length === 0) {
+      await deps.audit.append(record.requestId, {
+        step: 'Submit',
+        actor: { type: 'human', id: principal.sub },
+        event: 'request.submitted',
+        data: { resumed: true },
+      });
+    }
+    await startExecution(record, JSON.parse(record.startInput) as WorkflowState, deps);
+  }
+  const traceId = record.traceId ?? '';
+  return { statusCode: 200, body: { requestId: record.requestId, status: record.status, traceId, links: links(record.requestId) } };
+}
+
+async function startExecution(record: RequestRecord, state: WorkflowState, deps: SubmitDeps, idempotencyId?: string): Promise<void> {
+  let executionArn: string;
   try {
-    await deps.orchestrator.start(requestId, state);
+    executionArn = await deps.orchestrator.start(record.requestId, state);
   } catch (error) {
-    await deps.requests.update(requestId, {
+    await deps.requests.update(record.requestId, {
       status: 'FAILED',
       error: { code: 'orchestrator_unavailable', message: 'The request could not be started.' },
     });
@@ -116,7 +150,7 @@ export async function submitRequest(
     if (idempotencyId) await deps.idempotency.release(idempotencyId);
     throw error;
   }
-  return { statusCode: 202, body: { requestId, status: 'QUEUED', traceId: options.traceId, links: links(requestId) } };
+  await deps.requests.update(record.requestId, { executionArn });
 }
 
 function links(requestId: string) {

@@ -36,6 +36,8 @@ export const RequestRecord = z.object({
   updatedAt: z.string(),
   traceId: z.string().optional(),
   executionArn: z.string().optional(),
+  /** Internal: the execution input, kept until the execution has started so a retry can start it. */
+  startInput: z.string().optional(),
   action: ActionName.optional(),
   route: Route.optional(),
   model: ModelUsage.optional(),

@@ -129,8 +129,11 @@ export const WorkflowState = z.object({
   traceId: z.string().max(128).optional(),
   requestedBy: Principal,
   submittedAt: z.string(),
-  /** The request text after the inbound shield (PII already replaced by placeholders). */
-  text: z.string().max(4000),
+  /**
+   * The request text after the inbound shield (PII replaced by placeholders). The API caps the
+   * text at 4,000 characters; placeholders can be longer than what they replace, hence more room.
+   */
+  text: z.string().max(16384),
   /** Present when the client named the action; `fields` then skip grounding. */
   submitted: z
     .strictObject({ action: ActionName.optional(), fields: z.record(z.string(), z.unknown()).optional() })

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { InvalidWorkflowState } from '../errors';
 import { taskIdFor } from '../ids';
 import type { AuditLog, Clock, ModelProvider, RecordReader, RequestStore, SystemOfRecord, TaskIndex } from '../ports';
-import type { RequestRecord, RequestStatus } from '../schemas/records';
+import { TERMINAL_STATUSES, type RequestRecord, type RequestStatus } from '../schemas/records';
 import { WorkflowState } from '../schemas/workflow';
 import { redactPii } from '../shield/pii';
 import { triageRequest } from '../triage';
@@ -67,7 +67,7 @@ export async function validationStep(
   state: WorkflowState,
   deps: { requests: RequestStore; audit: AuditLog; records: RecordReader; clock: Clock; confidenceThreshold?: number },
 ): Promise<WorkflowState> {
-  const { proposal, decision } = await validateProposal({
+  const { proposal, decision, ungroundedFields } = await validateProposal({
     state,
     records: deps.records,
     today: deps.clock.now().toISOString().slice(0, 10),
@@ -88,6 +88,7 @@ export async function validationStep(
       ...(decision.tier ? { tier: decision.tier, approverRoles: decision.approverRoles } : {}),
       ...(decision.fingerprint ? { fingerprint: decision.fingerprint } : {}),
       ...(decision.dryRun ? { dryRun: decision.dryRun } : {}),
+      ...(ungroundedFields && ungroundedFields.length > 0 ? { ungroundedFields } : {}),
     },
   });
   return { ...state, ...(proposal ? { proposal } : {}), decision };
@@ -104,12 +105,15 @@ export async function executionStep(
   const approvedByHuman = decision.outcome === 'pending_approval' && state.approval?.status === 'APPROVED';
   if (!approvedByPolicy && !approvedByHuman) throw new InvalidWorkflowState('execution reached without an approval');
 
-  const result = await deps.records.execute({
-    requestId: state.requestId,
-    fingerprint: decision.fingerprint,
-    proposal,
-    at: deps.clock.now().toISOString(),
-  });
+  // Outbound shield: the receipt is what clients and auditors will read.
+  const result = redactPii(
+    await deps.records.execute({
+      requestId: state.requestId,
+      fingerprint: decision.fingerprint,
+      proposal,
+      at: deps.clock.now().toISOString(),
+    }),
+  );
   await deps.requests.update(state.requestId, { result });
   await deps.audit.append(state.requestId, {
     step: 'Execute',
@@ -156,6 +160,19 @@ export async function finalizeStep(
   options: { failurePath: boolean },
 ): Promise<FinalOutput> {
   const status = terminalStatus(state, options.failurePath);
+  if (options.failurePath) {
+    // A failure after the request already ended (e.g. Finalize's own audit write) never rewrites its outcome.
+    const current = await deps.requests.get(state.requestId);
+    if (current && TERMINAL_STATUSES.includes(current.status)) {
+      await deps.audit.append(state.requestId, {
+        step: 'MarkFailed',
+        actor: system('finalizer'),
+        event: 'request.failure_after_end',
+        data: { status: current.status, failedWith: state.error?.Error ?? null },
+      });
+      return { requestId: state.requestId, status: current.status };
+    }
+  }
   const patch: Partial<RequestRecord> = { status };
   if (status === 'EXPIRED') {
     const taskId = taskIdFor(state.requestId);
@@ -164,10 +181,13 @@ export async function finalizeStep(
   }
   if (status === 'FAILED') {
     const code = failureCode(state.error?.Error ?? 'InconsistentState');
-    patch.error = { code, message: 'The request could not be completed; nothing further will be executed for it.' };
+    patch.error = {
+      code,
+      message: state.result
+        ? 'The effect was applied (see result), but the request could not be completed normally.'
+        : 'The request could not be completed; nothing was executed for it.',
+    };
   }
-  // Outbound shield: nothing leaves through the read model with PII in it.
-  if (state.result) patch.result = redactPii(state.result) as Record<string, unknown>;
   await deps.requests.update(state.requestId, patch);
   await deps.audit.append(state.requestId, {
     step: options.failurePath ? 'MarkFailed' : 'Finalize',

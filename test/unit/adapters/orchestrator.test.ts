@@ -72,6 +72,18 @@ describe('SfnOrchestrator.resume', () => {
     expect(`${thrown.message} ${thrown.stack} ${JSON.stringify(thrown)}`).not.toContain(TASK_TOKEN);
   });
 
+  it('counts a retried SendTaskSuccess that finds the task closed as delivered (the first attempt landed)', async () => {
+    sfnMock.on(SendTaskSuccessCommand).rejects(new TaskDoesNotExist({ message: 'Task does not exist', $metadata: { attempts: 2 } }));
+    await expect(orchestrator.resume(TASK_TOKEN, aWorkflowState())).resolves.toBeUndefined();
+  });
+
+  it('needs no state machine ARN to resume (the approval Lambda is not given one)', async () => {
+    sfnMock.on(SendTaskSuccessCommand).resolves({});
+    const resumer = SfnOrchestrator.fromEnv(new SFNClient({ region: 'us-east-1' }), {});
+    await expect(resumer.resume(TASK_TOKEN, aWorkflowState())).resolves.toBeUndefined();
+    await expect(resumer.start('r_1', aWorkflowState())).rejects.toThrow('STATE_MACHINE_ARN');
+  });
+
   it('maps other failures to OrchestratorUnavailable, also without the token', async () => {
     sfnMock.on(SendTaskSuccessCommand).rejects(
       new SFNServiceException({ name: 'ThrottlingException', $fault: 'client', message: `slow down ${TASK_TOKEN}`, ...meta }),

@@ -19,21 +19,30 @@ function errorName(error: unknown): string {
  * a response.
  */
 export class SfnOrchestrator implements Orchestrator {
+  /**
+   * @param stateMachineArn needed by `start` only: the approval Lambda, which only resumes,
+   * is not given one (its role cannot start executions either).
+   */
   constructor(
     private readonly sfn: SFNClient,
-    private readonly stateMachineArn: string,
+    private readonly stateMachineArn?: string,
   ) {}
 
   static fromEnv(sfn: SFNClient = sfnClient(), env: NodeJS.ProcessEnv = process.env): SfnOrchestrator {
-    return new SfnOrchestrator(sfn, requireEnv(STATE_MACHINE_ARN_ENV, env));
+    return new SfnOrchestrator(sfn, env[STATE_MACHINE_ARN_ENV] || undefined);
+  }
+
+  private machineArn(): string {
+    return this.stateMachineArn ?? requireEnv(STATE_MACHINE_ARN_ENV, {});
   }
 
   async start(requestId: string, input: WorkflowState): Promise<string> {
     // The execution name is the request id: one execution per request, by construction.
     if (!isValidId(requestId)) throw new InvalidInput('invalid_request_id', 'requestId: not a valid id');
+    const stateMachineArn = this.machineArn();
     try {
       const { executionArn } = await this.sfn.send(
-        new StartExecutionCommand({ stateMachineArn: this.stateMachineArn, name: requestId, input: JSON.stringify(input) }),
+        new StartExecutionCommand({ stateMachineArn, name: requestId, input: JSON.stringify(input) }),
       );
       if (!executionArn) throw new OrchestratorUnavailable('StartExecution returned no execution ARN.');
       return executionArn;
@@ -50,6 +59,9 @@ export class SfnOrchestrator implements Orchestrator {
       await this.sfn.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) }));
     } catch (error) {
       const name = errorName(error);
+      // The SDK retried after a lost response and found the task closed: the earlier attempt delivered it.
+      const attempts = (error as { $metadata?: { attempts?: number } }).$metadata?.attempts ?? 1;
+      if (name === 'TaskDoesNotExist' && attempts > 1) return;
       if (TASK_GONE.has(name)) throw new Gone('task_expired', 'The approval task has expired or is already closed.');
       throw new OrchestratorUnavailable(`SendTaskSuccess failed (${name}); retry later.`);
     }
@@ -57,6 +69,6 @@ export class SfnOrchestrator implements Orchestrator {
 
   /** arn:…:stateMachine:<name> → arn:…:execution:<name>:<executionName> (the ARN format is documented). */
   private executionArnFor(executionName: string): string {
-    return `${this.stateMachineArn.replace(':stateMachine:', ':execution:')}:${executionName}`;
+    return `${this.machineArn().replace(':stateMachine:', ':execution:')}:${executionName}`;
   }
 }
