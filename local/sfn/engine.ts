@@ -13,7 +13,7 @@ import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctio
  * The JSON protocol in front of it is `server.ts`.
  */
 
-/** setTimeout's ceiling, in whole seconds (about 24.8 days). */
+/** setTimeout's ceiling, in whole seconds (about 24.8 days): the longest wait one run arms at once. */
 export const MAX_LOCAL_TIMEOUT_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
 
 export type LocalLambda = (payload: unknown, context: LambdaLikeContext) => Promise<unknown>;
@@ -98,6 +98,8 @@ export class LocalStepFunctions {
   private readonly definition: StateMachineDefinition & { StartAt: string; States: Record<string, AslState> };
   private readonly byArn = new Map<string, { name: string; fn: LocalLambda }>();
   private readonly retryOverrides: Record<string, number> = {};
+  /** Each state's TimeoutSeconds as configured, before the local cap. */
+  private readonly timeouts: Record<string, number> = {};
   private readonly executions = new Map<string, Journaled>();
   private readonly finished = new Map<string, Promise<ExecutionRecord>>();
   private readonly aborts = new Map<string, () => void>();
@@ -122,9 +124,11 @@ export class LocalStepFunctions {
     });
     this.definition = JSON.parse(text) as LocalStepFunctions['definition'];
     for (const [stateName, state] of Object.entries(this.definition.States)) {
-      // The library waits with one setTimeout, which overflows past 2^31 - 1 ms and fires at once.
-      if (typeof state.TimeoutSeconds === 'number' && state.TimeoutSeconds > MAX_LOCAL_TIMEOUT_SECONDS) {
-        throw new Error(`${stateName}: TimeoutSeconds ${state.TimeoutSeconds} exceeds the local maximum of ${MAX_LOCAL_TIMEOUT_SECONDS}`);
+      if (typeof state.TimeoutSeconds === 'number') {
+        this.timeouts[stateName] = state.TimeoutSeconds;
+        // The library waits with one setTimeout, which overflows past 2^31 - 1 ms and fires at once:
+        // a longer wait is capped per run, and a restart re-arms it with what remains.
+        state.TimeoutSeconds = Math.min(state.TimeoutSeconds, MAX_LOCAL_TIMEOUT_SECONDS);
       }
       if (state.Type === 'Task') this.retryOverrides[stateName] = options.retryDelayMs ?? 0;
     }
@@ -308,11 +312,14 @@ export class LocalStepFunctions {
       const { stateName, input, enteredAt } = journaled.cursor;
       const definition = { ...this.definition, StartAt: stateName, States: { ...this.definition.States } };
       const waitOnly = journaled.dispatched?.stateName === stateName && this.isCallback(stateName) ? stateName : undefined;
-      const timeout = definition.States[stateName].TimeoutSeconds;
-      if (typeof timeout === 'number') {
+      const timeout = this.timeouts[stateName];
+      if (timeout !== undefined) {
         // The timeout runs from when the state was first entered, not from the restart.
         const remaining = Math.ceil((enteredAt + timeout * 1000 - Date.now()) / 1000);
-        definition.States[stateName] = { ...definition.States[stateName], TimeoutSeconds: Math.max(1, remaining) };
+        definition.States[stateName] = {
+          ...definition.States[stateName],
+          TimeoutSeconds: Math.min(MAX_LOCAL_TIMEOUT_SECONDS, Math.max(1, remaining)),
+        };
       }
       this.run(journaled, definition, input, { waitOnly });
       resumed++;

@@ -1,0 +1,110 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LocalStepFunctions, type LocalLambda } from '../../../local/sfn/engine';
+
+/**
+ * The local Step Functions engine on a small machine of the same shape as Warden's: a Lambda
+ * task, a callback wait with a timeout and a Catch, then a Lambda task.
+ */
+
+const DEFINITION = JSON.stringify({
+  StartAt: 'Prepare',
+  States: {
+    Prepare: {
+      Type: 'Task',
+      Resource: 'arn:aws:states:::lambda:invoke',
+      Parameters: { FunctionName: '${PrepareFunctionArn}', 'Payload.$': '$' },
+      OutputPath: '$.Payload',
+      Next: 'Wait',
+    },
+    Wait: {
+      Type: 'Task',
+      Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+      Parameters: { FunctionName: '${ParkFunctionArn}', Payload: { 'taskToken.$': '$$.Task.Token', 'state.$': '$' } },
+      TimeoutSeconds: 2,
+      Catch: [{ ErrorEquals: ['States.Timeout'], ResultPath: '$.error', Next: 'Finish' }],
+      Next: 'Finish',
+    },
+    Finish: {
+      Type: 'Task',
+      Resource: 'arn:aws:states:::lambda:invoke',
+      Parameters: { FunctionName: '${FinishFunctionArn}', 'Payload.$': '$' },
+      OutputPath: '$.Payload',
+      End: true,
+    },
+  },
+});
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'warden-engine-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+function engineWith(parked: string[], journalDir?: string) {
+  const functions: Record<string, LocalLambda> = {
+    PrepareFunctionArn: async (payload) => ({ ...(payload as object), prepared: true }),
+    ParkFunctionArn: async (payload) => {
+      parked.push((payload as { taskToken: string }).taskToken);
+      return {};
+    },
+    FinishFunctionArn: async (payload) => ({ finished: payload }),
+  };
+  return new LocalStepFunctions({ definition: DEFINITION, functions, ...(journalDir ? { journalDir } : {}) });
+}
+
+async function parkedToken(parked: string[]): Promise<string> {
+  for (let i = 0; i < 200 && parked.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+  return parked[parked.length - 1];
+}
+
+it('hands the callback a token and continues with what SendTaskSuccess returns', async () => {
+  const parked: string[] = [];
+  const engine = engineWith(parked);
+  const { executionArn } = engine.startExecution({ name: 'one', input: '{"a":1}' });
+  const token = await parkedToken(parked);
+  engine.sendTaskSuccess(token, JSON.stringify({ decided: 'yes' }));
+  const record = await engine.waitForEnd(executionArn);
+  expect(record.status).toBe('SUCCEEDED');
+  expect(JSON.parse(record.output!)).toEqual({ finished: { decided: 'yes' } });
+  expect(() => engine.sendTaskSuccess(token, '{}')).toThrow(expect.objectContaining({ name: 'TaskDoesNotExist' }));
+  expect(() => engine.sendTaskSuccess('not-a-token', '{}')).toThrow(expect.objectContaining({ name: 'InvalidToken' }));
+});
+
+it('times the wait out into the Catch, after which the token answers TaskTimedOut', async () => {
+  const parked: string[] = [];
+  const engine = engineWith(parked);
+  const { executionArn } = engine.startExecution({ name: 'late', input: '{}' });
+  const token = await parkedToken(parked);
+  const record = await engine.waitForEnd(executionArn);
+  expect(JSON.parse(record.output!)).toMatchObject({ finished: { prepared: true, error: { Error: 'States.Timeout' } } });
+  expect(() => engine.sendTaskSuccess(token, '{}')).toThrow(expect.objectContaining({ name: 'TaskTimedOut' }));
+});
+
+it('resumes a waiting execution after a restart: same token, no second dispatch', async () => {
+  const parked: string[] = [];
+  const first = engineWith(parked, dir);
+  const { executionArn } = first.startExecution({ name: 'survivor', input: '{"b":2}' });
+  const token = await parkedToken(parked);
+  first.shutdown();
+
+  const afterRestart: string[] = [];
+  const second = engineWith(afterRestart, dir);
+  expect(second.resumeFromJournal()).toBe(1);
+  expect(second.describeExecution(executionArn).status).toBe('RUNNING');
+  second.sendTaskSuccess(token, JSON.stringify({ approved: true }));
+  const record = await second.waitForEnd(executionArn);
+  expect(record.status).toBe('SUCCEEDED');
+  expect(JSON.parse(record.output!)).toEqual({ finished: { approved: true } });
+  expect(afterRestart).toEqual([]);
+  // One entry per state: the resumed wait is not counted as a second transition.
+  expect(record.history.filter((e) => e.type === 'StateEntered').map((e) => e.stateName)).toEqual(['Prepare', 'Wait', 'Finish']);
+});
+
+it('refuses a second execution with the same name and a different input', () => {
+  const engine = engineWith([]);
+  engine.startExecution({ name: 'dup', input: '{"x":1}' });
+  expect(() => engine.startExecution({ name: 'dup', input: '{"x":2}' })).toThrow(expect.objectContaining({ name: 'ExecutionAlreadyExists' }));
+  engine.shutdown();
+});
