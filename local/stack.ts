@@ -44,6 +44,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     POWERTOOLS_SERVICE_NAME: 'warden-local',
   };
   Object.assign(process.env, env);
+  // Fail at start-up, not at the first request, when the provider cannot be built here.
+  const { createModelProvider } = await import('../lambdas/shared/models');
+  try {
+    createModelProvider(process.env);
+  } catch (error) {
+    await emulators.stop();
+    throw new Error(`WARDEN_MODEL_PROVIDER=${env.MODEL_PROVIDER} cannot be used: ${error instanceof Error ? error.message : String(error)}`);
+  }
 
   // Imported only now: their runtime wiring reads the environment set above.
   const [triage, inference, validation, dehydrate, execution, finalize, gateway, approval] = await Promise.all([

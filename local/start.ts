@@ -61,6 +61,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof InvalidLocalSettings ? error.message : error);
+  // A settings or start-up problem is said in one line; anything else with its stack.
+  const known = error instanceof InvalidLocalSettings || (error instanceof Error && error.message.startsWith('WARDEN_'));
+  console.error(known ? (error as Error).message : error);
   process.exit(1);
 });
