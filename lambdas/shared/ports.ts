@@ -97,13 +97,21 @@ export interface RecordReader {
   findVendor(name: string): Promise<Vendor | undefined>;
   getCustomer(customerId: string): Promise<Customer | undefined>;
   getOrder(orderId: string): Promise<Order | undefined>;
-  /** The requestId that already executed an effect with this fingerprint, if any. */
-  findEffect(fingerprint: string): Promise<{ requestId: string } | undefined>;
+  /**
+   * The request that already executed an effect with this fingerprint, if any, and when
+   * (`at`, ISO timestamp; absent on a record that never stored it: treat as recent).
+   */
+  findEffect(fingerprint: string): Promise<{ requestId: string; at?: string } | undefined>;
 }
 
 /** Write side: each effect is keyed so that a retry of the same request cannot apply it twice. */
 export interface SystemOfRecord extends RecordReader {
-  execute(args: { requestId: string; fingerprint: string; proposal: Proposal; at: string }): Promise<EffectReceipt>;
+  /**
+   * `duplicateWindowStart` (ISO timestamp, from `duplicateWindowStart()` in policy): another
+   * request's claim on the fingerprint older than this may be taken over. Without it a claim
+   * never expires.
+   */
+  execute(args: { requestId: string; fingerprint: string; proposal: Proposal; at: string; duplicateWindowStart?: string }): Promise<EffectReceipt>;
 }
 
 export interface ModelProvider {

@@ -171,11 +171,14 @@ export class RulesProvider implements ModelProvider {
 
   /** `tier` is ignored: the rules have one strength. */
   async propose(input: { text: string; action?: ActionName; tier: ModelTier }): Promise<InferenceResult> {
-    const actions = input.action ? [input.action] : detectActions(input.text);
+    // Read as the grounding check reads it (NFKC: full-width digits are digits), so that what
+    // the rules find is written in the text the validator checks.
+    const text = input.text.normalize('NFKC');
+    const actions = input.action ? [input.action] : detectActions(text);
     // No action, or several: nothing to extract with any honesty.
     if (actions.length !== 1) return { confidence: 0, model: { ...RULES_MODEL } };
     const action = actions[0] as ActionName;
-    const extraction = EXTRACTORS[action](input.text);
+    const extraction = EXTRACTORS[action](text);
     return {
       candidate: { action, fields: extraction.fields },
       confidence: confidenceOf(extraction),

@@ -1,6 +1,7 @@
 import type { Customer, Order, Vendor } from '../ports';
 import type { ActionName, Proposal, PurchaseOrderProposal, RefundProposal, TierUpgradeProposal } from '../schemas/actions';
 import type { Decision, PolicyRef, ReasonCode } from '../schemas/workflow';
+import { vendorKey } from '../vendors';
 import { POLICIES } from './policies';
 import type { ApprovalTier, PolicySet } from './schemas';
 
@@ -22,10 +23,8 @@ export function utcToday(now: Date): string {
   return now.toISOString().slice(0, 10);
 }
 
-/** How vendor names compare: case-insensitive, trimmed, inner whitespace collapsed. */
-export function vendorKey(name: string): string {
-  return name.normalize('NFKC').trim().replace(/\s+/g, ' ').toLowerCase();
-}
+// The one vendor-name comparison (also the system of record's key); re-exported for policy callers.
+export { vendorKey };
 
 export function policyRef(action: ActionName, policies: PolicySet = POLICIES): PolicyRef {
   const { id, version } = policies[action];
@@ -48,6 +47,36 @@ export function approvalTierFor(tiers: readonly ApprovalTier[], amount: number):
 /** The tier a human signal escalates an otherwise approved proposal to. */
 export function lowestApprovalTier(action: ActionName, policies: PolicySet = POLICIES): ApprovalTier {
   return policies[action].approvalTiers[0];
+}
+
+/** The tier whose approvers may decide any amount: where an order of unknown size goes. */
+export function highestApprovalTier(action: ActionName, policies: PolicySet = POLICIES): ApprovalTier {
+  const tiers = policies[action].approvalTiers;
+  return tiers[tiers.length - 1];
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * The start of the action's duplicate window (`duplicateWindowDays` before `today`, at 00:00
+ * UTC) as an ISO timestamp. An identical effect executed at or after it is a duplicate; one
+ * executed before it is not, and its claim on the fingerprint may be taken over. ISO
+ * timestamps compare correctly as strings, in code and in a DynamoDB condition alike.
+ */
+export function duplicateWindowStart(action: ActionName, today: string, policies: PolicySet = POLICIES): string {
+  if (!ISO_DATE.test(today)) throw new Error(`today must be YYYY-MM-DD, got ${JSON.stringify(today)}`);
+  const start = Date.parse(`${today}T00:00:00.000Z`) - policies[action].duplicateWindowDays * DAY_MS;
+  if (Number.isNaN(start)) throw new Error(`today is not a calendar date: ${today}`);
+  return new Date(start).toISOString();
+}
+
+/**
+ * Whether an effect executed at `executedAt` (ISO timestamp) falls inside the duplicate window.
+ * An unreadable or missing time counts as inside: an effect of unknown age is still a duplicate.
+ */
+export function isWithinDuplicateWindow(executedAt: string | undefined, windowStart: string): boolean {
+  const executed = executedAt === undefined ? Number.NaN : Date.parse(executedAt);
+  return Number.isNaN(executed) || executed >= Date.parse(windowStart);
 }
 
 function rejected(policy: PolicyRef, reasons: ReasonCode[]): Decision {
@@ -98,14 +127,17 @@ export function isValidatedVendor(vendor: Vendor | undefined, proposedName: stri
 function evaluatePurchaseOrder(proposal: PurchaseOrderProposal, facts: PolicyFacts, policies: PolicySet, ref: PolicyRef): Decision {
   const policy = policies.purchase_order;
   const { amount, vendor, currency } = proposal.fields;
-  // Written so that NaN fails too.
+  // On the number, whatever the currency: ≤ 0 is never money. Written so that NaN fails too.
   if (!(amount > policy.amount.minExclusive && amount <= policy.amount.maxInclusive)) return rejected(ref, ['amount_out_of_range']);
 
+  // No exchange rates here: in another currency the order's size is unknown, so it is never
+  // taken to be under the limit and only the highest tier (who may decide any amount) decides it.
+  const foreign = currency !== policy.limitCurrency;
   const reasons: ReasonCode[] = [];
-  // No exchange rates here: an amount in another currency is never taken to be under the limit.
-  if (!(amount < policy.autonomousLimit) || currency !== policy.limitCurrency) reasons.push('above_autonomous_limit');
+  if (!(amount < policy.autonomousLimit) || foreign) reasons.push('above_autonomous_limit');
   if (policy.requireValidatedVendor && !isValidatedVendor(facts.vendor, vendor)) reasons.push('unvalidated_vendor');
   if (reasons.length === 0) return approved(ref);
+  if (foreign) return pending(ref, reasons, highestApprovalTier('purchase_order', policies));
   // Under the limit an unvalidated vendor lands in the lowest tier, above it the amount's tier: one lookup covers both.
   return pending(ref, reasons, approvalTierFor(policy.approvalTiers, amount));
 }

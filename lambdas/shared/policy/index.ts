@@ -2,8 +2,11 @@ export { POLICIES, parsePolicySet } from './policies';
 export {
   approvalTierFor,
   canRequest,
+  duplicateWindowStart,
   evaluatePolicy,
+  highestApprovalTier,
   isValidatedVendor,
+  isWithinDuplicateWindow,
   lowestApprovalTier,
   policyRef,
   utcToday,

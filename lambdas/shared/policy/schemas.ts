@@ -16,6 +16,12 @@ const PolicyMeta = {
   version: z.string().min(1).max(64),
 };
 
+/**
+ * How long an executed effect blocks an identical proposal (`duplicate_proposal`), in days
+ * before today. Beyond it the same proposal is a new request (next month's identical PO).
+ */
+const DuplicateWindowDays = z.number().int().min(1).max(3650);
+
 export const ApprovalTier = z.strictObject({
   name: z.string().min(1).max(64),
   /** The tier applies from this amount (inclusive) up to the next tier's `fromAmount`. */
@@ -45,6 +51,7 @@ export const PurchaseOrderPolicy = z
     ...PolicyMeta,
     action: z.literal('purchase_order'),
     requesterRoles: RequesterRoles,
+    duplicateWindowDays: DuplicateWindowDays,
     amount: z.strictObject({ minExclusive: z.number().finite().min(0), maxInclusive: z.number().finite().positive() }),
     requireValidatedVendor: z.boolean(),
     /** Amounts strictly below this (with a validated vendor) are approved without a human. */
@@ -63,6 +70,7 @@ export const TierUpgradePolicy = z
     ...PolicyMeta,
     action: z.literal('tier_upgrade'),
     requesterRoles: RequesterRoles,
+    duplicateWindowDays: DuplicateWindowDays,
     /** Lowest to highest; an upgrade moves right. */
     tierOrder: z.array(CustomerTier),
     /** Upgrades of at most this many steps are approved without a human. */
@@ -79,6 +87,7 @@ export const RefundPolicy = z.strictObject({
   ...PolicyMeta,
   action: z.literal('refund'),
   requesterRoles: RequesterRoles,
+  duplicateWindowDays: DuplicateWindowDays,
   // Refunds move money out: DESIGN.md §3 says always approve by a human, so a file that
   // tries to switch that off fails to load instead of silently auto-approving.
   alwaysRequiresApproval: z.literal(true),

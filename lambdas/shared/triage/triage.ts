@@ -1,6 +1,6 @@
-import { z } from 'zod';
-import routingPolicy from '../../../policies/routing.json';
 import { findAmounts, findCustomerIds, findDates, findOrderIds, findVendors } from '../models/extract';
+import { POLICIES } from '../policy/policies';
+import type { RoutingPolicy } from '../policy/schemas';
 import { parseFields, type ActionName } from '../schemas/actions';
 import type { Principal, ReasonCode, TriageResult } from '../schemas/workflow';
 
@@ -73,16 +73,10 @@ export const COMPLEXITY = {
   usualEntities: 3,
 } as const;
 
-const RoutingPolicy = z.object({
-  id: z.string(),
-  version: z.string(),
-  confidenceThreshold: z.number().min(0).max(1),
-  complexityHighFrom: z.number().min(0).max(1),
-});
-export type RoutingPolicy = z.infer<typeof RoutingPolicy>;
+export type { RoutingPolicy };
 
-/** The versioned routing policy, parsed once (a malformed file fails the cold start, not a request). */
-export const ROUTING_POLICY: RoutingPolicy = RoutingPolicy.parse(routingPolicy);
+/** The versioned routing policy: the one parse of `policies/routing.json`, in `policy/policies.ts`. */
+export const ROUTING_POLICY: RoutingPolicy = POLICIES.routing;
 
 export interface TriageInput {
   text: string;

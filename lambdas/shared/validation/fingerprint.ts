@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { vendorKey } from '../policy';
+import { canonicalJson } from '../canonical-json';
 import type { Proposal } from '../schemas/actions';
+import { vendorKey } from '../vendors';
 
 /** Free text compares by its words, not by its spacing or case. */
 function foldText(value: string): string {
@@ -16,25 +17,25 @@ const FIELD_FOLDING = new Map<string, (value: string) => string>([
   ['reason', foldText],
 ]);
 
-function canonicalValue(value: unknown, key?: string): unknown {
+function normalised(value: unknown, key?: string): unknown {
   if (typeof value === 'string') return (key === undefined ? undefined : FIELD_FOLDING.get(key)?.(value)) ?? value.trim();
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) throw new Error('a proposal to fingerprint has a non-finite number');
     return Object.is(value, -0) ? 0 : value;
   }
-  if (Array.isArray(value)) return value.map((item) => canonicalValue(item));
+  if (Array.isArray(value)) return value.map((item) => normalised(item));
   if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return Object.fromEntries(entries.map(([k, v]) => [k, canonicalValue(v, k)]));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, normalised(v, k)]));
   }
   return value;
 }
 
-/** Canonical JSON: sorted keys, normalised numbers, folded strings; equal proposals give equal text. */
+/**
+ * The proposal's canonical JSON: normalised (numbers, folded strings), then serialised by the
+ * one shared canonical JSON (sorted keys, no whitespace); equal proposals give equal text.
+ */
 export function canonicalProposalJson(proposal: Proposal): string {
-  return JSON.stringify(canonicalValue(proposal));
+  return canonicalJson(normalised(proposal));
 }
 
 /**

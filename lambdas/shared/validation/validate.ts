@@ -1,4 +1,4 @@
-import { canRequest, evaluatePolicy, lowestApprovalTier, POLICIES, policyRef } from '../policy';
+import { canRequest, duplicateWindowStart, evaluatePolicy, isWithinDuplicateWindow, lowestApprovalTier, POLICIES, policyRef } from '../policy';
 import type { PolicyFacts, PolicySet } from '../policy';
 import type { RecordReader } from '../ports';
 import { ActionName, Proposal } from '../schemas/actions';
@@ -75,6 +75,18 @@ async function readFacts(proposal: Proposal, records: RecordReader, today: strin
   }
 }
 
+/**
+ * The client's own `action` + `fields` when they pass the action's schema: then they are the
+ * proposal, on whatever route triage chose (a structured request whose text trips the
+ * injection checks goes to a human, but it is still the client's proposal, not a model's).
+ */
+function clientProposal(state: ValidationState): Proposal | undefined {
+  const submitted = state.submitted;
+  if (submitted?.action === undefined || submitted.fields === undefined) return undefined;
+  const parsed = Proposal.safeParse({ action: submitted.action, fields: submitted.fields });
+  return parsed.success ? parsed.data : undefined;
+}
+
 /** Reasons, independent of policy, for which a human must decide. */
 function humanReasons(state: ValidationState, proposal: Proposal, fromClientFields: boolean, ungrounded: readonly string[], threshold: number): ReasonCode[] {
   const reasons: ReasonCode[] = [];
@@ -123,16 +135,20 @@ export async function validateProposal(input: ValidateProposalInput): Promise<Va
   if (!(threshold >= 0 && threshold <= 1)) throw new Error(`confidenceThreshold must be within [0, 1], got ${threshold}`);
   const roles = state.requestedBy.roles;
 
-  // a) Only the client's own fields skip grounding; anything else came from a model.
-  const fromClientFields = state.triage?.route === 'deterministic';
-  const raw: unknown = fromClientFields
-    ? { action: state.submitted?.action, fields: state.submitted?.fields }
-    : state.inference?.candidate;
-
-  // b) Schema.
-  const parsed = Proposal.safeParse(raw);
-  if (!parsed.success) return { decision: schemaRejection(raw, roles, policies) };
-  const proposal = parsed.data;
+  // a) The client's valid fields are the proposal on every route, and only they skip grounding
+  //    and confidence; without them the candidate came from a model (or the rules).
+  const fromClient = clientProposal(state);
+  const fromClientFields = fromClient !== undefined;
+  let proposal: Proposal;
+  if (fromClient) {
+    proposal = fromClient;
+  } else {
+    // b) Schema.
+    const raw: unknown = state.inference?.candidate;
+    const parsed = Proposal.safeParse(raw);
+    if (!parsed.success) return { decision: schemaRejection(raw, roles, policies) };
+    proposal = parsed.data;
+  }
   const ref = policyRef(proposal.action, policies);
   const fingerprint = fingerprintProposal(proposal);
 
@@ -146,7 +162,11 @@ export async function validateProposal(input: ValidateProposalInput): Promise<Va
 
   // e) Facts, f) idempotency.
   const [facts, effect] = await Promise.all([readFacts(proposal, records, today), records.findEffect(fingerprint)]);
-  const duplicate = effect !== undefined && effect.requestId !== state.requestId;
+  // Another request's identical effect is a duplicate only within the policy's window before today.
+  const duplicate =
+    effect !== undefined &&
+    effect.requestId !== state.requestId &&
+    isWithinDuplicateWindow(effect.at, duplicateWindowStart(proposal.action, today, policies));
 
   // g) Policy, then h) human signals.
   let decision = evaluatePolicy(proposal, facts, roles, policies);

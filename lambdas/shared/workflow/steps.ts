@@ -4,6 +4,7 @@ import { taskIdFor } from '../ids';
 import type { AuditLog, Clock, ModelProvider, RecordReader, RequestStore, SystemOfRecord, TaskIndex } from '../ports';
 import { TERMINAL_STATUSES, type RequestRecord, type RequestStatus } from '../schemas/records';
 import { WorkflowState } from '../schemas/workflow';
+import { duplicateWindowStart, utcToday } from '../policy';
 import { redactPii } from '../shield/pii';
 import { triageRequest } from '../triage';
 import { validateProposal } from '../validation';
@@ -70,7 +71,7 @@ export async function validationStep(
   const { proposal, decision, ungroundedFields } = await validateProposal({
     state,
     records: deps.records,
-    today: deps.clock.now().toISOString().slice(0, 10),
+    today: utcToday(deps.clock.now()),
     confidenceThreshold: deps.confidenceThreshold,
   });
   await deps.requests.update(state.requestId, {
@@ -105,13 +106,16 @@ export async function executionStep(
   const approvedByHuman = decision.outcome === 'pending_approval' && state.approval?.status === 'APPROVED';
   if (!approvedByPolicy && !approvedByHuman) throw new InvalidWorkflowState('execution reached without an approval');
 
+  const now = deps.clock.now();
   // Outbound shield: the receipt is what clients and auditors will read.
   const result = redactPii(
     await deps.records.execute({
       requestId: state.requestId,
       fingerprint: decision.fingerprint,
       proposal,
-      at: deps.clock.now().toISOString(),
+      at: now.toISOString(),
+      // An identical effect older than the policy's duplicate window no longer blocks this one.
+      duplicateWindowStart: duplicateWindowStart(proposal.action, utcToday(now)),
     }),
   );
   await deps.requests.update(state.requestId, { result });

@@ -1,8 +1,9 @@
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { seedSystemOfRecord } from '../../../lambdas/shared/adapters/aws/seed';
-import { purchaseOrderNumber, recordKeys } from '../../../lambdas/shared/adapters/aws/systemOfRecord';
+import { normalizeVendorName, purchaseOrderNumber, recordKeys } from '../../../lambdas/shared/adapters/aws/systemOfRecord';
 import { DuplicateEffect, EffectPreconditionFailed, InvalidInput } from '../../../lambdas/shared/errors';
 import { newRequestId } from '../../../lambdas/shared/ids';
+import { duplicateWindowStart, isValidatedVendor, vendorKey } from '../../../lambdas/shared/policy';
 import type { CustomerTier, Proposal } from '../../../lambdas/shared/schemas/actions';
 import { useEmulatedStores } from '../../support/stores';
 
@@ -31,8 +32,8 @@ async function aCustomer(tier: CustomerTier, orderTotal?: number) {
   return { customerId, orderId };
 }
 
-function execute(requestId: string, proposal: Proposal, fingerprint = `fp-${requestId}`, when = at) {
-  return stores().records.execute({ requestId, fingerprint, proposal, at: when });
+function execute(requestId: string, proposal: Proposal, fingerprint = `fp-${requestId}`, when = at, windowStart?: string) {
+  return stores().records.execute({ requestId, fingerprint, proposal, at: when, ...(windowStart ? { duplicateWindowStart: windowStart } : {}) });
 }
 
 const purchaseOrder = (amount = 7850): Proposal => ({
@@ -55,6 +56,18 @@ describe('DynamoSystemOfRecord reads', () => {
     expect(await stores().records.findVendor('Umbrella Supplies')).toEqual({ name: 'Umbrella Supplies', validated: false });
     expect(await stores().records.findVendor('Acme')).toBeUndefined();
     expect(await stores().records.findVendor('   ')).toBeUndefined();
+  });
+
+  it('keys vendors with the one vendor-name comparison, so the table, the policy and the seed agree', async () => {
+    // The seed writer uses recordKeys.vendor: its keys are vendorKey, unchanged for the ASCII seed names.
+    expect(recordKeys.vendor('Alpha Tech Systems').pk).toBe('VENDOR#alpha tech systems');
+    expect(normalizeVendorName).toBe(vendorKey);
+    expect(await item(recordKeys.vendor('Alpha Tech Systems'))).toMatchObject({ name: 'Alpha Tech Systems', validated: true });
+    // NFKC: a full-width spelling and a no-break space find the same record, which the policy accepts.
+    const proposed = 'Ａｌｐｈａ\u00A0Tech  SYSTEMS';
+    const found = await stores().records.findVendor(proposed);
+    expect(found).toEqual({ name: 'Alpha Tech Systems', validated: true });
+    expect(isValidatedVendor(found, proposed)).toBe(true);
   });
 
   it('reads seeded customers and orders; unknown or invalid ids are undefined', async () => {
@@ -104,7 +117,7 @@ describe('DynamoSystemOfRecord.execute: purchase orders', () => {
     expect(await execute(requestId, purchaseOrder(), undefined, '2026-06-02T00:00:00.000Z')).toEqual(receipt);
     expect(await item(poKey)).toEqual(poBefore);
     expect(await item(recordKeys.effect(`fp-${requestId}`))).toEqual(effectBefore);
-    expect(await stores().records.findEffect(`fp-${requestId}`)).toEqual({ requestId });
+    expect(await stores().records.findEffect(`fp-${requestId}`)).toEqual({ requestId, at });
   });
 
   it('refuses a second request with the same fingerprint and writes no PO for it', async () => {
@@ -115,7 +128,7 @@ describe('DynamoSystemOfRecord.execute: purchase orders', () => {
     await expect(duplicate).rejects.toBeInstanceOf(DuplicateEffect);
     await expect(duplicate).rejects.toMatchObject({ code: 'duplicate_proposal' });
     expect(await item(recordKeys.purchaseOrder(purchaseOrderNumber(second)))).toBeUndefined();
-    expect(await stores().records.findEffect(fingerprint)).toEqual({ requestId: first });
+    expect(await stores().records.findEffect(fingerprint)).toEqual({ requestId: first, at });
   });
 
   it('lets one of two concurrent requests with the same fingerprint through', async () => {
@@ -129,6 +142,80 @@ describe('DynamoSystemOfRecord.execute: purchase orders', () => {
   it('rejects an invalid requestId before writing anything', async () => {
     const fingerprint = unique('fp');
     await expect(execute('../r', purchaseOrder(), fingerprint)).rejects.toBeInstanceOf(InvalidInput);
+    expect(await stores().records.findEffect(fingerprint)).toBeUndefined();
+  });
+});
+
+describe('DynamoSystemOfRecord.execute: the duplicate window', () => {
+  // The first execution is at 2026-06-01T12:00Z; a window that starts after it makes that claim stale.
+  const staleAfter = '2026-06-02T00:00:00.000Z';
+  const later = '2026-07-01T08:00:00.000Z';
+
+  it('takes over a claim older than the window, and the new request’s effect is executed', async () => {
+    const [first, second] = [newRequestId(), newRequestId()];
+    const fingerprint = unique('fp');
+    await execute(first, purchaseOrder(), fingerprint);
+    const receipt = await execute(second, purchaseOrder(), fingerprint, later, staleAfter);
+    expect(receipt).toMatchObject({ purchaseOrderNumber: purchaseOrderNumber(second), createdAt: later });
+    expect(await stores().records.findEffect(fingerprint)).toEqual({ requestId: second, at: later });
+    expect(await item(recordKeys.purchaseOrder(purchaseOrderNumber(first)))).toMatchObject({ requestId: first });
+  });
+
+  it('refuses a claim inside the window (or with no window given)', async () => {
+    const [first, second] = [newRequestId(), newRequestId()];
+    const fingerprint = unique('fp');
+    await execute(first, purchaseOrder(), fingerprint);
+    await expect(execute(second, purchaseOrder(), fingerprint, later, at)).rejects.toBeInstanceOf(DuplicateEffect);
+    await expect(execute(second, purchaseOrder(), fingerprint, later, '2026-05-01T00:00:00.000Z')).rejects.toBeInstanceOf(DuplicateEffect);
+    await expect(execute(second, purchaseOrder(), fingerprint, later)).rejects.toBeInstanceOf(DuplicateEffect);
+    expect(await stores().records.findEffect(fingerprint)).toEqual({ requestId: first, at });
+    expect(await item(recordKeys.purchaseOrder(purchaseOrderNumber(second)))).toBeUndefined();
+  });
+
+  it('a retry of the holder never moves its claim’s time forward', async () => {
+    const requestId = newRequestId();
+    const fingerprint = unique('fp');
+    const receipt = await execute(requestId, purchaseOrder(), fingerprint);
+    expect(await execute(requestId, purchaseOrder(), fingerprint, later, '2026-05-01T00:00:00.000Z')).toEqual(receipt);
+    expect(await stores().records.findEffect(fingerprint)).toEqual({ requestId, at });
+  });
+
+  it('never takes over a claim that has no time', async () => {
+    const fingerprint = unique('fp');
+    const holder = newRequestId();
+    await stores().doc.send(
+      new PutCommand({
+        TableName: stores().emulators.tableNames.records,
+        Item: { ...recordKeys.effect(fingerprint), fingerprint, requestId: holder, action: 'purchase_order' },
+      }),
+    );
+    expect(await stores().records.findEffect(fingerprint)).toEqual({ requestId: holder });
+    await expect(execute(newRequestId(), purchaseOrder(), fingerprint, later, staleAfter)).rejects.toBeInstanceOf(DuplicateEffect);
+  });
+
+  it('lets exactly one of two concurrent requests take over a stale claim', async () => {
+    const fingerprint = unique('fp');
+    await execute(newRequestId(), purchaseOrder(), fingerprint);
+    const contenders = [newRequestId(), newRequestId()];
+    const results = await Promise.allSettled(contenders.map((id) => execute(id, purchaseOrder(), fingerprint, later, staleAfter)));
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    expect((results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason).toBeInstanceOf(DuplicateEffect);
+    expect(contenders).toContain((await stores().records.findEffect(fingerprint))?.requestId);
+  });
+
+  it('works with the window start the policy computes', async () => {
+    const fingerprint = unique('fp');
+    await execute(newRequestId(), purchaseOrder(), fingerprint, '2026-06-01T12:00:00.000Z');
+    // 30 days after 2026-06-01 the claim is still inside; 31 days after, it is not.
+    await expect(
+      execute(newRequestId(), purchaseOrder(), fingerprint, later, duplicateWindowStart('purchase_order', '2026-07-01')),
+    ).rejects.toBeInstanceOf(DuplicateEffect);
+    await expect(execute(newRequestId(), purchaseOrder(), fingerprint, later, duplicateWindowStart('purchase_order', '2026-07-02'))).resolves.toBeDefined();
+  });
+
+  it.each(['2026-06-02', '2026-06-02T00:00:00Z', 'yesterday'])('rejects a window start %j that does not compare with stored times', async (windowStart) => {
+    const fingerprint = unique('fp');
+    await expect(execute(newRequestId(), purchaseOrder(), fingerprint, later, windowStart)).rejects.toBeInstanceOf(InvalidInput);
     expect(await stores().records.findEffect(fingerprint)).toBeUndefined();
   });
 });
@@ -190,6 +277,34 @@ describe('DynamoSystemOfRecord.execute: tier upgrades', () => {
     const receipt = await execute(requestId, tierUpgrade(customerId, 'basic', 'standard'));
     expect(receipt).toEqual({ customerId, fromTier: 'basic', toTier: 'standard', effectiveDate: '2027-01-01' });
     expect(await item(recordKeys.tierChange(requestId))).toMatchObject({ requestId, customerId });
+  });
+
+  it('a retry never re-applies its upgrade over a newer change to the tier', async () => {
+    const { customerId } = await aCustomer('basic');
+    const requestId = newRequestId();
+    const table = stores().emulators.tableNames.records;
+    // The first attempt moved basic → standard and stopped before recording it ...
+    await stores().doc.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: recordKeys.customer(customerId),
+        UpdateExpression: 'SET tier = :to, tierEffectiveDate = :d, lastUpgradeRequestId = :rid',
+        ExpressionAttributeValues: { ':to': 'standard', ':d': '2027-01-01', ':rid': requestId },
+      }),
+    );
+    // ... then the tier changed again by other means (lastUpgradeRequestId still names our request).
+    await stores().doc.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: recordKeys.customer(customerId),
+        UpdateExpression: 'SET tier = :t',
+        ExpressionAttributeValues: { ':t': 'premium' },
+      }),
+    );
+    const retry = execute(requestId, tierUpgrade(customerId, 'basic', 'standard'));
+    await expect(retry).rejects.toMatchObject({ code: 'tier_mismatch' });
+    expect(await stores().records.getCustomer(customerId)).toEqual({ customerId, tier: 'premium' });
+    expect(await item(recordKeys.tierChange(requestId))).toBeUndefined();
   });
 });
 

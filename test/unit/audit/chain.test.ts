@@ -1,5 +1,7 @@
 import { canonicalJson, GENESIS_HASH, hashEntry, verifyChain } from '../../../lambdas/shared/audit/chain';
+import * as shared from '../../../lambdas/shared/canonical-json';
 import type { AuditEntry } from '../../../lambdas/shared/schemas/records';
+import { canonicalProposalJson } from '../../../lambdas/shared/validation';
 
 function buildChain(length: number, requestId = 'r_chain'): AuditEntry[] {
   const entries: AuditEntry[] = [];
@@ -20,6 +22,13 @@ function buildChain(length: number, requestId = 'r_chain'): AuditEntry[] {
 }
 
 describe('canonicalJson', () => {
+  it('is the one shared canonical JSON: the chain re-exports it and proposal fingerprints serialise with it', () => {
+    expect(canonicalJson).toBe(shared.canonicalJson);
+    // Fingerprints normalise first (trim, fold vendor case), then serialise the same way.
+    const proposal = { action: 'refund', fields: { reason: 'damaged', amount: 120, orderId: 'O-5001', customerId: 'C-1002' } } as const;
+    expect(canonicalProposalJson(proposal)).toBe(shared.canonicalJson(proposal));
+  });
+
   it('sorts keys recursively and has no whitespace', () => {
     expect(canonicalJson({ b: 1, a: { d: [3, { y: 1, x: 2 }], c: 'é' } })).toBe('{"a":{"c":"é","d":[3,{"x":2,"y":1}]},"b":1}');
   });

@@ -1,7 +1,9 @@
 import {
   approvalTierFor,
   canRequest,
+  duplicateWindowStart,
   evaluatePolicy,
+  isWithinDuplicateWindow,
   POLICIES,
   utcToday,
   vendorKey,
@@ -68,6 +70,21 @@ describe('helpers', () => {
   it('vendorKey folds case and whitespace', () => {
     expect(vendorKey('  alpha   TECH systems ')).toBe(vendorKey('Alpha Tech Systems'));
   });
+  it('vendorKey folds compatibility forms (NFKC): full-width letters name the same vendor', () => {
+    expect(vendorKey('Ａｌｐｈａ\u00A0Tech Systems')).toBe('alpha tech systems');
+  });
+  it('duplicateWindowStart is duplicateWindowDays before today, at midnight UTC', () => {
+    expect(POLICIES.purchase_order.duplicateWindowDays).toBe(30);
+    expect(duplicateWindowStart('purchase_order', '2026-11-15')).toBe('2026-10-16T00:00:00.000Z');
+    expect(duplicateWindowStart('refund', '2026-03-01')).toBe('2026-01-30T00:00:00.000Z');
+    expect(() => duplicateWindowStart('refund', '1/3/2026')).toThrow('YYYY-MM-DD');
+  });
+  it('isWithinDuplicateWindow: at or after the start is inside, before it is not', () => {
+    const start = '2026-10-16T00:00:00.000Z';
+    expect(isWithinDuplicateWindow('2026-10-16T00:00:00.000Z', start)).toBe(true);
+    expect(isWithinDuplicateWindow('2026-11-14T23:59:59.999Z', start)).toBe(true);
+    expect(isWithinDuplicateWindow('2026-10-15T23:59:59.999Z', start)).toBe(false);
+  });
   it('utcToday reads the UTC date, not the local one', () => {
     expect(utcToday(new Date('2026-11-15T23:59:59.999Z'))).toBe('2026-11-15');
     expect(utcToday(new Date('2026-11-15T23:30:00-05:00'))).toBe('2026-11-16');
@@ -80,10 +97,38 @@ describe('helpers', () => {
 describe('purchase_order', () => {
   const validated = (): PolicyFacts => ({ today: TODAY, vendor: vendor('Alpha Tech Systems') });
 
-  it('never auto-approves an order in a currency the limit is not written in', () => {
-    const inEuros: Proposal = { action: 'purchase_order', fields: { vendor: 'Alpha Tech Systems', amount: 4_000, currency: 'EUR', description: 'desks' } };
-    const decision = evaluatePolicy(inEuros, validated(), []);
-    expect(decision).toMatchObject({ outcome: 'pending_approval', reasons: ['above_autonomous_limit'], tier: 'procurement-manager' });
+  const inCurrency = (amount: number, currency: string, vendorName = 'Alpha Tech Systems'): Proposal => ({
+    action: 'purchase_order',
+    fields: { vendor: vendorName, amount, currency, description: 'desks' },
+  });
+
+  it('never auto-approves an order in a currency the limit is not written in, and sends it to the highest tier', () => {
+    const decision = evaluatePolicy(inCurrency(4_000, 'EUR'), validated(), []);
+    expect(decision).toMatchObject({ outcome: 'pending_approval', reasons: ['above_autonomous_limit'], tier: 'finance-director' });
+    expect(decision.approverRoles).toEqual(['finance-director']);
+  });
+
+  it('49,000 GBP is not "under 50,000": without exchange rates its size is unknown → finance-director', () => {
+    expect(evaluatePolicy(inCurrency(49_000, 'GBP'), validated(), [])).toMatchObject({
+      outcome: 'pending_approval',
+      reasons: ['above_autonomous_limit'],
+      tier: 'finance-director',
+      approverRoles: ['finance-director'],
+    });
+    // The same number in the limit's currency stays with the amount's tier.
+    expect(evaluatePolicy(inCurrency(49_000, 'USD'), validated(), []).tier).toBe('procurement-manager');
+  });
+
+  it('a foreign order from an unvalidated vendor keeps both reasons and the highest tier', () => {
+    expect(evaluatePolicy(inCurrency(100, 'JPY', 'Umbrella Supplies'), { today: TODAY, vendor: vendor('Umbrella Supplies', false) }, [])).toMatchObject({
+      outcome: 'pending_approval',
+      reasons: ['above_autonomous_limit', 'unvalidated_vendor'],
+      tier: 'finance-director',
+    });
+  });
+
+  it.each([0, -5, 1_000_000.01, Number.NaN])('the range still applies to the number in another currency: %d EUR → amount_out_of_range', (amount) => {
+    expect(evaluatePolicy(inCurrency(amount, 'EUR'), validated(), [])).toMatchObject({ outcome: 'rejected', reasons: ['amount_out_of_range'] });
   });
 
   it.each([

@@ -18,6 +18,10 @@ describe('policy files', () => {
     expect(POLICIES.routing.confidenceThreshold).toBe(0.95);
   });
 
+  it('give every action a duplicate window', () => {
+    expect([POLICIES.purchase_order, POLICIES.tier_upgrade, POLICIES.refund].map((p) => p.duplicateWindowDays)).toEqual([30, 30, 30]);
+  });
+
   it('fill in fromAmount 0 for a tier that does not state one', () => {
     expect(POLICIES.tier_upgrade.approvalTiers[0]).toEqual({ name: 'account-manager', fromAmount: 0, approverRoles: ['account-manager'] });
   });
@@ -31,6 +35,9 @@ describe('policy files', () => {
     ['a tier order missing a tier', (p: ReturnType<typeof rawPolicies>) => p.tier_upgrade.tierOrder.pop(), 'tier_upgrade.tierOrder'],
     ['a confidence threshold above 1', (p: ReturnType<typeof rawPolicies>) => (p.routing.confidenceThreshold = 1.5), 'routing.confidenceThreshold'],
     ['an empty requester role list', (p: ReturnType<typeof rawPolicies>) => (p.refund.requesterRoles = []), 'refund.requesterRoles'],
+    ['no duplicate window', (p: ReturnType<typeof rawPolicies>) => delete (p.refund as Partial<typeof p.refund>).duplicateWindowDays, 'refund.duplicateWindowDays'],
+    ['a zero duplicate window', (p: ReturnType<typeof rawPolicies>) => (p.purchase_order.duplicateWindowDays = 0), 'purchase_order.duplicateWindowDays'],
+    ['a fractional duplicate window', (p: ReturnType<typeof rawPolicies>) => (p.tier_upgrade.duplicateWindowDays = 1.5), 'tier_upgrade.duplicateWindowDays'],
   ])('fail loudly with %s, naming the path', (_name, mutate, path) => {
     const raw = rawPolicies();
     mutate(raw);

@@ -1,4 +1,5 @@
 import { ROUTING_POLICY, complexityScore, detectActions, triageRequest } from '../../../lambdas/shared/triage';
+import { POLICIES } from '../../../lambdas/shared/policy';
 import { TriageResult } from '../../../lambdas/shared/schemas/workflow';
 
 const requester = { sub: 'alice', roles: ['support-agent'] };
@@ -76,6 +77,10 @@ describe('triageRequest: free text', () => {
     const result = triage(text);
     expect(result.complexity).toBeGreaterThanOrEqual(ROUTING_POLICY.complexityHighFrom);
     expect(result).toMatchObject({ route: 'generative', action: 'purchase_order', modelTier: 'high' });
+  });
+
+  it('reads the one parsed routing policy (policies/routing.json is parsed once, in policy/)', () => {
+    expect(ROUTING_POLICY).toBe(POLICIES.routing);
   });
 
   it('uses the policy threshold it is given', () => {

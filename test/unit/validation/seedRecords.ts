@@ -1,4 +1,4 @@
-import { vendorKey } from '../../../lambdas/shared/policy';
+import { vendorKey } from '../../../lambdas/shared/vendors';
 import type { Order, RecordReader } from '../../../lambdas/shared/ports';
 import type { ValidationState } from '../../../lambdas/shared/validation';
 import type { ActionName } from '../../../lambdas/shared/schemas/actions';
@@ -7,14 +7,14 @@ import { SEED } from '../../../lambdas/shared/tables';
 
 /** A RecordReader over DESIGN.md §3's seed data, with per-test prior refunds and executed effects. */
 export interface SeedRecords extends RecordReader {
-  /** fingerprint → requestId of the request that executed it. */
-  effects: Map<string, string>;
+  /** fingerprint → the request that executed it (a bare requestId: no `at` stored). */
+  effects: Map<string, string | { requestId: string; at: string }>;
   /** orderId → amount already refunded. */
   refunded: Map<string, number>;
 }
 
 export function seedRecords(): SeedRecords {
-  const effects = new Map<string, string>();
+  const effects: SeedRecords['effects'] = new Map();
   const refunded = new Map<string, number>();
   return {
     effects,
@@ -32,8 +32,8 @@ export function seedRecords(): SeedRecords {
       return found && { ...found, refundedTotal: refunded.get(orderId) ?? 0 };
     },
     async findEffect(fingerprint) {
-      const requestId = effects.get(fingerprint);
-      return requestId === undefined ? undefined : { requestId };
+      const effect = effects.get(fingerprint);
+      return typeof effect === 'string' ? { requestId: effect } : effect && { ...effect };
     },
   };
 }
@@ -76,13 +76,13 @@ export function clientState(
   text: string,
   action: ActionName,
   fields: Record<string, unknown>,
-  options: { roles?: string[]; signals?: ReasonCode[]; requestId?: string } = {},
+  options: { roles?: string[]; signals?: ReasonCode[]; requestId?: string; route?: Route } = {},
 ): ValidationState {
   return {
     requestId: options.requestId ?? 'r_test1',
     requestedBy: { sub: 'user-1', roles: options.roles ?? ['support-agent'] },
     text,
     submitted: { action, fields },
-    triage: { route: 'deterministic', action, complexity: 0, modelTier: 'low', signals: options.signals ?? [], reason: 'structured' },
+    triage: { route: options.route ?? 'deterministic', action, complexity: 0, modelTier: 'low', signals: options.signals ?? [], reason: 'structured' },
   };
 }

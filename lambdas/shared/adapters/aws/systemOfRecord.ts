@@ -19,6 +19,7 @@ import {
 } from '../../schemas/actions';
 import type { EffectReceipt } from '../../schemas/workflow';
 import { TABLES } from '../../tables';
+import { vendorKey } from '../../vendors';
 import { documentClient, requireEnv } from './clients';
 import { isConditionalCheckFailed } from './dynamo';
 
@@ -31,12 +32,15 @@ import { isConditionalCheckFailed } from './dynamo';
 
 const META = 'META';
 
-export function normalizeVendorName(name: string): string {
-  return name.trim().replace(/\s+/g, ' ').toLowerCase();
-}
+/**
+ * The vendor key is the one vendor-name comparison (`vendorKey`): the policy's validated-vendor
+ * check and the rules extraction fold names the same way, so they agree on what is on file.
+ * Exported under its old name for existing importers.
+ */
+export { vendorKey as normalizeVendorName };
 
 export const recordKeys = {
-  vendor: (name: string) => ({ pk: `VENDOR#${normalizeVendorName(name)}`, sk: META }),
+  vendor: (name: string) => ({ pk: `VENDOR#${vendorKey(name)}`, sk: META }),
   customer: (customerId: string) => ({ pk: `CUSTOMER#${customerId}`, sk: META }),
   order: (orderId: string) => ({ pk: `ORDER#${orderId}`, sk: META }),
   effect: (fingerprint: string) => ({ pk: `EFFECT#${fingerprint}`, sk: META }),
@@ -76,7 +80,7 @@ export class DynamoSystemOfRecord implements SystemOfRecord {
   }
 
   async findVendor(name: string): Promise<Vendor | undefined> {
-    if (typeof name !== 'string' || normalizeVendorName(name).length === 0 || name.length > 500) return undefined;
+    if (typeof name !== 'string' || vendorKey(name).length === 0 || name.length > 500) return undefined;
     const item = await this.getItem(recordKeys.vendor(name));
     return item ? { name: String(item.name), validated: item.validated === true } : undefined;
   }
@@ -93,21 +97,31 @@ export class DynamoSystemOfRecord implements SystemOfRecord {
     return item ? toOrder(item) : undefined;
   }
 
-  async findEffect(fingerprint: string): Promise<{ requestId: string } | undefined> {
+  async findEffect(fingerprint: string): Promise<{ requestId: string; at?: string } | undefined> {
     if (!isValidFingerprint(fingerprint)) return undefined;
     const item = await this.getItem(recordKeys.effect(fingerprint));
-    return item ? { requestId: String(item.requestId) } : undefined;
+    if (!item) return undefined;
+    return { requestId: String(item.requestId), ...(typeof item.at === 'string' ? { at: item.at } : {}) };
   }
 
-  async execute(args: { requestId: string; fingerprint: string; proposal: Proposal; at: string }): Promise<EffectReceipt> {
-    const { requestId, fingerprint, at } = args;
+  async execute(args: {
+    requestId: string;
+    fingerprint: string;
+    proposal: Proposal;
+    at: string;
+    duplicateWindowStart?: string;
+  }): Promise<EffectReceipt> {
+    const { requestId, fingerprint, at, duplicateWindowStart } = args;
     if (!isValidId(requestId)) throw new InvalidInput('invalid_request_id', 'requestId: not a valid id');
     if (!isValidFingerprint(fingerprint)) throw new InvalidInput('invalid_fingerprint', 'fingerprint: must be 1..256 characters');
+    if (duplicateWindowStart !== undefined && !isIsoTimestamp(duplicateWindowStart)) {
+      throw new InvalidInput('invalid_duplicate_window_start', 'duplicateWindowStart: must be an ISO timestamp as Date#toISOString writes it (YYYY-MM-DDTHH:mm:ss.sssZ)');
+    }
     const parsed = Proposal.safeParse(args.proposal);
     if (!parsed.success) throw new InvalidWorkflowState(`proposal: ${describeIssues(parsed.error)}`);
     const proposal = parsed.data;
 
-    await this.claimEffect(fingerprint, requestId, proposal.action, at);
+    await this.claimEffect({ fingerprint, requestId, action: proposal.action, at }, duplicateWindowStart);
     try {
       switch (proposal.action) {
         case 'purchase_order':
@@ -124,17 +138,49 @@ export class DynamoSystemOfRecord implements SystemOfRecord {
     }
   }
 
-  /** The fingerprint is held by the first request that executes it; only that request may proceed. */
-  private async claimEffect(fingerprint: string, requestId: string, action: string, at: string): Promise<void> {
+  /**
+   * The fingerprint is held by the request that executed it; only that request may proceed,
+   * until its claim is older than the duplicate window (`windowStart`), when another request
+   * may take it over. Claim, take-over and "it is already mine" together are the condition
+   * `attribute_not_exists(pk) OR requestId = :rid OR #at < :windowStart`; "mine" is found by
+   * reading back rather than by rewriting, so a retry never moves the claim's `at` (and with
+   * it the window) forward.
+   */
+  private async claimEffect(
+    claim: { fingerprint: string; requestId: string; action: string; at: string },
+    windowStart: string | undefined,
+  ): Promise<void> {
+    const { fingerprint, requestId } = claim;
     const key = recordKeys.effect(fingerprint);
     for (let attempt = 1; attempt <= 3; attempt++) {
-      if (await this.putIfAbsent({ ...key, fingerprint, requestId, action, at })) return;
+      if (await this.putUnlessClaimed({ ...key, ...claim }, windowStart)) return;
       const holder = await this.getItem(key);
       if (holder?.requestId === requestId) return;
       if (holder) throw new DuplicateEffect(`An identical effect was already executed by request ${String(holder.requestId)}.`);
       // Released between our put and our read: claim again.
     }
     throw new Error('effect claim kept changing under us');
+  }
+
+  /** Writes the claim when the key is free or (with a window) its claim is older than the window. */
+  private async putUnlessClaimed(item: Item, windowStart: string | undefined): Promise<boolean> {
+    if (windowStart === undefined) return this.putIfAbsent(item);
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: item,
+          // A claim without `at` is never taken over: fail closed.
+          ConditionExpression: 'attribute_not_exists(pk) OR #at < :windowStart',
+          ExpressionAttributeNames: { '#at': 'at' },
+          ExpressionAttributeValues: { ':windowStart': windowStart },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
   }
 
   private async releaseEffect(fingerprint: string, requestId: string): Promise<void> {
@@ -179,9 +225,10 @@ export class DynamoSystemOfRecord implements SystemOfRecord {
           TableName: this.tableName,
           Key: customerKey,
           UpdateExpression: 'SET tier = :to, tierEffectiveDate = :date, lastUpgradeRequestId = :rid',
-          // `lastUpgradeRequestId = :rid`: our own earlier attempt already moved the tier
-          // (then failed before recording it); writing the same values again changes nothing.
-          ConditionExpression: 'attribute_exists(pk) AND (tier = :from OR lastUpgradeRequestId = :rid)',
+          // `lastUpgradeRequestId = :rid AND tier = :to`: our own earlier attempt already moved
+          // the tier (then failed before recording it) and nothing moved it since; writing the
+          // same values again changes nothing. Without `tier = :to` a retry could undo a newer change.
+          ConditionExpression: 'attribute_exists(pk) AND (tier = :from OR (lastUpgradeRequestId = :rid AND tier = :to))',
           ExpressionAttributeValues: { ':to': targetTier, ':date': effectiveDate, ':rid': requestId, ':from': currentTier },
         }),
       );
@@ -280,6 +327,13 @@ export class DynamoSystemOfRecord implements SystemOfRecord {
       throw error;
     }
   }
+}
+
+const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+// The window start is compared as a string with stored `at` values (Date#toISOString): same shape, or the order is wrong.
+function isIsoTimestamp(value: unknown): value is string {
+  return typeof value === 'string' && ISO_TIMESTAMP.test(value) && !Number.isNaN(Date.parse(value));
 }
 
 function isValidFingerprint(fingerprint: unknown): fingerprint is string {

@@ -1,0 +1,201 @@
+import { IsoDate } from '../schemas/actions';
+
+/**
+ * Recognisers for the values a request states: amounts, currencies and dates. The rules
+ * provider extracts proposals with them, triage counts them, and the grounding check asks
+ * whether a proposal's values were written: one reading of the text, so whatever the rules
+ * provider proposes is grounded by the same words. Every finder returns the spans it matched.
+ */
+
+export interface Span {
+  start: number;
+  end: number;
+}
+
+export interface ValueMatch<T> extends Span {
+  value: T;
+}
+
+export interface AmountMatch extends Span {
+  value: number;
+  /** ISO 4217 code when the text said which currency next to the number; undefined otherwise. */
+  currency?: string;
+}
+
+/** Drops matches that overlap an earlier-listed one (the list is in priority order), then sorts by position. */
+export function withoutOverlaps<T extends Span>(matches: readonly T[]): T[] {
+  const kept: T[] = [];
+  for (const m of matches) {
+    if (!kept.some((k) => m.start < k.end && k.start < m.end)) kept.push(m);
+  }
+  return kept.sort((a, b) => a.start - b.start);
+}
+
+function overlapsAny(span: Span, others: readonly Span[]): boolean {
+  return others.some((o) => span.start < o.end && o.start < span.end);
+}
+
+function escapeRegExp(value: string): string {
+  return value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Currencies
+
+/** Currency codes recognised next to a number or anywhere in the text; a whitelist, so `PO 12` is not an amount. */
+export const CURRENCY_CODES = ['USD', 'EUR', 'GBP', 'CAD', 'AUD', 'NZD', 'CHF', 'JPY', 'SEK', 'NOK', 'DKK', 'INR', 'SGD'] as const;
+export type CurrencyCode = (typeof CURRENCY_CODES)[number];
+
+/** How each currency is written besides its code (lower case; the recognisers ignore case). */
+const CURRENCY_VOCABULARY: Record<CurrencyCode, { symbols: readonly string[]; words: readonly string[] }> = {
+  USD: { symbols: ['us$', '$'], words: ['dollars', 'dollar'] },
+  EUR: { symbols: ['€'], words: ['euros', 'euro'] },
+  GBP: { symbols: ['£'], words: ['pounds', 'pound', 'sterling'] },
+  CAD: { symbols: ['c$'], words: [] },
+  AUD: { symbols: ['a$'], words: [] },
+  NZD: { symbols: ['nz$'], words: [] },
+  CHF: { symbols: [], words: ['francs', 'franc'] },
+  JPY: { symbols: ['¥'], words: ['yen'] },
+  SEK: { symbols: [], words: [] },
+  NOK: { symbols: [], words: [] },
+  DKK: { symbols: [], words: [] },
+  INR: { symbols: ['₹'], words: ['rupees', 'rupee'] },
+  SGD: { symbols: [], words: [] },
+};
+
+/** Every way of writing a currency, mapped to its code. */
+const CURRENCY_MARKERS: ReadonlyMap<string, CurrencyCode> = new Map(
+  CURRENCY_CODES.flatMap((code) => [
+    [code.toLowerCase(), code] as const,
+    ...CURRENCY_VOCABULARY[code].symbols.map((s) => [s, code] as const),
+    ...CURRENCY_VOCABULARY[code].words.map((w) => [w, code] as const),
+  ]),
+);
+
+export function isKnownCurrency(code: string): code is CurrencyCode {
+  return (CURRENCY_CODES as readonly string[]).includes(code);
+}
+
+// Longest first, so "us$" wins over "$" and "dollars" over "dollar".
+const byLength = (a: string, b: string) => b.length - a.length;
+const SYMBOLS = CURRENCY_CODES.flatMap((c) => CURRENCY_VOCABULARY[c].symbols).sort(byLength);
+const CODES = CURRENCY_CODES.map((c) => c.toLowerCase());
+const WORDS = CURRENCY_CODES.flatMap((c) => CURRENCY_VOCABULARY[c].words).sort(byLength);
+const alternatives = (items: readonly string[]) => items.map(escapeRegExp).join('|');
+
+// A marker is not part of a longer word: "$" in "US$" or "C$" is not a USD marker of its own.
+const CURRENCY_MENTION = new RegExp(
+  `(?<!\\p{L})(?:${alternatives(SYMBOLS)})|(?<!\\p{L})(?:${alternatives([...CODES, ...WORDS].sort(byLength))})(?!\\p{L})`,
+  'giu',
+);
+
+function currencyOf(marker: string | undefined): CurrencyCode | undefined {
+  return marker === undefined ? undefined : CURRENCY_MARKERS.get(marker.toLowerCase());
+}
+
+/** The currencies the text names anywhere, by code, symbol or name. */
+export function findCurrencies(text: string): ValueMatch<CurrencyCode>[] {
+  const found: ValueMatch<CurrencyCode>[] = [];
+  for (const m of text.matchAll(CURRENCY_MENTION)) {
+    const value = currencyOf(m[0]);
+    if (value) found.push({ start: m.index, end: m.index + m[0].length, value });
+  }
+  return found;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dates
+
+const MONTH_NUMBERS: Record<string, number> = {
+  january: 1, jan: 1, february: 2, feb: 2, march: 3, mar: 3, april: 4, apr: 4, may: 5, june: 6, jun: 6,
+  july: 7, jul: 7, august: 8, aug: 8, september: 9, sept: 9, sep: 9, october: 10, oct: 10,
+  november: 11, nov: 11, december: 12, dec: 12,
+};
+const MONTH = `(?<month>${alternatives(Object.keys(MONTH_NUMBERS).sort(byLength))})\\.?`;
+const DAY = '(?<day>\\d{1,2})(?:st|nd|rd|th)?';
+const YEAR = '(?<year>\\d{4})(?!\\p{N})';
+
+const DATE_FORMS: readonly RegExp[] = [
+  // 2027-01-01, 2027/1/1
+  /(?<!\p{N})(?<year>\d{4})[-/](?<mm>\d{1,2})[-/](?<dd>\d{1,2})(?!\p{N})/gu,
+  // 1 Jan 2027, 1st of January, 2027
+  new RegExp(`(?<![\\p{L}\\p{N}])${DAY}\\s+(?:of\\s+)?${MONTH},?\\s+${YEAR}`, 'giu'),
+  // January 1, 2027; Jan 1st 2027
+  new RegExp(`(?<![\\p{L}\\p{N}])${MONTH}\\s+${DAY},?\\s+${YEAR}`, 'giu'),
+];
+
+/** Every date-shaped span, with its ISO value when it is a real calendar date. */
+function scanDates(text: string): (Span & { value?: string })[] {
+  const spans: (Span & { value?: string })[] = [];
+  for (const form of DATE_FORMS) {
+    for (const m of text.matchAll(form)) {
+      const g = m.groups ?? {};
+      const month = g.mm ?? String(MONTH_NUMBERS[(g.month ?? '').toLowerCase()] ?? 0);
+      const iso = `${g.year}-${month.padStart(2, '0')}-${(g.dd ?? g.day ?? '').padStart(2, '0')}`;
+      const valid = IsoDate.safeParse(iso).success;
+      spans.push({ start: m.index, end: m.index + m[0].length, ...(valid ? { value: iso } : {}) });
+    }
+  }
+  return withoutOverlaps(spans);
+}
+
+/** Dates as `YYYY-MM-DD`; impossible dates (`2027-02-30`) are not dates. */
+export function findDates(text: string): ValueMatch<string>[] {
+  return scanDates(text).filter((d): d is ValueMatch<string> => d.value !== undefined);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Amounts
+
+const EXPONENTS: Record<string, number> = { k: 3, thousand: 3, m: 6, mn: 6, million: 6, bn: 9, billion: 9 };
+
+/**
+ * An amount as written: "$7,850", "7,850.00", "USD 900", "usd7850", "900 USD", "450 dollars",
+ * "7.85k", "$1.2m", "1.2 million". Digits glued to a letter or a hyphen are ids ("C-1001"),
+ * not amounts, unless the letters are a currency; a number running on into more digits
+ * ("7,850.5.1", "7850-01") is not one either.
+ */
+const AMOUNT = new RegExp(
+  [
+    `(?:(?<![\\p{L}\\p{N}])(?<pre>${alternatives([...SYMBOLS, ...CODES].sort(byLength))})\\s?|(?<![\\p{L}\\p{N}_.,\\-]))`,
+    '(?<int>\\d{1,3}(?:,\\d{3})+|\\d+)(?:\\.(?<frac>\\d+))?',
+    '(?:(?<abbr>k|mn|m|bn)|\\s?(?<scale>thousand|million|billion))?',
+    `(?:\\s?(?<post>${alternatives([...CODES, ...WORDS].sort(byLength))}))?`,
+    '(?![\\p{L}\\p{N}_]|-\\p{N}|[.,]\\p{N})',
+  ].join(''),
+  'giu',
+);
+
+interface ScannedAmount extends AmountMatch {
+  /** Said to be money: a currency next to it, or a `k` (`7.85k`). A bare `20` may be a quantity. */
+  money: boolean;
+}
+
+function scanAmounts(text: string): ScannedAmount[] {
+  // A date's digits are not amounts ("1 Jan 2027" does not state an amount of 2027).
+  const dates = scanDates(text);
+  const found: ScannedAmount[] = [];
+  for (const m of text.matchAll(AMOUNT)) {
+    const g = m.groups ?? {};
+    const span = { start: m.index, end: m.index + m[0].length };
+    if (overlapsAny(span, dates)) continue;
+    const multiplier = (g.abbr ?? g.scale)?.toLowerCase();
+    // Through the decimal literal, so "7.85k" is exactly 7850 (7.85 * 1000 is not).
+    const value = Number(`${(g.int ?? '').replace(/,/g, '')}${g.frac ? `.${g.frac}` : ''}e${multiplier ? EXPONENTS[multiplier] : 0}`);
+    if (!(Number.isFinite(value) && value > 0)) continue;
+    const currency = currencyOf(g.pre) ?? currencyOf(g.post);
+    found.push({ ...span, value, ...(currency ? { currency } : {}), money: currency !== undefined || multiplier === 'k' });
+  }
+  return found;
+}
+
+/**
+ * Amounts of money the text states: with a currency next to them, or a `k`. Bare numbers are
+ * quantities, ids or years to an extractor; pass `bareNumbers` to get them too, as the
+ * grounding check does (a model may read "for 7850 of workstations" as an amount).
+ */
+export function findAmounts(text: string, options: { bareNumbers?: boolean } = {}): AmountMatch[] {
+  return scanAmounts(text)
+    .filter((a) => options.bareNumbers === true || a.money)
+    .map(({ money: _money, ...amount }) => amount);
+}
