@@ -25,6 +25,9 @@ export interface Submitted {
   body: { requestId: string; status: string; traceId: string; links: { self: string } };
 }
 
+/** Longer than the gateway Lambda's timeout: a submission this old that has not started has died. */
+const ABANDONED_AFTER_MS = 60_000;
+
 /** Idempotency-Key replays are recognised for a day. */
 const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
 
@@ -121,7 +124,10 @@ export async function submitRequest(
  * StartExecution is idempotent by name, so two replays still start one execution.
  */
 async function finishOrReplay(record: RequestRecord, principal: Principal, deps: SubmitDeps): Promise<Submitted> {
-  if (record.status === 'QUEUED' && !record.executionArn && record.startInput) {
+  // Only an attempt older than any gateway invocation can live is abandoned; a younger one is
+  // still running (a concurrent retry) and will start the execution itself.
+  const abandoned = deps.clock.now().getTime() - Date.parse(record.createdAt) > ABANDONED_AFTER_MS;
+  if (abandoned && record.status === 'QUEUED' && !record.executionArn && record.startInput) {
     const entries = await deps.audit.list(record.requestId);
     if (entries.length === 0) {
       await deps.audit.append(record.requestId, {

@@ -94,6 +94,12 @@ it('starts, on replay, a request whose first attempt was recorded but never star
   orchestrator.started.clear();
   const { executionArn: _dropped, ...withoutArn } = (await stores().requests.get(first.body.requestId))!;
   await stores().doc.send(new PutCommand({ TableName: stores().emulators.tableNames.requests, Item: withoutArn }));
+  // A replay while the first attempt could still be running leaves the start to it…
+  const early = await submitRequest(alice, po, { idempotencyKey: 'k-crash', traceId: 't' }, deps(orchestrator));
+  expect(early).toMatchObject({ statusCode: 200, body: { requestId: first.body.requestId, status: 'QUEUED' } });
+  expect(orchestrator.started.size).toBe(0);
+  // …one after it must have died starts the execution.
+  stores().clock.advance(120_000);
   const replay = await submitRequest(alice, po, { idempotencyKey: 'k-crash', traceId: 't' }, deps(orchestrator));
   expect(replay).toMatchObject({ statusCode: 200, body: { requestId: first.body.requestId } });
   expect(orchestrator.started.has(first.body.requestId)).toBe(true);
