@@ -90,7 +90,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     gateway: gateway.handler,
     approval: approval.handler,
     async stop() {
-      engine.shutdown();
+      await engine.shutdown();
       await sfn.close();
       await emulators.stop();
     },

@@ -154,14 +154,14 @@ export class LocalStepFunctions {
         // After shutdown nothing runs: the journal resumes this state on the next start.
         if (this.shuttingDown) throw new SfnError('States.Runtime', 'local Step Functions is shutting down');
         const context = lambdaContext(target.name, FunctionName);
-        if (!this.isCallback(stateName)) return { StatusCode: 200, Payload: await target.fn(Payload, context) };
+        if (!this.isCallback(stateName)) return { StatusCode: 200, Payload: await this.track(target.fn(Payload, context)) };
 
         const waiting = new Promise<unknown>((resolve, reject) => this.waiters.set(journaled.token, { resolve, reject }));
         if (skipDispatch === stateName) {
           skipDispatch = undefined; // only the resumed wait itself; a retry dispatches again
         } else {
           journaled.dispatched = undefined;
-          await target.fn(Payload, context);
+          await this.track(target.fn(Payload, context));
           journaled.dispatched = { stateName };
           this.persist(journaled);
         }
@@ -398,14 +398,28 @@ export class LocalStepFunctions {
     return record.stopDate ?? new Date();
   }
 
-  /** Stops every run in memory and leaves the journal untouched, so a restart resumes them. */
-  shutdown(): void {
+  /** Handler invocations still running: shutdown waits for them before the stores go away. */
+  private readonly inFlight = new Set<Promise<unknown>>();
+
+  private track<T>(invocation: Promise<T>): Promise<T> {
+    this.inFlight.add(invocation);
+    const forget = () => this.inFlight.delete(invocation);
+    invocation.then(forget, forget);
+    return invocation;
+  }
+
+  /**
+   * Stops every run in memory and leaves the journal untouched, so a restart resumes them.
+   * Resolves once the handlers already running have returned (no new ones start).
+   */
+  async shutdown(): Promise<void> {
     this.shuttingDown = true;
     for (const abort of this.aborts.values()) abort();
     this.aborts.clear();
     // Settle the parked waits too, so the library clears their timeout timers and the process can exit.
     for (const waiter of this.waiters.values()) waiter.reject(new SfnError('States.Runtime', 'local Step Functions is shutting down'));
     this.waiters.clear();
+    await Promise.allSettled([...this.inFlight]);
   }
 }
 

@@ -87,7 +87,7 @@ it('resumes a waiting execution after a restart: same token, no second dispatch'
   const first = engineWith(parked, dir);
   const { executionArn } = first.startExecution({ name: 'survivor', input: '{"b":2}' });
   const token = await parkedToken(parked);
-  first.shutdown();
+  await first.shutdown();
 
   const afterRestart: string[] = [];
   const second = engineWith(afterRestart, dir);
@@ -102,9 +102,9 @@ it('resumes a waiting execution after a restart: same token, no second dispatch'
   expect(record.history.filter((e) => e.type === 'StateEntered').map((e) => e.stateName)).toEqual(['Prepare', 'Wait', 'Finish']);
 });
 
-it('refuses a second execution with the same name and a different input', () => {
+it('refuses a second execution with the same name and a different input', async () => {
   const engine = engineWith([]);
   engine.startExecution({ name: 'dup', input: '{"x":1}' });
   expect(() => engine.startExecution({ name: 'dup', input: '{"x":2}' })).toThrow(expect.objectContaining({ name: 'ExecutionAlreadyExists' }));
-  engine.shutdown();
+  return engine.shutdown();
 });
