@@ -1,20 +1,6 @@
-import { App, Validations } from 'aws-cdk-lib';
-import { AwsSolutionsChecks } from 'cdk-nag';
-import { parseConfig } from '../lib/config';
-import { WardenStack } from '../lib/warden-stack';
+import { App } from 'aws-cdk-lib';
+import { createWardenApp } from '../lib/app';
 
-const app = new App();
-const config = parseConfig(app.node.tryGetContext('warden'));
-
-new WardenStack(app, 'Warden', {
-  config,
-  description: 'Warden: governed AI actions (model proposes, policy decides, humans approve)',
-  // Environment-agnostic unless the CLI resolved an account and region.
-  env:
-    process.env.CDK_DEFAULT_ACCOUNT && process.env.CDK_DEFAULT_REGION
-      ? { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION }
-      : undefined,
-});
-
-// Every synth is checked: an unacknowledged AWS Solutions finding fails it.
-Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+// Environment-agnostic unless the CLI resolved an account and region.
+const { CDK_DEFAULT_ACCOUNT: account, CDK_DEFAULT_REGION: region } = process.env;
+createWardenApp(new App(), account && region ? { account, region } : undefined);

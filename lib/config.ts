@@ -25,6 +25,29 @@ const RETENTION_VALUES = new Set<number>(
   Object.values(RetentionDays).filter((value): value is number => typeof value === 'number'),
 );
 
+/** A Lambda's reserved concurrency, or `null` to leave it in the account's unreserved pool. */
+const ReservedConcurrency = z.number().int().min(1).max(1000).nullable();
+
+/**
+ * Reserved concurrency per function: a hard ceiling where a runaway costs money. Only the
+ * inference function (each invocation may call Bedrock for up to its 30 s timeout) is capped by
+ * default; the gateway is already capped by the stage's throttling and every workflow function
+ * runs once per execution the gateway started. Reserving concurrency needs an account quota
+ * that keeps 100 unreserved (new accounts may have 10 in total): `null` turns a cap off.
+ */
+const ReservedConcurrencyConfig = z
+  .strictObject({
+    gateway: ReservedConcurrency.default(null),
+    triage: ReservedConcurrency.default(null),
+    inference: ReservedConcurrency.default(10),
+    validation: ReservedConcurrency.default(null),
+    dehydrate: ReservedConcurrency.default(null),
+    approval: ReservedConcurrency.default(null),
+    execution: ReservedConcurrency.default(null),
+    finalize: ReservedConcurrency.default(null),
+  })
+  .prefault({});
+
 export const WardenConfigSchema = z.strictObject({
   /** Which model provider the inference Lambda uses: Bedrock Converse, or deterministic rules. */
   modelProvider: z.enum(['bedrock', 'rules']).default('bedrock'),
@@ -67,6 +90,8 @@ export const WardenConfigSchema = z.strictObject({
       burstLimit: z.number().int().positive().default(100),
     })
     .prefault({}),
+  /** Lambda reserved concurrency per function (see ReservedConcurrencyConfig). */
+  reservedConcurrency: ReservedConcurrencyConfig,
 });
 
 export type WardenConfig = z.infer<typeof WardenConfigSchema>;

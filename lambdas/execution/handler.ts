@@ -1,5 +1,5 @@
 import { correlate, logger } from '../shared/observability';
-import { auditLog, clock, requestStore, systemOfRecord } from '../shared/runtime';
+import { auditLog, clock, piiVault, requestStore, systemOfRecord } from '../shared/runtime';
 import { executionStep, parseState } from '../shared/workflow/steps';
 import type { WorkflowState } from '../shared/schemas/workflow';
 
@@ -7,7 +7,13 @@ import type { WorkflowState } from '../shared/schemas/workflow';
 export async function handler(event: unknown): Promise<WorkflowState> {
   const state = parseState(event);
   correlate({ requestId: state.requestId, traceId: state.traceId });
-  const next = await executionStep(state, { requests: requestStore(), audit: auditLog(), records: systemOfRecord(), clock: clock() });
+  const next = await executionStep(state, {
+    requests: requestStore(),
+    audit: auditLog(),
+    records: systemOfRecord(),
+    clock: clock(),
+    vault: piiVault(),
+  });
   logger.info('effect executed', { action: next.proposal?.action });
   return next;
 }

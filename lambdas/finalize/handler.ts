@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { Id } from '../shared/ids';
 import { correlate, logger } from '../shared/observability';
-import { auditLog, requestStore, taskIndex } from '../shared/runtime';
+import { auditLog, piiVault, requestStore, taskIndex } from '../shared/runtime';
 import { WorkflowState } from '../shared/schemas/workflow';
 import { finalizeStep, type FinalOutput } from '../shared/workflow/steps';
 
@@ -31,7 +31,11 @@ export async function handler(event: unknown): Promise<FinalOutput> {
     };
   }
   correlate({ requestId: state.requestId, traceId: state.traceId });
-  const output = await finalizeStep(state, { requests: requestStore(), tasks: taskIndex(), audit: auditLog() }, { failurePath });
+  const output = await finalizeStep(
+    state,
+    { requests: requestStore(), tasks: taskIndex(), audit: auditLog(), vault: piiVault() },
+    { failurePath },
+  );
   if (output.status === 'FAILED') {
     logger.error('request failed', { failedWith: state.error?.Error });
   } else {

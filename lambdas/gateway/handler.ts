@@ -8,7 +8,7 @@ import { correlate, describeError, logger, metrics } from '../shared/observabili
 import { IdempotencyKey, SubmitRequestBody } from '../shared/schemas/api';
 import { submitRequest } from '../shared/requests/submit';
 import { getAuditFor, getRequestFor } from '../shared/requests/view';
-import { approvalTimeoutSeconds, auditLog, clock, idempotencyStore, orchestrator, requestStore } from '../shared/runtime';
+import { approvalTimeoutSeconds, auditLog, clock, idempotencyStore, orchestrator, piiVault, requestStore } from '../shared/runtime';
 import { InvalidInput } from '../shared/errors';
 
 /** Inbound HTTP: submit a request, read its status and its audit trail (API.md "Requests"). */
@@ -55,6 +55,7 @@ async function submit(event: HttpEvent): Promise<APIGatewayProxyStructuredResult
     audit: auditLog(),
     idempotency: idempotencyStore(),
     orchestrator: orchestrator(),
+    vault: piiVault(),
     clock: clock(),
     approvalTimeoutSeconds: approvalTimeoutSeconds(),
   });

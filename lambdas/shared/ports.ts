@@ -53,6 +53,20 @@ export interface StateStore {
   getCheckpoint(key: string): Promise<WorkflowState>;
 }
 
+/** Placeholder → original value (`{"[EMAIL_1]": "jane@example.com"}`) for one request. */
+export type PiiOriginals = Record<string, string>;
+
+/**
+ * Where the inbound shield keeps the originals behind a request's PII placeholders: encrypted
+ * (SSE-KMS with the stack key, under the request's checkpoint prefix), for the one step that
+ * writes them into the system of record. Never logged, never returned.
+ */
+export interface PiiVault {
+  putVault(requestId: string, originals: PiiOriginals): Promise<void>;
+  /** Throws `NotFound` when the request has no vault. */
+  getVault(requestId: string): Promise<PiiOriginals>;
+}
+
 export interface AuditLog {
   /**
    * Appends one entry to the request's hash chain (seq = last + 1, prevHash = last hash) and

@@ -15,6 +15,7 @@ import type {
   IdempotencyStore,
   ModelProvider,
   Orchestrator,
+  PiiVault,
   RequestStore,
   StateStore,
   SystemOfRecord,
@@ -43,7 +44,16 @@ export const taskIndex: () => TaskIndex = once(() => DynamoTaskIndex.fromEnv(tra
 export const auditLog: () => AuditLog = once(() => DynamoAuditLog.fromEnv(tracedDocumentClient()));
 export const idempotencyStore: () => IdempotencyStore = once(() => DynamoIdempotencyStore.fromEnv(tracedDocumentClient()));
 export const systemOfRecord: () => SystemOfRecord = once(() => DynamoSystemOfRecord.fromEnv(tracedDocumentClient()));
-export const stateStore: () => StateStore = once(() => S3StateStore.fromEnv(tracedS3Client()));
+const s3StateStore = once(() => S3StateStore.fromEnv(tracedS3Client()));
+export const stateStore: () => StateStore = s3StateStore;
+/**
+ * The PII vault (the same S3 adapter). Its bucket is resolved on first use, not when a handler
+ * wires its dependencies: a request without PII never touches it.
+ */
+export const piiVault = (): PiiVault => ({
+  putVault: (requestId, originals) => s3StateStore().putVault(requestId, originals),
+  getVault: (requestId) => s3StateStore().getVault(requestId),
+});
 export const orchestrator: () => Orchestrator = once(() => SfnOrchestrator.fromEnv(tracedSfnClient()));
 export const clock: () => Clock = () => systemClock;
 

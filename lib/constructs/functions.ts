@@ -191,23 +191,42 @@ export function bindTable(fn: WardenFunction, data: WardenData, tableKey: TableK
 }
 
 /**
- * Gives `fn` the checkpoint bucket and key (env vars) and either GetObject or PutObject on
- * `checkpoints/*` only, with the KMS use SSE-KMS needs for that direction.
+ * The objects of the state bucket, by kind, as IAM resource patterns under `checkpoints/`:
+ * dehydrated states are `checkpoints/{requestId}/{taskId}.json` with task ids `t_…`
+ * (`checkpointKey`, `taskIdFor`), and a request's PII vault is `checkpoints/{requestId}/vault.json`
+ * (`vaultKey`). Separate patterns keep the approval Lambda away from the PII originals and the
+ * gateway away from the checkpoints; a test keeps them in step with the key builders.
  */
-export function bindBucket(fn: WardenFunction, data: WardenData, access: 'read' | 'write'): void {
+export const STATE_OBJECT_PATTERNS = {
+  checkpoint: `${CHECKPOINT_PREFIX}*/t_*.json`,
+  vault: `${CHECKPOINT_PREFIX}*/vault.json`,
+} as const;
+export type StateObjectKind = keyof typeof STATE_OBJECT_PATTERNS;
+
+/** Why each pattern needs its wildcard (for the AwsSolutions-IAM5 acknowledgement). */
+const STATE_OBJECT_REASONS: Record<StateObjectKind, string> = {
+  checkpoint: 'Checkpoint keys are per request and task: access is limited to checkpoints/{requestId}/t_*.json in this bucket.',
+  vault: 'The PII vault is one object per request: access is limited to checkpoints/{requestId}/vault.json in this bucket.',
+};
+
+/**
+ * Gives `fn` the state bucket and key (env vars) and either GetObject or PutObject on one kind
+ * of object only, with the KMS use SSE-KMS needs for that direction.
+ */
+export function bindBucket(fn: WardenFunction, data: WardenData, kind: StateObjectKind, access: 'read' | 'write'): void {
   fn.addEnvironment(STATE_BUCKET_ENV, data.bucket.bucketName);
   fn.addEnvironment(STATE_KEY_ENV, data.key.keyArn);
   fn.addToRolePolicy(
     new PolicyStatement({
       effect: Effect.ALLOW,
       actions: [access === 'read' ? 's3:GetObject' : 's3:PutObject'],
-      resources: [data.bucket.arnForObjects(`${CHECKPOINT_PREFIX}*`)],
+      resources: [data.bucket.arnForObjects(STATE_OBJECT_PATTERNS[kind])],
     }),
   );
   fn.grantKeyUse(data.key, 's3', access === 'read' ? ['kms:Decrypt'] : ['kms:GenerateDataKey', 'kms:Encrypt']);
   Validations.of(fn.role ?? fn).acknowledge({
-    id: `AwsSolutions-IAM5[Resource::<${logicalId(data.bucket)}.Arn>/${CHECKPOINT_PREFIX}*]`,
-    reason: 'Checkpoint keys are per request and task; access is limited to the checkpoints/ prefix of this bucket.',
+    id: `AwsSolutions-IAM5[Resource::<${logicalId(data.bucket)}.Arn>/${STATE_OBJECT_PATTERNS[kind]}]`,
+    reason: STATE_OBJECT_REASONS[kind],
   });
 }
 
@@ -281,6 +300,18 @@ export type FunctionName = (typeof FUNCTION_NAMES)[number];
 export const WORKFLOW_FUNCTIONS = ['triage', 'inference', 'validation', 'dehydrate', 'execution', 'finalize'] as const;
 export type WorkflowFunctionName = (typeof WORKFLOW_FUNCTIONS)[number];
 
+/**
+ * Why no function has a dead-letter queue: a Lambda DLQ only receives failed asynchronous
+ * invocations, and every Warden function is invoked synchronously by a caller that sees the
+ * failure. Said per function, so each acknowledgement names that function's caller.
+ */
+function synchronousInvoker(name: FunctionName): string {
+  if ((WORKFLOW_FUNCTIONS as readonly string[]).includes(name)) {
+    return `Invoked synchronously by the state machine (lambda:invoke task): its Retry/Catch turn a failed ${name} step into MarkFailed or a failed, alarmed execution; no async event exists to lose.`;
+  }
+  return `Invoked synchronously by the HTTP API (Lambda proxy integration): a failed ${name} call is the caller's error answer, never an async event to keep.`;
+}
+
 export interface WardenFunctionsProps {
   readonly config: WardenConfig;
   readonly data: WardenData;
@@ -298,14 +329,19 @@ export class WardenFunctions extends Construct {
   constructor(scope: Construct, id: string, props: WardenFunctionsProps) {
     super(scope, id);
     const { config, data } = props;
-    const make = (name: FunctionName, extra: Partial<WardenFunctionProps> = {}): WardenFunction =>
-      new WardenFunction(this, pascal(name), {
+    const make = (name: FunctionName, extra: Partial<WardenFunctionProps> = {}): WardenFunction => {
+      const reserved = config.reservedConcurrency[name];
+      const fn = new WardenFunction(this, pascal(name), {
         name,
         description: `Warden ${name}`,
         logRetention: logRetentionOf(config),
         logRemovalPolicy: props.removalPolicy,
+        ...(reserved === null ? {} : { reservedConcurrentExecutions: reserved }),
         ...extra,
       });
+      Validations.of(fn).acknowledge({ id: 'Serverless-LambdaDLQ', reason: synchronousInvoker(name) });
+      return fn;
+    };
 
     const gateway = make('gateway', {
       environment: {
@@ -316,6 +352,8 @@ export class WardenFunctions extends Construct {
     bindTable(gateway, data, 'requests', ['GetItem', 'PutItem', 'UpdateItem']);
     bindTable(gateway, data, 'audit', ['Query', 'PutItem', 'GetItem']);
     bindTable(gateway, data, 'idempotency', ['GetItem', 'PutItem', 'DeleteItem']);
+    // The inbound shield keeps a request's PII originals in its vault.
+    bindBucket(gateway, data, 'vault', 'write');
 
     const triage = make('triage');
     bindTable(triage, data, 'requests', ['UpdateItem']);
@@ -335,14 +373,14 @@ export class WardenFunctions extends Construct {
     bindTable(validation, data, 'audit', ['Query', 'PutItem']);
 
     const dehydrate = make('dehydrate');
-    bindBucket(dehydrate, data, 'write');
+    bindBucket(dehydrate, data, 'checkpoint', 'write');
     bindTable(dehydrate, data, 'tasks', ['PutItem', 'GetItem']);
     bindTable(dehydrate, data, 'requests', ['UpdateItem']);
     bindTable(dehydrate, data, 'audit', ['Query', 'PutItem']);
 
     const approval = make('approval', { environment: { ROLE_CLAIM: config.auth.roleClaim } });
     bindTable(approval, data, 'tasks', ['GetItem', 'Query', 'UpdateItem']);
-    bindBucket(approval, data, 'read');
+    bindBucket(approval, data, 'checkpoint', 'read');
     grantTaskCallbacks(approval);
     bindTable(approval, data, 'requests', ['UpdateItem', 'GetItem']);
     bindTable(approval, data, 'audit', ['Query', 'PutItem']);
@@ -352,11 +390,15 @@ export class WardenFunctions extends Construct {
     bindTable(execution, data, 'records', ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem']);
     bindTable(execution, data, 'requests', ['UpdateItem']);
     bindTable(execution, data, 'audit', ['Query', 'PutItem']);
+    // The effect writes the requester's own words back where the shield vaulted them.
+    bindBucket(execution, data, 'vault', 'read');
 
     const finalize = make('finalize');
     bindTable(finalize, data, 'requests', ['GetItem', 'UpdateItem']);
     bindTable(finalize, data, 'tasks', ['UpdateItem']);
     bindTable(finalize, data, 'audit', ['Query', 'PutItem']);
+    // The outbound shield scans the result for the vaulted originals too.
+    bindBucket(finalize, data, 'vault', 'read');
 
     this.byName = { gateway, triage, inference, validation, dehydrate, approval, execution, finalize };
   }

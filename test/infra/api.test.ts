@@ -90,6 +90,17 @@ describe('default stage', () => {
     });
   });
 
+  it('is the only stage, so no route escapes the throttle (no per-route override raises it)', () => {
+    for (const synth of [cognito, external]) {
+      const stages = Object.values(resourcesOf(synth, 'AWS::ApiGatewayV2::Stage'));
+      expect(stages).toHaveLength(1);
+      expect(stages[0].Properties.RouteSettings).toBeUndefined();
+      const settings = stages[0].Properties.DefaultRouteSettings as { ThrottlingRateLimit: number; ThrottlingBurstLimit: number };
+      expect(settings.ThrottlingRateLimit).toBeGreaterThan(0);
+      expect(settings.ThrottlingBurstLimit).toBeGreaterThan(0);
+    }
+  });
+
   it('writes JSON access logs with the request id and no headers (no Authorization)', () => {
     const [stage] = Object.values(resourcesOf(cognito, 'AWS::ApiGatewayV2::Stage'));
     const settings = stage.Properties.AccessLogSettings as { DestinationArn: unknown; Format: string };

@@ -5,6 +5,7 @@ import {
   parseConfig,
   removalPolicyOf,
 } from '../../lib/config';
+import { FUNCTION_NAMES } from '../../lib/constructs/functions';
 import { readCdkJson } from './synth';
 
 describe('parseConfig', () => {
@@ -21,6 +22,16 @@ describe('parseConfig', () => {
       removalPolicy: 'retain',
       confidenceThreshold: 0.95,
       throttling: { rateLimit: 50, burstLimit: 100 },
+      reservedConcurrency: {
+        gateway: null,
+        triage: null,
+        inference: 10,
+        validation: null,
+        dehydrate: null,
+        approval: null,
+        execution: null,
+        finalize: null,
+      },
     };
     expect(parseConfig({})).toEqual(expected);
     expect(parseConfig(undefined)).toEqual(expected);
@@ -61,6 +72,10 @@ describe('parseConfig', () => {
     [{ confidenceThreshold: 1.5 }, 'warden.confidenceThreshold'],
     [{ throttling: { rateLimit: 0 } }, 'warden.throttling.rateLimit'],
     [{ auth: { issuer: 'http://idp.example.com', audience: ['a'] } }, 'warden.auth.issuer'],
+    [{ reservedConcurrency: { inference: 0 } }, 'warden.reservedConcurrency.inference'],
+    [{ reservedConcurrency: { inference: 2.5 } }, 'warden.reservedConcurrency.inference'],
+    [{ reservedConcurrency: { gateway: 1001 } }, 'warden.reservedConcurrency.gateway'],
+    [{ reservedConcurrency: { inferance: 5 } }, 'warden.reservedConcurrency'],
   ])('rejects %j naming %s', (raw, key) => {
     expect(() => parseConfig(raw)).toThrow(`- ${key}:`);
   });
@@ -80,6 +95,22 @@ describe('parseConfig', () => {
     expect(() => parseConfig({ approvalTimeoutSeconds: 1, confidenceThreshold: -1 })).toThrow(
       /approvalTimeoutSeconds[\s\S]*confidenceThreshold/,
     );
+  });
+});
+
+describe('reserved concurrency', () => {
+  it('has one key per Lambda, and caps only inference (Bedrock calls) by default', () => {
+    const { reservedConcurrency } = parseConfig({});
+    expect(Object.keys(reservedConcurrency).sort()).toEqual([...FUNCTION_NAMES].sort());
+    expect(Object.entries(reservedConcurrency).filter(([, cap]) => cap !== null)).toEqual([['inference', 10]]);
+  });
+
+  it('takes a cap per function, and null to lift the default one', () => {
+    expect(parseConfig({ reservedConcurrency: { inference: null, gateway: 20 } }).reservedConcurrency).toMatchObject({
+      inference: null,
+      gateway: 20,
+      approval: null,
+    });
   });
 });
 

@@ -1,5 +1,7 @@
-import { TABLES, type TableKey } from '../../lambdas/shared/tables';
-import { FUNCTION_NAMES, bindTable, type FunctionName } from '../../lib/constructs/functions';
+import { vaultKey } from '../../lambdas/shared/adapters/aws/stateStore';
+import { newRequestId, taskIdFor } from '../../lambdas/shared/ids';
+import { checkpointKey, TABLES, type TableKey } from '../../lambdas/shared/tables';
+import { FUNCTION_NAMES, STATE_OBJECT_PATTERNS, bindTable, type FunctionName } from '../../lib/constructs/functions';
 import {
   logicalIdOf,
   refersTo,
@@ -88,6 +90,33 @@ describe('every Warden Lambda', () => {
   });
 });
 
+describe('reserved concurrency (a ceiling where a runaway costs money)', () => {
+  const reservedOf = (from: Synthesized) =>
+    Object.fromEntries(
+      FUNCTION_NAMES.map((name) => [name, from.template.toJSON().Resources[functionId(name, from)].Properties.ReservedConcurrentExecutions ?? null]),
+    );
+
+  it('caps the inference function (Bedrock calls) at 10 by default, and nothing else', () => {
+    expect(reservedOf(synth)).toEqual({
+      gateway: null,
+      triage: null,
+      inference: 10,
+      validation: null,
+      dehydrate: null,
+      approval: null,
+      execution: null,
+      finalize: null,
+    });
+  });
+
+  it('follows the config: another cap, a new one, or none', () => {
+    const custom = synthWarden({ reservedConcurrency: { inference: 3, gateway: 25 } });
+    expect(reservedOf(custom)).toMatchObject({ inference: 3, gateway: 25, approval: null });
+    const lifted = synthWarden({ reservedConcurrency: { inference: null } });
+    expect(Object.values(reservedOf(lifted)).every((cap) => cap === null)).toBe(true);
+  });
+});
+
 describe('environment from the bind helpers', () => {
   it.each(FUNCTION_NAMES)('%s gets a table env var exactly for the tables it may touch', (name) => {
     const variables = (functionProps(name).Environment as { Variables: Record<string, unknown> }).Variables;
@@ -118,13 +147,14 @@ describe('environment from the bind helpers', () => {
     expect(env('validation')).toMatchObject({ CONFIDENCE_THRESHOLD: '0.95' });
     expect(env('approval')).toMatchObject({ ROLE_CLAIM: 'cognito:groups' });
     const bucketId = logicalIdOf(synth.stack, synth.stack.data.bucket);
-    for (const name of ['dehydrate', 'approval'] as const) {
+    const bucketUsers: FunctionName[] = ['gateway', 'dehydrate', 'approval', 'execution', 'finalize'];
+    for (const name of bucketUsers) {
       expect(env(name)).toMatchObject({
         STATE_BUCKET: { Ref: bucketId },
         STATE_KMS_KEY_ID: { 'Fn::GetAtt': [logicalIdOf(synth.stack, synth.stack.data.key), 'Arn'] },
       });
     }
-    for (const name of FUNCTION_NAMES.filter((n) => n !== 'dehydrate' && n !== 'approval')) {
+    for (const name of FUNCTION_NAMES.filter((n) => !bucketUsers.includes(n))) {
       expect(env(name).STATE_BUCKET).toBeUndefined();
     }
   });
@@ -154,10 +184,12 @@ describe('least privilege per function', () => {
     const services = new Set(statementsOf(name).flatMap((s) => s.actions.map((a) => a.split(':')[0])));
     const base = ['dynamodb', 'kms', 'logs', 'xray'];
     const extra: Partial<Record<FunctionName, string[]>> = {
-      gateway: ['states'],
+      gateway: ['s3', 'states'],
       inference: ['bedrock'],
       dehydrate: ['s3'],
       approval: ['s3', 'states'],
+      execution: ['s3'],
+      finalize: ['s3'],
     };
     expect([...services].sort()).toEqual([...base, ...(extra[name] ?? [])].sort());
   });
@@ -172,12 +204,32 @@ describe('least privilege per function', () => {
     ]);
   });
 
-  it('lets dehydrate write and approval read checkpoints, only under checkpoints/', () => {
+  it('lets dehydrate write and approval read checkpoints, the gateway write and execution/finalize read the PII vault, nothing more', () => {
     const bucketId = logicalIdOf(synth.stack, synth.stack.data.bucket);
-    const prefix = { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, '/checkpoints/*']] };
-    const s3 = (name: FunctionName) => statementsOf(name).filter((s) => s.actions.some((a) => a.startsWith('s3:')));
-    expect(s3('dehydrate')).toEqual([expect.objectContaining({ actions: ['s3:PutObject'], resources: [prefix] })]);
-    expect(s3('approval')).toEqual([expect.objectContaining({ actions: ['s3:GetObject'], resources: [prefix] })]);
+    const objects = (pattern: string) => ({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, `/${pattern}`]] });
+    const checkpoints = objects('checkpoints/*/t_*.json');
+    const vault = objects('checkpoints/*/vault.json');
+    const s3 = (name: FunctionName) =>
+      statementsOf(name)
+        .filter((s) => s.actions.some((a) => a.startsWith('s3:')))
+        .map((s) => ({ actions: s.actions, resources: s.resources }));
+    expect(s3('dehydrate')).toEqual([{ actions: ['s3:PutObject'], resources: [checkpoints] }]);
+    expect(s3('approval')).toEqual([{ actions: ['s3:GetObject'], resources: [checkpoints] }]);
+    expect(s3('gateway')).toEqual([{ actions: ['s3:PutObject'], resources: [vault] }]);
+    expect(s3('execution')).toEqual([{ actions: ['s3:GetObject'], resources: [vault] }]);
+    expect(s3('finalize')).toEqual([{ actions: ['s3:GetObject'], resources: [vault] }]);
+  });
+
+  it('grants object patterns that cover exactly the keys the adapters build (checkpoints and vaults never overlap)', () => {
+    // IAM's `*` matches any characters, `/` included.
+    const glob = (pattern: string) => new RegExp(`^${pattern.replace(/[.]/g, '\\.').replace(/\*/g, '.*')}$`);
+    const requestId = newRequestId();
+    const checkpoint = checkpointKey(requestId, taskIdFor(requestId));
+    const vault = vaultKey(requestId);
+    expect(glob(STATE_OBJECT_PATTERNS.checkpoint).test(checkpoint)).toBe(true);
+    expect(glob(STATE_OBJECT_PATTERNS.checkpoint).test(vault)).toBe(false);
+    expect(glob(STATE_OBJECT_PATTERNS.vault).test(vault)).toBe(true);
+    expect(glob(STATE_OBJECT_PATTERNS.vault).test(checkpoint)).toBe(false);
   });
 
   it('scopes every KMS grant to the stack key, through DynamoDB or S3 only', () => {
@@ -201,8 +253,11 @@ describe('least privilege per function', () => {
         .flatMap((s) => s.actions)
         .sort();
     expect(viaS3('dehydrate')).toEqual(['kms:Encrypt', 'kms:GenerateDataKey']);
+    expect(viaS3('gateway')).toEqual(['kms:Encrypt', 'kms:GenerateDataKey']);
     expect(viaS3('approval')).toEqual(['kms:Decrypt']);
-    expect(viaS3('gateway')).toEqual([]);
+    expect(viaS3('execution')).toEqual(['kms:Decrypt']);
+    expect(viaS3('finalize')).toEqual(['kms:Decrypt']);
+    expect(viaS3('validation')).toEqual([]);
   });
 
   it('lets the gateway start executions of the state machine, nothing else in Step Functions', () => {

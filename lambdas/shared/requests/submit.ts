@@ -3,18 +3,22 @@ import { canonicalJson } from '../audit/chain';
 import { Conflict, Forbidden, InvalidInput } from '../errors';
 import { newRequestId } from '../ids';
 import { canRequest } from '../policy';
-import type { AuditLog, Clock, IdempotencyStore, Orchestrator, RequestStore } from '../ports';
+import type { AuditLog, Clock, IdempotencyStore, Orchestrator, PiiVault, RequestStore } from '../ports';
 import { describeIssues, parseFields } from '../schemas/actions';
 import type { SubmitRequestBody } from '../schemas/api';
 import type { RequestRecord } from '../schemas/records';
-import type { Principal, WorkflowState } from '../schemas/workflow';
-import { redactPii, scrubPii } from '../shield/pii';
+import type { InboundShield, Principal, WorkflowState } from '../schemas/workflow';
+import { normalizeFields, normalizeRequestText, scrubInbound, stripInvisibleDeep } from '../shield/inbound';
+import { countInvisible, stripInvisible } from '../shield/unicode';
+import { fieldStrings, injectionSignals } from '../triage';
 
 export interface SubmitDeps {
   requests: RequestStore;
   audit: AuditLog;
   idempotency: IdempotencyStore;
   orchestrator: Orchestrator;
+  /** Where the originals behind the PII placeholders are kept (only written when there are any). */
+  vault: PiiVault;
   clock: Clock;
   approvalTimeoutSeconds: number;
 }
@@ -32,8 +36,10 @@ const ABANDONED_AFTER_MS = 60_000;
 const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
 
 /**
- * POST /v1/requests: check what can be checked at once (permission when the action is named,
- * the fields' schema), scrub the text, record the request and start its execution.
+ * POST /v1/requests: the inbound shield (Unicode normalisation, size limits, injection signals
+ * read before scrubbing, PII and secrets replaced by placeholders), then what can be checked at
+ * once (permission when the action is named, the fields' schema); record the request, keep the
+ * PII originals in the vault and start its execution.
  */
 export async function submitRequest(
   principal: Principal,
@@ -44,18 +50,29 @@ export async function submitRequest(
   if (body.fields !== undefined && body.action === undefined) {
     throw new InvalidInput('validation_failed', 'fields: requires action');
   }
+  const normalizedText = normalizeRequestText(body.text);
+  const normalizedFields = body.fields !== undefined ? normalizeFields(body.fields) : undefined;
+  // Read before scrubbing and stripping: a base64 payload is `[TOKEN_1]` afterwards, and
+  // invisible characters are gone. Triage turns these into a route.
+  const signals = injectionSignals([normalizedText, ...fieldStrings(normalizedFields)].join('\n'));
+  const hiddenCharacters = countInvisible(normalizedText) + fieldStrings(normalizedFields).reduce((n, s) => n + countInvisible(s), 0);
+
   let fields: Record<string, unknown> | undefined;
   if (body.action !== undefined) {
     if (!canRequest(body.action, principal.roles)) {
       throw new Forbidden('action_not_permitted', `Your roles do not allow requesting ${body.action}.`);
     }
-    if (body.fields !== undefined) {
-      const parsed = parseFields(body.action, body.fields);
+    if (normalizedFields !== undefined) {
+      const parsed = parseFields(body.action, stripInvisibleDeep(normalizedFields));
       if (!parsed.success) throw new InvalidInput('validation_failed', describeIssues(parsed.error, 'fields'));
-      // Free-text fields pass the same inbound shield as the text.
-      fields = redactPii(parsed.data) as Record<string, unknown>;
+      fields = parsed.data;
     }
   }
+  // Free-text fields pass the same shield as the text, with one numbering: `[EMAIL_1]` is one value everywhere.
+  const scrubbed = scrubInbound({ text: stripInvisible(normalizedText), ...(fields ? { fields } : {}) });
+  fields = scrubbed.fields;
+  const vaulted = Object.keys(scrubbed.originals).length > 0;
+  const shield: InboundShield = { pii: scrubbed.findings, signals, vaulted };
 
   let requestId = newRequestId(deps.clock.now());
   const idempotencyId = options.idempotencyKey ? `${principal.sub}#${options.idempotencyKey}` : undefined;
@@ -73,8 +90,11 @@ export async function submitRequest(
     }
   }
 
+  // Before the request exists: a request never points at originals that were not kept. A retry
+  // (same key, same body) writes the same originals again.
+  if (vaulted) await deps.vault.putVault(requestId, scrubbed.originals);
+
   const now = deps.clock.now().toISOString();
-  const scrubbed = scrubPii(body.text);
   const state: WorkflowState = {
     requestId,
     traceId: options.traceId,
@@ -83,6 +103,7 @@ export async function submitRequest(
     text: scrubbed.text,
     ...(body.action ? { submitted: { action: body.action, ...(fields ? { fields } : {}) } } : {}),
     approvalTimeoutSeconds: deps.approvalTimeoutSeconds,
+    shield,
   };
   const record: RequestRecord = {
     requestId,
@@ -110,8 +131,11 @@ export async function submitRequest(
     data: {
       action: body.action ?? null,
       structured: fields !== undefined,
-      textLength: body.text.length,
+      textLength: normalizedText.length,
       piiFound: scrubbed.findings,
+      ...(signals.length > 0 ? { injectionSignals: signals } : {}),
+      ...(hiddenCharacters > 0 ? { hiddenCharactersRemoved: hiddenCharacters } : {}),
+      piiVaulted: vaulted,
     },
   });
   await startExecution(record, state, deps, idempotencyId);

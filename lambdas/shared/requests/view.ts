@@ -4,6 +4,7 @@ import { isValidId } from '../ids';
 import type { AuditLog, RequestStore } from '../ports';
 import type { AuditEntry, RequestRecord } from '../schemas/records';
 import type { Principal } from '../schemas/workflow';
+import { shieldOutbound, shieldProposal } from '../shield/outbound';
 
 /** Requests are visible to their requester and to auditors; to anyone else they do not exist. */
 export const AUDITOR_ROLE = 'auditor';
@@ -22,7 +23,11 @@ export type PublicRequest = Pick<RequestRecord, 'requestId' | 'status' | 'reques
   Partial<Pick<RequestRecord, 'action' | 'route' | 'model' | 'proposal' | 'decision' | 'approval' | 'result' | 'error'>>;
 
 export function toPublicRequest(record: RequestRecord): PublicRequest {
-  const { requestId, status, requestedBy, createdAt, updatedAt, action, route, model, proposal, decision, approval, result, error } = record;
+  const { requestId, status, requestedBy, createdAt, updatedAt, action, route, model, decision } = record;
+  // Outbound shield, last line: the steps store these shielded already, and a record written
+  // before a detector existed (or mid-flight) is scanned again on its way out.
+  const proposal = record.proposal ? shieldProposal(record.proposal).value : undefined;
+  const { approval, result, error } = shieldOutbound({ approval: record.approval, result: record.result, error: record.error }).value;
   return JSON.parse(
     JSON.stringify({ requestId, status, requestedBy, createdAt, updatedAt, action, route, model, proposal, decision, approval, result, error }),
   ) as PublicRequest;

@@ -42,6 +42,35 @@ export type Route = z.infer<typeof Route>;
 export const ModelTier = z.enum(['low', 'high']);
 export type ModelTier = z.infer<typeof ModelTier>;
 
+/**
+ * Families of prompt-injection signal (the patterns are data in `triage/triage.ts`). They only
+ * ever route a request to a human; policy never reads them.
+ */
+export const INJECTION_SIGNALS = [
+  'instruction_override',
+  'role_play',
+  'role_marker',
+  'policy_restatement',
+  'hidden_characters',
+  'encoded_payload',
+] as const;
+export const InjectionSignal = z.enum(INJECTION_SIGNALS);
+export type InjectionSignal = z.infer<typeof InjectionSignal>;
+
+/**
+ * What the inbound shield (gateway) saw before it normalised and scrubbed the request: the
+ * scrubbing removes evidence triage needs (a base64 payload becomes `[TOKEN_1]`, invisible
+ * characters are dropped), so the gateway hands its observations on. Types and counts only,
+ * never values.
+ */
+export const InboundShield = z.strictObject({
+  pii: z.array(z.strictObject({ type: z.string().min(1).max(32), count: z.number().int().min(1) })).max(32),
+  signals: z.array(InjectionSignal).max(INJECTION_SIGNALS.length),
+  /** The originals of the PII placeholders are kept in the request's encrypted vault. */
+  vaulted: z.boolean(),
+});
+export type InboundShield = z.infer<typeof InboundShield>;
+
 /** What triage decided and why (risk signals inform routing only; policy never reads them). */
 export const TriageResult = z.strictObject({
   route: Route,
@@ -140,6 +169,7 @@ export const WorkflowState = z.object({
     .optional(),
   /** The approval wait's TimeoutSeconds (the ASL reads it with TimeoutSecondsPath). */
   approvalTimeoutSeconds: z.number().int().positive(),
+  shield: InboundShield.optional(),
   triage: TriageResult.optional(),
   inference: InferenceResult.optional(),
   proposal: Proposal.optional(),

@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import { InvalidWorkflowState } from '../errors';
 import { taskIdFor } from '../ids';
-import type { AuditLog, Clock, ModelProvider, RecordReader, RequestStore, SystemOfRecord, TaskIndex } from '../ports';
+import type { AuditLog, Clock, ModelProvider, PiiOriginals, PiiVault, RecordReader, RequestStore, SystemOfRecord, TaskIndex } from '../ports';
 import { TERMINAL_STATUSES, type RequestRecord, type RequestStatus } from '../schemas/records';
 import { WorkflowState } from '../schemas/workflow';
 import { duplicateWindowStart, utcToday } from '../policy';
-import { redactPii } from '../shield/pii';
+import { shieldOutbound, shieldProposal } from '../shield/outbound';
+import type { PiiFinding } from '../shield/pii';
+import { restoreFreeText } from '../shield/vault';
 import { triageRequest } from '../triage';
 import { validateProposal } from '../validation';
 
@@ -29,7 +31,12 @@ export async function triageStep(
   state: WorkflowState,
   deps: { requests: RequestStore; audit: AuditLog },
 ): Promise<WorkflowState> {
-  const triage = triageRequest({ text: state.text, submitted: state.submitted, requestedBy: state.requestedBy });
+  const triage = triageRequest({
+    text: state.text,
+    submitted: state.submitted,
+    requestedBy: state.requestedBy,
+    ...(state.shield ? { observedSignals: state.shield.signals } : {}),
+  });
   await deps.requests.update(state.requestId, {
     status: 'RUNNING',
     route: triage.route,
@@ -59,7 +66,8 @@ export async function inferenceStep(
     step: 'Inference',
     actor: { type: 'model', id: `${inference.model.provider}:${inference.model.id}` },
     event: 'proposal.generated',
-    data: redactPii({ candidate: inference.candidate ?? null, confidence: inference.confidence, model: inference.model }) as Record<string, unknown>,
+    // Outbound shield: the candidate is model-authored text on its way into the audit trail.
+    data: shieldOutbound({ candidate: inference.candidate ?? null, confidence: inference.confidence, model: inference.model }).value,
   });
   return { ...state, inference };
 }
@@ -74,8 +82,14 @@ export async function validationStep(
     today: utcToday(deps.clock.now()),
     confidenceThreshold: deps.confidenceThreshold,
   });
+  // Outbound shield on the proposal from here on: the record, the audit, the approver's task and
+  // the effect all get the shielded one. Only model-authored text can change here (client fields
+  // passed the same detectors at the gateway), and such text is ungrounded, so a human decides
+  // it — and the effect is then exactly what the approver saw.
+  const shown = proposal ? shieldProposal(proposal) : undefined;
   await deps.requests.update(state.requestId, {
-    ...(proposal ? { proposal, action: proposal.action } : {}),
+    ...(proposal ? { action: proposal.action } : {}),
+    ...(shown?.value ? { proposal: shown.value } : {}),
     decision: { outcome: decision.outcome, reasons: decision.reasons, policy: decision.policy },
   });
   await deps.audit.append(state.requestId, {
@@ -90,14 +104,22 @@ export async function validationStep(
       ...(decision.fingerprint ? { fingerprint: decision.fingerprint } : {}),
       ...(decision.dryRun ? { dryRun: decision.dryRun } : {}),
       ...(ungroundedFields && ungroundedFields.length > 0 ? { ungroundedFields } : {}),
+      ...(shown && shown.redactions.length > 0 ? { outboundRedactions: shown.redactions } : {}),
     },
   });
-  return { ...state, ...(proposal ? { proposal } : {}), decision };
+  return { ...state, ...(shown?.value ? { proposal: shown.value } : {}), decision };
+}
+
+/** The originals the inbound shield vaulted for this request (none when it vaulted nothing). */
+async function vaultedOriginals(state: WorkflowState, vault: PiiVault | undefined): Promise<PiiOriginals> {
+  if (!state.shield?.vaulted) return {};
+  if (!vault) throw new InvalidWorkflowState('the request has vaulted PII but the step has no vault');
+  return vault.getVault(state.requestId);
 }
 
 export async function executionStep(
   state: WorkflowState,
-  deps: { requests: RequestStore; audit: AuditLog; records: SystemOfRecord; clock: Clock },
+  deps: { requests: RequestStore; audit: AuditLog; records: SystemOfRecord; clock: Clock; vault?: PiiVault },
 ): Promise<WorkflowState> {
   const { proposal, decision } = state;
   if (!proposal || !decision?.fingerprint) throw new InvalidWorkflowState('execution needs a validated proposal');
@@ -106,26 +128,48 @@ export async function executionStep(
   const approvedByHuman = decision.outcome === 'pending_approval' && state.approval?.status === 'APPROVED';
   if (!approvedByPolicy && !approvedByHuman) throw new InvalidWorkflowState('execution reached without an approval');
 
+  // The system of record gets the requester's own words back in its free-text fields (the
+  // placeholders were for the model and the logs); nothing else is restored.
+  const originals = await vaultedOriginals(state, deps.vault);
+  const effect = restoreFreeText(proposal, originals);
+
   const now = deps.clock.now();
-  // Outbound shield: the receipt is what clients and auditors will read.
-  const result = redactPii(
-    await deps.records.execute({
-      requestId: state.requestId,
-      fingerprint: decision.fingerprint,
-      proposal,
-      at: now.toISOString(),
-      // An identical effect older than the policy's duplicate window no longer blocks this one.
-      duplicateWindowStart: duplicateWindowStart(proposal.action, utcToday(now)),
-    }),
-  );
+  const receipt = await deps.records.execute({
+    requestId: state.requestId,
+    fingerprint: decision.fingerprint,
+    proposal: effect.proposal,
+    at: now.toISOString(),
+    // An identical effect older than the policy's duplicate window no longer blocks this one.
+    duplicateWindowStart: duplicateWindowStart(proposal.action, utcToday(now)),
+  });
+  // Outbound shield: the receipt is what clients and auditors will read. Restored originals go
+  // back to their placeholders; any other PII or token-shaped string is redacted.
+  const result = shieldOutbound(receipt, originals).value;
   await deps.requests.update(state.requestId, { result });
   await deps.audit.append(state.requestId, {
     step: 'Execute',
     actor: system('executor'),
     event: 'effect.executed',
-    data: { receipt: result, approvedBy: approvedByHuman ? state.approval?.decidedBy : 'policy' },
+    data: {
+      receipt: result,
+      approvedBy: approvedByHuman ? state.approval?.decidedBy : 'policy',
+      ...(effect.restored.length > 0 ? { piiRestoredIn: effect.restored } : {}),
+    },
   });
   return { ...state, result };
+}
+
+/**
+ * The vaulted originals for Finalize's scan. On the failure path a vault that cannot be read
+ * must not stop the request being marked FAILED: the scan then runs on PII and token shapes only.
+ */
+async function originalsForFinalize(state: WorkflowState, vault: PiiVault | undefined, failurePath: boolean): Promise<PiiOriginals> {
+  try {
+    return await vaultedOriginals(state, vault);
+  } catch (error) {
+    if (failurePath) return {};
+    throw error;
+  }
 }
 
 /** What Finalize returns as the execution's output: the outcome, nothing sensitive. */
@@ -158,15 +202,52 @@ export function terminalStatus(state: WorkflowState, failurePath: boolean): Requ
   return 'FAILED';
 }
 
+/**
+ * Finalize's outbound shield: the model-authored and effect-echoed parts of the stored request
+ * (proposal, result, error, approver comment) scanned once more, now with the request's vaulted
+ * originals, so none of them — nor a token-shaped string — is left for a client to read.
+ * Returns the attributes to rewrite (only those that changed) and what was redacted.
+ */
+export function shieldRecord(
+  record: RequestRecord,
+  originals: PiiOriginals,
+): { patch: Partial<RequestRecord>; redactions: PiiFinding[] } {
+  const patch: Partial<RequestRecord> = {};
+  const counts = new Map<string, number>();
+  const note = (redactions: PiiFinding[]) => {
+    for (const r of redactions) counts.set(r.type, (counts.get(r.type) ?? 0) + r.count);
+  };
+  if (record.proposal) {
+    const shown = shieldProposal(record.proposal, originals);
+    // (A proposal no stand-in can repair stays as Validate stored it: Validate's own shield
+    // already kept such a proposal out of the record.)
+    if (shown.redactions.length > 0 && shown.value) {
+      note(shown.redactions);
+      patch.proposal = shown.value;
+    }
+  }
+  for (const key of ['result', 'error', 'approval'] as const) {
+    const value = record[key];
+    if (value === undefined) continue;
+    const scanned = shieldOutbound(value, originals);
+    if (scanned.redactions.length > 0) {
+      note(scanned.redactions);
+      (patch as Record<string, unknown>)[key] = scanned.value;
+    }
+  }
+  const redactions = [...counts].map(([type, count]) => ({ type, count })) as PiiFinding[];
+  return { patch, redactions };
+}
+
 export async function finalizeStep(
   state: WorkflowState,
-  deps: { requests: RequestStore; tasks: TaskIndex; audit: AuditLog },
+  deps: { requests: RequestStore; tasks: TaskIndex; audit: AuditLog; vault?: PiiVault },
   options: { failurePath: boolean },
 ): Promise<FinalOutput> {
   const status = terminalStatus(state, options.failurePath);
+  const current = await deps.requests.get(state.requestId);
   if (options.failurePath) {
     // A failure after the request already ended (e.g. Finalize's own audit write) never rewrites its outcome.
-    const current = await deps.requests.get(state.requestId);
     if (current && TERMINAL_STATUSES.includes(current.status)) {
       await deps.audit.append(state.requestId, {
         step: 'MarkFailed',
@@ -192,12 +273,17 @@ export async function finalizeStep(
         : 'The request could not be completed; nothing was executed for it.',
     };
   }
-  await deps.requests.update(state.requestId, patch);
+  const shielded = current ? shieldRecord({ ...current, ...patch }, await originalsForFinalize(state, deps.vault, options.failurePath)) : undefined;
+  await deps.requests.update(state.requestId, { ...patch, ...shielded?.patch });
   await deps.audit.append(state.requestId, {
     step: options.failurePath ? 'MarkFailed' : 'Finalize',
     actor: system('finalizer'),
     event: 'request.finalized',
-    data: { status, ...(patch.error ? { error: patch.error.code, failedWith: state.error?.Error ?? null } : {}) },
+    data: {
+      status,
+      ...(patch.error ? { error: patch.error.code, failedWith: state.error?.Error ?? null } : {}),
+      ...(shielded && shielded.redactions.length > 0 ? { outboundRedactions: shielded.redactions } : {}),
+    },
   });
   return { requestId: state.requestId, status };
 }

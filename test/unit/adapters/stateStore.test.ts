@@ -1,7 +1,8 @@
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { S3StateStore } from '../../../lambdas/shared/adapters/aws/stateStore';
+import { S3StateStore, vaultKey } from '../../../lambdas/shared/adapters/aws/stateStore';
+import { createS3Client } from '../../../lambdas/shared/adapters/aws/clients';
 import { InvalidInput, InvalidWorkflowState, NotFound } from '../../../lambdas/shared/errors';
-import { LOCAL_CREDENTIALS } from '../../../local/emulators';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../local/emulators';
 import { aWorkflowState } from '../../support/fixtures';
 import { useEmulatedStores } from '../../support/stores';
 
@@ -84,5 +85,63 @@ describe('S3StateStore', () => {
     const key = await stores().state.putCheckpoint(state.requestId, 't_big', state);
     const object = await stores().s3.send(new GetObjectCommand({ Bucket: stores().emulators.bucket, Key: key }));
     expect(await object.Body!.transformToString()).toBe(JSON.stringify(state));
+  });
+});
+
+describe('S3StateStore as the PII vault', () => {
+  const originals = { '[EMAIL_1]': 'jane@example.com', '[PHONE_1]': '+44 20 7946 0958' };
+
+  it('round-trips the originals under checkpoints/{requestId}/vault.json', async () => {
+    const { requestId } = aWorkflowState();
+    await stores().state.putVault(requestId, originals);
+    expect(vaultKey(requestId)).toBe(`checkpoints/${requestId}/vault.json`);
+    const object = await stores().s3.send(new GetObjectCommand({ Bucket: stores().emulators.bucket, Key: vaultKey(requestId) }));
+    expect(JSON.parse(await object.Body!.transformToString())).toEqual({ requestId, originals });
+    expect(await stores().state.getVault(requestId)).toEqual(originals);
+  });
+
+  it('asks S3 for SSE-KMS with the stack key on every vault write', async () => {
+    const sent: Record<string, string>[] = [];
+    const s3 = createS3Client({ region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, endpoint: stores().emulators.endpoints.s3 }, {});
+    s3.middlewareStack.add(
+      (next) => async (args) => {
+        sent.push({ ...(args.request as { headers: Record<string, string> }).headers });
+        return next(args);
+      },
+      { step: 'finalizeRequest' },
+    );
+    const store = new S3StateStore(s3, stores().emulators.bucket, { kmsKeyId: 'alias/warden-test' });
+    try {
+      await store.putVault(aWorkflowState().requestId, originals);
+    } finally {
+      s3.destroy();
+    }
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatchObject({ 'x-amz-server-side-encryption': 'aws:kms', 'x-amz-server-side-encryption-aws-kms-key-id': 'alias/warden-test' });
+  });
+
+  it('answers NotFound for a request that kept nothing, and refuses a corrupt or foreign vault', async () => {
+    const { bucket } = stores().emulators;
+    await expect(stores().state.getVault('r_novault')).rejects.toBeInstanceOf(NotFound);
+    await stores().s3.send(new PutObjectCommand({ Bucket: bucket, Key: vaultKey('r_foreign'), Body: JSON.stringify({ requestId: 'r_other', originals }) }));
+    await expect(stores().state.getVault('r_foreign')).rejects.toBeInstanceOf(InvalidWorkflowState);
+    await stores().s3.send(new PutObjectCommand({ Bucket: bucket, Key: vaultKey('r_badkey'), Body: JSON.stringify({ requestId: 'r_badkey', originals: { 'not a placeholder': 'x' } }) }));
+    await expect(stores().state.getVault('r_badkey')).rejects.toBeInstanceOf(InvalidWorkflowState);
+  });
+
+  it('refuses hostile request ids before anything reaches S3, and never reads the vault as a checkpoint', async () => {
+    for (const hostile of ['../x', 'a/b', 'x'.repeat(300), '']) {
+      await expect(stores().state.putVault(hostile, originals)).rejects.toBeInstanceOf(InvalidInput);
+      await expect(stores().state.getVault(hostile)).rejects.toBeInstanceOf(InvalidInput);
+    }
+    const { requestId } = aWorkflowState();
+    await stores().state.putVault(requestId, originals);
+    await expect(stores().state.getCheckpoint(vaultKey(requestId))).rejects.toBeInstanceOf(InvalidInput);
+  });
+
+  it('refuses to store something that is not a placeholder map, naming no value in the error', async () => {
+    const write = stores().state.putVault('r_refused', { '[EMAIL_1]': '' });
+    await expect(write).rejects.toBeInstanceOf(InvalidWorkflowState);
+    await expect(write).rejects.toThrow('vault: originals.[EMAIL_1]');
   });
 });

@@ -1,5 +1,8 @@
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { purchaseOrderNumber, recordKeys } from '../../../lambdas/shared/adapters/aws/systemOfRecord';
 import { taskIdFor } from '../../../lambdas/shared/ids';
-import { executionStep, failureCode, finalizeStep, terminalStatus } from '../../../lambdas/shared/workflow/steps';
+import type { ModelProvider } from '../../../lambdas/shared/ports';
+import { executionStep, failureCode, finalizeStep, inferenceStep, terminalStatus, validationStep } from '../../../lambdas/shared/workflow/steps';
 import type { WorkflowState } from '../../../lambdas/shared/schemas/workflow';
 import { aPendingTask, aRequestRecord, aWorkflowState } from '../../support/fixtures';
 import { useEmulatedStores } from '../../support/stores';
@@ -101,5 +104,135 @@ describe('executionStep', () => {
     expect((await requests.get(record.requestId))?.result).toEqual(next.result);
     const again = await executionStep(state, { requests, audit, records, clock });
     expect(again.result).toEqual(next.result);
+  });
+});
+
+describe('the vault and the outbound shield in the steps', () => {
+  const APPROVAL_TOKEN = 'Zk3_q9XbT2mN8vLpR4sW6yA1cE5gH7jK0oQ-uIdF2eB';
+  const vaulted = { pii: [{ type: 'email', count: 1 }], signals: [], vaulted: true };
+
+  async function storedPurchaseOrder(requestId: string) {
+    const { doc, emulators } = stores();
+    const { Item } = await doc.send(new GetCommand({ TableName: emulators.tableNames.records, Key: recordKeys.purchaseOrder(purchaseOrderNumber(requestId)) }));
+    return Item;
+  }
+
+  it('Execute writes the original into the system of record and keeps the placeholder in the result and the audit', async () => {
+    const { requests, audit, records, clock, state: vault } = stores();
+    const record = aRequestRecord({ status: 'RUNNING' });
+    await requests.create(record);
+    await vault.putVault(record.requestId, { '[EMAIL_1]': 'jane@example.com' });
+    const state = aWorkflowState({
+      requestId: record.requestId,
+      shield: vaulted,
+      proposal: { ...po, fields: { ...po.fields, description: 'chairs, invoice to [EMAIL_1]' } },
+      decision: { outcome: 'approved', reasons: [], policy, fingerprint: `vault-${record.requestId}` },
+    });
+
+    const next = await executionStep(state, { requests, audit, records, clock, vault });
+
+    expect(await storedPurchaseOrder(record.requestId)).toMatchObject({ description: 'chairs, invoice to jane@example.com' });
+    expect(next.result).toMatchObject({ description: 'chairs, invoice to [EMAIL_1]' });
+    expect((await requests.get(record.requestId))?.result).toMatchObject({ description: 'chairs, invoice to [EMAIL_1]' });
+    const entries = await audit.list(record.requestId);
+    expect(entries.map((e) => e.data)).toEqual([expect.objectContaining({ piiRestoredIn: ['description'] })]);
+    expect(JSON.stringify([next, entries, await requests.get(record.requestId)])).not.toContain('jane@example.com');
+  });
+
+  it('Execute fails rather than write placeholders when the vault it was promised is missing', async () => {
+    const { requests, audit, records, clock, state: vault } = stores();
+    const state = aWorkflowState({
+      shield: vaulted,
+      proposal: po,
+      decision: { outcome: 'approved', reasons: [], policy, fingerprint: 'v'.repeat(64) },
+    });
+    await expect(executionStep(state, { requests, audit, records, clock, vault })).rejects.toMatchObject({ status: 404 });
+    await expect(executionStep(state, { requests, audit, records, clock })).rejects.toMatchObject({ name: 'InvalidWorkflowState' });
+    expect(await records.findEffect('v'.repeat(64))).toBeUndefined();
+  });
+
+  it('Inference audits a model candidate without the token or email it tried to smuggle', async () => {
+    const { requests, audit } = stores();
+    const record = aRequestRecord({ status: 'RUNNING' });
+    await requests.create(record);
+    const smuggler: ModelProvider = {
+      name: 'smuggler',
+      async propose() {
+        return {
+          candidate: { action: 'purchase_order', fields: { vendor: 'Initech', amount: 900, description: `toner ${APPROVAL_TOKEN} mail eve@evil.example` } },
+          confidence: 0.99,
+          model: { provider: 'test', id: 'smuggler-1', inputTokens: 1, outputTokens: 1, costUsd: 0 },
+        };
+      },
+    };
+    const state = aWorkflowState({ requestId: record.requestId, triage: { route: 'generative', action: 'purchase_order', complexity: 0, modelTier: 'low', signals: [], reason: 'test' } });
+    await inferenceStep(state, { requests, audit, provider: smuggler });
+    const [entry] = await audit.list(record.requestId);
+    expect(entry?.data).toMatchObject({ candidate: { fields: { description: 'toner [TOKEN_1] mail [EMAIL_1]' } } });
+    expect(JSON.stringify(entry)).not.toContain(APPROVAL_TOKEN);
+    expect(JSON.stringify(entry)).not.toContain('eve@evil.example');
+  });
+
+  it('Validate stores and audits the proposal with the smuggled token redacted', async () => {
+    const { requests, audit, records, clock } = stores();
+    const record = aRequestRecord({ status: 'RUNNING' });
+    await requests.create(record);
+    const candidate = { action: 'purchase_order', fields: { vendor: 'Initech', amount: 900, currency: 'USD', description: `toner ${APPROVAL_TOKEN}` } };
+    const state = aWorkflowState({
+      requestId: record.requestId,
+      text: 'Create a PO for Initech for $900 of toner',
+      proposal: undefined,
+      triage: { route: 'generative', action: 'purchase_order', complexity: 0, modelTier: 'low', signals: [], reason: 'test' },
+      inference: { candidate, confidence: 0.99, model: { provider: 'test', id: 'm', inputTokens: 1, outputTokens: 1, costUsd: 0 } },
+    });
+    const next = await validationStep(state, { requests, audit, records, clock });
+    expect((await requests.get(record.requestId))?.proposal).toMatchObject({ fields: { description: 'toner [TOKEN_1]' } });
+    // What goes on (to the approver's task and the effect) is the shielded proposal, and a human decides it.
+    expect(next.proposal?.fields).toMatchObject({ description: 'toner [TOKEN_1]' });
+    expect(next.decision).toMatchObject({ outcome: 'pending_approval', reasons: expect.arrayContaining(['ungrounded_value']) });
+    const entries = await audit.list(record.requestId);
+    expect(entries[0]?.data).toMatchObject({ outboundRedactions: [{ type: 'token', count: 1 }] });
+    expect(JSON.stringify([await requests.get(record.requestId), entries])).not.toContain(APPROVAL_TOKEN);
+  });
+
+  it('Finalize scans the stored request again, with the vault, and says what it redacted', async () => {
+    const { requests, tasks, audit, state: vault } = stores();
+    const record = aRequestRecord({
+      status: 'RUNNING',
+      proposal: { ...po, fields: { ...po.fields, description: 'toner for JANE@example.com' } },
+      result: { purchaseOrderNumber: 'PO-1', note: `ref ${APPROVAL_TOKEN}` },
+    });
+    await requests.create(record);
+    await vault.putVault(record.requestId, { '[EMAIL_1]': 'jane@example.com' });
+    const state = aWorkflowState({
+      requestId: record.requestId,
+      shield: vaulted,
+      decision: { outcome: 'approved', reasons: [], policy },
+      result: { purchaseOrderNumber: 'PO-1' },
+    });
+
+    await expect(finalizeStep(state, { requests, tasks, audit, vault }, { failurePath: false })).resolves.toMatchObject({ status: 'COMPLETED' });
+
+    const stored = await requests.get(record.requestId);
+    expect(stored?.proposal?.fields).toMatchObject({ description: 'toner for [EMAIL_1]' });
+    expect(stored?.result).toEqual({ purchaseOrderNumber: 'PO-1', note: 'ref [TOKEN_1]' });
+    const [entry] = await audit.list(record.requestId);
+    expect(entry?.data).toEqual({
+      status: 'COMPLETED',
+      outboundRedactions: [
+        { type: 'email', count: 1 },
+        { type: 'token', count: 1 },
+      ],
+    });
+    expect(JSON.stringify(stored).toLowerCase()).not.toContain('jane@example.com');
+  });
+
+  it('Finalize still marks a failed request FAILED when the vault cannot be read', async () => {
+    const { requests, tasks, audit, state: vault } = stores();
+    const record = aRequestRecord({ status: 'RUNNING' });
+    await requests.create(record);
+    const state = aWorkflowState({ requestId: record.requestId, shield: vaulted, error: { Error: 'ModelUnavailable' } });
+    await expect(finalizeStep(state, { requests, tasks, audit, vault }, { failurePath: true })).resolves.toMatchObject({ status: 'FAILED' });
+    expect(await requests.get(record.requestId)).toMatchObject({ status: 'FAILED', error: { code: 'model_unavailable' } });
   });
 });

@@ -1,7 +1,8 @@
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { z } from 'zod';
 import { InvalidInput, InvalidWorkflowState, NotFound } from '../../errors';
 import { isValidId } from '../../ids';
-import type { StateStore } from '../../ports';
+import type { PiiOriginals, PiiVault, StateStore } from '../../ports';
 import { describeIssues } from '../../schemas/actions';
 import { WorkflowState } from '../../schemas/workflow';
 import { checkpointKey, STATE_BUCKET_ENV, STATE_KEY_ENV } from '../../tables';
@@ -10,12 +11,30 @@ import { requireEnv, s3Client } from './clients';
 /** The only keys this store reads: what checkpointKey() builds from two valid ids. */
 const CHECKPOINT_KEY = /^checkpoints\/[A-Za-z0-9_-]{1,64}\/[A-Za-z0-9_-]{1,64}\.json$/;
 
+const VAULT_FILE = 'vault.json';
+
+/**
+ * S3 key of a request's PII vault: next to its checkpoints, so it shares their encryption,
+ * access grants and lifecycle. Task ids start with `t_`, so no checkpoint is ever called this.
+ */
+export function vaultKey(requestId: string): string {
+  return `checkpoints/${requestId}/${VAULT_FILE}`;
+}
+
+const PLACEHOLDER_KEY = /^\[[A-Z_]{1,32}_\d{1,6}\]$/;
+
+/** The vault object as stored: originals are NFKC text, at most as long as the request text. */
+const VaultDocument = z.strictObject({
+  requestId: z.string(),
+  originals: z.record(z.string().regex(PLACEHOLDER_KEY), z.string().min(1).max(4000)),
+});
+
 export interface S3StateStoreOptions {
   /** The CMK for SSE-KMS; without it S3 uses the bucket's default key. */
   kmsKeyId?: string;
 }
 
-export class S3StateStore implements StateStore {
+export class S3StateStore implements StateStore, PiiVault {
   constructor(
     private readonly s3: S3Client,
     private readonly bucket: string,
@@ -49,18 +68,10 @@ export class S3StateStore implements StateStore {
   }
 
   async getCheckpoint(key: string): Promise<WorkflowState> {
-    if (!CHECKPOINT_KEY.test(key)) throw new InvalidInput('invalid_checkpoint_key', 'checkpoint key: not a checkpoint key');
-    let text: string;
-    try {
-      const { Body } = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
-      if (!Body) throw new InvalidWorkflowState(`checkpoint ${key} is empty`);
-      text = await Body.transformToString('utf8');
-    } catch (error) {
-      if (error instanceof Error && (error.name === 'NoSuchKey' || error.name === 'NotFound')) {
-        throw new NotFound(`Checkpoint ${key} not found.`);
-      }
-      throw error;
+    if (!CHECKPOINT_KEY.test(key) || key.endsWith(`/${VAULT_FILE}`)) {
+      throw new InvalidInput('invalid_checkpoint_key', 'checkpoint key: not a checkpoint key');
     }
+    const text = await this.getText(key, 'Checkpoint');
     let json: unknown;
     try {
       json = JSON.parse(text);
@@ -70,5 +81,51 @@ export class S3StateStore implements StateStore {
     const parsed = WorkflowState.safeParse(json);
     if (!parsed.success) throw new InvalidWorkflowState(`checkpoint ${key} is corrupt: ${describeIssues(parsed.error)}`);
     return parsed.data;
+  }
+
+  /** Writes (or, on a retried submission, overwrites) the request's vault. */
+  async putVault(requestId: string, originals: PiiOriginals): Promise<void> {
+    if (!isValidId(requestId)) throw new InvalidInput('invalid_request_id', 'requestId: not a valid id');
+    const parsed = VaultDocument.safeParse({ requestId, originals });
+    // The issue paths name placeholders, never the values.
+    if (!parsed.success) throw new InvalidWorkflowState(`vault: ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}`);
+    await this.s3.send(
+      new PutObjectCommand({
+        Bucket: this.bucket,
+        Key: vaultKey(requestId),
+        Body: JSON.stringify(parsed.data),
+        ContentType: 'application/json',
+        ServerSideEncryption: 'aws:kms',
+        ...(this.options.kmsKeyId ? { SSEKMSKeyId: this.options.kmsKeyId } : {}),
+      }),
+    );
+  }
+
+  async getVault(requestId: string): Promise<PiiOriginals> {
+    if (!isValidId(requestId)) throw new InvalidInput('invalid_request_id', 'requestId: not a valid id');
+    const key = vaultKey(requestId);
+    const text = await this.getText(key, 'Vault');
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new InvalidWorkflowState(`vault ${key} is corrupt: not JSON`);
+    }
+    const parsed = VaultDocument.safeParse(json);
+    if (!parsed.success || parsed.data.requestId !== requestId) throw new InvalidWorkflowState(`vault ${key} is corrupt`);
+    return parsed.data.originals;
+  }
+
+  private async getText(key: string, what: string): Promise<string> {
+    try {
+      const { Body } = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      if (!Body) throw new InvalidWorkflowState(`${what.toLowerCase()} ${key} is empty`);
+      return await Body.transformToString('utf8');
+    } catch (error) {
+      if (error instanceof Error && (error.name === 'NoSuchKey' || error.name === 'NotFound')) {
+        throw new NotFound(`${what} ${key} not found.`);
+      }
+      throw error;
+    }
   }
 }

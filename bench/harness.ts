@@ -1,0 +1,151 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { documentClient, s3Client, sfnClient } from '../lambdas/shared/adapters/aws/clients';
+import type { AccessLogEntry } from '../local/http';
+import type { ExecutionRecord } from '../local/sfn/engine';
+import { startLocalServer, type LocalServer } from '../local/server';
+import { IoRecorder } from './io-recorder';
+
+/**
+ * A fresh local Warden (local/server.ts on port 0, a temp data dir) driven over HTTP the way a
+ * client drives it, with the I/O recorder on the adapters' SDK clients and the access log kept
+ * for the gateway and approval Lambdas' durations.
+ */
+
+export type Json = Record<string, unknown>;
+
+export const REQUESTER = { sub: 'bench-requester', roles: ['support-agent'] };
+export const APPROVER = { sub: 'bench-approver', roles: ['procurement-manager'] };
+
+/** A token unique to this process run: proposals must differ or they are `duplicate_proposal`. */
+const RUN = randomBytes(4).toString('hex');
+let serial = 0;
+export function uniqueDescription(what: string): string {
+  serial += 1;
+  return `${what} lot ${RUN}-${serial}`;
+}
+
+export interface BenchServer {
+  server: LocalServer;
+  recorder: IoRecorder;
+  /** Access-log entries by route key (method and route template). */
+  accessLog: Map<string, number[]>;
+  requesterToken: string;
+  approverToken: string;
+  call(token: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: Json }>;
+  submit(body: Json): Promise<string>;
+  executionArnOf(requestId: string): string;
+  waitForEnd(requestId: string, timeoutMs?: number): Promise<ExecutionRecord>;
+  /** Resolves once the approval task of `requestId` is written (the dehydrate step's last write). */
+  taskWritten(requestId: string, timeoutMs?: number): Promise<void>;
+  /** HTTP calls made through `call` so far. */
+  httpCalls(): number;
+  stop(): Promise<void>;
+}
+
+let recorderAttached: IoRecorder | undefined;
+
+export async function startBenchServer(options: { approvalTimeoutSeconds?: number } = {}): Promise<BenchServer> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'warden-bench-'));
+  const accessLog = new Map<string, number[]>();
+  const server = await startLocalServer({
+    dataDir,
+    approvalTimeoutSeconds: options.approvalTimeoutSeconds,
+    accessLog: (entry: AccessLogEntry) => {
+      if (!entry.routeKey) return;
+      const list = accessLog.get(entry.routeKey) ?? [];
+      list.push(entry.ms);
+      accessLog.set(entry.routeKey, list);
+    },
+  });
+  // The handlers' SDK clients are process-wide singletons: one recorder serves every server.
+  recorderAttached ??= attachRecorder();
+  const recorder = recorderAttached;
+  const requesterToken = await server.mintToken(REQUESTER.sub, REQUESTER.roles);
+  const approverToken = await server.mintToken(APPROVER.sub, APPROVER.roles);
+
+  // Every task write is remembered, so a wait that starts after the write still sees it.
+  const tasksTable = server.stack.env.TASKS_TABLE;
+  const written = new Set<string>();
+  const waiters = new Map<string, () => void>();
+  const unsubscribe = recorder.onCall((io) => {
+    const requestId = (io.input.Item as { requestId?: { S?: string } } | undefined)?.requestId?.S;
+    if (io.operation !== 'PutItem' || io.resource !== tasksTable || io.error || !requestId) return;
+    written.add(requestId);
+    waiters.get(requestId)?.();
+  });
+  let httpCalls = 0;
+
+  const call = async (token: string, method: string, path: string, body?: unknown) => {
+    httpCalls += 1;
+    const response = await fetch(`${server.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      signal: AbortSignal.timeout(30_000),
+    });
+    const text = await response.text();
+    return { status: response.status, body: (text ? JSON.parse(text) : {}) as Json };
+  };
+  const executionArnOf = (requestId: string) =>
+    `${server.stack.engine.stateMachineArn.replace(':stateMachine:', ':execution:')}:${requestId}`;
+
+  return {
+    server,
+    recorder,
+    accessLog,
+    requesterToken,
+    approverToken,
+    call,
+    async submit(body) {
+      const answer = await call(requesterToken, 'POST', '/v1/requests', body);
+      if (answer.status !== 202 || typeof answer.body.requestId !== 'string') {
+        throw new Error(`submit answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+      }
+      return answer.body.requestId;
+    },
+    executionArnOf,
+    waitForEnd(requestId, timeoutMs = 60_000) {
+      return withTimeout(server.stack.engine.waitForEnd(executionArnOf(requestId)), timeoutMs, `execution ${requestId} to end`);
+    },
+    taskWritten(requestId, timeoutMs = 30_000) {
+      if (written.has(requestId)) return Promise.resolve();
+      const seen = new Promise<void>((resolve) => waiters.set(requestId, resolve));
+      return withTimeout(seen, timeoutMs, `the approval task of ${requestId}`).finally(() => waiters.delete(requestId));
+    },
+    httpCalls: () => httpCalls,
+    async stop() {
+      unsubscribe();
+      await server.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+function attachRecorder(): IoRecorder {
+  const recorder = new IoRecorder();
+  recorder.attachDynamoDB(documentClient());
+  recorder.attachS3(s3Client());
+  recorder.attachSfn(sfnClient());
+  return recorder;
+}
+
+export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** A structured purchase order (no model): validated vendor under 5,000 auto-approves. */
+export function purchaseOrder(vendor: string, amount: number, what: string): Json {
+  const description = uniqueDescription(what);
+  return {
+    text: `Create a purchase order for ${vendor} for $${amount.toLocaleString('en-US')} of ${description}`,
+    action: 'purchase_order',
+    fields: { vendor, amount, currency: 'USD', description },
+  };
+}

@@ -1,0 +1,196 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SFNClient } from '@aws-sdk/client-sfn';
+
+/**
+ * Records every call the adapters make, by adding one middleware to the process-wide SDK clients
+ * the Lambda handlers share in local mode (lambdas/shared/adapters/aws/clients.ts). Nothing in
+ * lambdas/ changes: the middleware only watches, except that it asks DynamoDB to return the
+ * capacity each call consumed (ReturnConsumedCapacity, which dynalite computes as DynamoDB does).
+ */
+
+export type Service = 'dynamodb' | 's3' | 'sfn';
+
+export interface RecordedCall {
+  service: Service;
+  /** The API operation: PutItem, Query, PutObject, StartExecution, … */
+  operation: string;
+  /** The table or bucket the call addressed. */
+  resource?: string;
+  /** The low-level request as the service received it (DynamoDB JSON; S3 input with its body). */
+  input: Record<string, unknown>;
+  /** Capacity units DynamoDB reported for the call (reads are RRU, writes WRU). */
+  capacityUnits?: number;
+  startedAt: number;
+  ms: number;
+  /** Wall-clock end (epoch ms), comparable with the local engine's history timestamps. */
+  endedAt?: number;
+  /** The error name, when the service answered with one (a failed condition, …). */
+  error?: string;
+}
+
+type Listener = (call: RecordedCall) => void;
+
+export class IoRecorder {
+  private calls: RecordedCall[] = [];
+  private readonly listeners = new Set<Listener>();
+  recording = false;
+
+  /** Starts a fresh recording and returns what the previous one held. */
+  restart(): RecordedCall[] {
+    const previous = this.calls;
+    this.calls = [];
+    this.recording = true;
+    return previous;
+  }
+
+  stop(): RecordedCall[] {
+    this.recording = false;
+    const calls = this.calls;
+    this.calls = [];
+    return calls;
+  }
+
+  /** Called after every completed call, recording or not (waits use it to avoid polling). */
+  onCall(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(call: RecordedCall): void {
+    if (this.recording) this.calls.push(call);
+    for (const listener of this.listeners) listener(call);
+  }
+
+  attachDynamoDB(client: DynamoDBDocumentClient): void {
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const request = (args as { request?: { body?: unknown; headers?: Record<string, string> } }).request;
+        const target = request?.headers?.['x-amz-target'] ?? '';
+        const operation = target.split('.').pop() || String(context.commandName ?? '').replace(/Command$/, '');
+        let input: Record<string, unknown> = {};
+        const body = request?.body;
+        // Read the bytes through their buffer: Buffer.from(body) would call the SDK body's valueOf (and warn).
+        const text =
+          typeof body === 'string' ? body : body instanceof Uint8Array ? Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8') : undefined;
+        if (request && text !== undefined) {
+          input = JSON.parse(text) as Record<string, unknown>;
+          // Ask for the capacity: the body is signed later (finalizeRequest), so this is safe.
+          input.ReturnConsumedCapacity = 'TOTAL';
+          const rewritten = JSON.stringify(input);
+          request.body = typeof body === 'string' ? rewritten : new Uint8Array(Buffer.from(rewritten, 'utf8'));
+          if (request.headers?.['content-length'] !== undefined) request.headers['content-length'] = String(Buffer.byteLength(rewritten));
+        }
+        const startedAt = performance.now();
+        const call: RecordedCall = { service: 'dynamodb', operation, resource: input.TableName as string | undefined, input, startedAt, ms: 0 };
+        try {
+          const result = await next(args);
+          const consumed = (result.output as { ConsumedCapacity?: { CapacityUnits?: number } }).ConsumedCapacity;
+          call.capacityUnits = consumed?.CapacityUnits;
+          return result;
+        } catch (error) {
+          call.error = error instanceof Error ? error.name : 'Error';
+          throw error;
+        } finally {
+          call.ms = performance.now() - startedAt;
+          call.endedAt = Date.now();
+          delete call.input.ReturnConsumedCapacity;
+          this.emit(call);
+        }
+      },
+      { step: 'build', name: 'benchIoRecorder', override: true },
+    );
+  }
+
+  attachS3(client: S3Client): void {
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const operation = String(context.commandName ?? '').replace(/Command$/, '');
+        const input = { ...(args.input as Record<string, unknown>) };
+        const startedAt = performance.now();
+        const call: RecordedCall = { service: 's3', operation, resource: input.Bucket as string | undefined, input, startedAt, ms: 0 };
+        try {
+          return await next(args);
+        } catch (error) {
+          call.error = error instanceof Error ? error.name : 'Error';
+          throw error;
+        } finally {
+          call.ms = performance.now() - startedAt;
+          call.endedAt = Date.now();
+          this.emit(call);
+        }
+      },
+      { step: 'initialize', name: 'benchIoRecorder', override: true },
+    );
+  }
+
+  attachSfn(client: SFNClient): void {
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const operation = String(context.commandName ?? '').replace(/Command$/, '');
+        const startedAt = performance.now();
+        // Inputs hold task tokens: only the operation is kept.
+        const call: RecordedCall = { service: 'sfn', operation, input: {}, startedAt, ms: 0 };
+        try {
+          return await next(args);
+        } catch (error) {
+          call.error = error instanceof Error ? error.name : 'Error';
+          throw error;
+        } finally {
+          call.ms = performance.now() - startedAt;
+          call.endedAt = Date.now();
+          this.emit(call);
+        }
+      },
+      { step: 'initialize', name: 'benchIoRecorder', override: true },
+    );
+  }
+}
+
+export interface IoSummary {
+  dynamodb: { calls: number; byOperation: Record<string, number>; readUnits: number; writeUnits: number; gsiWriteUnits: number };
+  s3: { put: number; get: number; byOperation: Record<string, number> };
+  sfn: { calls: number; byOperation: Record<string, number> };
+}
+
+const DYNAMO_WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems']);
+
+/**
+ * Counts and capacity of a recording. `gsiTables` names tables with a global secondary index of
+ * projection ALL: DynamoDB writes the index too (one more write per put, and per update a delete
+ * plus a put when the index key changes), which dynalite does not report.
+ */
+export function summarize(calls: readonly RecordedCall[], gsiTables: readonly string[] = []): IoSummary {
+  const summary: IoSummary = {
+    dynamodb: { calls: 0, byOperation: {}, readUnits: 0, writeUnits: 0, gsiWriteUnits: 0 },
+    s3: { put: 0, get: 0, byOperation: {} },
+    sfn: { calls: 0, byOperation: {} },
+  };
+  const bump = (counts: Record<string, number>, key: string) => (counts[key] = (counts[key] ?? 0) + 1);
+  for (const call of calls) {
+    if (call.service === 'dynamodb') {
+      summary.dynamodb.calls++;
+      bump(summary.dynamodb.byOperation, call.operation);
+      // DynamoDB bills at least one unit per request (half a read unit when eventually
+      // consistent), also for a miss or a failed condition; dynalite reports 0 or nothing then.
+      const minimum = DYNAMO_WRITES.has(call.operation) || call.input.ConsistentRead === true ? 1 : 0.5;
+      const units = Math.max(call.capacityUnits ?? 0, minimum);
+      if (DYNAMO_WRITES.has(call.operation)) {
+        summary.dynamodb.writeUnits += units;
+        if (call.resource && gsiTables.includes(call.resource) && !call.error) {
+          summary.dynamodb.gsiWriteUnits += call.operation === 'UpdateItem' ? 2 * units : units;
+        }
+      } else {
+        summary.dynamodb.readUnits += units;
+      }
+    } else if (call.service === 's3') {
+      bump(summary.s3.byOperation, call.operation);
+      if (call.operation === 'GetObject' || call.operation === 'HeadObject') summary.s3.get++;
+      else summary.s3.put++;
+    } else {
+      summary.sfn.calls++;
+      bump(summary.sfn.byOperation, call.operation);
+    }
+  }
+  return summary;
+}

@@ -1,0 +1,278 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { FUNCTION_NAMES } from '../lib/constructs/functions';
+import { measureColdStart, type ColdStartResults } from './cold-start';
+import type { CycleResults } from './cycle';
+import type { PathFigures } from './paths';
+import { kib, table, verdict } from './stats';
+import type { ThroughputRun } from './throughput';
+
+/**
+ * `npm run bench`: the performance budget of issue 5, measured on this machine, offline, against
+ * loopback only. Prints the figures and writes bench/results.json (read by `npm run cost`).
+ *
+ * The cold-start proxy runs here; every local-stack section runs in a child process of its own
+ * with a fresh stack and data directory (the handlers' SDK clients are process-wide, so one stack
+ * per process), each under a hard time limit.
+ */
+
+const RESULTS_FILE = join(__dirname, 'results.json');
+
+const { values: args } = parseArgs({
+  options: {
+    phase: { type: 'string' },
+    out: { type: 'string' },
+    'cold-runs': { type: 'string', default: '15' },
+    cycles: { type: 'string', default: '15' },
+    requests: { type: 'string', default: '400' },
+    clients: { type: 'string', default: '8,16' },
+    skip: { type: 'string', default: '' },
+  },
+});
+
+const log = (line: string) => process.stdout.write(`${line}\n`);
+const positive = (name: string, raw: string | undefined): number => {
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer, got ${raw}`);
+  return value;
+};
+
+export interface PathsPhase {
+  paths: Record<string, PathFigures>;
+  cycle: CycleResults;
+  durations: Record<string, { medianMs: number; samples: number }>;
+}
+
+/** What `npm run bench` writes; `npm run cost` reads `paths` and `durations`. */
+export interface BenchResults {
+  generatedAt: string;
+  machine: { node: string; cpus: number; cpuModel: string; loadAverageAtStart: number[] };
+  coldStart?: ColdStartResults;
+  paths?: Record<string, PathFigures>;
+  cycle?: CycleResults;
+  durations?: Record<string, { medianMs: number; samples: number }>;
+  throughput?: ThroughputRun[];
+  budgets: { name: string; met: boolean; detail: string }[];
+}
+
+// ---------------------------------------------------------------- child phases
+
+async function runPhase(phase: string, out: string): Promise<void> {
+  const { startBenchServer } = await import('./harness');
+  if (phase === 'paths') {
+    const { PATHS, runPath, DurationCollector } = await import('./paths');
+    const { measureCycle } = await import('./cycle');
+    const bench = await startBenchServer();
+    try {
+      const durations = new DurationCollector();
+      const paths: Record<string, PathFigures> = {};
+      // Three rounds: the figures are the last (warm) round's; every round adds duration samples.
+      for (let round = 1; round <= 3; round++) {
+        for (const script of PATHS) {
+          const { figures } = await runPath(bench, script, durations);
+          paths[script.name] = figures;
+          if (round === 3) log(`    ${script.name}: ${figures.status}, ${figures.transitions.billable} transitions`);
+        }
+      }
+      const cycle = await measureCycle(bench, { runs: positive('cycles', args.cycles), durations });
+      durations.addAccessLog(bench.accessLog);
+      const result: PathsPhase = { paths, cycle, durations: durations.medians() };
+      writeFileSync(out, JSON.stringify(result));
+    } finally {
+      await bench.stop();
+    }
+  } else if (phase === 'expired') {
+    const { EXPIRED_PATH, runPath } = await import('./paths');
+    // The shortest wait the local settings accept: the execution times out a second after dehydrating.
+    const bench = await startBenchServer({ approvalTimeoutSeconds: 1 });
+    try {
+      const { figures } = await runPath(bench, EXPIRED_PATH);
+      log(`    expired: ${figures.status}, ${figures.transitions.billable} transitions`);
+      writeFileSync(out, JSON.stringify({ paths: { expired: figures } }));
+    } finally {
+      await bench.stop();
+    }
+  } else if (phase.startsWith('throughput-')) {
+    const { measureThroughput } = await import('./throughput');
+    const clients = positive('clients', phase.slice('throughput-'.length));
+    const bench = await startBenchServer();
+    try {
+      const run = await measureThroughput(bench, {
+        clients,
+        requests: positive('requests', args.requests),
+        warmup: clients * 2,
+        deadlineMs: 240_000,
+        log,
+      });
+      writeFileSync(out, JSON.stringify(run));
+    } finally {
+      await bench.stop();
+    }
+  } else {
+    throw new Error(`unknown phase ${phase}`);
+  }
+}
+
+// ---------------------------------------------------------------- parent
+
+function child<T>(phase: string, timeoutMs: number): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), 'warden-bench-phase-'));
+  const out = join(dir, 'result.json');
+  const argv = [...process.execArgv, __filename, '--phase', phase, '--out', out, '--cycles', String(args.cycles), '--requests', String(args.requests)];
+  return new Promise<T>((resolve, reject) => {
+    const proc = spawn(process.execPath, argv, {
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: {
+        ...process.env,
+        // The handlers' JSON logs would bury the figures; metrics are off in local mode anyway.
+        POWERTOOLS_LOG_LEVEL: 'SILENT',
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      },
+    });
+    const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
+    proc.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      try {
+        if (code !== 0) throw new Error(`bench phase ${phase} ${signal ? `was killed (${signal}) after ${timeoutMs} ms` : `exited with ${code}`}`);
+        resolve(JSON.parse(readFileSync(out, 'utf8')) as T);
+      } catch (error) {
+        reject(error);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+}
+
+function printColdStart(cold: ColdStartResults): void {
+  log(`\nCold-start proxy: median of ${cold.runs} fresh \`node ${cold.nodeOptions} -e "await import(bundle)"\` per bundle (budget ≤ ${cold.budget}× reference)`);
+  const rows: (string | number)[][] = [['bundle', 'size', 'import ms', 'process ms', '× ref', 'budget', 'largest packages']];
+  const top = (packages: { name: string; bytes: number }[]) => packages.slice(0, 3).map((p) => `${p.name} ${kib(p.bytes)}`).join(', ');
+  rows.push(['reference (4 SDK clients + Powertools)', kib(cold.reference.bytes), cold.reference.importMs, cold.reference.processMs, '1.00', '', top(cold.reference.topPackages)]);
+  rows.push(['probe: Powertools + DynamoDB only', kib(cold.dynamodbFloor.bytes), cold.dynamodbFloor.importMs, cold.dynamodbFloor.processMs, cold.dynamodbFloor.ratio.toFixed(2), '(floor)', top(cold.dynamodbFloor.topPackages)]);
+  for (const name of FUNCTION_NAMES) {
+    const h = cold.handlers[name];
+    rows.push([name, kib(h.bytes), h.importMs, h.processMs, h.ratio.toFixed(2), verdict(h.met), top(h.topPackages)]);
+  }
+  log(table(rows));
+}
+
+function printPaths(paths: Record<string, PathFigures>): void {
+  log('\nBillable state transitions per path (StateEntered + StateRetried, from local execution histories)');
+  const rows: (string | number)[][] = [['path', 'route', 'ends', 'entered', 'retries', 'billable', 'budget', '', 'states']];
+  for (const [name, p] of Object.entries(paths)) {
+    rows.push([name, p.route, p.status, p.transitions.entered, p.transitions.retries, p.transitions.billable, `≤ ${p.budget}`, verdict(p.met), p.transitions.states.join(' → ')]);
+  }
+  log(table(rows));
+  log('\nWhat one request costs per path (read by `npm run cost`)');
+  const io: (string | number)[][] = [['path', 'Lambda invocations', 'HTTP API', 'DynamoDB calls', 'RRU', 'WRU', 'GSI WRU', 'S3 PUT', 'S3 GET', 'SFN API']];
+  for (const [name, p] of Object.entries(paths)) {
+    const invocations = Object.values(p.invocations).reduce((a, b) => a + b, 0);
+    io.push([name, invocations, p.httpRequests, p.io.dynamodb.calls, p.io.dynamodb.readUnits, p.io.dynamodb.writeUnits, p.io.dynamodb.gsiWriteUnits, p.io.s3.put, p.io.s3.get, p.io.sfn.calls]);
+  }
+  log(table(io));
+}
+
+function printThroughput(runs: ThroughputRun[]): void {
+  log('\nLocal throughput and latency: auto-approved structured POs, POST → execution end → GET COMPLETED (budget ≥ 100 req/s, 0 lost)');
+  const rows: (string | number)[][] = [['clients', 'requests', 'completed', 'other end', 'lost', 'seconds', 'req/s', 'p50 ms', 'p99 ms', '', 'I/O ceiling req/s']];
+  for (const r of runs) {
+    rows.push([r.clients, r.requests, r.completed, r.notCompleted, r.lost, r.seconds, r.requestsPerSecond, r.latencyMs.p50, r.latencyMs.p99, verdict(r.met), r.ioCeiling.requestsPerSecond]);
+  }
+  log(table(rows));
+  const calls = runs[0]?.ioCeiling.callsPerRequest;
+  log(`I/O ceiling: one request's ${calls} DynamoDB/S3 calls replayed by as many concurrent workers with plain SDK clients against the same emulators.`);
+}
+
+function printCycle(cycle: CycleResults): void {
+  log(`\nEscalated PO cycle (submit → pending → approve → completed) vs its raw I/O floor, ${cycle.runs} cycles (budget ≤ ${cycle.budget}×)`);
+  const d = cycle.io.dynamodb;
+  log(
+    table([
+      ['', 'median ms', 'p90 ms'],
+      ['cycle over HTTP', cycle.cycleMs.median, cycle.cycleMs.p90],
+      [`floor: its ${d.calls} DynamoDB + ${cycle.io.s3.put + cycle.io.s3.get} S3 calls replayed`, cycle.floorMs.median, cycle.floorMs.p90],
+    ]),
+  );
+  log(`ratio ${cycle.ratio}× — ${verdict(cycle.met)}; DynamoDB per cycle ${JSON.stringify(d.byOperation)}, S3 ${JSON.stringify(cycle.io.s3.byOperation)}, replay errors ${cycle.replayErrors}`);
+}
+
+function printDurations(durations: Record<string, { medianMs: number; samples: number }>): void {
+  log('\nLocal handler durations (median, uncontended; the cost model bills these)');
+  log(table([['function', 'median ms', 'samples'], ...Object.entries(durations).map(([fn, d]) => [fn, d.medianMs, d.samples])]));
+}
+
+async function main(): Promise<void> {
+  if (args.phase) {
+    await runPhase(args.phase, args.out ?? join(tmpdir(), 'warden-bench-phase.json'));
+    return;
+  }
+  const skip = new Set(args.skip?.split(',').filter(Boolean));
+  const results: BenchResults = {
+    generatedAt: new Date().toISOString(),
+    machine: { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', loadAverageAtStart: loadavg().map((l) => Math.round(l * 100) / 100) },
+    budgets: [],
+  };
+  log(`Warden bench — Node ${process.version}, ${results.machine.cpus} × ${results.machine.cpuModel}, load average ${results.machine.loadAverageAtStart.join(' ')}`);
+
+  if (!skip.has('cold')) {
+    log('\n[1/4] cold-start proxy');
+    results.coldStart = await measureColdStart({ runs: positive('cold-runs', args['cold-runs']), log });
+  }
+  if (!skip.has('paths')) {
+    log('\n[2/4] paths, transitions and the escalated cycle (local stack)');
+    const phase = await child<PathsPhase>('paths', 300_000);
+    log('  expired path (approval timeout 1 s)');
+    const expired = await child<{ paths: Record<string, PathFigures> }>('expired', 120_000);
+    results.paths = { ...phase.paths, ...expired.paths };
+    results.cycle = phase.cycle;
+    results.durations = phase.durations;
+  }
+  if (!skip.has('throughput')) {
+    log('\n[3/4] throughput (local stack, one fresh stack per concurrency)');
+    results.throughput = [];
+    for (const clients of String(args.clients).split(',').map((c) => positive('clients', c))) {
+      log(`  ${clients} clients × ${args.requests} requests`);
+      results.throughput.push(await child<ThroughputRun>(`throughput-${clients}`, 300_000));
+    }
+  }
+
+  log('\n[4/4] results');
+  if (results.coldStart) {
+    printColdStart(results.coldStart);
+    for (const name of FUNCTION_NAMES) {
+      const h = results.coldStart.handlers[name];
+      results.budgets.push({ name: `cold start ${name} ≤ ${results.coldStart.budget}× reference`, met: h.met, detail: `${h.ratio}× (${h.importMs} vs ${results.coldStart.reference.importMs} ms)` });
+    }
+  }
+  if (results.paths) {
+    printPaths(results.paths);
+    for (const [name, p] of Object.entries(results.paths)) {
+      results.budgets.push({ name: `transitions ${name} ≤ ${p.budget}`, met: p.met, detail: `${p.transitions.billable}` });
+    }
+  }
+  if (results.durations) printDurations(results.durations);
+  if (results.throughput) {
+    printThroughput(results.throughput);
+    for (const r of results.throughput) {
+      results.budgets.push({ name: `throughput ${r.clients} clients ≥ 100 req/s, 0 lost`, met: r.met, detail: `${r.requestsPerSecond} req/s, ${r.lost} lost, ${r.notCompleted} other end` });
+    }
+  }
+  if (results.cycle) {
+    printCycle(results.cycle);
+    results.budgets.push({ name: `escalated cycle ≤ ${results.cycle.budget}× I/O floor`, met: results.cycle.met, detail: `${results.cycle.ratio}× (${results.cycle.cycleMs.median} vs ${results.cycle.floorMs.median} ms)` });
+  }
+
+  log('\nBudgets');
+  log(table([['budget', 'result', ''], ...results.budgets.map((b) => [b.name, b.detail, verdict(b.met)])]));
+  writeFileSync(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
+  log(`\nwrote ${RESULTS_FILE}`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,126 @@
+import { Replayer, withFreshIds } from './cycle';
+import { purchaseOrder, type BenchServer } from './harness';
+import { percentile, round } from './stats';
+
+/**
+ * Auto-approved requests through the local HTTP API with N concurrent clients. Each client loops:
+ * POST a structured purchase order (validated vendor, under 5,000: no model, no human), wait on
+ * the local engine for its execution to end, GET the request and check it is COMPLETED. Latency
+ * is POST to that answer; throughput is completed requests over the wall time of the run.
+ */
+
+export const THROUGHPUT_BUDGET = { requestsPerSecond: 100, lost: 0 } as const;
+
+export interface ThroughputRun {
+  clients: number;
+  requests: number;
+  completed: number;
+  /** Ended in another terminal status (REJECTED, FAILED, …): reached an end, but not the expected one. */
+  notCompleted: number;
+  /** Never reached a terminal status in time (or the client's call failed). */
+  lost: number;
+  seconds: number;
+  requestsPerSecond: number;
+  latencyMs: { p50: number; p99: number; max: number };
+  met: boolean;
+  /**
+   * The same emulators' ceiling for this path: one auto-approved request's DynamoDB calls,
+   * replayed by as many concurrent workers with plain SDK clients — no HTTP API, no engine, no
+   * handlers. Requests/s above this are out of reach whatever the product code does.
+   */
+  ioCeiling: { callsPerRequest: number; requestsPerSecond: number };
+}
+
+const TERMINAL = new Set(['COMPLETED', 'REJECTED', 'FAILED', 'EXPIRED']);
+
+export async function measureThroughput(
+  bench: BenchServer,
+  options: { clients: number; requests: number; warmup: number; deadlineMs: number; log: (line: string) => void },
+): Promise<ThroughputRun> {
+  const oneRequest = async (): Promise<{ status: string; ms: number }> => {
+    const started = performance.now();
+    const requestId = await bench.submit(purchaseOrder('Globex Corporation', 1200, 'office chairs'));
+    await bench.waitForEnd(requestId, options.deadlineMs);
+    const read = await bench.call(bench.requesterToken, 'GET', `/v1/requests/${requestId}`);
+    return { status: String(read.body.status), ms: performance.now() - started };
+  };
+
+  // Warm the handlers and the emulators (JIT, connection pools) with a few untimed requests.
+  await Promise.all(Array.from({ length: options.warmup }, () => oneRequest()));
+
+  // One more, recorded: its calls are what the I/O ceiling replays.
+  bench.recorder.restart();
+  const sampleId = await bench.submit(purchaseOrder('Globex Corporation', 1200, 'office chairs'));
+  await bench.waitForEnd(sampleId);
+  await bench.call(bench.requesterToken, 'GET', `/v1/requests/${sampleId}`);
+  const sample = bench.recorder.stop().filter((call) => call.service === 'dynamodb' || call.service === 's3');
+
+  const latencies: number[] = [];
+  let issued = 0;
+  let completed = 0;
+  let notCompleted = 0;
+  let lost = 0;
+  const deadline = performance.now() + options.deadlineMs;
+  const started = performance.now();
+  const client = async () => {
+    while (issued < options.requests) {
+      issued++;
+      if (performance.now() > deadline) {
+        lost++;
+        continue;
+      }
+      try {
+        const { status, ms } = await oneRequest();
+        latencies.push(ms);
+        if (status === 'COMPLETED') completed++;
+        else if (TERMINAL.has(status)) notCompleted++;
+        else lost++;
+      } catch (error) {
+        lost++;
+        if (lost <= 3) options.log(`    request lost: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: options.clients }, () => client()));
+  const seconds = (performance.now() - started) / 1000;
+  const requestsPerSecond = round(completed / seconds, 1);
+  const ioCeiling = await measureIoCeiling(bench, sample, sampleId, options.clients, options.requests);
+  return {
+    clients: options.clients,
+    requests: options.requests,
+    completed,
+    notCompleted,
+    lost,
+    seconds: round(seconds, 2),
+    requestsPerSecond,
+    latencyMs: { p50: round(percentile(latencies, 50)), p99: round(percentile(latencies, 99)), max: round(percentile(latencies, 100)) },
+    met: requestsPerSecond >= THROUGHPUT_BUDGET.requestsPerSecond && lost === 0 && notCompleted === 0,
+    ioCeiling,
+  };
+}
+
+async function measureIoCeiling(
+  bench: BenchServer,
+  sample: Parameters<typeof withFreshIds>[0],
+  requestId: string,
+  workers: number,
+  requests: number,
+): Promise<ThroughputRun['ioCeiling']> {
+  const replayer = new Replayer(bench.server.stack.env);
+  try {
+    await replayer.replay(withFreshIds(sample, requestId));
+    let issued = 0;
+    const started = performance.now();
+    const worker = async () => {
+      while (issued < requests) {
+        issued++;
+        await replayer.replay(withFreshIds(sample, requestId));
+      }
+    };
+    await Promise.all(Array.from({ length: workers }, () => worker()));
+    const seconds = (performance.now() - started) / 1000;
+    return { callsPerRequest: sample.length, requestsPerSecond: round(requests / seconds, 1) };
+  } finally {
+    replayer.destroy();
+  }
+}

@@ -1,0 +1,150 @@
+import purchaseOrderPolicy from '../../../policies/purchase_order.json';
+import refundPolicy from '../../../policies/refund.json';
+import routingPolicy from '../../../policies/routing.json';
+import tierUpgradePolicy from '../../../policies/tier_upgrade.json';
+
+/**
+ * An independent reading of the policies: the verdict `policies/*.json` gives a proposal,
+ * computed here from the JSON thresholds and DESIGN.md §3 with none of the product's policy,
+ * schema or vendor code. The property tests compare the validator's decision with it.
+ *
+ * The verdict is about the proposal's meaning: extra fields are ignored (they must not change
+ * anything), and a proposal whose known fields do not form one (missing, wrong type, not money)
+ * is `invalid`, which may never be approved either.
+ */
+
+export type Verdict =
+  | { kind: 'approve' }
+  | { kind: 'human'; tier: string; rank: number }
+  | { kind: 'reject'; because: string }
+  | { kind: 'invalid'; because: string };
+
+/** DESIGN.md §3's seed data, written out here rather than read from the product's SEED. */
+export const ORACLE_SEED = {
+  validatedVendors: ['Alpha Tech Systems', 'Globex Corporation', 'Initech'],
+  customers: { 'C-1001': 'basic', 'C-1002': 'standard', 'C-1003': 'premium' } as Record<string, string>,
+  orders: {
+    'O-5001': { customerId: 'C-1002', total: 450 },
+    'O-5002': { customerId: 'C-1003', total: 2400 },
+  } as Record<string, { customerId: string; total: number }>,
+};
+
+export const CONFIDENCE_THRESHOLD: number = routingPolicy.confidenceThreshold;
+
+/** DESIGN.md §6: the only ids that may become keys. */
+const ID = /^[A-Za-z0-9_-]{1,64}$/;
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+/**
+ * Vendor names compare as documented (`vendors.ts`): NFKC, trimmed, inner whitespace runs as
+ * one space, lower case. Written again here so a change to the product's rule shows up.
+ */
+export function sameVendorName(a: string, b: string): boolean {
+  const key = (s: string) => s.normalize('NFKC').trim().split(/\s+/).join(' ').toLowerCase();
+  return key(a) === key(b);
+}
+
+export function isValidatedVendorName(name: string): boolean {
+  return ORACLE_SEED.validatedVendors.some((v) => sameVendorName(v, name));
+}
+
+function isRealDate(s: string): boolean {
+  const m = ISO_DATE.exec(s);
+  if (!m) return false;
+  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const date = new Date(0);
+  // setUTCFullYear, unlike Date.UTC, does not read years 0..99 as 1900..1999.
+  date.setUTCFullYear(year, month - 1, day);
+  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+}
+
+const isMoney = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0;
+const isText = (v: unknown): v is string => typeof v === 'string' && v.trim().length > 0;
+
+interface Tier {
+  name: string;
+  fromAmount?: number;
+  approverRoles: string[];
+}
+
+/** The rank of an amount's tier: the last one whose `fromAmount` it reaches (tiers are listed low to high). */
+function tierFor(tiers: readonly Tier[], amount: number): number {
+  let rank = 0;
+  tiers.forEach((tier, i) => {
+    if (amount >= (tier.fromAmount ?? 0)) rank = i;
+  });
+  return rank;
+}
+
+export function tierRank(action: 'purchase_order' | 'tier_upgrade' | 'refund', tier: string | undefined): number {
+  const tiers: readonly Tier[] = { purchase_order: purchaseOrderPolicy, tier_upgrade: tierUpgradePolicy, refund: refundPolicy }[action].approvalTiers;
+  return tiers.findIndex((t) => t.name === tier);
+}
+
+const human = (tiers: readonly Tier[], rank: number): Verdict => ({ kind: 'human', tier: tiers[rank].name, rank });
+
+function mayRequest(requesterRoles: readonly string[] | null, roles: readonly string[]): boolean {
+  return requesterRoles === null || roles.some((r) => requesterRoles.includes(r));
+}
+
+export function purchaseOrderVerdict(fields: Record<string, unknown>, roles: readonly string[]): Verdict {
+  const p = purchaseOrderPolicy;
+  const { vendor, amount, description } = fields;
+  const currency = fields.currency === undefined ? 'USD' : fields.currency;
+  if (!isText(vendor) || !isText(description) || typeof currency !== 'string' || !/^[A-Z]{3}$/.test(currency)) {
+    return { kind: 'invalid', because: 'vendor, description or currency' };
+  }
+  if (typeof amount !== 'number') return { kind: 'invalid', because: 'amount is not a number' };
+  if (!mayRequest(p.requesterRoles, roles)) return { kind: 'reject', because: 'action_not_permitted' };
+  // "amount ≤ 0 or > 1,000,000 → reject"; NaN and the infinities are not amounts either.
+  if (!(Number.isFinite(amount) && amount > p.amount.minExclusive && amount <= p.amount.maxInclusive)) {
+    return { kind: 'reject', because: 'amount_out_of_range' };
+  }
+  const tiers: Tier[] = p.approvalTiers;
+  // README: another currency is never auto-approved and goes to the highest tier.
+  if (currency !== p.limitCurrency) return human(tiers, tiers.length - 1);
+  if (amount >= p.autonomousLimit) return human(tiers, tierFor(tiers, amount));
+  if (p.requireValidatedVendor && !isValidatedVendorName(vendor)) return human(tiers, tierFor(tiers, amount));
+  return { kind: 'approve' };
+}
+
+export function tierUpgradeVerdict(fields: Record<string, unknown>, roles: readonly string[], today: string): Verdict {
+  const p = tierUpgradePolicy;
+  const { customerId, currentTier, targetTier, effectiveDate, justification } = fields;
+  const order: readonly string[] = p.tierOrder;
+  if (typeof customerId !== 'string' || !ID.test(customerId)) return { kind: 'invalid', because: 'customerId' };
+  if (typeof currentTier !== 'string' || typeof targetTier !== 'string' || !order.includes(currentTier) || !order.includes(targetTier)) {
+    return { kind: 'invalid', because: 'tiers' };
+  }
+  if (typeof effectiveDate !== 'string' || !isRealDate(effectiveDate)) return { kind: 'invalid', because: 'effectiveDate' };
+  // API.md: justification 10..500 characters.
+  if (typeof justification !== 'string' || justification.trim().length < 10 || justification.trim().length > 500) {
+    return { kind: 'invalid', because: 'justification' };
+  }
+  if (!mayRequest(p.requesterRoles, roles)) return { kind: 'reject', because: 'action_not_permitted' };
+  const onFile = Object.prototype.hasOwnProperty.call(ORACLE_SEED.customers, customerId) ? ORACLE_SEED.customers[customerId] : undefined;
+  if (onFile === undefined) return { kind: 'reject', because: 'customer_not_found' };
+  if (onFile !== currentTier) return { kind: 'reject', because: 'tier_mismatch' };
+  const steps = order.indexOf(targetTier) - order.indexOf(currentTier);
+  if (steps <= 0) return { kind: 'reject', because: 'invalid_transition' };
+  if (effectiveDate < today) return { kind: 'reject', because: 'effective_date_in_past' };
+  if (steps > p.maxAutonomousSteps) return human(p.approvalTiers, 0);
+  return { kind: 'approve' };
+}
+
+export function refundVerdict(fields: Record<string, unknown>, roles: readonly string[]): Verdict {
+  const p = refundPolicy;
+  const { customerId, orderId, amount, reason } = fields;
+  if (typeof customerId !== 'string' || !ID.test(customerId) || typeof orderId !== 'string' || !ID.test(orderId)) {
+    return { kind: 'invalid', because: 'ids' };
+  }
+  if (!isText(reason)) return { kind: 'invalid', because: 'reason' };
+  if (typeof amount !== 'number') return { kind: 'invalid', because: 'amount is not a number' };
+  if (!isMoney(amount)) return { kind: 'reject', because: 'amount_out_of_range' };
+  if (!mayRequest(p.requesterRoles, roles)) return { kind: 'reject', because: 'action_not_permitted' };
+  const order = Object.prototype.hasOwnProperty.call(ORACLE_SEED.orders, orderId) ? ORACLE_SEED.orders[orderId] : undefined;
+  if (!order || order.customerId !== customerId) return { kind: 'reject', because: 'order_not_found' };
+  if (amount > order.total) return { kind: 'reject', because: 'refund_exceeds_order' };
+  // "always needs approval": never `approve`, whatever the amount.
+  return human(p.approvalTiers, tierFor(p.approvalTiers, amount));
+}
