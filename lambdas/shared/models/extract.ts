@@ -1,6 +1,7 @@
 import { TIERS, type CustomerTier } from '../schemas/actions';
 import { SEED } from '../tables';
-import { CURRENCY_CODES, findAmounts, withoutOverlaps, type Span, type ValueMatch } from '../text/values';
+import { NAME_WORD, NOT_NAME_WORDS, nameContinuation, trimName } from '../text/names';
+import { findAmounts, withoutOverlaps, type Span, type ValueMatch } from '../text/values';
 import { vendorKey } from '../vendors';
 
 /**
@@ -13,7 +14,7 @@ import { vendorKey } from '../vendors';
  */
 
 export { CURRENCY_CODES, findAmounts, findCurrencies, findDates } from '../text/values';
-export type { AmountMatch, Span, ValueMatch } from '../text/values';
+export type { AmountDoubt, AmountMatch, Span, ValueMatch } from '../text/values';
 
 const ID = String.raw`[A-Za-z0-9_-]*\d[A-Za-z0-9_-]*`;
 
@@ -88,57 +89,91 @@ function vendorPattern(name: string, flags: string): RegExp {
   return new RegExp(String.raw`(?<![\p{L}\p{N}_])${words}(?![\p{L}\p{N}_])`, flags);
 }
 
-/** The seed vendor a phrase names (compared by `vendorKey`, anywhere inside it), in its canonical spelling. */
+/** The seed vendor a phrase is (compared by `vendorKey`, the whole phrase), in its canonical spelling. */
 export function canonicalVendor(phrase: string, names: readonly string[] = SEED_VENDOR_NAMES): string | undefined {
-  const folded = vendorKey(phrase);
-  return names.find((name) => vendorPattern(name, 'u').test(folded));
+  const key = vendorKey(phrase);
+  return names.find((name) => vendorKey(name) === key);
 }
 
-/** Capitalised words that open a phrase after "for"/"from" but never name a vendor. */
-const NOT_VENDOR_WORDS = new Set([
-  ...CURRENCY_CODES,
-  'PO',
-  'Customer',
-  'Order',
-  'The',
-  'A',
-  'An',
-  'Jan', 'January', 'Feb', 'February', 'Mar', 'March', 'Apr', 'April', 'May', 'Jun', 'June', 'Jul', 'July',
-  'Aug', 'August', 'Sep', 'Sept', 'September', 'Oct', 'October', 'Nov', 'November', 'Dec', 'December',
-]);
+export interface VendorMatch extends ValueMatch<string> {
+  /**
+   * Named where a request names the vendor it is for ("PO for X", "buy … from X", "purchase
+   * order to X"), not in passing ("Copy Globex Corporation on the invoice", "Last time we used
+   * Initech"). Only a named vendor is the order's vendor with any certainty.
+   */
+  named: boolean;
+}
+
+/** The words that put a vendor's name in the vendor's place, and an opening quote. */
+const VENDOR_PLACE = String.raw`(?<![\p{L}\p{N}_])(?:[Ff]or|[Ff]rom|FOR|FROM|(?:POs?|[Oo]rders?|ORDERS?)\s+(?:to|TO))\s+["'«“‘‹(]?`;
+const NAMED_BEFORE = new RegExp(String.raw`${VENDOR_PLACE}$`, 'u');
+/** The first capitalised word in the vendor's place; `nameContinuation` reads the rest of the name. */
+const NAME_IN_PLACE = new RegExp(String.raw`${VENDOR_PLACE}(?<name>${NAME_WORD})`, 'gu');
+
+/** A name as the text writes it, whitespace collapsed. */
+const asWritten = (s: string) => s.replace(/\s+/g, ' ').trim();
 
 /**
  * Vendors a request names: seed vendors anywhere (case-insensitive, canonical spelling) plus
- * any capitalised name right after "for"/"from", taken as written so that policy can flag a
- * vendor it does not know. Distinct values, in order of appearance.
+ * any capitalised name in the vendor's place (after "for", "from", "PO to"), taken as written so
+ * that policy can flag a vendor it does not know. A seed vendor's name that goes on into a
+ * longer one ("Initech Holdings", "Globex Corporation Europe", "Acme Initech") is that longer
+ * name, as written: another company, never shortened to the validated one. Distinct values, in
+ * order of appearance; each says whether it was `named` in the vendor's place.
  */
-export function findVendors(text: string, names: readonly string[] = SEED_VENDOR_NAMES): ValueMatch<string>[] {
-  const matches: ValueMatch<string>[] = [];
+export function findVendors(text: string, names: readonly string[] = SEED_VENDOR_NAMES): VendorMatch[] {
+  const namedAt = (start: number) => NAMED_BEFORE.test(text.slice(0, start));
+  const matches: VendorMatch[] = [];
   for (const name of names) {
     for (const m of text.matchAll(vendorPattern(name, 'giu'))) {
-      matches.push({ start: m.index, end: m.index + m[0].length, value: name });
+      const start = m.index;
+      const end = start + m[0].length;
+      const more = nameContinuation(text, end);
+      const value = more ? asWritten(text.slice(start, end + more.length)) : name;
+      matches.push({ start, end: end + more.length, value, named: namedAt(start) });
     }
   }
   // "for US$ 900", "for C$900": the capitals open an amount, not a name.
   const amounts = findAmounts(text);
-  // A run of capitalised words; "of", "and" and "&" only join two capitalised words.
-  const phrase = /\b(?:for|from)\s+(?<name>[A-Z][\w&'.-]*(?:\s+(?:(?:of|and|&)\s+)?[A-Z][\w&'.-]*)*)/g;
-  for (const m of text.matchAll(phrase)) {
-    const raw = (m.groups?.name ?? '').replace(/[.,;:!?'-]+$/, '');
-    const first = raw.split(/\s+/)[0] ?? '';
-    if (!raw || NOT_VENDOR_WORDS.has(first)) continue;
-    const start = m.index + m[0].lastIndexOf(m.groups?.name ?? '');
-    const end = start + raw.length;
+  for (const m of text.matchAll(NAME_IN_PLACE)) {
+    const written = m.groups?.name ?? '';
+    const first = trimName(written);
+    if (!first || NOT_NAME_WORDS.has(first)) continue;
+    const start = m.index + m[0].length - written.length;
+    // "for Initech. Thanks": a word that ends its sentence ends the name.
+    const more = first === written ? nameContinuation(text, start + first.length, { joiners: true }) : '';
+    const end = start + first.length + more.length;
+    const raw = text.slice(start, end);
     if (amounts.some((a) => start < a.end && a.start < end)) continue;
-    // "for GLOBEX corporation": the phrase stops at the lower-case word, but it is the seed vendor.
-    const seed = matches.find((s) => s.start < end && start < s.end);
-    matches.push({ start, end, value: seed?.value ?? canonicalVendor(raw, names) ?? raw });
+    const seeds = matches.filter((s) => s.start < end && start < s.end);
+    // "for Initech and Globex Corporation": two vendors in the vendor's place.
+    if (seeds.length > 1) {
+      for (const s of seeds) s.named = true;
+      continue;
+    }
+    const seed = seeds[0];
+    if (seed && start >= seed.start && end <= seed.end) {
+      // The phrase is the seed vendor, or its start: "for GLOBEX corporation" stops at the lower-case word.
+      seed.named = true;
+      continue;
+    }
+    if (seed) {
+      // "for Acme Initech", "for Initech and Sons": a longer name around a seed vendor's is another company.
+      const from = Math.min(start, seed.start);
+      const to = Math.max(end, seed.end);
+      matches.splice(matches.indexOf(seed), 1, { start: from, end: to, value: asWritten(text.slice(from, to)), named: true });
+      continue;
+    }
+    matches.push({ start, end, value: canonicalVendor(raw, names) ?? asWritten(raw), named: true });
   }
-  const byValue = new Map<string, ValueMatch<string>>();
+  const byKey = new Map<string, VendorMatch>();
   for (const m of matches.sort((a, b) => a.start - b.start)) {
-    if (!byValue.has(vendorKey(m.value))) byValue.set(vendorKey(m.value), m);
+    const key = vendorKey(m.value);
+    const seen = byKey.get(key);
+    if (seen) seen.named ||= m.named;
+    else byKey.set(key, { ...m });
   }
-  return [...byValue.values()];
+  return [...byKey.values()];
 }
 
 /** Whether the name is a seed vendor's, compared as the system of record compares it (`vendorKey`). */

@@ -2,23 +2,29 @@ import type { ModelProvider } from '../ports';
 import type { ActionName } from '../schemas/actions';
 import type { InferenceResult, ModelTier, ModelUsage } from '../schemas/workflow';
 import { detectActions } from '../triage/triage';
+import { keepDigitGrouping } from '../text/values';
 import {
   distinct,
   findAmounts,
+  findCurrencies,
   findCustomerIds,
   findDates,
   findOrderIds,
   findTierChanges,
   findVendors,
   isSeedVendor,
+  type AmountMatch,
   type Span,
 } from './extract';
 
 /**
  * The `rules` provider: deterministic extraction with regexes and the seed vocabulary, no
  * model (the local default). Its confidence is honest: only a proposal with every field found
- * exactly once reaches the 0.95 threshold; anything missing or ambiguous stays well below it,
- * so the validator sends it to a human rather than guessing.
+ * exactly once, and read as written, reaches the 0.95 threshold; anything missing, ambiguous or
+ * in doubt stays well below it, so the validator sends it to a human rather than guessing. In
+ * doubt: an amount whose writing leaves its value uncertain ("$7 850", "$4,999.995", "$500
+ * each"), a currency named away from the amount ("$900, billed in JPY"), a vendor named only in
+ * passing or beside another one, a request for several orders ("Create 3 POs").
  */
 
 export const RULES_MODEL: ModelUsage = { provider: 'rules', id: 'rules-v1', inputTokens: 0, outputTokens: 0, costUsd: 0 };
@@ -37,9 +43,14 @@ type Fields = Record<string, unknown>;
 
 interface Extraction {
   fields: Fields;
-  /** Required fields not found, or found with more than one value. */
+  /** Required fields not found, or found with more than one value (then left out). */
   missing: string[];
   ambiguous: string[];
+  /**
+   * What was read, but maybe not as the requester wrote it: the field keeps its best reading
+   * (for the human who decides), and the proposal stays below the threshold.
+   */
+  doubts: string[];
   required: number;
   unknownVendor?: boolean;
 }
@@ -50,6 +61,35 @@ function single<T>(values: T[], name: string, into: Extraction, set: (v: T) => v
   else if (values.length === 0) into.missing.push(name);
   else into.ambiguous.push(name);
 }
+
+/** A price per unit or per period, not the order's amount: "$500 each", "$40 per seat", "$99/month". */
+const PER_UNIT =
+  /^\s*(?:each\b|apiece\b|a\s+piece\b|per\s+(?:unit|item|piece|seat|licen[cs]e|user|head|day|week|month|year)\b|\/\s*(?:unit|item|piece|seat|user|day|wk|week|mo|month|yr|year)\b)/i;
+
+/**
+ * The one amount a request states. Several distinct amounts, or one that is only a piece of a
+ * number ("$7 85"), leave it out; one whose writing leaves its value in doubt, or that is a
+ * price per unit, is kept but doubted.
+ */
+function readAmount(text: string, amounts: readonly AmountMatch[], into: Extraction): AmountMatch | undefined {
+  const values = distinct(amounts);
+  if (values.length === 0) into.missing.push('amount');
+  else if (values.length > 1 || amounts.some((a) => a.doubt === 'fragment')) into.ambiguous.push('amount');
+  else {
+    const amount = amounts[0] as AmountMatch;
+    into.fields.amount = amount.value;
+    if (amounts.some((a) => a.doubt !== undefined) || PER_UNIT.test(text.slice(amount.end))) into.doubts.push('amount');
+    return amount;
+  }
+  return undefined;
+}
+
+/** Several orders in one request: "Create 3 POs", "two purchase orders", "split it into POs". */
+const SEVERAL_ORDERS: readonly RegExp[] = [
+  /\b(?:[2-9]|[1-9]\d+|two|three|four|five|six|seven|eight|nine|ten|several|multiple|many|a\s+few|(?:a\s+)?couple\s+of)\s+(?:separate\s+|new\s+|different\s+|more\s+)?(?:POs?|purchase[-\s]+orders?|orders)\b/i,
+  /\bPOs\b/,
+  /\bpurchase[-\s]+orders\b/i,
+];
 
 /** Words that introduce a stated reason, e.g. "… because they outgrew their plan". */
 const REASON_MARKER = /\b(?:because(?:\s+of)?|due\s+to|reason(?:\s+is)?\s*:?|justification\s*:?)\s+(?<reason>[^.;!?\n]+)/i;
@@ -102,26 +142,45 @@ function purchaseDescription(text: string, amountEnd: number | undefined, vendor
 }
 
 function extractPurchaseOrder(text: string): Extraction {
-  const out: Extraction = { fields: {}, missing: [], ambiguous: [], required: 3 };
+  const out: Extraction = { fields: {}, missing: [], ambiguous: [], doubts: [], required: 3 };
+  if (SEVERAL_ORDERS.some((re) => re.test(text))) out.doubts.push('orders');
   const amounts = findAmounts(text);
-  single(distinct(amounts), 'amount', out, (v) => (out.fields.amount = v));
-  const currencies = [...new Set(amounts.map((a) => a.currency).filter((c): c is string => c !== undefined))];
-  if (currencies.length > 1) out.ambiguous.push('currency');
-  out.fields.currency = currencies[0] ?? 'USD';
+  const amount = readAmount(text, amounts, out);
+
+  // The currency: next to the amount, or named anywhere else ("…, billed in JPY", "currency:
+  // EUR", "pay in euros"). Sure only when every currency the text names is the same one, and
+  // it was written next to the amount or is USD. Otherwise the proposal carries the strictest
+  // reading (another currency than USD always goes to the highest tier) and is doubted.
+  const own = [...new Set(amounts.map((a) => a.currency).filter((c): c is string => c !== undefined))];
+  const elsewhere = findCurrencies(text)
+    .filter((c) => !amounts.some((a) => c.start < a.end && a.start < c.end))
+    .map((c) => c.value);
+  const currencies = [...new Set([...own, ...elsewhere])];
+  out.fields.currency = currencies.find((c) => c !== 'USD') ?? 'USD';
+  if (own.length > 1) out.ambiguous.push('currency');
+  else if (currencies.length > 1 || (own.length === 0 && currencies[0] !== undefined && currencies[0] !== 'USD')) out.doubts.push('currency');
+
+  // The vendor: the one named in the vendor's place ("for X", "from X"). A seed vendor named only
+  // in passing ("Copy Globex Corporation on the invoice") may not be the order's vendor, and
+  // another vendor mentioned besides the named one leaves a doubt which one the order is for.
   const vendors = findVendors(text);
-  single(distinct(vendors), 'vendor', out, (v) => {
-    out.fields.vendor = v;
-    out.unknownVendor = !isSeedVendor(v);
-  });
-  const amountEnd = amounts.length === 1 ? amounts[0]?.end : undefined;
-  const description = purchaseDescription(text, amountEnd, distinct(vendors));
+  const inPlace = vendors.filter((v) => v.named);
+  const vendor = inPlace.length === 1 ? inPlace[0] : inPlace.length === 0 && vendors.length === 1 ? vendors[0] : undefined;
+  if (vendor) {
+    out.fields.vendor = vendor.value;
+    out.unknownVendor = !isSeedVendor(vendor.value);
+    if (!vendor.named || vendors.length > 1) out.doubts.push('vendor');
+  } else if (vendors.length === 0) out.missing.push('vendor');
+  else out.ambiguous.push('vendor');
+
+  const description = purchaseDescription(text, amount?.end, distinct(vendors));
   if (description) out.fields.description = description;
   else out.missing.push('description');
   return out;
 }
 
 function extractTierUpgrade(text: string): Extraction {
-  const out: Extraction = { fields: {}, missing: [], ambiguous: [], required: 5 };
+  const out: Extraction = { fields: {}, missing: [], ambiguous: [], doubts: [], required: 5 };
   const customers = findCustomerIds(text);
   single(distinct(customers), 'customerId', out, (v) => (out.fields.customerId = v));
   const changes = findTierChanges(text);
@@ -139,13 +198,13 @@ function extractTierUpgrade(text: string): Extraction {
 }
 
 function extractRefund(text: string): Extraction {
-  const out: Extraction = { fields: {}, missing: [], ambiguous: [], required: 4 };
+  const out: Extraction = { fields: {}, missing: [], ambiguous: [], doubts: [], required: 4 };
   const customers = findCustomerIds(text);
   single(distinct(customers), 'customerId', out, (v) => (out.fields.customerId = v));
   const orders = findOrderIds(text);
   single(distinct(orders), 'orderId', out, (v) => (out.fields.orderId = v));
   const amounts = findAmounts(text);
-  single(distinct(amounts), 'amount', out, (v) => (out.fields.amount = v));
+  readAmount(text, amounts, out);
   const reason = statedReason(text, [...customers, ...orders, ...amounts]);
   if (reason && reason.length >= 3) out.fields.reason = reason.slice(0, 500);
   else out.missing.push('reason');
@@ -159,7 +218,7 @@ const EXTRACTORS: Record<ActionName, (text: string) => Extraction> = {
 };
 
 function confidenceOf(x: Extraction): number {
-  const problems = x.missing.length + x.ambiguous.length;
+  const problems = x.missing.length + x.ambiguous.length + x.doubts.length;
   if (problems === 0) return x.unknownVendor ? RULES_CONFIDENCE.completeUnknownVendor : RULES_CONFIDENCE.complete;
   const found = Math.max(0, x.required - problems) / x.required;
   const c = RULES_CONFIDENCE.partialMin + (RULES_CONFIDENCE.partialMax - RULES_CONFIDENCE.partialMin) * found;
@@ -172,8 +231,9 @@ export class RulesProvider implements ModelProvider {
   /** `tier` is ignored: the rules have one strength. */
   async propose(input: { text: string; action?: ActionName; tier: ModelTier }): Promise<InferenceResult> {
     // Read as the grounding check reads it (NFKC: full-width digits are digits), so that what
-    // the rules find is written in the text the validator checks.
-    const text = input.text.normalize('NFKC');
+    // the rules find is written in the text the validator checks; a deliberate digit-group
+    // space ("7\u202F850") is kept as such, where NFKC alone would make it an ordinary space.
+    const text = keepDigitGrouping(input.text).normalize('NFKC');
     const actions = input.action ? [input.action] : detectActions(text);
     // No action, or several: nothing to extract with any honesty.
     if (actions.length !== 1) return { confidence: 0, model: { ...RULES_MODEL } };

@@ -20,7 +20,22 @@ export interface AmountMatch extends Span {
   value: number;
   /** ISO 4217 code when the text said which currency next to the number; undefined otherwise. */
   currency?: string;
+  /** Why the value may not be what the requester wrote; absent when the writing is plain. */
+  doubt?: AmountDoubt;
 }
+
+/**
+ * How the writing of an amount leaves its value in doubt:
+ * - `fragment`: the digits run on into more digits across an apostrophe, an invisible character,
+ *   or spaces before a group of three or more ("7'85", "$4\u200B850", "$7  850", "$7 8500"): not
+ *   a value of its own, only a piece of one.
+ * - `grouping`: digit groups separated by ordinary spaces ("$7 850", read as 7850), or by mixed
+ *   separators, or a short number with another one right after it ("$900 12 laptops", "$7 85"):
+ *   an ordinary space may separate two numbers as well as group one.
+ * - `precision`: more than two decimals ("$4,999.995" is not a sum of money; "$1.500" may be a
+ *   European 1,500).
+ */
+export type AmountDoubt = 'fragment' | 'grouping' | 'precision';
 
 /** Drops matches that overlap an earlier-listed one (the list is in priority order), then sorts by position. */
 export function withoutOverlaps<T extends Span>(matches: readonly T[]): T[] {
@@ -150,15 +165,39 @@ export function findDates(text: string): ValueMatch<string>[] {
 const EXPONENTS: Record<string, number> = { k: 3, thousand: 3, m: 6, mn: 6, million: 6, bn: 9, billion: 9 };
 
 /**
- * An amount as written: "$7,850", "7,850.00", "USD 900", "usd7850", "900 USD", "450 dollars",
- * "7.85k", "$1.2m", "1.2 million". Digits glued to a letter or a hyphen are ids ("C-1001"),
- * not amounts, unless the letters are a currency; a number running on into more digits
- * ("7,850.5.1", "7850-01") is not one either.
+ * Digit-group separators besides the comma: a space of any width ("7 850", "7\u00A0850",
+ * "7\u202F850", "7\u2009850") or an apostrophe ("7'850", "7’850", the Swiss convention). Only the
+ * ordinary space is in doubt (it also separates two numbers); the others are written on purpose.
+ */
+const GROUP_SEPARATORS = " \u00A0\u2007\u2009\u202F'\u2019";
+
+/** What may join two runs of digits into what a reader takes for one number. */
+const JOINER = String.raw`[\s'\u2019\p{Cf}]+`;
+/** Digits right after an amount, past a joiner: "$7| 850", and whether they go on into a date, time or id. */
+const RUNS_ON = new RegExp(String.raw`^(?<joiner>${JOINER})(?<digits>\p{N}+)(?<glued>[\-/:]\p{N}|\p{L})?`, 'u');
+/** A leading digit group right before an amount, past a joiner: "$7 |850" (not "2027-01-01 |500" or "O-5001 |120"). */
+const RUNS_INTO = new RegExp(String.raw`(?<![\p{L}\p{N}_\-.,/])\p{N}{1,3}(?<joiner>${JOINER})$`, 'u');
+
+/**
+ * Two runs of digits side by side: a piece of one number when an apostrophe or an invisible
+ * character joins them ("7'85", "4\u200B850"), or when spaces do and the second run is a group
+ * of three or more digits ("7  850", "7 8500"); otherwise the space may as well separate two
+ * numbers ("$900 12 laptops", "$7 85"), which leaves the reading in doubt.
+ */
+function runOnDoubt(joiner: string, digits: number): AmountDoubt {
+  return /['\u2019\p{Cf}]/u.test(joiner) || digits >= 3 ? 'fragment' : 'grouping';
+}
+
+/**
+ * An amount as written: "$7,850", "7,850.00", "$7 850", "USD 7’850", "USD 900", "usd7850",
+ * "900 USD", "450 dollars", "7.85k", "$1.2m", "1.2 million". Digits glued to a letter or a
+ * hyphen are ids ("C-1001"), not amounts, unless the letters are a currency; a number running
+ * on into more digits ("7,850.5.1", "7850-01") is not one either.
  */
 const AMOUNT = new RegExp(
   [
     `(?:(?<![\\p{L}\\p{N}])(?<pre>${alternatives([...SYMBOLS, ...CODES].sort(byLength))})\\s?|(?<![\\p{L}\\p{N}_.,\\-]))`,
-    '(?<int>\\d{1,3}(?:,\\d{3})+|\\d+)(?:\\.(?<frac>\\d+))?',
+    `(?<int>\\d{1,3}(?:,\\d{3})+|\\d{1,3}(?:[${GROUP_SEPARATORS}]\\d{3})+|\\d+)(?:\\.(?<frac>\\d+))?`,
     '(?:(?<abbr>k|mn|m|bn)|\\s?(?<scale>thousand|million|billion))?',
     `(?:\\s?(?<post>${alternatives([...CODES, ...WORDS].sort(byLength))}))?`,
     '(?![\\p{L}\\p{N}_]|-\\p{N}|[.,]\\p{N})',
@@ -171,6 +210,31 @@ interface ScannedAmount extends AmountMatch {
   money: boolean;
 }
 
+/** The doubt a written amount leaves, if any (see `AmountDoubt`). */
+function doubtOf(text: string, span: Span, g: Record<string, string | undefined>, exponent: number): AmountDoubt | undefined {
+  const int = g.int ?? '';
+  const frac = g.frac ?? '';
+  let runOn: AmountDoubt | undefined;
+  // Only a leading group (1-3 digits, or space or apostrophe groups already) with nothing
+  // written after it can run on into the digits that follow; "$4,800 20 monitors" (grouped with
+  // commas) and "$7850 12 laptops" are complete.
+  const after = RUNS_ON.exec(text.slice(span.end));
+  const bare = frac === '' && g.abbr === undefined && g.scale === undefined && g.post === undefined;
+  if (after?.groups && bare && /^\d{1,3}(?:[^\d,]\d{3})*$/.test(int) && after.groups.glued === undefined) {
+    runOn = runOnDoubt(after.groups.joiner ?? '', (after.groups.digits ?? '').length);
+  }
+  // The digits of an amount with no currency before them may be the rest of a number: "7 |850".
+  const before = g.pre === undefined ? RUNS_INTO.exec(text.slice(0, span.start)) : null;
+  if (before?.groups && runOn !== 'fragment') runOn = runOnDoubt(before.groups.joiner ?? '', /^\d+/.exec(int)?.[0].length ?? 0);
+  if (runOn === 'fragment') return runOn;
+  // Sub-cent, or three decimals with no multiplier ("$1.500"): not a plain sum of money.
+  const cents = Number(`${int.replace(/\D/g, '')}${frac}e${exponent - frac.length + 2}`);
+  if ((exponent === 0 && frac.length > 2) || !Number.isInteger(cents)) return 'precision';
+  const separators = new Set(int.replace(/\d/g, ''));
+  if (separators.size > 1 || separators.has(' ')) return 'grouping';
+  return runOn;
+}
+
 function scanAmounts(text: string): ScannedAmount[] {
   // A date's digits are not amounts ("1 Jan 2027" does not state an amount of 2027).
   const dates = scanDates(text);
@@ -180,11 +244,19 @@ function scanAmounts(text: string): ScannedAmount[] {
     const span = { start: m.index, end: m.index + m[0].length };
     if (overlapsAny(span, dates)) continue;
     const multiplier = (g.abbr ?? g.scale)?.toLowerCase();
+    const exponent = multiplier ? (EXPONENTS[multiplier] ?? 0) : 0;
     // Through the decimal literal, so "7.85k" is exactly 7850 (7.85 * 1000 is not).
-    const value = Number(`${(g.int ?? '').replace(/,/g, '')}${g.frac ? `.${g.frac}` : ''}e${multiplier ? EXPONENTS[multiplier] : 0}`);
+    const value = Number(`${(g.int ?? '').replace(/\D/g, '')}${g.frac ? `.${g.frac}` : ''}e${exponent}`);
     if (!(Number.isFinite(value) && value > 0)) continue;
     const currency = currencyOf(g.pre) ?? currencyOf(g.post);
-    found.push({ ...span, value, ...(currency ? { currency } : {}), money: currency !== undefined || multiplier === 'k' });
+    const doubt = doubtOf(text, span, g, exponent);
+    found.push({
+      ...span,
+      value,
+      ...(currency ? { currency } : {}),
+      ...(doubt ? { doubt } : {}),
+      money: currency !== undefined || multiplier === 'k',
+    });
   }
   return found;
 }
@@ -192,10 +264,21 @@ function scanAmounts(text: string): ScannedAmount[] {
 /**
  * Amounts of money the text states: with a currency next to them, or a `k`. Bare numbers are
  * quantities, ids or years to an extractor; pass `bareNumbers` to get them too, as the
- * grounding check does (a model may read "for 7850 of workstations" as an amount).
+ * grounding check does (a model may read "for 7850 of workstations" as an amount). Each
+ * carries its `doubt` when the writing leaves the value uncertain.
  */
 export function findAmounts(text: string, options: { bareNumbers?: boolean } = {}): AmountMatch[] {
   return scanAmounts(text)
     .filter((a) => options.bareNumbers === true || a.money)
     .map(({ money: _money, ...amount }) => amount);
+}
+
+/**
+ * A no-break, figure, thin or narrow no-break space between digits is a digit-group separator
+ * written on purpose ("7\u202F850"). NFKC turns it into an ordinary space, which may also separate
+ * two numbers; this keeps it as the apostrophe that means the same ("7'850") before NFKC, so a
+ * reader of the result still knows the grouping was deliberate.
+ */
+export function keepDigitGrouping(text: string): string {
+  return text.replace(/(?<=\p{N})[\u00A0\u2007\u2009\u202F](?=\p{N})/gu, "'");
 }

@@ -1,4 +1,5 @@
 import type { Proposal } from '../schemas/actions';
+import { nameContinuation } from '../text/names';
 import { findAmounts, findCurrencies, findDates, isKnownCurrency } from '../text/values';
 import { vendorKey } from '../vendors';
 
@@ -6,10 +7,14 @@ import { vendorKey } from '../vendors';
  * Grounding: every value of a model's proposal must appear in the request text, however the
  * requester wrote it. A value the text does not contain was invented by the model, and an
  * invented value must never reach execution without a human. Amounts, dates and currencies
- * are read by the same recognisers the rules provider extracts with (`text/values.ts`).
+ * are read by the same recognisers the rules provider extracts with (`text/values.ts`). A value
+ * the text only contains as a piece of something else is not written either: 7 is not in
+ * "$7 850" (that is 7850), nor "Initech" in "Initech Holdings" (another company).
  */
 
 interface PreparedText {
+  /** NFKC, line breaks kept (a name does not go on across one). */
+  nfkc: string;
   /** NFKC, whitespace collapsed, original case (ids compare exactly). */
   exact: string;
   lower: string;
@@ -39,13 +44,18 @@ function escapeRegExp(value: string): string {
 
 /** Prepares the text once for all the field checks. */
 export function prepareText(text: string): PreparedText {
-  const exact = text.normalize('NFKC').replace(/\s+/g, ' ').trim();
+  const nfkc = text.normalize('NFKC');
+  const exact = nfkc.replace(/\s+/g, ' ').trim();
   const lower = exact.toLowerCase();
   return {
+    nfkc,
     exact,
     lower,
-    // Bare numbers too: "for 7850 of workstations" states the amount a model may propose.
-    amounts: findAmounts(exact, { bareNumbers: true }).map((a) => a.value),
+    // Bare numbers too: "for 7850 of workstations" states the amount a model may propose. Not a
+    // piece of a number ("$7 85"): a reader cannot tell it was meant as an amount of its own.
+    amounts: findAmounts(exact, { bareNumbers: true })
+      .filter((a) => a.doubt !== 'fragment')
+      .map((a) => a.value),
     dates: new Set(findDates(exact).map((d) => d.value)),
     currencies: new Set(findCurrencies(exact).map((c) => c.value)),
     words: new Set(words(lower).map(stem)),
@@ -69,8 +79,17 @@ export function isDateGrounded(iso: string, text: PreparedText): boolean {
   return text.dates.has(iso);
 }
 
+/**
+ * A name is grounded where the text writes it as itself: "Initech" is not grounded by a text that
+ * only says "Initech Holdings" or "Initech Inc" (the start of a longer name is another company).
+ */
 export function isPhraseGrounded(value: string, text: PreparedText): boolean {
-  return containsPhrase(text.lower, vendorKey(value));
+  const key = vendorKey(value);
+  if (!containsPhrase(text.lower, key)) return false;
+  const pattern = new RegExp(`(?<![\\p{L}\\p{N}])${key.split(' ').map(escapeRegExp).join('\\s+')}(?![\\p{L}\\p{N}])`, 'giu');
+  const written = [...text.nfkc.matchAll(pattern)];
+  // Case folding may pair letters that lower-casing does not: then the phrase check stands alone.
+  return written.length === 0 || written.some((m) => nameContinuation(text.nfkc, m.index + m[0].length) === '');
 }
 
 /** Free text is grounded when each of its significant words appears in the text. */

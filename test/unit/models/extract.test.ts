@@ -83,8 +83,12 @@ describe('vendors compare with the one vendor key', () => {
     expect(vendorKey('  alpha   TECH systems ')).toBe(vendorKey('Alpha Tech Systems'));
   });
 
-  it('canonicalVendor finds a seed vendor inside a phrase, however it is spaced or cased', () => {
-    expect(canonicalVendor('GLOBEX   corporation Ltd')).toBe('Globex Corporation');
+  it('canonicalVendor names the seed vendor a whole phrase is, however it is spaced or cased', () => {
+    expect(canonicalVendor('GLOBEX   corporation')).toBe('Globex Corporation');
+    expect(canonicalVendor(' initech ')).toBe('Initech');
+    // A longer name that contains a seed vendor's is another company.
+    expect(canonicalVendor('GLOBEX   corporation Ltd')).toBeUndefined();
+    expect(canonicalVendor('Initech Holdings')).toBeUndefined();
     expect(canonicalVendor('Initechs')).toBeUndefined();
   });
 
@@ -97,5 +101,115 @@ describe('vendors compare with the one vendor key', () => {
 describe('findVendors and amounts', () => {
   it.each(['US$ 900', 'C$900', 'A$ 900'])('"for %s" names an amount, not a vendor', (amount) => {
     expect(values(findVendors(`Create a PO for Initech for ${amount} of paper`))).toEqual(['Initech']);
+  });
+});
+
+describe('findAmounts: digit groups, pieces of numbers and precision', () => {
+  const read = (text: string) => findAmounts(text, { bareNumbers: true }).map(({ value, doubt }) => (doubt ? { value, doubt } : { value }));
+
+  it.each([
+    ['$7\u00A0850', 7850],
+    ['$7\u202F850', 7850],
+    ['$7\u2009850', 7850],
+    ['$7\u2007850', 7850],
+    ["7'850", 7850],
+    ['USD 7\u2019850', 7850],
+    ['$1\u2019250\u2019000.50', 1_250_000.5],
+  ])('a deliberate group separator: %j → %d, no doubt', (written, value) => {
+    expect(read(`pay ${written} today`)).toEqual([{ value }]);
+  });
+
+  it.each([
+    ['$7 850', 7850],
+    ['US$ 12 500.00', 12500],
+    ['7 850 USD', 7850],
+    ["7 850'000", 7_850_000],
+  ])('ordinary spaces (or mixed separators): %j → %d whole, in doubt', (written, value) => {
+    expect(read(`pay ${written} today`)).toEqual([{ value, doubt: 'grouping' }]);
+  });
+
+  it.each([
+    ['a double space', '$7  850', [7, 850]],
+    ['a broken group', '$7 8500', [7, 8500]],
+    ['an invisible character', '$4\u200B850', [4, 850]],
+    ['an apostrophe before two digits', "$7'85", [7, 85]],
+    ['a comma group after a space', '7 850,000', [7, 850_000]],
+  ])('%s: both pieces are fragments, neither is a value of its own', (_name, written, values) => {
+    expect(read(`pay ${written} today`)).toEqual(values.map((value) => ({ value, doubt: 'fragment' })));
+  });
+
+  it.each([
+    ['$900 12 laptops', [{ value: 900, doubt: 'grouping' }, { value: 12, doubt: 'grouping' }]],
+    ['$4,800 20 monitors', [{ value: 4800 }, { value: 20 }]],
+    ['$7850 12 laptops', [{ value: 7850 }, { value: 12 }]],
+    ['$900 on 2027-01-01', [{ value: 900 }]],
+    ['from 2027-01-01 500 dollars', [{ value: 500 }]],
+    ['order 5001 120 dollars', [{ value: 5001 }, { value: 120 }]],
+    ['customer C-1002 120 dollars', [{ value: 120 }]],
+    ['Buy 20 laptops for $3,000', [{ value: 20 }, { value: 3000 }]],
+  ])('numbers side by side that are not one: %j', (text, expected) => {
+    expect(read(text)).toEqual(expected);
+  });
+
+  it.each([
+    ['$4,999.995', 4999.995],
+    ['$12.345', 12.345],
+    ['$1.500', 1.5],
+    ['$1.234567k', 1234.567],
+  ])('more than two decimals: %j is in doubt', (written, value) => {
+    expect(read(written)).toEqual([{ value, doubt: 'precision' }]);
+  });
+
+  it.each(['$7,850.00', '7.85k', '$1.2345k', '$1.2m', '$49,999.99'])('two decimals, or a multiplier that makes cents: %j is plain', (written) => {
+    expect(read(written)[0]?.doubt).toBeUndefined();
+  });
+});
+
+describe('findVendors: which vendor is named in the vendor\u2019s place', () => {
+  const read = (text: string) => findVendors(text).map(({ value, named }) => ({ value, named }));
+
+  it('a seed vendor after "for", "from" or "PO to" is named; one in passing is not', () => {
+    expect(read('Copy Globex Corporation on the invoice. Create a PO for Initech for $900 of paper')).toEqual([
+      { value: 'Globex Corporation', named: false },
+      { value: 'Initech', named: true },
+    ]);
+    expect(read('Please raise a purchase order to Initech for $500')).toEqual([{ value: 'Initech', named: true }]);
+    expect(read('buy paper FROM INITECH')).toEqual([{ value: 'Initech', named: true }]);
+    expect(read('Last time we used Initech.')).toEqual([{ value: 'Initech', named: false }]);
+  });
+
+  it('one vendor named in place and mentioned again is one named vendor', () => {
+    expect(read('Create a PO for Initech for $900. Initech is our usual supplier.')).toEqual([{ value: 'Initech', named: true }]);
+  });
+
+  it('a name in quotes or in another script is taken as written', () => {
+    expect(read('Buy laptops from «Acme Corp» for $500')).toEqual([{ value: 'Acme Corp', named: true }]);
+    expect(read('Buy laptops from \u0410cme Corp for $500')).toEqual([{ value: '\u0410cme Corp', named: true }]);
+    expect(read('Create a PO for \u0410lpha Tech Systems for $500')).toEqual([{ value: '\u0410lpha Tech Systems', named: true }]);
+  });
+
+  it.each([
+    ['from Initech Holdings for $900', 'Initech Holdings'],
+    ['from Initech Inc. We need it soon', 'Initech Inc'],
+    ['from Globex Corporation Europe for $900', 'Globex Corporation Europe'],
+    ['from GLOBEX corporation Europe for $900', 'GLOBEX corporation Europe'],
+    ['for Acme Initech for $900', 'Acme Initech'],
+    ['for Bank of Initech for $900', 'Bank of Initech'],
+    ['Last time we used Initech Holdings.', 'Initech Holdings'],
+  ])('a longer name around a seed vendor\u2019s is another vendor: %s', (text, value) => {
+    expect(values(findVendors(text))).toEqual([value]);
+  });
+
+  it('a seed name ends at punctuation, a line break, or a word that does not continue a name', () => {
+    for (const text of ['from Initech. Thanks', 'from Initech, for $900', 'from Initech\nPlease hurry', 'from Initech USD 900', 'from Initech PO 12', 'from Initech I think']) {
+      expect({ text, vendors: values(findVendors(text)) }).toEqual({ text, vendors: ['Initech'] });
+    }
+  });
+
+  it('two vendors in the one place are both named (ambiguous to the rules)', () => {
+    expect(read('Create a PO for Initech and Globex Corporation for $500 of paper')).toEqual([
+      { value: 'Initech', named: true },
+      { value: 'Globex Corporation', named: true },
+    ]);
   });
 });

@@ -1,4 +1,5 @@
-import { RulesProvider } from '../../../lambdas/shared/models/rules';
+import { isSeedVendor } from '../../../lambdas/shared/models/extract';
+import { RULES_CONFIDENCE, RulesProvider } from '../../../lambdas/shared/models/rules';
 import { Proposal } from '../../../lambdas/shared/schemas/actions';
 import { InferenceResult } from '../../../lambdas/shared/schemas/workflow';
 
@@ -167,5 +168,223 @@ describe('RulesProvider: honest confidence', () => {
     const one = await propose('Refund $120 on order O-5001 for customer C-1002');
     const three = await propose('Refund for customer C-1002', 'refund');
     expect(three.confidence).toBeLessThan(one.confidence);
+  });
+});
+
+/*
+ * Honesty: when the rules are not sure they read the request as written, confidence stays below
+ * the threshold (a human decides) rather than carrying a confident wrong proposal.
+ */
+const fieldsOf = (result: { candidate?: unknown }) => ((result.candidate ?? {}) as { fields?: Record<string, unknown> }).fields ?? {};
+
+describe('RulesProvider: positive phrasings stay confident', () => {
+  it.each([
+    ['Create a PO for Initech for $4,850 of workstations', { vendor: 'Initech', amount: 4850, currency: 'USD' }],
+    ['Buy laptops from Globex Corporation for $1,200', { vendor: 'Globex Corporation', amount: 1200, currency: 'USD' }],
+    ['Please raise a purchase order to Initech for $500 of paper', { vendor: 'Initech', amount: 500, currency: 'USD' }],
+    ['We need a purchase order for Initech: $517.00 of office chairs.', { vendor: 'Initech', amount: 517, currency: 'USD' }],
+    ['Create a PO for Initech for $900 of paper. Initech is our usual supplier.', { vendor: 'Initech', amount: 900, currency: 'USD' }],
+    ['Create a PO for Initech for USD 900 of paper, to be paid in USD', { vendor: 'Initech', amount: 900, currency: 'USD' }],
+    ['Create a PO for Initech for 7.85k of paper, paid in dollars', { vendor: 'Initech', amount: 7850, currency: 'USD' }],
+    ['Create a PO for Initech for €900 of paper', { vendor: 'Initech', amount: 900, currency: 'EUR' }],
+    ['Create 1 PO for Initech for $500 of paper', { vendor: 'Initech', amount: 500, currency: 'USD' }],
+    ["Create a PO for 'Initech' for $500 of paper", { vendor: 'Initech', amount: 500, currency: 'USD' }],
+  ])('%s', async (text, fields) => {
+    const result = await propose(text);
+    expect(result.candidate).toMatchObject({ action: 'purchase_order', fields });
+    expect(result.confidence).toBeGreaterThanOrEqual(THRESHOLD);
+  });
+});
+
+describe('RulesProvider: digit groups written with spaces or apostrophes', () => {
+  const SEPARATORS: [string, string][] = [
+    ['a space', ' '],
+    ['a no-break space', '\u00A0'],
+    ['a narrow no-break space', '\u202F'],
+    ['a thin space', '\u2009'],
+    ['an apostrophe', "'"],
+    ['a right single quote', '\u2019'],
+  ];
+
+  it.each(SEPARATORS)('never proposes the first group of an amount grouped with %s', async (_name, sep) => {
+    for (const written of [`$7${sep}850`, `USD 7${sep}850`, `US$ 12${sep}500.00`, `$834${sep}949`, `$1${sep}250${sep}000`]) {
+      const result = await propose(`Create a PO for Initech for ${written} of workstations`);
+      const amount = fieldsOf(result).amount;
+      expect({ written, amount }).toEqual({ written, amount: Number(written.replace(/[^\d.]/g, '')) });
+      expect(result.candidate).toMatchObject({ fields: { vendor: 'Initech', currency: 'USD', description: 'workstations' } });
+    }
+  });
+
+  it.each([
+    ['$7\u00A0850', 7850],
+    ['$7\u202F850', 7850],
+    ['$7\u2009850', 7850],
+    ['USD 7\u2019850', 7850],
+    ["7'850 USD", 7850],
+    ['US$ 12\u202F500.00', 12500],
+    ['$1\u2019250\u2019000', 1_250_000],
+  ])('a deliberate group separator is read whole, with confidence: %s', async (written, value) => {
+    const result = await propose(`Create a PO for Initech for ${written} of workstations`);
+    expect(fieldsOf(result)).toMatchObject({ amount: value, currency: 'USD' });
+    expect(result.confidence).toBeGreaterThanOrEqual(THRESHOLD);
+  });
+
+  it.each([
+    ['$7 850', 7850],
+    ['USD 7 850', 7850],
+    ['US$ 12 500.00', 12500],
+    ['$120 500', 120500],
+  ])('an ordinary space may also separate two numbers: %s is read whole, but in doubt', async (written, value) => {
+    const result = await propose(`Create a PO for Initech for ${written} of workstations`);
+    expect(fieldsOf(result).amount).toBe(value);
+    expect(result.confidence).toBeLessThan(THRESHOLD);
+  });
+
+  it.each(['$7  850', '$7 8500', '$4\u200B850', "$7'85", '$7 850,000'])('a piece of a number (%j) is not proposed as the amount', async (written) => {
+    const result = await propose(`Create a PO for Initech for ${written} of workstations`);
+    expect(fieldsOf(result).amount).toBeUndefined();
+    expect(result.confidence).toBeLessThan(THRESHOLD);
+  });
+
+  it('a short number right after another ("$900 12 laptops") leaves the amount in doubt', async () => {
+    const result = await propose('Buy from Initech for $900 12 laptops');
+    expect(result.confidence).toBeLessThan(THRESHOLD);
+  });
+
+  it('refunds read digit groups the same way', async () => {
+    const spaced = await propose('Refund $1 200 on order O-5002 for customer C-1003, item arrived damaged');
+    expect(fieldsOf(spaced).amount).toBe(1200);
+    expect(spaced.confidence).toBeLessThan(THRESHOLD);
+    const swiss = await propose('Refund $1\u2019200 on order O-5002 for customer C-1003, item arrived damaged');
+    expect(fieldsOf(swiss).amount).toBe(1200);
+    expect(swiss.confidence).toBeGreaterThanOrEqual(THRESHOLD);
+  });
+});
+
+describe('RulesProvider: a currency named away from the amount', () => {
+  it.each([
+    [', to be paid in EUR', 'EUR'],
+    [', currency: EUR', 'EUR'],
+    [' (invoiced in GBP)', 'GBP'],
+    ['. Pay in euros.', 'EUR'],
+    [', billed in JPY', 'JPY'],
+  ])('"$2,789 …%s" is never a confident USD', async (clause, named) => {
+    for (const amount of ['$2,789', '2,789 USD', '2,789 dollars', 'US$2,789']) {
+      const result = await propose(`Purchase laptops from Initech for ${amount}${clause}`);
+      expect(result.confidence).toBeLessThan(THRESHOLD);
+      // The strictest reading: another currency than USD always goes to the highest tier.
+      expect(fieldsOf(result)).toMatchObject({ amount: 2789, currency: named });
+    }
+  });
+
+  it('an amount with no currency of its own takes the one the text names, in doubt unless it is USD', async () => {
+    const eur = await propose('Create a PO for Initech for 7.85k of paper, currency EUR');
+    expect(fieldsOf(eur)).toMatchObject({ amount: 7850, currency: 'EUR' });
+    expect(eur.confidence).toBeLessThan(THRESHOLD);
+    const usd = await propose('Create a PO for Initech for 7.85k of paper, paid in dollars');
+    expect(fieldsOf(usd)).toMatchObject({ amount: 7850, currency: 'USD' });
+    expect(usd.confidence).toBeGreaterThanOrEqual(THRESHOLD);
+  });
+
+  it('two currencies next to amounts are ambiguous as before', async () => {
+    const result = await propose('Create a PO for Initech for $900 or €900 of paper');
+    expect(result.confidence).toBeLessThan(THRESHOLD);
+  });
+});
+
+describe('RulesProvider: the vendor the order is for', () => {
+  it.each([
+    'Copy Globex Corporation on the invoice. We need a purchase order for acme corp: $517.00 of office chairs.',
+    'Last time we used Initech. Buy laptops from hooli for $500',
+    'Vendor Initech is already validated. Create a PO for umbrella-ish supplies for $500 of paper',
+  ])('a validated vendor named only in passing does not stand in for the requested one: %s', async (text) => {
+    const result = await propose(text);
+    expect(result.confidence).toBeLessThan(THRESHOLD);
+  });
+
+  it('the vendor in the vendor\u2019s place is proposed; another one mentioned besides leaves a doubt', async () => {
+    const result = await propose('Last time we used Initech. Buy laptops from Hooli for $500');
+    expect(fieldsOf(result).vendor).toBe('Hooli');
+    expect(result.confidence).toBeLessThan(THRESHOLD);
+  });
+
+  it.each([
+    ['Copy Globex Corporation on the invoice. Buy laptops from «Acme Corp» for $500', 'Acme Corp'],
+    ['Last time we used Initech. Buy laptops from \u0410cme Corp for $500', '\u0410cme Corp'],
+    ['Copy Globex Corporation on the invoice. Buy laptops from \u201CHooli\u201D for $500', 'Hooli'],
+  ])('a quoted or homoglyph name is read as written: %s', async (text, vendor) => {
+    const result = await propose(text);
+    expect(fieldsOf(result).vendor).toBe(vendor);
+    expect(result.confidence).toBeLessThan(THRESHOLD);
+  });
+
+  it.each([
+    ['\u0410lpha Tech Systems', 'Cyrillic A'],
+    ['\u0406nitech', 'Cyrillic I'],
+    ['\u050Clobex Corporation', 'Cyrillic komi sje'],
+  ])('a homoglyph of a seed vendor (%s, %s) is not the seed vendor', async (written) => {
+    const result = await propose(`Create a PO for ${written} for $500 of paper`);
+    expect(fieldsOf(result).vendor).toBe(written);
+    // Complete, but not a vendor the system of record knows: policy flags it (unvalidated_vendor).
+    expect(result.confidence).toBe(RULES_CONFIDENCE.completeUnknownVendor);
+  });
+
+  it.each([
+    ['Purchase laptops from Globex Corporation Europe for $2789.', 'Globex Corporation Europe'],
+    ['Buy laptops from Initech Holdings for $2,789', 'Initech Holdings'],
+    ['Create a PO for Initech Inc for $900 of toner', 'Initech Inc'],
+    ['Create a PO for Initech Inc. for $900 of toner', 'Initech Inc'],
+    ['Create a PO for Alpha Tech Systems Europe for $900 of toner', 'Alpha Tech Systems Europe'],
+    ['Create a PO for GLOBEX corporation Europe for $900 of toner', 'GLOBEX corporation Europe'],
+    ['Create a PO for Bank of Initech for $900 of toner', 'Bank of Initech'],
+    ['Create a PO for Acme Initech for $900 of toner', 'Acme Initech'],
+    ['We need a purchase order for Initech Holdings: $900 of toner.', 'Initech Holdings'],
+  ])('a longer name that contains a validated one is another vendor, as written: %s', async (text, vendor) => {
+    const result = await propose(text);
+    expect(fieldsOf(result).vendor).toBe(vendor);
+    expect(isSeedVendor(vendor)).toBe(false);
+    expect(result.confidence).toBeLessThan(RULES_CONFIDENCE.complete);
+  });
+
+  it('a seed vendor followed by a word that does not continue a name is still the seed vendor', async () => {
+    for (const text of ['Create a PO for Initech USD 900 of toner', 'Create a PO for Initech. $900 of toner', 'PO for Initech, $900 of toner']) {
+      const result = await propose(text);
+      expect({ text, vendor: fieldsOf(result).vendor }).toEqual({ text, vendor: 'Initech' });
+      expect(result.confidence).toBeGreaterThanOrEqual(THRESHOLD);
+    }
+  });
+
+  it('a seed vendor named with no "for"/"from" is proposed, but in doubt', async () => {
+    const result = await propose('Alpha Tech Systems, $7,850 of workstations please', 'purchase_order');
+    expect(fieldsOf(result).vendor).toBe('Alpha Tech Systems');
+    expect(result.confidence).toBeLessThan(THRESHOLD);
+  });
+});
+
+describe('RulesProvider: several orders, unit prices and more than two decimals', () => {
+  it.each([
+    ['several orders', 'Create 3 POs for Initech for $4,850 of paper'],
+    ['several orders, in words', 'Create two purchase orders for Initech for $4,850 of paper'],
+    ['several orders, plural', 'Raise POs for Initech for $4,850 of paper'],
+    ['a split', 'Buy paper from Initech for $4,850. Split it into 2 orders.'],
+    ['a unit price', 'Buy laptops from Initech for $500 each'],
+    ['a price per seat', 'Buy licences from Initech for $40 per seat'],
+    ['a monthly price', 'Buy support from Initech for $99/month'],
+    ['sub-cent precision', 'Create a PO for Initech for $4,999.995 of paper'],
+    ['three decimals (a European thousands point?)', 'Create a PO for Initech for $1.500 of paper'],
+  ])('%s → below the threshold', async (_label, text) => {
+    const result = await propose(text);
+    expect(result.confidence).toBeLessThan(THRESHOLD);
+    expect(result.candidate).toMatchObject({ action: 'purchase_order' });
+  });
+
+  it('keeps the amount as written when it has more than two decimals, for the human who decides', async () => {
+    const result = await propose('Create a PO for Initech for $4,999.995 of paper');
+    expect(fieldsOf(result).amount).toBe(4999.995);
+  });
+
+  it('a refund of a sub-cent amount is in doubt too', async () => {
+    const result = await propose('Refund $120.505 on order O-5001 for customer C-1002, item arrived damaged');
+    expect(result.confidence).toBeLessThan(THRESHOLD);
   });
 });

@@ -137,3 +137,50 @@ describe('grounding: refund', () => {
     ]);
   });
 });
+
+describe('grounding: a value the text only holds as a piece of something else', () => {
+  it.each([
+    ['$7 850', 7850],
+    ['$7\u00A0850', 7850],
+    ['$7\u202F850', 7850],
+    ['$7\u2009850', 7850],
+    ["$7'850", 7850],
+    ['USD 7\u2019850', 7850],
+    ['US$ 12 500.00', 12500],
+  ])('%j grounds the whole amount, never its first or last group', (written, whole) => {
+    const text = `Create a PO for Alpha Tech Systems for ${written} of workstations`;
+    expect(findUngroundedFields(po({ amount: whole }), text)).toEqual([]);
+    const [first, ...rest] = written.replace(/^\D+/, '').split(/[^\d.]/);
+    expect(findUngroundedFields(po({ amount: Number(first) }), text)).toEqual(['amount']);
+    expect(findUngroundedFields(po({ amount: Number(rest.join('')) }), text)).toEqual(['amount']);
+  });
+
+  it.each(['$7  850', '$7 8500', '$7\u200B850', "$7'85"])('%j grounds neither piece', (written) => {
+    const text = `Create a PO for Alpha Tech Systems for ${written} of workstations`;
+    const [first, second] = written.replace(/^\$/, '').split(/[^\d]+/).map(Number);
+    expect(findUngroundedFields(po({ amount: first }), text)).toEqual(['amount']);
+    expect(findUngroundedFields(po({ amount: second }), text)).toEqual(['amount']);
+  });
+
+  it('a number next to another that is not one of its groups is still grounded', () => {
+    expect(findUngroundedFields(po({ amount: 4800 }), 'Alpha Tech Systems, $4,800 20 workstations')).toEqual([]);
+    expect(findUngroundedFields(refund(), 'Refund $120 on order O-5001 for customer C-1002 from 2026-10-01 120 dollars, item arrived damaged')).toEqual([]);
+  });
+
+  it.each([
+    ['Initech', 'PO for Initech Holdings for $7,850 of workstations'],
+    ['Initech', 'PO for Initech Inc. for $7,850 of workstations'],
+    ['Globex Corporation', 'Buy workstations from Globex Corporation Europe for $7,850'],
+    ['Alpha Tech', 'PO for Alpha Tech Systems for $7,850 of workstations'],
+  ])('%j is not grounded by a text that only writes it as the start of a longer name', (vendor, text) => {
+    expect(findUngroundedFields(po({ vendor }), text)).toEqual(['vendor']);
+  });
+
+  it('the longer name itself is grounded, and a seed name written as itself anywhere is', () => {
+    expect(findUngroundedFields(po({ vendor: 'Initech Holdings' }), 'PO for Initech Holdings for $7,850 of workstations')).toEqual([]);
+    expect(findUngroundedFields(po({ vendor: 'Initech' }), 'PO for Initech Holdings for $7,850 of workstations; Initech delivers')).toEqual([]);
+    for (const text of ['PO for Initech. $7,850 of workstations', 'PO for Initech USD 7,850 of workstations', 'PO for Initech\nPlease: $7,850 of workstations']) {
+      expect({ text, ungrounded: findUngroundedFields(po({ vendor: 'Initech' }), text) }).toEqual({ text, ungrounded: [] });
+    }
+  });
+});

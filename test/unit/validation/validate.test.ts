@@ -391,9 +391,10 @@ describe('human signals', () => {
         route: 'human',
       }),
     );
+    // "Alpha Tech" is only the start of "Alpha Tech Systems" in the text: not grounded either.
     expect(decision).toMatchObject({
       outcome: 'pending_approval',
-      reasons: ['above_autonomous_limit', 'unvalidated_vendor', 'low_confidence', 'suspected_prompt_injection', 'needs_human_triage'],
+      reasons: ['above_autonomous_limit', 'unvalidated_vendor', 'low_confidence', 'suspected_prompt_injection', 'needs_human_triage', 'ungrounded_value'],
       tier: 'finance-director',
       approverRoles: ['finance-director'],
     });
