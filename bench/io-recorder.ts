@@ -62,7 +62,7 @@ export class IoRecorder {
     for (const listener of this.listeners) listener(call);
   }
 
-  attachDynamoDB(client: DynamoDBDocumentClient): void {
+  attachDynamoDB(client: Pick<DynamoDBDocumentClient, 'middlewareStack'>): void {
     client.middlewareStack.add(
       (next, context) => async (args) => {
         const request = (args as { request?: { body?: unknown; headers?: Record<string, string> } }).request;
@@ -102,7 +102,7 @@ export class IoRecorder {
     );
   }
 
-  attachS3(client: S3Client): void {
+  attachS3(client: Pick<S3Client, 'middlewareStack'>): void {
     client.middlewareStack.add(
       (next, context) => async (args) => {
         const operation = String(context.commandName ?? '').replace(/Command$/, '');

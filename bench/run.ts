@@ -26,7 +26,7 @@ const { values: args } = parseArgs({
     phase: { type: 'string' },
     out: { type: 'string' },
     'cold-runs': { type: 'string', default: '15' },
-    cycles: { type: 'string', default: '15' },
+    cycles: { type: 'string', default: '25' },
     requests: { type: 'string', default: '400' },
     clients: { type: 'string', default: '8,16' },
     skip: { type: 'string', default: '' },
@@ -49,7 +49,8 @@ export interface PathsPhase {
 /** What `npm run bench` writes; `npm run cost` reads `paths` and `durations`. */
 export interface BenchResults {
   generatedAt: string;
-  machine: { node: string; cpus: number; cpuModel: string; loadAverageAtStart: number[] };
+  /** Other processes on the box skew every figure: the load averages say how busy it was. */
+  machine: { node: string; cpus: number; cpuModel: string; loadAverageAtStart: number[]; loadAverageAtEnd?: number[] };
   coldStart?: ColdStartResults;
   paths?: Record<string, PathFigures>;
   cycle?: CycleResults;
@@ -178,9 +179,9 @@ function printPaths(paths: Record<string, PathFigures>): void {
 
 function printThroughput(runs: ThroughputRun[]): void {
   log('\nLocal throughput and latency: auto-approved structured POs, POST → execution end → GET COMPLETED (budget ≥ 100 req/s, 0 lost)');
-  const rows: (string | number)[][] = [['clients', 'requests', 'completed', 'other end', 'lost', 'seconds', 'req/s', 'p50 ms', 'p99 ms', '', 'I/O ceiling req/s']];
+  const rows: (string | number)[][] = [['clients', 'requests', 'completed', 'other end', 'lost', 'seconds', 'req/s', 'p50 ms', 'p99 ms', '', 'CPU ms/req', 'I/O ceiling req/s']];
   for (const r of runs) {
-    rows.push([r.clients, r.requests, r.completed, r.notCompleted, r.lost, r.seconds, r.requestsPerSecond, r.latencyMs.p50, r.latencyMs.p99, verdict(r.met), r.ioCeiling.requestsPerSecond]);
+    rows.push([r.clients, r.requests, r.completed, r.notCompleted, r.lost, r.seconds, r.requestsPerSecond, r.latencyMs.p50, r.latencyMs.p99, verdict(r.met), r.cpuMsPerRequest, r.ioCeiling.requestsPerSecond]);
   }
   log(table(rows));
   const calls = runs[0]?.ioCeiling.callsPerRequest;
@@ -197,7 +198,9 @@ function printCycle(cycle: CycleResults): void {
       [`floor: its ${d.calls} DynamoDB + ${cycle.io.s3.put + cycle.io.s3.get} S3 calls replayed`, cycle.floorMs.median, cycle.floorMs.p90],
     ]),
   );
-  log(`ratio ${cycle.ratio}× — ${verdict(cycle.met)}; DynamoDB per cycle ${JSON.stringify(d.byOperation)}, S3 ${JSON.stringify(cycle.io.s3.byOperation)}, replay errors ${cycle.replayErrors}`);
+  log(`ratio (median of each cycle over its own replay) ${cycle.ratio}× — ${verdict(cycle.met)}; DynamoDB per cycle ${JSON.stringify(d.byOperation)}, S3 ${JSON.stringify(cycle.io.s3.byOperation)}, replay errors ${cycle.replayErrors}`);
+  const b = cycle.breakdownMs;
+  log(`a cycle's time: ${b.dynamodbAndS3} ms inside the adapters' DynamoDB/S3 calls, ${b.stepFunctionsApi} ms inside Step Functions API calls, ${b.rest} ms the rest (HTTP + JWT, engine, handler code)`);
 }
 
 function printDurations(durations: Record<string, { medianMs: number; samples: number }>): void {
@@ -266,6 +269,8 @@ async function main(): Promise<void> {
     results.budgets.push({ name: `escalated cycle ≤ ${results.cycle.budget}× I/O floor`, met: results.cycle.met, detail: `${results.cycle.ratio}× (${results.cycle.cycleMs.median} vs ${results.cycle.floorMs.median} ms)` });
   }
 
+  results.machine.loadAverageAtEnd = loadavg().map((l) => Math.round(l * 100) / 100);
+  log(`\nload average at the end ${results.machine.loadAverageAtEnd.join(' ')} (${results.machine.cpus} CPUs)`);
   log('\nBudgets');
   log(table([['budget', 'result', ''], ...results.budgets.map((b) => [b.name, b.detail, verdict(b.met)])]));
   writeFileSync(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);

@@ -21,6 +21,8 @@ export interface ThroughputRun {
   lost: number;
   seconds: number;
   requestsPerSecond: number;
+  /** Process CPU (all threads, user + system) per completed request: emulators, engine, handlers and clients share it. */
+  cpuMsPerRequest: number;
   latencyMs: { p50: number; p99: number; max: number };
   met: boolean;
   /**
@@ -61,6 +63,7 @@ export async function measureThroughput(
   let notCompleted = 0;
   let lost = 0;
   const deadline = performance.now() + options.deadlineMs;
+  const cpuBefore = process.cpuUsage();
   const started = performance.now();
   const client = async () => {
     while (issued < options.requests) {
@@ -83,6 +86,7 @@ export async function measureThroughput(
   };
   await Promise.all(Array.from({ length: options.clients }, () => client()));
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
   const requestsPerSecond = round(completed / seconds, 1);
   const ioCeiling = await measureIoCeiling(bench, sample, sampleId, options.clients, options.requests);
   return {
@@ -93,6 +97,7 @@ export async function measureThroughput(
     lost,
     seconds: round(seconds, 2),
     requestsPerSecond,
+    cpuMsPerRequest: round((cpu.user + cpu.system) / 1000 / Math.max(1, completed)),
     latencyMs: { p50: round(percentile(latencies, 50)), p99: round(percentile(latencies, 99)), max: round(percentile(latencies, 100)) },
     met: requestsPerSecond >= THROUGHPUT_BUDGET.requestsPerSecond && lost === 0 && notCompleted === 0,
     ioCeiling,

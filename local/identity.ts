@@ -15,7 +15,7 @@ import {
   type JWTPayload,
   type KeyLike,
 } from 'jose';
-import { z } from 'zod';
+import * as z from 'zod';
 import { InvalidInput } from '../lambdas/shared/errors';
 import { describeIssues } from '../lambdas/shared/schemas/actions';
 

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { createApiServer, type AccessLogEntry } from './http';
 import { createLocalIdentity, type LocalIdentity } from './identity';
 import { startLocalStack, type LocalStack } from './stack';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Id } from '../shared/ids';
 import { correlate, logger } from '../shared/observability';
 import { auditLog, piiVault, requestStore, taskIndex } from '../shared/runtime';

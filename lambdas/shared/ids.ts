@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Every id that becomes part of an S3 key or a DynamoDB key must match this (DESIGN.md §6). */
 export const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { NotFound } from '../errors';
 import { isValidId } from '../ids';
 import type { TaskPage } from '../ports';

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { describeIssues } from '../schemas/actions';
 import { InvalidInput, WardenError } from '../errors';
 import { MAX_BODY_BYTES } from '../schemas/api';

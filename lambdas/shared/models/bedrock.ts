@@ -6,7 +6,7 @@ import {
   type ConverseCommandOutput,
   type ToolInputSchema,
 } from '@aws-sdk/client-bedrock-runtime';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ModelUnavailable } from '../errors';
 import type { ModelProvider } from '../ports';
 import { ACTIONS, ActionName, FIELDS_SCHEMA } from '../schemas/actions';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ModelProvider } from '../ports';
 import type { ActionName } from '../schemas/actions';
 import type { InferenceResult, ModelTier } from '../schemas/workflow';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ActionName } from './actions';
 
 /** Request bodies and query strings of API.md, parsed at the HTTP boundary. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { InvalidWorkflowState } from '../errors';
 import { taskIdFor } from '../ids';
 import type { AuditLog, Clock, ModelProvider, PiiOriginals, PiiVault, RecordReader, RequestStore, SystemOfRecord, TaskIndex } from '../ports';

@@ -1,5 +1,5 @@
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { z } from 'zod';
+import * as z from 'zod';
 import { InvalidInput, InvalidWorkflowState, NotFound } from '../../errors';
 import { isValidId } from '../../ids';
 import type { PiiOriginals, PiiVault, StateStore } from '../../ports';

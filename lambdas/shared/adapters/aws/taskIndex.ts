@@ -5,7 +5,7 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { Conflict, InvalidInput } from '../../errors';
 import { Id, isValidId } from '../../ids';
 import { systemClock, type Clock, type TaskIndex, type TaskPage } from '../../ports';
