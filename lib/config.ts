@@ -48,6 +48,21 @@ const ReservedConcurrencyConfig = z
   })
   .prefault({});
 
+/**
+ * Alarm thresholds (DESIGN.md §7). The rejection rate only alarms once a 15-minute window has
+ * seen `minRequestsForRejectionRate` decisions, so one rejection at night does not page anyone.
+ */
+const AlarmsConfig = z
+  .strictObject({
+    /** Rejected decisions as a percentage of all decisions in 15 minutes, above which the alarm fires. */
+    rejectionRatePercent: z.number().gt(0).max(100).default(15),
+    /** Decisions a 15-minute window needs before its rejection rate can alarm. */
+    minRequestsForRejectionRate: z.number().int().min(1).default(20),
+    /** p99 of ValidationLatency (ms) over 5 minutes above which the alarm fires. */
+    validationP99Ms: z.number().int().positive().default(2000),
+  })
+  .prefault({});
+
 export const WardenConfigSchema = z.strictObject({
   /** Which model provider the inference Lambda uses: Bedrock Converse, or deterministic rules. */
   modelProvider: z.enum(['bedrock', 'rules']).default('bedrock'),
@@ -92,6 +107,8 @@ export const WardenConfigSchema = z.strictObject({
     .prefault({}),
   /** Lambda reserved concurrency per function (see ReservedConcurrencyConfig). */
   reservedConcurrency: ReservedConcurrencyConfig,
+  /** Alarm thresholds (see AlarmsConfig). */
+  alarms: AlarmsConfig,
 });
 
 export type WardenConfig = z.infer<typeof WardenConfigSchema>;

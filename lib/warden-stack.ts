@@ -1,5 +1,6 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { STATE_MACHINE_ARN_ENV } from '../lambdas/shared/tables';
 import { logRetentionOf, removalPolicyOf, type WardenConfig } from './config';
 import { WardenApi } from './constructs/api';
 import { WardenData } from './constructs/data';
@@ -13,7 +14,7 @@ export interface WardenStackProps extends StackProps {
   readonly config: WardenConfig;
 }
 
-/** Warden: data, functions, the governed-request workflow, identity, the HTTP API and alarms. */
+/** Warden: data, functions, the governed-request workflow, identity, the HTTP API, alarms and the dashboard. */
 export class WardenStack extends Stack {
   readonly data: WardenData;
   readonly functions: WardenFunctions;
@@ -42,6 +43,10 @@ export class WardenStack extends Stack {
       approvalTimeoutSeconds: config.approvalTimeoutSeconds,
     });
     bindStateMachine(fns.gateway, this.workflow.stateMachine);
+    // Every other function only names its execution in its logs (no permission comes with it).
+    for (const fn of Object.values(fns)) {
+      if (fn !== fns.gateway) fn.addEnvironment(STATE_MACHINE_ARN_ENV, this.workflow.stateMachineArnWithoutRef);
+    }
 
     this.identity = new WardenIdentity(this, 'Identity', { auth: config.auth, removalPolicy });
     this.api = new WardenApi(this, 'Api', {
@@ -59,6 +64,8 @@ export class WardenStack extends Stack {
       stateMachine: this.workflow.stateMachine,
       api: this.api.httpApi,
       key: this.data.key,
+      thresholds: config.alarms,
+      removalPolicy,
     });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the Warden HTTP API' });
@@ -68,5 +75,10 @@ export class WardenStack extends Stack {
       new CfnOutput(this, 'UserPoolClientId', { value: this.identity.userPoolClient.userPoolClientId });
     }
     new CfnOutput(this, 'AlarmTopicArn', { value: this.observability.alarmTopic.topicArn });
+    new CfnOutput(this, 'FailedExecutionsQueueUrl', {
+      value: this.observability.failedExecutions.queueUrl,
+      description: 'Failed, timed-out and aborted executions, one message each, for a redrive',
+    });
+    new CfnOutput(this, 'DashboardName', { value: this.observability.dashboard.dashboardName });
   }
 }

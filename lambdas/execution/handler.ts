@@ -1,19 +1,22 @@
-import { correlate, logger } from '../shared/observability';
+import type { Context } from 'aws-lambda';
+import { logger, logStepInput, withObservability } from '../shared/observability';
 import { auditLog, clock, piiVault, requestStore, systemOfRecord } from '../shared/runtime';
 import { executionStep, parseState } from '../shared/workflow/steps';
 import type { WorkflowState } from '../shared/schemas/workflow';
 
 /** Step Functions task: apply the approved effect to the system of record, exactly once. */
-export async function handler(event: unknown): Promise<WorkflowState> {
+export async function handler(event: unknown, context?: Partial<Context>): Promise<WorkflowState> {
   const state = parseState(event);
-  correlate({ requestId: state.requestId, traceId: state.traceId });
-  const next = await executionStep(state, {
-    requests: requestStore(),
-    audit: auditLog(),
-    records: systemOfRecord(),
-    clock: clock(),
-    vault: piiVault(),
+  return withObservability({ requestId: state.requestId, traceId: state.traceId }, context, async () => {
+    logStepInput(state);
+    const next = await executionStep(state, {
+      requests: requestStore(),
+      audit: auditLog(),
+      records: systemOfRecord(),
+      clock: clock(),
+      vault: piiVault(),
+    });
+    logger.info('effect executed', { action: next.proposal?.action });
+    return next;
   });
-  logger.info('effect executed', { action: next.proposal?.action });
-  return next;
 }

@@ -1,9 +1,10 @@
+import type { Context } from 'aws-lambda';
 import * as z from 'zod';
-import { Id } from '../shared/ids';
-import { correlate, logger } from '../shared/observability';
+import { Id, taskIdFor } from '../shared/ids';
+import { logger, logStepInput, recordMetric, withObservability } from '../shared/observability';
 import { auditLog, piiVault, requestStore, taskIndex } from '../shared/runtime';
 import { WorkflowState } from '../shared/schemas/workflow';
-import { finalizeStep, type FinalOutput } from '../shared/workflow/steps';
+import { failureCode, finalizeStep, type FinalOutput } from '../shared/workflow/steps';
 
 const FinalizeInput = z.object({ state: z.unknown(), mode: z.enum(['finalize', 'failed']) });
 
@@ -12,7 +13,7 @@ const FinalizeInput = z.object({ state: z.unknown(), mode: z.enum(['finalize', '
  * and `MarkFailed` (a step failed after its retries). On the failure path the state may be the
  * very thing that was wrong, so only its request id is needed to mark it FAILED.
  */
-export async function handler(event: unknown): Promise<FinalOutput> {
+export async function handler(event: unknown, context?: Partial<Context>): Promise<FinalOutput> {
   const input = FinalizeInput.parse(event);
   const failurePath = input.mode === 'failed';
   const parsed = WorkflowState.safeParse(input.state);
@@ -30,16 +31,30 @@ export async function handler(event: unknown): Promise<FinalOutput> {
       error: { Error: minimal.error?.Error ?? 'InvalidWorkflowState' },
     };
   }
-  correlate({ requestId: state.requestId, traceId: state.traceId });
-  const output = await finalizeStep(
-    state,
-    { requests: requestStore(), tasks: taskIndex(), audit: auditLog(), vault: piiVault() },
-    { failurePath },
-  );
-  if (output.status === 'FAILED') {
-    logger.error('request failed', { failedWith: state.error?.Error });
-  } else {
-    logger.info('request finalized', { status: output.status });
-  }
-  return output;
+  const awaitedApproval = state.decision?.outcome === 'pending_approval';
+  const keys = { requestId: state.requestId, traceId: state.traceId, ...(awaitedApproval ? { taskId: taskIdFor(state.requestId) } : {}) };
+  return withObservability(keys, context, async () => {
+    logStepInput(state);
+    const output = await finalizeStep(
+      state,
+      { requests: requestStore(), tasks: taskIndex(), audit: auditLog(), vault: piiVault() },
+      { failurePath },
+    );
+    if (failurePath) {
+      const code = failureCode(state.error?.Error ?? 'InconsistentState');
+      logger.error('request failed', { failedWith: state.error?.Error, code, status: output.status });
+      recordMetric('ExecutionFailures', 1, { code });
+    } else if (output.status === 'FAILED') {
+      logger.error('request failed', { failedWith: state.error?.Error });
+    } else {
+      logger.info('request finalized', { status: output.status });
+    }
+    if (output.status === 'EXPIRED') {
+      logger.info('approval expired', { taskId: taskIdFor(state.requestId) });
+      recordMetric('ApprovalsExpired', 1);
+    }
+    // Once per execution: a Finalize that threw recorded nothing, and MarkFailed then reports how it ended.
+    recordMetric('RequestsFinalized', 1, { status: output.status });
+    return output;
+  });
 }

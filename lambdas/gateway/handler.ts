@@ -1,10 +1,9 @@
-import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { NotFound } from '../shared/errors';
 import { problemFromError, json } from '../shared/http/problem';
 import { callerOf, header, parseJsonBody, type HttpEvent } from '../shared/http/request';
-import { correlate, describeError, logger, metrics } from '../shared/observability';
+import { appendCorrelation, describeError, logger, recordMetric, withObservability } from '../shared/observability';
 import { IdempotencyKey, SubmitRequestBody } from '../shared/schemas/api';
 import { submitRequest } from '../shared/requests/submit';
 import { getAuditFor, getRequestFor } from '../shared/requests/view';
@@ -12,7 +11,11 @@ import { approvalTimeoutSeconds, auditLog, clock, idempotencyStore, orchestrator
 import { InvalidInput } from '../shared/errors';
 
 /** Inbound HTTP: submit a request, read its status and its audit trail (API.md "Requests"). */
-export async function handler(event: HttpEvent): Promise<APIGatewayProxyStructuredResultV2> {
+export async function handler(event: HttpEvent, context?: Partial<Context>): Promise<APIGatewayProxyStructuredResultV2> {
+  return withObservability({}, context, () => route(event));
+}
+
+async function route(event: HttpEvent): Promise<APIGatewayProxyStructuredResultV2> {
   try {
     switch (event.routeKey) {
       case 'GET /health':
@@ -22,13 +25,13 @@ export async function handler(event: HttpEvent): Promise<APIGatewayProxyStructur
       case 'GET /v1/requests/{requestId}': {
         const caller = callerOf(event);
         const requestId = event.pathParameters?.requestId ?? '';
-        correlate({ requestId });
+        appendCorrelation({ requestId });
         return json(200, await getRequestFor(caller, requestId, { requests: requestStore() }));
       }
       case 'GET /v1/requests/{requestId}/audit': {
         const caller = callerOf(event);
         const requestId = event.pathParameters?.requestId ?? '';
-        correlate({ requestId });
+        appendCorrelation({ requestId });
         return json(200, await getAuditFor(caller, requestId, { requests: requestStore(), audit: auditLog() }));
       }
       default:
@@ -50,6 +53,7 @@ async function submit(event: HttpEvent): Promise<APIGatewayProxyStructuredResult
     idempotencyKey = parsed.data;
   }
   const traceId = traceIdOf(event);
+  appendCorrelation({ traceId });
   const submitted = await submitRequest(caller, body, { idempotencyKey, traceId }, {
     requests: requestStore(),
     audit: auditLog(),
@@ -59,12 +63,9 @@ async function submit(event: HttpEvent): Promise<APIGatewayProxyStructuredResult
     clock: clock(),
     approvalTimeoutSeconds: approvalTimeoutSeconds(),
   });
-  correlate({ requestId: submitted.body.requestId, traceId });
+  appendCorrelation({ requestId: submitted.body.requestId });
   logger.info('request submitted', { action: body.action ?? null, replay: submitted.statusCode === 200 });
-  if (submitted.statusCode === 202) {
-    metrics.addMetric('RequestsSubmitted', MetricUnit.Count, 1);
-    metrics.publishStoredMetrics();
-  }
+  if (submitted.statusCode === 202) recordMetric('RequestsSubmitted', 1);
   return json(submitted.statusCode, submitted.body, { location: submitted.body.links.self });
 }
 

@@ -1,19 +1,34 @@
-import { correlate, logger } from '../shared/observability';
+import type { Context } from 'aws-lambda';
+import { logger, logStepInput, recordMetric, withObservability } from '../shared/observability';
 import { auditLog, clock, confidenceThreshold, requestStore, systemOfRecord } from '../shared/runtime';
 import { parseState, validationStep } from '../shared/workflow/steps';
 import type { WorkflowState } from '../shared/schemas/workflow';
 
 /** Step Functions task: schema, grounding, existence, idempotency, then policy. */
-export async function handler(event: unknown): Promise<WorkflowState> {
+export async function handler(event: unknown, context?: Partial<Context>): Promise<WorkflowState> {
   const state = parseState(event);
-  correlate({ requestId: state.requestId, traceId: state.traceId });
-  const next = await validationStep(state, {
-    requests: requestStore(),
-    audit: auditLog(),
-    records: systemOfRecord(),
-    clock: clock(),
-    confidenceThreshold: confidenceThreshold(),
+  return withObservability({ requestId: state.requestId, traceId: state.traceId }, context, async () => {
+    logStepInput(state);
+    const started = performance.now();
+    try {
+      const next = await validationStep(state, {
+        requests: requestStore(),
+        audit: auditLog(),
+        records: systemOfRecord(),
+        clock: clock(),
+        confidenceThreshold: confidenceThreshold(),
+      });
+      const decision = next.decision;
+      logger.info('proposal validated', { outcome: decision?.outcome, reasons: decision?.reasons, policy: decision?.policy });
+      if (decision) {
+        recordMetric('Outcome', 1, { outcome: decision.outcome });
+        const perReason = decision.outcome === 'rejected' ? 'Rejections' : decision.outcome === 'pending_approval' ? 'Escalations' : undefined;
+        if (perReason) for (const reason of decision.reasons) recordMetric(perReason, 1, { reason });
+      }
+      return next;
+    } finally {
+      // Also when validation throws: a slow failure is still a slow validation.
+      recordMetric('ValidationLatency', performance.now() - started);
+    }
   });
-  logger.info('proposal validated', { outcome: next.decision?.outcome, reasons: next.decision?.reasons, policy: next.decision?.policy });
-  return next;
 }

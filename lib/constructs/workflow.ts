@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CfnElement, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, CfnElement, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -43,6 +43,18 @@ export function definitionSubstitutionsFor(fileText: string, available: Readonly
   return substitutions;
 }
 
+const NAME_SUFFIX = '-GovernedRequest';
+
+/**
+ * The state machine's name: fixed per stack, so its ARN is known without a reference to it. The
+ * functions it invokes need that ARN (to name their execution in every log line), and a
+ * reference would be a dependency cycle: the state machine already refers to them.
+ */
+export function stateMachineNameFor(stackName: string): string {
+  if (Token.isUnresolved(stackName)) throw new Error('The Warden stack needs a literal stack name (its state machine is named after it).');
+  return `${stackName.slice(0, 80 - NAME_SUFFIX.length)}${NAME_SUFFIX}`;
+}
+
 export interface WardenWorkflowProps {
   readonly functions: { readonly [K in WorkflowFunctionName]: IFunction };
   readonly logRetention: RetentionDays;
@@ -62,6 +74,11 @@ export interface WardenWorkflowProps {
 export class WardenWorkflow extends Construct {
   readonly stateMachine: StateMachine;
   readonly logGroup: LogGroup;
+  /**
+   * The state machine's ARN built from its fixed name, without a reference to the resource: what
+   * the functions it invokes may carry in their environment without a dependency cycle.
+   */
+  readonly stateMachineArnWithoutRef: string;
 
   constructor(scope: Construct, id: string, props: WardenWorkflowProps) {
     super(scope, id);
@@ -83,7 +100,16 @@ export class WardenWorkflow extends Construct {
       removalPolicy: props.removalPolicy,
     });
 
+    const stack = Stack.of(this);
+    const stateMachineName = stateMachineNameFor(stack.stackName);
+    this.stateMachineArnWithoutRef = stack.formatArn({
+      service: 'states',
+      resource: 'stateMachine',
+      resourceName: stateMachineName,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
     this.stateMachine = new StateMachine(this, 'GovernedRequest', {
+      stateMachineName,
       stateMachineType: StateMachineType.STANDARD,
       definitionBody: DefinitionBody.fromString(governedRequestDefinition(props.approvalTimeoutSeconds, fileText)),
       definitionSubstitutions,

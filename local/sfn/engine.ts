@@ -393,6 +393,10 @@ export class LocalStepFunctions {
       record.cause = cause;
       record.stopDate = new Date();
       this.aborts.get(executionArn)?.();
+      // Settle a parked wait too, so its timeout timer is cleared and the token answers TaskDoesNotExist.
+      this.waiters.get(journaled.token)?.reject(new SfnError('States.Runtime', 'execution stopped'));
+      this.waiters.delete(journaled.token);
+      journaled.tokenEnd = 'closed';
       this.persist(journaled);
     }
     return record.stopDate ?? new Date();

@@ -32,6 +32,7 @@ describe('parseConfig', () => {
         execution: null,
         finalize: null,
       },
+      alarms: { rejectionRatePercent: 15, minRequestsForRejectionRate: 20, validationP99Ms: 2000 },
     };
     expect(parseConfig({})).toEqual(expected);
     expect(parseConfig(undefined)).toEqual(expected);
@@ -76,6 +77,12 @@ describe('parseConfig', () => {
     [{ reservedConcurrency: { inference: 2.5 } }, 'warden.reservedConcurrency.inference'],
     [{ reservedConcurrency: { gateway: 1001 } }, 'warden.reservedConcurrency.gateway'],
     [{ reservedConcurrency: { inferance: 5 } }, 'warden.reservedConcurrency'],
+    [{ alarms: { rejectionRatePercent: 0 } }, 'warden.alarms.rejectionRatePercent'],
+    [{ alarms: { rejectionRatePercent: 101 } }, 'warden.alarms.rejectionRatePercent'],
+    [{ alarms: { minRequestsForRejectionRate: 0 } }, 'warden.alarms.minRequestsForRejectionRate'],
+    [{ alarms: { minRequestsForRejectionRate: 2.5 } }, 'warden.alarms.minRequestsForRejectionRate'],
+    [{ alarms: { validationP99Ms: -1 } }, 'warden.alarms.validationP99Ms'],
+    [{ alarms: { validationP99: 1000 } }, 'warden.alarms'],
   ])('rejects %j naming %s', (raw, key) => {
     expect(() => parseConfig(raw)).toThrow(`- ${key}:`);
   });
@@ -110,6 +117,20 @@ describe('reserved concurrency', () => {
       inference: null,
       gateway: 20,
       approval: null,
+    });
+  });
+});
+
+describe('alarm thresholds', () => {
+  it('takes each threshold on its own and keeps the other defaults', () => {
+    expect(parseConfig({ alarms: { rejectionRatePercent: 25 } }).alarms).toEqual({
+      rejectionRatePercent: 25,
+      minRequestsForRejectionRate: 20,
+      validationP99Ms: 2000,
+    });
+    expect(parseConfig({ alarms: { validationP99Ms: 1500, minRequestsForRejectionRate: 50 } }).alarms).toMatchObject({
+      validationP99Ms: 1500,
+      minRequestsForRejectionRate: 50,
     });
   });
 });

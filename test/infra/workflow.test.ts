@@ -4,12 +4,13 @@ import * as path from 'node:path';
 import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Function as LambdaFunction, type IFunction } from 'aws-cdk-lib/aws-lambda';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { WORKFLOW_FUNCTIONS, type WorkflowFunctionName } from '../../lib/constructs/functions';
+import { FUNCTION_NAMES, WORKFLOW_FUNCTIONS, type WorkflowFunctionName } from '../../lib/constructs/functions';
 import {
   ASL_FILE,
   aslPlaceholders,
   definitionSubstitutionsFor,
   functionArnPlaceholder,
+  stateMachineNameFor,
   WardenWorkflow,
 } from '../../lib/constructs/workflow';
 import { logicalIdOf, synthWarden, type Synthesized } from './synth';
@@ -68,6 +69,32 @@ describe('state machine', () => {
       const fnId = logicalIdOf(synth.stack, synth.stack.functions.byName[name]);
       expect(substitutions[placeholder]).toEqual({ 'Fn::GetAtt': [fnId, 'Arn'] });
     }
+  });
+});
+
+describe('the execution ARN in every log line', () => {
+  it('names the state machine after the stack, within the 80 characters Step Functions allows', () => {
+    expect(stateMachine.Properties.StateMachineName).toBe('Warden-GovernedRequest');
+    expect(stateMachineNameFor('Warden')).toBe('Warden-GovernedRequest');
+    const long = stateMachineNameFor('W'.repeat(128));
+    expect(long).toHaveLength(80);
+    expect(long.endsWith('-GovernedRequest')).toBe(true);
+  });
+
+  it.each(FUNCTION_NAMES.filter((name) => name !== 'gateway'))(
+    'gives %s the state machine ARN without a reference to it (the state machine refers to the functions)',
+    (name) => {
+      const fn = synth.template.toJSON().Resources[logicalIdOf(synth.stack, synth.stack.functions.byName[name])];
+      // With an account and region in the stack's env (and partition literals), the ARN is a plain string.
+      expect(fn.Properties.Environment.Variables.STATE_MACHINE_ARN).toBe(
+        'arn:aws:states:us-east-1:123456789012:stateMachine:Warden-GovernedRequest',
+      );
+    },
+  );
+
+  it('leaves the gateway its reference (it starts executions, and is not invoked by the state machine)', () => {
+    const fn = synth.template.toJSON().Resources[logicalIdOf(synth.stack, synth.stack.functions.byName.gateway)];
+    expect(fn.Properties.Environment.Variables.STATE_MACHINE_ARN).toEqual({ Ref: logicalIdOf(synth.stack, synth.stack.workflow.stateMachine) });
   });
 });
 

@@ -62,6 +62,13 @@ export async function decideTask(
   }
 
   await deliverDecision(task, approval, deps);
+  deps.onDecisionDelivered?.({
+    taskId,
+    requestId: task.requestId,
+    decision: approval.status === 'APPROVED' ? 'approved' : 'rejected',
+    waitedMs: Math.max(0, now.getTime() - Date.parse(task.createdAt)),
+    tier: task.tier,
+  });
   return {
     taskId,
     requestId: task.requestId,

@@ -1,4 +1,4 @@
-export type { ApprovalDeps } from './deps';
+export type { ApprovalDeps, DeliveredDecision } from './deps';
 export { mayDecide, type DecideRefusal, type MayDecide } from './authority';
 export { dehydrateForApproval, summaryOf, type DehydrateDeps } from './dehydrate';
 export {
