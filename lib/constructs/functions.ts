@@ -306,6 +306,9 @@ export type WorkflowFunctionName = (typeof WORKFLOW_FUNCTIONS)[number];
  * failure. Said per function, so each acknowledgement names that function's caller.
  */
 function synchronousInvoker(name: FunctionName): string {
+  if (name === 'finalize') {
+    return 'Invoked synchronously by the state machine (Finalize, MarkFailed), and asynchronously only by the ExecutionAbandoned rule, whose executions are all queued on the failed-executions queue already: no work is lost with an event.';
+  }
   if ((WORKFLOW_FUNCTIONS as readonly string[]).includes(name)) {
     return `Invoked synchronously by the state machine (lambda:invoke task): its Retry/Catch turn a failed ${name} step into MarkFailed or a failed, alarmed execution; no async event exists to lose.`;
   }

@@ -17,6 +17,7 @@ import {
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { EventField, Rule, RuleTargetInput } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Topic } from 'aws-cdk-lib/aws-sns';
@@ -85,6 +86,8 @@ export class WardenObservability extends Construct {
   readonly failedExecutions: Queue;
   /** The EventBridge rule that feeds `failedExecutions`. */
   readonly failedExecutionsRule: Rule;
+  /** Aborted and timed-out executions never reach MarkFailed: this rule has finalize mark them FAILED. */
+  readonly abandonedExecutionsRule: Rule;
   /** The rejection-rate alarm's metric math (percent of decisions rejected in 15 minutes). */
   readonly rejectionRate: MathExpression;
 
@@ -182,6 +185,33 @@ export class WardenObservability extends Construct {
         conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
       }),
     );
+
+    const finalize = fnNamed('finalize');
+    if (!finalize) throw new Error('WardenObservability needs the finalize function');
+    this.abandonedExecutionsRule = new Rule(this, 'ExecutionAbandoned', {
+      description: 'An execution was aborted or timed out, so MarkFailed never ran: finalize marks its request FAILED.',
+      eventPattern: {
+        source: ['aws.states'],
+        detailType: ['Step Functions Execution Status Change'],
+        detail: { status: ['ABORTED', 'TIMED_OUT'], stateMachineArn: [props.stateMachine.stateMachineArn] },
+      },
+    });
+    this.abandonedExecutionsRule.addTarget(
+      new LambdaFunction(finalize, {
+        // The MarkFailed input, with only what the event knows: the execution name is the request id.
+        event: RuleTargetInput.fromObject({
+          mode: 'failed',
+          state: { requestId: EventField.fromPath('$.detail.name'), error: { Error: EventField.fromPath('$.detail.status') } },
+        }),
+        retryAttempts: 8,
+        maxEventAge: Duration.hours(24),
+      }),
+    );
+    Validations.of(this.abandonedExecutionsRule).acknowledge({
+      id: 'Serverless-EventBusDLQ',
+      reason:
+        'Every aborted or timed-out execution is already queued by the ExecutionEndedBadly rule for an operator; this rule only updates its request record (retried for 24 h), so a lost event loses no work.',
+    });
 
     // --- Metrics -----------------------------------------------------------------------------
     const warden = (name: MetricName, statistic: string, dimensions: Record<string, string> = {}, label?: string, metricPeriod = period): Metric =>

@@ -59,10 +59,15 @@ it('scopes every other wildcard in a resource ARN to a reviewed pattern', () => 
   expect(partial.filter((r) => !reviewed.some((re) => re.test(r)))).toEqual([]);
 });
 
-it('lets only API Gateway, for this API and one route each, invoke the gateway and approval functions', () => {
-  const permissions = Object.values(synth.template.findResources('AWS::Lambda::Permission')).map((p) => p.Properties as Record<string, unknown>);
+it('lets only API Gateway, for this API and one route each, invoke the gateway and approval functions (and EventBridge, finalize)', () => {
+  const invokers = Object.values(synth.template.findResources('AWS::Lambda::Permission')).map((p) => p.Properties as Record<string, unknown>);
   const fns = synth.stack.functions.byName;
   const apiId = logicalIdOf(synth.stack, synth.stack.api.httpApi);
+  // The one other invoker: the ExecutionAbandoned rule, on finalize only (observability.test.ts).
+  const fromEvents = invokers.filter((p) => p.Principal === 'events.amazonaws.com');
+  expect(fromEvents).toHaveLength(1);
+  expect(JSON.stringify(fromEvents[0].FunctionName)).toContain(`"${logicalIdOf(synth.stack, fns.finalize)}"`);
+  const permissions = invokers.filter((p) => p.Principal !== 'events.amazonaws.com');
   expect(permissions).toHaveLength(7);
   for (const permission of permissions) {
     expect(permission).toMatchObject({ Action: 'lambda:InvokeFunction', Principal: 'apigateway.amazonaws.com' });

@@ -275,6 +275,33 @@ describe('failed executions → dead-letter queue', () => {
   });
 });
 
+describe('aborted and timed-out executions → their request FAILED', () => {
+  it('sends them to the finalize function in MarkFailed form, with only the request id and the status', () => {
+    const rule = synth.template.toJSON().Resources[id(synth.stack.observability.abandonedExecutionsRule)] as Resource;
+    expect(rule.Properties.EventPattern).toEqual({
+      source: ['aws.states'],
+      'detail-type': ['Step Functions Execution Status Change'],
+      detail: { status: ['ABORTED', 'TIMED_OUT'], stateMachineArn: [{ Ref: id(synth.stack.workflow.stateMachine) }] },
+    });
+    const [target, ...others] = rule.Properties.Targets as { Arn: unknown; InputTransformer: { InputPathsMap: Record<string, string>; InputTemplate: string } }[];
+    expect(others).toEqual([]);
+    expect(target.Arn).toEqual({ 'Fn::GetAtt': [id(synth.stack.functions.byName.finalize), 'Arn'] });
+    expect(Object.values(target.InputTransformer.InputPathsMap).sort()).toEqual(['$.detail.name', '$.detail.status']);
+    const template = target.InputTransformer.InputTemplate;
+    expect(template).toContain('"mode":"failed"');
+    expect(template).toMatch(/"requestId":<[^>]+>/);
+  });
+
+  it('lets exactly that rule invoke the finalize function', () => {
+    synth.template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      Principal: 'events.amazonaws.com',
+      FunctionName: { 'Fn::GetAtt': [id(synth.stack.functions.byName.finalize), 'Arn'] },
+      SourceArn: { 'Fn::GetAtt': [id(synth.stack.observability.abandonedExecutionsRule), 'Arn'] },
+    });
+  });
+});
+
 describe('dashboard', () => {
   it('is the only one, and plots every metric Warden emits', () => {
     synth.template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);

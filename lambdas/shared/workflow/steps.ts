@@ -184,6 +184,9 @@ const FAILURE_CODES: Record<string, string> = {
   ModelUnavailable: 'model_unavailable',
   InvalidWorkflowState: 'invalid_workflow_state',
   'States.Timeout': 'step_timed_out',
+  // Execution statuses, from the ExecutionAbandoned rule: MarkFailed never ran for these.
+  ABORTED: 'execution_aborted',
+  TIMED_OUT: 'execution_timed_out',
 };
 
 export function failureCode(errorName: string): string {
@@ -259,7 +262,8 @@ export async function finalizeStep(
     }
   }
   const patch: Partial<RequestRecord> = { status };
-  if (status === 'EXPIRED') {
+  // A request that failed while waiting (e.g. its execution was aborted) leaves no task to decide.
+  if (status === 'EXPIRED' || (status === 'FAILED' && current?.status === 'PENDING_APPROVAL')) {
     const taskId = taskIdFor(state.requestId);
     await deps.tasks.markExpired(taskId);
     patch.approval = { taskId, status: 'EXPIRED' };

@@ -66,6 +66,22 @@ describe('finalizeStep', () => {
     expect((await audit.list(record.requestId)).map((e) => e.event)).toEqual(['request.failure_after_end']);
   });
 
+  it('marks an aborted execution\'s request FAILED and closes its pending task (ExecutionAbandoned rule)', async () => {
+    const { requests, tasks, audit } = stores();
+    const record = aRequestRecord({ status: 'PENDING_APPROVAL' });
+    await requests.create(record);
+    await tasks.putPending(aPendingTask({ requestId: record.requestId }));
+    const state = aWorkflowState({ requestId: record.requestId, error: { Error: 'ABORTED' } });
+
+    await finalizeStep(state, { requests, tasks, audit }, { failurePath: true });
+    expect(await requests.get(record.requestId)).toMatchObject({
+      status: 'FAILED',
+      error: { code: 'execution_aborted' },
+      approval: { status: 'EXPIRED' },
+    });
+    expect((await tasks.get(taskIdFor(record.requestId)))?.status).toBe('EXPIRED');
+  });
+
   it('says so when the effect was applied before the failure', async () => {
     const { requests, tasks, audit } = stores();
     const record = aRequestRecord({ status: 'RUNNING' });
