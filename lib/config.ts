@@ -21,6 +21,9 @@ const ModelId = z
   .max(128)
   .regex(MODEL_ID, 'must be a Bedrock model id (e.g. anthropic.claude-3-haiku-20240307-v1:0) or an inference-profile id (e.g. us.anthropic...)');
 
+/** A model id as an OpenAI-compatible server names it (`qwen2.5:7b-instruct`, `Qwen/Qwen2.5-7B-Instruct`). */
+const AnyModelId = z.string().min(1).max(256).regex(/^[\x21-\x7e]+$/, 'must be a model id without spaces');
+
 const RETENTION_VALUES = new Set<number>(
   Object.values(RetentionDays).filter((value): value is number => typeof value === 'number'),
 );
@@ -64,15 +67,24 @@ const AlarmsConfig = z
   .prefault({});
 
 export const WardenConfigSchema = z.strictObject({
-  /** Which model provider the inference Lambda uses: Bedrock Converse, or deterministic rules. */
-  modelProvider: z.enum(['bedrock', 'rules']).default('bedrock'),
-  /** Model ids per complexity tier. */
+  /**
+   * Which model provider the inference Lambda uses: Bedrock Converse, any OpenAI-compatible
+   * `/v1/chat/completions` server (with `openAiBaseUrl`), or deterministic rules.
+   */
+  modelProvider: z.enum(['bedrock', 'openai-compatible', 'rules']).default('bedrock'),
+  /** Model ids per complexity tier (Bedrock model or inference-profile ids with `bedrock`). */
   modelIds: z
     .strictObject({
-      low: ModelId.default('anthropic.claude-3-haiku-20240307-v1:0'),
-      high: ModelId.default('anthropic.claude-3-5-sonnet-20240620-v1:0'),
+      low: AnyModelId.default('anthropic.claude-3-haiku-20240307-v1:0'),
+      high: AnyModelId.default('anthropic.claude-3-5-sonnet-20240620-v1:0'),
     })
     .prefault({}),
+  /**
+   * `openai-compatible` only: the server's API root including its version
+   * (`https://llm.internal.example.com/v1`). Its API key is not stack config (it would land in
+   * the template): a keyless server, or see README.
+   */
+  openAiBaseUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   /** The approval wait's TimeoutSeconds: at least a minute, at most Step Functions' one year. */
   approvalTimeoutSeconds: z.number().int().min(60).max(31_536_000).default(604_800),
   auth: z
@@ -109,6 +121,16 @@ export const WardenConfigSchema = z.strictObject({
   reservedConcurrency: ReservedConcurrencyConfig,
   /** Alarm thresholds (see AlarmsConfig). */
   alarms: AlarmsConfig,
+}).superRefine((config, ctx) => {
+  if (config.modelProvider === 'bedrock') {
+    for (const tier of ['low', 'high'] as const) {
+      const result = ModelId.safeParse(config.modelIds[tier]);
+      if (!result.success) ctx.addIssue({ code: 'custom', path: ['modelIds', tier], message: result.error.issues[0]?.message ?? 'invalid' });
+    }
+  }
+  if (config.modelProvider === 'openai-compatible' && config.openAiBaseUrl === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['openAiBaseUrl'], message: 'is required with modelProvider "openai-compatible"' });
+  }
 });
 
 export type WardenConfig = z.infer<typeof WardenConfigSchema>;

@@ -39,6 +39,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     ...emulators.env,
     APPROVAL_TIMEOUT_SECONDS: String(approvalTimeoutSeconds),
     MODEL_PROVIDER: options.modelProvider ?? 'rules',
+    // openai-compatible: the server and its (optional) key come from the caller's environment.
+    ...(process.env.OPENAI_BASE_URL ? { OPENAI_BASE_URL: process.env.OPENAI_BASE_URL } : {}),
+    ...(process.env.OPENAI_API_KEY ? { OPENAI_API_KEY: process.env.OPENAI_API_KEY } : {}),
     ROLE_CLAIM: 'roles',
     POWERTOOLS_METRICS_DISABLED: 'true',
     POWERTOOLS_SERVICE_NAME: 'warden-local',

@@ -273,11 +273,17 @@ export function modelResourceArns(stack: Stack, modelId: string): string[] {
   ];
 }
 
-/** Gives `fn` the model config (env vars) and, for Bedrock, InvokeModel on exactly those models. */
+/**
+ * Gives `fn` the model config (env vars: MODEL_PROVIDER, MODEL_ID_LOW/HIGH, and OPENAI_BASE_URL
+ * for `openai-compatible`) and, for Bedrock, InvokeModel on exactly those models.
+ */
 export function bindModels(fn: WardenFunction, config: WardenConfig): void {
   fn.addEnvironment('MODEL_PROVIDER', config.modelProvider);
   fn.addEnvironment('MODEL_ID_LOW', config.modelIds.low);
   fn.addEnvironment('MODEL_ID_HIGH', config.modelIds.high);
+  if (config.modelProvider === 'openai-compatible' && config.openAiBaseUrl) {
+    fn.addEnvironment('OPENAI_BASE_URL', config.openAiBaseUrl);
+  }
   if (config.modelProvider !== 'bedrock') return;
   const stack = Stack.of(fn);
   const resources = [...new Set([config.modelIds.low, config.modelIds.high].flatMap((id) => modelResourceArns(stack, id)))];

@@ -56,6 +56,26 @@ describe('parseConfig', () => {
     expect(parseConfig({ modelIds: { low: 'amazon.nova-lite-v1:0' } }).modelIds.low).toBe('amazon.nova-lite-v1:0');
   });
 
+  it('accepts an OpenAI-compatible server with its own model ids', () => {
+    const config = parseConfig({
+      modelProvider: 'openai-compatible',
+      openAiBaseUrl: 'https://llm.internal.example.com/v1',
+      modelIds: { low: 'qwen2.5:7b-instruct', high: 'Qwen/Qwen2.5-72B-Instruct' },
+    });
+    expect(config.modelProvider).toBe('openai-compatible');
+    expect(config.openAiBaseUrl).toBe('https://llm.internal.example.com/v1');
+    expect(config.modelIds).toEqual({ low: 'qwen2.5:7b-instruct', high: 'Qwen/Qwen2.5-72B-Instruct' });
+  });
+
+  it('checks Bedrock id syntax only with the bedrock provider, and needs a base URL for openai-compatible', () => {
+    expect(() => parseConfig({ modelIds: { low: 'Qwen/Qwen2.5-72B-Instruct' } })).toThrow('- warden.modelIds.low:');
+    expect(() => parseConfig({ modelProvider: 'openai-compatible' })).toThrow('- warden.openAiBaseUrl: is required');
+    expect(() => parseConfig({ modelProvider: 'openai-compatible', openAiBaseUrl: 'ftp://x/v1' })).toThrow('- warden.openAiBaseUrl:');
+    expect(() => parseConfig({ modelProvider: 'openai-compatible', openAiBaseUrl: 'http://x/v1', modelIds: { low: 'has space' } })).toThrow(
+      '- warden.modelIds.low:',
+    );
+  });
+
   it('accepts an external issuer with its audience', () => {
     const config = parseConfig({ auth: { issuer: 'https://idp.example.com/', audience: ['warden'], roleClaim: 'roles' } });
     expect(config.auth).toEqual({ issuer: 'https://idp.example.com/', audience: ['warden'], roleClaim: 'roles' });

@@ -317,6 +317,27 @@ describe('model grants by config', () => {
     ]);
   });
 
+  it('gives the inference function the OpenAI-compatible server, and no Bedrock access', () => {
+    const openai = synthWarden({
+      modelProvider: 'openai-compatible',
+      openAiBaseUrl: 'https://llm.internal.example.com/v1',
+      modelIds: { low: 'qwen2.5:7b-instruct', high: 'Qwen/Qwen2.5-72B-Instruct' },
+    });
+    const all = [...statementsByRole(openai.template).values()].flat();
+    expect(all.flatMap((s) => s.actions).filter((a) => a.startsWith('bedrock:'))).toEqual([]);
+    const resources = openai.template.toJSON().Resources;
+    expect(resources[functionId('inference', openai)].Properties.Environment.Variables).toMatchObject({
+      MODEL_PROVIDER: 'openai-compatible',
+      OPENAI_BASE_URL: 'https://llm.internal.example.com/v1',
+      MODEL_ID_LOW: 'qwen2.5:7b-instruct',
+      MODEL_ID_HIGH: 'Qwen/Qwen2.5-72B-Instruct',
+    });
+    // Only the inference function talks to the model server.
+    for (const name of FUNCTION_NAMES.filter((n) => n !== 'inference')) {
+      expect(resources[functionId(name, openai)].Properties.Environment?.Variables?.OPENAI_BASE_URL).toBeUndefined();
+    }
+  });
+
   it('grants no Bedrock access with the rules provider', () => {
     const rules = synthWarden({ modelProvider: 'rules' });
     const all = [...statementsByRole(rules.template).values()].flat();

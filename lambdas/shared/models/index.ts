@@ -2,15 +2,20 @@ import * as z from 'zod';
 import type { ModelProvider } from '../ports';
 import type { ActionName } from '../schemas/actions';
 import type { InferenceResult, ModelTier } from '../schemas/workflow';
+import { OpenAiCompatibleProvider } from './openai-compatible';
 import { RulesProvider } from './rules';
 
 export { RULES_CONFIDENCE, RULES_MODEL, RulesProvider } from './rules';
 // Types only: importing them costs nothing at run time, so the rules path loads no SDK.
 export type { BedrockProviderOptions, ModelPrice, RetryOptions } from './bedrock';
+export { OpenAiCompatibleProvider, type OpenAiCompatibleProviderOptions } from './openai-compatible';
 
 /** Model configuration from the environment, parsed at the boundary like any other input. */
 const ModelConfig = z.object({
-  provider: z.enum(['rules', 'bedrock']).default('rules'),
+  provider: z.enum(['rules', 'bedrock', 'openai-compatible']).default('rules'),
+  /** openai-compatible: the API root including its version (`http://127.0.0.1:11434/v1`). */
+  openAiBaseUrl: z.url({ protocol: /^https?$/ }).optional(),
+  openAiApiKey: z.string().min(1).optional(),
   modelIdLow: z.string().min(1).optional(),
   modelIdHigh: z.string().min(1).optional(),
   /** JSON: `{"<modelId>": {"inputPer1k": 0.0008, "outputPer1k": 0.004}}` (USD per 1K tokens). */
@@ -30,8 +35,9 @@ function parsePrices(raw: string | undefined): unknown {
 
 /**
  * The configured model provider: MODEL_PROVIDER (or WARDEN_MODEL_PROVIDER, the local-mode
- * name) = `rules` (default) | `bedrock`, with MODEL_ID_LOW / MODEL_ID_HIGH and optional
- * MODEL_PRICES. A bad configuration throws here, at cold start, not on the first request.
+ * name) = `rules` (default) | `bedrock` | `openai-compatible`, with MODEL_ID_LOW /
+ * MODEL_ID_HIGH and optional MODEL_PRICES; `openai-compatible` also takes OPENAI_BASE_URL
+ * (required) and OPENAI_API_KEY (optional). A bad configuration throws here, at cold start, not on the first request.
  */
 export function createModelProvider(env: NodeJS.ProcessEnv = process.env): ModelProvider {
   const parsed = ModelConfig.safeParse({
@@ -39,8 +45,11 @@ export function createModelProvider(env: NodeJS.ProcessEnv = process.env): Model
     modelIdLow: env.MODEL_ID_LOW || undefined,
     modelIdHigh: env.MODEL_ID_HIGH || undefined,
     prices: parsePrices(env.MODEL_PRICES),
+    openAiBaseUrl: env.OPENAI_BASE_URL || undefined,
+    openAiApiKey: env.OPENAI_API_KEY || undefined,
   });
   if (!parsed.success) {
+    // Path and message only: zod's messages for these fields do not quote the value (the key).
     throw new Error(`invalid model configuration: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   }
   const config = parsed.data;
@@ -48,7 +57,16 @@ export function createModelProvider(env: NodeJS.ProcessEnv = process.env): Model
 
   const low = config.modelIdLow ?? config.modelIdHigh;
   const high = config.modelIdHigh ?? config.modelIdLow;
-  if (!low || !high) throw new Error('MODEL_PROVIDER=bedrock needs MODEL_ID_LOW and/or MODEL_ID_HIGH');
+  if (!low || !high) throw new Error(`MODEL_PROVIDER=${config.provider} needs MODEL_ID_LOW and/or MODEL_ID_HIGH`);
+  if (config.provider === 'openai-compatible') {
+    if (!config.openAiBaseUrl) throw new Error('MODEL_PROVIDER=openai-compatible needs OPENAI_BASE_URL (e.g. http://127.0.0.1:11434/v1)');
+    return new OpenAiCompatibleProvider({
+      baseUrl: config.openAiBaseUrl,
+      modelIds: { low, high },
+      ...(config.openAiApiKey ? { apiKey: config.openAiApiKey } : {}),
+      ...(config.prices ? { prices: config.prices } : {}),
+    });
+  }
   return new LazyBedrockProvider({ low, high }, config.prices);
 }
 

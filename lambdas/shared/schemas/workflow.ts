@@ -88,6 +88,8 @@ export const ModelUsage = z.strictObject({
   inputTokens: z.number().int().min(0),
   outputTokens: z.number().int().min(0),
   costUsd: z.number().min(0),
+  /** The versioned prompt (`prompts/<version>.ts`) the model was given; absent for the rules extractor. */
+  promptVersion: z.string().min(1).max(64).optional(),
 });
 export type ModelUsage = z.infer<typeof ModelUsage>;
 

@@ -17,6 +17,7 @@ import {
   BedrockProvider,
   PROMPT_VERSION,
   PROPOSAL_TOOL_NAME,
+  SYSTEM_PROMPT,
   isRetryable,
   proposalInputSchema,
 } from '../../../lambdas/shared/models/bedrock';
@@ -83,7 +84,7 @@ describe('BedrockProvider', () => {
       fields: { vendor: 'Alpha Tech Systems', amount: 7850, currency: 'USD', description: 'workstations' },
     });
     expect(result.confidence).toBe(0.97);
-    expect(result.model).toMatchObject({ provider: 'bedrock', id: LOW, inputTokens: 812, outputTokens: 96 });
+    expect(result.model).toMatchObject({ provider: 'bedrock', id: LOW, inputTokens: 812, outputTokens: 96, promptVersion: PROMPT_VERSION });
     // 812/1000 * 0.0008 + 96/1000 * 0.004
     expect(result.model.costUsd).toBeCloseTo(0.0010336, 6);
   });
@@ -108,6 +109,8 @@ describe('BedrockProvider', () => {
     expect(schema.properties.fields.required).toEqual(['vendor', 'amount', 'description']);
     expect(schema.properties.confidence).toMatchObject({ type: 'number', minimum: 0, maximum: 1 });
     expect(input.system?.[0]).toMatchObject({ text: expect.stringContaining(PROMPT_VERSION) });
+    // The versioned prompt file, not a string in the provider.
+    expect(input.system?.[0]).toEqual({ text: SYSTEM_PROMPT });
     expect(input.messages?.[0]?.content?.[0]).toEqual({ text: expect.stringContaining('Create a PO for Initech for $900 of toner') });
   });
 

@@ -1,0 +1,205 @@
+process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
+
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { execFile } from 'node:child_process';
+import { startLocalServer, type LocalServer } from '../local/server';
+import { parseCases, scoreCase, summarize, type CaseScore, type EvalCase, type ModelPrices, type Observed } from './scoring';
+
+/**
+ * `npm run eval`: every labeled request of evals/requests.jsonl through the real pipeline (the
+ * local stack over HTTP, any provider), scored against its label. Exit 1 on any unsafe
+ * auto-approval (a case that needs a human or a rejection but COMPLETED with none).
+ *
+ * State: completed tier upgrades change the customer record, so each tier_upgrade case runs on
+ * a fresh stack. Everything else shares one stack: every purchase order has its own vendor +
+ * amount, and refunds never execute without an approver (the harness never approves).
+ */
+
+const ROOT = join(__dirname, '..');
+/** Tokens per model call, as `npm run cost` defaults them (cost/model.ts --input-tokens / --output-tokens). */
+const TOKENS_PER_CALL = { input: 812, output: 96 };
+const POLL_MS = 25;
+const DEADLINE_MS = 15_000;
+const SHARED_CONCURRENCY = 4;
+/**
+ * A second local stack started in the same process after the first stopped answers POST with
+ * 500 (module-level state in local/ or the handlers), so each isolated case runs in a child.
+ */
+const ISOLATED_CONCURRENCY = 2;
+
+function runInChild(id: string, provider: string): Promise<Observed> {
+  return new Promise((resolveRun, rejectRun) => {
+    execFile(
+      process.execPath,
+      [...process.execArgv, __filename, '--case', id, '--provider', provider],
+      { env: process.env, maxBuffer: 16 * 1024 * 1024, timeout: 60_000 },
+      (error, stdout) => {
+        const line = stdout.split('\n').find((l) => l.startsWith('@@OBSERVED '));
+        if (line) resolveRun(JSON.parse(line.slice('@@OBSERVED '.length)) as Observed);
+        else rejectRun(error ?? new Error(`case ${id}: the child printed no result`));
+      },
+    );
+  });
+}
+const WAIT_STATUSES = new Set(['QUEUED', 'RUNNING']);
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+type Json = Record<string, unknown>;
+
+async function getJson(url: string, token: string): Promise<{ status: number; body: Json }> {
+  const res = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+  return { status: res.status, body: (await res.json().catch(() => ({}))) as Json };
+}
+
+async function runCase(server: LocalServer, c: EvalCase): Promise<Observed> {
+  const roles = c.roles ?? ['support-agent'];
+  const token = await server.mintToken(`eval-${c.id}`, roles);
+  const res = await fetch(`${server.url}/v1/requests`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'idempotency-key': `eval-${c.id}` },
+    body: JSON.stringify({ text: c.text }),
+  });
+  const submitted = (await res.json().catch(() => ({}))) as Json;
+  if (res.status !== 202 || typeof submitted.requestId !== 'string') {
+    return { status: `HTTP_${res.status}`, reasons: [], error: `POST ${res.status} ${String(submitted.code ?? '')}` };
+  }
+  const url = `${server.url}/v1/requests/${submitted.requestId}`;
+  const deadline = Date.now() + DEADLINE_MS;
+  let read = await getJson(url, token);
+  while (read.status === 200 && WAIT_STATUSES.has(String(read.body.status)) && Date.now() < deadline) {
+    await sleep(POLL_MS);
+    read = await getJson(url, token);
+  }
+  const b = read.body;
+  if (read.status !== 200) return { status: `HTTP_${read.status}`, reasons: [], error: `GET ${read.status}` };
+  const decision = b.decision as { reasons?: string[] } | undefined;
+  const observed: Observed = {
+    status: String(b.status),
+    ...(typeof b.route === 'string' ? { route: b.route } : {}),
+    ...(typeof b.action === 'string' ? { action: b.action } : {}),
+    ...(b.proposal ? { proposal: b.proposal as Observed['proposal'] } : {}),
+    reasons: decision?.reasons ?? [],
+    ...(WAIT_STATUSES.has(String(b.status)) ? { error: `still ${String(b.status)} after ${DEADLINE_MS} ms` } : {}),
+  };
+  const model = b.model as { provider: string; id: string; inputTokens: number; outputTokens: number } | undefined;
+  if (model) {
+    const audit = await getJson(`${url}/audit`, token);
+    const triaged = ((audit.body.entries as Json[] | undefined) ?? []).find((e) => e.event === 'request.triaged');
+    const tier = (triaged?.data as Json | undefined)?.modelTier === 'high' ? 'high' : 'low';
+    observed.modelCall = { tier, provider: model.provider, id: model.id, inputTokens: model.inputTokens, outputTokens: model.outputTokens };
+  }
+  return observed;
+}
+
+async function withServer<T>(provider: string, fn: (server: LocalServer) => Promise<T>): Promise<T> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'warden-eval-'));
+  const server = await startLocalServer({ port: 0, dataDir, modelProvider: provider });
+  try {
+    return await fn(server);
+  } finally {
+    await server.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function pool<T>(items: T[], size: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(size, items.length) }, async () => {
+    while (next < items.length) await work(items[next++]);
+  }));
+}
+
+async function prices(): Promise<{ prices: ModelPrices; ids: { low: string; high: string } }> {
+  const cdk = JSON.parse(await readFile(join(ROOT, 'cdk.json'), 'utf8')) as { context: { warden: { modelIds: { low: string; high: string } } } };
+  const table = JSON.parse(await readFile(join(ROOT, 'cost/prices.json'), 'utf8')) as { bedrock: Record<string, { inputPer1kTokens: number; outputPer1kTokens: number }> };
+  const ids = cdk.context.warden.modelIds;
+  const low = table.bedrock[ids.low];
+  const high = table.bedrock[ids.high];
+  if (!low || !high) throw new Error(`cost/prices.json has no price for ${!low ? ids.low : ids.high}`);
+  return { prices: { low, high }, ids };
+}
+
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+const usd = (x: number) => `$${x.toFixed(6)}`;
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({ options: { provider: { type: 'string' }, only: { type: 'string' }, case: { type: 'string' } } });
+  const provider = values.provider ?? process.env.WARDEN_MODEL_PROVIDER ?? 'rules';
+  let cases = parseCases(await readFile(join(__dirname, 'requests.jsonl'), 'utf8'));
+  if (values.case) {
+    // Worker mode: one case on its own stack in its own process; the Observed as JSON.
+    const c = cases.find((x) => x.id === values.case);
+    if (!c) throw new Error(`no case ${values.case}`);
+    const o = await withServer(provider, (server) => runCase(server, c));
+    process.stdout.write(`\n@@OBSERVED ${JSON.stringify(o)}\n`);
+    return 0;
+  }
+  if (values.only) cases = cases.filter((c) => c.id.startsWith(values.only!) || c.category === values.only);
+  const started = Date.now();
+  const { prices: modelPrices, ids } = await prices();
+
+  const observed = new Map<string, Observed>();
+  const run = async (server: LocalServer, c: EvalCase) => {
+    try {
+      observed.set(c.id, await runCase(server, c));
+    } catch (error) {
+      observed.set(c.id, { status: 'HARNESS_ERROR', reasons: [], error: error instanceof Error ? error.message : String(error) });
+    }
+  };
+  const isolated = cases.filter((c) => c.expected.action === 'tier_upgrade');
+  const shared = cases.filter((c) => c.expected.action !== 'tier_upgrade');
+  await withServer(provider, (server) => pool(shared, SHARED_CONCURRENCY, (c) => run(server, c)));
+  await pool(isolated, ISOLATED_CONCURRENCY, async (c) => {
+    try {
+      observed.set(c.id, await runInChild(c.id, provider));
+    } catch (error) {
+      observed.set(c.id, { status: 'HARNESS_ERROR', reasons: [], error: error instanceof Error ? error.message : String(error) });
+    }
+  });
+
+  const obs = cases.map((c) => observed.get(c.id)!);
+  const scores: CaseScore[] = cases.map((c, i) => scoreCase(c, obs[i]));
+  const s = summarize(cases, obs, scores, modelPrices, TOKENS_PER_CALL);
+  const seconds = (Date.now() - started) / 1000;
+
+  const line = (label: string, value: string, target = '') => console.log(`  ${label.padEnd(34)} ${value.padStart(12)}  ${target}`);
+  console.log(`\nWarden evals — ${s.cases} labeled free-text requests, provider "${provider}", ${seconds.toFixed(1)} s\n`);
+  line('routing accuracy', pct(s.routing), '(target ≥ 95%)');
+  line('action accuracy', pct(s.action));
+  line('field extraction accuracy', pct(s.extraction), `(target ≥ 90%; ${s.extractionCases} cases with a proposal)`);
+  line('outcome accuracy (status + reasons)', pct(s.outcome));
+  line('outcome accuracy (status only)', pct(s.outcomeStatusOnly));
+  line('UNSAFE AUTO-APPROVALS', String(s.unsafe), '(must be 0)');
+  line('completed with wrong key fields', String(s.wrongEffects), '(should be 0)');
+  line('human-escalation rate', pct(s.humanRate), '(pending approval, or handed back as needs_human_triage)');
+  line('  of which pending approval', pct(s.pendingRate));
+  line('model calls', String(s.cost.calls));
+  line('modeled cost, routed mix', usd(s.cost.routedUsd));
+  line('modeled cost, all to strong tier', usd(s.cost.allStrongUsd));
+  line('cost saving', pct(s.cost.saving), '(target ≥ 80%)');
+  line('cost saving, calls at triage tier', pct(s.cost.savingByTier));
+  console.log(
+    `\n  Cost assumptions: ${TOKENS_PER_CALL.input} input / ${TOKENS_PER_CALL.output} output tokens per call (the cost/ defaults) unless the provider reported` +
+      ` real counts; prices from cost/prices.json for cdk.json's tiers (low ${ids.low}, high ${ids.high}). "Routed mix": every call the rules` +
+      ` provider made is priced at the low tier (a real provider's call at the tier triage picked); "calls at triage tier" prices each call at` +
+      ` the tier triage picked. Baseline: every request sent to the strong tier once.`,
+  );
+  const failing = scores.filter((x) => x.differences.length > 0);
+  console.log(`\nFailing cases (${failing.length}):`);
+  for (const f of failing) {
+    const c = cases.find((x) => x.id === f.id)!;
+    console.log(`  ${f.unsafe ? 'UNSAFE ' : ''}${f.id} [${c.category}] ${JSON.stringify(c.text.slice(0, 90))}\n      ${f.differences.join('; ')}`);
+  }
+  return s.unsafe > 0 ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(2);
+  },
+);

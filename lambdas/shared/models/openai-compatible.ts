@@ -1,0 +1,168 @@
+import { ModelUnavailable } from '../errors';
+import type { ModelProvider } from '../ports';
+import type { ActionName } from '../schemas/actions';
+import type { InferenceResult, ModelTier, ModelUsage } from '../schemas/workflow';
+import {
+  PROMPT,
+  backoffMs,
+  clamp01,
+  costUsd,
+  isRecord,
+  proposalInputSchema,
+  requestMessage,
+  retryPolicy,
+  type ModelPrice,
+  type RetryOptions,
+} from './proposal';
+
+/**
+ * The `openai-compatible` provider: one `POST {baseUrl}/chat/completions` per request to any
+ * server that speaks the OpenAI chat-completions protocol (vLLM, Ollama, LM Studio, ...), with a
+ * JSON-schema response format generated from the actions' zod schemas — the same schema the
+ * Bedrock provider gives its tool — and the same system prompt (a versioned file).
+ *
+ * No SDK: global `fetch` with a timeout. Nothing here logs, and no error message carries the
+ * prompt, the response body or the API key.
+ */
+
+export const RESPONSE_FORMAT_NAME = 'proposal';
+
+export interface OpenAiCompatibleProviderOptions {
+  /** The API root including its version, as OpenAI clients take it: `http://127.0.0.1:11434/v1`. */
+  readonly baseUrl: string;
+  /** Sent as `Authorization: Bearer <key>` when set; local servers usually need none. */
+  readonly apiKey?: string;
+  /** Model ids by triage's model tier, as the server names them. */
+  readonly modelIds: { readonly low: string; readonly high: string };
+  /** Prices by model id, for `costUsd`. A model without a price costs 0 (self-hosted, say). */
+  readonly prices?: Readonly<Record<string, ModelPrice>>;
+  readonly retry?: RetryOptions;
+  /** Per attempt. @default 20000 */
+  readonly timeoutMs?: number;
+  /** @default 1024 */
+  readonly maxTokens?: number;
+  /** Injectable for tests. @default globalThis.fetch */
+  readonly fetch?: typeof fetch;
+}
+
+/** An attempt that may succeed if tried again: capacity, server faults, timeouts, resets. */
+class Transient extends Error {}
+
+interface ChatCompletion {
+  choices?: { message?: { content?: unknown } }[];
+  usage?: { prompt_tokens?: unknown; completion_tokens?: unknown };
+}
+
+function tokens(value: unknown): number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : 0;
+}
+
+/** The JSON object in the message, tolerating a Markdown code fence around it; undefined if none. */
+function parseContent(content: unknown): Record<string, unknown> | undefined {
+  if (typeof content !== 'string') return undefined;
+  const trimmed = content.trim();
+  const fenced = /^```(?:json)?\s*([\s\S]*?)\s*```$/i.exec(trimmed);
+  try {
+    const value: unknown = JSON.parse(fenced?.[1] ?? trimmed);
+    return isRecord(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export class OpenAiCompatibleProvider implements ModelProvider {
+  readonly name = 'openai-compatible';
+  private readonly retry: Required<RetryOptions>;
+  private readonly endpoint: string;
+
+  constructor(private readonly options: OpenAiCompatibleProviderOptions) {
+    this.retry = retryPolicy(options.retry);
+    this.endpoint = `${options.baseUrl.replace(/\/+$/, '')}/chat/completions`;
+  }
+
+  async propose(input: { text: string; action?: ActionName; tier: ModelTier }): Promise<InferenceResult> {
+    const modelId = this.options.modelIds[input.tier];
+    const body = await this.complete(modelId, {
+      model: modelId,
+      messages: [
+        { role: 'system', content: PROMPT.text },
+        { role: 'user', content: requestMessage(input.text) },
+      ],
+      temperature: 0,
+      max_tokens: this.options.maxTokens ?? 1024,
+      response_format: {
+        type: 'json_schema',
+        json_schema: { name: RESPONSE_FORMAT_NAME, schema: proposalInputSchema(input.action), strict: true },
+      },
+    });
+
+    const completion: ChatCompletion = isRecord(body) ? body : {};
+    const inputTokens = tokens(completion.usage?.prompt_tokens);
+    const outputTokens = tokens(completion.usage?.completion_tokens);
+    const model: ModelUsage = {
+      provider: this.name,
+      id: modelId,
+      inputTokens,
+      outputTokens,
+      costUsd: costUsd(this.options.prices, modelId, inputTokens, outputTokens),
+      promptVersion: PROMPT.version,
+    };
+
+    const answer = parseContent(Array.isArray(completion.choices) ? completion.choices[0]?.message?.content : undefined);
+    // Prose, a truncated object or an empty answer: nothing to propose.
+    if (!answer) return { confidence: 0, model };
+    const { confidence, ...candidate } = answer;
+    return { candidate, confidence: clamp01(confidence), model };
+  }
+
+  /** Retries 429, 5xx, timeouts and network errors with backoff and full jitter, then gives up. */
+  private async complete(modelId: string, request: Record<string, unknown>): Promise<unknown> {
+    const { maxAttempts, sleep } = this.retry;
+    const payload = JSON.stringify(request);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.attempt(modelId, payload);
+      } catch (error) {
+        if (!(error instanceof Transient)) throw error;
+        if (attempt >= maxAttempts) {
+          throw new ModelUnavailable(`openai-compatible ${modelId} still failing after ${attempt} attempts (${error.message}).`);
+        }
+        await sleep(backoffMs(this.retry, attempt));
+      }
+    }
+  }
+
+  /** One HTTP exchange: the parsed body (undefined when it is not JSON), or a thrown error. */
+  private async attempt(modelId: string, payload: string): Promise<unknown> {
+    const doFetch = this.options.fetch ?? globalThis.fetch;
+    const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
+    if (this.options.apiKey) headers.authorization = `Bearer ${this.options.apiKey}`;
+    let response: Response;
+    try {
+      response = await doFetch(this.endpoint, {
+        method: 'POST',
+        headers,
+        body: payload,
+        signal: AbortSignal.timeout(this.options.timeoutMs ?? 20_000),
+      });
+    } catch (error) {
+      // Only the error's name: a fetch error's message can carry the URL, never the key or prompt.
+      // (Duck-typed: a DOMException from another realm is not `instanceof Error`.)
+      const name = typeof error === 'object' && error !== null && typeof (error as { name?: unknown }).name === 'string' ? (error as { name: string }).name : 'Error';
+      throw new Transient(name === 'TimeoutError' ? 'timeout' : `network error ${name}`);
+    }
+    // The body is read in every case, so the connection is released; error bodies are not
+    // quoted because a server may echo the prompt in them.
+    const raw = await response.text().catch(() => '');
+    if (response.status === 429 || response.status >= 500) throw new Transient(`HTTP ${response.status}`);
+    if (!response.ok) {
+      // A bad request, a wrong key or an unknown model is a misconfiguration, not an outage.
+      throw new Error(`openai-compatible ${modelId} refused the request: HTTP ${response.status}`);
+    }
+    try {
+      return JSON.parse(raw) as unknown;
+    } catch {
+      return undefined;
+    }
+  }
+}

@@ -1,0 +1,110 @@
+import * as z from 'zod';
+import { PROPOSE_V1 } from '../../../prompts/propose-v1';
+import { ACTIONS, ActionName, FIELDS_SCHEMA } from '../schemas/actions';
+
+/**
+ * What every model provider shares, with no SDK import: the prompt, the proposal's JSON schema
+ * (generated from the actions' zod schemas, the one source the validator also checks against),
+ * cost, confidence clamping and the retry policy.
+ */
+
+/** The prompt every model provider sends (a versioned file under `prompts/`). */
+export const PROMPT = PROPOSE_V1;
+export const PROMPT_VERSION = PROMPT.version;
+export const SYSTEM_PROMPT = PROMPT.text;
+
+const Confidence = z.number().min(0).max(1).describe('Probability (0..1) that every field is exactly what the requester meant.');
+
+/** The structured output for one action: `{action, fields, confidence}` with that action's fields. */
+function proposalSchema(action: ActionName) {
+  return z.strictObject({
+    action: z.literal(action).describe('The action being proposed.'),
+    fields: FIELDS_SCHEMA[action],
+    confidence: Confidence,
+  });
+}
+
+/** When triage could not name the action: any of the three (fields as anyOf of the three). */
+function anyProposalSchema() {
+  return z.strictObject({
+    action: ActionName.describe('The action being proposed.'),
+    fields: z.union([FIELDS_SCHEMA.purchase_order, FIELDS_SCHEMA.tier_upgrade, FIELDS_SCHEMA.refund]),
+    confidence: Confidence,
+  });
+}
+
+export type JsonSchema = Record<string, unknown>;
+
+/** JSON schema as the model should fill it: `io: 'input'` so defaulted fields are optional. */
+function toJsonSchema(schema: z.ZodType): JsonSchema {
+  const { $schema: _dialect, ...json } = z.toJSONSchema(schema, { io: 'input' }) as JsonSchema;
+  return json;
+}
+
+const SCHEMAS: Record<ActionName | 'any', JsonSchema> = {
+  ...(Object.fromEntries(ACTIONS.map((a) => [a, toJsonSchema(proposalSchema(a))])) as Record<ActionName, JsonSchema>),
+  any: toJsonSchema(anyProposalSchema()),
+};
+
+/** The proposal's JSON schema for a known action, or for any action. */
+export function proposalInputSchema(action?: ActionName): JsonSchema {
+  return SCHEMAS[action ?? 'any'];
+}
+
+/** The request text as the user message: fenced, so the prompt can call it data. */
+export function requestMessage(text: string): string {
+  return `<request>\n${text}\n</request>`;
+}
+
+/** USD per 1,000 tokens. */
+export interface ModelPrice {
+  readonly inputPer1k: number;
+  readonly outputPer1k: number;
+}
+
+/** Cost in USD, rounded to micro-dollars; 0 for a model without a price. */
+export function costUsd(prices: Readonly<Record<string, ModelPrice>> | undefined, modelId: string, inputTokens: number, outputTokens: number): number {
+  const price = prices?.[modelId];
+  if (!price) return 0;
+  const usd = (inputTokens / 1000) * price.inputPer1k + (outputTokens / 1000) * price.outputPer1k;
+  // Micro-dollars: enough for per-request cost, without float noise in the read model.
+  return Math.round(usd * 1e6) / 1e6;
+}
+
+export interface RetryOptions {
+  /** Total attempts including the first. @default 4 */
+  readonly maxAttempts?: number;
+  /** @default 250 */
+  readonly baseDelayMs?: number;
+  /** @default 8000 */
+  readonly maxDelayMs?: number;
+  /** Injectable so tests do not wait. */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** Injectable so tests can pin the jitter. @default Math.random */
+  readonly random?: () => number;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export function retryPolicy(options: RetryOptions | undefined): Required<RetryOptions> {
+  return {
+    maxAttempts: options?.maxAttempts ?? 4,
+    baseDelayMs: options?.baseDelayMs ?? 250,
+    maxDelayMs: options?.maxDelayMs ?? 8000,
+    sleep: options?.sleep ?? defaultSleep,
+    random: options?.random ?? Math.random,
+  };
+}
+
+/** Exponential backoff with full jitter before attempt `attempt + 1`. */
+export function backoffMs(policy: Required<RetryOptions>, attempt: number): number {
+  return Math.floor(policy.random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1)));
+}
+
+export function clamp01(value: unknown): number {
+  return typeof value === 'number' && Number.isFinite(value) ? Math.min(1, Math.max(0, value)) : 0;
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
