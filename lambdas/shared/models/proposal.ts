@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { PROPOSE_V1 } from '../../../prompts/propose-v1';
-import { ACTIONS, ActionName, FIELDS_SCHEMA } from '../schemas/actions';
+import { ActionName, FIELDS_SCHEMA } from '../schemas/actions';
 
 /**
  * What every model provider shares, with no SDK import: the prompt, the proposal's JSON schema
@@ -41,14 +41,18 @@ function toJsonSchema(schema: z.ZodType): JsonSchema {
   return json;
 }
 
-const SCHEMAS: Record<ActionName | 'any', JsonSchema> = {
-  ...(Object.fromEntries(ACTIONS.map((a) => [a, toJsonSchema(proposalSchema(a))])) as Record<ActionName, JsonSchema>),
-  any: toJsonSchema(anyProposalSchema()),
-};
+/** Built on first use: the rules provider never needs them, so they stay off its cold start. */
+const schemas = new Map<ActionName | 'any', JsonSchema>();
 
 /** The proposal's JSON schema for a known action, or for any action. */
 export function proposalInputSchema(action?: ActionName): JsonSchema {
-  return SCHEMAS[action ?? 'any'];
+  const key = action ?? 'any';
+  let schema = schemas.get(key);
+  if (!schema) {
+    schema = toJsonSchema(action ? proposalSchema(action) : anyProposalSchema());
+    schemas.set(key, schema);
+  }
+  return schema;
 }
 
 /** The request text as the user message: fenced, so the prompt can call it data. */
