@@ -250,3 +250,29 @@ export async function startTestServer(options: Omit<LocalServerOptions, 'dataDir
     },
   };
 }
+
+/**
+ * One test server for the calling file: started in beforeAll, stopped in afterAll. The client
+ * it returns can be held at module scope; it reaches the server once beforeAll has run.
+ */
+export function useTestServer(options: Omit<LocalServerOptions, 'dataDir' | 'port'> = {}): { client: WardenClient; server: () => TestServer } {
+  let running: TestServer | undefined;
+  beforeAll(async () => {
+    running = await startTestServer(options);
+  });
+  afterAll(async () => {
+    await running?.stop();
+  });
+  const server = (): TestServer => {
+    if (!running) throw new Error('the test server starts in beforeAll');
+    return running;
+  };
+  const client = new Proxy({} as WardenClient, {
+    get: (_target, property) => {
+      const live = server().client;
+      const value: unknown = Reflect.get(live, property);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(live) : value;
+    },
+  });
+  return { client, server };
+}

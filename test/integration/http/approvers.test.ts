@@ -1,4 +1,4 @@
-import { expectProblem, startTestServer, type Caller, type TestServer, type WardenClient } from '../../support/http-client';
+import { expectProblem, useTestServer, type Caller } from '../../support/http-client';
 
 /**
  * Who may decide an approval task, and how a decision is consumed (API.md "Approval tasks",
@@ -12,17 +12,7 @@ const procurement2 = { sub: 'ap-pia', roles: ['procurement-manager'] };
 const finance = { sub: 'ap-fran', roles: ['finance-director'] };
 const supportLead = { sub: 'ap-lee', roles: ['support-lead'] };
 
-let t: TestServer;
-let client: WardenClient;
-
-beforeAll(async () => {
-  t = await startTestServer();
-  client = t.client;
-});
-
-afterAll(async () => {
-  await t?.stop();
-});
+const { client } = useTestServer();
 
 let lot = 0;
 /** A purchase order pending for `approver`, unique per call (no duplicate_proposal between tests). */

@@ -1,4 +1,4 @@
-import { expectProblem, startTestServer, type Json, type TestServer, type WardenClient } from '../../support/http-client';
+import { expectProblem, useTestServer, type Json } from '../../support/http-client';
 
 /**
  * The approval wait's timeout over HTTP (DESIGN.md §5), with a server whose
@@ -9,17 +9,7 @@ import { expectProblem, startTestServer, type Json, type TestServer, type Warden
 const requester = { sub: 'ex-alice', roles: ['support-agent'] };
 const procurement = { sub: 'ex-pat', roles: ['procurement-manager'] };
 
-let t: TestServer;
-let client: WardenClient;
-
-beforeAll(async () => {
-  t = await startTestServer({ approvalTimeoutSeconds: 2 });
-  client = t.client;
-});
-
-afterAll(async () => {
-  await t?.stop();
-});
+const { client } = useTestServer({ approvalTimeoutSeconds: 2 });
 
 const body = {
   text: 'Monitors for the design team',

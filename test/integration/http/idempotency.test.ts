@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { expectProblem, startTestServer, type Caller, type Json, type TestServer, type WardenClient } from '../../support/http-client';
+import { expectProblem, useTestServer, type Caller, type Json } from '../../support/http-client';
 
 /**
  * The Idempotency-Key header of POST /v1/requests (API.md "Requests"): the same key from the
@@ -10,17 +10,7 @@ import { expectProblem, startTestServer, type Caller, type Json, type TestServer
 const alice = { sub: 'id-alice', roles: ['support-agent'] };
 const bob = { sub: 'id-bob', roles: ['support-agent'] };
 
-let t: TestServer;
-let client: WardenClient;
-
-beforeAll(async () => {
-  t = await startTestServer();
-  client = t.client;
-});
-
-afterAll(async () => {
-  await t?.stop();
-});
+const { client } = useTestServer();
 
 let lot = 0;
 /** An auto-approved purchase order, unique per call. */

@@ -1,4 +1,4 @@
-import { startTestServer, type Json, type TestServer, type WardenClient } from '../../support/http-client';
+import { useTestServer, type Json } from '../../support/http-client';
 
 /**
  * purchase_order over HTTP, as a requester and approvers meet it (DESIGN.md §3): auto-approval
@@ -12,17 +12,7 @@ const requester = { sub: 'po-alice', roles: ['support-agent'] };
 const procurement = { sub: 'po-pat', roles: ['procurement-manager'] };
 const finance = { sub: 'po-fran', roles: ['finance-director'] };
 
-let t: TestServer;
-let client: WardenClient;
-
-beforeAll(async () => {
-  t = await startTestServer();
-  client = t.client;
-});
-
-afterAll(async () => {
-  await t?.stop();
-});
+const { client } = useTestServer();
 
 const stepsOf = async (requestId: string) => ((await client.getAudit(requester, requestId)).body.entries as Json[]).map((e) => e.step);
 

@@ -1,4 +1,4 @@
-import { expectProblem, startTestServer, type Json, type TestServer, type WardenClient } from '../../support/http-client';
+import { expectProblem, useTestServer, type Json } from '../../support/http-client';
 
 /**
  * refund over HTTP (DESIGN.md §3): only support-agents may ask; the order must exist and belong
@@ -15,17 +15,7 @@ const finance = { sub: 'rf-fran', roles: ['finance-director'] };
 /** May ask for tier upgrades, not for refunds. */
 const accountManager = { sub: 'rf-amy', roles: ['account-manager'] };
 
-let t: TestServer;
-let client: WardenClient;
-
-beforeAll(async () => {
-  t = await startTestServer();
-  client = t.client;
-});
-
-afterAll(async () => {
-  await t?.stop();
-});
+const { client } = useTestServer();
 
 const refund = (fields: Record<string, unknown>, text = 'Refund for a customer') => ({ text, action: 'refund', fields: { reason: 'item arrived damaged', ...fields } });
 

@@ -1,4 +1,4 @@
-import { startTestServer, type Json, type TestServer, type WardenClient } from '../../support/http-client';
+import { useTestServer, type Json } from '../../support/http-client';
 
 /**
  * A two-step tier upgrade (basic → premium) waits for one account-manager (DESIGN.md §3). Its
@@ -10,17 +10,7 @@ const agent = { sub: 'ms-sam', roles: ['support-agent'] };
 const accountManager = { sub: 'ms-amy', roles: ['account-manager'] };
 const supportLead = { sub: 'ms-lee', roles: ['support-lead'] };
 
-let t: TestServer;
-let client: WardenClient;
-
-beforeAll(async () => {
-  t = await startTestServer();
-  client = t.client;
-});
-
-afterAll(async () => {
-  await t?.stop();
-});
+const { client } = useTestServer();
 
 it('free text basic → premium pauses with multi_step_upgrade; the account-manager rejects it; nothing changes', async () => {
   const requestId = await client.submitOk(agent, {

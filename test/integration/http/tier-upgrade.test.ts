@@ -1,4 +1,4 @@
-import { expectProblem, startTestServer, type TestServer, type WardenClient } from '../../support/http-client';
+import { expectProblem, useTestServer } from '../../support/http-client';
 
 /**
  * tier_upgrade over HTTP (DESIGN.md §3): the policy's rejections, the one-step upgrade that runs
@@ -12,17 +12,7 @@ import { expectProblem, startTestServer, type TestServer, type WardenClient } fr
 const agent = { sub: 'tu-sam', roles: ['support-agent'] };
 const accountManager = { sub: 'tu-amy', roles: ['account-manager'] };
 
-let t: TestServer;
-let client: WardenClient;
-
-beforeAll(async () => {
-  t = await startTestServer();
-  client = t.client;
-});
-
-afterAll(async () => {
-  await t?.stop();
-});
+const { client } = useTestServer();
 
 const upgrade = (fields: Record<string, string>, text = 'Tier change for a customer') => ({
   text,
