@@ -157,6 +157,10 @@ export class LocalStepFunctions {
         if (!this.isCallback(stateName)) return { StatusCode: 200, Payload: await this.track(target.fn(Payload, context)) };
 
         const waiting = new Promise<unknown>((resolve, reject) => this.waiters.set(journaled.token, { resolve, reject }));
+        // A shutdown may settle the wait while the dispatch below still runs, before the library
+        // holds the promise: mark it handled so that is no unhandled rejection (the library
+        // still sees the rejection when it gets the promise).
+        waiting.catch(() => undefined);
         if (skipDispatch === stateName) {
           skipDispatch = undefined; // only the resumed wait itself; a retry dispatches again
         } else {

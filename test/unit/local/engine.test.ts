@@ -102,6 +102,41 @@ it('resumes a waiting execution after a restart: same token, no second dispatch'
   expect(record.history.filter((e) => e.type === 'StateEntered').map((e) => e.stateName)).toEqual(['Prepare', 'Wait', 'Finish']);
 });
 
+it('shuts down cleanly while a callback task is still being dispatched (no unhandled rejection)', async () => {
+  const unhandled: unknown[] = [];
+  const record = (reason: unknown) => unhandled.push(reason);
+  process.on('unhandledRejection', record);
+  try {
+    let release!: () => void;
+    const dispatched = new Promise<void>((resolve) => (release = resolve));
+    let entered!: () => void;
+    const dispatching = new Promise<void>((resolve) => (entered = resolve));
+    const engine = new LocalStepFunctions({
+      definition: DEFINITION,
+      functions: {
+        PrepareFunctionArn: async (payload) => payload,
+        ParkFunctionArn: async () => {
+          entered();
+          await dispatched; // still parking the state when the stack stops
+          return {};
+        },
+        FinishFunctionArn: async (payload) => payload,
+      },
+      journalDir: dir,
+    });
+    engine.startExecution({ name: 'mid-dispatch', input: '{}' });
+    await dispatching;
+    const stopped = engine.shutdown();
+    await new Promise((resolve) => setImmediate(resolve));
+    release();
+    await stopped;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(unhandled).toEqual([]);
+  } finally {
+    process.off('unhandledRejection', record);
+  }
+});
+
 it('refuses a second execution with the same name and a different input', async () => {
   const engine = engineWith([]);
   engine.startExecution({ name: 'dup', input: '{"x":1}' });
