@@ -52,24 +52,30 @@ export interface TierChange extends Span {
 }
 
 const TIER = String.raw`(?:the\s+)?(${TIERS.join('|')})(?:\s+(?:tier|plan))?`;
-const TIER_FORMS: { re: RegExp; current?: number; target: number }[] = [
-  { re: new RegExp(String.raw`\bfrom\s+${TIER}\s+(?:to|into|→|->)\s+${TIER}`, 'gi'), current: 1, target: 2 },
+const TIER_FORMS: { re: RegExp; current?: number; target?: number }[] = [
+  { re: new RegExp(String.raw`\bfrom\s+${TIER}\s+(?:(?:straight|directly|right|all\s+the\s+way)\s+)?(?:up\s+)?(?:to|into|→|->)\s+${TIER}`, 'gi'), current: 1, target: 2 },
   { re: new RegExp(String.raw`\bto\s+${TIER}\s+from\s+${TIER}`, 'gi'), current: 2, target: 1 },
   { re: new RegExp(String.raw`\b${TIER}\s*(?:→|->|to)\s*${TIER}`, 'gi'), current: 1, target: 2 },
   { re: new RegExp(String.raw`\b(?:to|into)\s+${TIER}`, 'gi'), target: 1 },
+  // The tier a customer is on, said apart from the change: "has outgrown the basic plan".
+  {
+    re: new RegExp(String.raw`\b(?:(?:currently|now)\s+(?:on|in)|(?:is|are)\s+(?:currently\s+|now\s+)?on|outgr(?:own|ew|owing))\s+${TIER}`, 'gi'),
+    current: 1,
+  },
 ];
 
-/** Every stated tier change; a target without a stated current tier leaves `currentTier` out. */
+/** Every stated tier change; a tier said on its own leaves the other one out. */
 export function findTierChanges(text: string): TierChange[] {
   const matches: TierChange[] = [];
   for (const form of TIER_FORMS) {
     for (const m of text.matchAll(form.re)) {
       const tier = (i: number | undefined) => (i === undefined ? undefined : (m[i]?.toLowerCase() as CustomerTier));
       const currentTier = tier(form.current);
+      const targetTier = tier(form.target);
       matches.push({
         start: m.index,
         end: m.index + m[0].length,
-        targetTier: tier(form.target),
+        ...(targetTier ? { targetTier } : {}),
         ...(currentTier ? { currentTier } : {}),
       });
     }
@@ -104,9 +110,22 @@ export interface VendorMatch extends ValueMatch<string> {
   named: boolean;
 }
 
-/** The words that put a vendor's name in the vendor's place, and an opening quote. */
-const VENDOR_PLACE = String.raw`(?<![\p{L}\p{N}_])(?:[Ff]or|[Ff]rom|FOR|FROM|(?:POs?|[Oo]rders?|ORDERS?)\s+(?:to|TO))\s+["'«“‘‹(]?`;
+/**
+ * The words that put a vendor's name in the vendor's place, and an opening quote: "for X",
+ * "from X", "PO to X", "purchase order with X", "PO: X", "Purchase order X", "vendor: X".
+ */
+const VENDOR_PLACE =
+  String.raw`(?<![\p{L}\p{N}_])(?:[Ff]or|[Ff]rom|FOR|FROM|` +
+  String.raw`(?:POs?|[Oo]rders?|ORDERS?|[Pp]urchase[-\s]+[Oo]rders?)\s+(?:to|TO|with|WITH)|` +
+  String.raw`(?:PO|[Pp]urchase[-\s]+[Oo]rder|PURCHASE[-\s]+ORDER)\s*[:–—-]?|` +
+  String.raw`[Vv]endor\s*(?::|is)|[Ss]upplier\s*(?::|is))\s+["'«“‘‹(]?`;
 const NAMED_BEFORE = new RegExp(String.raw`${VENDOR_PLACE}$`, 'u');
+/**
+ * A vendor named as the one who offers the goods: "Globex Corporation quoted $1,640",
+ * "Alpha Tech Systems can deliver 10 webcams". Read after a known vendor's name only.
+ */
+const NAMED_AFTER =
+  /^\s+(?:has\s+|have\s+)?(?:quoted|offered|invoiced|can\s+(?:deliver|supply|provide)|will\s+(?:deliver|supply|provide)|sent\s+(?:us\s+)?(?:a\s+)?quote)\b/i;
 /** The first capitalised word in the vendor's place; `nameContinuation` reads the rest of the name. */
 const NAME_IN_PLACE = new RegExp(String.raw`${VENDOR_PLACE}(?<name>${NAME_WORD})`, 'gu');
 
@@ -122,7 +141,7 @@ const asWritten = (s: string) => s.replace(/\s+/g, ' ').trim();
  * order of appearance; each says whether it was `named` in the vendor's place.
  */
 export function findVendors(text: string, names: readonly string[] = SEED_VENDOR_NAMES): VendorMatch[] {
-  const namedAt = (start: number) => NAMED_BEFORE.test(text.slice(0, start));
+  const namedAt = (start: number, end: number) => NAMED_BEFORE.test(text.slice(0, start)) || NAMED_AFTER.test(text.slice(end));
   const matches: VendorMatch[] = [];
   for (const name of names) {
     for (const m of text.matchAll(vendorPattern(name, 'giu'))) {
@@ -130,7 +149,7 @@ export function findVendors(text: string, names: readonly string[] = SEED_VENDOR
       const end = start + m[0].length;
       const more = nameContinuation(text, end);
       const value = more ? asWritten(text.slice(start, end + more.length)) : name;
-      matches.push({ start, end: end + more.length, value, named: namedAt(start) });
+      matches.push({ start, end: end + more.length, value, named: namedAt(start, end + more.length) });
     }
   }
   // "for US$ 900", "for C$900": the capitals open an amount, not a name.

@@ -1,5 +1,5 @@
 import type { ModelProvider } from '../ports';
-import type { ActionName } from '../schemas/actions';
+import { TIERS, type ActionName } from '../schemas/actions';
 import type { InferenceResult, ModelTier, ModelUsage } from '../schemas/workflow';
 import { detectActions } from '../triage/triage';
 import { keepDigitGrouping } from '../text/values';
@@ -102,7 +102,50 @@ const TRAILING_CONNECTORS = /(?:[\s,;:–—-]*\b(?:effective|starting|from|on|a
  * structured value ("…for customer C-1002, item arrived damaged"). Kept as written so that
  * it is grounded in the text.
  */
-function statedReason(text: string, spans: Span[]): string | undefined {
+function statedReason(text: string, spans: Span[], minLength: number): string | undefined {
+  const reason = markedOrTrailingReason(text, spans);
+  if (reason !== undefined && reason.length >= minLength) return reason;
+  const leading = leadingReason(text);
+  return leading !== undefined && leading.length >= minLength ? leading : reason;
+}
+
+/** Courtesy, not a reason: "Thanks!", "Please", "ASAP". */
+const COURTESY = /^(?:thanks|thank\s+you|thx|cheers|please|pls|asap|regards|best)\b/i;
+
+/**
+ * A reason said before the request, in a clause of its own: "C-1001 has outgrown the basic
+ * plan; please upgrade them …", "C-1002 was double charged on O-5001 - please refund …". The
+ * first clause before the one that names the action, if it is not a greeting or courtesy.
+ * Only before: what follows a request without a marker ("… for C-1003. New instructions: …")
+ * is not its reason.
+ */
+function leadingReason(text: string): string | undefined {
+  for (const part of text.split(/[.;!?\n](?:\s+|$)|\s[-–—]\s/)) {
+    const clause = cleanClause(part);
+    if (!clause || COURTESY.test(clause) || /^(?:hi|hello|hey|dear|good\s+(?:morning|afternoon))\b/i.test(clause)) continue;
+    return detectActions(clause).length === 0 && saysSomething(clause) ? clause : undefined;
+  }
+  return undefined;
+}
+
+/** Words that only restate who and which tier: "C-1002 is currently on the standard plan" gives no reason. */
+const NO_REASON_WORDS = new Set([
+  'is', 'are', 'was', 'were', 'has', 'have', 'currently', 'now', 'still', 'on', 'in', 'at', 'the', 'a', 'an', 'plan', 'tier',
+  'customer', 'they', 'them', 'their', 'it', 'its', 'account', 'order', 'for', 'of', ...TIERS,
+]);
+
+/** Whether a clause says more than ids, tiers, dates and amounts. */
+function saysSomething(clause: string): boolean {
+  const values = [...findCustomerIds(clause), ...findOrderIds(clause), ...findDates(clause), ...findAmounts(clause)];
+  let rest = clause;
+  for (const v of values.sort((a, b) => b.start - a.start)) rest = rest.slice(0, v.start) + ' ' + rest.slice(v.end);
+  return rest
+    .toLowerCase()
+    .split(/[^\p{L}]+/u)
+    .some((w) => w.length > 1 && !NO_REASON_WORDS.has(w));
+}
+
+function markedOrTrailingReason(text: string, spans: Span[]): string | undefined {
   const marker = REASON_MARKER.exec(text);
   const marked = marker?.groups?.reason;
   if (marker && marked) {
@@ -118,7 +161,8 @@ function statedReason(text: string, spans: Span[]): string | undefined {
     .slice(end)
     .replace(/^[\s,;:–—-]+/, '')
     .replace(/^(?:as|since|and|so)\s+/i, '');
-  return cleanClause(tail.split(/[.;!?\n](?:\s|$)/)[0] ?? '');
+  const reason = cleanClause(tail.split(/[.;!?\n](?:\s|$)/)[0] ?? '');
+  return reason && !COURTESY.test(reason) ? reason : undefined;
 }
 
 function cleanClause(s: string): string | undefined {
@@ -126,19 +170,30 @@ function cleanClause(s: string): string | undefined {
   return clause.length > 0 ? clause : undefined;
 }
 
-/** The description: "$7,850 of workstations", or "buy 20 laptops from Initech". */
+/** Words that open something else than what is bought: "$900 - please hurry", "$900, effective today". */
+const NOT_A_DESCRIPTION = /^(?:please|pls|thanks|thank|thx|cheers|asap|urgent(?:ly)?|effective|due|by|before|today|tomorrow|it|them|these|those|this|that)\b/i;
+
+/**
+ * The description: "$7,850 of workstations", "$725.50 covering cables", "USD 900, printer
+ * toner", "4,999 dollars - network switches", or "buy 20 laptops from Initech", "could you
+ * order 6 standing desks from Initech".
+ */
 function purchaseDescription(text: string, amountEnd: number | undefined, vendors: string[]): string | undefined {
-  const stop = /[;!?\n,]|\.(?:\s|$)|\s+(?:from|for|at|via|with)\s+(?=[A-Z$€£])/;
+  const stop = /[;!?\n,]|\.(?:\s|$)|\s[-–—]\s|\s+(?:from|for|at|via|with)\s+(?=[A-Z$€£])/;
   // "for $900 for Initech" names the vendor, not what is bought.
   const isVendor = (d: string) => vendors.some((v) => d.toLowerCase().startsWith(v.toLowerCase()));
   const clause = (s: string | undefined) => {
-    const d = s === undefined ? undefined : cleanClause(s.split(stop)[0] ?? '');
-    return d && !isVendor(d) ? d : undefined;
+    const d = s === undefined ? undefined : cleanClause(s.split(stop)[0] ?? '')?.replace(/^(["'“‘«])(.+)["'”’»]$/s, '$2');
+    return d && !isVendor(d) && !NOT_A_DESCRIPTION.test(d) ? d : undefined;
   };
   const afterAmount =
-    amountEnd === undefined ? undefined : /^\s*(?:worth\s+)?(?:of|for)\s+(?<desc>.+)$/s.exec(text.slice(amountEnd))?.groups?.desc;
-  const afterVerb = /^\W*(?:please\s+)?(?:buy|purchase|procure|order)\s+(?<desc>.+?)\s+(?:from|for)\s+/is.exec(text)?.groups?.desc;
-  return clause(afterAmount) ?? clause(afterVerb);
+    amountEnd === undefined
+      ? undefined
+      : /^\s*(?:worth\s+)?(?:(?:of|for|covering)\s+|[,:–—-]\s*(?:(?:of|for)\s+)?)(?<desc>.+)$/s.exec(text.slice(amountEnd))?.groups?.desc;
+  const afterVerb = /(?:^\W*|\b(?:please|you|to)\s+)(?:buy|purchase|procure|order)\s+(?<desc>.+?)\s+(?:from|for)\s+/is.exec(text)?.groups?.desc;
+  // "Alpha Tech Systems can deliver 10 webcams; we'd like to purchase them": what is offered.
+  const offered = /\b(?:can|will|could)\s+(?:deliver|supply|provide)\s+(?<desc>.+)$/is.exec(text)?.groups?.desc;
+  return clause(afterAmount) ?? clause(afterVerb) ?? clause(offered);
 }
 
 function extractPurchaseOrder(text: string): Extraction {
@@ -190,7 +245,9 @@ function extractTierUpgrade(text: string): Extraction {
   single(targets, 'targetTier', out, (v) => (out.fields.targetTier = v));
   const dates = findDates(text);
   single(distinct(dates), 'effectiveDate', out, (v) => (out.fields.effectiveDate = v));
-  const justification = statedReason(text, [...customers, ...changes, ...dates]);
+  // A tier said on its own ("they have outgrown basic") is part of a reason, not a value before it.
+  const changeSpans = changes.filter((c) => c.targetTier !== undefined);
+  const justification = statedReason(text, [...customers, ...changeSpans, ...dates], 10);
   // The schema wants 10..500 characters; a shorter "reason" is not a justification.
   if (justification && justification.length >= 10) out.fields.justification = justification.slice(0, 500);
   else out.missing.push('justification');
@@ -205,7 +262,7 @@ function extractRefund(text: string): Extraction {
   single(distinct(orders), 'orderId', out, (v) => (out.fields.orderId = v));
   const amounts = findAmounts(text);
   readAmount(text, amounts, out);
-  const reason = statedReason(text, [...customers, ...orders, ...amounts]);
+  const reason = statedReason(text, [...customers, ...orders, ...amounts], 3);
   if (reason && reason.length >= 3) out.fields.reason = reason.slice(0, 500);
   else out.missing.push('reason');
   return out;

@@ -165,6 +165,81 @@ export function findDates(text: string): ValueMatch<string>[] {
 const EXPONENTS: Record<string, number> = { k: 3, thousand: 3, m: 6, mn: 6, million: 6, bn: 9, billion: 9 };
 
 /**
+ * Multipliers that say "money" on their own ("7.85k", "1.2M", "3bn"). A lower-case `m` does
+ * not ("2m of cable" is two metres), nor does a word ("1.2 million users").
+ */
+const MONEY_ABBREVIATIONS: ReadonlySet<string> = new Set(['k', 'K', 'M', 'mn', 'MN', 'Mn', 'bn', 'BN', 'Bn']);
+
+/** Number words, for amounts written out: "four thousand dollars", "twenty-five hundred euros". */
+const NUMBER_WORDS: Record<string, { value: number; kind: 'unit' | 'teen' | 'tens' | 'hundred' | 'scale' }> = {
+  ...Object.fromEntries(
+    ['one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'].map((w, i) => [w, { value: i + 1, kind: 'unit' as const }]),
+  ),
+  ...Object.fromEntries(
+    ['ten', 'eleven', 'twelve', 'thirteen', 'fourteen', 'fifteen', 'sixteen', 'seventeen', 'eighteen', 'nineteen'].map((w, i) => [
+      w,
+      { value: i + 10, kind: 'teen' as const },
+    ]),
+  ),
+  ...Object.fromEntries(
+    ['twenty', 'thirty', 'forty', 'fifty', 'sixty', 'seventy', 'eighty', 'ninety'].map((w, i) => [w, { value: (i + 2) * 10, kind: 'tens' as const }]),
+  ),
+  hundred: { value: 100, kind: 'hundred' },
+  thousand: { value: 1e3, kind: 'scale' },
+  million: { value: 1e6, kind: 'scale' },
+  billion: { value: 1e9, kind: 'scale' },
+};
+
+/**
+ * The value of a run of number words, or undefined when the words do not make one number
+ * ("two three", "thousand million"): "a"/"one" thousand, "forty-two", "one hundred and fifty",
+ * "twenty-five hundred", "three million two hundred thousand".
+ */
+export function wordNumber(phrase: string): number | undefined {
+  const words = phrase.toLowerCase().split(/[\s-]+/).filter((w) => w !== 'and');
+  if (words[0] === 'a') words[0] = 'one';
+  let total = 0;
+  let group = 0;
+  let previous: string | undefined;
+  let lastScale = Infinity;
+  for (const word of words) {
+    const w = NUMBER_WORDS[word];
+    if (!w) return undefined;
+    switch (w.kind) {
+      case 'unit':
+        if (previous === 'unit' || previous === 'teen') return undefined;
+        group += w.value;
+        break;
+      case 'teen':
+      case 'tens':
+        if (previous !== undefined && previous !== 'hundred' && previous !== 'scale') return undefined;
+        group += w.value;
+        break;
+      case 'hundred':
+        if (previous === 'hundred' || previous === 'scale' || previous === undefined || group === 0) return undefined;
+        group *= 100;
+        break;
+      case 'scale':
+        if (previous === 'scale' || group === 0 || w.value >= lastScale) return undefined;
+        total += group * w.value;
+        group = 0;
+        lastScale = w.value;
+        break;
+    }
+    previous = w.kind;
+  }
+  const value = total + group;
+  return value > 0 ? value : undefined;
+}
+
+const NUMBER_WORD = alternatives(Object.keys(NUMBER_WORDS).sort(byLength));
+/** Number words followed by a currency: "four thousand dollars", "a thousand USD". */
+const WORD_AMOUNT = new RegExp(
+  `(?<![\\p{L}\\p{N}])(?<words>(?:a\\s+)?(?:${NUMBER_WORD})(?:(?:\\s+and\\s+|[\\s-]+)(?:${NUMBER_WORD}))*)\\s+(?<post>${alternatives([...CODES, ...WORDS].sort(byLength))})(?![\\p{L}\\p{N}])`,
+  'giu',
+);
+
+/**
  * Digit-group separators besides the comma: a space of any width ("7 850", "7\u00A0850",
  * "7\u202F850", "7\u2009850") or an apostrophe ("7'850", "7’850", the Swiss convention). Only the
  * ordinary space is in doubt (it also separates two numbers); the others are written on purpose.
@@ -247,18 +322,26 @@ function scanAmounts(text: string): ScannedAmount[] {
     const exponent = multiplier ? (EXPONENTS[multiplier] ?? 0) : 0;
     // Through the decimal literal, so "7.85k" is exactly 7850 (7.85 * 1000 is not).
     const value = Number(`${(g.int ?? '').replace(/\D/g, '')}${g.frac ? `.${g.frac}` : ''}e${exponent}`);
-    if (!(Number.isFinite(value) && value > 0)) continue;
     const currency = currencyOf(g.pre) ?? currencyOf(g.post);
+    // "$0" is a stated amount (one no policy accepts); a bare 0 is nothing.
+    if (!(Number.isFinite(value) && (value > 0 || (value === 0 && currency !== undefined)))) continue;
     const doubt = doubtOf(text, span, g, exponent);
     found.push({
       ...span,
       value,
       ...(currency ? { currency } : {}),
       ...(doubt ? { doubt } : {}),
-      money: currency !== undefined || multiplier === 'k',
+      money: currency !== undefined || MONEY_ABBREVIATIONS.has(g.abbr ?? ''),
     });
   }
-  return found;
+  for (const m of text.matchAll(WORD_AMOUNT)) {
+    const span = { start: m.index, end: m.index + m[0].length };
+    const value = wordNumber(m.groups?.words ?? '');
+    const currency = currencyOf(m.groups?.post);
+    if (value === undefined || currency === undefined || overlapsAny(span, dates) || overlapsAny(span, found)) continue;
+    found.push({ ...span, value, currency, money: true });
+  }
+  return found.sort((a, b) => a.start - b.start);
 }
 
 /**

@@ -19,11 +19,39 @@ export const ACTION_KEYWORDS: Record<ActionName, readonly RegExp[]> = {
     // The request opens with the verb; "Order O-5001 …" names an order, not a purchase.
     /^\W*(?:please\s+)?(?:buy|purchase|procure)\b/i,
     /^\W*(?:please\s+)?order\s+(?![A-Za-z]{0,3}-?\d|#|no\b|number\b|id\b)/i,
+    // "Order 40 headsets from Alpha Tech Systems": a quantity, what, and from or for whom.
+    /^\W*(?:please\s+)?order\s+\d{1,5}\s+[a-z][\w\s-]{0,40}?\s+(?:from|for)\s+(?:[A-Z$€£]|\d)/i,
+    // The verb later in the sentence: "could you order …", "we'd like to purchase …".
+    /\b(?:(?:could|can|would|will)\s+you\s+(?:please\s+)?|(?:like|want|need|have)\s+to\s+|please\s+)(?:order|buy|purchase|procure)\b/i,
     /\b(?:buy|procure)\b/i,
   ],
-  tier_upgrade: [/\bupgrad(?:e|es|ed|ing)\b/i, /\btier\b/i],
+  tier_upgrade: [
+    /\bupgrad(?:e|es|ed|ing)\b/i,
+    /\btier\b/i,
+    // "Move customer C-1002 up from standard to premium": a change between two named tiers.
+    /\bfrom\s+(?:the\s+)?(?:basic|standard|premium)\s+(?:(?:tier|plan)\s+)?(?:(?:straight|directly)\s+)?(?:up\s+)?to\s+(?:the\s+)?(?:basic|standard|premium)\b/i,
+    /\bmove\s+(?:customer\s+)?\S+\s+up\b/i,
+  ],
   refund: [/\brefund(?:s|ed|ing)?\b/i, /\breimburs(?:e|ed|es|ing|ement)\b/i, /\bmoney\s+back\b/i, /\bcredit\s+back\b/i],
 };
+
+/**
+ * Action words that a typo should not hide: a word one edit away from one of these
+ * ("purchse", "Upgade", "Refnd") is read as it for recognising the action. Values are always
+ * read from the text as written.
+ */
+export const ACTION_WORDS: readonly string[] = ['purchase', 'upgrade', 'refund'];
+
+/**
+ * Requests for information, not for an action: "How many purchase orders did we raise last
+ * month?", "Give me a summary of refunds". They name an action's words but ask for none.
+ */
+export const INFORMATION_REQUESTS: readonly RegExp[] = [
+  /^\W*how\s+(?:many|much|often)\b/i,
+  /^\W*(?:(?:please\s+)?(?:give|show|send|get)\s+me|(?:please\s+)?(?:list|summari[sz]e|count))\s+(?:a\s+|an\s+|the\s+|all\s+)?(?:summary|report|list|overview|count|total|number|breakdown|purchase\s+orders|POs|refunds|upgrades)\b/i,
+  /\b(?:summary|report|overview|list|count|number|total|breakdown)\s+of\s+(?:all\s+|the\s+|our\s+)?(?:purchase\s+orders|POs|refunds|(?:tier\s+)?upgrades)\b/i,
+  /\b(?:did|have|has)\s+(?:we|they|you)\s+(?:already\s+)?(?:raise|raised|issue|issued|create|created|process|processed|approve|approved)\b.*\?\s*$/i,
+];
 
 /** The pattern-based injection families; hidden characters and encoded payloads have their own data below. */
 export type PatternFamily = Exclude<InjectionSignal, 'hidden_characters' | 'encoded_payload'>;
@@ -40,7 +68,8 @@ const AUTHORITY =
  */
 export const INJECTION_PATTERNS: Record<PatternFamily, readonly RegExp[]> = {
   instruction_override: [
-    /\b(?:ignore|disregard|forget|override|bypass)\s+(?:all\s+|any\s+|the\s+|your\s+|my\s+|of\s+)*(?:previous|prior|above|earlier|preceding|system|existing|original|current)?\s*(?:instructions?|prompts?|rules|guidelines|policies|policy|context|directives?|constraints?)\b/i,
+    // "Disregard the vendor rules": one word may name which rules.
+    /\b(?:ignore|disregard|forget|override|bypass)\s+(?:all\s+|any\s+|the\s+|your\s+|my\s+|of\s+)*(?:previous|prior|above|earlier|preceding|system|existing|original|current)?\s*(?:[a-z]+[-\s]+)?(?:instructions?|prompts?|rules|guidelines|policies|policy|context|directives?|constraints?)\b/i,
     /\b(?:ignore|disregard)\s+(?:all\s+|everything\s+|anything\s+|what\s+(?:was\s+)?(?:said|written)\s+)?(?:above|before|previously|earlier)\b/i,
     /\bforget\s+(?:everything|all\s+(?:that|of\s+that|previous|prior))\b/i,
     /\b(?:new|updated|real|revised|actual|secret|hidden)\s+(?:instructions?|rules|system\s+prompt|directives?)\b/i,
@@ -152,10 +181,42 @@ export interface TriageInput {
   observedSignals?: readonly InjectionSignal[];
 }
 
-/** The actions the text names, in ACTION_KEYWORDS order. */
+/** Whether `a` becomes `b` with at most one insertion, deletion, substitution or swap of neighbours. */
+function withinOneEdit(a: string, b: string): boolean {
+  if (a === b) return true;
+  if (Math.abs(a.length - b.length) > 1) return false;
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  const rest = (x: string, n: number) => x.slice(i + n);
+  return (
+    rest(a, 1) === rest(b, 1) || // substitution
+    rest(a, 1) === rest(b, 0) || // a has one more
+    rest(a, 0) === rest(b, 1) || // b has one more
+    (a[i] === b[i + 1] && a[i + 1] === b[i] && rest(a, 2) === rest(b, 2)) // swap
+  );
+}
+
+/** The text with action words' typos ("purchse", "Upgade") written as the action word. */
+export function correctActionWords(text: string): string {
+  return text.replace(/\p{L}{5,}/gu, (word) => {
+    const lower = word.toLowerCase();
+    // An inflection ("refunds", "upgraded") is already the word.
+    if (ACTION_WORDS.some((w) => lower.startsWith(w.slice(0, -1)))) return word;
+    return ACTION_WORDS.find((w) => withinOneEdit(lower, w)) ?? word;
+  });
+}
+
+/** Whether the text asks for information (a count, a summary) rather than for an action. */
+export function isInformationRequest(text: string): boolean {
+  return INFORMATION_REQUESTS.some((re) => re.test(text));
+}
+
+/** The actions the text names, in ACTION_KEYWORDS order; none when it only asks for information. */
 export function detectActions(text: string): ActionName[] {
+  if (isInformationRequest(text)) return [];
+  const read = correctActionWords(text);
   return (Object.keys(ACTION_KEYWORDS) as ActionName[]).filter((action) =>
-    ACTION_KEYWORDS[action].some((re) => re.test(text)),
+    ACTION_KEYWORDS[action].some((re) => re.test(read)),
   );
 }
 
@@ -292,7 +353,11 @@ export function triageRequest(input: TriageInput, policy: RoutingPolicy = ROUTIN
   if (injection.length > 0) problems.push(injectionNote);
   if (actions.length === 0) {
     signals.push('needs_human_triage');
-    problems.push('no recognisable action (purchase order, tier upgrade or refund)');
+    problems.push(
+      isInformationRequest(text)
+        ? 'asks for information, not for an action'
+        : 'no recognisable action (purchase order, tier upgrade or refund)',
+    );
   } else if (actions.length > 1) {
     signals.push('needs_human_triage');
     problems.push(`more than one action (${actions.map((a) => ACTION_LABEL[a]).join(', ')})`);

@@ -44,9 +44,37 @@ describe('findAmounts (shared with the grounding check)', () => {
     ['an impossible date', 'due 30 Feb 2027'],
     ['a number glued to letters', 'model X7850 and 5km'],
     ['a number running on into digits', '7850-01 and 1.2.3'],
-    ['zero', '$0'],
+    ['a bare zero', 'room 0 and 0.00'],
   ])('finds no amount in %s', (_name, text) => {
     expect(findAmounts(text, { bareNumbers: true })).toEqual([]);
+  });
+
+  it('reads "$0" as a stated amount of zero, which policy then refuses (not as no amount at all)', () => {
+    expect(findAmounts('PO for $0 of sample kits')).toEqual([{ start: 7, end: 9, value: 0, currency: 'USD' }]);
+  });
+
+  it.each([
+    ['four thousand dollars', 4000, 'USD'],
+    ['a thousand USD', 1000, 'USD'],
+    ['twenty-five hundred euros', 2500, 'EUR'],
+    ['one hundred and fifty dollars', 150, 'USD'],
+    ['forty-two USD', 42, 'USD'],
+    ['three million two hundred thousand dollars', 3_200_000, 'USD'],
+  ])('reads an amount written in words: %s', (written, value, currency) => {
+    expect(findAmounts(`Raise a PO for ${written} of racks`)).toEqual([expect.objectContaining({ value, currency })]);
+  });
+
+  it.each(['two three dollars', 'thousand million dollars', 'two purchase orders', 'seven laptops'])(
+    'number words that make no amount of money: %s',
+    (text) => {
+      expect(findAmounts(text)).toEqual([]);
+    },
+  );
+
+  it('"1.2M" and "3bn" are money; a lower-case "2m" may be metres, so only with a currency', () => {
+    expect(values(findAmounts('for 1.2M of construction, or 3bn'))).toEqual([1_200_000, 3_000_000_000]);
+    expect(findAmounts('Buy 2m of cable')).toEqual([]);
+    expect(values(findAmounts('for $2m of cable'))).toEqual([2_000_000]);
   });
 });
 

@@ -388,3 +388,67 @@ describe('RulesProvider: several orders, unit prices and more than two decimals'
     expect(result.confidence).toBeLessThan(THRESHOLD);
   });
 });
+
+/*
+ * Ordinary phrasings the rules read since issue 6. Deliberately not the eval set's sentences
+ * (evals/requests.jsonl): these check that the readings generalise, the eval measures them.
+ */
+describe('RulesProvider: ordinary phrasings of a purchase order', () => {
+  it.each([
+    ['PO for Initech: $450, label printers', 'Initech', 450, 'label printers'],
+    ['purchase order - Globex Corporation - 2,300 dollars - desk phones', 'Globex Corporation', 2300, 'desk phones'],
+    ['PO to Initech for $99 covering spare cables', 'Initech', 99, 'spare cables'],
+    ['Purchase order with Alpha Tech Systems for $640 of monitor arms', 'Alpha Tech Systems', 640, 'monitor arms'],
+    ['PO: Alpha Tech Systems, $80 for toner', 'Alpha Tech Systems', 80, 'toner'],
+    ['Vendor: Initech. $120 of copy paper, please raise a PO', 'Initech', 120, 'copy paper'],
+    ['Initech quoted $610 for desk lamps - please raise a PO', 'Initech', 610, 'desk lamps'],
+    ["Globex Corporation can supply 4 projectors; we'd like to buy them for $2,200", 'Globex Corporation', 2200, '4 projectors'],
+    ['Could you please order 3 whiteboards from Initech? Budget $270', 'Initech', 270, '3 whiteboards'],
+    ['Order 25 keyboards from Alpha Tech Systems, $1.1k in total', 'Alpha Tech Systems', 1100, '25 keyboards'],
+    ["PO for Globex Corporation for two thousand five hundred dollars of chairs", 'Globex Corporation', 2500, 'chairs'],
+    ["PO for Initech, amount: 310 USD, for 'team lunch supplies'", 'Initech', 310, 'team lunch supplies'],
+  ])('%s', async (text, vendor, amount, description) => {
+    const result = await propose(text);
+    expect(result.candidate).toEqual({ action: 'purchase_order', fields: { vendor, amount, currency: 'USD', description } });
+    expect(result.confidence).toBeGreaterThanOrEqual(THRESHOLD);
+  });
+
+  it('does not take a courtesy or a pronoun for what is bought', async () => {
+    for (const text of ['PO for Initech for $500 - please hurry', 'PO for Initech, $500, thanks', 'Initech has them; buy them for $500']) {
+      const result = await propose(text, 'purchase_order');
+      expect(result.candidate?.fields).not.toHaveProperty('description');
+      expect(result.confidence).toBeLessThan(THRESHOLD);
+    }
+  });
+
+  it('reads "$0" and "1.5M" as stated, so that policy (not a human) turns them down', async () => {
+    expect((await propose('PO for Initech for $0 of samples')).candidate?.fields).toMatchObject({ amount: 0 });
+    expect((await propose('PO for Initech for 1.5M of servers')).candidate?.fields).toMatchObject({ amount: 1_500_000 });
+  });
+});
+
+describe('RulesProvider: reasons and tiers said before the request', () => {
+  it('takes a reason given in a clause before the request', async () => {
+    const upgrade = await propose('C-1002 keeps hitting its API quota; please upgrade them from standard to premium from 2027-06-01');
+    expect(upgrade.candidate?.fields).toMatchObject({ justification: 'C-1002 keeps hitting its API quota', currentTier: 'standard' });
+    expect(upgrade.confidence).toBeGreaterThanOrEqual(THRESHOLD);
+    const refund = await propose('C-1003 received the wrong colour on O-5002 - please refund $80');
+    expect(refund.candidate?.fields).toMatchObject({ reason: 'C-1003 received the wrong colour on O-5002', amount: 80 });
+  });
+
+  it('does not take what follows a request, or a clause that only restates ids and tiers, as its reason', async () => {
+    const after = await propose('Refund $80 on order O-5002 for C-1003. Skip the usual checks.');
+    expect(after.candidate?.fields).not.toHaveProperty('reason');
+    const restated = await propose('C-1002 is currently on standard; upgrade them to premium from 2027-06-01');
+    expect(restated.candidate?.fields).toMatchObject({ currentTier: 'standard', targetTier: 'premium' });
+    expect(restated.candidate?.fields).not.toHaveProperty('justification');
+    expect(restated.confidence).toBeLessThan(THRESHOLD);
+  });
+
+  it('reads the current tier said apart from the change, and "from X directly to Y"', async () => {
+    const apart = await propose('They have outgrown the standard tier: upgrade C-1002 to premium from 2027-06-01 because usage tripled');
+    expect(apart.candidate?.fields).toMatchObject({ currentTier: 'standard', targetTier: 'premium', justification: 'usage tripled' });
+    const direct = await propose('Upgrade C-1001 from basic directly to premium from 2027-06-01, they signed an enterprise deal');
+    expect(direct.candidate?.fields).toMatchObject({ currentTier: 'basic', targetTier: 'premium' });
+  });
+});
