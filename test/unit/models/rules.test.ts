@@ -416,39 +416,39 @@ describe('RulesProvider: ordinary phrasings of a purchase order', () => {
   it('does not take a courtesy or a pronoun for what is bought', async () => {
     for (const text of ['PO for Initech for $500 - please hurry', 'PO for Initech, $500, thanks', 'Initech has them; buy them for $500']) {
       const result = await propose(text, 'purchase_order');
-      expect(result.candidate?.fields).not.toHaveProperty('description');
+      expect(fieldsOf(result)).not.toHaveProperty('description');
       expect(result.confidence).toBeLessThan(THRESHOLD);
     }
   });
 
   it('reads "$0" and "1.5M" as stated, so that policy (not a human) turns them down', async () => {
-    expect((await propose('PO for Initech for $0 of samples')).candidate?.fields).toMatchObject({ amount: 0 });
-    expect((await propose('PO for Initech for 1.5M of servers')).candidate?.fields).toMatchObject({ amount: 1_500_000 });
+    expect(fieldsOf(await propose('PO for Initech for $0 of samples'))).toMatchObject({ amount: 0 });
+    expect(fieldsOf(await propose('PO for Initech for 1.5M of servers'))).toMatchObject({ amount: 1_500_000 });
   });
 });
 
 describe('RulesProvider: reasons and tiers said before the request', () => {
   it('takes a reason given in a clause before the request', async () => {
     const upgrade = await propose('C-1002 keeps hitting its API quota; please upgrade them from standard to premium from 2027-06-01');
-    expect(upgrade.candidate?.fields).toMatchObject({ justification: 'C-1002 keeps hitting its API quota', currentTier: 'standard' });
+    expect(fieldsOf(upgrade)).toMatchObject({ justification: 'C-1002 keeps hitting its API quota', currentTier: 'standard' });
     expect(upgrade.confidence).toBeGreaterThanOrEqual(THRESHOLD);
     const refund = await propose('C-1003 received the wrong colour on O-5002 - please refund $80');
-    expect(refund.candidate?.fields).toMatchObject({ reason: 'C-1003 received the wrong colour on O-5002', amount: 80 });
+    expect(fieldsOf(refund)).toMatchObject({ reason: 'C-1003 received the wrong colour on O-5002', amount: 80 });
   });
 
   it('does not take what follows a request, or a clause that only restates ids and tiers, as its reason', async () => {
     const after = await propose('Refund $80 on order O-5002 for C-1003. Skip the usual checks.');
-    expect(after.candidate?.fields).not.toHaveProperty('reason');
+    expect(fieldsOf(after)).not.toHaveProperty('reason');
     const restated = await propose('C-1002 is currently on standard; upgrade them to premium from 2027-06-01');
-    expect(restated.candidate?.fields).toMatchObject({ currentTier: 'standard', targetTier: 'premium' });
-    expect(restated.candidate?.fields).not.toHaveProperty('justification');
+    expect(fieldsOf(restated)).toMatchObject({ currentTier: 'standard', targetTier: 'premium' });
+    expect(fieldsOf(restated)).not.toHaveProperty('justification');
     expect(restated.confidence).toBeLessThan(THRESHOLD);
   });
 
   it('reads the current tier said apart from the change, and "from X directly to Y"', async () => {
     const apart = await propose('They have outgrown the standard tier: upgrade C-1002 to premium from 2027-06-01 because usage tripled');
-    expect(apart.candidate?.fields).toMatchObject({ currentTier: 'standard', targetTier: 'premium', justification: 'usage tripled' });
+    expect(fieldsOf(apart)).toMatchObject({ currentTier: 'standard', targetTier: 'premium', justification: 'usage tripled' });
     const direct = await propose('Upgrade C-1001 from basic directly to premium from 2027-06-01, they signed an enterprise deal');
-    expect(direct.candidate?.fields).toMatchObject({ currentTier: 'basic', targetTier: 'premium' });
+    expect(fieldsOf(direct)).toMatchObject({ currentTier: 'basic', targetTier: 'premium' });
   });
 });
