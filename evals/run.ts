@@ -9,9 +9,9 @@ import { startLocalServer, type LocalServer } from '../local/server';
 import { parseCases, scoreCase, summarize, type CaseScore, type EvalCase, type ModelPrices, type Observed } from './scoring';
 
 /**
- * `npm run eval`: every labeled request of evals/requests.jsonl through the real pipeline (the
- * local stack over HTTP, any provider), scored against its label. Exit 1 on any unsafe
- * auto-approval (a case that needs a human or a rejection but COMPLETED with none).
+ * `npm run eval`: every labeled request of the datasets below through the real pipeline (the
+ * local stack over HTTP, any provider), scored against its label, a table per dataset. Exit 1
+ * on any unsafe auto-approval (a case that needs a human or a rejection but COMPLETED with none).
  *
  * State: completed tier upgrades change the customer record, so each tier_upgrade case runs on
  * a fresh stack. Everything else shares one stack: every purchase order has its own vendor +
@@ -19,6 +19,16 @@ import { parseCases, scoreCase, summarize, type CaseScore, type EvalCase, type M
  */
 
 const ROOT = join(__dirname, '..');
+
+/**
+ * `requests.jsonl` is the development set: the rules provider was tuned on its failures.
+ * `holdout.jsonl` was written afterwards from the policies alone, by someone who had not read
+ * the rules, and is not tuned on: its figures are the honest estimate of unseen phrasings.
+ */
+const DATASETS = [
+  { name: 'development', file: 'requests.jsonl', note: 'the rules provider was tuned on these' },
+  { name: 'held-out', file: 'holdout.jsonl', note: 'written after the tuning, never tuned on' },
+] as const;
 /** Tokens per model call, as `npm run cost` defaults them (cost/model.ts --input-tokens / --output-tokens). */
 const TOKENS_PER_CALL = { input: 812, output: 96 };
 const POLL_MS = 25;
@@ -125,10 +135,49 @@ async function prices(): Promise<{ prices: ModelPrices; ids: { low: string; high
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 const usd = (x: number) => `$${x.toFixed(6)}`;
 
+type Line = (label: string, value: string, target?: string) => void;
+
+function printSummary(title: string, cases: EvalCase[], obs: Observed[], modelPrices: ModelPrices): number {
+  const scores: CaseScore[] = cases.map((c, i) => scoreCase(c, obs[i]!));
+  const s = summarize(cases, obs, scores, modelPrices, TOKENS_PER_CALL);
+  const line: Line = (label, value, target = '') => console.log(`  ${label.padEnd(34)} ${value.padStart(12)}  ${target}`);
+  console.log(`\n${title}: ${s.cases} cases\n`);
+  line('routing accuracy', pct(s.routing), '(target ≥ 95%)');
+  line('action accuracy', pct(s.action));
+  line('field extraction accuracy', pct(s.extraction), `(target ≥ 90%; ${s.extractionCases} cases with a proposal)`);
+  line('outcome accuracy (status + reasons)', pct(s.outcome));
+  line('outcome accuracy (status only)', pct(s.outcomeStatusOnly));
+  line('UNSAFE AUTO-APPROVALS', String(s.unsafe), '(must be 0)');
+  line('completed with wrong key fields', String(s.wrongEffects), '(should be 0)');
+  line('human-escalation rate', pct(s.humanRate), '(pending approval, or handed back as needs_human_triage)');
+  line('  of which pending approval', pct(s.pendingRate));
+  line('model calls', String(s.cost.calls));
+  line('modeled cost, routed mix', usd(s.cost.routedUsd));
+  line('modeled cost, all to strong tier', usd(s.cost.allStrongUsd));
+  line('cost saving', pct(s.cost.saving), '(target ≥ 80%)');
+  line('cost saving, calls at triage tier', pct(s.cost.savingByTier));
+  const failing = scores.filter((x) => x.differences.length > 0);
+  console.log(`\n  Failing cases (${failing.length}):`);
+  for (const f of failing) {
+    const c = cases.find((x) => x.id === f.id)!;
+    console.log(`  ${f.unsafe ? 'UNSAFE ' : ''}${f.id} [${c.category}] ${JSON.stringify(c.text.slice(0, 90))}\n      ${f.differences.join('; ')}`);
+  }
+  return s.unsafe;
+}
+
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { provider: { type: 'string' }, only: { type: 'string' }, case: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: { provider: { type: 'string' }, only: { type: 'string' }, case: { type: 'string' }, dataset: { type: 'string' } },
+  });
   const provider = values.provider ?? process.env.WARDEN_MODEL_PROVIDER ?? 'rules';
-  let cases = parseCases(await readFile(join(__dirname, 'requests.jsonl'), 'utf8'));
+  const datasets = await Promise.all(
+    DATASETS.filter((d) => values.dataset === undefined || d.name === values.dataset).map(async (d) => ({
+      ...d,
+      cases: parseCases(await readFile(join(__dirname, d.file), 'utf8'), `evals/${d.file}`),
+    })),
+  );
+  if (datasets.length === 0) throw new Error(`--dataset must be one of: ${DATASETS.map((d) => d.name).join(', ')}`);
+  let cases = datasets.flatMap((d) => d.cases);
   if (values.case) {
     // Worker mode: one case on its own stack in its own process; the Observed as JSON.
     const c = cases.find((x) => x.id === values.case);
@@ -160,40 +209,21 @@ async function main(): Promise<number> {
     }
   });
 
-  const obs = cases.map((c) => observed.get(c.id)!);
-  const scores: CaseScore[] = cases.map((c, i) => scoreCase(c, obs[i]));
-  const s = summarize(cases, obs, scores, modelPrices, TOKENS_PER_CALL);
   const seconds = (Date.now() - started) / 1000;
-
-  const line = (label: string, value: string, target = '') => console.log(`  ${label.padEnd(34)} ${value.padStart(12)}  ${target}`);
-  console.log(`\nWarden evals — ${s.cases} labeled free-text requests, provider "${provider}", ${seconds.toFixed(1)} s\n`);
-  line('routing accuracy', pct(s.routing), '(target ≥ 95%)');
-  line('action accuracy', pct(s.action));
-  line('field extraction accuracy', pct(s.extraction), `(target ≥ 90%; ${s.extractionCases} cases with a proposal)`);
-  line('outcome accuracy (status + reasons)', pct(s.outcome));
-  line('outcome accuracy (status only)', pct(s.outcomeStatusOnly));
-  line('UNSAFE AUTO-APPROVALS', String(s.unsafe), '(must be 0)');
-  line('completed with wrong key fields', String(s.wrongEffects), '(should be 0)');
-  line('human-escalation rate', pct(s.humanRate), '(pending approval, or handed back as needs_human_triage)');
-  line('  of which pending approval', pct(s.pendingRate));
-  line('model calls', String(s.cost.calls));
-  line('modeled cost, routed mix', usd(s.cost.routedUsd));
-  line('modeled cost, all to strong tier', usd(s.cost.allStrongUsd));
-  line('cost saving', pct(s.cost.saving), '(target ≥ 80%)');
-  line('cost saving, calls at triage tier', pct(s.cost.savingByTier));
+  console.log(`\nWarden evals — ${cases.length} labeled free-text requests, provider "${provider}", ${seconds.toFixed(1)} s`);
+  let unsafe = 0;
+  for (const d of datasets) {
+    const mine = cases.filter((c) => d.cases.includes(c));
+    if (mine.length === 0) continue;
+    unsafe += printSummary(`${d.name} set, evals/${d.file} (${d.note})`, mine, mine.map((c) => observed.get(c.id)!), modelPrices);
+  }
   console.log(
     `\n  Cost assumptions: ${TOKENS_PER_CALL.input} input / ${TOKENS_PER_CALL.output} output tokens per call (the cost/ defaults) unless the provider reported` +
       ` real counts; prices from cost/prices.json for cdk.json's tiers (low ${ids.low}, high ${ids.high}). "Routed mix": every call the rules` +
       ` provider made is priced at the low tier (a real provider's call at the tier triage picked); "calls at triage tier" prices each call at` +
       ` the tier triage picked. Baseline: every request sent to the strong tier once.`,
   );
-  const failing = scores.filter((x) => x.differences.length > 0);
-  console.log(`\nFailing cases (${failing.length}):`);
-  for (const f of failing) {
-    const c = cases.find((x) => x.id === f.id)!;
-    console.log(`  ${f.unsafe ? 'UNSAFE ' : ''}${f.id} [${c.category}] ${JSON.stringify(c.text.slice(0, 90))}\n      ${f.differences.join('; ')}`);
-  }
-  return s.unsafe > 0 ? 1 : 0;
+  return unsafe > 0 ? 1 : 0;
 }
 
 main().then(

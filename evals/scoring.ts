@@ -1,26 +1,30 @@
+import * as z from 'zod';
+import { ActionName } from '../lambdas/shared/schemas/actions';
+import { ReasonCode, Route } from '../lambdas/shared/schemas/workflow';
+
 /**
  * Pure scoring for `npm run eval`: a labeled case plus what the pipeline did → per-case checks
  * and the summary figures. No I/O here, so test/unit/evals can check it on hand-made results.
  */
 
-export type Route = 'deterministic' | 'generative' | 'human';
-export type ExpectedOutcome = 'COMPLETED' | 'PENDING_APPROVAL' | 'REJECTED';
-
-export interface EvalCase {
-  id: string;
-  category: string;
-  text: string;
+/** A labeled case. Labels are parsed with the pipeline's own enums, so a typo in a label is an error, not a silent miss. */
+export const EvalCase = z.strictObject({
+  id: z.string().regex(/^[a-z]+-\d{3}$/, 'must look like po-001'),
+  category: z.string().min(1),
+  text: z.string().min(1),
   /** Requester roles; `support-agent` when absent. */
-  roles?: string[];
-  expected: {
-    route: Route;
-    action: string | null;
+  roles: z.array(z.string().min(1)).min(1).optional(),
+  expected: z.strictObject({
+    route: Route,
+    action: ActionName.nullable(),
     /** The values a correct proposal must have (a subset of the action's fields), or null. */
-    fields: Record<string, string | number> | null;
-    outcome: ExpectedOutcome;
-    reasons: string[];
-  };
-}
+    fields: z.record(z.string(), z.union([z.string(), z.number()])).nullable(),
+    outcome: z.enum(['COMPLETED', 'PENDING_APPROVAL', 'REJECTED']),
+    reasons: z.array(ReasonCode),
+  }),
+});
+export type EvalCase = z.infer<typeof EvalCase>;
+export type ExpectedOutcome = EvalCase['expected']['outcome'];
 
 export interface Observed {
   status: string;
@@ -175,17 +179,22 @@ export function summarize(cases: EvalCase[], observed: Observed[], scores: CaseS
   };
 }
 
-export function parseCases(jsonl: string): EvalCase[] {
-  const cases = jsonl
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line, i) => {
-      try {
-        return JSON.parse(line) as EvalCase;
-      } catch {
-        throw new Error(`evals/requests.jsonl line ${i + 1} is not JSON`);
-      }
-    });
+/** The cases of one JSONL file (`name` is for the error messages), each checked against `EvalCase`. */
+export function parseCases(jsonl: string, name = 'evals/requests.jsonl'): EvalCase[] {
+  const cases = jsonl.split('\n').flatMap((line, i) => {
+    if (line.trim() === '') return [];
+    let raw: unknown;
+    try {
+      raw = JSON.parse(line);
+    } catch {
+      throw new Error(`${name} line ${i + 1} is not JSON`);
+    }
+    const parsed = EvalCase.safeParse(raw);
+    if (!parsed.success) {
+      throw new Error(`${name} line ${i + 1}: ${parsed.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ')}`);
+    }
+    return [parsed.data];
+  });
   const ids = new Set<string>();
   for (const c of cases) {
     if (ids.has(c.id)) throw new Error(`duplicate case id ${c.id}`);

@@ -1,6 +1,6 @@
 import { scoreCase, summarize, parseCases, type EvalCase, type Observed } from '../../../evals/scoring';
 
-const po = (id: string, outcome: EvalCase['expected']['outcome'], reasons: string[], route: EvalCase['expected']['route'] = 'generative'): EvalCase => ({
+const po = (id: string, outcome: EvalCase['expected']['outcome'], reasons: EvalCase['expected']['reasons'], route: EvalCase['expected']['route'] = 'generative'): EvalCase => ({
   id,
   category: 'test',
   text: 'Create a PO for Initech for $900 of pens',
@@ -66,8 +66,15 @@ describe('eval scoring', () => {
   });
 
   it('parses JSONL and refuses duplicate ids', () => {
-    const line = JSON.stringify(po('x', 'COMPLETED', []));
+    const line = JSON.stringify(po('po-001', 'COMPLETED', []));
     expect(parseCases(`${line}\n\n`)).toHaveLength(1);
-    expect(() => parseCases(`${line}\n${line}\n`)).toThrow(/duplicate case id x/);
+    expect(() => parseCases(`${line}\n${line}\n`)).toThrow(/duplicate case id po-001/);
+  });
+
+  it('refuses a label that is not one of the pipeline\'s own codes, naming the file, line and path', () => {
+    const typo = JSON.stringify({ ...po('po-002', 'PENDING_APPROVAL', []), expected: { ...po('po-002', 'PENDING_APPROVAL', []).expected, reasons: ['above_autonomus_limit'] } });
+    expect(() => parseCases(`\n${typo}\n`, 'evals/holdout.jsonl')).toThrow(/^evals\/holdout\.jsonl line 2: expected\.reasons\.0: /);
+    const route = JSON.stringify({ ...po('po-003', 'COMPLETED', []), expected: { ...po('po-003', 'COMPLETED', []).expected, route: 'model' } });
+    expect(() => parseCases(route)).toThrow(/line 1: expected\.route/);
   });
 });
