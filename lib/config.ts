@@ -24,6 +24,31 @@ const ModelId = z
 /** A model id as an OpenAI-compatible server names it (`qwen2.5:7b-instruct`, `Qwen/Qwen2.5-7B-Instruct`). */
 const AnyModelId = z.string().min(1).max(256).regex(/^[\x21-\x7e]+$/, 'must be a model id without spaces');
 
+/**
+ * An SSM parameter name as GetParameter takes it: a hierarchy (`/warden/model/low`, at most 15
+ * levels) or a plain name. Names under `aws` or `ssm` are AWS's own.
+ */
+const SsmParameterName = z
+  .string()
+  .max(1011)
+  .regex(/^(?:(?:\/[A-Za-z0-9_.-]+){1,15}|[A-Za-z0-9_.-]+)$/, 'must be an SSM parameter name such as /warden/model/low')
+  .refine((name) => !/^\/?(?:aws|ssm)/i.test(name), { message: 'must not start with "aws" or "ssm" (reserved by AWS)' });
+
+/** A secret's complete ARN: the name, then the 6-character suffix Secrets Manager appends. */
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$/;
+const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
+
+const SecretId = z
+  .string()
+  .refine((id) => SECRET_NAME.test(id) || SECRET_ARN.test(id), {
+    message: 'must be a Secrets Manager secret name (e.g. warden/openai-api-key) or its complete ARN (with the 6-character suffix)',
+  });
+
+/** True when a secret id is a complete ARN rather than a name. */
+export function isSecretArn(secretId: string): boolean {
+  return SECRET_ARN.test(secretId);
+}
+
 const RETENTION_VALUES = new Set<number>(
   Object.values(RetentionDays).filter((value): value is number => typeof value === 'number'),
 );
@@ -80,11 +105,33 @@ export const WardenConfigSchema = z.strictObject({
     })
     .prefault({}),
   /**
+   * SSM String parameters (operator-owned, not created by the stack) whose value replaces a
+   * tier's model id, read by the inference Lambda on its first model call: swapping a model is
+   * a parameter change, not a deploy. A value outside `allowedModelIds` fails the request.
+   * Ignored with the `rules` provider.
+   */
+  modelIdParameters: z
+    .strictObject({ low: SsmParameterName.optional(), high: SsmParameterName.optional() })
+    .refine((parameters) => parameters.low !== undefined || parameters.high !== undefined, {
+      message: 'name a parameter for low and/or high (or drop the key)',
+    })
+    .optional(),
+  /**
+   * The model ids `modelIdParameters` may name; IAM grants InvokeModel on each. Must include
+   * `modelIds.low` and `modelIds.high`. @default just those two
+   */
+  allowedModelIds: z.array(AnyModelId).min(1).max(20).optional(),
+  /**
    * `openai-compatible` only: the server's API root including its version
-   * (`https://llm.internal.example.com/v1`). Its API key is not stack config (it would land in
-   * the template): a keyless server, or see README.
+   * (`https://llm.internal.example.com/v1`).
    */
   openAiBaseUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  /**
+   * `openai-compatible` only: the Secrets Manager secret (name or complete ARN) whose plain-text
+   * SecretString is the server's API key, read on the first model call. The key itself is never
+   * stack config: it would land in the template.
+   */
+  openAiApiKeySecret: SecretId.optional(),
   /** The approval wait's TimeoutSeconds: at least a minute, at most Step Functions' one year. */
   approvalTimeoutSeconds: z.number().int().min(60).max(31_536_000).default(604_800),
   auth: z
@@ -127,6 +174,21 @@ export const WardenConfigSchema = z.strictObject({
       const result = ModelId.safeParse(config.modelIds[tier]);
       if (!result.success) ctx.addIssue({ code: 'custom', path: ['modelIds', tier], message: result.error.issues[0]?.message ?? 'invalid' });
     }
+    config.allowedModelIds?.forEach((id, index) => {
+      const result = ModelId.safeParse(id);
+      if (!result.success) ctx.addIssue({ code: 'custom', path: ['allowedModelIds', index], message: result.error.issues[0]?.message ?? 'invalid' });
+    });
+  }
+  if (config.allowedModelIds !== undefined) {
+    // Without parameters the list could change nothing but IAM: refuse it rather than grant more.
+    if (config.modelIdParameters === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['allowedModelIds'], message: 'only applies to modelIdParameters: set those too, or drop this key' });
+    }
+    for (const tier of ['low', 'high'] as const) {
+      if (!config.allowedModelIds.includes(config.modelIds[tier])) {
+        ctx.addIssue({ code: 'custom', path: ['allowedModelIds'], message: `must include modelIds.${tier} (${config.modelIds[tier]})` });
+      }
+    }
   }
   if (config.modelProvider === 'openai-compatible' && config.openAiBaseUrl === undefined) {
     ctx.addIssue({ code: 'custom', path: ['openAiBaseUrl'], message: 'is required with modelProvider "openai-compatible"' });
@@ -144,6 +206,15 @@ export function parseConfig(raw: unknown): WardenConfig {
     return `  - ${key}: ${issue.message}`;
   });
   throw new Error(`Invalid Warden config (cdk.json context "warden"):\n${problems.join('\n')}`);
+}
+
+/**
+ * Every model id the inference Lambda may call: the tiers' ids, plus, when SSM parameters can
+ * swap them, the allowed list. IAM and the Lambda's check both come from this one list.
+ */
+export function usableModelIds(config: WardenConfig): string[] {
+  const extra = config.modelIdParameters ? (config.allowedModelIds ?? []) : [];
+  return [...new Set([config.modelIds.low, config.modelIds.high, ...extra])];
 }
 
 /** True for ids like `us.anthropic.claude-...` that name a cross-region inference profile. */

@@ -59,7 +59,13 @@ export const piiVault = (): PiiVault => ({
 export const orchestrator: () => Orchestrator = /* @__PURE__ */ once(() => SfnOrchestrator.fromEnv(tracedSfnClient()));
 export const clock: () => Clock = () => systemClock;
 
-const configuredProvider = /* @__PURE__ */ once(() => createModelProvider(process.env));
+/**
+ * The SSM and Secrets Manager clients the provider builds on its first call (a tier's model id
+ * parameter, the API key secret) are captured by X-Ray like every other client here.
+ */
+const configuredProvider = /* @__PURE__ */ once(() =>
+  createModelProvider(process.env, { captureClient: (client) => tracer.captureAWSv3Client(client) }),
+);
 const rulesProvider = /* @__PURE__ */ once(() => new RulesProvider());
 
 /**

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, CfnElement, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
@@ -15,7 +15,7 @@ import {
   TABLES,
   type TableKey,
 } from '../../lambdas/shared/tables';
-import { foundationModelId, isInferenceProfileId, logRetentionOf, type WardenConfig } from '../config';
+import { foundationModelId, isInferenceProfileId, isSecretArn, logRetentionOf, usableModelIds, type WardenConfig } from '../config';
 import { CHECKPOINT_PREFIX, type WardenData } from './data';
 
 /** The newest Node.js runtime this aws-cdk-lib knows; the esbuild target follows it. */
@@ -273,21 +273,74 @@ export function modelResourceArns(stack: Stack, modelId: string): string[] {
   ];
 }
 
+/** The ARN of an SSM parameter in this stack's account and region (`/a/b` → `parameter/a/b`). */
+export function parameterArn(stack: Stack, name: string): string {
+  return `arn:${stack.partition}:ssm:${stack.region}:${stack.account}:parameter/${name.replace(/^\//, '')}`;
+}
+
 /**
  * Gives `fn` the model config (env vars: MODEL_PROVIDER, MODEL_ID_LOW/HIGH, and OPENAI_BASE_URL
- * for `openai-compatible`) and, for Bedrock, InvokeModel on exactly those models.
+ * for `openai-compatible`) and, for Bedrock, InvokeModel on exactly the models it may call.
  */
 export function bindModels(fn: WardenFunction, config: WardenConfig): void {
   fn.addEnvironment('MODEL_PROVIDER', config.modelProvider);
   fn.addEnvironment('MODEL_ID_LOW', config.modelIds.low);
   fn.addEnvironment('MODEL_ID_HIGH', config.modelIds.high);
-  if (config.modelProvider === 'openai-compatible' && config.openAiBaseUrl) {
-    fn.addEnvironment('OPENAI_BASE_URL', config.openAiBaseUrl);
+  if (config.modelProvider === 'rules') return;
+  bindModelIdParameters(fn, config);
+  if (config.modelProvider === 'openai-compatible') {
+    if (config.openAiBaseUrl) fn.addEnvironment('OPENAI_BASE_URL', config.openAiBaseUrl);
+    if (config.openAiApiKeySecret) bindApiKeySecret(fn, config.openAiApiKeySecret);
+    return;
   }
-  if (config.modelProvider !== 'bedrock') return;
   const stack = Stack.of(fn);
-  const resources = [...new Set([config.modelIds.low, config.modelIds.high].flatMap((id) => modelResourceArns(stack, id)))];
+  const modelIds = usableModelIds(config);
+  const resources = [...new Set(modelIds.flatMap((id) => modelResourceArns(stack, id)))];
   fn.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['bedrock:InvokeModel'], resources }));
+  // cdk-nag names the partition `<AWS::Partition>` when the stack is environment-agnostic.
+  const partition = Token.isUnresolved(stack.partition) ? '<AWS::Partition>' : stack.partition;
+  const profiled = new Set(modelIds.filter(isInferenceProfileId).map(foundationModelId));
+  for (const model of profiled) {
+    Validations.of(fn.role ?? fn).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:${partition}:bedrock:*::foundation-model/${model}]`,
+      reason: `A cross-region inference profile routes each call to ${model} in any of the profile's regions: the region is the only wildcard, the model is named.`,
+    });
+  }
+}
+
+/**
+ * The SSM parameters that swap a tier's model (MODEL_ID_{LOW,HIGH}_PARAMETER), the ids they may
+ * name (MODEL_IDS_ALLOWED) and GetParameter on exactly those parameters. The stack does not
+ * create them: a parameter CloudFormation owned would be reset to the cdk.json value by every
+ * deploy, which is the opposite of a swap without one. They are String parameters, so no KMS.
+ */
+function bindModelIdParameters(fn: WardenFunction, config: WardenConfig): void {
+  const parameters = config.modelIdParameters;
+  if (!parameters) return;
+  if (parameters.low) fn.addEnvironment('MODEL_ID_LOW_PARAMETER', parameters.low);
+  if (parameters.high) fn.addEnvironment('MODEL_ID_HIGH_PARAMETER', parameters.high);
+  fn.addEnvironment('MODEL_IDS_ALLOWED', JSON.stringify(usableModelIds(config)));
+  const stack = Stack.of(fn);
+  const names = [...new Set([parameters.low, parameters.high].filter((name): name is string => name !== undefined))];
+  fn.addToRolePolicy(
+    new PolicyStatement({ effect: Effect.ALLOW, actions: ['ssm:GetParameter'], resources: names.map((name) => parameterArn(stack, name)) }),
+  );
+}
+
+/**
+ * The openai-compatible API key's secret (OPENAI_API_KEY_SECRET) and GetSecretValue on that
+ * secret only (not `Secret.grantRead`, which adds DescribeSecret). A secret encrypted with a customer
+ * managed key also needs kms:Decrypt for this role in that key's policy: the operator's key, the
+ * operator's grant (the default aws/secretsmanager key needs none).
+ */
+function bindApiKeySecret(fn: WardenFunction, secretId: string): void {
+  const resource = isSecretArn(secretId)
+    ? secretId
+    : // A secret's ARN ends in `-` and 6 random characters: `-??????` matches this name's only.
+      // (`Secret.fromSecretNameV2(...).secretArn` is the partial ARN, which matches nothing.)
+      Stack.of(fn).formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `${secretId}-??????`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+  fn.addEnvironment('OPENAI_API_KEY_SECRET', secretId);
+  fn.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['secretsmanager:GetSecretValue'], resources: [resource] }));
 }
 
 export const FUNCTION_NAMES = [

@@ -2,8 +2,10 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import {
   foundationModelId,
   isInferenceProfileId,
+  isSecretArn,
   parseConfig,
   removalPolicyOf,
+  usableModelIds,
 } from '../../lib/config';
 import { FUNCTION_NAMES } from '../../lib/constructs/functions';
 import { readCdkJson } from './synth';
@@ -122,6 +124,94 @@ describe('parseConfig', () => {
     expect(() => parseConfig({ approvalTimeoutSeconds: 1, confidenceThreshold: -1 })).toThrow(
       /approvalTimeoutSeconds[\s\S]*confidenceThreshold/,
     );
+  });
+});
+
+describe('model settings read at run time', () => {
+  const HAIKU = 'anthropic.claude-3-haiku-20240307-v1:0';
+  const SONNET = 'anthropic.claude-3-5-sonnet-20240620-v1:0';
+
+  it('takes SSM parameter names per tier and the model ids they may name', () => {
+    const config = parseConfig({
+      modelIdParameters: { low: '/warden/model/low', high: 'warden.model_high-1' },
+      allowedModelIds: [HAIKU, SONNET, 'us.amazon.nova-lite-v1:0'],
+    });
+    expect(config.modelIdParameters).toEqual({ low: '/warden/model/low', high: 'warden.model_high-1' });
+    expect(usableModelIds(config)).toEqual([HAIKU, SONNET, 'us.amazon.nova-lite-v1:0']);
+    // One tier is enough; without allowedModelIds a parameter may name only the deployed two.
+    const one = parseConfig({ modelIdParameters: { high: '/warden/model/high' } });
+    expect(one.modelIdParameters).toEqual({ high: '/warden/model/high' });
+    expect(usableModelIds(one)).toEqual([HAIKU, SONNET]);
+    expect(usableModelIds(parseConfig({}))).toEqual([HAIKU, SONNET]);
+    expect(usableModelIds(parseConfig({ modelIds: { low: SONNET } }))).toEqual([SONNET]);
+  });
+
+  it.each([
+    [{ modelIdParameters: { low: 'warden/model/low' } }, 'warden.modelIdParameters.low', /SSM parameter name/],
+    [{ modelIdParameters: { low: '/warden/model low' } }, 'warden.modelIdParameters.low', /SSM parameter name/],
+    [{ modelIdParameters: { high: '/warden//high' } }, 'warden.modelIdParameters.high', /SSM parameter name/],
+    [{ modelIdParameters: { high: '/warden/high/' } }, 'warden.modelIdParameters.high', /SSM parameter name/],
+    [{ modelIdParameters: { high: `/${Array.from({ length: 16 }, (_, i) => `l${i}`).join('/')}` } }, 'warden.modelIdParameters.high', /SSM parameter name/],
+    [{ modelIdParameters: { low: '' } }, 'warden.modelIdParameters.low', /SSM parameter name/],
+    [{ modelIdParameters: { low: '/aws/service/model' } }, 'warden.modelIdParameters.low', /reserved by AWS/],
+    [{ modelIdParameters: { low: 'SSM-model' } }, 'warden.modelIdParameters.low', /reserved by AWS/],
+    [{ modelIdParameters: { low: 'arn:aws:ssm:us-east-1:123456789012:parameter/warden/low' } }, 'warden.modelIdParameters.low', /SSM parameter name/],
+    [{ modelIdParameters: {} }, 'warden.modelIdParameters', /low and\/or high/],
+    [{ modelIdParameters: { medium: '/warden/model/medium' } }, 'warden.modelIdParameters', /Unrecognized key/],
+    [{ modelIdParameters: '/warden/model' }, 'warden.modelIdParameters', /object/],
+  ])('rejects the parameter names %j, naming %s', (raw, key, message) => {
+    expect(() => parseConfig(raw)).toThrow(`- ${key}:`);
+    expect(() => parseConfig(raw)).toThrow(message);
+  });
+
+  it('rejects an allowed list that leaves out a deployed model id, naming the tier', () => {
+    const parameters = { low: '/warden/model/low' };
+    expect(() => parseConfig({ modelIdParameters: parameters, allowedModelIds: [SONNET] })).toThrow(
+      `- warden.allowedModelIds: must include modelIds.low (${HAIKU})`,
+    );
+    expect(() => parseConfig({ modelIdParameters: parameters, allowedModelIds: [HAIKU, 'us.amazon.nova-lite-v1:0'] })).toThrow(
+      `- warden.allowedModelIds: must include modelIds.high (${SONNET})`,
+    );
+    expect(() => parseConfig({ modelIdParameters: parameters, allowedModelIds: [] })).toThrow('- warden.allowedModelIds:');
+  });
+
+  it('rejects an allowed list without parameters: it could only widen IAM', () => {
+    expect(() => parseConfig({ allowedModelIds: [HAIKU, SONNET] })).toThrow(
+      '- warden.allowedModelIds: only applies to modelIdParameters',
+    );
+  });
+
+  it('checks allowed ids as Bedrock ids with the bedrock provider only', () => {
+    const parameters = { low: '/warden/model/low' };
+    expect(() => parseConfig({ modelIdParameters: parameters, allowedModelIds: [HAIKU, SONNET, 'Qwen/Qwen2.5-72B-Instruct'] })).toThrow(
+      '- warden.allowedModelIds.2:',
+    );
+    const openai = parseConfig({
+      modelProvider: 'openai-compatible',
+      openAiBaseUrl: 'https://llm.internal.example.com/v1',
+      modelIds: { low: 'qwen2.5:7b-instruct', high: 'Qwen/Qwen2.5-72B-Instruct' },
+      modelIdParameters: parameters,
+      allowedModelIds: ['qwen2.5:7b-instruct', 'Qwen/Qwen2.5-72B-Instruct', 'llama3.1:8b'],
+    });
+    expect(usableModelIds(openai)).toEqual(['qwen2.5:7b-instruct', 'Qwen/Qwen2.5-72B-Instruct', 'llama3.1:8b']);
+  });
+
+  it('takes the API key secret by name or complete ARN', () => {
+    const arn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:warden/openai-api-key-AbC123';
+    expect(parseConfig({ openAiApiKeySecret: 'warden/openai-api-key' }).openAiApiKeySecret).toBe('warden/openai-api-key');
+    expect(parseConfig({ openAiApiKeySecret: arn }).openAiApiKeySecret).toBe(arn);
+    expect(isSecretArn(arn)).toBe(true);
+    expect(isSecretArn('arn:aws-us-gov:secretsmanager:us-gov-west-1:123456789012:secret:k-AbC123')).toBe(true);
+    expect(isSecretArn('warden/openai-api-key')).toBe(false);
+  });
+
+  it.each([
+    ['a partial ARN (no suffix: it names no secret exactly)', 'arn:aws:secretsmanager:us-east-1:123456789012:secret:warden/openai-api-key'],
+    ['a name with a space', 'warden openai key'],
+    ['an empty name', ''],
+    ['a name longer than Secrets Manager allows', 'k'.repeat(513)],
+  ])('rejects %s as openAiApiKeySecret', (_label, value) => {
+    expect(() => parseConfig({ openAiApiKeySecret: value })).toThrow(/- warden\.openAiApiKeySecret: must be a Secrets Manager secret name/);
   });
 });
 

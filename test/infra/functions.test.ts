@@ -346,3 +346,129 @@ describe('model grants by config', () => {
     expect(inference.Properties.Environment.Variables.MODEL_PROVIDER).toBe('rules');
   });
 });
+
+describe('model settings read at run time (SSM parameters, the API key secret)', () => {
+  const HAIKU = 'anthropic.claude-3-haiku-20240307-v1:0';
+  const SONNET = 'anthropic.claude-3-5-sonnet-20240620-v1:0';
+  const NOVA = 'us.amazon.nova-lite-v1:0';
+  const OPENAI = {
+    modelProvider: 'openai-compatible',
+    openAiBaseUrl: 'https://llm.internal.example.com/v1',
+    modelIds: { low: 'qwen2.5:7b-instruct', high: 'Qwen/Qwen2.5-72B-Instruct' },
+  };
+
+  const variablesOf = (name: FunctionName, from: Synthesized): Record<string, unknown> =>
+    from.template.toJSON().Resources[functionId(name, from)].Properties.Environment?.Variables ?? {};
+  /** Every statement of every role that has one of the service's actions. */
+  const serviceStatements = (from: Synthesized, service: string) =>
+    [...statementsByRole(from.template).entries()].flatMap(([role, list]) =>
+      list.filter((s) => s.actions.some((a) => a.startsWith(`${service}:`))).map((statement) => ({ role, statement })),
+    );
+  const inferenceRole = (from: Synthesized) => roleOfFunction(from.template, functionId('inference', from));
+
+  let swappable: Synthesized;
+  beforeAll(() => {
+    swappable = synthWarden({
+      modelIdParameters: { low: '/warden/model/low', high: '/warden/model/high' },
+      allowedModelIds: [HAIKU, SONNET, NOVA],
+    });
+  });
+
+  it('gives the inference function the parameters and the allowed ids, and nothing to any other function', () => {
+    expect(variablesOf('inference', swappable)).toMatchObject({
+      MODEL_ID_LOW: HAIKU,
+      MODEL_ID_HIGH: SONNET,
+      MODEL_ID_LOW_PARAMETER: '/warden/model/low',
+      MODEL_ID_HIGH_PARAMETER: '/warden/model/high',
+    });
+    expect(JSON.parse(variablesOf('inference', swappable).MODEL_IDS_ALLOWED as string)).toEqual([HAIKU, SONNET, NOVA]);
+    for (const name of FUNCTION_NAMES.filter((n) => n !== 'inference')) {
+      const variables = Object.keys(variablesOf(name, swappable));
+      expect(variables.filter((v) => v.startsWith('MODEL_'))).toEqual([]);
+    }
+  });
+
+  it('grants ssm:GetParameter on exactly the two parameters, to the inference role only', () => {
+    expect(serviceStatements(swappable, 'ssm')).toEqual([
+      {
+        role: inferenceRole(swappable),
+        statement: expect.objectContaining({
+          effect: 'Allow',
+          actions: ['ssm:GetParameter'],
+          resources: expect.arrayContaining([
+            'arn:aws:ssm:us-east-1:123456789012:parameter/warden/model/low',
+            'arn:aws:ssm:us-east-1:123456789012:parameter/warden/model/high',
+          ]),
+        }),
+      },
+    ]);
+    expect(serviceStatements(swappable, 'ssm')[0].statement.resources).toHaveLength(2);
+  });
+
+  it('grants InvokeModel on every model the parameters may name (and no other)', () => {
+    const bedrock = serviceStatements(swappable, 'bedrock');
+    expect(bedrock).toHaveLength(1);
+    expect(bedrock[0].statement.actions).toEqual(['bedrock:InvokeModel']);
+    expect([...bedrock[0].statement.resources].sort()).toEqual([
+      'arn:aws:bedrock:*::foundation-model/amazon.nova-lite-v1:0',
+      'arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.amazon.nova-lite-v1:0',
+      `arn:aws:bedrock:us-east-1::foundation-model/${SONNET}`,
+      `arn:aws:bedrock:us-east-1::foundation-model/${HAIKU}`,
+    ]);
+  });
+
+  it('reads a parameter both tiers share through one ARN; a plain name has no leading slash to drop', () => {
+    const shared = synthWarden({ modelIdParameters: { low: 'warden-model', high: 'warden-model' } });
+    expect(variablesOf('inference', shared)).toMatchObject({ MODEL_ID_LOW_PARAMETER: 'warden-model', MODEL_ID_HIGH_PARAMETER: 'warden-model' });
+    // Without allowedModelIds only the deployed two may be named.
+    expect(JSON.parse(variablesOf('inference', shared).MODEL_IDS_ALLOWED as string)).toEqual([HAIKU, SONNET]);
+    expect(serviceStatements(shared, 'ssm').map((s) => s.statement.resources)).toEqual([['arn:aws:ssm:us-east-1:123456789012:parameter/warden-model']]);
+  });
+
+  it('sets no parameter and grants no SSM access without modelIdParameters, or with the rules provider', () => {
+    for (const from of [synth, synthWarden({ modelProvider: 'rules', modelIdParameters: { low: '/warden/model/low' } })]) {
+      expect(serviceStatements(from, 'ssm')).toEqual([]);
+      expect(Object.keys(variablesOf('inference', from)).filter((v) => v.includes('PARAMETER') || v === 'MODEL_IDS_ALLOWED')).toEqual([]);
+    }
+  });
+
+  it('gives the openai-compatible provider its parameters too, with no Bedrock access', () => {
+    const openai = synthWarden({ ...OPENAI, modelIdParameters: { high: '/warden/model/high' } });
+    expect(variablesOf('inference', openai)).toMatchObject({ MODEL_ID_HIGH_PARAMETER: '/warden/model/high' });
+    expect(variablesOf('inference', openai).MODEL_ID_LOW_PARAMETER).toBeUndefined();
+    expect(serviceStatements(openai, 'ssm').map((s) => s.statement.resources)).toEqual([['arn:aws:ssm:us-east-1:123456789012:parameter/warden/model/high']]);
+    expect(serviceStatements(openai, 'bedrock')).toEqual([]);
+  });
+
+  it('grants secretsmanager:GetSecretValue on exactly the API key secret (by name: its one ARN suffix), to the inference role only', () => {
+    const byName = synthWarden({ ...OPENAI, openAiApiKeySecret: 'warden/openai-api-key' });
+    expect(variablesOf('inference', byName)).toMatchObject({ OPENAI_API_KEY_SECRET: 'warden/openai-api-key' });
+    expect(variablesOf('inference', byName).OPENAI_API_KEY).toBeUndefined();
+    expect(serviceStatements(byName, 'secretsmanager')).toEqual([
+      {
+        role: inferenceRole(byName),
+        statement: expect.objectContaining({
+          actions: ['secretsmanager:GetSecretValue'],
+          resources: ['arn:aws:secretsmanager:us-east-1:123456789012:secret:warden/openai-api-key-??????'],
+        }),
+      },
+    ]);
+    for (const name of FUNCTION_NAMES.filter((n) => n !== 'inference')) {
+      expect(variablesOf(name, byName).OPENAI_API_KEY_SECRET).toBeUndefined();
+    }
+  });
+
+  it('grants GetSecretValue on a complete secret ARN as given', () => {
+    const arn = 'arn:aws:secretsmanager:eu-west-1:210987654321:secret:shared/llm-key-AbC123';
+    const byArn = synthWarden({ ...OPENAI, openAiApiKeySecret: arn });
+    expect(variablesOf('inference', byArn)).toMatchObject({ OPENAI_API_KEY_SECRET: arn });
+    expect(serviceStatements(byArn, 'secretsmanager').map((s) => s.statement.resources)).toEqual([[arn]]);
+  });
+
+  it('grants no secret access without openAiApiKeySecret, or with a provider that sends no key', () => {
+    for (const from of [synth, synthWarden(OPENAI), synthWarden({ openAiApiKeySecret: 'warden/openai-api-key' })]) {
+      expect(serviceStatements(from, 'secretsmanager')).toEqual([]);
+      expect(variablesOf('inference', from).OPENAI_API_KEY_SECRET).toBeUndefined();
+    }
+  });
+});

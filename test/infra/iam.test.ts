@@ -59,6 +59,23 @@ it('scopes every other wildcard in a resource ARN to a reviewed pattern', () => 
   expect(partial.filter((r) => !reviewed.some((re) => re.test(r)))).toEqual([]);
 });
 
+it('has one single-character wildcard only: the random suffix of the API key secret named in config', () => {
+  const withSettings = synthWarden({
+    modelProvider: 'openai-compatible',
+    openAiBaseUrl: 'https://llm.internal.example.com/v1',
+    modelIds: { low: 'qwen2.5:7b-instruct', high: 'Qwen/Qwen2.5-72B-Instruct' },
+    modelIdParameters: { low: '/warden/model/low' },
+    openAiApiKeySecret: 'warden/openai-api-key',
+  });
+  const statements = [...all.map((a) => a.statement), ...[...statementsByRole(withSettings.template).values()].flat()];
+  const withQuestionMark = statements.flatMap((s) => s.resources.map((r) => JSON.stringify(r))).filter((r) => r.includes('?'));
+  // `-??????` matches the 6 characters Secrets Manager appends to this name, so this one secret only.
+  expect(withQuestionMark).toEqual(['"arn:aws:secretsmanager:us-east-1:123456789012:secret:warden/openai-api-key-??????"']);
+  // And the parameter is granted by its exact ARN, no wildcard at all.
+  const ssm = statements.filter((s) => s.actions.some((a) => a.startsWith('ssm:')));
+  expect(ssm.flatMap((s) => s.resources)).toEqual(['arn:aws:ssm:us-east-1:123456789012:parameter/warden/model/low']);
+});
+
 it('lets only API Gateway, for this API and one route each, invoke the gateway and approval functions (and EventBridge, finalize)', () => {
   const invokers = Object.values(synth.template.findResources('AWS::Lambda::Permission')).map((p) => p.Properties as Record<string, unknown>);
   const fns = synth.stack.functions.byName;

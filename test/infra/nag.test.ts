@@ -85,6 +85,8 @@ function blanketAcknowledgements(root: IConstruct): string[] {
 
 let defaults: { app: App; stack: WardenStack };
 let variant: { app: App; stack: WardenStack };
+let openai: { app: App; stack: WardenStack };
+let swappable: { app: App; stack: WardenStack };
 
 beforeAll(() => {
   defaults = wardenApp(readCdkJson().context.warden);
@@ -93,6 +95,21 @@ beforeAll(() => {
     modelProvider: 'rules',
     auth: { issuer: 'https://idp.example.com', audience: ['warden'] },
     reservedConcurrency: { inference: null, gateway: 20 },
+  });
+  // The settings read at run time: SSM parameters per tier, and the API key secret.
+  openai = wardenApp({
+    modelProvider: 'openai-compatible',
+    openAiBaseUrl: 'https://llm.internal.example.com/v1',
+    modelIds: { low: 'qwen2.5:7b-instruct', high: 'Qwen/Qwen2.5-72B-Instruct' },
+    modelIdParameters: { low: '/warden/model/low', high: '/warden/model/high' },
+    allowedModelIds: ['qwen2.5:7b-instruct', 'Qwen/Qwen2.5-72B-Instruct', 'llama3.1:8b'],
+    openAiApiKeySecret: 'warden/openai-api-key',
+  });
+  // Cross-region inference profiles: their foundation-model ARNs have a region wildcard.
+  swappable = wardenApp({
+    modelIds: { low: 'us.anthropic.claude-3-haiku-20240307-v1:0' },
+    modelIdParameters: { low: '/warden/model/low' },
+    allowedModelIds: ['us.anthropic.claude-3-haiku-20240307-v1:0', 'anthropic.claude-3-5-sonnet-20240620-v1:0', 'eu.amazon.nova-lite-v1:0', 'us.amazon.nova-lite-v1:0'],
   });
 });
 
@@ -137,6 +154,14 @@ describe('no unacknowledged finding', () => {
   it('with destroy, rules, an external issuer and other concurrency caps', () => {
     expect(describeFindings(findings(variant.app))).toEqual([]);
   });
+
+  it('with openai-compatible, SSM model parameters and the API key secret', () => {
+    expect(describeFindings(findings(openai.app))).toEqual([]);
+  });
+
+  it('with Bedrock models (inference profiles among them) an SSM parameter may swap', () => {
+    expect(describeFindings(findings(swappable.app))).toEqual([]);
+  });
 });
 
 describe('acknowledgements', () => {
@@ -157,6 +182,8 @@ describe('acknowledgements', () => {
   it.each([
     ['default', () => defaults.app],
     ['variant', () => variant.app],
+    ['openai-compatible', () => openai.app],
+    ['swappable', () => swappable.app],
   ])('none is blanket (%s config): each sits on one resource, never on a stack or the app', (_name, app) => {
     expect(acknowledgements(app()).length).toBeGreaterThan(0);
     expect(blanketAcknowledgements(app())).toEqual([]);
@@ -165,6 +192,8 @@ describe('acknowledgements', () => {
   it.each([
     ['default', () => defaults.app],
     ['variant', () => variant.app],
+    ['openai-compatible', () => openai.app],
+    ['swappable', () => swappable.app],
   ])('each hides a real finding on exactly one resource (%s config): none is stale or broad', (_name, app) => {
     const raw = findings(app(), { ignoreAcknowledgements: true });
     // Without acknowledgements there are findings: the override took effect.

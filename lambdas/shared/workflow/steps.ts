@@ -182,6 +182,8 @@ const FAILURE_CODES: Record<string, string> = {
   EffectPreconditionFailed: 'effect_precondition_failed',
   AuditWriteFailed: 'audit_write_failed',
   ModelUnavailable: 'model_unavailable',
+  // An SSM model id outside the allowed list, a missing parameter, an unusable API key secret.
+  ModelSettingError: 'model_misconfigured',
   InvalidWorkflowState: 'invalid_workflow_state',
   'States.Timeout': 'step_timed_out',
   // Execution statuses, from the ExecutionAbandoned rule: MarkFailed never ran for these.

@@ -319,6 +319,105 @@ describe('createModelProvider: openai-compatible', () => {
   });
 });
 
+describe('createModelProvider: the API key from Secrets Manager, the model from SSM', () => {
+  const SECRET = 'warden/openai-api-key';
+
+  /** Secrets Manager as a map of secret strings, counting the reads each secret gets. */
+  function fakeSecrets(values: Record<string, string>) {
+    const reads: Record<string, number> = {};
+    const getSecret = async (id: string) => {
+      reads[id] = (reads[id] ?? 0) + 1;
+      const value = values[id];
+      if (value === undefined) throw new Error(`no secret ${id}`);
+      return value;
+    };
+    return { values, reads, getSecret };
+  }
+
+  const ENV = { MODEL_PROVIDER: 'openai-compatible', MODEL_ID_LOW: LOW, MODEL_ID_HIGH: HIGH, OPENAI_API_KEY_SECRET: SECRET };
+
+  it('fetches the secret once, on the first call, and sends it as the bearer token every time', async () => {
+    answers.push(completion(JSON.stringify(PO)), completion(JSON.stringify(PO)));
+    // A trailing newline (a secret written from a file) is not part of the key.
+    const secrets = fakeSecrets({ [SECRET]: `${KEY}\n` });
+
+    const p = createModelProvider({ ...ENV, OPENAI_BASE_URL: baseUrl }, { getSecret: secrets.getSecret });
+    expect(secrets.reads).toEqual({});
+    await p.propose({ text: 'x', action: 'purchase_order', tier: 'low' });
+    await p.propose({ text: 'y', action: 'purchase_order', tier: 'high' });
+
+    expect(received.map((r) => r.headers.authorization)).toEqual([`Bearer ${KEY}`, `Bearer ${KEY}`]);
+    expect(secrets.reads).toEqual({ [SECRET]: 1 });
+  });
+
+  it('asks the server for the model an SSM parameter names, and records that model with the proposal', async () => {
+    answers.push(completion(JSON.stringify(PO)));
+    const secrets = fakeSecrets({ [SECRET]: KEY });
+    const reads: string[] = [];
+    const getParameter = async (name: string) => {
+      reads.push(name);
+      return HIGH;
+    };
+
+    const result = await createModelProvider(
+      { ...ENV, OPENAI_BASE_URL: baseUrl, MODEL_ID_LOW_PARAMETER: '/warden/model/low' },
+      { getSecret: secrets.getSecret, getParameter },
+    ).propose({ text: 'x', action: 'purchase_order', tier: 'low' });
+
+    expect(reads).toEqual(['/warden/model/low']);
+    expect(received[0]?.body.model).toBe(HIGH);
+    expect(received[0]?.headers.authorization).toBe(`Bearer ${KEY}`);
+    expect(InferenceResult.parse(result).model).toEqual({ provider: 'openai-compatible', id: HIGH, inputTokens: 512, outputTokens: 64, costUsd: 0, promptVersion: 'propose-v1' });
+  });
+
+  it('never puts the key in an error: a refused request, a refused model, an unusable secret', async () => {
+    const secrets = fakeSecrets({ [SECRET]: KEY, 'warden/json': `{"apiKey":"${KEY}"}`, 'warden/blank': '  \n', 'warden/spaced': `Bearer ${KEY}` });
+    const messageOf = (env: Record<string, string>, getParameter?: (name: string) => Promise<string>) =>
+      createModelProvider({ ...ENV, OPENAI_BASE_URL: baseUrl, ...env }, { getSecret: secrets.getSecret, ...(getParameter ? { getParameter } : {}) })
+        .propose({ text: 'x', action: 'refund', tier: 'low' })
+        .then(
+          () => 'no error',
+          (e: unknown) => (e as Error).message,
+        );
+
+    answers.push(error(401));
+    const refused = await messageOf({});
+    expect(refused).toContain('HTTP 401');
+
+    // The parameter holds something other than a model id (here, the key pasted by mistake).
+    const badModel = await messageOf({ MODEL_ID_LOW_PARAMETER: '/warden/model/low' }, async () => KEY);
+    expect(badModel).toContain('/warden/model/low');
+
+    const json = await messageOf({ OPENAI_API_KEY_SECRET: 'warden/json' });
+    expect(json).toMatch(/warden\/json .*plain text, not JSON/);
+    const blank = await messageOf({ OPENAI_API_KEY_SECRET: 'warden/blank' });
+    expect(blank).toMatch(/warden\/blank .*is empty/);
+    const spaced = await messageOf({ OPENAI_API_KEY_SECRET: 'warden/spaced' });
+    expect(spaced).toMatch(/warden\/spaced .*without whitespace/);
+
+    for (const message of [refused, badModel, json, blank, spaced]) {
+      expect(message).not.toBe('no error');
+      expect(message).not.toContain(KEY);
+      expect(message).not.toContain('0123456789abcdef');
+    }
+    // Only the 401 reached the server: an unusable key or model is never sent.
+    expect(received.map((r) => r.headers.authorization)).toEqual([`Bearer ${KEY}`]);
+  });
+
+  it('tries the secret again on the next call after a failed read (a fixed secret heals without a deploy)', async () => {
+    answers.push(completion(JSON.stringify(PO)));
+    const secrets = fakeSecrets({});
+    const p = createModelProvider({ ...ENV, OPENAI_BASE_URL: baseUrl }, { getSecret: secrets.getSecret });
+
+    await expect(p.propose({ text: 'x', tier: 'low' })).rejects.toThrow(`no secret ${SECRET}`);
+    secrets.values[SECRET] = KEY;
+    await p.propose({ text: 'x', tier: 'low' });
+
+    expect(received.map((r) => r.headers.authorization)).toEqual([`Bearer ${KEY}`]);
+    expect(secrets.reads).toEqual({ [SECRET]: 2 });
+  });
+});
+
 describe('the versioned prompt', () => {
   it('is the prompts/propose-v1 file, recorded with its version', () => {
     expect(prompt.version).toBe('propose-v1');

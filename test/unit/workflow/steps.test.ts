@@ -251,4 +251,13 @@ describe('the vault and the outbound shield in the steps', () => {
     await expect(finalizeStep(state, { requests, tasks, audit, vault }, { failurePath: true })).resolves.toMatchObject({ status: 'FAILED' });
     expect(await requests.get(record.requestId)).toMatchObject({ status: 'FAILED', error: { code: 'model_unavailable' } });
   });
+
+  it('Finalize names a model setting an operator must fix (an SSM id off the allowed list) model_misconfigured', async () => {
+    const { requests, tasks, audit, state: vault } = stores();
+    const record = aRequestRecord({ status: 'RUNNING' });
+    await requests.create(record);
+    const state = aWorkflowState({ requestId: record.requestId, error: { Error: 'ModelSettingError' } });
+    await finalizeStep(state, { requests, tasks, audit, vault }, { failurePath: true });
+    expect(await requests.get(record.requestId)).toMatchObject({ status: 'FAILED', error: { code: 'model_misconfigured' } });
+  });
 });
