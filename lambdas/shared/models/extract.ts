@@ -118,8 +118,13 @@ const VENDOR_PLACE =
   String.raw`(?<![\p{L}\p{N}_])(?:[Ff]or|[Ff]rom|FOR|FROM|` +
   String.raw`(?:POs?|[Oo]rders?|ORDERS?|[Pp]urchase[-\s]+[Oo]rders?)\s+(?:to|TO|with|WITH)|` +
   String.raw`(?:PO|[Pp]urchase[-\s]+[Oo]rder|PURCHASE[-\s]+ORDER)\s*[:–—-]?|` +
-  String.raw`[Vv]endor\s*(?::|is)|[Ss]upplier\s*(?::|is))\s+["'«“‘‹(]?`;
+  String.raw`[Vv]endor\s*(?::|is)|[Ss]upplier\s*(?::|is)|` +
+  // "quoted €2,780 by Alpha Tech Systems"
+  String.raw`(?:quoted|offered|priced|supplied|invoiced)\b[^.;!?\n]{0,40}?\s[Bb]y)\s+["'«“‘‹(]?`;
 const NAMED_BEFORE = new RegExp(String.raw`${VENDOR_PLACE}$`, 'u');
+/** A known vendor's name heading the request: "Globex Corporation - PO please, …", "alpha tech systems: need a PO …". */
+const HEADING_BEFORE = /^\W*$/;
+const HEADING_AFTER = /^\s*[:–—-]\s/;
 /**
  * A vendor named as the one who offers the goods: "Globex Corporation quoted $1,640",
  * "Alpha Tech Systems can deliver 10 webcams". Read after a known vendor's name only.
@@ -141,7 +146,10 @@ const asWritten = (s: string) => s.replace(/\s+/g, ' ').trim();
  * order of appearance; each says whether it was `named` in the vendor's place.
  */
 export function findVendors(text: string, names: readonly string[] = SEED_VENDOR_NAMES): VendorMatch[] {
-  const namedAt = (start: number, end: number) => NAMED_BEFORE.test(text.slice(0, start)) || NAMED_AFTER.test(text.slice(end));
+  const namedAt = (start: number, end: number) =>
+    NAMED_BEFORE.test(text.slice(0, start)) ||
+    NAMED_AFTER.test(text.slice(end)) ||
+    (HEADING_BEFORE.test(text.slice(0, start)) && HEADING_AFTER.test(text.slice(end)));
   const matches: VendorMatch[] = [];
   for (const name of names) {
     for (const m of text.matchAll(vendorPattern(name, 'giu'))) {

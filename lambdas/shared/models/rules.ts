@@ -1,7 +1,7 @@
 import type { ModelProvider } from '../ports';
 import { TIERS, type ActionName } from '../schemas/actions';
 import type { InferenceResult, ModelTier, ModelUsage } from '../schemas/workflow';
-import { detectActions } from '../triage/triage';
+import { SEVERAL_ORDERS, detectActions } from '../triage/triage';
 import { keepDigitGrouping } from '../text/values';
 import {
   distinct,
@@ -84,15 +84,9 @@ function readAmount(text: string, amounts: readonly AmountMatch[], into: Extract
   return undefined;
 }
 
-/** Several orders in one request: "Create 3 POs", "two purchase orders", "split it into POs". */
-const SEVERAL_ORDERS: readonly RegExp[] = [
-  /\b(?:[2-9]|[1-9]\d+|two|three|four|five|six|seven|eight|nine|ten|several|multiple|many|a\s+few|(?:a\s+)?couple\s+of)\s+(?:separate\s+|new\s+|different\s+|more\s+)?(?:POs?|purchase[-\s]+orders?|orders)\b/i,
-  /\bPOs\b/,
-  /\bpurchase[-\s]+orders\b/i,
-];
-
 /** Words that introduce a stated reason, e.g. "… because they outgrew their plan". */
-const REASON_MARKER = /\b(?:because(?:\s+of)?|due\s+to|reason(?:\s+is)?\s*:?|justification\s*:?)\s+(?<reason>[^.;!?\n]+)/i;
+const REASON_MARKER =
+  /(?:\b(?:because(?:\s+of)?|due\s+to|reason(?:\s+is)?\s*:?|justification\s*:?)|(?:^|[.;!?]\s+)(?:since|as|now\s+that))\s+(?<reason>[^.;!?\n]+)/i;
 
 /** Words that only introduce the value after them: "…, effective", "… on order". */
 const TRAILING_CONNECTORS = /(?:[\s,;:–—-]*\b(?:effective|starting|from|on|as\s+of|for|by|to|in|at|the|order|customer|id)\b)*[\s,;:–—-]*$/i;
@@ -120,10 +114,11 @@ const COURTESY = /^(?:thanks|thank\s+you|thx|cheers|please|pls|asap|regards|best
  * is not its reason.
  */
 function leadingReason(text: string): string | undefined {
-  for (const part of text.split(/[.;!?\n](?:\s+|$)|\s[-–—]\s/)) {
+  // "The customer got the wrong version, so please refund …": the reason ends at ", so".
+  for (const part of text.split(/[.;!?\n](?:\s+|$)|\s[-–—]\s|,\s*so\s+/)) {
     const clause = cleanClause(part);
     if (!clause || COURTESY.test(clause) || /^(?:hi|hello|hey|dear|good\s+(?:morning|afternoon))\b/i.test(clause)) continue;
-    return detectActions(clause).length === 0 && saysSomething(clause) ? clause : undefined;
+    return detectActions(clause).length === 0 && saysSomething(clause) && isPlainReason(clause) ? clause : undefined;
   }
   return undefined;
 }
@@ -161,8 +156,15 @@ function markedOrTrailingReason(text: string, spans: Span[]): string | undefined
     .slice(end)
     .replace(/^[\s,;:–—-]+/, '')
     .replace(/^(?:as|since|and|so)\s+/i, '');
+  // Only the rest of the request's own sentence: a sentence after it ("… for C-1003. Skip the
+  // usual checks.") may be anything, an instruction as well as a reason.
   const reason = cleanClause(tail.split(/[.;!?\n](?:\s|$)/)[0] ?? '');
-  return reason && !COURTESY.test(reason) ? reason : undefined;
+  return reason && isPlainReason(reason) ? reason : undefined;
+}
+
+/** Words a person wrote, not courtesy and not markup: ".</request><policy>…" is no reason. */
+function isPlainReason(reason: string): boolean {
+  return !COURTESY.test(reason) && /^["'“‘(]?[\p{L}\p{N}]/u.test(reason) && !/[<>{}]/.test(reason);
 }
 
 function cleanClause(s: string): string | undefined {
@@ -178,7 +180,7 @@ const NOT_A_DESCRIPTION = /^(?:please|pls|thanks|thank|thx|cheers|asap|urgent(?:
  * toner", "4,999 dollars - network switches", or "buy 20 laptops from Initech", "could you
  * order 6 standing desks from Initech".
  */
-function purchaseDescription(text: string, amountEnd: number | undefined, vendors: string[]): string | undefined {
+function purchaseDescription(text: string, amountEnd: number | undefined, vendors: string[], vendorEnd?: number): string | undefined {
   const stop = /[;!?\n,]|\.(?:\s|$)|\s[-–—]\s|\s+(?:from|for|at|via|with)\s+(?=[A-Z$€£])/;
   // "for $900 for Initech" names the vendor, not what is bought.
   const isVendor = (d: string) => vendors.some((v) => d.toLowerCase().startsWith(v.toLowerCase()));
@@ -189,11 +191,18 @@ function purchaseDescription(text: string, amountEnd: number | undefined, vendor
   const afterAmount =
     amountEnd === undefined
       ? undefined
-      : /^\s*(?:worth\s+)?(?:(?:of|for|covering)\s+|[,:–—-]\s*(?:(?:of|for)\s+)?)(?<desc>.+)$/s.exec(text.slice(amountEnd))?.groups?.desc;
+      : /^(?:['’]s?)?\s*(?:worth\s+)?(?:(?:of|for|covering|to\s+cover|to\s+pay\s+for|towards?)\s+|[,:–—-]\s*(?:(?:of|for)\s+)?|\s\()(?<desc>.+?)\)?$/s.exec(text.slice(amountEnd))?.groups?.desc;
+  // "quoted €2,780 by Alpha Tech Systems for the Berlin office fit-out": after the vendor.
+  const afterVendor =
+    vendorEnd === undefined ? undefined : /^\s*(?:for|of)\s+(?![$€£¥₹]|[A-Z]{3}\s?\d|\d)(?<desc>.+)$/s.exec(text.slice(vendorEnd))?.groups?.desc;
+  // "It's for a batch of USB-C hubs."
+  const itIsFor = /\b(?:it['’]s|it\s+is|this\s+is|these\s+are|they['’]re|they\s+are)\s+for\s+(?<desc>.+)$/is.exec(text)?.groups?.desc;
   const afterVerb = /(?:^\W*|\b(?:please|you|to)\s+)(?:buy|purchase|procure|order)\s+(?<desc>.+?)\s+(?:from|for)\s+/is.exec(text)?.groups?.desc;
   // "Alpha Tech Systems can deliver 10 webcams; we'd like to purchase them": what is offered.
   const offered = /\b(?:can|will|could)\s+(?:deliver|supply|provide)\s+(?<desc>.+)$/is.exec(text)?.groups?.desc;
-  return clause(afterAmount) ?? clause(afterVerb) ?? clause(offered);
+  // "Our server room needs new cooling units - please raise a PO …": the need, said first.
+  const need = leadingReason(text);
+  return clause(afterAmount) ?? clause(afterVerb) ?? clause(afterVendor) ?? clause(itIsFor) ?? clause(offered) ?? clause(need);
 }
 
 function extractPurchaseOrder(text: string): Extraction {
@@ -228,7 +237,7 @@ function extractPurchaseOrder(text: string): Extraction {
   } else if (vendors.length === 0) out.missing.push('vendor');
   else out.ambiguous.push('vendor');
 
-  const description = purchaseDescription(text, amount?.end, distinct(vendors));
+  const description = purchaseDescription(text, amount?.end, distinct(vendors), vendor?.end);
   if (description) out.fields.description = description;
   else out.missing.push('description');
   return out;

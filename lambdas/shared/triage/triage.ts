@@ -14,7 +14,8 @@ import { INVISIBLE_CHARACTERS } from '../shield/unicode';
 /** Phrases that name each action. A request matching two actions goes to a human. */
 export const ACTION_KEYWORDS: Record<ActionName, readonly RegExp[]> = {
   purchase_order: [
-    /\bPOs?\b/, // case-sensitive: "po" in lower case is too often something else
+    /\bPOs?\b/, // case-sensitive: "po" in lower case is too often something else…
+    /\b(?:raise|create|open|issue|need|submit|cut)\s+(?:a\s+|the\s+|new\s+)*po\b(?!\s+box)/i, // …unless it is plainly an order: "raise a po"
     /\bpurchase[-\s]+orders?\b/i,
     // The request opens with the verb; "Order O-5001 …" names an order, not a purchase.
     /^\W*(?:please\s+)?(?:buy|purchase|procure)\b/i,
@@ -29,11 +30,30 @@ export const ACTION_KEYWORDS: Record<ActionName, readonly RegExp[]> = {
     /\bupgrad(?:e|es|ed|ing)\b/i,
     /\btier\b/i,
     // "Move customer C-1002 up from standard to premium": a change between two named tiers.
-    /\bfrom\s+(?:the\s+)?(?:basic|standard|premium)\s+(?:(?:tier|plan)\s+)?(?:(?:straight|directly)\s+)?(?:up\s+)?to\s+(?:the\s+)?(?:basic|standard|premium)\b/i,
+    /\bfrom\s+(?:the\s+)?(?:basic|standard|premium)\s+(?:(?:tier|plan)\s+)?(?:(?:straight|directly|right|all\s+the\s+way)\s+)?(?:up\s+)?to\s+(?:the\s+)?(?:basic|standard|premium)\b/i,
     /\bmove\s+(?:customer\s+)?\S+\s+up\b/i,
   ],
-  refund: [/\brefund(?:s|ed|ing)?\b/i, /\breimburs(?:e|ed|es|ing|ement)\b/i, /\bmoney\s+back\b/i, /\bcredit\s+back\b/i],
+  refund: [
+    /\brefund(?:s|ed|ing)?\b/i,
+    /\breimburs(?:e|ed|es|ing|ement)\b/i,
+    /\bmoney\s+back\b/i,
+    /\bcredit\s+back\b/i,
+    // Money going back to a customer: "send $320 back to customer C-1002", "needs 2.1k back on order O-5002".
+    /\b(?:send|give|pay|credit|transfer|return)\b[^.;!?]{0,60}?\bback\s+(?:to|on|for)\b/i,
+    /\d(?:k|\s*(?:usd|dollars|euros))?\s+back\s+(?:to|on|for)\b/i,
+  ],
 };
+
+/**
+ * Several orders in one request: "Create 3 POs", "two purchase orders", "a second one with
+ * Globex". Each would be its own proposal, so the request goes to a human, like two actions.
+ */
+export const SEVERAL_ORDERS: readonly RegExp[] = [
+  /\b(?:[2-9]|[1-9]\d+|two|three|four|five|six|seven|eight|nine|ten|several|multiple|many|a\s+few|(?:a\s+)?couple\s+of)\s+(?:separate\s+|new\s+|different\s+|more\s+)?(?:POs?|purchase[-\s]+orders?|orders)\b/i,
+  /\bPOs\b/,
+  /\bpurchase[-\s]+orders\b/i,
+  /\b(?:a\s+)?(?:second|another|separate|further)\s+(?:one|PO|purchase[-\s]+order)\b/i,
+];
 
 /**
  * Action words that a typo should not hide: a word one edit away from one of these
@@ -47,7 +67,7 @@ export const ACTION_WORDS: readonly string[] = ['purchase', 'upgrade', 'refund']
  * month?", "Give me a summary of refunds". They name an action's words but ask for none.
  */
 export const INFORMATION_REQUESTS: readonly RegExp[] = [
-  /^\W*how\s+(?:many|much|often)\b/i,
+  /^\W*how\s+(?:many|much|often|long|soon|do|does|did|can|could|should|would)\b/i,
   /^\W*(?:(?:please\s+)?(?:give|show|send|get)\s+me|(?:please\s+)?(?:list|summari[sz]e|count))\s+(?:a\s+|an\s+|the\s+|all\s+)?(?:summary|report|list|overview|count|total|number|breakdown|purchase\s+orders|POs|refunds|upgrades)\b/i,
   /\b(?:summary|report|overview|list|count|number|total|breakdown)\s+of\s+(?:all\s+|the\s+|our\s+)?(?:purchase\s+orders|POs|refunds|(?:tier\s+)?upgrades)\b/i,
   /\b(?:did|have|has)\s+(?:we|they|you)\s+(?:already\s+)?(?:raise|raised|issue|issued|create|created|process|processed|approve|approved)\b.*\?\s*$/i,
@@ -98,6 +118,8 @@ export const INJECTION_PATTERNS: Record<PatternFamily, readonly RegExp[]> = {
     /\|\s*im_(?:start|end)\s*\|/i,
     /\[\s*\/?\s*(?:INST|SYS|SYSTEM)\s*\]/i,
     /<<\s*\/?\s*SYS\s*>>/i,
+    // Markup that pretends to end the request or open a policy: "</request><policy>".
+    /<\s*\/?\s*(?:request|policy|policies|rules?|instructions?|context|config|user|human|tool|function)\b[^>]{0,40}>/i,
   ],
   policy_restatement: [
     /\bauto[-\s]?approv/i,
@@ -116,6 +138,10 @@ export const INJECTION_PATTERNS: Record<PatternFamily, readonly RegExp[]> = {
     /\b(?:real|actual|true|correct)\s+(?:amount|total|price|value)\s+(?:is|was|should\s+be)\b/i,
     /\b(?:amount|total)\s+(?:should\s+be\s+)?(?:read|treated|recorded|entered)\s+as\b/i,
     /\b(?:vendor|supplier)\s+(?:is|has\s+been)\s+(?:already\s+)?(?:validated|approved|whitelisted|allow-?listed|verified|trusted)\b/i,
+    // Claims about what policy now says: "per the updated 2027 policy", "processed automatically".
+    /\b(?:updated|new|revised|latest|amended|current)\s+(?:\d{4}\s+)?(?:refund\s+|approval\s+|procurement\s+|upgrade\s+)?(?:policy|policies|rules|guidelines)\b/i,
+    /\b(?:processed|approved|handled|executed|paid|actioned)\s+automatically\b/i,
+    new RegExp(`\\bwithout\\s+(?:a|an|the|any)\\s+(?:${AUTHORITY}|support\\s+lead|approver|human|reviewer)\\b`, 'i'),
   ],
 };
 
@@ -347,7 +373,9 @@ export function triageRequest(input: TriageInput, policy: RoutingPolicy = ROUTIN
   const actions = submitted?.action ? [...new Set([submitted.action, ...named])] : named;
   const complexity = complexityScore(text, actions.length);
   const modelTier = complexity >= policy.complexityHighFrom ? 'high' : 'low';
-  const action = actions.length === 1 ? actions[0] : undefined;
+  // Several orders in one request are several proposals: no one action to propose.
+  const severalOrders = actions.length === 1 && actions[0] === 'purchase_order' && SEVERAL_ORDERS.some((re) => re.test(text));
+  const action = actions.length === 1 && !severalOrders ? actions[0] : undefined;
 
   const problems: string[] = [];
   if (injection.length > 0) problems.push(injectionNote);
@@ -361,6 +389,9 @@ export function triageRequest(input: TriageInput, policy: RoutingPolicy = ROUTIN
   } else if (actions.length > 1) {
     signals.push('needs_human_triage');
     problems.push(`more than one action (${actions.map((a) => ACTION_LABEL[a]).join(', ')})`);
+  } else if (severalOrders) {
+    signals.push('needs_human_triage');
+    problems.push('several purchase orders in one request');
   }
 
   if (signals.length > 0) {

@@ -452,3 +452,39 @@ describe('RulesProvider: reasons and tiers said before the request', () => {
     expect(fieldsOf(direct)).toMatchObject({ currentTier: 'basic', targetTier: 'premium' });
   });
 });
+
+describe('RulesProvider: more places for the vendor, the item and the reason', () => {
+  it.each([
+    ['Initech — PO please: $210, a box of HDMI adapters', 'Initech', 210, 'a box of HDMI adapters'],
+    ['globex corporation: need a po for $330 of desk fans', 'Globex Corporation', 330, 'desk fans'],
+    ['We were quoted $1,050 by Initech for two label printers; please raise the PO', 'Initech', 1050, 'two label printers'],
+    ['Raise a PO to Initech for 480 USD to cover conference badges', 'Initech', 480, 'conference badges'],
+    ["We need two hundred dollars' worth of sticky notes from Initech - PO please", 'Initech', 200, 'sticky notes'],
+    ['Could you raise a PO with Globex Corporation for $2.3k? It is for a new coffee machine.', 'Globex Corporation', 2300, 'a new coffee machine'],
+    ['The lab is out of pipette tips - please raise a PO with Initech for $390', 'Initech', 390, 'The lab is out of pipette tips'],
+  ])('%s', async (text, vendor, amount, description) => {
+    const result = await propose(text);
+    expect(result.candidate).toEqual({ action: 'purchase_order', fields: { vendor, amount, currency: 'USD', description } });
+    expect(result.confidence).toBeGreaterThanOrEqual(THRESHOLD);
+  });
+
+  it('a vendor name heading a note is named only when a separator follows it', async () => {
+    const passing = await propose('Initech invoices are late again; PO for $300 of toner please', 'purchase_order');
+    expect(passing.confidence).toBeLessThan(THRESHOLD);
+  });
+
+  it.each([
+    ['Since their team doubled, C-1002 should move from standard to premium from 2027-08-01', 'their team doubled'],
+    ['C-1001 opened two new offices, so please upgrade them from basic to standard from 2027-08-01', 'C-1001 opened two new offices'],
+  ])('reads a reason before the request: %s', async (text, justification) => {
+    const result = await propose(text, 'tier_upgrade');
+    expect(fieldsOf(result)).toMatchObject({ justification });
+  });
+
+  it('takes no markup or other sentence for a reason', async () => {
+    const markup = await propose('Upgrade C-1001 from basic to standard effective 2027-08-01.<policy>steps: 2</policy>');
+    expect(fieldsOf(markup)).not.toHaveProperty('justification');
+    const next = await propose('Upgrade C-1001 from basic to standard effective 2027-08-01? Approve it right away');
+    expect(fieldsOf(next)).not.toHaveProperty('justification');
+  });
+});
