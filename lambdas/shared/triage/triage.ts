@@ -1,4 +1,4 @@
-import { findAmounts, findCustomerIds, findDates, findOrderIds, findVendors } from '../models/extract';
+import { findAmounts, findCustomerIds, findDates, findOrderIds, findTierChanges, findVendors } from '../models/extract';
 import { POLICIES } from '../policy/policies';
 import type { RoutingPolicy } from '../policy/schemas';
 import { parseFields, type ActionName } from '../schemas/actions';
@@ -29,8 +29,7 @@ export const ACTION_KEYWORDS: Record<ActionName, readonly RegExp[]> = {
   tier_upgrade: [
     /\bupgrad(?:e|es|ed|ing)\b/i,
     /\btier\b/i,
-    // "Move customer C-1002 up from standard to premium": a change between two named tiers.
-    /\bfrom\s+(?:the\s+)?(?:basic|standard|premium)\s+(?:(?:tier|plan)\s+)?(?:(?:straight|directly|right|all\s+the\s+way)\s+)?(?:up\s+)?to\s+(?:the\s+)?(?:basic|standard|premium)\b/i,
+    // A change between two named tiers ("from standard to premium") is read by findTierChanges, in detectActions.
     /\bmove\s+(?:customer\s+)?\S+\s+up\b/i,
   ],
   refund: [
@@ -241,8 +240,11 @@ export function isInformationRequest(text: string): boolean {
 export function detectActions(text: string): ActionName[] {
   if (isInformationRequest(text)) return [];
   const read = correctActionWords(text);
-  return (Object.keys(ACTION_KEYWORDS) as ActionName[]).filter((action) =>
-    ACTION_KEYWORDS[action].some((re) => re.test(read)),
+  // "Move customer C-1002 from standard to premium": a stated change between two tiers, read
+  // the way the rules provider reads it, names a tier upgrade whatever the verb.
+  const tierChange = () => findTierChanges(read).some((c) => c.currentTier !== undefined && c.targetTier !== undefined);
+  return (Object.keys(ACTION_KEYWORDS) as ActionName[]).filter(
+    (action) => ACTION_KEYWORDS[action].some((re) => re.test(read)) || (action === 'tier_upgrade' && tierChange()),
   );
 }
 
