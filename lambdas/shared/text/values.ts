@@ -195,7 +195,7 @@ const NUMBER_WORDS: Record<string, { value: number; kind: 'unit' | 'teen' | 'ten
  * ("two three", "thousand million"): "a"/"one" thousand, "forty-two", "one hundred and fifty",
  * "twenty-five hundred", "three million two hundred thousand".
  */
-export function wordNumber(phrase: string): number | undefined {
+function wordNumber(phrase: string): number | undefined {
   const words = phrase.toLowerCase().split(/[\s-]+/).filter((w) => w !== 'and');
   if (words[0] === 'a') words[0] = 'one';
   let total = 0;

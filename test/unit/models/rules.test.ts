@@ -469,7 +469,11 @@ describe('RulesProvider: more places for the vendor, the item and the reason', (
   });
 
   it('a vendor name heading a note is named only when a separator follows it', async () => {
-    const passing = await propose('Initech invoices are late again; PO for $300 of toner please', 'purchase_order');
+    const heading = await propose('Initech: PO for $300 of toner', 'purchase_order');
+    const passing = await propose('Initech invoices are late again; PO for $300 of toner', 'purchase_order');
+    // Same fields either way; only the heading says whose order it is.
+    expect(fieldsOf(passing)).toEqual(fieldsOf(heading));
+    expect(heading.confidence).toBeGreaterThanOrEqual(THRESHOLD);
     expect(passing.confidence).toBeLessThan(THRESHOLD);
   });
 
