@@ -68,7 +68,6 @@ function dummyEnvironment(name: string): Record<string, string> {
     AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
     AWS_LAMBDA_FUNCTION_NAME: `bench-${name}`,
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '512',
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     [STATE_BUCKET_ENV]: 'bench-bucket',
     [STATE_KEY_ENV]: 'arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000000',
     [STATE_MACHINE_ARN_ENV]: 'arn:aws:states:us-east-1:123456789012:stateMachine:bench',

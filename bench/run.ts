@@ -130,7 +130,6 @@ function child<T>(phase: string, timeoutMs: number): Promise<T> {
         ...process.env,
         // The handlers' JSON logs would bury the figures; metrics are off in local mode anyway.
         POWERTOOLS_LOG_LEVEL: 'SILENT',
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       },
     });
     const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);

@@ -1,4 +1,3 @@
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 // The demo prints the story; the handlers' JSON logs would bury it.
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
 

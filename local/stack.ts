@@ -1,4 +1,4 @@
-import './polyfills';
+import './node-version';
 import { join } from 'node:path';
 import { startEmulators } from './emulators';
 import { LocalStepFunctions, type LocalLambda } from './sfn/engine';

@@ -1,6 +1,3 @@
-// Before any SDK module loads: the fresh machine's Node 20 is supported by the pinned SDK.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-
 import { InvalidLocalSettings, readSettings, startLocalServer } from './server';
 
 /**
