@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import type { IHttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import {
   Alarm,
@@ -71,6 +71,16 @@ export interface WardenObservabilityProps {
 export const FAILED_EXECUTION_STATUSES = ['FAILED', 'TIMED_OUT', 'ABORTED'] as const;
 
 /**
+ * An alarm's name: fixed per stack (`Warden-RejectionRate`), so the alarm topic's policy and the
+ * key's policy can name every alarm's ARN without a reference to it: the key policy referring to
+ * the alarms would be a dependency cycle (alarm → topic → key).
+ */
+export function alarmNameFor(stackName: string, alarmId: string): string {
+  if (Token.isUnresolved(stackName)) throw new Error('The Warden stack needs a literal stack name (its alarms are named after it).');
+  return `${stackName}-${alarmId}`;
+}
+
+/**
  * What an operator watches and gets paged for (DESIGN.md §7):
  * - failed, timed-out and aborted executions, each as a message on a KMS-encrypted SQS queue
  *   (EventBridge, from Step Functions' status-change events) with what a redrive needs;
@@ -108,8 +118,6 @@ export class WardenObservability extends Construct {
       masterKey: props.key,
       enforceSSL: true,
     });
-    // CloudWatch publishes to the encrypted topic itself, so it needs the key (key policy).
-    props.key.grant(new ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
     const notify = new SnsAction(this.alarmTopic);
 
     // --- Failed executions → SQS ------------------------------------------------------------
@@ -244,8 +252,12 @@ export class WardenObservability extends Construct {
     });
 
     // --- Alarms ------------------------------------------------------------------------------
+    const alarmArns: string[] = [];
     const alarm = (alarmId: string, metric: IMetric, threshold: number, description: string): Alarm => {
+      const alarmName = alarmNameFor(stack.stackName, alarmId);
+      alarmArns.push(stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: alarmName, arnFormat: ArnFormat.COLON_RESOURCE_NAME }));
       const created = new Alarm(this, alarmId, {
+        alarmName,
         metric,
         threshold,
         evaluationPeriods: 1,
@@ -301,6 +313,36 @@ export class WardenObservability extends Construct {
       alarm(`${name}Throttles`, fn.metricThrottles({ period, statistic: Stats.SUM }), 0, `The ${fn.wardenName} Lambda was throttled.`);
     }
     alarm('Api5xx', props.api.metricServerError({ period, statistic: Stats.SUM }), 0, 'The HTTP API returned 5xx.');
+
+    // enforceSSL gave the topic a policy of its own, which replaces SNS's default one: CloudWatch
+    // may publish only because of this statement, and only for this stack's alarms.
+    const fromTheseAlarms = {
+      StringEquals: { 'aws:SourceAccount': stack.account },
+      ArnEquals: { 'aws:SourceArn': alarmArns },
+    };
+    this.alarmTopic.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'CloudWatchAlarmsOfThisStackPublish',
+        effect: Effect.ALLOW,
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.alarmTopic.topicArn],
+        conditions: fromTheseAlarms,
+      }),
+    );
+    // CloudWatch encrypts the message for the topic itself, so it needs the key as well.
+    const { statementAdded } = props.key.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'CloudWatchAlarmsPublishToTheEncryptedAlarmTopic',
+        effect: Effect.ALLOW,
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: fromTheseAlarms,
+      }),
+    );
+    // An imported key's policy cannot change here: the alarms would fire and notify no one.
+    if (!statementAdded) throw new Error('WardenObservability needs a key whose policy it can extend (CloudWatch must use it to publish alarms).');
 
     // --- Dashboard ---------------------------------------------------------------------------
     const height = 6;

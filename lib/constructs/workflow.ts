@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ArnFormat, CfnElement, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Aws, CfnElement, Fn, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -55,6 +55,24 @@ export function stateMachineNameFor(stackName: string): string {
   return `${stackName.slice(0, 80 - NAME_SUFFIX.length)}${NAME_SUFFIX}`;
 }
 
+/** Where Step Functions' guidance puts a state machine's log group (see `workflowLogGroupNameFor`). */
+export const WORKFLOW_LOG_GROUP_PREFIX = '/aws/vendedlogs/states/';
+
+/**
+ * The state machine's log group name: `/aws/vendedlogs/states/<state machine name>-<id>`, where
+ * `<id>` is the first eight hex digits of the CloudFormation stack's id.
+ * - Under `/aws/vendedlogs/`, log delivery is authorized by one wildcard entry; elsewhere each
+ *   state machine adds an entry to the account's CloudWatch Logs resource policy, which has a
+ *   size limit, and creating state machines starts failing in busy accounts.
+ * - The stack id part keeps the name fixed for a stack's lifetime but new for a stack created
+ *   again: the log group is retained by default, and a retained group of the same name would
+ *   make that creation fail.
+ */
+export function workflowLogGroupNameFor(stackName: string): string {
+  const stackUuid = Fn.select(2, Fn.split('/', Aws.STACK_ID));
+  return `${WORKFLOW_LOG_GROUP_PREFIX}${stateMachineNameFor(stackName)}-${Fn.select(0, Fn.split('-', stackUuid))}`;
+}
+
 export interface WardenWorkflowProps {
   readonly functions: { readonly [K in WorkflowFunctionName]: IFunction };
   readonly logRetention: RetentionDays;
@@ -94,13 +112,13 @@ export class WardenWorkflow extends Construct {
     }
     const definitionSubstitutions = definitionSubstitutionsFor(fileText, arns);
 
-    // No fixed name: a retained log group with a fixed name would block a redeploy of the stack.
+    const stack = Stack.of(this);
     this.logGroup = new LogGroup(this, 'Logs', {
+      logGroupName: workflowLogGroupNameFor(stack.stackName),
       retention: props.logRetention,
       removalPolicy: props.removalPolicy,
     });
 
-    const stack = Stack.of(this);
     const stateMachineName = stateMachineNameFor(stack.stackName);
     this.stateMachineArnWithoutRef = stack.formatArn({
       service: 'states',

@@ -1,7 +1,11 @@
-import { Match } from 'aws-cdk-lib/assertions';
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { parseConfig } from '../../lib/config';
+import { WardenStack } from '../../lib/warden-stack';
 import { FUNCTION_NAMES } from '../../lib/constructs/functions';
+import { alarmNameFor } from '../../lib/constructs/observability';
 import { METRIC_NAMESPACE, METRIC_SERVICE, METRICS } from '../../lambdas/shared/metrics-catalog';
-import { logicalIdOf, synthWarden, type Synthesized } from './synth';
+import { logicalIdOf, readCdkJson, synthWarden, type Synthesized } from './synth';
 
 type Resource = { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string };
 type Alarm = { Properties: Record<string, unknown> };
@@ -63,13 +67,73 @@ describe('alarm topic', () => {
     for (const alarm of Object.values(alarms)) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
   });
 
-  it('lets CloudWatch use the key to publish to the encrypted topic', () => {
-    synth.template.hasResourceProperties('AWS::KMS::Key', {
-      KeyPolicy: {
-        Statement: Match.arrayWith([
-          Match.objectLike({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: Match.arrayWith(['kms:Decrypt']) }),
-        ]),
+  it('names every alarm after the stack', () => {
+    const names = Object.values(alarms).map((alarm) => alarm.Properties.AlarmName);
+    expect(names).toEqual(expect.arrayContaining(['Warden-RejectionRate', 'Warden-FailedExecutionsQueued', 'Warden-TriageErrors', 'Warden-Api5xx']));
+    for (const name of names) expect(name).toMatch(/^Warden-[A-Za-z0-9]+$/);
+    expect(new Set(names).size).toBe(names.length);
+    expect(alarmNameFor('Warden-Staging', 'Api5xx')).toBe('Warden-Staging-Api5xx');
+  });
+
+  /** What CloudWatch must be limited to: this account, and exactly the alarms of this stack. */
+  const fromTheStacksAlarms = () => ({
+    StringEquals: { 'aws:SourceAccount': '123456789012' },
+    ArnEquals: {
+      'aws:SourceArn': Object.values(alarms).map((alarm) => `arn:aws:cloudwatch:us-east-1:123456789012:alarm:${String(alarm.Properties.AlarmName)}`),
+    },
+  });
+
+  it("lets CloudWatch publish to the topic, for this account's and this stack's alarms only, and refuses anything but TLS", () => {
+    const topicId = id(synth.stack.observability.alarmTopic);
+    const [policy, ...others] = Object.values(synth.template.findResources('AWS::SNS::TopicPolicy')) as Resource[];
+    expect(others).toEqual([]);
+    expect(policy.Properties.Topics).toEqual([{ Ref: topicId }]);
+    expect((policy.Properties.PolicyDocument as { Statement: unknown[] }).Statement).toEqual([
+      {
+        Sid: 'AllowPublishThroughSSLOnly',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 'sns:Publish',
+        Resource: { Ref: topicId },
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
       },
+      {
+        Sid: 'CloudWatchAlarmsOfThisStackPublish',
+        Effect: 'Allow',
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Action: 'sns:Publish',
+        Resource: { Ref: topicId },
+        Condition: fromTheStacksAlarms(),
+      },
+    ]);
+  });
+
+  it("lets CloudWatch use the key to publish to the encrypted topic, for this account's and this stack's alarms only", () => {
+    const key = synth.template.toJSON().Resources[id(synth.stack.data.key)] as Resource;
+    const statements = (key.Properties.KeyPolicy as { Statement: { Principal?: { Service?: string } }[] }).Statement;
+    expect(statements.filter((s) => s.Principal?.Service === 'cloudwatch.amazonaws.com')).toEqual([
+      {
+        Sid: 'CloudWatchAlarmsPublishToTheEncryptedAlarmTopic',
+        Effect: 'Allow',
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        Resource: '*',
+        Condition: fromTheStacksAlarms(),
+      },
+    ]);
+  });
+
+  it('names the alarm ARNs with the deploy-time account, region and partition in an environment-agnostic stack', () => {
+    const { warden: _defaults, ...flags } = readCdkJson().context;
+    const app = new App({ context: { ...flags, 'aws:cdk:bundling-stacks': [] } });
+    const agnostic = new WardenStack(app, 'Agnostic', { config: parseConfig({}) });
+    const policy = Object.values(Template.fromStack(agnostic).findResources('AWS::SNS::TopicPolicy'))[0] as Resource;
+    const allow = (policy.Properties.PolicyDocument as { Statement: { Effect: string; Condition: Record<string, Record<string, unknown>> }[] }).Statement.find(
+      (s) => s.Effect === 'Allow',
+    );
+    expect(allow?.Condition.StringEquals).toEqual({ 'aws:SourceAccount': { Ref: 'AWS::AccountId' } });
+    expect((allow?.Condition.ArnEquals['aws:SourceArn'] as unknown[])[0]).toEqual({
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudwatch:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':alarm:Agnostic-RejectionRate']],
     });
   });
 

@@ -90,3 +90,34 @@ export function roleOfFunction(template: Template, functionLogicalId: string): s
 export function refersTo(resource: Json, logicalId: string): boolean {
   return JSON.stringify(resource).includes(`"${logicalId}"`);
 }
+
+/**
+ * The value CloudFormation would give a property built from `Ref`, `Fn::Join`, `Fn::Split` and
+ * `Fn::Select`, with the pseudo parameters and references in `refs`. Throws on anything else.
+ */
+export function evaluateIntrinsics(value: Json, refs: Readonly<Record<string, string>>): unknown {
+  if (typeof value === 'string' || typeof value === 'number') return value;
+  if (Array.isArray(value)) return value.map((item) => evaluateIntrinsics(item, refs));
+  const [fn, args] = Object.entries(value as Record<string, Json>)[0] ?? [];
+  switch (fn) {
+    case 'Ref': {
+      const resolved = refs[args as string];
+      if (resolved === undefined) throw new Error(`no value for Ref ${String(args)}`);
+      return resolved;
+    }
+    case 'Fn::Join': {
+      const [separator, parts] = args as [string, Json[]];
+      return parts.map((part) => evaluateIntrinsics(part, refs)).join(separator);
+    }
+    case 'Fn::Split': {
+      const [separator, source] = args as [string, Json];
+      return String(evaluateIntrinsics(source, refs)).split(separator);
+    }
+    case 'Fn::Select': {
+      const [index, list] = args as [number | string, Json];
+      return (evaluateIntrinsics(list, refs) as unknown[])[Number(index)];
+    }
+    default:
+      throw new Error(`cannot evaluate ${JSON.stringify(value)}`);
+  }
+}

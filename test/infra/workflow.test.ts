@@ -12,8 +12,9 @@ import {
   functionArnPlaceholder,
   stateMachineNameFor,
   WardenWorkflow,
+  WORKFLOW_LOG_GROUP_PREFIX,
 } from '../../lib/constructs/workflow';
-import { logicalIdOf, synthWarden, type Synthesized } from './synth';
+import { evaluateIntrinsics, logicalIdOf, synthWarden, type Synthesized } from './synth';
 
 let synth: Synthesized;
 let stateMachine: { Properties: Record<string, unknown>; DeletionPolicy?: string };
@@ -56,6 +57,37 @@ describe('state machine', () => {
     expect(synth.template.toJSON().Resources[logGroupId]).toMatchObject({
       Properties: { RetentionInDays: 30 },
       DeletionPolicy: 'Retain',
+    });
+  });
+
+  describe('its log group name', () => {
+    const stackId = 'arn:aws:cloudformation:us-east-1:123456789012:stack/Warden/51af3dc0-da77-11e4-872e-1234567db123';
+    const nameIn = (from: Synthesized, id = stackId): unknown => {
+      const logGroup = from.template.toJSON().Resources[logicalIdOf(from.stack, from.stack.workflow.logGroup)];
+      return evaluateIntrinsics(logGroup.Properties.LogGroupName, { 'AWS::StackId': id });
+    };
+
+    it('is under /aws/vendedlogs/states/, after the state machine and this stack instance', () => {
+      expect(WORKFLOW_LOG_GROUP_PREFIX).toBe('/aws/vendedlogs/states/');
+      expect(nameIn(synth)).toBe('/aws/vendedlogs/states/Warden-GovernedRequest-51af3dc0');
+    });
+
+    it('is new for a stack created again, so a retained log group of a deleted stack does not block it', () => {
+      const recreated = 'arn:aws:cloudformation:us-east-1:123456789012:stack/Warden/9c0ffee1-0000-11f0-8000-abcdefabcdef';
+      expect(nameIn(synth, recreated)).toBe('/aws/vendedlogs/states/Warden-GovernedRequest-9c0ffee1');
+    });
+
+    it('keeps its retention and removal policy from the config', () => {
+      const custom = synthWarden({ logRetentionDays: 90, removalPolicy: 'destroy' });
+      const logGroup = custom.template.toJSON().Resources[logicalIdOf(custom.stack, custom.stack.workflow.logGroup)];
+      expect(logGroup).toMatchObject({ Properties: { RetentionInDays: 90 }, DeletionPolicy: 'Delete' });
+      expect(Object.keys(logGroup.Properties).sort()).toEqual(['LogGroupName', 'RetentionInDays']);
+      expect(nameIn(custom)).toBe('/aws/vendedlogs/states/Warden-GovernedRequest-51af3dc0');
+    });
+
+    it('is a stack output', () => {
+      const outputs = synth.template.toJSON().Outputs as Record<string, { Value: unknown }>;
+      expect(outputs.WorkflowLogGroupName.Value).toEqual({ Ref: logicalIdOf(synth.stack, synth.stack.workflow.logGroup) });
     });
   });
 
