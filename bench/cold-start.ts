@@ -8,6 +8,7 @@ import { LogLevel } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { FUNCTION_NAMES, WardenFunction, type FunctionName } from '../lib/constructs/functions';
 import { STATE_BUCKET_ENV, STATE_KEY_ENV, STATE_MACHINE_ARN_ENV, TABLES } from '../lambdas/shared/tables';
+import type { ProgressReporter } from '../scripts/cli';
 import { median, round } from './stats';
 
 /**
@@ -165,23 +166,39 @@ function importOnce(bundle: Bundle, nodeOptions: string): { importMs: number; pr
   return { importMs, processMs };
 }
 
-export async function measureColdStart(options: { runs: number; log: (line: string) => void }): Promise<ColdStartResults> {
+export async function measureColdStart(options: { runs: number; log: (line: string) => void; progress: ProgressReporter }): Promise<ColdStartResults> {
   const outdir = mkdtempSync(join(tmpdir(), 'warden-bench-bundles-'));
   try {
     options.log('  bundling the eight functions, the reference and the floor probe with WardenFunction (esbuild)…');
-    const bundles = bundleAll(outdir);
+    const bundling = options.progress.phase('cold start: bundling', 1);
+    let bundles: Bundle[];
+    try {
+      bundles = bundleAll(outdir);
+      bundling.tick();
+    } finally {
+      bundling.end();
+    }
     // The deployed NODE_OPTIONS (e.g. --enable-source-maps) change load time: apply them as Lambda would.
     const nodeOptions = bundles[0].environment.NODE_OPTIONS ?? '';
     const samples = new Map<string, { importMs: number[]; processMs: number[] }>(bundles.map((b) => [b.name, { importMs: [], processMs: [] }]));
     // Warm the OS file cache once, then interleave: every round imports every bundle once.
-    for (const bundle of bundles) importOnce(bundle, bundle.environment.NODE_OPTIONS ?? '');
-    for (let round = 0; round < options.runs; round++) {
+    const importing = options.progress.phase('cold start: fresh imports', bundles.length * (options.runs + 1));
+    try {
       for (const bundle of bundles) {
-        const sample = importOnce(bundle, bundle.environment.NODE_OPTIONS ?? '');
-        const s = samples.get(bundle.name)!;
-        s.importMs.push(sample.importMs);
-        s.processMs.push(sample.processMs);
+        importOnce(bundle, bundle.environment.NODE_OPTIONS ?? '');
+        importing.tick();
       }
+      for (let round = 0; round < options.runs; round++) {
+        for (const bundle of bundles) {
+          const sample = importOnce(bundle, bundle.environment.NODE_OPTIONS ?? '');
+          const s = samples.get(bundle.name)!;
+          s.importMs.push(sample.importMs);
+          s.processMs.push(sample.processMs);
+          importing.tick();
+        }
+      }
+    } finally {
+      importing.end();
     }
     const figures = (bundle: Bundle): BundleFigures => {
       const s = samples.get(bundle.name)!;

@@ -2,6 +2,7 @@ import * as DynamoDB from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, PutObjectCommand, type PutObjectCommandInput } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { createS3Client } from '../lambdas/shared/adapters/aws/clients';
+import type { ProgressReporter } from '../scripts/cli';
 import { APPROVER, purchaseOrder, type BenchServer, type Json } from './harness';
 import { IoRecorder, summarize, type IoSummary, type RecordedCall } from './io-recorder';
 import { DurationCollector } from './paths';
@@ -140,13 +141,18 @@ export class Replayer {
   }
 }
 
-export async function measureCycle(bench: BenchServer, options: { runs: number; durations: DurationCollector }): Promise<CycleResults> {
+export async function measureCycle(
+  bench: BenchServer,
+  options: { runs: number; durations: DurationCollector; progress: ProgressReporter },
+): Promise<CycleResults> {
   const replayer = new Replayer(bench.server.stack.env);
+  const progress = options.progress.phase('escalated cycles and their replays', options.runs + 1);
   try {
     const ioCalls = (cycle: TimedCycle) => cycle.calls.filter((call) => call.service === 'dynamodb' || call.service === 's3');
     // One untimed cycle and replay first: the handlers' first invocations, the plain clients' connections.
     const first = await oneCycle(bench, options.durations);
     await replayer.replay(withFreshIds(ioCalls(first), first.requestId));
+    progress.tick();
     // Each cycle is followed at once by the replay of its own calls, so that both see the same
     // machine (other processes come and go on a shared box); the ratio is the median of the pairs'.
     const cycles: TimedCycle[] = [];
@@ -160,6 +166,7 @@ export async function measureCycle(bench: BenchServer, options: { runs: number; 
       floors.push(ms);
       ratios.push(cycle.ms / ms);
       replayErrors += errors;
+      progress.tick();
     }
     const cycleMs = cycles.map((cycle) => cycle.ms);
     const ratio = round(median(ratios), 2);
@@ -179,6 +186,7 @@ export async function measureCycle(bench: BenchServer, options: { runs: number; 
       breakdownMs: { dynamodbAndS3: round(io), stepFunctionsApi: round(sfn), rest: round(median(cycleMs) - io - sfn) },
     };
   } finally {
+    progress.end();
     replayer.destroy();
   }
 }

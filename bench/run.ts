@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { join, resolve } from 'node:path';
 import { FUNCTION_NAMES } from '../lib/constructs/functions';
+import { positiveInteger, ProgressReporter, QUIET_OPTION, runCli, UsageError, type CliOption, type CliSpec, type CliValues } from '../scripts/cli';
 import { measureColdStart, type ColdStartResults } from './cold-start';
 import type { CycleResults } from './cycle';
 import type { PathFigures } from './paths';
@@ -12,33 +12,64 @@ import type { ThroughputRun } from './throughput';
 
 /**
  * `npm run bench`: the performance budget of issue 5, measured on this machine, offline, against
- * loopback only. Prints the figures and writes bench/results.json (read by `npm run cost`).
+ * loopback only. Prints the figures and writes bench/results.json (read by `npm run cost`);
+ * progress goes to stderr, the children's included (they inherit it).
  *
  * The cold-start proxy runs here; every local-stack section runs in a child process of its own
  * with a fresh stack and data directory (the handlers' SDK clients are process-wide, so one stack
  * per process), each under a hard time limit.
  */
 
-const RESULTS_FILE = join(__dirname, 'results.json');
+const SECTIONS = ['cold', 'paths', 'throughput'] as const;
 
-const { values: args } = parseArgs({
+const COMMAND = {
+  command: 'npm run bench --',
+  summary:
+    'The performance budget, measured on this machine against loopback only: cold-start proxy per handler, billable\n' +
+    'transitions per path, the escalated approval cycle against its raw I/O, local throughput. Figures on stdout, progress\n' +
+    'on stderr; the results JSON is what `npm run cost` reads.',
   options: {
-    phase: { type: 'string' },
-    out: { type: 'string' },
-    'cold-runs': { type: 'string', default: '15' },
-    cycles: { type: 'string', default: '25' },
-    requests: { type: 'string', default: '400' },
-    clients: { type: 'string', default: '8,16' },
-    skip: { type: 'string', default: '' },
+    'cold-runs': { type: 'string', value: 'n', default: '15', description: 'fresh imports of each bundle for the cold-start medians' },
+    cycles: { type: 'string', value: 'n', default: '25', description: 'escalated cycles timed against their replays' },
+    requests: { type: 'string', value: 'n', default: '400', description: 'requests per throughput run' },
+    clients: { type: 'string', value: 'n,n', default: '8,16', description: 'concurrent clients, one throughput run (and fresh stack) each' },
+    skip: { type: 'string', value: 'sections', default: '', description: `sections to leave out, comma-separated: ${SECTIONS.join(', ')}` },
+    // No parseArgs default: a phase run by hand must not overwrite bench/results.json with its partial figures.
+    out: { type: 'string', value: 'file', description: 'where the results JSON goes (default: bench/results.json; a phase: a temporary file)' },
+    phase: { type: 'string', value: 'name', description: 'run one local-stack phase in this process (what the child processes run): paths, expired, throughput-<clients>' },
+    quiet: QUIET_OPTION,
   },
-});
+  examples: ['npm run bench', 'npm run bench -- --skip cold,throughput --cycles 5 --out /tmp/bench.json 2> progress.log'],
+  exitStatus: { 1: 'a measurement failed (a phase crashed or ran out of time); budgets NOT MET do not change the status' },
+} as const satisfies CliSpec<Record<string, CliOption>>;
+
+interface BenchOptions {
+  coldRuns: number;
+  cycles: number;
+  requests: number;
+  clients: number[];
+  skip: Set<string>;
+  out: string;
+  quiet: boolean;
+}
+
+function readOptions(args: CliValues<typeof COMMAND.options>): BenchOptions {
+  const skip = new Set(args.skip.split(',').map((s) => s.trim()).filter(Boolean));
+  for (const section of skip) {
+    if (!(SECTIONS as readonly string[]).includes(section)) throw new UsageError(`--skip: unknown section ${JSON.stringify(section)} (sections: ${SECTIONS.join(', ')})`);
+  }
+  return {
+    coldRuns: positiveInteger('cold-runs', args['cold-runs']),
+    cycles: positiveInteger('cycles', args.cycles),
+    requests: positiveInteger('requests', args.requests),
+    clients: args.clients.split(',').map((c) => positiveInteger('clients', c)),
+    skip,
+    out: args.out !== undefined ? resolve(join(__dirname, '..'), args.out) : args.phase ? join(tmpdir(), 'warden-bench-phase.json') : join(__dirname, 'results.json'),
+    quiet: args.quiet,
+  };
+}
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
-const positive = (name: string, raw: string | undefined): number => {
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer, got ${raw}`);
-  return value;
-};
 
 export interface PathsPhase {
   paths: Record<string, PathFigures>;
@@ -61,8 +92,10 @@ export interface BenchResults {
 
 // ---------------------------------------------------------------- child phases
 
-async function runPhase(phase: string, out: string): Promise<void> {
+async function runPhase(phase: string, options: BenchOptions): Promise<void> {
   const { startBenchServer } = await import('./harness');
+  const progress = new ProgressReporter({ name: 'bench', quiet: options.quiet });
+  const out = options.out;
   if (phase === 'paths') {
     const { PATHS, runPath, DurationCollector } = await import('./paths');
     const { measureCycle } = await import('./cycle');
@@ -71,14 +104,20 @@ async function runPhase(phase: string, out: string): Promise<void> {
       const durations = new DurationCollector();
       const paths: Record<string, PathFigures> = {};
       // Three rounds: the figures are the last (warm) round's; every round adds duration samples.
-      for (let round = 1; round <= 3; round++) {
-        for (const script of PATHS) {
-          const { figures } = await runPath(bench, script, durations);
-          paths[script.name] = figures;
-          if (round === 3) log(`    ${script.name}: ${figures.status}, ${figures.transitions.billable} transitions`);
+      const rounds = progress.phase('paths, 3 rounds', 3 * PATHS.length);
+      try {
+        for (let round = 1; round <= 3; round++) {
+          for (const script of PATHS) {
+            const { figures } = await runPath(bench, script, durations);
+            paths[script.name] = figures;
+            rounds.tick();
+          }
         }
+      } finally {
+        rounds.end();
       }
-      const cycle = await measureCycle(bench, { runs: positive('cycles', args.cycles), durations });
+      for (const [name, figures] of Object.entries(paths)) log(`    ${name}: ${figures.status}, ${figures.transitions.billable} transitions`);
+      const cycle = await measureCycle(bench, { runs: options.cycles, durations, progress });
       durations.addAccessLog(bench.accessLog);
       const result: PathsPhase = { paths, cycle, durations: durations.medians() };
       writeFileSync(out, JSON.stringify(result));
@@ -90,7 +129,14 @@ async function runPhase(phase: string, out: string): Promise<void> {
     // The shortest wait the local settings accept: the execution times out a second after dehydrating.
     const bench = await startBenchServer({ approvalTimeoutSeconds: 1 });
     try {
-      const { figures } = await runPath(bench, EXPIRED_PATH);
+      const expiring = progress.phase('expired path', 1);
+      let figures: PathFigures;
+      try {
+        ({ figures } = await runPath(bench, EXPIRED_PATH));
+        expiring.tick();
+      } finally {
+        expiring.end();
+      }
       log(`    expired: ${figures.status}, ${figures.transitions.billable} transitions`);
       writeFileSync(out, JSON.stringify({ paths: { expired: figures } }));
     } finally {
@@ -98,31 +144,37 @@ async function runPhase(phase: string, out: string): Promise<void> {
     }
   } else if (phase.startsWith('throughput-')) {
     const { measureThroughput } = await import('./throughput');
-    const clients = positive('clients', phase.slice('throughput-'.length));
+    const clients = positiveInteger('phase throughput-<clients>', phase.slice('throughput-'.length));
     const bench = await startBenchServer();
     try {
       const run = await measureThroughput(bench, {
         clients,
-        requests: positive('requests', args.requests),
+        requests: options.requests,
         warmup: clients * 2,
         deadlineMs: 240_000,
         log,
+        progress,
       });
       writeFileSync(out, JSON.stringify(run));
     } finally {
       await bench.stop();
     }
   } else {
-    throw new Error(`unknown phase ${phase}`);
+    throw new UsageError(`--phase: unknown phase ${JSON.stringify(phase)} (paths, expired, throughput-<clients>)`);
   }
 }
 
 // ---------------------------------------------------------------- parent
 
-function child<T>(phase: string, timeoutMs: number): Promise<T> {
+function child<T>(phase: string, timeoutMs: number, options: BenchOptions): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), 'warden-bench-phase-'));
   const out = join(dir, 'result.json');
-  const argv = [...process.execArgv, __filename, '--phase', phase, '--out', out, '--cycles', String(args.cycles), '--requests', String(args.requests)];
+  const argv = [
+    ...process.execArgv,
+    __filename,
+    ...['--phase', phase, '--out', out, '--cycles', String(options.cycles), '--requests', String(options.requests)],
+    ...(options.quiet ? ['--quiet'] : []),
+  ];
   return new Promise<T>((resolve, reject) => {
     const proc = spawn(process.execPath, argv, {
       stdio: ['ignore', 'inherit', 'inherit'],
@@ -207,12 +259,14 @@ function printDurations(durations: Record<string, { medianMs: number; samples: n
   log(table([['function', 'median ms', 'samples'], ...Object.entries(durations).map(([fn, d]) => [fn, d.medianMs, d.samples])]));
 }
 
-async function main(): Promise<void> {
+async function main(args: CliValues<typeof COMMAND.options>): Promise<void> {
+  const options = readOptions(args);
   if (args.phase) {
-    await runPhase(args.phase, args.out ?? join(tmpdir(), 'warden-bench-phase.json'));
+    await runPhase(args.phase, options);
     return;
   }
-  const skip = new Set(args.skip?.split(',').filter(Boolean));
+  const { skip } = options;
+  const progress = new ProgressReporter({ name: 'bench', quiet: options.quiet });
   const results: BenchResults = {
     generatedAt: new Date().toISOString(),
     machine: { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', loadAverageAtStart: loadavg().map((l) => Math.round(l * 100) / 100) },
@@ -222,13 +276,13 @@ async function main(): Promise<void> {
 
   if (!skip.has('cold')) {
     log('\n[1/4] cold-start proxy');
-    results.coldStart = await measureColdStart({ runs: positive('cold-runs', args['cold-runs']), log });
+    results.coldStart = await measureColdStart({ runs: options.coldRuns, log, progress });
   }
   if (!skip.has('paths')) {
     log('\n[2/4] paths, transitions and the escalated cycle (local stack)');
-    const phase = await child<PathsPhase>('paths', 300_000);
+    const phase = await child<PathsPhase>('paths', 300_000, options);
     log('  expired path (approval timeout 1 s)');
-    const expired = await child<{ paths: Record<string, PathFigures> }>('expired', 120_000);
+    const expired = await child<{ paths: Record<string, PathFigures> }>('expired', 120_000, options);
     results.paths = { ...phase.paths, ...expired.paths };
     results.cycle = phase.cycle;
     results.durations = phase.durations;
@@ -236,9 +290,9 @@ async function main(): Promise<void> {
   if (!skip.has('throughput')) {
     log('\n[3/4] throughput (local stack, one fresh stack per concurrency)');
     results.throughput = [];
-    for (const clients of String(args.clients).split(',').map((c) => positive('clients', c))) {
-      log(`  ${clients} clients × ${args.requests} requests`);
-      results.throughput.push(await child<ThroughputRun>(`throughput-${clients}`, 300_000));
+    for (const clients of options.clients) {
+      log(`  ${clients} clients × ${options.requests} requests`);
+      results.throughput.push(await child<ThroughputRun>(`throughput-${clients}`, 300_000, options));
     }
   }
 
@@ -272,11 +326,8 @@ async function main(): Promise<void> {
   log(`\nload average at the end ${results.machine.loadAverageAtEnd.join(' ')} (${results.machine.cpus} CPUs)`);
   log('\nBudgets');
   log(table([['budget', 'result', ''], ...results.budgets.map((b) => [b.name, b.detail, verdict(b.met)])]));
-  writeFileSync(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
-  log(`\nwrote ${RESULTS_FILE}`);
+  writeFileSync(options.out, `${JSON.stringify(results, null, 2)}\n`);
+  log(`\nwrote ${options.out}`);
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+void runCli(COMMAND, main);

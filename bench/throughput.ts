@@ -1,3 +1,4 @@
+import type { ProgressReporter } from '../scripts/cli';
 import { Replayer, withFreshIds } from './cycle';
 import { purchaseOrder, type BenchServer } from './harness';
 import { percentile, round } from './stats';
@@ -37,7 +38,7 @@ const TERMINAL = new Set(['COMPLETED', 'REJECTED', 'FAILED', 'EXPIRED']);
 
 export async function measureThroughput(
   bench: BenchServer,
-  options: { clients: number; requests: number; warmup: number; deadlineMs: number; log: (line: string) => void },
+  options: { clients: number; requests: number; warmup: number; deadlineMs: number; log: (line: string) => void; progress: ProgressReporter },
 ): Promise<ThroughputRun> {
   const oneRequest = async (): Promise<{ status: string; ms: number }> => {
     const started = performance.now();
@@ -48,7 +49,12 @@ export async function measureThroughput(
   };
 
   // Warm the handlers and the emulators (JIT, connection pools) with a few untimed requests.
-  await Promise.all(Array.from({ length: options.warmup }, () => oneRequest()));
+  const warming = options.progress.phase(`throughput, ${options.clients} clients: warm-up`, options.warmup);
+  try {
+    await Promise.all(Array.from({ length: options.warmup }, () => oneRequest().then(() => warming.tick())));
+  } finally {
+    warming.end();
+  }
 
   // One more, recorded: its calls are what the I/O ceiling replays.
   bench.recorder.restart();
@@ -65,11 +71,13 @@ export async function measureThroughput(
   const deadline = performance.now() + options.deadlineMs;
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
+  const measuring = options.progress.phase(`throughput, ${options.clients} clients`, options.requests);
   const client = async () => {
     while (issued < options.requests) {
       issued++;
       if (performance.now() > deadline) {
         lost++;
+        measuring.tick();
         continue;
       }
       try {
@@ -80,15 +88,20 @@ export async function measureThroughput(
         else lost++;
       } catch (error) {
         lost++;
-        if (lost <= 3) options.log(`    request lost: ${error instanceof Error ? error.message : String(error)}`);
+        if (lost <= 3) options.progress.above(() => options.log(`    request lost: ${error instanceof Error ? error.message : String(error)}`));
       }
+      measuring.tick();
     }
   };
-  await Promise.all(Array.from({ length: options.clients }, () => client()));
+  try {
+    await Promise.all(Array.from({ length: options.clients }, () => client()));
+  } finally {
+    measuring.end();
+  }
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
   const requestsPerSecond = round(completed / seconds, 1);
-  const ioCeiling = await measureIoCeiling(bench, sample, sampleId, options.clients, options.requests);
+  const ioCeiling = await measureIoCeiling(bench, sample, sampleId, options.clients, options.requests, options.progress);
   return {
     clients: options.clients,
     requests: options.requests,
@@ -110,8 +123,10 @@ async function measureIoCeiling(
   requestId: string,
   workers: number,
   requests: number,
+  progress: ProgressReporter,
 ): Promise<ThroughputRun['ioCeiling']> {
   const replayer = new Replayer(bench.server.stack.env);
+  const replaying = progress.phase(`I/O ceiling, ${workers} workers`, requests);
   try {
     await replayer.replay(withFreshIds(sample, requestId));
     let issued = 0;
@@ -120,12 +135,14 @@ async function measureIoCeiling(
       while (issued < requests) {
         issued++;
         await replayer.replay(withFreshIds(sample, requestId));
+        replaying.tick();
       }
     };
     await Promise.all(Array.from({ length: workers }, () => worker()));
     const seconds = (performance.now() - started) / 1000;
     return { callsPerRequest: sample.length, requestsPerSecond: round(requests / seconds, 1) };
   } finally {
+    replaying.end();
     replayer.destroy();
   }
 }

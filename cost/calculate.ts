@@ -135,7 +135,8 @@ export interface CostBreakdown {
 
 const sum = (values: Iterable<number>) => [...values].reduce((a, b) => a + b, 0);
 
-function checkShares(name: string, shares: Record<string, number>): void {
+/** Each share in [0, 1] and all of them adding up to 1. */
+export function checkShares(name: string, shares: Record<string, number>): void {
   for (const [key, value] of Object.entries(shares)) {
     if (!(value >= 0 && value <= 1)) throw new Error(`${name}.${key} must be between 0 and 1, got ${value}`);
   }

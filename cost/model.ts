@@ -1,13 +1,14 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { join, resolve } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { parseConfig } from '../lib/config';
 import { WardenStack } from '../lib/warden-stack';
 import {
+  checkShares,
   extraUsage,
   monthlyCost,
   OUTCOMES,
+  outcomeShares,
   parseShares,
   PathUsage,
   PriceTable,
@@ -15,6 +16,7 @@ import {
   type FunctionProfile,
   type Outcome,
 } from './calculate';
+import { CommandError, numberIn, optionValue, runCli, type CliOption, type CliSpec, type CliValues } from '../scripts/cli';
 
 /**
  * `npm run cost -- --requests 100000 --approval-rate 0.05 --model-mix low=0.7,high=0.2,none=0.1`
@@ -26,9 +28,7 @@ import {
  */
 
 const ROOT = join(__dirname, '..');
-const RESULTS_FILE = join(ROOT, 'bench', 'results.json');
 const DEFAULTS_FILE = join(__dirname, 'measured-defaults.json');
-const PRICES_FILE = join(__dirname, 'prices.json');
 
 /** A structured request measured on each outcome's path, and the free-text path the model extra is taken from. */
 const PATH_OF: Record<Outcome, string> = {
@@ -40,33 +40,32 @@ const PATH_OF: Record<Outcome, string> = {
 };
 const FREE_TEXT_PATH = 'auto-approved (free text)';
 
-const { values: args } = parseArgs({
+const COMMAND = {
+  command: 'npm run cost --',
+  summary:
+    'The modelled monthly AWS bill of a Warden deployment: per-path usage from bench/results.json (or the recorded\n' +
+    'cost/measured-defaults.json), memory from the synthesized stack, model ids from cdk.json, prices from cost/prices.json.\n' +
+    'Shares are comma-separated key=value pairs.',
   options: {
-    requests: { type: 'string', default: '100000' },
-    'approval-rate': { type: 'string', default: '0.05' },
-    'rejection-rate': { type: 'string', default: '0' },
-    'approval-outcomes': { type: 'string', default: 'approved=0.9,rejected=0.08,expired=0.02' },
-    'model-mix': { type: 'string', default: 'low=0.7,high=0.2,none=0.1' },
+    requests: { type: 'string', value: 'n', default: '100000', description: 'requests per month' },
+    'approval-rate': { type: 'string', value: 'share', default: '0.05', description: 'share of requests that wait for an approver' },
+    'rejection-rate': { type: 'string', value: 'share', default: '0', description: 'share rejected by policy' },
+    'approval-outcomes': { type: 'string', value: 'shares', default: 'approved=0.9,rejected=0.08,expired=0.02', description: 'how approvals end' },
+    'model-mix': { type: 'string', value: 'shares', default: 'low=0.7,high=0.2,none=0.1', description: 'model tier per request (none: structured, no model)' },
     // The recorded Bedrock response in test/fixtures/bedrock/purchase-order.tool-use.json: 812 in, 96 out, 1,432 ms.
-    'input-tokens': { type: 'string', default: 'low=812,high=812' },
-    'output-tokens': { type: 'string', default: 'low=96,high=96' },
-    'model-latency-ms': { type: 'string', default: 'low=1432,high=1432' },
+    'input-tokens': { type: 'string', value: 'per tier', default: 'low=812,high=812', description: 'input tokens per model call' },
+    'output-tokens': { type: 'string', value: 'per tier', default: 'low=96,high=96', description: 'output tokens per model call' },
+    'model-latency-ms': { type: 'string', value: 'per tier', default: 'low=1432,high=1432', description: 'model latency the inference Lambda is billed for' },
     // With an S3 Bucket Key, S3 asks KMS for a bucket-level key, not one per object (AWS: up to 99% fewer calls).
-    'kms-per-s3-request': { type: 'string', default: '0.01' },
+    'kms-per-s3-request': { type: 'string', value: 'share', default: '0.01', description: 'KMS requests per S3 request (S3 Bucket Key)' },
     // Key versions billed: 1 the first year, +1 per yearly rotation for the first two rotations.
-    'kms-key-versions': { type: 'string', default: '1' },
-    results: { type: 'string', default: RESULTS_FILE },
-    prices: { type: 'string', default: PRICES_FILE },
+    'kms-key-versions': { type: 'string', value: '1-3', default: '1', description: 'KMS key versions billed (1 the first year, +1 per rotation)' },
+    results: { type: 'string', value: 'file', default: 'bench/results.json', description: 'measured usage per path (falls back to cost/measured-defaults.json)' },
+    prices: { type: 'string', value: 'file', default: 'cost/prices.json', description: 'the price table' },
   },
-});
-
-function number(name: string, raw: string | undefined, { min = 0, max = Number.POSITIVE_INFINITY } = {}): number {
-  const value = Number(raw);
-  if (raw === undefined || raw.trim() === '' || !Number.isFinite(value) || value < min || value > max) {
-    throw new Error(`--${name} must be a number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
-  }
-  return value;
-}
+  examples: ['npm run cost -- --requests 100000 --approval-rate 0.05 --model-mix low=0.7,high=0.2,none=0.1'],
+  exitStatus: { 1: 'an input file is missing, unreadable or incomplete' },
+} as const satisfies CliSpec<Record<string, CliOption>>;
 
 interface MeasuredPath {
   transitions: { billable: number };
@@ -81,7 +80,7 @@ interface Measured {
 }
 
 function usageOf(path: MeasuredPath | undefined, name: string, source: string): PathUsage {
-  if (!path) throw new Error(`${source} has no "${name}" path: run \`npm run bench\``);
+  if (!path) throw new CommandError(`${source} has no "${name}" path: run \`npm run bench\``);
   return PathUsage.parse({
     transitions: path.transitions.billable,
     invocations: path.invocations,
@@ -89,6 +88,14 @@ function usageOf(path: MeasuredPath | undefined, name: string, source: string): 
     dynamodb: path.io.dynamodb,
     s3: { put: path.io.s3.put, get: path.io.s3.get },
   });
+}
+
+function readInput(option: string, file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new CommandError(`${option}: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+  }
 }
 
 /** bench/results.json when it has the paths and durations, else the recorded defaults. */
@@ -140,9 +147,36 @@ function table(rows: string[][]): string {
   return [line(rows[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
 }
 
-function main(): void {
-  const prices = PriceTable.parse(JSON.parse(readFileSync(args.prices ?? PRICES_FILE, 'utf8')));
-  const { measured, source } = measurements(args.results ?? RESULTS_FILE);
+type Options = CliValues<typeof COMMAND.options>;
+
+/** Every option's value, checked before any file is read or the stack synthesized. */
+function readOptions(args: Options) {
+  return optionValue(() => {
+    const options = {
+      requests: numberIn('requests', args.requests, { min: 0 }),
+      approvalRate: numberIn('approval-rate', args['approval-rate'], { max: 1 }),
+      rejectionRate: numberIn('rejection-rate', args['rejection-rate'], { max: 1 }),
+      approvalOutcomes: parseShares(args['approval-outcomes'], ['approved', 'rejected', 'expired'] as const, '--approval-outcomes'),
+      modelMix: parseShares(args['model-mix'], ['low', 'high', 'none'] as const, '--model-mix'),
+      inputTokens: parseShares(args['input-tokens'], ['low', 'high'] as const, '--input-tokens'),
+      outputTokens: parseShares(args['output-tokens'], ['low', 'high'] as const, '--output-tokens'),
+      modelLatencyMs: parseShares(args['model-latency-ms'], ['low', 'high'] as const, '--model-latency-ms'),
+      kmsKeyVersions: numberIn('kms-key-versions', args['kms-key-versions'], { min: 1, max: 3 }),
+      kmsPerS3Request: numberIn('kms-per-s3-request', args['kms-per-s3-request'], { max: 1 }),
+      results: resolve(ROOT, args.results),
+      prices: resolve(ROOT, args.prices),
+    };
+    checkShares('--approval-outcomes', options.approvalOutcomes);
+    checkShares('--model-mix', options.modelMix);
+    outcomeShares(options);
+    return options;
+  });
+}
+
+function main(args: Options): void {
+  const options = readOptions(args);
+  const prices = PriceTable.parse(JSON.parse(readInput('--prices', options.prices)));
+  const { measured, source } = measurements(options.results);
   const stack = deployed();
 
   const paths = Object.fromEntries(OUTCOMES.map((o) => [o, usageOf(measured.paths?.[PATH_OF[o]], PATH_OF[o], source)])) as Record<Outcome, PathUsage>;
@@ -150,29 +184,28 @@ function main(): void {
   const functions: Record<string, FunctionProfile> = {};
   for (const [name, profile] of Object.entries(stack.functions)) {
     const durationMs = measured.durations?.[name]?.medianMs;
-    if (durationMs === undefined) throw new Error(`${source} has no duration for the ${name} Lambda: run \`npm run bench\``);
+    if (durationMs === undefined) throw new CommandError(`${source} has no duration for the ${name} Lambda: run \`npm run bench\``);
     functions[name] = { ...profile, durationMs };
   }
 
-  const inputTokens = parseShares(args['input-tokens'] ?? '', ['low', 'high'] as const, '--input-tokens');
-  const outputTokens = parseShares(args['output-tokens'] ?? '', ['low', 'high'] as const, '--output-tokens');
+  const { inputTokens, outputTokens } = options;
   // DynamoDB caches each table key per caller for up to 5 minutes: at most one Decrypt per pair per window.
   const windowsPerMonth = (30 * 24 * 60) / 5;
   const inputs: CostInputs = {
-    requests: number('requests', args.requests, { min: 0 }),
-    approvalRate: number('approval-rate', args['approval-rate'], { max: 1 }),
-    rejectionRate: number('rejection-rate', args['rejection-rate'], { max: 1 }),
-    approvalOutcomes: parseShares(args['approval-outcomes'] ?? '', ['approved', 'rejected', 'expired'] as const, '--approval-outcomes'),
-    modelMix: parseShares(args['model-mix'] ?? '', ['low', 'high', 'none'] as const, '--model-mix'),
+    requests: options.requests,
+    approvalRate: options.approvalRate,
+    rejectionRate: options.rejectionRate,
+    approvalOutcomes: options.approvalOutcomes,
+    modelMix: options.modelMix,
     modelIds: stack.modelIds,
     tokens: { low: { input: inputTokens.low, output: outputTokens.low }, high: { input: inputTokens.high, output: outputTokens.high } },
     paths,
     generativeExtra,
     functions,
-    modelLatencyMs: parseShares(args['model-latency-ms'] ?? '', ['low', 'high'] as const, '--model-latency-ms'),
+    modelLatencyMs: options.modelLatencyMs,
     kms: {
-      keyMonths: number('kms-key-versions', args['kms-key-versions'], { min: 1, max: 3 }),
-      requestsPerS3Request: number('kms-per-s3-request', args['kms-per-s3-request'], { max: 1 }),
+      keyMonths: options.kmsKeyVersions,
+      requestsPerS3Request: options.kmsPerS3Request,
       dynamodbRequestsPerMonth: stack.functionTablePairs * windowsPerMonth,
     },
   };
@@ -202,9 +235,4 @@ function main(): void {
   log('storage (DynamoDB and S3 GB-months), data transfer, Lambda INIT time of cold starts, PII-vault objects for requests that carry PII.');
 }
 
-try {
-  main();
-} catch (error) {
-  console.error(error instanceof Error ? error.message : error);
-  process.exit(1);
-}
+void runCli(COMMAND, main);

@@ -3,9 +3,9 @@ process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { execFile } from 'node:child_process';
-import { startLocalServer, type LocalServer } from '../local/server';
+import { MODEL_PROVIDERS, startLocalServer, type LocalServer } from '../local/server';
+import { oneOf, ProgressReporter, QUIET_OPTION, runCli, UsageError, type CliOption, type CliSpec, type CliValues } from '../scripts/cli';
 import { parseCases, scoreCase, summarize, type CaseScore, type EvalCase, type ModelPrices, type Observed } from './scoring';
 
 /**
@@ -32,6 +32,23 @@ const DATASETS = [
   { name: 'development', file: 'requests.jsonl', note: 'the rules provider was tuned on these' },
   { name: 'held-out', file: 'holdout.jsonl', note: 'written after the tuning, never tuned on' },
 ] as const;
+
+const COMMAND = {
+  command: 'npm run eval --',
+  summary:
+    'Every labeled request of the datasets through the local stack over HTTP, scored against its label: a table per\n' +
+    'dataset on stdout, progress on stderr.',
+  options: {
+    provider: { type: 'string', value: 'name', description: `model provider: ${MODEL_PROVIDERS.join(', ')} (default: $WARDEN_MODEL_PROVIDER, else rules)` },
+    dataset: { type: 'string', value: 'name', description: `only this dataset: ${DATASETS.map((d) => d.name).join(', ')} (default: both)` },
+    only: { type: 'string', value: 'prefix', description: 'only the cases whose id starts with it, or of this category' },
+    case: { type: 'string', value: 'id', description: 'one case on a stack of its own, its result as an @@OBSERVED line (what the isolated cases run)' },
+    quiet: QUIET_OPTION,
+  },
+  examples: ['npm run eval -- --dataset held-out', 'npm run eval -- --provider openai-compatible --only po- 2> progress.log'],
+  exitStatus: { 1: 'an unsafe auto-approval (a case that needed a human or a rejection COMPLETED)', 3: 'the harness failed' },
+} as const satisfies CliSpec<Record<string, CliOption>>;
+
 /** Tokens per model call, as `npm run cost` defaults them (cost/model.ts --input-tokens / --output-tokens). */
 const TOKENS_PER_CALL = { input: 812, output: 96 };
 const POLL_MS = 25;
@@ -168,30 +185,30 @@ function printSummary(title: string, cases: EvalCase[], obs: Observed[], modelPr
   return s.unsafe;
 }
 
-async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: { provider: { type: 'string' }, only: { type: 'string' }, case: { type: 'string' }, dataset: { type: 'string' } },
-  });
-  const provider = values.provider ?? process.env.WARDEN_MODEL_PROVIDER ?? 'rules';
+async function main(values: CliValues<typeof COMMAND.options>): Promise<number> {
+  const fromEnvironment = values.provider === undefined && process.env.WARDEN_MODEL_PROVIDER !== undefined;
+  const provider = oneOf(fromEnvironment ? 'provider (from WARDEN_MODEL_PROVIDER)' : 'provider', values.provider ?? process.env.WARDEN_MODEL_PROVIDER ?? 'rules', MODEL_PROVIDERS);
+  const datasetName = values.dataset === undefined ? undefined : oneOf('dataset', values.dataset, DATASETS.map((d) => d.name));
   const datasets = await Promise.all(
-    DATASETS.filter((d) => values.dataset === undefined || d.name === values.dataset).map(async (d) => ({
+    DATASETS.filter((d) => datasetName === undefined || d.name === datasetName).map(async (d) => ({
       ...d,
       cases: parseCases(await readFile(join(__dirname, d.file), 'utf8'), `evals/${d.file}`),
     })),
   );
-  if (datasets.length === 0) throw new Error(`--dataset must be one of: ${DATASETS.map((d) => d.name).join(', ')}`);
   let cases = datasets.flatMap((d) => d.cases);
   if (values.case) {
     // Worker mode: one case on its own stack in its own process; the Observed as JSON.
     const c = cases.find((x) => x.id === values.case);
-    if (!c) throw new Error(`no case ${values.case}`);
+    if (!c) throw new UsageError(`--case: no case ${JSON.stringify(values.case)}`);
     const o = await withServer(provider, (server) => runCase(server, c));
     process.stdout.write(`\n@@OBSERVED ${JSON.stringify(o)}\n`);
     return 0;
   }
   if (values.only) cases = cases.filter((c) => c.id.startsWith(values.only!) || c.category === values.only);
+  if (cases.length === 0) throw new UsageError(`--only: no case id starts with ${JSON.stringify(values.only)} and no category is named so`);
   const started = Date.now();
   const { prices: modelPrices, ids } = await prices();
+  const progress = new ProgressReporter({ name: 'eval', quiet: values.quiet });
 
   const observed = new Map<string, Observed>();
   const run = async (server: LocalServer, c: EvalCase) => {
@@ -203,14 +220,29 @@ async function main(): Promise<number> {
   };
   const isolated = cases.filter((c) => c.expected.action === 'tier_upgrade');
   const shared = cases.filter((c) => c.expected.action !== 'tier_upgrade');
-  await withServer(provider, (server) => pool(shared, SHARED_CONCURRENCY, (c) => run(server, c)));
-  await pool(isolated, ISOLATED_CONCURRENCY, async (c) => {
+  if (shared.length > 0) {
+    const phase = progress.phase('cases on one shared stack', shared.length);
     try {
-      observed.set(c.id, await runInChild(c.id, provider));
-    } catch (error) {
-      observed.set(c.id, { status: 'HARNESS_ERROR', reasons: [], error: error instanceof Error ? error.message : String(error) });
+      await withServer(provider, (server) => pool(shared, SHARED_CONCURRENCY, (c) => run(server, c).then(() => phase.tick())));
+    } finally {
+      phase.end();
     }
-  });
+  }
+  if (isolated.length > 0) {
+    const phase = progress.phase('tier upgrades, each on a fresh stack', isolated.length);
+    try {
+      await pool(isolated, ISOLATED_CONCURRENCY, async (c) => {
+        try {
+          observed.set(c.id, await runInChild(c.id, provider));
+        } catch (error) {
+          observed.set(c.id, { status: 'HARNESS_ERROR', reasons: [], error: error instanceof Error ? error.message : String(error) });
+        }
+        phase.tick();
+      });
+    } finally {
+      phase.end();
+    }
+  }
 
   const seconds = (Date.now() - started) / 1000;
   console.log(`\nWarden evals — ${cases.length} labeled free-text requests, provider "${provider}", ${seconds.toFixed(1)} s`);
@@ -229,10 +261,4 @@ async function main(): Promise<number> {
   return unsafe > 0 ? 1 : 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(2);
-  },
-);
+void runCli(COMMAND, main, { failureStatus: 3 });

@@ -4,6 +4,7 @@ process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runCli } from '../scripts/cli';
 import { startLocalServer, type LocalServer } from './server';
 
 /**
@@ -11,6 +12,16 @@ import { startLocalServer, type LocalServer } from './server';
  * user would drive it — a $7,850 purchase order pauses for a procurement manager, who approves
  * it; it executes; its audit trail verifies. Then a $1,200 order completes on its own.
  */
+
+const COMMAND = {
+  command: 'npm run demo --',
+  summary:
+    'The seed scenario against a fresh local stack in a temporary data directory, over HTTP: a $7,850 purchase order\n' +
+    'waits for a procurement manager, who approves it; its audit trail verifies; a $1,200 order completes on its own.',
+  options: {},
+  examples: ['npm run demo'],
+  exitStatus: { 1: 'a step of the scenario failed' },
+};
 
 type Json = Record<string, unknown>;
 
@@ -93,7 +104,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+void runCli(COMMAND, main);
