@@ -17,10 +17,22 @@ const PROFILE_PREFIX = new RegExp(`^(?:${INFERENCE_PROFILE_PREFIXES.join('|')})\
 /** `provider.model-name[:version]`, optionally behind an inference-profile prefix (`us.`, ...). */
 const MODEL_ID = /^[a-z0-9-]+(?:\.[A-Za-z0-9_-]+)+(?::[A-Za-z0-9_-]+)*$/;
 
+/**
+ * Claude Haiku 4.5 and Claude Sonnet 4.6 through Bedrock's global cross-Region inference
+ * profiles: Bedrock serves these models on demand only through an inference profile, and the
+ * global one routes from any commercial source Region at the base price (a geographic profile,
+ * `us.`/`eu.`/..., keeps requests in that geography and costs about 10% more). Both call Converse
+ * with a forced tool and no extended thinking, which is what the bedrock provider sends.
+ */
+export const DEFAULT_MODEL_IDS = {
+  low: 'global.anthropic.claude-haiku-4-5-20251001-v1:0',
+  high: 'global.anthropic.claude-sonnet-4-6',
+} as const;
+
 const ModelId = z
   .string()
   .max(128)
-  .regex(MODEL_ID, 'must be a Bedrock model id (e.g. anthropic.claude-3-haiku-20240307-v1:0) or an inference-profile id (e.g. us.anthropic...)');
+  .regex(MODEL_ID, 'must be a Bedrock model id (e.g. amazon.nova-lite-v1:0) or an inference-profile id (e.g. global.anthropic.claude-haiku-4-5-20251001-v1:0)');
 
 /** A model id as an OpenAI-compatible server names it (`qwen2.5:7b-instruct`, `Qwen/Qwen2.5-7B-Instruct`). */
 const AnyModelId = z.string().min(1).max(256).regex(/^[\x21-\x7e]+$/, 'must be a model id without spaces');
@@ -98,11 +110,11 @@ export const WardenConfigSchema = z.strictObject({
    * `/v1/chat/completions` server (with `openAiBaseUrl`), or deterministic rules.
    */
   modelProvider: z.enum(['bedrock', 'openai-compatible', 'rules']).default('bedrock'),
-  /** Model ids per complexity tier (Bedrock model or inference-profile ids with `bedrock`). */
+  /** Model ids per complexity tier (Bedrock model or inference-profile ids with `bedrock`; see DEFAULT_MODEL_IDS). */
   modelIds: z
     .strictObject({
-      low: AnyModelId.default('anthropic.claude-3-haiku-20240307-v1:0'),
-      high: AnyModelId.default('anthropic.claude-3-5-sonnet-20240620-v1:0'),
+      low: AnyModelId.default(DEFAULT_MODEL_IDS.low),
+      high: AnyModelId.default(DEFAULT_MODEL_IDS.high),
     })
     .prefault({}),
   /**

@@ -17,8 +17,8 @@ describe('parseConfig', () => {
     const expected = {
       modelProvider: 'bedrock',
       modelIds: {
-        low: 'anthropic.claude-3-haiku-20240307-v1:0',
-        high: 'anthropic.claude-3-5-sonnet-20240620-v1:0',
+        low: 'global.anthropic.claude-haiku-4-5-20251001-v1:0',
+        high: 'global.anthropic.claude-sonnet-4-6',
       },
       approvalTimeoutSeconds: 604800,
       auth: { roleClaim: 'cognito:groups' },
@@ -132,8 +132,8 @@ describe('parseConfig', () => {
 });
 
 describe('model settings read at run time', () => {
-  const HAIKU = 'anthropic.claude-3-haiku-20240307-v1:0';
-  const SONNET = 'anthropic.claude-3-5-sonnet-20240620-v1:0';
+  const HAIKU = 'global.anthropic.claude-haiku-4-5-20251001-v1:0';
+  const SONNET = 'global.anthropic.claude-sonnet-4-6';
 
   it('takes SSM parameter names per tier and the model ids they may name', () => {
     const config = parseConfig({
