@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { LogLevel } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { DEFAULT_MODEL_IDS } from '../lib/config';
 import { FUNCTION_NAMES, WardenFunction, type FunctionName } from '../lib/constructs/functions';
 import { STATE_BUCKET_ENV, STATE_KEY_ENV, STATE_MACHINE_ARN_ENV, TABLES } from '../lambdas/shared/tables';
 import type { ProgressReporter } from '../scripts/cli';
@@ -73,8 +74,8 @@ function dummyEnvironment(name: string): Record<string, string> {
     [STATE_KEY_ENV]: 'arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000000',
     [STATE_MACHINE_ARN_ENV]: 'arn:aws:states:us-east-1:123456789012:stateMachine:bench',
     MODEL_PROVIDER: 'bedrock',
-    MODEL_ID_LOW: 'anthropic.claude-3-haiku-20240307-v1:0',
-    MODEL_ID_HIGH: 'anthropic.claude-3-5-sonnet-20240620-v1:0',
+    MODEL_ID_LOW: DEFAULT_MODEL_IDS.low,
+    MODEL_ID_HIGH: DEFAULT_MODEL_IDS.high,
     APPROVAL_TIMEOUT_SECONDS: '604800',
     CONFIDENCE_THRESHOLD: '0.95',
     ROLE_CLAIM: 'cognito:groups',

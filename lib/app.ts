@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Validations, type App, type Environment } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks, type NagPack } from 'cdk-nag';
-import { parseConfig } from './config';
+import { configFromContext } from './config';
 import { WardenStack } from './warden-stack';
 
 /**
@@ -12,12 +14,19 @@ export function nagPacks(): NagPack[] {
   return [new AwsSolutionsChecks(), new ServerlessChecks()];
 }
 
+/** cdk.json's own `warden` object: what `-c warden='{...}'` is merged over (the CLI replaced it). */
+function cdkJsonWarden(): unknown {
+  const cdkJson = JSON.parse(readFileSync(join(__dirname, '..', 'cdk.json'), 'utf8')) as { context?: { warden?: unknown } };
+  return cdkJson.context?.warden;
+}
+
 /**
- * What `bin/warden.ts` runs: the `warden` context parsed (a bad key fails here), the stack, and
- * the nag packs registered on the app, so an unacknowledged finding fails the synth.
+ * What `bin/warden.ts` runs: the `warden` context (cdk.json, `-c warden='{...}'` and
+ * `-c warden.<key>=<value>`) parsed (a bad key fails here), the stack, and the nag packs
+ * registered on the app, so an unacknowledged finding fails the synth.
  */
 export function createWardenApp(app: App, env?: Environment): WardenStack {
-  const config = parseConfig(app.node.tryGetContext('warden'));
+  const config = configFromContext(app.node.getAllContext(), cdkJsonWarden);
   const stack = new WardenStack(app, 'Warden', {
     config,
     description: 'Warden: governed AI actions (model proposes, policy decides, humans approve)',

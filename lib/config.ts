@@ -3,7 +3,8 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import * as z from 'zod';
 
 /**
- * The stack's configuration: the `warden` key of the CDK context (cdk.json or `-c warden=...`).
+ * The stack's configuration: the `warden` key of the CDK context (cdk.json, `-c warden='{...}'`
+ * or `-c warden.<key>=<value>`; see `configFromContext`).
  * Every key has a default, so an empty object is a valid config; unknown keys are errors so a
  * typo cannot silently fall back to a default.
  */
@@ -16,10 +17,22 @@ const PROFILE_PREFIX = new RegExp(`^(?:${INFERENCE_PROFILE_PREFIXES.join('|')})\
 /** `provider.model-name[:version]`, optionally behind an inference-profile prefix (`us.`, ...). */
 const MODEL_ID = /^[a-z0-9-]+(?:\.[A-Za-z0-9_-]+)+(?::[A-Za-z0-9_-]+)*$/;
 
+/**
+ * Claude Haiku 4.5 and Claude Sonnet 4.6 through Bedrock's global cross-Region inference
+ * profiles: Bedrock serves these models on demand only through an inference profile, and the
+ * global one routes from any commercial source Region at the base price (a geographic profile,
+ * `us.`/`eu.`/..., keeps requests in that geography and costs about 10% more). Both call Converse
+ * with a forced tool and no extended thinking, which is what the bedrock provider sends.
+ */
+export const DEFAULT_MODEL_IDS = {
+  low: 'global.anthropic.claude-haiku-4-5-20251001-v1:0',
+  high: 'global.anthropic.claude-sonnet-4-6',
+} as const;
+
 const ModelId = z
   .string()
   .max(128)
-  .regex(MODEL_ID, 'must be a Bedrock model id (e.g. anthropic.claude-3-haiku-20240307-v1:0) or an inference-profile id (e.g. us.anthropic...)');
+  .regex(MODEL_ID, 'must be a Bedrock model id (e.g. amazon.nova-lite-v1:0) or an inference-profile id (e.g. global.anthropic.claude-haiku-4-5-20251001-v1:0)');
 
 /** A model id as an OpenAI-compatible server names it (`qwen2.5:7b-instruct`, `Qwen/Qwen2.5-7B-Instruct`). */
 const AnyModelId = z.string().min(1).max(256).regex(/^[\x21-\x7e]+$/, 'must be a model id without spaces');
@@ -97,11 +110,11 @@ export const WardenConfigSchema = z.strictObject({
    * `/v1/chat/completions` server (with `openAiBaseUrl`), or deterministic rules.
    */
   modelProvider: z.enum(['bedrock', 'openai-compatible', 'rules']).default('bedrock'),
-  /** Model ids per complexity tier (Bedrock model or inference-profile ids with `bedrock`). */
+  /** Model ids per complexity tier (Bedrock model or inference-profile ids with `bedrock`; see DEFAULT_MODEL_IDS). */
   modelIds: z
     .strictObject({
-      low: AnyModelId.default('anthropic.claude-3-haiku-20240307-v1:0'),
-      high: AnyModelId.default('anthropic.claude-3-5-sonnet-20240620-v1:0'),
+      low: AnyModelId.default(DEFAULT_MODEL_IDS.low),
+      high: AnyModelId.default(DEFAULT_MODEL_IDS.high),
     })
     .prefault({}),
   /**
@@ -197,15 +210,172 @@ export const WardenConfigSchema = z.strictObject({
 
 export type WardenConfig = z.infer<typeof WardenConfigSchema>;
 
+/** A `warden` context that does not parse: the message names every bad key by its path. */
+export class WardenConfigError extends Error {
+  override readonly name = 'WardenConfigError';
+}
+
+function configError(problems: string[]): WardenConfigError {
+  return new WardenConfigError(`Invalid Warden config (context "warden": cdk.json and -c):\n${problems.join('\n')}`);
+}
+
+const keyPath = (path: readonly PropertyKey[]) => ['warden', ...path.map(String)].join('.');
+
+/** One line per bad key; a typo'd key is named in full, with the keys its parent does take. */
+function zodProblems(error: z.ZodError): string[] {
+  return error.issues.flatMap((issue) => {
+    if (issue.code !== 'unrecognized_keys') return [`  - ${keyPath(issue.path)}: ${issue.message}`];
+    return issue.keys.map((key) => `  - ${keyPath([...issue.path, key])}: ${unknownKey(issue.path.map(String))}`);
+  });
+}
+
+/** "not a Warden setting", and the keys that are at that level. */
+function unknownKey(parent: string[]): string {
+  const found = schemaAt(parent);
+  const known = 'schema' in found ? Object.keys(leafOf(found.schema).def.shape ?? {}) : [];
+  return `not a Warden setting${known.length > 0 ? `; known here: ${known.join(', ')}` : ' (its parent takes no keys)'}`;
+}
+
 /** Parses the `warden` context value; throws one error that names every bad key. */
 export function parseConfig(raw: unknown): WardenConfig {
   const result = WardenConfigSchema.safeParse(raw ?? {});
   if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => {
-    const key = ['warden', ...issue.path.map(String)].join('.');
-    return `  - ${key}: ${issue.message}`;
-  });
-  throw new Error(`Invalid Warden config (cdk.json context "warden"):\n${problems.join('\n')}`);
+  throw configError(zodProblems(result.error));
+}
+
+type Json = unknown;
+const isPlainObject = (value: unknown): value is Record<string, Json> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Objects merge key by key; anything else (arrays, scalars, null) replaces. */
+function mergeOver(base: Json, override: Json): Json {
+  if (!isPlainObject(base) || !isPlainObject(override)) return override;
+  const merged: Record<string, Json> = { ...base };
+  for (const [key, value] of Object.entries(override)) merged[key] = mergeOver(base[key], value);
+  return merged;
+}
+
+/** The parts of a zod schema's definition this file walks (zod 4 keeps them on `def`). */
+interface SchemaDef {
+  type: string;
+  innerType?: z.ZodType;
+  in?: z.ZodType;
+  shape?: Record<string, z.ZodType>;
+}
+const defOf = (schema: z.ZodType): SchemaDef => (schema as unknown as { def: SchemaDef }).def;
+
+/** What a key's schema holds under its default/optional/nullable wrappers. */
+function leafOf(schema: z.ZodType): { def: SchemaDef; nullable: boolean } {
+  let nullable = false;
+  for (let current = schema; ; ) {
+    const def = defOf(current);
+    if (def.type === 'nullable') nullable = true;
+    const next = def.type === 'pipe' ? def.in : ['default', 'prefault', 'optional', 'nullable', 'readonly'].includes(def.type) ? def.innerType : undefined;
+    if (!next) return { def, nullable };
+    current = next;
+  }
+}
+
+/**
+ * A `-c` value is always a string: turn it into what the schema expects at that key (a number,
+ * `null`, a boolean, a JSON array or object) so the schema, not a second list of types, decides.
+ * A string that does not convert stays a string, and the schema names the key.
+ */
+function fromCommandLine(value: string, leaf: { def: SchemaDef; nullable: boolean }): Json {
+  if (leaf.nullable && value === 'null') return null;
+  switch (leaf.def.type) {
+    case 'number': {
+      const n = Number(value);
+      return value.trim() !== '' && Number.isFinite(n) ? n : value;
+    }
+    case 'boolean':
+      return value === 'true' ? true : value === 'false' ? false : value;
+    case 'object':
+    case 'array':
+    case 'record':
+      try {
+        return JSON.parse(value) as Json;
+      } catch {
+        return value;
+      }
+    default:
+      return value;
+  }
+}
+
+/** The schema at a dotted path, or the first segment that names no setting. */
+function schemaAt(path: string[]): { schema: z.ZodType } | { unknownAt: number } {
+  let schema: z.ZodType = WardenConfigSchema;
+  for (const [index, key] of path.entries()) {
+    const shape = leafOf(schema).def.shape ?? {};
+    const child = Object.hasOwn(shape, key) ? shape[key] : undefined;
+    if (!child) return { unknownAt: index };
+    schema = child;
+  }
+  return { schema };
+}
+
+function setAt(target: Record<string, Json>, path: string[], value: Json): void {
+  const [key, ...rest] = path;
+  if (rest.length === 0) {
+    target[key] = value;
+    return;
+  }
+  if (!isPlainObject(target[key])) target[key] = {};
+  setAt(target[key] as Record<string, Json>, rest, value);
+}
+
+/** The `warden` context as an object: cdk.json's, or a `-c` JSON string merged over it. */
+function wardenObject(value: unknown, cdkJsonWarden: () => unknown, problems: string[]): Record<string, Json> {
+  if (value === undefined) return {};
+  if (isPlainObject(value)) return value;
+  if (typeof value !== 'string') {
+    problems.push(...zodProblems(WardenConfigSchema.safeParse(value).error ?? new z.ZodError([])));
+    return {};
+  }
+  let given: Json;
+  try {
+    given = JSON.parse(value) as Json;
+  } catch (error) {
+    problems.push(`  - warden: -c warden=... is not valid JSON (${(error as Error).message})`);
+    return {};
+  }
+  if (!isPlainObject(given)) {
+    problems.push(`  - warden: -c warden=... must be a JSON object, such as '{"modelProvider":"rules"}'`);
+    return {};
+  }
+  const merged = mergeOver(cdkJsonWarden() ?? {}, given);
+  return isPlainObject(merged) ? merged : given;
+}
+
+/**
+ * The config from the whole CDK context, as `cdk synth` sees it: the `warden` object (cdk.json),
+ * or a JSON string given with `-c warden='{...}'` merged over cdk.json's object (the CLI replaces
+ * the key, so `cdkJsonWarden` is read from the file), then every `-c warden.<path>=<value>` set on
+ * top, shallower keys first. Unknown keys, bad JSON and bad values are all named in one error.
+ */
+export function configFromContext(context: Record<string, unknown>, cdkJsonWarden: () => unknown): WardenConfig {
+  const problems: string[] = [];
+  const base = wardenObject(context.warden, cdkJsonWarden, problems);
+  const config: Record<string, Json> = structuredClone(base);
+
+  const dotted = Object.keys(context)
+    .filter((key) => key.startsWith('warden.'))
+    .map((key) => ({ key, path: key.split('.').slice(1) }))
+    .sort((a, b) => a.path.length - b.path.length);
+  for (const { key, path } of dotted) {
+    const found = schemaAt(path);
+    if ('unknownAt' in found) {
+      problems.push(`  - ${keyPath(path.slice(0, found.unknownAt + 1))}: ${unknownKey(path.slice(0, found.unknownAt))} (-c ${key}=...)`);
+      continue;
+    }
+    const value = context[key];
+    setAt(config, path, typeof value === 'string' ? fromCommandLine(value, leafOf(found.schema)) : value);
+  }
+
+  const result = WardenConfigSchema.safeParse(config);
+  if (result.success && problems.length === 0) return result.data;
+  throw configError([...problems, ...(result.success ? [] : zodProblems(result.error))]);
 }
 
 /**

@@ -267,10 +267,14 @@ export function modelResourceArns(stack: Stack, modelId: string): string[] {
     return [`arn:${stack.partition}:bedrock:${stack.region}::foundation-model/${modelId}`];
   }
   // A cross-region profile routes to the model in any of its regions: both ARNs are checked.
-  return [
+  const arns = [
     `arn:${stack.partition}:bedrock:${stack.region}:${stack.account}:inference-profile/${modelId}`,
     `arn:${stack.partition}:bedrock:*::foundation-model/${foundationModel}`,
   ];
+  // A global profile is also checked against the region-less model ARN (AWS's IAM example for
+  // global cross-Region inference names it); said outright rather than left to the wildcard.
+  if (modelId.startsWith('global.')) arns.push(`arn:${stack.partition}:bedrock:::foundation-model/${foundationModel}`);
+  return arns;
 }
 
 /** The ARN of an SSM parameter in this stack's account and region (`/a/b` → `parameter/a/b`). */

@@ -41,7 +41,65 @@ it('fails synth with a message that names the bad key', () => {
   const run = runApp({ approvalTimeoutSeconds: 10, auth: { issuer: 'https://idp.example.com' } });
   outdirs.push(run.outdir);
   expect(run.status).not.toBe(0);
-  expect(run.stderr).toContain('Invalid Warden config (cdk.json context "warden")');
+  expect(run.stderr).toContain('Invalid Warden config (context "warden": cdk.json and -c)');
   expect(run.stderr).toContain('warden.approvalTimeoutSeconds');
   expect(run.stderr).toContain('warden.auth: issuer and audience must be given together');
+  // The message is the whole answer: no stack trace after it.
+  expect(run.stderr).not.toMatch(/^\s+at /m);
 }, 120_000);
+
+/**
+ * The real `cdk synth` as the README has users run it: the CLI turns `-c` into context (a JSON
+ * string for `-c warden=...`, a string per `-c warden.<key>=...`), then runs the app, bundling.
+ */
+function cdkSynth(...args: string[]): { status: number | null; output: string; template?: Template } {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'warden-cli-'));
+  outdirs.push(outdir);
+  const bin = path.join(PROJECT_ROOT, 'node_modules', '.bin');
+  const result = spawnSync(path.join(bin, 'cdk'), ['synth', '--quiet', '-o', outdir, ...args], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, PATH: `${bin}${path.delimiter}${process.env.PATH ?? ''}` },
+    encoding: 'utf8',
+    timeout: 240_000,
+  });
+  const file = path.join(outdir, 'Warden.template.json');
+  const template = result.status === 0 && fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as Template) : undefined;
+  return { status: result.status, output: `${result.stdout}${result.stderr}`, template };
+}
+
+interface Template {
+  Resources: Record<string, { Type: string; DeletionPolicy?: string; Properties: Record<string, unknown> }>;
+}
+
+const resources = (template: Template | undefined, type: string) =>
+  Object.values(template?.Resources ?? {}).filter((resource) => resource.Type === type);
+
+describe('npx cdk synth -c ...', () => {
+  it('fails on a bad dotted value, naming the key, before anything is bundled', () => {
+    const run = cdkSynth('-c', 'warden.modelProvider=banana');
+    expect(run.status).not.toBe(0);
+    expect(run.output).toContain('- warden.modelProvider: Invalid option: expected one of "bedrock"|"openai-compatible"|"rules"');
+    expect(run.template).toBeUndefined();
+  }, 240_000);
+
+  it('applies a JSON string and dotted keys over cdk.json, numbers and null included', () => {
+    const run = cdkSynth(
+      '-c', 'warden={"removalPolicy":"destroy"}',
+      '-c', 'warden.modelProvider=rules',
+      '-c', 'warden.reservedConcurrency.inference=null',
+      '-c', 'warden.alarms.validationP99Ms=1500',
+    );
+    expect(run.output).not.toMatch(/Invalid Warden config/);
+    expect(run.status).toBe(0);
+    const inference = resources(run.template, 'AWS::Lambda::Function').find((fn) => fn.Properties.Description === 'Warden inference');
+    expect((inference?.Properties.Environment as { Variables: Record<string, string> }).Variables.MODEL_PROVIDER).toBe('rules');
+    expect(inference?.Properties).not.toHaveProperty('ReservedConcurrentExecutions');
+    const latency = resources(run.template, 'AWS::CloudWatch::Alarm').find((alarm) => alarm.Properties.MetricName === 'ValidationLatency');
+    expect(latency?.Properties.Threshold).toBe(1500);
+    const tables = resources(run.template, 'AWS::DynamoDB::Table');
+    expect(tables.length).toBeGreaterThan(0);
+    expect(tables.every((table) => table.DeletionPolicy === 'Delete')).toBe(true);
+    // Left alone by the command line, so still cdk.json's: the log groups keep 30 days.
+    expect(resources(run.template, 'AWS::Logs::LogGroup').every((group) => group.Properties.RetentionInDays === 30)).toBe(true);
+  }, 240_000);
+});

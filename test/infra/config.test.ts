@@ -1,5 +1,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import {
+  WardenConfigError,
+  configFromContext,
   foundationModelId,
   isInferenceProfileId,
   isSecretArn,
@@ -15,8 +17,8 @@ describe('parseConfig', () => {
     const expected = {
       modelProvider: 'bedrock',
       modelIds: {
-        low: 'anthropic.claude-3-haiku-20240307-v1:0',
-        high: 'anthropic.claude-3-5-sonnet-20240620-v1:0',
+        low: 'global.anthropic.claude-haiku-4-5-20251001-v1:0',
+        high: 'global.anthropic.claude-sonnet-4-6',
       },
       approvalTimeoutSeconds: 604800,
       auth: { roleClaim: 'cognito:groups' },
@@ -98,13 +100,13 @@ describe('parseConfig', () => {
     [{ reservedConcurrency: { inference: 0 } }, 'warden.reservedConcurrency.inference'],
     [{ reservedConcurrency: { inference: 2.5 } }, 'warden.reservedConcurrency.inference'],
     [{ reservedConcurrency: { gateway: 1001 } }, 'warden.reservedConcurrency.gateway'],
-    [{ reservedConcurrency: { inferance: 5 } }, 'warden.reservedConcurrency'],
+    [{ reservedConcurrency: { inferance: 5 } }, 'warden.reservedConcurrency.inferance'],
     [{ alarms: { rejectionRatePercent: 0 } }, 'warden.alarms.rejectionRatePercent'],
     [{ alarms: { rejectionRatePercent: 101 } }, 'warden.alarms.rejectionRatePercent'],
     [{ alarms: { minRequestsForRejectionRate: 0 } }, 'warden.alarms.minRequestsForRejectionRate'],
     [{ alarms: { minRequestsForRejectionRate: 2.5 } }, 'warden.alarms.minRequestsForRejectionRate'],
     [{ alarms: { validationP99Ms: -1 } }, 'warden.alarms.validationP99Ms'],
-    [{ alarms: { validationP99: 1000 } }, 'warden.alarms'],
+    [{ alarms: { validationP99: 1000 } }, 'warden.alarms.validationP99'],
   ])('rejects %j naming %s', (raw, key) => {
     expect(() => parseConfig(raw)).toThrow(`- ${key}:`);
   });
@@ -117,7 +119,9 @@ describe('parseConfig', () => {
   });
 
   it('rejects unknown keys so a typo cannot fall back to a default', () => {
-    expect(() => parseConfig({ approvalTimeout: 60 })).toThrow(/Unrecognized key.*approvalTimeout/);
+    expect(() => parseConfig({ approvalTimeout: 60 })).toThrow(
+      /- warden\.approvalTimeout: not a Warden setting; known here: .*approvalTimeoutSeconds/,
+    );
   });
 
   it('names every bad key in one error', () => {
@@ -128,8 +132,8 @@ describe('parseConfig', () => {
 });
 
 describe('model settings read at run time', () => {
-  const HAIKU = 'anthropic.claude-3-haiku-20240307-v1:0';
-  const SONNET = 'anthropic.claude-3-5-sonnet-20240620-v1:0';
+  const HAIKU = 'global.anthropic.claude-haiku-4-5-20251001-v1:0';
+  const SONNET = 'global.anthropic.claude-sonnet-4-6';
 
   it('takes SSM parameter names per tier and the model ids they may name', () => {
     const config = parseConfig({
@@ -157,7 +161,7 @@ describe('model settings read at run time', () => {
     [{ modelIdParameters: { low: 'SSM-model' } }, 'warden.modelIdParameters.low', /reserved by AWS/],
     [{ modelIdParameters: { low: 'arn:aws:ssm:us-east-1:123456789012:parameter/warden/low' } }, 'warden.modelIdParameters.low', /SSM parameter name/],
     [{ modelIdParameters: {} }, 'warden.modelIdParameters', /low and\/or high/],
-    [{ modelIdParameters: { medium: '/warden/model/medium' } }, 'warden.modelIdParameters', /Unrecognized key/],
+    [{ modelIdParameters: { medium: '/warden/model/medium' } }, 'warden.modelIdParameters.medium', /not a Warden setting; known here: low, high/],
     [{ modelIdParameters: '/warden/model' }, 'warden.modelIdParameters', /object/],
   ])('rejects the parameter names %j, naming %s', (raw, key, message) => {
     expect(() => parseConfig(raw)).toThrow(`- ${key}:`);
@@ -257,5 +261,88 @@ describe('model ids and removal policy', () => {
   it('maps the removal policy', () => {
     expect(removalPolicyOf(parseConfig({}))).toBe(RemovalPolicy.RETAIN);
     expect(removalPolicyOf(parseConfig({ removalPolicy: 'destroy' }))).toBe(RemovalPolicy.DESTROY);
+  });
+});
+
+describe('configFromContext (cdk.json, -c warden=JSON, -c warden.<key>=value)', () => {
+  /** cdk.json as a user may have edited it: not the defaults, so merging is visible. */
+  const CDK_JSON = { modelProvider: 'rules', logRetentionDays: 90, auth: { roleClaim: 'roles' }, alarms: { validationP99Ms: 1500 } };
+  const fromCdkJson = () => structuredClone(CDK_JSON);
+  const configOf = (context: Record<string, unknown>) => configFromContext(context, fromCdkJson);
+
+  it('takes the warden object as cdk.json gives it, and the defaults without one', () => {
+    expect(configOf({ warden: CDK_JSON })).toEqual(parseConfig(CDK_JSON));
+    expect(configOf({})).toEqual(parseConfig({}));
+  });
+
+  it('merges a JSON string over cdk.json: objects key by key, everything else replaced', () => {
+    const config = configOf({ warden: '{"modelProvider":"openai-compatible","openAiBaseUrl":"http://127.0.0.1:11434/v1","alarms":{"rejectionRatePercent":25}}' });
+    expect(config.modelProvider).toBe('openai-compatible');
+    expect(config.openAiBaseUrl).toBe('http://127.0.0.1:11434/v1');
+    // What the JSON left out stays as cdk.json has it, down to the nested keys.
+    expect(config.logRetentionDays).toBe(90);
+    expect(config.auth.roleClaim).toBe('roles');
+    expect(config.alarms).toEqual({ rejectionRatePercent: 25, validationP99Ms: 1500, minRequestsForRejectionRate: 20 });
+  });
+
+  it('sets dotted keys over cdk.json, turning strings into what the schema expects there', () => {
+    const config = configOf({
+      warden: CDK_JSON,
+      'warden.modelProvider': 'bedrock',
+      'warden.modelIds.low': 'eu.anthropic.claude-haiku-4-5-20251001-v1:0',
+      'warden.reservedConcurrency.inference': 'null',
+      'warden.reservedConcurrency.gateway': '20',
+      'warden.throttling.rateLimit': '12.5',
+      'warden.auth.audience': '["warden"]',
+      'warden.auth.issuer': 'https://idp.example.com/',
+    });
+    expect(config.modelProvider).toBe('bedrock');
+    expect(config.modelIds.low).toBe('eu.anthropic.claude-haiku-4-5-20251001-v1:0');
+    expect(config.reservedConcurrency).toMatchObject({ inference: null, gateway: 20 });
+    expect(config.throttling).toEqual({ rateLimit: 12.5, burstLimit: 100 });
+    expect(config.auth).toEqual({ issuer: 'https://idp.example.com/', audience: ['warden'], roleClaim: 'roles' });
+    expect(config.logRetentionDays).toBe(90);
+  });
+
+  it('applies dotted keys over a JSON string, and a deeper key over a shallower one', () => {
+    const config = configOf({
+      warden: '{"logRetentionDays":7}',
+      'warden.modelIds.high': 'global.anthropic.claude-sonnet-4-6',
+      'warden.modelIds': '{"low":"amazon.nova-lite-v1:0","high":"amazon.nova-pro-v1:0"}',
+      'warden.modelProvider': 'bedrock',
+    });
+    expect(config.logRetentionDays).toBe(7);
+    expect(config.modelIds).toEqual({ low: 'amazon.nova-lite-v1:0', high: 'global.anthropic.claude-sonnet-4-6' });
+  });
+
+  it('ignores context that is not Warden\'s (feature flags and the like)', () => {
+    expect(configOf({ '@aws-cdk/core:checkSecretUsage': true, wardenish: 'x', warden: {} })).toEqual(parseConfig({}));
+  });
+
+  it.each([
+    [{ 'warden.modelProvider': 'banana' }, '- warden.modelProvider: Invalid option'],
+    [{ 'warden.modelProvder': 'rules' }, '- warden.modelProvder: not a Warden setting; known here: modelProvider, modelIds'],
+    [{ 'warden.modelIds.medium': 'x' }, '- warden.modelIds.medium: not a Warden setting'],
+    [{ 'warden.logRetentionDays.x': '1' }, '- warden.logRetentionDays.x: not a Warden setting (its parent takes no keys) (-c warden.logRetentionDays.x=...)'],
+    [{ 'warden.': 'x' }, '- warden.: not a Warden setting'],
+    [{ 'warden.approvalTimeoutSeconds': 'a week' }, '- warden.approvalTimeoutSeconds: Invalid input: expected number, received string'],
+    [{ 'warden.approvalTimeoutSeconds': '' }, '- warden.approvalTimeoutSeconds: Invalid input: expected number'],
+    [{ 'warden.reservedConcurrency.inference': 'none' }, '- warden.reservedConcurrency.inference:'],
+    [{ 'warden.approvalTimeoutSeconds': 'null' }, '- warden.approvalTimeoutSeconds:'],
+    [{ 'warden.auth.audience': '[warden' }, '- warden.auth.audience:'],
+    [{ warden: '{"modelProvider":"rules"' }, '- warden: -c warden=... is not valid JSON'],
+    [{ warden: '"rules"' }, '- warden: -c warden=... must be a JSON object'],
+    [{ warden: '{"modelProvder":"rules"}' }, '- warden.modelProvder: not a Warden setting; known here: modelProvider'],
+    [{ warden: '{"alarms":{"validationP99Ms":"fast"}}' }, '- warden.alarms.validationP99Ms:'],
+  ])('refuses %j, naming the key: %s', (context, message) => {
+    const attempt = () => configOf(context);
+    expect(attempt).toThrow(WardenConfigError);
+    expect(attempt).toThrow(message);
+  });
+
+  it('names every problem in one error, from the JSON, the dotted keys and the values', () => {
+    expect(() => configOf({ warden: '{"logRetentionDays":31}', 'warden.confidenceThreshold': '2', 'warden.modelProvder': 'x' })).toThrow(
+      /warden\.modelProvder: not a Warden setting[\s\S]*warden\.logRetentionDays:[\s\S]*warden\.confidenceThreshold:/,
+    );
   });
 });

@@ -1,6 +1,7 @@
 import { vaultKey } from '../../lambdas/shared/adapters/aws/stateStore';
 import { newRequestId, taskIdFor } from '../../lambdas/shared/ids';
 import { checkpointKey, TABLES, type TableKey } from '../../lambdas/shared/tables';
+import { DEFAULT_MODEL_IDS } from '../../lib/config';
 import { FUNCTION_NAMES, STATE_OBJECT_PATTERNS, bindTable, type FunctionName } from '../../lib/constructs/functions';
 import {
   logicalIdOf,
@@ -141,8 +142,8 @@ describe('environment from the bind helpers', () => {
     const env = (name: FunctionName) => (functionProps(name).Environment as { Variables: Record<string, unknown> }).Variables;
     expect(env('inference')).toMatchObject({
       MODEL_PROVIDER: 'bedrock',
-      MODEL_ID_LOW: 'anthropic.claude-3-haiku-20240307-v1:0',
-      MODEL_ID_HIGH: 'anthropic.claude-3-5-sonnet-20240620-v1:0',
+      MODEL_ID_LOW: 'global.anthropic.claude-haiku-4-5-20251001-v1:0',
+      MODEL_ID_HIGH: 'global.anthropic.claude-sonnet-4-6',
     });
     expect(env('validation')).toMatchObject({ CONFIDENCE_THRESHOLD: '0.95' });
     expect(env('approval')).toMatchObject({ ROLE_CLAIM: 'cognito:groups' });
@@ -280,13 +281,18 @@ describe('least privilege per function', () => {
     ]);
   });
 
-  it('grants InvokeModel on exactly the two configured foundation models', () => {
+  it('grants InvokeModel on exactly the two default global profiles and the models behind them', () => {
     const bedrock = statementsOf('inference').filter((s) => s.actions.some((a) => a.startsWith('bedrock:')));
     expect(bedrock).toHaveLength(1);
     expect(bedrock[0].actions).toEqual(['bedrock:InvokeModel']);
+    // A global profile: the profile in this region, the model in any region, and the region-less model ARN.
     expect([...bedrock[0].resources].sort()).toEqual([
-      'arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-3-5-sonnet-20240620-v1:0',
-      'arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-3-haiku-20240307-v1:0',
+      'arn:aws:bedrock:*::foundation-model/anthropic.claude-haiku-4-5-20251001-v1:0',
+      'arn:aws:bedrock:*::foundation-model/anthropic.claude-sonnet-4-6',
+      'arn:aws:bedrock:::foundation-model/anthropic.claude-haiku-4-5-20251001-v1:0',
+      'arn:aws:bedrock:::foundation-model/anthropic.claude-sonnet-4-6',
+      'arn:aws:bedrock:us-east-1:123456789012:inference-profile/global.anthropic.claude-haiku-4-5-20251001-v1:0',
+      'arn:aws:bedrock:us-east-1:123456789012:inference-profile/global.anthropic.claude-sonnet-4-6',
     ]);
   });
 
@@ -348,8 +354,7 @@ describe('model grants by config', () => {
 });
 
 describe('model settings read at run time (SSM parameters, the API key secret)', () => {
-  const HAIKU = 'anthropic.claude-3-haiku-20240307-v1:0';
-  const SONNET = 'anthropic.claude-3-5-sonnet-20240620-v1:0';
+  const { low: HAIKU, high: SONNET } = DEFAULT_MODEL_IDS;
   const NOVA = 'us.amazon.nova-lite-v1:0';
   const OPENAI = {
     modelProvider: 'openai-compatible',
@@ -411,9 +416,13 @@ describe('model settings read at run time (SSM parameters, the API key secret)',
     expect(bedrock[0].statement.actions).toEqual(['bedrock:InvokeModel']);
     expect([...bedrock[0].statement.resources].sort()).toEqual([
       'arn:aws:bedrock:*::foundation-model/amazon.nova-lite-v1:0',
+      'arn:aws:bedrock:*::foundation-model/anthropic.claude-haiku-4-5-20251001-v1:0',
+      'arn:aws:bedrock:*::foundation-model/anthropic.claude-sonnet-4-6',
+      'arn:aws:bedrock:::foundation-model/anthropic.claude-haiku-4-5-20251001-v1:0',
+      'arn:aws:bedrock:::foundation-model/anthropic.claude-sonnet-4-6',
+      `arn:aws:bedrock:us-east-1:123456789012:inference-profile/${HAIKU}`,
+      `arn:aws:bedrock:us-east-1:123456789012:inference-profile/${SONNET}`,
       'arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.amazon.nova-lite-v1:0',
-      `arn:aws:bedrock:us-east-1::foundation-model/${SONNET}`,
-      `arn:aws:bedrock:us-east-1::foundation-model/${HAIKU}`,
     ]);
   });
 

@@ -51,8 +51,8 @@ it('scopes every other wildcard in a resource ARN to a reviewed pattern', () => 
     /^\{"Fn::Join":\["",\[\{"Fn::GetAtt":\["DataStateBucket[0-9A-F]{8}","Arn"\]\},"\/checkpoints\/\*\/(?:t_\*\.json|vault\.json)"\]\]\}$/,
     // The state machine invoking a function's versions (`arn:…:function:name:*`).
     /^\{"Fn::Join":\["",\[\{"Fn::GetAtt":\["Functions\w+","Arn"\]\},":\*"\]\]\}$/,
-    // A cross-region inference profile routes to the named model in any region.
-    /^"arn:aws:bedrock:\*::foundation-model\/anthropic\.claude-3-haiku-20240307-v1:0"$/,
+    // A cross-region inference profile routes to the named model (no wildcard in it) in any region.
+    /^"arn:aws:bedrock:\*::foundation-model\/anthropic\.claude-(?:3-haiku-20240307-v1:0|haiku-4-5-20251001-v1:0|sonnet-4-6)"$/,
   ];
   const partial = statements.flatMap((s) => s.resources.map((r) => JSON.stringify(r))).filter((r) => r.includes('*') && r !== '"*"');
   expect(partial.length).toBeGreaterThan(0);

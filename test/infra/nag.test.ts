@@ -107,9 +107,9 @@ beforeAll(() => {
   });
   // Cross-region inference profiles: their foundation-model ARNs have a region wildcard.
   swappable = wardenApp({
-    modelIds: { low: 'us.anthropic.claude-3-haiku-20240307-v1:0' },
+    modelIds: { low: 'us.anthropic.claude-haiku-4-5-20251001-v1:0' },
     modelIdParameters: { low: '/warden/model/low' },
-    allowedModelIds: ['us.anthropic.claude-3-haiku-20240307-v1:0', 'anthropic.claude-3-5-sonnet-20240620-v1:0', 'eu.amazon.nova-lite-v1:0', 'us.amazon.nova-lite-v1:0'],
+    allowedModelIds: ['us.anthropic.claude-haiku-4-5-20251001-v1:0', 'global.anthropic.claude-sonnet-4-6', 'eu.amazon.nova-lite-v1:0', 'us.amazon.nova-lite-v1:0'],
   });
 });
 

@@ -168,10 +168,11 @@ describe('cost/prices.json', () => {
     for (const model of Object.values(table.bedrock)) expect(model.source).toMatch(/^https:\/\/aws\.amazon\.com\//);
   });
 
-  it("prices the models cdk.json configures", () => {
+  it('prices the models cdk.json configures, by the exact id (a profile is priced apart from its model)', () => {
     const cdkJson = JSON.parse(readFileSync(join(ROOT, 'cdk.json'), 'utf8')) as { context: { warden: { modelIds: Record<string, string> } } };
     for (const modelId of Object.values(cdkJson.context.warden.modelIds)) {
-      expect(table.bedrock[modelId.replace(/^(?:us|us-gov|eu|apac|jp|au|ca|global)\./, '')]).toBeDefined();
+      expect(table.bedrock[modelId]).toBeDefined();
+      expect(table.bedrock[modelId].note ?? '').not.toMatch(/legacy|end-of-life/i);
     }
   });
 });
