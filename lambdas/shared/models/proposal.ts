@@ -111,13 +111,23 @@ export function retryPolicy(options: RetryOptions | undefined): Required<RetryOp
   };
 }
 
-/** A socket-level failure: a system error code on the error or its cause (`ECONNREFUSED`, `ERR_HTTP2_…`). */
+const SOCKET_CODE = /^(E[A-Z]+|ERR_[A-Z0-9_]+|UND_ERR_[A-Z_]+)$/;
+// Only these tokens are taken from a message, never the rest of it (it can hold a host name).
+const SOCKET_CODE_IN_TEXT = /\b(?:ECONNREFUSED|ECONNRESET|ECONNABORTED|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|EPIPE|ERR_HTTP2_[A-Z_]+|UND_ERR_[A-Z_]+)\b/g;
+
+/**
+ * A socket-level failure: a system error code on the error or its causes, or named in a message
+ * when the SDK re-wrapped the error as text. The root cause (`ECONNREFUSED`) wins over a
+ * protocol layer's code (`ERR_HTTP2_STREAM_CANCEL`).
+ */
 export function networkErrorCode(error: unknown): string | undefined {
-  for (let e: unknown = error, depth = 0; typeof e === 'object' && e !== null && depth < 3; e = (e as { cause?: unknown }).cause, depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && /^(E[A-Z]+|ERR_[A-Z0-9_]+|UND_ERR_[A-Z_]+)$/.test(code)) return code;
+  const codes: string[] = [];
+  for (let e: unknown = error, depth = 0; typeof e === 'object' && e !== null && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    const { code, message } = e as { code?: unknown; message?: unknown };
+    if (typeof code === 'string' && SOCKET_CODE.test(code)) codes.push(code);
+    if (typeof message === 'string') codes.push(...(message.match(SOCKET_CODE_IN_TEXT) ?? []));
   }
-  return undefined;
+  return codes.find((code) => /^E[A-Z]+$/.test(code)) ?? codes[0];
 }
 
 /** An attempt shorter than this is not started: it could not finish, and only delays the failure. */
