@@ -151,7 +151,7 @@ export class ModelSettingError extends ModelCallFailed {
   }
 }
 
-const MODEL_FAILURE_NAMES: ReadonlySet<string> = new Set(['ModelUnavailable', 'ModelAccessDenied', 'ModelNotFound', 'ModelSettingError']);
+const MODEL_FAILURE_NAMES: ReadonlySet<string> = new Set([ModelUnavailable, ModelAccessDenied, ModelNotFound, ModelSettingError].map((type) => type.name));
 
 /**
  * The cause class of a model failure a Catch handed over (`{Error, Cause}`), or undefined. The

@@ -15,9 +15,9 @@ import {
   clamp01,
   costUsd,
   isRecord,
+  networkErrorCode,
   proposalInputSchema,
   requestMessage,
-  networkErrorCode,
   retryPolicy,
   withRetries,
   type ModelPrice,
@@ -62,8 +62,8 @@ const INVALID_CREDENTIALS = new Set([
 ]);
 const THROTTLED = new Set(['ThrottlingException', 'ServiceQuotaExceededException', 'TooManyRequestsException']);
 const SERVER_FAULTS = new Set(['InternalServerException', 'ServiceUnavailableException', 'ModelErrorException', 'ModelNotReadyException']);
-// Bedrock words these in the message only, under more than one exception name (ResourceNotFound,
-// Validation, even AccessDenied for a Legacy model): matched, never quoted.
+// Bedrock says these in the message only, under more than one exception name (ResourceNotFound,
+// Validation; a Legacy model's message even starts "Access denied."): matched, never quoted.
 const END_OF_LIFE = /end of (its )?life|end-of-life|marked by provider as legacy/i;
 const INVALID_MODEL_ID = /model identifier is invalid|invalid model identifier/i;
 const NEEDS_PROFILE = /on-demand throughput isn.t supported|inference profile/i;
