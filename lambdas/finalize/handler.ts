@@ -1,9 +1,10 @@
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
+import { modelFailureCauseOf } from '../shared/errors';
 import { Id, taskIdFor } from '../shared/ids';
 import { logger, logStepInput, recordMetric, withObservability } from '../shared/observability';
 import { auditLog, piiVault, requestStore, taskIndex } from '../shared/runtime';
-import { WorkflowState } from '../shared/schemas/workflow';
+import { CaughtError, WorkflowState } from '../shared/schemas/workflow';
 import { failureCode, finalizeStep, type FinalOutput } from '../shared/workflow/steps';
 
 const FinalizeInput = z.object({ state: z.unknown(), mode: z.enum(['finalize', 'failed']) });
@@ -21,14 +22,14 @@ export async function handler(event: unknown, context?: Partial<Context>): Promi
   if (parsed.success) {
     state = parsed.data;
   } else {
-    const minimal = z.object({ requestId: Id, error: z.object({ Error: z.string() }).optional() }).parse(input.state);
+    const minimal = z.object({ requestId: Id, error: CaughtError.optional() }).parse(input.state);
     state = {
       requestId: minimal.requestId,
       requestedBy: { sub: 'unknown', roles: [] },
       submittedAt: '',
       text: '',
       approvalTimeoutSeconds: 1,
-      error: { Error: minimal.error?.Error ?? 'InvalidWorkflowState' },
+      error: minimal.error ?? { Error: 'InvalidWorkflowState' },
     };
   }
   const awaitedApproval = state.decision?.outcome === 'pending_approval';
@@ -42,7 +43,9 @@ export async function handler(event: unknown, context?: Partial<Context>): Promi
     );
     if (failurePath) {
       const code = failureCode(state.error?.Error ?? 'InconsistentState');
-      logger.error('request failed', { failedWith: state.error?.Error, code, status: output.status });
+      // The cause class only, never the Cause itself (a stack trace, and whatever a message held).
+      const cause = modelFailureCauseOf(state.error);
+      logger.error('request failed', { failedWith: state.error?.Error, code, ...(cause ? { cause } : {}), status: output.status });
       recordMetric('ExecutionFailures', 1, { code });
     } else if (output.status === 'FAILED') {
       logger.error('request failed', { failedWith: state.error?.Error });

@@ -1,3 +1,5 @@
+import * as z from 'zod';
+
 /**
  * Named errors. Step Functions-invoked Lambdas throw them so the ASL can `Catch` by name;
  * the HTTP handlers map them to problem+json in one place (`http/problem.ts`).
@@ -7,8 +9,9 @@ export class WardenError extends Error {
     readonly code: string,
     message: string,
     readonly status: number = 500,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
     this.name = new.target.name;
   }
 }
@@ -71,11 +74,102 @@ export class AuditWriteFailed extends WardenError {
   }
 }
 
-/** The model provider failed after its own retries (throttled, 5xx, malformed output). */
-export class ModelUnavailable extends WardenError {
-  constructor(message: string) {
-    super('model_unavailable', message, 503);
+/**
+ * Why a model call failed, finer than the `error.code` a client sees: the log line and the audit
+ * entry carry it for the operator. Never the provider's own message (it can quote an account,
+ * a role ARN or the prompt).
+ */
+export const ModelFailureCause = z.enum([
+  // model_access_denied
+  'no_credentials',
+  'invalid_credentials',
+  'access_denied',
+  // model_not_found
+  'not_found',
+  'end_of_life',
+  // model_misconfigured
+  'no_region',
+  'inference_profile_required',
+  'invalid_request',
+  'setting_refused',
+  // model_unavailable: worth another attempt
+  'throttled',
+  'timeout',
+  'server_error',
+  'network',
+]);
+export type ModelFailureCause = z.infer<typeof ModelFailureCause>;
+
+/**
+ * A model call that failed, by class. Step Functions hands MarkFailed only the error's name and
+ * a Cause string (the message, or Lambda's JSON around it), so the name gives the code and the
+ * message starts with `[cause]` for `modelFailureCauseOf` to read back.
+ */
+export abstract class ModelCallFailed extends WardenError {
+  constructor(
+    code: string,
+    readonly modelCause: ModelFailureCause,
+    /** The message without its `[cause]` prefix. */
+    readonly detail: string,
+    status: number,
+    options?: ErrorOptions,
+  ) {
+    super(code, `[${modelCause}] ${detail}`, status, options);
   }
+}
+
+/** Throttled, timed out, a server fault or unreachable, after the provider's own retries: the state machine retries it. */
+export class ModelUnavailable extends ModelCallFailed {
+  constructor(modelCause: ModelFailureCause, message: string, options?: ErrorOptions) {
+    super('model_unavailable', modelCause, message, 503, options);
+  }
+}
+
+/** No credentials, credentials the service rejects, or a role that may not invoke the model: never retried. */
+export class ModelAccessDenied extends ModelCallFailed {
+  constructor(modelCause: ModelFailureCause, message: string, options?: ErrorOptions) {
+    super('model_access_denied', modelCause, message, 502, options);
+  }
+}
+
+/** An unknown model id, or one past its end of life: never retried. */
+export class ModelNotFound extends ModelCallFailed {
+  constructor(modelCause: ModelFailureCause, message: string, options?: ErrorOptions) {
+    super('model_not_found', modelCause, message, 502, options);
+  }
+}
+
+/**
+ * A setting that cannot be used (a missing SSM parameter, a model id that is not allowed, an
+ * unusable API key secret, no region) or a request the model service refused as malformed. An
+ * operator's mistake, not an outage: never retried, the request is FAILED `model_misconfigured`
+ * and the inference function's Errors alarm fires. Named for what the state machine catches.
+ */
+export class ModelSettingError extends ModelCallFailed {
+  constructor(modelCause: ModelFailureCause, message: string, options?: ErrorOptions) {
+    super('model_misconfigured', modelCause, message, 500, options);
+  }
+}
+
+const MODEL_FAILURE_NAMES: ReadonlySet<string> = new Set([ModelUnavailable, ModelAccessDenied, ModelNotFound, ModelSettingError].map((type) => type.name));
+
+/**
+ * The cause class of a model failure a Catch handed over (`{Error, Cause}`), or undefined. The
+ * Cause is the message itself locally and Lambda's `{"errorMessage": ...}` JSON in AWS; only a
+ * known class is returned, never text from the Cause.
+ */
+export function modelFailureCauseOf(caught: { Error: string; Cause?: string } | undefined): ModelFailureCause | undefined {
+  if (!caught?.Cause || !MODEL_FAILURE_NAMES.has(caught.Error)) return undefined;
+  let message = caught.Cause;
+  try {
+    const lambdaError: unknown = JSON.parse(caught.Cause);
+    const errorMessage = typeof lambdaError === 'object' && lambdaError !== null ? (lambdaError as { errorMessage?: unknown }).errorMessage : undefined;
+    if (typeof errorMessage === 'string') message = errorMessage;
+  } catch {
+    // Not JSON: the Cause is the message.
+  }
+  const parsed = ModelFailureCause.safeParse(/^\[([a-z_]+)\]/.exec(message)?.[1]);
+  return parsed.success ? parsed.data : undefined;
 }
 
 /** An identical effect was already executed for another request. */

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import { WORKFLOW_FUNCTIONS } from '../../lib/constructs/functions';
+import { ModelAccessDenied, ModelNotFound, ModelSettingError, ModelUnavailable } from '../../lambdas/shared/errors';
 import { ASL_FILE, aslPlaceholders, functionArnPlaceholder } from '../../lib/constructs/workflow';
 
 /**
@@ -159,4 +160,21 @@ it('reaches Execute only after an approved decision', () => {
   expect(outcome.find((choice) => choice.Next === 'Execute')?.StringEquals).toBe('approved');
   const approval = definition.States.ApprovalOutcome.Choices as unknown as { StringEquals: string; Next: string }[];
   expect(approval.find((choice) => choice.Next === 'Execute')?.StringEquals).toBe('APPROVED');
+});
+
+describe('Inference: model failures', () => {
+  const retried = (definition.States.Inference.Retry ?? []).flatMap((retrier) => retrier.ErrorEquals);
+
+  it('retries ModelUnavailable (throttled, timed out, a server fault: the provider already backed off) a bounded number of times', () => {
+    const retrier = definition.States.Inference.Retry?.find((r) => r.ErrorEquals.includes(new ModelUnavailable('throttled', 'x').name));
+    expect(retrier).toMatchObject({ ErrorEquals: ['ModelUnavailable'], JitterStrategy: 'FULL' });
+    expect(retrier?.MaxAttempts).toBeGreaterThanOrEqual(1);
+  });
+
+  it('never retries a failure another attempt cannot fix: it goes straight to MarkFailed', () => {
+    const permanent = [new ModelAccessDenied('access_denied', 'x'), new ModelNotFound('not_found', 'x'), new ModelSettingError('setting_refused', 'x')].map((e) => e.name);
+    expect(permanent).toEqual(['ModelAccessDenied', 'ModelNotFound', 'ModelSettingError']);
+    for (const name of [...permanent, 'States.ALL', 'States.TaskFailed']) expect(retried).not.toContain(name);
+    expect(definition.States.Inference.Catch?.at(-1)).toMatchObject({ ErrorEquals: ['States.ALL'], Next: 'MarkFailed', ResultPath: '$.error' });
+  });
 });

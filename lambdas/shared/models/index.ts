@@ -21,6 +21,7 @@ export { RULES_CONFIDENCE, RULES_MODEL, RulesProvider } from './rules';
 export type { BedrockProviderOptions, ModelPrice, RetryOptions } from './bedrock';
 export { OpenAiCompatibleProvider, type OpenAiCompatibleProviderOptions } from './openai-compatible';
 export { ModelSettingError, type GetParameter, type GetSecret } from './settings';
+export { ModelAccessDenied, ModelNotFound, ModelUnavailable } from '../errors';
 
 /** Model configuration from the environment, parsed at the boundary like any other input. */
 const ModelConfig = z.object({
@@ -122,12 +123,13 @@ export function createModelProvider(env: NodeJS.ProcessEnv = process.env, source
     });
   }
   return new DeferredProvider('bedrock', async () => {
-    const [ids, [{ BedrockRuntimeClient }, { BedrockProvider }]] = await Promise.all([
+    const [ids, [{ BedrockRuntimeClient }, { BedrockProvider, checkAwsSetup }]] = await Promise.all([
       modelIds(),
       Promise.all([import('@aws-sdk/client-bedrock-runtime'), import('./bedrock')]),
     ]);
     // One retry layer only: BedrockProvider backs off on throttling itself.
     const client = new BedrockRuntimeClient({ maxAttempts: 1 });
+    await checkAwsSetup(client.config, ids.low);
     return new BedrockProvider({ client, modelIds: ids, ...prices });
   });
 }

@@ -1,16 +1,17 @@
-import { ModelUnavailable } from '../errors';
+import { ModelAccessDenied, ModelNotFound, ModelSettingError, ModelUnavailable } from '../errors';
 import type { ModelProvider } from '../ports';
 import type { ActionName } from '../schemas/actions';
 import type { InferenceResult, ModelTier, ModelUsage } from '../schemas/workflow';
 import {
   PROMPT,
-  backoffMs,
   clamp01,
   costUsd,
   isRecord,
+  networkErrorCode,
   proposalInputSchema,
   requestMessage,
   retryPolicy,
+  withRetries,
   type ModelPrice,
   type RetryOptions,
 } from './proposal';
@@ -37,16 +38,13 @@ export interface OpenAiCompatibleProviderOptions {
   /** Prices by model id, for `costUsd`. A model without a price costs 0 (self-hosted, say). */
   readonly prices?: Readonly<Record<string, ModelPrice>>;
   readonly retry?: RetryOptions;
-  /** Per attempt. @default 20000 */
+  /** Per attempt (within the retry budget). @default 20000 */
   readonly timeoutMs?: number;
   /** @default 1024 */
   readonly maxTokens?: number;
   /** Injectable for tests. @default globalThis.fetch */
   readonly fetch?: typeof fetch;
 }
-
-/** An attempt that may succeed if tried again: capacity, server faults, timeouts, resets. */
-class Transient extends Error {}
 
 interface ChatCompletion {
   choices?: { message?: { content?: unknown } }[];
@@ -115,54 +113,55 @@ export class OpenAiCompatibleProvider implements ModelProvider {
     return { candidate, confidence: clamp01(confidence), model };
   }
 
-  /** Retries 429, 5xx, timeouts and network errors with backoff and full jitter, then gives up. */
-  private async complete(modelId: string, request: Record<string, unknown>): Promise<unknown> {
-    const { maxAttempts, sleep } = this.retry;
+  /** Retries 429, 5xx, timeouts and network errors with backoff; anything else fails at once, by class. */
+  private complete(modelId: string, request: Record<string, unknown>): Promise<unknown> {
     const payload = JSON.stringify(request);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.attempt(modelId, payload);
-      } catch (error) {
-        if (!(error instanceof Transient)) throw error;
-        if (attempt >= maxAttempts) {
-          throw new ModelUnavailable(`openai-compatible ${modelId} still failing after ${attempt} attempts (${error.message}).`);
-        }
-        await sleep(backoffMs(this.retry, attempt));
-      }
-    }
+    return withRetries(this.retry, this.options.timeoutMs ?? 20_000, `openai-compatible model ${modelId}`, (timeoutMs) =>
+      this.attempt(modelId, payload, timeoutMs),
+    );
   }
 
-  /** One HTTP exchange: the parsed body (undefined when it is not JSON), or a thrown error. */
-  private async attempt(modelId: string, payload: string): Promise<unknown> {
+  /** One HTTP exchange: the parsed body (undefined when it is not JSON), or a named error. */
+  private async attempt(modelId: string, payload: string, timeoutMs: number): Promise<unknown> {
     const doFetch = this.options.fetch ?? globalThis.fetch;
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
     if (this.options.apiKey) headers.authorization = `Bearer ${this.options.apiKey}`;
     let response: Response;
     try {
-      response = await doFetch(this.endpoint, {
-        method: 'POST',
-        headers,
-        body: payload,
-        signal: AbortSignal.timeout(this.options.timeoutMs ?? 20_000),
-      });
+      response = await doFetch(this.endpoint, { method: 'POST', headers, body: payload, signal: AbortSignal.timeout(timeoutMs) });
     } catch (error) {
-      // Only the error's name: a fetch error's message can carry the URL, never the key or prompt.
+      // Only the error's name or code: a fetch error's message can carry the URL, never the key or prompt.
       // (Duck-typed: a DOMException from another realm is not `instanceof Error`.)
       const name = typeof error === 'object' && error !== null && typeof (error as { name?: unknown }).name === 'string' ? (error as { name: string }).name : 'Error';
-      throw new Transient(name === 'TimeoutError' ? 'timeout' : `network error ${name}`);
+      if (name === 'TimeoutError') throw new ModelUnavailable('timeout', `no answer within ${timeoutMs} ms`);
+      throw new ModelUnavailable('network', `network error ${networkErrorCode(error) ?? name}`);
     }
     // The body is read in every case, so the connection is released; error bodies are not
     // quoted because a server may echo the prompt in them.
     const raw = await response.text().catch(() => '');
-    if (response.status === 429 || response.status >= 500) throw new Transient(`HTTP ${response.status}`);
-    if (!response.ok) {
-      // A bad request, a wrong key or an unknown model is a misconfiguration, not an outage.
-      throw new Error(`openai-compatible ${modelId} refused the request: HTTP ${response.status}`);
-    }
+    if (!response.ok) throw this.refusal(modelId, response.status);
     try {
       return JSON.parse(raw) as unknown;
     } catch {
       return undefined;
     }
+  }
+
+  /** What an HTTP error status means, as a named error (only the status is quoted). */
+  private refusal(modelId: string, status: number): Error {
+    const model = `openai-compatible model ${modelId}`;
+    if (status === 429) return new ModelUnavailable('throttled', `HTTP ${status}`);
+    if (status === 408) return new ModelUnavailable('timeout', `HTTP ${status}`);
+    if (status >= 500) return new ModelUnavailable('server_error', `HTTP ${status}`);
+    if (status === 401) {
+      return this.options.apiKey
+        ? new ModelAccessDenied('invalid_credentials', `${model}: the server refused the API key (HTTP 401). Check OPENAI_API_KEY or its secret.`)
+        : new ModelAccessDenied('no_credentials', `${model}: the server wants an API key (HTTP 401). Set OPENAI_API_KEY or OPENAI_API_KEY_SECRET.`);
+    }
+    if (status === 403) return new ModelAccessDenied('access_denied', `${model}: the API key may not use this model (HTTP 403).`);
+    if (status === 404) {
+      return new ModelNotFound('not_found', `${model}: not found (HTTP 404). Check the model id as the server names it, and that OPENAI_BASE_URL ends in its API version (/v1).`);
+    }
+    return new ModelSettingError('invalid_request', `${model} refused the request (HTTP ${status}). Check that the server supports JSON-schema response formats and the model's settings.`);
   }
 }

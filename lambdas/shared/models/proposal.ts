@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { PROPOSE_V1 } from '../../../prompts/propose-v1';
+import { ModelUnavailable } from '../errors';
 import { ActionName, FIELDS_SCHEMA } from '../schemas/actions';
 
 /**
@@ -86,6 +87,14 @@ export interface RetryOptions {
   readonly sleep?: (ms: number) => Promise<void>;
   /** Injectable so tests can pin the jitter. @default Math.random */
   readonly random?: () => number;
+  /**
+   * Every attempt and backoff together stay within it, so a slow or hanging model ends as
+   * ModelUnavailable (`timeout`) the state machine can name and retry, not as the inference
+   * function's own timeout (30 s), which carries no cause. @default 25000
+   */
+  readonly budgetMs?: number;
+  /** Injectable clock for the budget. @default Date.now */
+  readonly now?: () => number;
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -97,7 +106,58 @@ export function retryPolicy(options: RetryOptions | undefined): Required<RetryOp
     maxDelayMs: options?.maxDelayMs ?? 8000,
     sleep: options?.sleep ?? defaultSleep,
     random: options?.random ?? Math.random,
+    budgetMs: options?.budgetMs ?? 25_000,
+    now: options?.now ?? Date.now,
   };
+}
+
+const SOCKET_CODE = /^(E[A-Z]+|ERR_[A-Z0-9_]+|UND_ERR_[A-Z_]+)$/;
+// Only these tokens are taken from a message, never the rest of it (it can hold a host name).
+const SOCKET_CODE_IN_TEXT = /\b(?:ECONNREFUSED|ECONNRESET|ECONNABORTED|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|EPIPE|ERR_HTTP2_[A-Z_]+|UND_ERR_[A-Z_]+)\b/g;
+
+/**
+ * A socket-level failure: a system error code on the error or its causes, or named in a message
+ * when the SDK re-wrapped the error as text. The root cause (`ECONNREFUSED`) wins over a
+ * protocol layer's code (`ERR_HTTP2_STREAM_CANCEL`).
+ */
+export function networkErrorCode(error: unknown): string | undefined {
+  const codes: string[] = [];
+  for (let e: unknown = error, depth = 0; typeof e === 'object' && e !== null && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    const { code, message } = e as { code?: unknown; message?: unknown };
+    if (typeof code === 'string' && SOCKET_CODE.test(code)) codes.push(code);
+    if (typeof message === 'string') codes.push(...(message.match(SOCKET_CODE_IN_TEXT) ?? []));
+  }
+  return codes.find((code) => /^E[A-Z]+$/.test(code)) ?? codes[0];
+}
+
+/** An attempt shorter than this is not started: it could not finish, and only delays the failure. */
+const MIN_ATTEMPT_MS = 1000;
+
+/**
+ * Runs `attempt` until it succeeds, retrying ModelUnavailable only (throttled, timed out, a
+ * server fault, unreachable) with backoff, within the policy's attempts and time budget; each
+ * attempt gets the time it may take. Any other error (access denied, not found, a refused
+ * setting) is thrown at once: another attempt would get the same answer.
+ */
+export async function withRetries<T>(
+  policy: Required<RetryOptions>,
+  attemptTimeoutMs: number,
+  describe: string,
+  attempt: (timeoutMs: number) => Promise<T>,
+): Promise<T> {
+  const deadline = policy.now() + policy.budgetMs;
+  for (let n = 1; ; n++) {
+    try {
+      return await attempt(Math.max(1, Math.min(attemptTimeoutMs, deadline - policy.now())));
+    } catch (error) {
+      if (!(error instanceof ModelUnavailable)) throw error;
+      const delay = backoffMs(policy, n);
+      if (n >= policy.maxAttempts || deadline - policy.now() - delay < MIN_ATTEMPT_MS) {
+        throw new ModelUnavailable(error.modelCause, `${describe} still failing after ${n} attempt${n === 1 ? '' : 's'} (${error.detail}).`, { cause: error });
+      }
+      await policy.sleep(delay);
+    }
+  }
 }
 
 /** Exponential backoff with full jitter before attempt `attempt + 1`. */

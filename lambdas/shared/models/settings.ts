@@ -1,6 +1,7 @@
 // Types only: the SDKs themselves are imported on first use.
 import type { GetSecretValueCommandOutput } from '@aws-sdk/client-secrets-manager';
 import type { GetParameterCommandOutput } from '@aws-sdk/client-ssm';
+import { ModelSettingError } from '../errors';
 import type { ModelTier } from '../schemas/workflow';
 
 /**
@@ -21,19 +22,8 @@ export type GetParameter = (name: string) => Promise<string>;
 /** Reads a secret's SecretString. */
 export type GetSecret = (secretId: string) => Promise<string>;
 
-/**
- * A setting that cannot be used: a missing parameter, a model id that is not allowed, an empty
- * or unreadable secret. An operator's mistake, not an outage, so not ModelUnavailable: the
- * state machine does not retry it, the request is marked FAILED (`model_misconfigured`) and the
- * inference function's Errors alarm fires. Nothing is cached, so fixing the parameter or the
- * secret heals the next request without a deploy.
- */
-export class ModelSettingError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'ModelSettingError';
-  }
-}
+/** A setting that cannot be used: never retried, the request ends FAILED `model_misconfigured`. */
+export { ModelSettingError };
 
 /** An error's name, for our message (the SDK's own error is kept as the `cause`). */
 function errorName(error: unknown): string {
@@ -73,6 +63,7 @@ export function allowedModelId(parameter: string, tier: ModelTier, value: string
   const id = value.trim();
   if (allowed.includes(id)) return id;
   throw new ModelSettingError(
+    'setting_refused',
     `SSM parameter ${parameter} (the ${tier} tier's model id) does not hold an allowed model id. ` +
       `Allowed: ${allowed.join(', ')}. Put one of them in the parameter, or add the model to allowedModelIds in cdk.json and deploy.`,
   );
@@ -111,11 +102,11 @@ export async function resolveModelIds(
  */
 export async function readApiKey(secretId: string, getSecret: GetSecret): Promise<string> {
   const key = (await getSecret(secretId)).trim();
-  if (key.length === 0) throw new ModelSettingError(`Secret ${secretId} (the OpenAI-compatible API key) is empty.`);
+  if (key.length === 0) throw new ModelSettingError('setting_refused', `Secret ${secretId} (the OpenAI-compatible API key) is empty.`);
   if (key.startsWith('{')) {
-    throw new ModelSettingError(`Secret ${secretId} (the OpenAI-compatible API key) must hold the key as plain text, not JSON key/value pairs.`);
+    throw new ModelSettingError('setting_refused', `Secret ${secretId} (the OpenAI-compatible API key) must hold the key as plain text, not JSON key/value pairs.`);
   }
-  if (/\s/.test(key)) throw new ModelSettingError(`Secret ${secretId} (the OpenAI-compatible API key) must be one token without whitespace.`);
+  if (/\s/.test(key)) throw new ModelSettingError('setting_refused', `Secret ${secretId} (the OpenAI-compatible API key) must be one token without whitespace.`);
   return key;
 }
 
@@ -140,11 +131,11 @@ export function sdkGetParameter(capture: CaptureClient = asIs): GetParameter {
       parameter = (await (await client())(name)).Parameter;
     } catch (error) {
       const reason = errorName(error) === 'ParameterNotFound' ? 'does not exist' : `could not be read (${errorName(error)})`;
-      throw new ModelSettingError(`SSM parameter ${name} ${reason}.`, { cause: error });
+      throw new ModelSettingError('setting_refused', `SSM parameter ${name} ${reason}.`, { cause: error });
     }
     // A SecureString would come back encrypted (no WithDecryption, and no kms:Decrypt granted).
     if (parameter?.Type !== 'String' || parameter.Value === undefined) {
-      throw new ModelSettingError(`SSM parameter ${name} must be a String parameter holding a model id.`);
+      throw new ModelSettingError('setting_refused', `SSM parameter ${name} must be a String parameter holding a model id.`);
     }
     return parameter.Value;
   };
@@ -164,10 +155,10 @@ export function sdkGetSecret(capture: CaptureClient = asIs): GetSecret {
       secret = await (await client())(secretId);
     } catch (error) {
       // A failed read carries no secret value: the SDK error is safe to keep as the cause.
-      throw new ModelSettingError(`Secret ${secretId} (the OpenAI-compatible API key) could not be read (${errorName(error)}).`, { cause: error });
+      throw new ModelSettingError('setting_refused', `Secret ${secretId} (the OpenAI-compatible API key) could not be read (${errorName(error)}).`, { cause: error });
     }
     if (secret.SecretString === undefined) {
-      throw new ModelSettingError(`Secret ${secretId} (the OpenAI-compatible API key) has no SecretString (a binary secret cannot be used).`);
+      throw new ModelSettingError('setting_refused', `Secret ${secretId} (the OpenAI-compatible API key) has no SecretString (a binary secret cannot be used).`);
     }
     return secret.SecretString;
   };

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { InvalidWorkflowState } from '../errors';
+import { InvalidWorkflowState, modelFailureCauseOf } from '../errors';
 import { taskIdFor } from '../ids';
 import type { AuditLog, Clock, ModelProvider, PiiOriginals, PiiVault, RecordReader, RequestStore, SystemOfRecord, TaskIndex } from '../ports';
 import { TERMINAL_STATUSES, type RequestRecord, type RequestStatus } from '../schemas/records';
@@ -181,8 +181,11 @@ const FAILURE_CODES: Record<string, string> = {
   DuplicateEffect: 'duplicate_proposal',
   EffectPreconditionFailed: 'effect_precondition_failed',
   AuditWriteFailed: 'audit_write_failed',
+  // Model failures by class (errors.ts); the finer cause is in the log line and the audit entry.
   ModelUnavailable: 'model_unavailable',
-  // An SSM model id outside the allowed list, a missing parameter, an unusable API key secret.
+  ModelAccessDenied: 'model_access_denied',
+  ModelNotFound: 'model_not_found',
+  // An SSM model id outside the allowed list, a missing parameter, an unusable API key secret, no region.
   ModelSettingError: 'model_misconfigured',
   InvalidWorkflowState: 'invalid_workflow_state',
   'States.Timeout': 'step_timed_out',
@@ -270,13 +273,16 @@ export async function finalizeStep(
     await deps.tasks.markExpired(taskId);
     patch.approval = { taskId, status: 'EXPIRED' };
   }
+  const modelCause = modelFailureCauseOf(state.error);
   if (status === 'FAILED') {
     const code = failureCode(state.error?.Error ?? 'InconsistentState');
     patch.error = {
       code,
       message: state.result
         ? 'The effect was applied (see result), but the request could not be completed normally.'
-        : 'The request could not be completed; nothing was executed for it.',
+        : modelCause
+          ? `The model could not be called (${modelCause}); nothing was executed for it.`
+          : 'The request could not be completed; nothing was executed for it.',
     };
   }
   const shielded = current ? shieldRecord({ ...current, ...patch }, await originalsForFinalize(state, deps.vault, options.failurePath)) : undefined;
@@ -288,6 +294,7 @@ export async function finalizeStep(
     data: {
       status,
       ...(patch.error ? { error: patch.error.code, failedWith: state.error?.Error ?? null } : {}),
+      ...(patch.error && modelCause ? { cause: modelCause } : {}),
       ...(shielded && shielded.redactions.length > 0 ? { outboundRedactions: shielded.redactions } : {}),
     },
   });

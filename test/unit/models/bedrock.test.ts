@@ -12,13 +12,12 @@ import {
   type ConverseCommandOutput,
 } from '@aws-sdk/client-bedrock-runtime';
 import { mockClient } from 'aws-sdk-client-mock';
-import { ModelUnavailable } from '../../../lambdas/shared/errors';
+import { ModelAccessDenied, ModelUnavailable } from '../../../lambdas/shared/errors';
 import {
   BedrockProvider,
   PROMPT_VERSION,
   PROPOSAL_TOOL_NAME,
   SYSTEM_PROMPT,
-  isRetryable,
   proposalInputSchema,
 } from '../../../lambdas/shared/models/bedrock';
 import { InferenceResult } from '../../../lambdas/shared/schemas/workflow';
@@ -211,7 +210,7 @@ describe('BedrockProvider', () => {
   it('does not retry a request the service refuses outright', async () => {
     bedrock.on(ConverseCommand).rejects(new AccessDeniedException({ message: 'not authorized', ...meta(403) }));
 
-    await expect(provider().propose({ text: 'x', action: 'refund', tier: 'low' })).rejects.toBeInstanceOf(AccessDeniedException);
+    await expect(provider().propose({ text: 'x', action: 'refund', tier: 'low' })).rejects.toBeInstanceOf(ModelAccessDenied);
     expect(bedrock.commandCalls(ConverseCommand)).toHaveLength(1);
   });
 
@@ -224,24 +223,5 @@ describe('BedrockProvider', () => {
     } finally {
       spies.forEach((s) => s.mockRestore());
     }
-  });
-});
-
-describe('isRetryable', () => {
-  it.each([
-    ['ThrottlingException', 429, true],
-    ['ServiceUnavailableException', 503, true],
-    ['ModelNotReadyException', 429, true],
-    ['InternalServerException', 500, true],
-    ['SomethingNew', 502, true],
-    ['ValidationException', 400, false],
-    ['AccessDeniedException', 403, false],
-  ])('%s (%i) → %s', (name, status, expected) => {
-    expect(isRetryable({ name, $metadata: { httpStatusCode: status } })).toBe(expected);
-  });
-
-  it('is false for things that are not SDK errors', () => {
-    expect(isRetryable(undefined)).toBe(false);
-    expect(isRetryable('ThrottlingException')).toBe(false);
   });
 });

@@ -8,6 +8,9 @@ const SSM_SDK = '@aws-sdk/client-ssm';
 const SECRETS_SDK = '@aws-sdk/client-secrets-manager';
 const recorded = () => JSON.parse(readFileSync(join(__dirname, '../../fixtures/bedrock/purchase-order.tool-use.json'), 'utf8'));
 
+/** A Bedrock client's resolved region and credentials, as `checkAwsSetup` reads them before the first call. */
+const AWS_READY = { region: async () => 'us-east-1', credentials: async () => ({ accessKeyId: 'AKIDTEST', secretAccessKey: 'test' }) };
+
 type FakeClient = new (config: Record<string, unknown>) => { send(command: { input: unknown }): Promise<unknown> };
 
 /** Wraps an SDK module so a test can tell whether (and when) it was loaded, optionally swapping its client. */
@@ -38,6 +41,7 @@ function load(fakeClient?: FakeClient, fakes: { ssm?: FakeClient; secrets?: Fake
 function recordingBedrock() {
   const sent: Record<string, unknown>[] = [];
   class FakeBedrockClient {
+    config = AWS_READY;
     async send(command: { input: unknown }) {
       sent.push(command.input as Record<string, unknown>);
       return recorded();
@@ -100,6 +104,7 @@ describe('createModelProvider', () => {
     const clients: Record<string, unknown>[] = [];
     const sent: Record<string, unknown>[] = [];
     class FakeBedrockClient {
+      config = AWS_READY;
       constructor(config: Record<string, unknown>) {
         clients.push(config);
       }
@@ -134,6 +139,7 @@ describe('createModelProvider', () => {
   it('uses the one configured model id for both tiers', async () => {
     const sent: Record<string, unknown>[] = [];
     class FakeBedrockClient {
+      config = AWS_READY;
       async send(command: { input: unknown }) {
         sent.push(command.input as Record<string, unknown>);
         return recorded();

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ModelUnavailable } from '../../../lambdas/shared/errors';
+import { ModelAccessDenied, ModelCallFailed, ModelNotFound, ModelSettingError, ModelUnavailable, modelFailureCauseOf } from '../../../lambdas/shared/errors';
 import { createModelProvider } from '../../../lambdas/shared/models';
 import { OpenAiCompatibleProvider, RESPONSE_FORMAT_NAME } from '../../../lambdas/shared/models/openai-compatible';
 import { PROMPT_VERSION, SYSTEM_PROMPT, proposalInputSchema } from '../../../lambdas/shared/models/proposal';
@@ -250,18 +250,65 @@ describe('OpenAiCompatibleProvider against a local /v1/chat/completions server',
     expect(sleeps).toEqual([50]);
   });
 
-  it('does not retry a request the server refuses outright (4xx other than 429), and never echoes the key', async () => {
-    answers.push(error(401));
+  /** The named error a call ends with, its code, and the cause class MarkFailed reads from Lambda's Cause. */
+  async function failure(p: OpenAiCompatibleProvider) {
+    const failed = await p.propose({ text: 'Refund $120 on order O-5001 for customer C-1002', action: 'refund', tier: 'low' }).catch((e: unknown) => e);
+    expect(failed).toBeInstanceOf(ModelCallFailed);
+    const error = failed as ModelCallFailed;
+    for (const secret of [KEY, 'O-5001', 'C-1002', 'nope']) expect(error.message).not.toContain(secret);
+    const cause = modelFailureCauseOf({ Error: error.name, Cause: JSON.stringify({ errorType: error.name, errorMessage: error.message }) });
+    return { error, code: error.code, cause };
+  }
 
-    const failure = await provider({ apiKey: KEY })
-      .propose({ text: 'x', action: 'refund', tier: 'low' })
-      .catch((e: unknown) => e);
+  it.each([
+    [401, KEY, ModelAccessDenied, 'model_access_denied', 'invalid_credentials'],
+    [401, undefined, ModelAccessDenied, 'model_access_denied', 'no_credentials'],
+    [403, KEY, ModelAccessDenied, 'model_access_denied', 'access_denied'],
+    [404, KEY, ModelNotFound, 'model_not_found', 'not_found'],
+    [400, KEY, ModelSettingError, 'model_misconfigured', 'invalid_request'],
+    [422, KEY, ModelSettingError, 'model_misconfigured', 'invalid_request'],
+  ] as const)('HTTP %i (key: %s) is %p %s (%s), at once, never echoing the key', async (status, apiKey, type, code, cause) => {
+    answers.push(error(status), completion(JSON.stringify(PO)));
 
-    expect(failure).toBeInstanceOf(Error);
-    expect(failure).not.toBeInstanceOf(ModelUnavailable);
-    expect((failure as Error).message).toContain('HTTP 401');
-    expect((failure as Error).message).not.toContain(KEY);
+    const failed = await failure(provider(apiKey ? { apiKey } : {}));
+
+    expect(failed.error).toBeInstanceOf(type);
+    expect(failed.error.name).toBe(type.name);
+    expect({ code: failed.code, cause: failed.cause }).toEqual({ code, cause });
+    expect(failed.error.message).toContain(`HTTP ${status}`);
+    expect(failed.error.message).toContain(LOW);
     expect(received).toHaveLength(1);
+    expect(sleeps).toEqual([]);
+  });
+
+  it.each([
+    [429, 'throttled'],
+    [500, 'server_error'],
+    [502, 'server_error'],
+    [503, 'server_error'],
+    [408, 'timeout'],
+  ] as const)('HTTP %i is retried, then ModelUnavailable (%s)', async (status, cause) => {
+    answers.push(error(status), error(status), error(status));
+
+    const failed = await failure(provider({ apiKey: KEY, maxAttempts: 3 }));
+
+    expect(failed.error).toBeInstanceOf(ModelUnavailable);
+    expect({ code: failed.code, cause: failed.cause }).toEqual({ code: 'model_unavailable', cause });
+    expect(received).toHaveLength(3);
+  });
+
+  it('names a refused connection (network) and a server that never answers (timeout)', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const refused = await failure(provider({ maxAttempts: 2, baseUrl: `http://127.0.0.1:${port}/v1` }));
+    expect({ code: refused.code, cause: refused.cause }).toEqual({ code: 'model_unavailable', cause: 'network' });
+    expect(refused.error.message).toContain('network error ECONNREFUSED');
+
+    answers.push('hang', 'hang');
+    const hung = await failure(provider({ maxAttempts: 2, timeoutMs: 100 }));
+    expect({ code: hung.code, cause: hung.cause }).toEqual({ code: 'model_unavailable', cause: 'timeout' });
   });
 
   it('writes nothing to the console (the prompt carries request text)', async () => {

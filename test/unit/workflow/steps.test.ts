@@ -1,5 +1,6 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { purchaseOrderNumber, recordKeys } from '../../../lambdas/shared/adapters/aws/systemOfRecord';
+import { ModelAccessDenied, ModelNotFound, ModelSettingError, ModelUnavailable, modelFailureCauseOf } from '../../../lambdas/shared/errors';
 import { taskIdFor } from '../../../lambdas/shared/ids';
 import type { ModelProvider } from '../../../lambdas/shared/ports';
 import { executionStep, failureCode, finalizeStep, inferenceStep, terminalStatus, validationStep } from '../../../lambdas/shared/workflow/steps';
@@ -34,6 +35,33 @@ describe('failureCode', () => {
     expect(failureCode('AuditWriteFailed')).toBe('audit_write_failed');
     expect(failureCode('Lambda.ServiceException')).toBe('step_unavailable');
     expect(failureCode('TypeError')).toBe('step_failed');
+  });
+
+  it('maps every model failure class to the code API.md names', () => {
+    const classes = [new ModelUnavailable('throttled', 'x'), new ModelAccessDenied('no_credentials', 'x'), new ModelNotFound('end_of_life', 'x'), new ModelSettingError('no_region', 'x')];
+    expect(classes.map((error) => [error.name, failureCode(error.name), error.code])).toEqual([
+      ['ModelUnavailable', 'model_unavailable', 'model_unavailable'],
+      ['ModelAccessDenied', 'model_access_denied', 'model_access_denied'],
+      ['ModelNotFound', 'model_not_found', 'model_not_found'],
+      ['ModelSettingError', 'model_misconfigured', 'model_misconfigured'],
+    ]);
+  });
+});
+
+describe('modelFailureCauseOf', () => {
+  const thrown = new ModelAccessDenied('access_denied', 'Bedrock model m: access denied (AccessDeniedException, HTTP 403).');
+
+  it('reads the cause class from the Cause Lambda builds in AWS (JSON) and from the message the local engine passes', () => {
+    const lambdaCause = JSON.stringify({ errorType: thrown.name, errorMessage: thrown.message, trace: ['ModelAccessDenied: …', '    at classifyBedrockError (…)'] });
+    expect(modelFailureCauseOf({ Error: thrown.name, Cause: lambdaCause })).toBe('access_denied');
+    expect(modelFailureCauseOf({ Error: thrown.name, Cause: thrown.message })).toBe('access_denied');
+  });
+
+  it('returns nothing for another error, a missing Cause, or a class it does not know', () => {
+    expect(modelFailureCauseOf({ Error: 'AuditWriteFailed', Cause: '[throttled] looks like one' })).toBeUndefined();
+    expect(modelFailureCauseOf({ Error: 'ModelUnavailable' })).toBeUndefined();
+    expect(modelFailureCauseOf({ Error: 'ModelUnavailable', Cause: '[the request text] was here' })).toBeUndefined();
+    expect(modelFailureCauseOf(undefined)).toBeUndefined();
   });
 });
 
@@ -80,6 +108,28 @@ describe('finalizeStep', () => {
       approval: { status: 'EXPIRED' },
     });
     expect((await tasks.get(taskIdFor(record.requestId)))?.status).toBe('EXPIRED');
+  });
+
+  it.each([
+    [new ModelAccessDenied('no_credentials', 'Bedrock model m: no AWS credentials were found (CredentialsProviderError).'), 'model_access_denied'],
+    [new ModelNotFound('end_of_life', 'Bedrock model m is past its end of life (ValidationException, HTTP 400).'), 'model_not_found'],
+    [new ModelUnavailable('throttled', 'Bedrock model m still failing after 4 attempts (ThrottlingException, HTTP 429).'), 'model_unavailable'],
+    [new ModelSettingError('inference_profile_required', 'Bedrock model m can only be called through an inference profile.'), 'model_misconfigured'],
+  ])('marks a model failure FAILED with its code, and audits the code and the cause class: %s', async (thrown, code) => {
+    const { requests, tasks, audit } = stores();
+    const record = aRequestRecord({ status: 'RUNNING' });
+    await requests.create(record);
+    const Cause = JSON.stringify({ errorType: thrown.name, errorMessage: thrown.message, trace: [] });
+    const state = aWorkflowState({ requestId: record.requestId, error: { Error: thrown.name, Cause } });
+
+    await finalizeStep(state, { requests, tasks, audit }, { failurePath: true });
+
+    const failed = await requests.get(record.requestId);
+    expect(failed).toMatchObject({ status: 'FAILED', error: { code } });
+    expect(failed?.error?.message).toBe(`The model could not be called (${thrown.modelCause}); nothing was executed for it.`);
+    const [entry] = await audit.list(record.requestId);
+    expect(entry).toMatchObject({ step: 'MarkFailed', event: 'request.finalized' });
+    expect(entry?.data).toEqual({ status: 'FAILED', error: code, failedWith: thrown.name, cause: thrown.modelCause });
   });
 
   it('says so when the effect was applied before the failure', async () => {
