@@ -1,4 +1,5 @@
-import { InvalidLocalSettings, readSettings, startLocalServer } from './server';
+import { DataDirInUse } from './data-dir-lock';
+import { InvalidLocalSettings, PortInUse, readSettings, startLocalServer } from './server';
 
 /**
  * `npm start`: the whole Warden backend on 127.0.0.1 — emulators, the local Step Functions
@@ -59,7 +60,11 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   // A settings or start-up problem is said in one line; anything else with its stack.
-  const known = error instanceof InvalidLocalSettings || (error instanceof Error && error.message.startsWith('WARDEN_'));
+  const known =
+    error instanceof InvalidLocalSettings ||
+    error instanceof DataDirInUse ||
+    error instanceof PortInUse ||
+    (error instanceof Error && error.message.startsWith('WARDEN_'));
   console.error(known ? (error as Error).message : error);
   process.exit(1);
 });
