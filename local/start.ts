@@ -25,22 +25,7 @@ async function main(): Promise<void> {
     modelProvider: settings.modelProvider,
     accessLog: (entry) => console.log(JSON.stringify({ level: 'INFO', message: 'http', ...entry })),
   });
-
-  const lines = [
-    '',
-    `Warden local stack ready in ${Date.now() - started} ms: ${server.url}`,
-    `  data directory: ${server.dataDir}`,
-    `  approval timeout: ${settings.approvalTimeoutSeconds} s, model provider: ${settings.modelProvider}`,
-    `  executions resumed from the last run: ${server.stack.resumed}`,
-    '',
-    'Dev tokens (1 h; more from GET /local/dev-token?sub=NAME&roles=ROLE1,ROLE2):',
-  ];
-  for (const user of DEV_USERS) {
-    lines.push(`  ${user.what}`, `    export TOKEN_${user.sub.toUpperCase().replace(/-/g, '_')}=${await server.mintToken(user.sub, user.roles)}`);
-  }
-  lines.push('', 'Ctrl-C stops the stack; pending approvals survive a restart on the same data directory.', '');
-  console.log(lines.join('\n'));
-
+  // Before the banner: the API already answers, so a stop may come at any moment from now on.
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;
@@ -56,6 +41,21 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+
+  const lines = [
+    '',
+    `Warden local stack ready in ${Date.now() - started} ms: ${server.url}`,
+    `  data directory: ${server.dataDir}`,
+    `  approval timeout: ${settings.approvalTimeoutSeconds} s, model provider: ${settings.modelProvider}`,
+    `  executions resumed from the last run: ${server.stack.resumed}`,
+    '',
+    'Dev tokens (1 h; more from GET /local/dev-token?sub=NAME&roles=ROLE1,ROLE2):',
+  ];
+  for (const user of DEV_USERS) {
+    lines.push(`  ${user.what}`, `    export TOKEN_${user.sub.toUpperCase().replace(/-/g, '_')}=${await server.mintToken(user.sub, user.roles)}`);
+  }
+  lines.push('', 'Ctrl-C stops the stack; pending approvals survive a restart on the same data directory.', '');
+  console.log(lines.join('\n'));
 }
 
 main().catch((error: unknown) => {
