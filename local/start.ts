@@ -1,3 +1,4 @@
+import { knownRoles } from '../lambdas/shared/policy/roles';
 import { DataDirInUse } from './data-dir-lock';
 import { InvalidLocalSettings, PortInUse, readSettings, startLocalServer } from './server';
 
@@ -49,7 +50,9 @@ async function main(): Promise<void> {
     `  approval timeout: ${settings.approvalTimeoutSeconds} s, model provider: ${settings.modelProvider}`,
     `  executions resumed from the last run: ${server.stack.resumed}`,
     '',
-    'Dev tokens (1 h; more from GET /local/dev-token?sub=NAME&roles=ROLE1,ROLE2):',
+    `More dev tokens (1 h): GET /local/dev-token?sub=NAME&roles=ROLE1,ROLE2 with roles from ${knownRoles().join(', ')}.`,
+    '',
+    'Dev tokens (1 h):',
   ];
   for (const user of DEV_USERS) {
     lines.push(`  ${user.what}`, `    export TOKEN_${user.sub.toUpperCase().replace(/-/g, '_')}=${await server.mintToken(user.sub, user.roles)}`);
