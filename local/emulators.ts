@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { seedSystemOfRecord } from '../lambdas/shared/adapters/aws/seed';
 import { STATE_BUCKET_ENV, TABLES, type TableDefinition, type TableKey } from '../lambdas/shared/tables';
+import { lockDataDir } from './data-dir-lock';
 
 /**
  * In-process stand-ins for DynamoDB (dynalite) and S3 (s3rver) on 127.0.0.1, with Warden's
@@ -46,7 +47,10 @@ export interface Emulators {
 }
 
 export interface EmulatorOptions {
-  /** Persist under `${dataDir}/dynamodb` and `${dataDir}/s3`; in memory / a temp dir when absent. */
+  /**
+   * Persist under `${dataDir}/dynamodb` and `${dataDir}/s3`; in memory / a temp dir when absent.
+   * The directory is locked until `stop()`: a second start on it throws DataDirInUse.
+   */
   dataDir?: string;
 }
 
@@ -86,6 +90,9 @@ export async function startEmulators(options: EmulatorOptions = {}): Promise<Emu
     let dynamoPath: string | undefined;
     let s3Dir: string;
     if (dataDir) {
+      // Before any store opens, and released last, after every store has closed.
+      const lock = await lockDataDir(dataDir);
+      cleanups.push(() => lock.release());
       dynamoPath = join(dataDir, 'dynamodb');
       s3Dir = join(dataDir, 's3');
       await mkdir(dynamoPath, { recursive: true });

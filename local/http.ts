@@ -3,11 +3,13 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { TextDecoder } from 'node:util';
-import { WardenError } from '../lambdas/shared/errors';
 import { json, problem } from '../lambdas/shared/http/problem';
 import type { HttpEvent } from '../lambdas/shared/http/request';
+import { isValidId } from '../lambdas/shared/ids';
+import { knownRoles } from '../lambdas/shared/policy/roles';
+import { describeIssues } from '../lambdas/shared/schemas/actions';
 import { MAX_BODY_BYTES } from '../lambdas/shared/schemas/api';
-import { TokenRejected, type LocalIdentity, type VerifiedClaims } from './identity';
+import { TokenRejected, TokenRequest, type LocalIdentity, type VerifiedClaims } from './identity';
 
 /**
  * The local stand-in for the HTTP API and its JWT authorizer: it does what API Gateway does
@@ -49,6 +51,11 @@ export const LOCAL_ONLY_ROUTES: readonly LocalRoute[] = [
 /** What API.md promises for a dev token. */
 const DEV_TOKEN_SECONDS = 3600;
 /**
+ * The roles a dev token may carry: those of the policies the local stack runs. Another role
+ * (a typo) would mint a token that is quietly refused everywhere; the route says so instead.
+ */
+const KNOWN_ROLES: ReadonlySet<string> = new Set(knownRoles());
+/**
  * After a 413 (or any early answer) the rest of the body is read and thrown away, so the client
  * sees the response instead of a reset; past this much the socket is destroyed instead.
  */
@@ -56,7 +63,13 @@ const MAX_DISCARDED_BYTES = 1024 * 1024;
 
 /** One line per request: never headers (the Authorization header is the token), never bodies. */
 export interface AccessLogEntry {
-  requestId: string;
+  /** This HTTP request's id (the `x-request-id` header, API Gateway's `requestContext.requestId`). */
+  httpRequestId: string;
+  /**
+   * The Warden request (`r_…`) the call concerns, as every other log line names it, once known:
+   * from the path of /v1/requests/{requestId}…, else from the answer of POST /v1/requests or a task route.
+   */
+  requestId?: string;
   method: string;
   path: string;
   routeKey?: string;
@@ -118,14 +131,14 @@ export function createApiServer(options: ApiServerOptions): Server {
 
 async function serve(options: ApiServerOptions, request: IncomingMessage, response: ServerResponse): Promise<void> {
   const started = performance.now();
-  const requestId = randomUUID();
+  const httpRequestId = randomUUID();
   const method = request.method ?? 'GET';
   const url = request.url ?? '/';
   const queryAt = url.indexOf('?');
   const rawPath = queryAt === -1 ? url : url.slice(0, queryAt);
   const rawQueryString = queryAt === -1 ? '' : url.slice(queryAt + 1);
-  const log: AccessLogEntry = { requestId, method, path: rawPath, status: 0, ms: 0 };
-  response.setHeader('x-request-id', requestId);
+  const log: AccessLogEntry = { httpRequestId, method, path: rawPath, status: 0, ms: 0 };
+  response.setHeader('x-request-id', httpRequestId);
   response.once('close', () => {
     // 499 (nginx's "client closed request") when the caller left before the answer was sent.
     log.status = response.writableFinished ? response.statusCode : 499;
@@ -178,8 +191,11 @@ async function serve(options: ApiServerOptions, request: IncomingMessage, respon
         return;
       case 'gateway':
       case 'approval': {
-        const event = buildEvent({ request, route, requestId, rawPath, rawQueryString, pathParameters, body, claims });
-        send(response, await options[route.target](event));
+        if (isWardenRequestId(pathParameters.requestId)) log.requestId = pathParameters.requestId;
+        const event = buildEvent({ request, route, httpRequestId, rawPath, rawQueryString, pathParameters, body, claims });
+        const result = await options[route.target](event);
+        log.requestId ??= answeredRequestId(route, pathParameters, result);
+        send(response, result);
         return;
       }
     }
@@ -189,6 +205,26 @@ async function serve(options: ApiServerOptions, request: IncomingMessage, respon
     if (!response.headersSent) send(response, problem(500, 'internal_error', 'The request could not be handled.'));
     else response.destroy();
     discardRest(request);
+  }
+}
+
+function isWardenRequestId(value: unknown): value is string {
+  return isValidId(value) && value.startsWith('r_');
+}
+
+/**
+ * The `requestId` of a JSON answer that is about one request: the 202 (or idempotent 200) of
+ * POST /v1/requests, a task, a decision. Listings and errors name none.
+ */
+function answeredRequestId(route: CompiledRoute, pathParameters: Record<string, string>, result: APIGatewayProxyStructuredResultV2): string | undefined {
+  const aboutOne = route.routeKey === 'POST /v1/requests' || 'taskId' in pathParameters;
+  const status = result.statusCode ?? 200;
+  if (!aboutOne || status >= 300 || typeof result.body !== 'string' || result.isBase64Encoded) return undefined;
+  try {
+    const requestId: unknown = (JSON.parse(result.body) as { requestId?: unknown } | null)?.requestId;
+    return isWardenRequestId(requestId) ? requestId : undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -217,13 +253,16 @@ async function devToken(identity: ApiServerOptions['identity'], rawQueryString: 
     .split(',')
     .map((role) => role.trim())
     .filter((role) => role.length > 0);
-  try {
-    const token = await identity.mintToken({ sub: subs[0], roles, expiresInSeconds: DEV_TOKEN_SECONDS });
-    return json(200, { token });
-  } catch (error) {
-    if (error instanceof WardenError && error.status === 400) return problem(400, error.code, error.message);
-    throw error;
+  // Malformed first (validation_failed), then unknown: a role with a space is a mistake of another kind.
+  const parsed = TokenRequest.safeParse({ sub: subs[0], roles, expiresInSeconds: DEV_TOKEN_SECONDS });
+  if (!parsed.success) return problem(400, 'validation_failed', describeIssues(parsed.error));
+  const unknownRoles = parsed.data.roles.filter((role) => !KNOWN_ROLES.has(role));
+  if (unknownRoles.length > 0) {
+    const which = unknownRoles.length === 1 ? 'role' : 'roles';
+    return problem(400, 'unknown_role', `roles: unknown ${which} ${unknownRoles.join(', ')}; the known roles are ${[...KNOWN_ROLES].join(', ')}`);
   }
+  const token = await identity.mintToken(parsed.data);
+  return json(200, { token });
 }
 
 type BodyRead = Buffer | 'too_large' | 'aborted';
@@ -279,14 +318,14 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 function buildEvent(args: {
   request: IncomingMessage;
   route: CompiledRoute;
-  requestId: string;
+  httpRequestId: string;
   rawPath: string;
   rawQueryString: string;
   pathParameters: Record<string, string>;
   body: Buffer;
   claims: VerifiedClaims | undefined;
 }): HttpEvent {
-  const { request, route, requestId, rawPath, rawQueryString, pathParameters, body, claims } = args;
+  const { request, route, httpRequestId, rawPath, rawQueryString, pathParameters, body, claims } = args;
   const { headers, cookies } = headersOf(request);
   const now = new Date();
   const queryStringParameters = queryParametersOf(rawQueryString);
@@ -317,7 +356,7 @@ function buildEvent(args: {
       sourceIp: (request.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, ''),
       userAgent: headers['user-agent'] ?? '',
     },
-    requestId,
+    requestId: httpRequestId,
     routeKey: route.routeKey,
     stage: '$default',
     time: apiGatewayTime(now),

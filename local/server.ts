@@ -1,7 +1,8 @@
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo, type Server as NetServer } from 'node:net';
 import { resolve } from 'node:path';
 import * as z from 'zod';
+import { DataDirInUse, dataDirOwner } from './data-dir-lock';
 import { createApiServer, type AccessLogEntry } from './http';
 import { createLocalIdentity, type LocalIdentity } from './identity';
 import { startLocalStack, type LocalStack } from './stack';
@@ -56,6 +57,16 @@ export class InvalidLocalSettings extends Error {
   }
 }
 
+export class PortInUse extends Error {
+  constructor(
+    readonly port: number,
+    readonly host: string,
+  ) {
+    super(`Port ${port} on ${host} is in use by another process (another npm start?): stop it, or start this one with another PORT (PORT=0 picks a free one).`);
+    this.name = 'PortInUse';
+  }
+}
+
 /** The "Local mode settings" of API.md; a bad value names the variable, the rule and what it got. */
 export function readSettings(env: NodeJS.ProcessEnv = process.env): LocalSettings {
   const parsed = LocalSettingsEnv.safeParse({
@@ -107,6 +118,13 @@ export interface LocalServer {
 export async function startLocalServer(options: LocalServerOptions): Promise<LocalServer> {
   const host = options.host ?? '127.0.0.1';
   const dataDir = resolve(options.dataDir);
+  const port = options.port ?? 0;
+  // Checked before anything starts, so a refused start leaves nothing behind. A second
+  // `npm start` with the defaults hits both: one line names both.
+  if (!(await portIsFree(port, host))) {
+    const owner = await dataDirOwner(dataDir);
+    throw owner === undefined ? new PortInUse(port, host) : new DataDirInUse(dataDir, owner, port);
+  }
   const stack = await startLocalStack({
     dataDir,
     approvalTimeoutSeconds: options.approvalTimeoutSeconds,
@@ -118,15 +136,9 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     const identity = await createLocalIdentity({ dataDir });
     const api = createApiServer({ identity, gateway: stack.gateway, approval: stack.approval, accessLog: options.accessLog });
     server = api;
-    await new Promise<void>((resolveListen, rejectListen) => {
-      api.once('error', rejectListen);
-      api.listen(options.port ?? 0, host, () => {
-        api.off('error', rejectListen);
-        resolveListen();
-      });
-    });
-    const { port } = api.address() as AddressInfo;
-    const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    // Still possible: the port can be taken while the stack starts.
+    await listen(api, port, host);
+    const url = `http://${host.includes(':') ? `[${host}]` : host}:${(api.address() as AddressInfo).port}`;
 
     let stopping: Promise<void> | undefined;
     return {
@@ -143,6 +155,31 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     await closeThenStop(server, stack);
     throw error;
   }
+}
+
+function listen(server: NetServer, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolveListen, rejectListen) => {
+    const onError = (error: NodeJS.ErrnoException) => rejectListen(error.code === 'EADDRINUSE' ? new PortInUse(port, host) : error);
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolveListen();
+    });
+  });
+}
+
+/** Binds and lets go at once; port 0 (any free port) is always free. */
+async function portIsFree(port: number, host: string): Promise<boolean> {
+  if (port === 0) return true;
+  const probe = createNetServer();
+  try {
+    await listen(probe, port, host);
+  } catch (error) {
+    if (error instanceof PortInUse) return false;
+    throw error;
+  }
+  await new Promise<void>((resolveClose) => probe.close(() => resolveClose()));
+  return true;
 }
 
 /** The HTTP server first, so no request reaches a stack that is shutting down. */

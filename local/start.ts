@@ -1,4 +1,6 @@
-import { InvalidLocalSettings, readSettings, startLocalServer } from './server';
+import { knownRoles } from '../lambdas/shared/policy/roles';
+import { DataDirInUse } from './data-dir-lock';
+import { InvalidLocalSettings, PortInUse, readSettings, startLocalServer } from './server';
 
 /**
  * `npm start`: the whole Warden backend on 127.0.0.1 — emulators, the local Step Functions
@@ -24,22 +26,7 @@ async function main(): Promise<void> {
     modelProvider: settings.modelProvider,
     accessLog: (entry) => console.log(JSON.stringify({ level: 'INFO', message: 'http', ...entry })),
   });
-
-  const lines = [
-    '',
-    `Warden local stack ready in ${Date.now() - started} ms: ${server.url}`,
-    `  data directory: ${server.dataDir}`,
-    `  approval timeout: ${settings.approvalTimeoutSeconds} s, model provider: ${settings.modelProvider}`,
-    `  executions resumed from the last run: ${server.stack.resumed}`,
-    '',
-    'Dev tokens (1 h; more from GET /local/dev-token?sub=NAME&roles=ROLE1,ROLE2):',
-  ];
-  for (const user of DEV_USERS) {
-    lines.push(`  ${user.what}`, `    export TOKEN_${user.sub.toUpperCase().replace(/-/g, '_')}=${await server.mintToken(user.sub, user.roles)}`);
-  }
-  lines.push('', 'Ctrl-C stops the stack; pending approvals survive a restart on the same data directory.', '');
-  console.log(lines.join('\n'));
-
+  // Before the banner: the API already answers, so a stop may come at any moment from now on.
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;
@@ -55,11 +42,32 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+
+  const lines = [
+    '',
+    `Warden local stack ready in ${Date.now() - started} ms: ${server.url}`,
+    `  data directory: ${server.dataDir}`,
+    `  approval timeout: ${settings.approvalTimeoutSeconds} s, model provider: ${settings.modelProvider}`,
+    `  executions resumed from the last run: ${server.stack.resumed}`,
+    '',
+    `More dev tokens (1 h): GET /local/dev-token?sub=NAME&roles=ROLE1,ROLE2 with roles from ${knownRoles().join(', ')}.`,
+    '',
+    'Dev tokens (1 h):',
+  ];
+  for (const user of DEV_USERS) {
+    lines.push(`  ${user.what}`, `    export TOKEN_${user.sub.toUpperCase().replace(/-/g, '_')}=${await server.mintToken(user.sub, user.roles)}`);
+  }
+  lines.push('', 'Ctrl-C stops the stack; pending approvals survive a restart on the same data directory.', '');
+  console.log(lines.join('\n'));
 }
 
 main().catch((error: unknown) => {
   // A settings or start-up problem is said in one line; anything else with its stack.
-  const known = error instanceof InvalidLocalSettings || (error instanceof Error && error.message.startsWith('WARDEN_'));
+  const known =
+    error instanceof InvalidLocalSettings ||
+    error instanceof DataDirInUse ||
+    error instanceof PortInUse ||
+    (error instanceof Error && error.message.startsWith('WARDEN_'));
   console.error(known ? (error as Error).message : error);
   process.exit(1);
 });

@@ -13,6 +13,7 @@ export {
   vendorKey,
 } from './evaluate';
 export type { PolicyFacts } from './evaluate';
+export { AUDITOR_ROLE, knownRoles } from './roles';
 export {
   ApprovalTier,
   PolicySet,

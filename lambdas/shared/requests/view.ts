@@ -1,14 +1,13 @@
 import { verifyChain } from '../audit/chain';
 import { NotFound } from '../errors';
 import { isValidId } from '../ids';
+import { AUDITOR_ROLE } from '../policy/roles';
 import type { AuditLog, RequestStore } from '../ports';
 import type { AuditEntry, RequestRecord } from '../schemas/records';
 import type { Principal } from '../schemas/workflow';
 import { shieldOutbound, shieldProposal } from '../shield/outbound';
 
 /** Requests are visible to their requester and to auditors; to anyone else they do not exist. */
-export const AUDITOR_ROLE = 'auditor';
-
 async function visibleRecord(principal: Principal, requestId: string, requests: RequestStore): Promise<RequestRecord> {
   if (!isValidId(requestId)) throw new NotFound('No such request.');
   const record = await requests.get(requestId);

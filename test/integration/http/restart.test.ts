@@ -1,9 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { devTokenMinter, poll, WardenClient, type Json } from '../../support/http-client';
+import { freePort, killAllNpmStarts, startNpmStart, stopNpmStart } from '../../support/npm-start';
 
 /**
  * `npm start` as a user runs it (API.md "Local mode settings"): the real entry point in a child
@@ -12,9 +11,6 @@ import { devTokenMinter, poll, WardenClient, type Json } from '../../support/htt
  * decides the task after it.
  */
 
-const REPO = resolve(__dirname, '../../..');
-const TSX = join(REPO, 'node_modules', '.bin', 'tsx');
-
 /** Not the default (7 days), so the task's deadline shows the setting was read. */
 const APPROVAL_TIMEOUT_SECONDS = 3600;
 
@@ -22,68 +18,11 @@ const requester = { sub: 'rs-alice', roles: ['support-agent'] };
 const procurement = { sub: 'rs-pat', roles: ['procurement-manager'] };
 const auditor = { sub: 'rs-audrey', roles: ['auditor'] };
 
-interface Started {
-  child: ChildProcess;
-  url: string;
-  output: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-const children: ChildProcess[] = [];
 let dataDir: string;
 let port: number;
 
-/** A port that was free a moment ago: bind port 0, read it, close. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolveListen) => server.listen(0, '127.0.0.1', resolveListen));
-  const address = server.address();
-  await new Promise((resolveClose) => server.close(resolveClose));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
-
-/** Starts `tsx local/start.ts` and waits for GET /health to answer 200 (or the child to die). */
-async function startWarden(): Promise<Started> {
-  const child = spawn(TSX, ['local/start.ts'], {
-    cwd: REPO,
-    env: { ...process.env, PORT: String(port), WARDEN_DATA_DIR: dataDir, WARDEN_APPROVAL_TIMEOUT_SECONDS: String(APPROVAL_TIMEOUT_SECONDS), WARDEN_MODEL_PROVIDER: 'rules' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    // Its own process group, so afterAll can end tsx and the node process it runs together.
-    detached: true,
-  });
-  children.push(child);
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolveExit) =>
-    child.once('exit', (code, signal) => resolveExit({ code, signal })),
-  );
-
-  const url = `http://127.0.0.1:${port}`;
-  let dead = false;
-  void exited.then(() => (dead = true));
-  const healthy = await poll(
-    async () => {
-      if (dead) return false;
-      try {
-        return (await fetch(`${url}/health`)).status === 200;
-      } catch {
-        return false; // not listening yet
-      }
-    },
-    (ok) => ok || dead,
-    600,
-    50,
-  );
-  if (!healthy) throw new Error(`npm start did not become healthy (exited: ${dead}). Output:\n${output}`);
-  return { child, url, output: () => output, exited };
-}
-
-async function stopWarden(started: Started): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  started.child.kill('SIGTERM');
-  return started.exited;
-}
+const startWarden = () =>
+  startNpmStart({ PORT: port, WARDEN_DATA_DIR: dataDir, WARDEN_APPROVAL_TIMEOUT_SECONDS: APPROVAL_TIMEOUT_SECONDS, WARDEN_MODEL_PROVIDER: 'rules' });
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'warden-restart-'));
@@ -91,18 +30,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  // Whatever happened above, no child outlives the suite.
-  for (const child of children) {
-    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
-      const gone = new Promise((resolveExit) => child.once('exit', resolveExit));
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        child.kill('SIGKILL');
-      }
-      await gone;
-    }
-  }
+  await killAllNpmStarts();
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
@@ -128,7 +56,7 @@ it('a pending approval survives SIGTERM and a restart; the same approval token t
   // Tokens minted before the restart must keep working after it (the issuer key is in the data directory).
   const requesterToken = await before.tokenFor(requester);
 
-  const firstExit = await stopWarden(first);
+  const firstExit = await stopNpmStart(first);
   expect(firstExit).toEqual({ code: 0, signal: null });
   expect(first.output()).not.toContain(task.approvalToken);
 
@@ -162,6 +90,6 @@ it('a pending approval survives SIGTERM and a restart; the same approval token t
   const steps = (audit.body.entries as Json[]).map((e) => e.step);
   expect(steps).toEqual(['Submit', 'Triage', 'Inference', 'Validate', 'AwaitApproval', 'Approval', 'Execute', 'Finalize']);
 
-  const secondExit = await stopWarden(second);
+  const secondExit = await stopNpmStart(second);
   expect(secondExit).toEqual({ code: 0, signal: null });
 }, 120_000);
