@@ -8,17 +8,11 @@ import {
   UserPoolGroup,
 } from 'aws-cdk-lib/aws-cognito';
 import { Construct } from 'constructs';
+import { knownRoles } from '../../lambdas/shared/policy';
 import type { WardenConfig } from '../config';
 
-/** The roles the default policies and API.md use; each becomes a Cognito group of that name. */
-export const WARDEN_ROLES = [
-  'support-agent',
-  'account-manager',
-  'procurement-manager',
-  'finance-director',
-  'support-lead',
-  'auditor',
-] as const;
+/** The roles the policies name, and the auditor; each becomes a Cognito group of that name. */
+export const WARDEN_ROLES: readonly string[] = knownRoles();
 
 export interface WardenIdentityProps {
   readonly auth: WardenConfig['auth'];
