@@ -1,6 +1,7 @@
 import { Validations, type App, type Environment } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks, type NagPack } from 'cdk-nag';
 import { parseConfig } from './config';
+import { WARDEN_STACK_NAME } from './outputs';
 import { WardenStack } from './warden-stack';
 
 /**
@@ -18,7 +19,7 @@ export function nagPacks(): NagPack[] {
  */
 export function createWardenApp(app: App, env?: Environment): WardenStack {
   const config = parseConfig(app.node.tryGetContext('warden'));
-  const stack = new WardenStack(app, 'Warden', {
+  const stack = new WardenStack(app, WARDEN_STACK_NAME, {
     config,
     description: 'Warden: governed AI actions (model proposes, policy decides, humans approve)',
     env,
