@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Validations, type App, type Environment } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks, type NagPack } from 'cdk-nag';
 import { configFromContext } from './config';
+import { WARDEN_STACK_NAME } from './outputs';
 import { WardenStack } from './warden-stack';
 
 /**
@@ -27,7 +28,7 @@ function cdkJsonWarden(): unknown {
  */
 export function createWardenApp(app: App, env?: Environment): WardenStack {
   const config = configFromContext(app.node.getAllContext(), cdkJsonWarden);
-  const stack = new WardenStack(app, 'Warden', {
+  const stack = new WardenStack(app, WARDEN_STACK_NAME, {
     config,
     description: 'Warden: governed AI actions (model proposes, policy decides, humans approve)',
     env,

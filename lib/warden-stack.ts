@@ -8,6 +8,7 @@ import { bindStateMachine, WardenFunctions } from './constructs/functions';
 import { WardenIdentity } from './constructs/identity';
 import { WardenObservability } from './constructs/observability';
 import { WardenWorkflow } from './constructs/workflow';
+import { STACK_OUTPUTS } from './outputs';
 
 export interface WardenStackProps extends StackProps {
   /** The parsed `warden` context (see `parseConfig`). */
@@ -84,5 +85,9 @@ export class WardenStack extends Stack {
       description: 'Failed, timed-out and aborted executions, one message each, for a redrive',
     });
     new CfnOutput(this, 'DashboardName', { value: this.observability.dashboard.dashboardName });
+    new CfnOutput(this, STACK_OUTPUTS.recordsTable, {
+      value: this.data.tables.records.tableName,
+      description: 'The example system of record; npm run seed loads its example records',
+    });
   }
 }

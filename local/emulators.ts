@@ -171,10 +171,14 @@ async function createMissingTables(client: DynamoDBClient, tableNames: Record<Ta
 
   for (const key of Object.keys(TABLES) as TableKey[]) {
     const name = tableNames[key];
-    if (existing.has(name)) continue;
-    await client.send(new CreateTableCommand(createTableInput(name, TABLES[key])));
-    await waitUntilActive(client, name);
+    if (!existing.has(name)) await createTable(client, name, TABLES[key]);
   }
+}
+
+/** Creates one table from its definition in the emulator and waits until it is ACTIVE. */
+export async function createTable(client: DynamoDBClient, name: string, table: TableDefinition): Promise<void> {
+  await client.send(new CreateTableCommand(createTableInput(name, table)));
+  await waitUntilActive(client, name);
 }
 
 function createTableInput(name: string, table: TableDefinition) {

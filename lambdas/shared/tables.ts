@@ -77,7 +77,7 @@ export function checkpointKey(requestId: string, taskId: string): string {
 
 /**
  * Seed data for the example system of record (DESIGN.md §3): what local mode loads into a
- * new data directory and what the tests start from. In AWS the platform team loads its own.
+ * new data directory, what the tests start from, and what `npm run seed` loads into a deployed stack.
  */
 export const SEED = {
   vendors: [

@@ -1,5 +1,6 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { TABLES, type TableKey } from '../../lambdas/shared/tables';
+import { STACK_OUTPUTS } from '../../lib/outputs';
 import { logicalIdOf, synthWarden, type Synthesized } from './synth';
 
 let retained: Synthesized;
@@ -184,5 +185,11 @@ describe('DynamoDB tables', () => {
     for (const key of tableKeys.filter((k) => k !== 'idempotency')) {
       expect(table(key).Properties.TimeToLiveSpecification).toBeUndefined();
     }
+  });
+
+  it('outputs the system-of-record table name under the key npm run seed looks up', () => {
+    const outputs = retained.template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    expect(STACK_OUTPUTS.recordsTable).toBe('SystemOfRecordTableName');
+    expect(outputs[STACK_OUTPUTS.recordsTable]?.Value).toEqual({ Ref: logicalIdOf(retained.stack, retained.stack.data.tables.records) });
   });
 });

@@ -1,4 +1,5 @@
-import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { isDeepStrictEqual } from 'node:util';
 import type { CustomerTier } from '../../schemas/actions';
 import { SEED } from '../../tables';
 import { isConditionalCheckFailed } from './dynamo';
@@ -10,28 +11,79 @@ export interface SeedData {
   readonly orders: readonly { readonly orderId: string; readonly customerId: string; readonly total: number; readonly currency: string }[];
 }
 
+export type SeedItem = Readonly<Record<string, unknown>> & { readonly pk: string; readonly sk: string };
+
 /**
- * Loads the seed into the system-of-record table. Idempotent and non-destructive: an item that
- * exists is left alone, so re-seeding a data directory never undoes refunds or tier changes.
+ * `written`: the item was absent and is now stored (under a dry run: would be).
+ * `present`: an identical item is stored. `differing`: the key holds something else — a refund,
+ * a tier change, an edit — and it is left as it is.
  */
-export async function seedSystemOfRecord(
-  doc: DynamoDBDocumentClient,
-  tableName: string,
-  seed: SeedData = SEED,
-): Promise<void> {
-  const items = [
+export type SeedOutcome = 'written' | 'present' | 'differing';
+
+export interface SeedResult {
+  readonly item: SeedItem;
+  readonly outcome: SeedOutcome;
+  /** For `differing`: the attributes whose stored value is not the seed's (names only). */
+  readonly differingAttributes?: readonly string[];
+}
+
+export interface SeedOptions {
+  /** Read and classify every item, write none. */
+  readonly dryRun?: boolean;
+}
+
+/** The system-of-record items a seed stands for, in the seed's order. */
+export function seedItems(seed: SeedData = SEED): SeedItem[] {
+  return [
     ...seed.vendors.map((v) => ({ ...recordKeys.vendor(v.name), name: v.name, validated: v.validated })),
     ...seed.customers.map((c) => ({ ...recordKeys.customer(c.customerId), customerId: c.customerId, tier: c.tier })),
     // refundIds starts absent: DynamoDB has no empty string set, and ADD creates it.
     ...seed.orders.map((o) => ({ ...recordKeys.order(o.orderId), ...o, refundedTotal: 0 })),
   ];
-  await Promise.all(
-    items.map(async (Item) => {
-      try {
-        await doc.send(new PutCommand({ TableName: tableName, Item, ConditionExpression: 'attribute_not_exists(pk)' }));
-      } catch (error) {
-        if (!isConditionalCheckFailed(error)) throw error;
-      }
-    }),
-  );
+}
+
+/**
+ * Loads the seed into the system-of-record table. Idempotent and non-destructive: each write is
+ * conditional on the key being absent, so re-seeding never undoes refunds or tier changes.
+ * Returns what became of each item, in the seed's order.
+ */
+export async function seedSystemOfRecord(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  seed: SeedData = SEED,
+  options: SeedOptions = {},
+): Promise<SeedResult[]> {
+  const seedOne = options.dryRun ? classifyWithoutWriting : putUnlessPresent;
+  return Promise.all(seedItems(seed).map((item) => seedOne(doc, tableName, item)));
+}
+
+async function putUnlessPresent(doc: DynamoDBDocumentClient, tableName: string, item: SeedItem): Promise<SeedResult> {
+  // A key deleted between the refused put and the read is put again, a bounded number of times.
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    try {
+      await doc.send(new PutCommand({ TableName: tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
+      return { item, outcome: 'written' };
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+    }
+    const stored = await storedItem(doc, tableName, item);
+    if (stored) return compare(item, stored);
+  }
+  throw new Error(`seed item ${item.pk} kept appearing and disappearing while it was written`);
+}
+
+async function classifyWithoutWriting(doc: DynamoDBDocumentClient, tableName: string, item: SeedItem): Promise<SeedResult> {
+  const stored = await storedItem(doc, tableName, item);
+  return stored ? compare(item, stored) : { item, outcome: 'written' };
+}
+
+async function storedItem(doc: DynamoDBDocumentClient, tableName: string, item: SeedItem): Promise<Record<string, unknown> | undefined> {
+  const { Item } = await doc.send(new GetCommand({ TableName: tableName, Key: { pk: item.pk, sk: item.sk }, ConsistentRead: true }));
+  return Item;
+}
+
+function compare(item: SeedItem, stored: Record<string, unknown>): SeedResult {
+  const names = [...new Set([...Object.keys(item), ...Object.keys(stored)])].sort();
+  const differingAttributes = names.filter((name) => !isDeepStrictEqual(item[name], stored[name]));
+  return differingAttributes.length === 0 ? { item, outcome: 'present' } : { item, outcome: 'differing', differingAttributes };
 }
