@@ -31,14 +31,42 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
+const CALLER_CREDENTIAL_VARIABLES = ['AWS_PROFILE', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'] as const;
+
+/**
+ * With Bedrock, the model is called in AWS with the caller's own credentials and region, while
+ * the emulators accept any signature: so the caller's AWS settings win over the emulators'
+ * stand-in ones (which would otherwise sign the Bedrock call and be refused). Without a
+ * credential source of the caller's, say so at start rather than fail every request.
+ */
+export function callerAwsSettings(modelProvider: string, env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  if (modelProvider !== 'bedrock') return {};
+  const settings: Record<string, string> = {};
+  for (const name of [...CALLER_CREDENTIAL_VARIABLES, 'AWS_REGION'] as const) {
+    const value = env[name];
+    if (value) settings[name] = value;
+  }
+  if (!settings.AWS_PROFILE && !(settings.AWS_ACCESS_KEY_ID && settings.AWS_SECRET_ACCESS_KEY)) {
+    throw new Error(
+      'WARDEN_MODEL_PROVIDER=bedrock calls Bedrock in AWS with your credentials: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, and AWS_REGION.',
+    );
+  }
+  // A profile must not be shadowed by the emulators' stand-in keys, which the SDK reads first.
+  if (settings.AWS_PROFILE && !settings.AWS_ACCESS_KEY_ID) Object.assign(settings, { AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' });
+  return settings;
+}
+
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const approvalTimeoutSeconds = options.approvalTimeoutSeconds ?? 604800;
+  const modelProvider = options.modelProvider ?? 'rules';
+  const callerAws = callerAwsSettings(modelProvider);
   const emulators = await startEmulators({ dataDir: options.dataDir });
   // The handlers read their configuration from the environment, exactly as in Lambda.
   const env: Record<string, string> = {
     ...emulators.env,
+    ...callerAws,
     APPROVAL_TIMEOUT_SECONDS: String(approvalTimeoutSeconds),
-    MODEL_PROVIDER: options.modelProvider ?? 'rules',
+    MODEL_PROVIDER: modelProvider,
     // openai-compatible: the server and its (optional) key come from the caller's environment.
     ...(process.env.OPENAI_BASE_URL ? { OPENAI_BASE_URL: process.env.OPENAI_BASE_URL } : {}),
     ...(process.env.OPENAI_API_KEY ? { OPENAI_API_KEY: process.env.OPENAI_API_KEY } : {}),

@@ -57,6 +57,9 @@ beforeAll(async () => {
   process.env.MODEL_ID_LOW = MODEL;
   process.env.MODEL_ID_HIGH = MODEL;
   process.env.AWS_ENDPOINT_URL_BEDROCK_RUNTIME = `http://127.0.0.1:${(bedrock.address() as AddressInfo).port}`;
+  // The caller's own credentials (local mode signs the Bedrock call with them, not the emulators').
+  process.env.AWS_ACCESS_KEY_ID = 'AKIDCALLERTEST';
+  process.env.AWS_SECRET_ACCESS_KEY = 'caller-test-secret';
   capture();
   await import('../../lambdas/shared/observability');
   const { startTestServer } = await import('../support/http-client');
