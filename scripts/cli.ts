@@ -22,6 +22,8 @@ export interface CliSpec<O extends Record<string, CliOption>> {
   examples: readonly string[];
   /** What exit statuses other than 0 (done) and 2 (bad command line) mean. */
   exitStatus?: Readonly<Record<number, string>>;
+  /** Options of which a command line may give at most one: `[['stack', 'table']]`. */
+  exclusive?: readonly (readonly (keyof O & string)[])[];
 }
 
 export type CliValues<O extends Record<string, CliOption>> = {
@@ -57,9 +59,10 @@ export function usage<O extends Record<string, CliOption>>(spec: CliSpec<O>): st
 
 /** The option values, or `help`; a bad command line throws UsageError. */
 export function parseCommandLine<O extends Record<string, CliOption>>(spec: CliSpec<O>, argv: readonly string[]): { help: true } | { help: false; values: CliValues<O> } {
-  const options: Record<string, { type: 'string' | 'boolean'; short?: string; default?: string }> = {};
+  // Defaults are filled in after the exclusive check, which must see only what was typed.
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {};
   for (const [name, o] of Object.entries({ ...spec.options, help: HELP })) {
-    options[name] = { type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.default !== undefined ? { default: o.default } : {}) };
+    options[name] = { type: o.type, ...(o.short ? { short: o.short } : {}) };
   }
   let values: Record<string, unknown>;
   try {
@@ -71,8 +74,16 @@ export function parseCommandLine<O extends Record<string, CliOption>>(spec: CliS
     throw new UsageError(message.split(/\.\s/)[0].replace(/\.$/, ''));
   }
   if (values.help) return { help: true };
+  for (const group of spec.exclusive ?? []) {
+    const given = group.filter((name) => values[name] !== undefined);
+    if (given.length > 1) {
+      const names = group.map((name) => `--${name}`);
+      throw new UsageError(group.length === 2 ? `give ${names.join(' or ')}, not both` : `give only one of ${names.join(', ')}`);
+    }
+  }
   for (const [name, o] of Object.entries(spec.options)) {
     if (o.type === 'boolean') values[name] = values[name] === true;
+    else if (values[name] === undefined && o.default !== undefined) values[name] = o.default;
   }
   delete values.help;
   return { help: false, values: values as CliValues<O> };
@@ -103,6 +114,12 @@ export function numberIn(name: string, raw: string | undefined, { min = 0, max =
     throw new UsageError(`--${name} must be a number ${range}, got ${JSON.stringify(raw)}`);
   }
   return value;
+}
+
+/** A name (of a stack, a table, a region): absent is fine, blank is not. */
+export function nonEmpty<T extends string | undefined>(name: string, raw: T): T {
+  if (raw !== undefined && raw.trim() === '') throw new UsageError(`--${name} needs a non-empty value`);
+  return raw;
 }
 
 export function oneOf<T extends string>(name: string, raw: string, choices: readonly T[]): T {

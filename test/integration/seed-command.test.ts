@@ -148,21 +148,26 @@ describe('npm run seed --table', () => {
 });
 
 describe('npm run seed: usage and failures', () => {
-  it('--help prints the usage and exits 0; an unknown option or --stack with --table prints one line and the usage and exits 2', async () => {
-    const [help, unknown, both] = await Promise.all([
+  it('--help prints the usage and exits 0; an unknown option, an empty value or --stack with --table prints one line and the usage and exits 2', async () => {
+    const [help, unknown, both, empty] = await Promise.all([
       seed(['--help']),
       seed(['--frobnicate']),
       seed(['--stack', 'Warden', '--table', 'x']),
+      seed(['--table', '']),
     ]);
     expect(help).toMatchObject({ code: 0, stderr: '' });
-    expect(help.stdout).toMatch(/^Usage: npm run seed -- \[--stack NAME \| --table NAME\] \[--region REGION\] \[--dry-run\]\n/);
-    expect(help.stdout).toContain('--dry-run');
+    expect(help.stdout).toMatch(/^Usage: npm run seed -- \[options\]\n/);
+    for (const option of ['--stack <name>', '--table <name>', '--region <region>', '--dry-run']) expect(help.stdout).toContain(option);
+    expect(help.stdout).toMatch(/--stack <name> .+\(default: Warden\)\n/);
 
     expect(unknown).toMatchObject({ code: 2, stdout: '' });
-    expect(lines(unknown.stderr)[0]).toMatch(/^seed: Unknown option '--frobnicate'/);
+    expect(lines(unknown.stderr)[0]).toBe("npm run seed: Unknown option '--frobnicate'");
     expect(lines(unknown.stderr)[1]).toBe(lines(help.stdout)[0]);
     expect(both).toMatchObject({ code: 2, stdout: '' });
-    expect(lines(both.stderr)[0]).toBe('seed: give --stack or --table, not both');
+    expect(lines(both.stderr)[0]).toBe('npm run seed: give --stack or --table, not both');
+    expect(lines(both.stderr)[1]).toBe(lines(help.stdout)[0]);
+    expect(empty).toMatchObject({ code: 2, stdout: '' });
+    expect(lines(empty.stderr)[0]).toBe('npm run seed: --table needs a non-empty value');
   });
 
   it('AWS failures are one line on stderr and exit 1, without a stack trace', async () => {
@@ -176,13 +181,13 @@ describe('npm run seed: usage and failures', () => {
       seed(['--table', STACK_TABLE], userEnv({ AWS_REGION: undefined })),
     ]);
     const expected = [
-      /^seed: stack Nope not found in us-east-1 \(deploy it with npx cdk deploy, or pass --region or --table\)$/,
-      /^seed: access denied: User: arn:aws:iam::123456789012:user\/tester is not authorized to perform: cloudformation:DescribeStacks on resource: Locked$/,
-      /^seed: stack Older has no output SystemOfRecordTableName: deploy this version of Warden \(npx cdk deploy\), or pass --table$/,
-      /^seed: table no-such-table not found in us-east-1$/,
-      /^seed: table warden-Requests is not a Warden system of record: its keys are requestId, expected pk, sk$/,
-      /^seed: no usable AWS credentials \(.+\): set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run aws sso login$/,
-      /^seed: no AWS region: pass --region or set AWS_REGION/,
+      /^stack Nope not found in us-east-1 \(deploy it with npx cdk deploy, or pass --region or --table\)$/,
+      /^access denied: User: arn:aws:iam::123456789012:user\/tester is not authorized to perform: cloudformation:DescribeStacks on resource: Locked$/,
+      /^stack Older has no output SystemOfRecordTableName: deploy this version of Warden \(npx cdk deploy\), or pass --table$/,
+      /^table no-such-table not found in us-east-1$/,
+      /^table warden-Requests is not a Warden system of record: its keys are requestId, expected pk, sk$/,
+      /^no usable AWS credentials \(.+\): set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run aws sso login$/,
+      /^no AWS region: pass --region or set AWS_REGION/,
     ];
     runs.forEach((run, i) => {
       expect({ i, code: run.code, stdout: run.stdout }).toEqual({ i, code: 1, stdout: '' });

@@ -1,4 +1,4 @@
-import { parseCommandLine, ProgressReporter, runCli, usage, UsageError, type CliIo, type CliOption, type CliSpec } from '../../../scripts/cli';
+import { CommandError, nonEmpty, parseCommandLine, ProgressReporter, runCli, usage, UsageError, type CliIo, type CliOption, type CliSpec } from '../../../scripts/cli';
 
 /** What a stream received, and whether it claims to be a terminal. */
 function fakeStream(isTTY: boolean) {
@@ -147,6 +147,44 @@ describe('parseCommandLine and usage', () => {
   });
 });
 
+describe('exclusive options and non-empty values', () => {
+  const EXCLUSIVE = {
+    command: 'npm run load --',
+    summary: 'Loads.',
+    options: {
+      stack: { type: 'string', default: 'Warden', description: 'the stack' },
+      table: { type: 'string', description: 'the table' },
+      bucket: { type: 'string', description: 'the bucket' },
+      force: { type: 'boolean', description: 'overwrite' },
+    },
+    exclusive: [['stack', 'table'], ['table', 'bucket', 'force']],
+    examples: ['npm run load -- --table t'],
+  } as const satisfies CliSpec<Record<string, CliOption>>;
+
+  it('refuses two options of a group as typed, while a default alone does not count', () => {
+    expect(() => parseCommandLine(EXCLUSIVE, ['--stack', 'Warden', '--table', 't'])).toThrow(new UsageError('give --stack or --table, not both'));
+    expect(() => parseCommandLine(EXCLUSIVE, ['--bucket', 'b', '--table', 't'])).toThrow(new UsageError('give only one of --table, --bucket, --force'));
+    expect(parseCommandLine(EXCLUSIVE, ['--table', 't'])).toEqual({ help: false, values: { stack: 'Warden', table: 't', force: false } });
+    expect(parseCommandLine(EXCLUSIVE, ['--stack', 'Other', '--bucket', 'b'])).toEqual({ help: false, values: { stack: 'Other', bucket: 'b', force: false } });
+  });
+
+  it('answers a pair given together with one line and the usage on stderr, exit 2, without running', async () => {
+    const run = io(['--table', 't', '--stack', 'Warden']);
+    let ran = false;
+    await runCli(EXCLUSIVE, () => void (ran = true), { io: run.cli });
+    expect(run.exits).toEqual([2]);
+    expect(run.stderr.text()).toBe(`npm run load: give --stack or --table, not both\n\n${usage(EXCLUSIVE)}`);
+    expect(ran).toBe(false);
+  });
+
+  it('nonEmpty passes a name or its absence through and refuses a blank one', () => {
+    expect(nonEmpty('region', 'eu-west-1')).toBe('eu-west-1');
+    expect(nonEmpty('region', undefined)).toBeUndefined();
+    expect(() => nonEmpty('region', '')).toThrow(new UsageError('--region needs a non-empty value'));
+    expect(() => nonEmpty('region', '  ')).toThrow(new UsageError('--region needs a non-empty value'));
+  });
+});
+
 describe('runCli', () => {
   it('answers --help with the usage on stdout and exit 0, without running', async () => {
     const run = io(['--help']);
@@ -165,6 +203,16 @@ describe('runCli', () => {
     }, { io: run.cli });
     expect(run.exits).toEqual([2]);
     expect(run.stderr.text()).toBe(`npm run thing: --count must be a positive integer, got "many"\n\n${usage(SPEC)}`);
+    expect(run.stdout.text()).toBe('');
+  });
+
+  it('answers a CommandError with its message alone on stderr, exit 1', async () => {
+    const run = io([]);
+    await runCli(SPEC, async () => {
+      throw new CommandError('table t not found in eu-west-1');
+    }, { io: run.cli, failureStatus: 3 });
+    expect(run.exits).toEqual([1]);
+    expect(run.stderr.text()).toBe('table t not found in eu-west-1\n');
     expect(run.stdout.text()).toBe('');
   });
 
