@@ -18,7 +18,7 @@ export type FieldMeta =
 
 export type FieldKind = FieldMeta['kind'];
 
-export const fieldKinds = z.registry<FieldMeta>();
+const fieldKinds = z.registry<FieldMeta>();
 
 /** The kind a field schema was built with; undefined for a schema no kind constructor made. */
 export function fieldMetaOf(schema: z.ZodType): FieldMeta | undefined {

@@ -5,11 +5,12 @@ import { CATALOG, type Catalog, type CatalogActionName } from '../catalog/regist
 export { Amount, IsoDate } from '../catalog/kinds';
 export { CustomerTier, TIERS } from './customers';
 
-/**
+/*
  * The actions of the catalog (`actions/`), one zod schema each: the API's `fields`, the model's
  * structured output (as JSON schema) and the validator's first check. Derived, never listed here.
+ * The helper types map over a type parameter, so that the catalog's tuple of actions gives a
+ * tuple of names and of schemas, and `Proposal` still narrows by `action`.
  */
-// Mapped over a type parameter, so that a tuple of actions gives a tuple (of names, of schemas).
 type NamesOf<T extends readonly ActionDefinition[]> = { readonly [K in keyof T]: T[K]['name'] };
 type ProposalSchemasOf<T extends readonly ActionDefinition[]> = {
   readonly [K in keyof T]: z.ZodObject<{ action: z.ZodLiteral<T[K]['name']>; fields: T[K]['fields'] }, z.core.$strict>;
