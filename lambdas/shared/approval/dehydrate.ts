@@ -1,3 +1,4 @@
+import { actionDefinition } from '../catalog/registry';
 import { InvalidWorkflowState } from '../errors';
 import { isValidId, newApprovalToken, taskIdFor } from '../ids';
 import type { ActionName, Proposal } from '../schemas/actions';
@@ -86,22 +87,10 @@ function actionOf(state: WorkflowState): ActionName | undefined {
   return state.proposal?.action ?? state.triage?.action ?? state.submitted?.action;
 }
 
-/** The few fields an approver needs at a glance; the full proposal is in the evidence. */
+/** The few fields an approver needs at a glance (the action's `summaryFields`); the full proposal is in the evidence. */
 export function summaryOf(proposal: Proposal): Record<string, unknown> {
-  switch (proposal.action) {
-    case 'purchase_order': {
-      const { vendor, amount, currency, description } = proposal.fields;
-      return { vendor, amount, currency, description };
-    }
-    case 'tier_upgrade': {
-      const { customerId, currentTier, targetTier, effectiveDate } = proposal.fields;
-      return { customerId, currentTier, targetTier, effectiveDate };
-    }
-    case 'refund': {
-      const { customerId, orderId, amount } = proposal.fields;
-      return { customerId, orderId, amount };
-    }
-  }
+  const fields: Record<string, unknown> = proposal.fields;
+  return Object.fromEntries(actionDefinition(proposal.action).summaryFields.map((name) => [name, fields[name]]));
 }
 
 /** Optional evidence absent from the state stays absent in the item rather than stored as undefined. */

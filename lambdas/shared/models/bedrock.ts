@@ -6,9 +6,10 @@ import {
   type ConverseCommandOutput,
   type ToolInputSchema,
 } from '@aws-sdk/client-bedrock-runtime';
+import { orList } from '../catalog/registry';
 import { ModelAccessDenied, ModelCallFailed, ModelNotFound, ModelSettingError, ModelUnavailable } from '../errors';
 import type { ModelProvider } from '../ports';
-import type { ActionName } from '../schemas/actions';
+import { ACTIONS, type ActionName } from '../schemas/actions';
 import type { InferenceResult, ModelTier } from '../schemas/workflow';
 import {
   PROMPT,
@@ -197,7 +198,7 @@ export class BedrockProvider implements ModelProvider {
               name: PROPOSAL_TOOL_NAME,
               description: action
                 ? `Submit the ${action} proposal extracted from the request.`
-                : 'Submit the proposal extracted from the request: purchase_order, tier_upgrade or refund.',
+                : `Submit the proposal extracted from the request: ${orList(ACTIONS)}.`,
               inputSchema: { json: proposalInputSchema(action) as ToolInputSchema.JsonMember['json'] },
             },
           },

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { PROPOSE_V1 } from '../../../prompts/propose-v1';
 import { ModelUnavailable } from '../errors';
-import { ActionName, FIELDS_SCHEMA } from '../schemas/actions';
+import { ACTIONS, ActionName, FIELDS_SCHEMA } from '../schemas/actions';
 
 /**
  * What every model provider shares, with no SDK import: the prompt, the proposal's JSON schema
@@ -25,11 +25,11 @@ function proposalSchema(action: ActionName) {
   });
 }
 
-/** When triage could not name the action: any of the three (fields as anyOf of the three). */
+/** When triage could not name the action: any of the catalog's (fields as anyOf of theirs, in catalog order). */
 function anyProposalSchema() {
   return z.strictObject({
     action: ActionName.describe('The action being proposed.'),
-    fields: z.union([FIELDS_SCHEMA.purchase_order, FIELDS_SCHEMA.tier_upgrade, FIELDS_SCHEMA.refund]),
+    fields: z.union(ACTIONS.map((action) => FIELDS_SCHEMA[action])),
     confidence: Confidence,
   });
 }

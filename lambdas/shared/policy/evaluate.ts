@@ -1,5 +1,8 @@
+import type { PurchaseOrderProposal } from '../../../actions/purchase_order/action';
+import type { RefundProposal } from '../../../actions/refund/action';
+import type { TierUpgradeProposal } from '../../../actions/tier_upgrade/action';
 import type { Customer, Order, Vendor } from '../ports';
-import type { ActionName, Proposal, PurchaseOrderProposal, RefundProposal, TierUpgradeProposal } from '../schemas/actions';
+import type { ActionName, Proposal } from '../schemas/actions';
 import type { Decision, PolicyRef, ReasonCode } from '../schemas/workflow';
 import { vendorKey } from '../vendors';
 import { POLICIES } from './policies';

@@ -1,73 +1,33 @@
 import * as z from 'zod';
-import { Id } from '../ids';
+import type { ActionDefinition } from '../catalog/define';
+import { CATALOG, type Catalog, type CatalogActionName } from '../catalog/registry';
 
-/**
- * The three actions Warden ships, one zod schema each. These are the API's `fields`, the
- * model's structured output (as JSON schema) and the validator's first check: one source.
+export { Amount, IsoDate } from '../catalog/kinds';
+export { CustomerTier, TIERS } from './customers';
+
+/*
+ * The actions of the catalog (`actions/`), one zod schema each: the API's `fields`, the model's
+ * structured output (as JSON schema) and the validator's first check. Derived, never listed here.
+ * The helper types map over a type parameter, so that the catalog's tuple of actions gives a
+ * tuple of names and of schemas, and `Proposal` still narrows by `action`.
  */
-export const ACTIONS = ['purchase_order', 'tier_upgrade', 'refund'] as const;
+type NamesOf<T extends readonly ActionDefinition[]> = { readonly [K in keyof T]: T[K]['name'] };
+type ProposalSchemasOf<T extends readonly ActionDefinition[]> = {
+  readonly [K in keyof T]: z.ZodObject<{ action: z.ZodLiteral<T[K]['name']>; fields: T[K]['fields'] }, z.core.$strict>;
+};
+
+export const ACTIONS = CATALOG.map((action) => action.name) as unknown as NamesOf<Catalog>;
 export const ActionName = z.enum(ACTIONS);
-export type ActionName = z.infer<typeof ActionName>;
+export type ActionName = CatalogActionName;
 
-export const TIERS = ['basic', 'standard', 'premium'] as const;
-export const CustomerTier = z.enum(TIERS);
-export type CustomerTier = z.infer<typeof CustomerTier>;
+type FieldsSchemas = { readonly [A in Catalog[number] as A['name']]: A['fields'] };
+export const FIELDS_SCHEMA = Object.fromEntries(CATALOG.map((action) => [action.name, action.fields])) as unknown as FieldsSchemas;
 
-/** A positive, finite amount of money (NaN, Infinity and zero are not money). */
-export const Amount = z.number().finite().positive();
-
-/** `YYYY-MM-DD` that is a real calendar date. */
-export const IsoDate = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD')
-  .refine((s) => {
-    const d = new Date(`${s}T00:00:00Z`);
-    return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
-  }, 'must be a real calendar date');
-
-export const PurchaseOrderFields = z.strictObject({
-  vendor: z.string().trim().min(1).max(200),
-  amount: Amount,
-  currency: z
-    .string()
-    .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD')
-    .default('USD'),
-  description: z.string().trim().min(1).max(500),
-});
-export type PurchaseOrderFields = z.infer<typeof PurchaseOrderFields>;
-
-export const TierUpgradeFields = z.strictObject({
-  customerId: Id,
-  currentTier: CustomerTier,
-  targetTier: CustomerTier,
-  effectiveDate: IsoDate,
-  justification: z.string().trim().min(10).max(500),
-});
-export type TierUpgradeFields = z.infer<typeof TierUpgradeFields>;
-
-export const RefundFields = z.strictObject({
-  customerId: Id,
-  orderId: Id,
-  amount: Amount,
-  reason: z.string().trim().min(1).max(500),
-});
-export type RefundFields = z.infer<typeof RefundFields>;
-
-export const FIELDS_SCHEMA = {
-  purchase_order: PurchaseOrderFields,
-  tier_upgrade: TierUpgradeFields,
-  refund: RefundFields,
-} as const;
-
-export const Proposal = z.discriminatedUnion('action', [
-  z.strictObject({ action: z.literal('purchase_order'), fields: PurchaseOrderFields }),
-  z.strictObject({ action: z.literal('tier_upgrade'), fields: TierUpgradeFields }),
-  z.strictObject({ action: z.literal('refund'), fields: RefundFields }),
-]);
+export const Proposal = z.discriminatedUnion(
+  'action',
+  CATALOG.map((action) => z.strictObject({ action: z.literal(action.name), fields: action.fields })) as unknown as ProposalSchemasOf<Catalog>,
+);
 export type Proposal = z.infer<typeof Proposal>;
-export type PurchaseOrderProposal = Extract<Proposal, { action: 'purchase_order' }>;
-export type TierUpgradeProposal = Extract<Proposal, { action: 'tier_upgrade' }>;
-export type RefundProposal = Extract<Proposal, { action: 'refund' }>;
 
 /** Parse `fields` for a named action; the result carries zod's issues with their paths. */
 export function parseFields(action: ActionName, fields: unknown) {

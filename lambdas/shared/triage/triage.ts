@@ -1,3 +1,4 @@
+import { CATALOG, actionDefinition, orList } from '../catalog/registry';
 import { findAmounts, findCustomerIds, findDates, findOrderIds, findTierChanges, findVendors } from '../models/extract';
 import { POLICIES } from '../policy/policies';
 import type { RoutingPolicy } from '../policy/schemas';
@@ -333,11 +334,7 @@ export function complexityScore(text: string, actionCount: number = detectAction
   return Math.round(Math.min(1, score) * 100) / 100;
 }
 
-const ACTION_LABEL: Record<ActionName, string> = {
-  purchase_order: 'purchase order',
-  tier_upgrade: 'tier upgrade',
-  refund: 'refund',
-};
+const titleOf = (action: ActionName): string => actionDefinition(action).title;
 
 /**
  * Decides how a request is handled: deterministic (the client's own valid fields, no model),
@@ -358,7 +355,7 @@ export function triageRequest(input: TriageInput, policy: RoutingPolicy = ROUTIN
     // The fields never pass through a model, but text that tries to restate policy is still
     // worth a human's look: fail closed.
     if (signals.length > 0) {
-      return { route: 'human', action, complexity: 0, modelTier: 'low', signals, reason: `Structured ${ACTION_LABEL[action]}, but the text has a ${injectionNote}.` };
+      return { route: 'human', action, complexity: 0, modelTier: 'low', signals, reason: `Structured ${titleOf(action)}, but the text has a ${injectionNote}.` };
     }
     return {
       route: 'deterministic',
@@ -366,7 +363,7 @@ export function triageRequest(input: TriageInput, policy: RoutingPolicy = ROUTIN
       complexity: 0,
       modelTier: 'low',
       signals,
-      reason: `Structured ${ACTION_LABEL[action]}: the submitted fields pass the action's schema, so no model is needed.`,
+      reason: `Structured ${titleOf(action)}: the submitted fields pass the action's schema, so no model is needed.`,
     };
   }
 
@@ -386,11 +383,11 @@ export function triageRequest(input: TriageInput, policy: RoutingPolicy = ROUTIN
     problems.push(
       isInformationRequest(text)
         ? 'asks for information, not for an action'
-        : 'no recognisable action (purchase order, tier upgrade or refund)',
+        : `no recognisable action (${orList(CATALOG.map((a) => a.title))})`,
     );
   } else if (actions.length > 1) {
     signals.push('needs_human_triage');
-    problems.push(`more than one action (${actions.map((a) => ACTION_LABEL[a]).join(', ')})`);
+    problems.push(`more than one action (${actions.map(titleOf).join(', ')})`);
   } else if (severalOrders) {
     signals.push('needs_human_triage');
     problems.push('several purchase orders in one request');
@@ -412,6 +409,6 @@ export function triageRequest(input: TriageInput, policy: RoutingPolicy = ROUTIN
     complexity,
     modelTier,
     signals,
-    reason: `Free-text ${ACTION_LABEL[action as ActionName]} with complexity ${complexity.toFixed(2)} (${modelTier} tier: high from ${policy.complexityHighFrom}); a model proposes, the validator decides.`,
+    reason: `Free-text ${titleOf(action as ActionName)} with complexity ${complexity.toFixed(2)} (${modelTier} tier: high from ${policy.complexityHighFrom}); a model proposes, the validator decides.`,
   };
 }

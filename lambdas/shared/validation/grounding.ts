@@ -1,3 +1,5 @@
+import type { FieldKind } from '../catalog/kinds';
+import { fieldsOf } from '../catalog/registry';
 import type { Proposal } from '../schemas/actions';
 import { nameContinuation } from '../text/names';
 import { findAmounts, findCurrencies, findDates, isKnownCurrency } from '../text/values';
@@ -110,45 +112,27 @@ export function isCurrencyGrounded(currency: string, text: PreparedText): boolea
   return currency === 'USD' && [...text.currencies].every((c) => c === 'USD');
 }
 
+/** How a value of each field kind is found in the text. */
+const GROUNDED_BY_KIND: Record<FieldKind, (value: unknown, text: PreparedText) => boolean> = {
+  money: (value, t) => typeof value === 'number' && isAmountGrounded(value, t),
+  currency: (value, t) => typeof value === 'string' && isCurrencyGrounded(value, t),
+  date: (value, t) => typeof value === 'string' && isDateGrounded(value, t),
+  choice: (value, t) => typeof value === 'string' && containsPhrase(t.lower, value.toLowerCase()),
+  recordId: (value, t) => typeof value === 'string' && isIdGrounded(value, t),
+  partyName: (value, t) => typeof value === 'string' && isPhraseGrounded(value, t),
+  freeText: (value, t) => typeof value === 'string' && isFreeTextGrounded(value, t),
+};
+
 /**
- * The proposal's fields that the text does not contain (empty when all are grounded). A USD
- * filled in by the schema's default is grounded by a text that names no other currency.
+ * The proposal's fields that the text does not contain (empty when all are grounded), each
+ * checked by its kind in the action's schema. A USD filled in by the schema's default is
+ * grounded by a text that names no other currency.
  */
 export function findUngroundedFields(proposal: Proposal, text: string): string[] {
   const t = prepareText(text);
-  const checks: [string, boolean][] = [];
-  switch (proposal.action) {
-    case 'purchase_order': {
-      const f = proposal.fields;
-      checks.push(
-        ['vendor', isPhraseGrounded(f.vendor, t)],
-        ['amount', isAmountGrounded(f.amount, t)],
-        ['currency', isCurrencyGrounded(f.currency, t)],
-        ['description', isFreeTextGrounded(f.description, t)],
-      );
-      break;
-    }
-    case 'tier_upgrade': {
-      const f = proposal.fields;
-      checks.push(
-        ['customerId', isIdGrounded(f.customerId, t)],
-        ['currentTier', containsPhrase(t.lower, f.currentTier)],
-        ['targetTier', containsPhrase(t.lower, f.targetTier)],
-        ['effectiveDate', isDateGrounded(f.effectiveDate, t)],
-        ['justification', isFreeTextGrounded(f.justification, t)],
-      );
-      break;
-    }
-    case 'refund': {
-      const f = proposal.fields;
-      checks.push(
-        ['customerId', isIdGrounded(f.customerId, t)],
-        ['orderId', isIdGrounded(f.orderId, t)],
-        ['amount', isAmountGrounded(f.amount, t)],
-        ['reason', isFreeTextGrounded(f.reason, t)],
-      );
-      break;
-    }
-  }
-  return checks.filter(([, grounded]) => !grounded).map(([field]) => field);
+  const fields: Record<string, unknown> = proposal.fields;
+  // An optional field left out states nothing, so there is nothing to ground.
+  return fieldsOf(proposal.action)
+    .filter((field) => fields[field.name] !== undefined && !GROUNDED_BY_KIND[field.meta.kind](fields[field.name], t))
+    .map((field) => field.name);
 }

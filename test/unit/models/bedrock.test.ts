@@ -99,6 +99,8 @@ describe('BedrockProvider', () => {
     expect(input.toolConfig?.tools).toHaveLength(1);
     const spec = input.toolConfig?.tools?.[0]?.toolSpec;
     expect(spec?.name).toBe(PROPOSAL_TOOL_NAME);
+    // Generated from the catalog; the model sees it, so a change to it is a new prompt version.
+    expect(spec?.description).toBe('Submit the purchase_order proposal extracted from the request.');
     const schema = spec?.inputSchema?.json as Record<string, any>;
     expect(schema.type).toBe('object');
     expect(schema.required).toEqual(['action', 'fields', 'confidence']);
@@ -118,7 +120,9 @@ describe('BedrockProvider', () => {
 
     await provider().propose({ text: 'Upgrade customer C-1001 from basic to standard', tier: 'low' });
 
-    const schema = sent().toolConfig?.tools?.[0]?.toolSpec?.inputSchema?.json as Record<string, any>;
+    const spec = sent().toolConfig?.tools?.[0]?.toolSpec;
+    expect(spec?.description).toBe('Submit the proposal extracted from the request: purchase_order, tier_upgrade or refund.');
+    const schema = spec?.inputSchema?.json as Record<string, any>;
     expect(schema.properties.action.enum).toEqual(['purchase_order', 'tier_upgrade', 'refund']);
     const variants = schema.properties.fields.anyOf as { properties: Record<string, unknown> }[];
     expect(variants.map((v) => Object.keys(v.properties))).toEqual([

@@ -6,17 +6,13 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { createHash } from 'node:crypto';
+import type { PurchaseOrderProposal } from '../../../../actions/purchase_order/action';
+import type { RefundProposal } from '../../../../actions/refund/action';
+import type { TierUpgradeProposal } from '../../../../actions/tier_upgrade/action';
 import { DuplicateEffect, EffectPreconditionFailed, InvalidInput, InvalidWorkflowState } from '../../errors';
 import { isValidId } from '../../ids';
 import type { Customer, Order, SystemOfRecord, Vendor } from '../../ports';
-import {
-  CustomerTier,
-  describeIssues,
-  Proposal,
-  type PurchaseOrderProposal,
-  type RefundProposal,
-  type TierUpgradeProposal,
-} from '../../schemas/actions';
+import { CustomerTier, describeIssues, Proposal } from '../../schemas/actions';
 import type { EffectReceipt } from '../../schemas/workflow';
 import { TABLES } from '../../tables';
 import { vendorKey } from '../../vendors';

@@ -1,0 +1,55 @@
+import * as z from 'zod';
+import { defineAction, freeText, money, recordId } from '../../lambdas/shared/catalog';
+
+export const refund = defineAction({
+  name: 'refund',
+  title: 'refund',
+  description:
+    "Pays money back to a customer against one of their orders, with the reason. The order must be the customer's " +
+    'and the refund no more than what is left of its total; every refund goes to a human approver, with a dry run ' +
+    'of the order before and after.',
+  riskClass: 'high',
+  fields: z.strictObject({
+    customerId: recordId('customer'),
+    orderId: recordId('order'),
+    amount: money(),
+    reason: freeText({ min: 1, max: 500 }),
+  }),
+  summaryFields: ['customerId', 'orderId', 'amount'],
+  examples: [
+    {
+      text: 'Refund $120 on order O-5001 for customer C-1002, item arrived damaged',
+      fields: { customerId: 'C-1002', orderId: 'O-5001', amount: 120, reason: 'item arrived damaged' },
+    },
+    {
+      text: 'Please refund customer C-1002 $45.50 on O-5001 - wrong colour delivered',
+      fields: { customerId: 'C-1002', orderId: 'O-5001', amount: 45.5, reason: 'wrong colour delivered' },
+    },
+    {
+      text: 'refund 200 USD to C-1002 for order O-5001, late delivery',
+      fields: { customerId: 'C-1002', orderId: 'O-5001', amount: 200, reason: 'late delivery' },
+    },
+    {
+      text: 'Reimburse customer C-1003 $1,500 on order O-5002, half the units were faulty',
+      fields: { customerId: 'C-1003', orderId: 'O-5002', amount: 1500, reason: 'half the units were faulty' },
+    },
+    {
+      text: 'Refund the full $2,400 on O-5002 for C-1003, order cancelled before shipping',
+      fields: { customerId: 'C-1003', orderId: 'O-5002', amount: 2400, reason: 'order cancelled before shipping' },
+    },
+    {
+      text: 'Issue a refund of 1.2k to customer C-1003 on order O-5002 for a pricing error',
+      fields: { customerId: 'C-1003', orderId: 'O-5002', amount: 1200, reason: 'for a pricing error' },
+    },
+    {
+      text: 'Money back please: C-1002, order O-5001, $75, package never arrived',
+      fields: { customerId: 'C-1002', orderId: 'O-5001', amount: 75, reason: 'package never arrived' },
+    },
+  ],
+});
+
+export type RefundFields = z.output<typeof refund.fields>;
+export interface RefundProposal {
+  action: typeof refund.name;
+  fields: RefundFields;
+}

@@ -1,0 +1,57 @@
+import * as z from 'zod';
+import { choice, date, defineAction, freeText, recordId } from '../../lambdas/shared/catalog';
+import { TIERS } from '../../lambdas/shared/schemas/customers';
+
+export const tierUpgrade = defineAction({
+  name: 'tier_upgrade',
+  title: 'tier upgrade',
+  description:
+    "Moves a customer from their current service tier (basic, standard, premium) to a higher one from a date in " +
+    "the future, with the reason for it. The current tier must be the customer's tier on record; a jump of more " +
+    'than one tier goes to an account manager.',
+  riskClass: 'medium',
+  fields: z.strictObject({
+    customerId: recordId('customer'),
+    currentTier: choice(TIERS),
+    targetTier: choice(TIERS),
+    effectiveDate: date(),
+    justification: freeText({ min: 10, max: 500 }),
+  }),
+  summaryFields: ['customerId', 'currentTier', 'targetTier', 'effectiveDate'],
+  examples: [
+    {
+      text: 'Upgrade customer C-1001 from basic to standard from 2027-01-01, they outgrew their plan',
+      fields: { customerId: 'C-1001', currentTier: 'basic', targetTier: 'standard', effectiveDate: '2027-01-01', justification: 'they outgrew their plan' },
+    },
+    {
+      text: 'Please move C-1002 from standard to premium tier effective 2027-03-15; they signed a larger contract',
+      fields: { customerId: 'C-1002', currentTier: 'standard', targetTier: 'premium', effectiveDate: '2027-03-15', justification: 'they signed a larger contract' },
+    },
+    {
+      text: 'upgrade C-1001 basic -> standard from 1 Jan 2027 because their team doubled in size',
+      fields: { customerId: 'C-1001', currentTier: 'basic', targetTier: 'standard', effectiveDate: '2027-01-01', justification: 'their team doubled in size' },
+    },
+    {
+      text: 'Customer C-1002 wants to go from standard to premium tier starting 15 February 2027, reason: volume growth this year',
+      fields: { customerId: 'C-1002', currentTier: 'standard', targetTier: 'premium', effectiveDate: '2027-02-15', justification: 'volume growth this year' },
+    },
+    {
+      text: 'Can we upgrade C-1001 from Basic to Standard effective 2027-06-30? Justification: needs priority support',
+      fields: { customerId: 'C-1001', currentTier: 'basic', targetTier: 'standard', effectiveDate: '2027-06-30', justification: 'needs priority support' },
+    },
+    {
+      text: 'Bump C-1001 up a tier from basic to standard starting 2027-08-01 as they added 40 seats',
+      fields: { customerId: 'C-1001', currentTier: 'basic', targetTier: 'standard', effectiveDate: '2027-08-01', justification: 'they added 40 seats' },
+    },
+    {
+      text: 'Upgrade customer C-1001 from basic to premium from 2027-02-01, strategic account expansion',
+      fields: { customerId: 'C-1001', currentTier: 'basic', targetTier: 'premium', effectiveDate: '2027-02-01', justification: 'strategic account expansion' },
+    },
+  ],
+});
+
+export type TierUpgradeFields = z.output<typeof tierUpgrade.fields>;
+export interface TierUpgradeProposal {
+  action: typeof tierUpgrade.name;
+  fields: TierUpgradeFields;
+}

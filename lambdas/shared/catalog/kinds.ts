@@ -1,0 +1,85 @@
+import * as z from 'zod';
+import { ID_PATTERN } from '../ids';
+
+/**
+ * Field kinds: what a field of an action is, beyond its zod type. Grounding, extraction and the
+ * approval packet read a field by its kind, so core code never needs to know an action's fields.
+ * The kind lives in a registry of its own rather than in zod's global one, so it never leaks into
+ * the JSON schema the model is given.
+ */
+export type FieldMeta =
+  | { readonly kind: 'money' }
+  | { readonly kind: 'currency' }
+  | { readonly kind: 'date' }
+  | { readonly kind: 'choice'; readonly values: readonly string[] }
+  | { readonly kind: 'recordId'; readonly identifies: string }
+  | { readonly kind: 'partyName' }
+  | { readonly kind: 'freeText' };
+
+export type FieldKind = FieldMeta['kind'];
+
+const fieldKinds = z.registry<FieldMeta>();
+
+/** The kind a field schema was built with; undefined for a schema no kind constructor made. */
+export function fieldMetaOf(schema: z.ZodType): FieldMeta | undefined {
+  return fieldKinds.get(schema);
+}
+
+function withKind<S extends z.ZodType>(schema: S, meta: FieldMeta): S {
+  fieldKinds.add(schema, meta);
+  return schema;
+}
+
+/** A positive, finite amount of money (NaN, Infinity and zero are not money). */
+export function money() {
+  return withKind(z.number().finite().positive(), { kind: 'money' });
+}
+
+/** An ISO 4217 code; USD when the request names none. */
+export function currency() {
+  return withKind(
+    z
+      .string()
+      .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD')
+      .default('USD'),
+    { kind: 'currency' },
+  );
+}
+
+/** `YYYY-MM-DD` that is a real calendar date. */
+export function date() {
+  return withKind(
+    z
+      .string()
+      .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD')
+      .refine((s) => {
+        const d = new Date(`${s}T00:00:00Z`);
+        return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
+      }, 'must be a real calendar date'),
+    { kind: 'date' },
+  );
+}
+
+/** One of a fixed list of values (a tier, a queue). */
+export function choice<const T extends readonly [string, ...string[]]>(values: T) {
+  return withKind(z.enum(values), { kind: 'choice', values });
+}
+
+/** The id of a record in the team's systems; `identifies` names what it is (customer, order). */
+export function recordId(identifies: string) {
+  return withKind(z.string().regex(ID_PATTERN, 'must be 1..64 characters of [A-Za-z0-9_-]'), { kind: 'recordId', identifies });
+}
+
+/** The name of a party the action deals with, such as a vendor. */
+export function partyName(options: { max: number } = { max: 200 }) {
+  return withKind(z.string().trim().min(1).max(options.max), { kind: 'partyName' });
+}
+
+/** Words the requester wrote: a description, a reason, a justification. */
+export function freeText(options: { min: number; max: number }) {
+  return withKind(z.string().trim().min(options.min).max(options.max), { kind: 'freeText' });
+}
+
+/** Shared by the code that checks a value outside any action (the text recognisers, policy). */
+export const Amount = money();
+export const IsoDate = date();

@@ -1,0 +1,148 @@
+import * as z from 'zod';
+import {
+  ActionDefinitionError,
+  RISK_CLASSES,
+  choice,
+  defineAction,
+  fieldMetaOf,
+  freeText,
+  money,
+  recordId,
+  type FieldMeta,
+} from '../../../lambdas/shared/catalog';
+import { CATALOG, fieldsOf } from '../../../lambdas/shared/catalog/registry';
+import { RulesProvider } from '../../../lambdas/shared/models/rules';
+import { ACTIONS, FIELDS_SCHEMA, Proposal } from '../../../lambdas/shared/schemas/actions';
+import { triageRequest } from '../../../lambdas/shared/triage';
+import { findUngroundedFields } from '../../../lambdas/shared/validation';
+
+const requester = { sub: 'alice', roles: ['support-agent'] };
+const examples = CATALOG.flatMap((action) => action.examples.map((example) => ({ action: action.name, ...example })));
+
+describe('the action catalog', () => {
+  it('registers each action once, under a snake_case name, in the order the API lists them', () => {
+    const names = CATALOG.map((a) => a.name);
+    expect(new Set(names).size).toBe(names.length);
+    for (const name of names) expect(name).toMatch(/^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$/);
+    expect(ACTIONS).toEqual(names);
+  });
+
+  it.each(CATALOG.map((a) => [a.name, a] as const))('%s has a title, a one-paragraph description, a risk class and 5–10 examples', (_name, action) => {
+    expect(action.title).toMatch(/^[a-z][a-z ]+$/);
+    expect(action.description.length).toBeGreaterThanOrEqual(80);
+    expect(action.description).not.toMatch(/\n/);
+    expect(RISK_CLASSES).toContain(action.riskClass);
+    expect(action.examples.length).toBeGreaterThanOrEqual(5);
+    expect(action.examples.length).toBeLessThanOrEqual(10);
+    expect(new Set(action.examples.map((e) => e.text)).size).toBe(action.examples.length);
+  });
+
+  it("takes the seed actions' risk classes from seed 003's decision matrix", () => {
+    expect(Object.fromEntries(CATALOG.map((a) => [a.name, a.riskClass]))).toEqual({ purchase_order: 'medium', tier_upgrade: 'medium', refund: 'high' });
+  });
+
+  it.each(CATALOG.map((a) => [a.name, a] as const))('every field of %s has a kind, and its summary fields are fields', (name, action) => {
+    const shape = action.fields.shape as Record<string, z.ZodType>;
+    for (const [field, schema] of Object.entries(shape)) expect([field, fieldMetaOf(schema)?.kind]).toEqual([field, expect.any(String)]);
+    expect(fieldsOf(name).map((f) => f.name)).toEqual(Object.keys(shape));
+    for (const field of action.summaryFields) expect(Object.keys(shape)).toContain(field);
+  });
+
+  it('keeps field kinds out of the JSON schema the model is given', () => {
+    for (const action of ACTIONS) {
+      const json = JSON.stringify(z.toJSONSchema(FIELDS_SCHEMA[action], { io: 'input' }));
+      expect(json).not.toMatch(/"kind"|"identifies"|recordId|partyName|freeText/);
+    }
+  });
+});
+
+describe('catalog examples are executable', () => {
+  it.each(examples.map((e) => [e.text, e] as const))('%s', async (text, example) => {
+    // The fields are what the action's schema accepts, as it would store them.
+    expect(FIELDS_SCHEMA[example.action].parse(example.fields)).toEqual(example.fields);
+    expect(Proposal.parse({ action: example.action, fields: example.fields })).toEqual({ action: example.action, fields: example.fields });
+
+    // Triage names the action, and the rules provider reads exactly these fields, sure enough to act on.
+    expect(triageRequest({ text, requestedBy: requester }).action).toBe(example.action);
+    const result = await new RulesProvider().propose({ text, tier: 'low' });
+    expect(result.candidate).toEqual({ action: example.action, fields: example.fields });
+    expect(result.confidence).toBeGreaterThanOrEqual(0.95);
+
+    // Every value is written in the text.
+    expect(findUngroundedFields({ action: example.action, fields: example.fields } as Proposal, text)).toEqual([]);
+  });
+});
+
+/** A value of the field's kind that the text does not contain, or undefined when the kind offers none. */
+function inventedValue(meta: FieldMeta, text: string): unknown {
+  switch (meta.kind) {
+    case 'money':
+      return 987654.32;
+    case 'currency':
+      return 'CHF';
+    case 'date':
+      return '2031-12-30';
+    case 'choice':
+      return meta.values.find((v) => !text.toLowerCase().includes(v.toLowerCase()));
+    case 'recordId':
+      return 'Z-424242';
+    case 'partyName':
+      return 'Vandelay Industries';
+    case 'freeText':
+      return 'quantum teleportation bandwidth';
+  }
+}
+
+describe('grounding by field kind', () => {
+  const cases = examples.flatMap((example) =>
+    fieldsOf(example.action).map((field) => [`${example.action}.${field.name} (${field.meta.kind}) in ${JSON.stringify(example.text)}`, example, field] as const),
+  );
+
+  it.each(cases)('an invented %s is ungrounded, and only that field', (_label, example, field) => {
+    const value = inventedValue(field.meta, example.text);
+    if (value === undefined) return; // a choice whose every value the text names
+    const fields = { ...example.fields, [field.name]: value };
+    expect(findUngroundedFields({ action: example.action, fields } as Proposal, example.text)).toEqual([field.name]);
+  });
+});
+
+describe('defineAction', () => {
+  const fields = () => z.strictObject({ customerId: recordId('customer'), amount: money(), note: freeText({ min: 1, max: 50 }) });
+  const base = () => ({
+    name: 'credit_note',
+    title: 'credit note',
+    description: 'A credit note for a customer.',
+    riskClass: 'low' as const,
+    fields: fields(),
+    summaryFields: ['customerId', 'amount'] as ('customerId' | 'amount' | 'note')[],
+    examples: [],
+  });
+
+  it('returns the definition it is given', () => {
+    const definition = base();
+    expect(defineAction(definition)).toBe(definition);
+  });
+
+  it('refuses a field built without a kind constructor', () => {
+    const definition = { ...base(), fields: z.strictObject({ customerId: recordId('customer'), plain: z.string() }), summaryFields: [] };
+    expect(() => defineAction(definition)).toThrow(new ActionDefinitionError('credit_note.plain has no field kind: build it with a kind constructor'));
+  });
+
+  it('refuses a name that is not snake_case, an unknown risk class and a summary field that is not a field', () => {
+    expect(() => defineAction({ ...base(), name: 'CreditNote' })).toThrow(ActionDefinitionError);
+    expect(() => defineAction({ ...base(), riskClass: 'extreme' as never })).toThrow(/unknown risk class extreme/);
+    expect(() => defineAction({ ...base(), summaryFields: ['amount', 'missing' as never] })).toThrow(/summary field missing is not a field/);
+  });
+
+  it('records a choice with its values and a record id with what it identifies', () => {
+    expect(fieldMetaOf(choice(['low', 'high']))).toEqual({ kind: 'choice', values: ['low', 'high'] });
+    expect(fieldMetaOf(recordId('order'))).toEqual({ kind: 'recordId', identifies: 'order' });
+  });
+});
+
+describe('core text from the catalog', () => {
+  it("lists the actions' titles when no action is recognised (unchanged wording)", () => {
+    const result = triageRequest({ text: 'Can you check the status of my ticket?', requestedBy: requester });
+    expect(result.reason).toContain('no recognisable action (purchase order, tier upgrade or refund)');
+  });
+});
