@@ -52,7 +52,9 @@ export function httpTransport(name: string, config: HttpConfig, readSecret: Secr
         redirect: 'error',
       });
     } catch (error) {
-      const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
+      // A DOMException, not always an Error of this realm: read its name.
+      const errorName = (error as { name?: unknown } | null)?.name;
+      const timedOut = errorName === 'TimeoutError' || errorName === 'AbortError';
       return timedOut
         ? { ok: false, retryable: true, reason: 'timeout', detail: `no answer within ${config.timeoutMs} ms` }
         : { ok: false, retryable: true, reason: 'network', detail: 'the endpoint could not be reached' };
