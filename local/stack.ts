@@ -5,7 +5,7 @@ import { LocalStepFunctions, type LocalLambda } from './sfn/engine';
 import { startSfnServer } from './sfn/server';
 import { STATE_MACHINE_ARN_ENV } from '../lambdas/shared/tables';
 import { governedRequestDefinition } from '../lib/asl';
-import { CONNECTORS_ENV, ConnectorsConfig } from '../lambdas/shared/connectors/config';
+import { CONNECTORS_ENV, ConnectorsConfig, type ConnectorsSetting } from '../lambdas/shared/connectors/config';
 
 /**
  * The whole Warden backend on one machine: DynamoDB and S3 emulators, the local Step Functions
@@ -19,7 +19,7 @@ export interface LocalStackOptions {
   approvalTimeoutSeconds?: number;
   modelProvider?: string;
   /** Each action's facts and effect connectors (`warden.connectors` in cdk.json). @default builtin everywhere */
-  connectors?: ConnectorsConfig;
+  connectors?: ConnectorsSetting;
 }
 
 type HttpHandler = typeof import('../lambdas/gateway/handler').handler;

@@ -79,6 +79,8 @@ export const ConnectorsConfig = z.record(z.string(), ActionConnectors).superRefi
   }
 });
 export type ConnectorsConfig = z.infer<typeof ConnectorsConfig>;
+/** As written in cdk.json: defaults not yet filled in. */
+export type ConnectorsSetting = z.input<typeof ConnectorsConfig>;
 
 export const CONNECTORS_ENV = 'WARDEN_CONNECTORS';
 
