@@ -5,7 +5,7 @@ import * as z from 'zod';
 import { DataDirInUse, dataDirOwner } from './data-dir-lock';
 import { createApiServer, type AccessLogEntry } from './http';
 import { createLocalIdentity, type LocalIdentity } from './identity';
-import { startLocalStack, type LocalStack } from './stack';
+import { startLocalStack, type LocalStack, type LocalStackOptions } from './stack';
 
 /**
  * `npm start` without the console: the local stack (emulators, Step Functions, handlers), the
@@ -98,6 +98,8 @@ export interface LocalServerOptions {
   dataDir: string;
   approvalTimeoutSeconds?: number;
   modelProvider?: string;
+  /** Each action's facts and effect connectors. @default builtin everywhere */
+  connectors?: LocalStackOptions['connectors'];
   /** One entry per request (method, path, status, time); never headers or bodies. */
   accessLog?: (entry: AccessLogEntry) => void;
 }
@@ -129,6 +131,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     dataDir,
     approvalTimeoutSeconds: options.approvalTimeoutSeconds,
     modelProvider: options.modelProvider,
+    connectors: options.connectors,
   });
 
   let server: Server | undefined;

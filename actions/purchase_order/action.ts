@@ -1,5 +1,29 @@
 import * as z from 'zod';
 import { currency, defineAction, freeText, money, partyName } from '../../lambdas/shared/catalog';
+import { purchaseOrderBuiltin } from './builtin';
+
+const fields = z.strictObject({
+  vendor: partyName(),
+  amount: money(),
+  currency: currency(),
+  description: freeText({ min: 1, max: 500 }),
+});
+export type PurchaseOrderFields = z.output<typeof fields>;
+
+/** The vendor on file under the proposed name; absent when there is none. */
+export const PurchaseOrderFacts = z.object({
+  vendor: z.object({ name: z.string().min(1), validated: z.boolean() }).optional(),
+});
+
+/** What an executed purchase order shows the requester. */
+export const PurchaseOrderReceipt = z.object({
+  purchaseOrderNumber: z.string().min(1).max(128),
+  vendor: z.string(),
+  amount: z.number(),
+  currency: z.string(),
+  description: z.string().optional(),
+  createdAt: z.string().optional(),
+});
 
 export const purchaseOrder = defineAction({
   name: 'purchase_order',
@@ -9,12 +33,7 @@ export const purchaseOrder = defineAction({
     'currency. The vendor is a company the business buys from; the description says what is bought. Larger ' +
     'orders, foreign currencies and unknown vendors go to a procurement or finance approver.',
   riskClass: 'medium',
-  fields: z.strictObject({
-    vendor: partyName(),
-    amount: money(),
-    currency: currency(),
-    description: freeText({ min: 1, max: 500 }),
-  }),
+  fields,
   summaryFields: ['vendor', 'amount', 'currency', 'description'],
   examples: [
     {
@@ -50,9 +69,11 @@ export const purchaseOrder = defineAction({
       fields: { vendor: 'Globex Corporation', amount: 12400, currency: 'USD', description: 'new laptops for the sales team' },
     },
   ],
+  facts: PurchaseOrderFacts,
+  receipt: PurchaseOrderReceipt,
+  builtin: purchaseOrderBuiltin,
 });
 
-export type PurchaseOrderFields = z.output<typeof purchaseOrder.fields>;
 export interface PurchaseOrderProposal {
   action: typeof purchaseOrder.name;
   fields: PurchaseOrderFields;

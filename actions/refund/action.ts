@@ -1,5 +1,37 @@
 import * as z from 'zod';
 import { defineAction, freeText, money, recordId } from '../../lambdas/shared/catalog';
+import { refundBuiltin } from './builtin';
+
+const fields = z.strictObject({
+  customerId: recordId('customer'),
+  orderId: recordId('order'),
+  amount: money(),
+  reason: freeText({ min: 1, max: 500 }),
+});
+export type RefundFields = z.output<typeof fields>;
+
+/** The order on file, with what was already refunded on it; absent when there is none. */
+export const RefundFacts = z.object({
+  order: z
+    .object({
+      orderId: z.string().min(1),
+      customerId: z.string().min(1),
+      total: z.number().finite(),
+      currency: z.string(),
+      refundedTotal: z.number().finite().min(0),
+    })
+    .optional(),
+});
+
+/** The refund as paid, and the order's refunded total after it. */
+export const RefundReceipt = z.object({
+  refundId: z.string().min(1).max(128),
+  orderId: z.string(),
+  customerId: z.string(),
+  amount: z.number(),
+  currency: z.string(),
+  refundedTotalAfter: z.number(),
+});
 
 export const refund = defineAction({
   name: 'refund',
@@ -9,12 +41,7 @@ export const refund = defineAction({
     'and the refund no more than what is left of its total; every refund goes to a human approver, with a dry run ' +
     'of the order before and after.',
   riskClass: 'high',
-  fields: z.strictObject({
-    customerId: recordId('customer'),
-    orderId: recordId('order'),
-    amount: money(),
-    reason: freeText({ min: 1, max: 500 }),
-  }),
+  fields,
   summaryFields: ['customerId', 'orderId', 'amount'],
   examples: [
     {
@@ -46,9 +73,11 @@ export const refund = defineAction({
       fields: { customerId: 'C-1002', orderId: 'O-5001', amount: 75, reason: 'package never arrived' },
     },
   ],
+  facts: RefundFacts,
+  receipt: RefundReceipt,
+  builtin: refundBuiltin,
 });
 
-export type RefundFields = z.output<typeof refund.fields>;
 export interface RefundProposal {
   action: typeof refund.name;
   fields: RefundFields;

@@ -1,6 +1,29 @@
 import * as z from 'zod';
 import { choice, date, defineAction, freeText, recordId } from '../../lambdas/shared/catalog';
-import { TIERS } from '../../lambdas/shared/schemas/customers';
+import { CustomerTier, TIERS } from '../../lambdas/shared/schemas/customers';
+import { tierUpgradeBuiltin } from './builtin';
+
+const fields = z.strictObject({
+  customerId: recordId('customer'),
+  currentTier: choice(TIERS),
+  targetTier: choice(TIERS),
+  effectiveDate: date(),
+  justification: freeText({ min: 10, max: 500 }),
+});
+export type TierUpgradeFields = z.output<typeof fields>;
+
+/** The customer on file and its tier; absent when there is none. */
+export const TierUpgradeFacts = z.object({
+  customer: z.object({ customerId: z.string().min(1), tier: CustomerTier }).optional(),
+});
+
+/** The tier change as made. */
+export const TierUpgradeReceipt = z.object({
+  customerId: z.string(),
+  fromTier: z.string(),
+  toTier: z.string(),
+  effectiveDate: z.string(),
+});
 
 export const tierUpgrade = defineAction({
   name: 'tier_upgrade',
@@ -10,13 +33,7 @@ export const tierUpgrade = defineAction({
     "the future, with the reason for it. The current tier must be the customer's tier on record; a jump of more " +
     'than one tier goes to an account manager.',
   riskClass: 'medium',
-  fields: z.strictObject({
-    customerId: recordId('customer'),
-    currentTier: choice(TIERS),
-    targetTier: choice(TIERS),
-    effectiveDate: date(),
-    justification: freeText({ min: 10, max: 500 }),
-  }),
+  fields,
   summaryFields: ['customerId', 'currentTier', 'targetTier', 'effectiveDate'],
   examples: [
     {
@@ -48,9 +65,11 @@ export const tierUpgrade = defineAction({
       fields: { customerId: 'C-1001', currentTier: 'basic', targetTier: 'premium', effectiveDate: '2027-02-01', justification: 'strategic account expansion' },
     },
   ],
+  facts: TierUpgradeFacts,
+  receipt: TierUpgradeReceipt,
+  builtin: tierUpgradeBuiltin,
 });
 
-export type TierUpgradeFields = z.output<typeof tierUpgrade.fields>;
 export interface TierUpgradeProposal {
   action: typeof tierUpgrade.name;
   fields: TierUpgradeFields;

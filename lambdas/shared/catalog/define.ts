@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import type { RecordReader, RecordTable } from '../ports';
 import { fieldMetaOf } from './kinds';
 
 /** Seed 003's decision matrix: the risk class chooses how much checking and which humans. */
@@ -11,8 +12,30 @@ export interface ActionExample<Fields> {
   readonly fields: Fields;
 }
 
+/** What a builtin effect is given: the approved fields (the requester's own words restored) and the request. */
+export interface BuiltinEffectInput<Fields> {
+  readonly requestId: string;
+  readonly fields: Fields;
+  /** When the effect runs (ISO timestamp): what the records it writes are dated. */
+  readonly at: string;
+}
+
+/**
+ * The action's part of Warden's example system of record (`actions/<name>/builtin.ts`): which
+ * records its policy reads, and what its effect writes, exactly once per request.
+ */
+export interface BuiltinConnector<Fields = never, Facts = unknown, Receipt = unknown> {
+  facts(fields: Fields, records: RecordReader): Promise<Facts>;
+  effect(input: BuiltinEffectInput<Fields>, records: RecordTable): Promise<Receipt>;
+}
+
 /** Everything about one governed action that core code may read; declared once, in `actions/<name>/`. */
-export interface ActionDefinition<Name extends string = string, Fields extends z.ZodObject = z.ZodObject> {
+export interface ActionDefinition<
+  Name extends string = string,
+  Fields extends z.ZodObject = z.ZodObject,
+  Facts extends z.ZodObject = z.ZodObject,
+  Receipt extends z.ZodObject = z.ZodObject,
+> {
   /** snake_case, as in the API's `action`. */
   readonly name: Name;
   /** As a sentence says it: "purchase order". */
@@ -24,6 +47,15 @@ export interface ActionDefinition<Name extends string = string, Fields extends z
   /** What an approver sees at a glance, in this order; the full proposal is in the evidence. */
   readonly summaryFields: readonly (keyof z.output<Fields> & string)[];
   readonly examples: readonly ActionExample<z.output<Fields>>[];
+  /**
+   * The records its policy reads, as any facts connector must answer (`warden.facts.v1`); the
+   * validator adds `today`.
+   */
+  readonly facts: Facts;
+  /** What its effect returns, as any effect connector must answer (`warden.effect.v1`). */
+  readonly receipt: Receipt;
+  /** Its facts and effect on the example system of record; without one, its connectors must be configured. */
+  readonly builtin?: BuiltinConnector<z.output<Fields>, z.input<Facts>, z.input<Receipt>>;
 }
 
 /** An action that cannot be registered as declared; thrown when its module loads. */
@@ -34,9 +66,9 @@ export class ActionDefinitionError extends Error {
 const SNAKE_CASE = /^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$/;
 
 /** Declares an action; a field without a kind fails here, not at the first request that uses it. */
-export function defineAction<const Name extends string, Fields extends z.ZodObject>(
-  definition: ActionDefinition<Name, Fields>,
-): ActionDefinition<Name, Fields> {
+export function defineAction<const Name extends string, Fields extends z.ZodObject, Facts extends z.ZodObject, Receipt extends z.ZodObject>(
+  definition: ActionDefinition<Name, Fields, Facts, Receipt>,
+): ActionDefinition<Name, Fields, Facts, Receipt> {
   const { name } = definition;
   if (!SNAKE_CASE.test(name)) throw new ActionDefinitionError(`action name ${JSON.stringify(name)} is not snake_case`);
   if (!RISK_CLASSES.includes(definition.riskClass)) throw new ActionDefinitionError(`${name}: unknown risk class ${String(definition.riskClass)}`);

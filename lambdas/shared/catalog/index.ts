@@ -1,3 +1,13 @@
 /** What an action folder imports to declare itself. Core code reads actions through `./registry`. */
-export { ActionDefinitionError, RISK_CLASSES, defineAction, type ActionDefinition, type ActionExample, type RiskClass } from './define';
+export {
+  ActionDefinitionError,
+  RISK_CLASSES,
+  defineAction,
+  type ActionDefinition,
+  type ActionExample,
+  type BuiltinConnector,
+  type BuiltinEffectInput,
+  type RiskClass,
+} from './define';
+export { recordKey, requestHash } from './records';
 export { Amount, IsoDate, choice, currency, date, fieldMetaOf, freeText, money, partyName, recordId, type FieldKind, type FieldMeta } from './kinds';

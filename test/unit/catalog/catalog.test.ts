@@ -116,6 +116,8 @@ describe('defineAction', () => {
     fields: fields(),
     summaryFields: ['customerId', 'amount'] as ('customerId' | 'amount' | 'note')[],
     examples: [],
+    facts: z.object({}),
+    receipt: z.object({ creditNoteId: z.string() }),
   });
 
   it('returns the definition it is given', () => {
