@@ -6,7 +6,7 @@ const fields = z.strictObject({
   vendor: partyName(),
   amount: money(),
   currency: currency(),
-  description: freeText({ min: 1, max: 500 }),
+  description: freeText({ min: 1, max: 500, says: 'description' }),
 });
 export type PurchaseOrderFields = z.output<typeof fields>;
 
@@ -35,6 +35,30 @@ export const purchaseOrder = defineAction({
   riskClass: 'medium',
   fields,
   summaryFields: ['vendor', 'amount', 'currency', 'description'],
+  cues: {
+    phrases: [
+      /\bPOs?\b/, // case-sensitive: "po" in lower case is too often something else…
+      /\b(?:raise|create|open|issue|need|submit|cut)\s+(?:a\s+|the\s+|new\s+)*po\b(?!\s+box)/i, // …unless it is plainly an order: "raise a po"
+      /\bpurchase[-\s]+orders?\b/i,
+      // The request opens with the verb; "Order O-5001 …" names an order, not a purchase.
+      /^\W*(?:please\s+)?(?:buy|purchase|procure)\b/i,
+      /^\W*(?:please\s+)?order\s+(?![A-Za-z]{0,3}-?\d|#|no\b|number\b|id\b)/i,
+      // "Order 40 headsets from Alpha Tech Systems": a quantity, what, and from or for whom.
+      /^\W*(?:please\s+)?order\s+\d{1,5}\s+[a-z][\w\s-]{0,40}?\s+(?:from|for)\s+(?:[A-Z$€£]|\d)/i,
+      // The verb later in the sentence: "could you order …", "we'd like to purchase …".
+      /\b(?:(?:could|can|would|will)\s+you\s+(?:please\s+)?|(?:like|want|need|have)\s+to\s+|please\s+)(?:order|buy|purchase|procure)\b/i,
+      /\b(?:buy|procure)\b/i,
+    ],
+    words: ['purchase'],
+    // "Create 3 POs", "two purchase orders", "a second one with Globex".
+    several: [
+      /\b(?:[2-9]|[1-9]\d+|two|three|four|five|six|seven|eight|nine|ten|several|multiple|many|a\s+few|(?:a\s+)?couple\s+of)\s+(?:separate\s+|new\s+|different\s+|more\s+)?(?:POs?|purchase[-\s]+orders?|orders)\b/i,
+      /\bPOs\b/,
+      /\bpurchase[-\s]+orders\b/i,
+      /\b(?:a\s+)?(?:second|another|separate|further)\s+(?:one|PO|purchase[-\s]+order)\b/i,
+    ],
+    verbs: ['buy', 'purchase', 'procure', 'order'],
+  },
   examples: [
     {
       text: 'Create a PO for Alpha Tech Systems for $1,250 of USB docks',

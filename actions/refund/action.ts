@@ -3,8 +3,8 @@ import { defineAction, freeText, money, recordId } from '../../lambdas/shared/ca
 import { refundBuiltin } from './builtin';
 
 const fields = z.strictObject({
-  customerId: recordId('customer'),
-  orderId: recordId('order'),
+  customerId: recordId('customer', { prefix: 'C-' }),
+  orderId: recordId('order', { prefix: 'O-' }),
   amount: money(),
   reason: freeText({ min: 1, max: 500 }),
 });
@@ -43,6 +43,18 @@ export const refund = defineAction({
   riskClass: 'high',
   fields,
   summaryFields: ['customerId', 'orderId', 'amount'],
+  cues: {
+    phrases: [
+      /\brefund(?:s|ed|ing)?\b/i,
+      /\breimburs(?:e|ed|es|ing|ement)\b/i,
+      /\bmoney\s+back\b/i,
+      /\bcredit\s+back\b/i,
+      // Money going back to a customer: "send $320 back to customer C-1002", "needs 2.1k back on order O-5002".
+      /\b(?:send|give|pay|credit|transfer|return)\b[^.;!?]{0,60}?\bback\s+(?:to|on|for)\b/i,
+      /\d(?:k|\s*(?:usd|dollars|euros))?\s+back\s+(?:to|on|for)\b/i,
+    ],
+    words: ['refund'],
+  },
   examples: [
     {
       text: 'Refund $120 on order O-5001 for customer C-1002, item arrived damaged',

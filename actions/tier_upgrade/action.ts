@@ -4,9 +4,9 @@ import { CustomerTier, TIERS } from '../../lambdas/shared/schemas/customers';
 import { tierUpgradeBuiltin } from './builtin';
 
 const fields = z.strictObject({
-  customerId: recordId('customer'),
-  currentTier: choice(TIERS),
-  targetTier: choice(TIERS),
+  customerId: recordId('customer', { prefix: 'C-' }),
+  currentTier: choice(TIERS, { nouns: ['tier', 'plan'] }),
+  targetTier: choice(TIERS, { nouns: ['tier', 'plan'] }),
   effectiveDate: date(),
   justification: freeText({ min: 10, max: 500 }),
 });
@@ -35,6 +35,12 @@ export const tierUpgrade = defineAction({
   riskClass: 'medium',
   fields,
   summaryFields: ['customerId', 'currentTier', 'targetTier', 'effectiveDate'],
+  cues: {
+    phrases: [/\bupgrad(?:e|es|ed|ing)\b/i, /\btier\b/i, /\bmove\s+(?:customer\s+)?\S+\s+up\b/i],
+    words: ['upgrade'],
+    // "Move customer C-1002 from standard to premium": a tier upgrade whatever the verb.
+    change: { from: 'currentTier', to: 'targetTier' },
+  },
   examples: [
     {
       text: 'Upgrade customer C-1001 from basic to standard from 2027-01-01, they outgrew their plan',

@@ -29,6 +29,32 @@ export interface BuiltinConnector<Fields = never, Facts = unknown, Receipt = unk
   effect(input: BuiltinEffectInput<Fields>, records: RecordTable): Promise<Receipt>;
 }
 
+/**
+ * How a request's words name an action, as data that triage and the rules provider loop over:
+ * no core code holds an action's vocabulary.
+ */
+export interface ActionCues<FieldName extends string = string> {
+  /** Phrases that name the action. A request that matches two actions' phrases goes to a human. */
+  readonly phrases: readonly RegExp[];
+  /**
+   * Words a typo should not hide: a word one edit away ("purchse", "Refnd") is read as one of
+   * these for recognising the action. Values are always read from the text as written.
+   */
+  readonly words?: readonly string[];
+  /**
+   * Phrasings that ask for several of this action at once ("Create 3 POs"): each would be its
+   * own proposal, so the request goes to a human, like two actions.
+   */
+  readonly several?: readonly RegExp[];
+  /**
+   * Two choice fields with the same values whose stated change ("from standard to premium")
+   * names the action whatever the verb; the rules provider reads the two fields from it.
+   */
+  readonly change?: { readonly from: FieldName; readonly to: FieldName };
+  /** Verbs that ask for the action before what it concerns ("buy 12 monitors from …"): where a description is read. */
+  readonly verbs?: readonly string[];
+}
+
 /** Everything about one governed action that core code may read; declared once, in `actions/<name>/`. */
 export interface ActionDefinition<
   Name extends string = string,
@@ -56,6 +82,8 @@ export interface ActionDefinition<
   readonly receipt: Receipt;
   /** Its facts and effect on the example system of record; without one, its connectors must be configured. */
   readonly builtin?: BuiltinConnector<z.output<Fields>, z.input<Facts>, z.input<Receipt>>;
+  /** Without cues, free text never names the action: it can only be requested with structured fields. */
+  readonly cues?: ActionCues<keyof z.output<Fields> & string>;
 }
 
 /** An action that cannot be registered as declared; thrown when its module loads. */
@@ -77,6 +105,15 @@ export function defineAction<const Name extends string, Fields extends z.ZodObje
   }
   for (const field of definition.summaryFields) {
     if (!(field in definition.fields.shape)) throw new ActionDefinitionError(`${name}: summary field ${field} is not a field`);
+  }
+  const change = definition.cues?.change;
+  if (change) {
+    const [from, to] = [change.from, change.to].map((field) => {
+      const meta = field in definition.fields.shape ? fieldMetaOf(definition.fields.shape[field] as z.ZodType) : undefined;
+      if (meta?.kind !== 'choice') throw new ActionDefinitionError(`${name}: change field ${field} is not a choice field`);
+      return meta;
+    });
+    if (from?.values.join('|') !== to?.values.join('|')) throw new ActionDefinitionError(`${name}: change fields ${change.from} and ${change.to} offer different values`);
   }
   return definition;
 }

@@ -3,6 +3,7 @@ export {
   ActionDefinitionError,
   RISK_CLASSES,
   defineAction,
+  type ActionCues,
   type ActionDefinition,
   type ActionExample,
   type BuiltinConnector,
@@ -10,4 +11,18 @@ export {
   type RiskClass,
 } from './define';
 export { recordKey, requestHash } from './records';
-export { Amount, IsoDate, choice, currency, date, fieldMetaOf, freeText, money, partyName, recordId, type FieldKind, type FieldMeta } from './kinds';
+export {
+  Amount,
+  IsoDate,
+  choice,
+  currency,
+  date,
+  fieldMetaOf,
+  freeText,
+  money,
+  partyName,
+  recordId,
+  type FieldKind,
+  type FieldMeta,
+  type FreeTextSays,
+} from './kinds';
