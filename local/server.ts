@@ -2,6 +2,8 @@ import type { Server } from 'node:http';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer } from 'node:net';
 import { resolve } from 'node:path';
 import * as z from 'zod';
+import type { ConnectorsConfig } from '../lambdas/shared/connectors/config';
+import { WardenConfigError, cdkJsonWarden, parseConfig } from '../lib/config';
 import { DataDirInUse, dataDirOwner } from './data-dir-lock';
 import { createApiServer, type AccessLogEntry } from './http';
 import { createLocalIdentity, type LocalIdentity } from './identity';
@@ -88,6 +90,21 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): LocalSetting
     approvalTimeoutSeconds: parsed.data.WARDEN_APPROVAL_TIMEOUT_SECONDS,
     modelProvider: parsed.data.WARDEN_MODEL_PROVIDER,
   };
+}
+
+/**
+ * `warden.connectors` from cdk.json (the file `cdk deploy` reads; under `npm start`, the
+ * project's), parsed as the CDK app parses it: the whole `warden` object is checked, so a config
+ * that would not synth does not start either. No file or no key: builtin everywhere. What only
+ * AWS refuses (plain http to this machine, a secret only in `env`) is fine here.
+ */
+export function readConnectors(cdkJson: string = resolve('cdk.json')): ConnectorsConfig {
+  try {
+    return parseConfig(cdkJsonWarden(cdkJson)).connectors;
+  } catch (error) {
+    if (error instanceof WardenConfigError) throw new InvalidLocalSettings(`Invalid Warden config in ${cdkJson}: ${error.problems.join(' | ')}`);
+    throw error;
+  }
 }
 
 export interface LocalServerOptions {
