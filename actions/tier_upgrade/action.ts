@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import policy from './policy.json';
 import { choice, date, defineAction, freeText, recordId } from '../../lambdas/shared/catalog';
 import { TIERS } from '../../lambdas/shared/schemas/customers';
 
@@ -9,6 +10,7 @@ export const tierUpgrade = defineAction({
     "Moves a customer from their current service tier (basic, standard, premium) to a higher one from a date in " +
     "the future, with the reason for it. The current tier must be the customer's tier on record; a jump of more " +
     'than one tier goes to an account manager.',
+  policy,
   riskClass: 'medium',
   fields: z.strictObject({
     customerId: recordId('customer'),

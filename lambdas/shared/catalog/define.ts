@@ -24,6 +24,13 @@ export interface ActionDefinition<Name extends string = string, Fields extends z
   /** What an approver sees at a glance, in this order; the full proposal is in the evidence. */
   readonly summaryFields: readonly (keyof z.output<Fields> & string)[];
   readonly examples: readonly ActionExample<z.output<Fields>>[];
+  /**
+   * The action's `policy.json` (tiers, limits, duplicate window); its rule is `policy.cedar` and
+   * `policy.cedarschema` beside it. Checked by the policy loader, not here.
+   */
+  readonly policy: unknown;
+  /** What the effect would do, shown to the approver of a pending proposal (from its fields and the facts read). */
+  readonly dryRun?: (fields: z.output<Fields>, facts: Readonly<Record<string, unknown>>) => unknown;
 }
 
 /** An action that cannot be registered as declared; thrown when its module loads. */
