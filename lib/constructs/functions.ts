@@ -15,7 +15,7 @@ import {
   TABLES,
   type TableKey,
 } from '../../lambdas/shared/tables';
-import { CATALOG } from '../../lambdas/shared/catalog/registry';
+import { bundledPolicyFiles } from '../../lambdas/shared/policy/policies';
 import { foundationModelId, isInferenceProfileId, isSecretArn, logRetentionOf, usableModelIds, type WardenConfig } from '../config';
 import { CHECKPOINT_PREFIX, type WardenData } from './data';
 
@@ -34,10 +34,9 @@ const ESM_REQUIRE_BANNER =
 
 /**
  * For the Lambdas that evaluate Cedar policies: `@cedar-policy/cedar-wasm`'s nodejs build reads
- * `${__dirname}/cedar_wasm_bg.wasm`, and the policy loader reads the catalog's Cedar files from
- * `__dirname` (actions/index.ts). An ESM bundle has no `__dirname`: the banner defines it as the
- * bundle's folder, and the hook copies the wasm and each action's `policy.cedar` and
- * `policy.cedarschema` there, in the catalog's layout.
+ * `${__dirname}/cedar_wasm_bg.wasm`, and the policy loader looks for each action's compiled pack
+ * under `__dirname` (actions/index.ts). An ESM bundle has no `__dirname`: the banner defines it as
+ * the bundle's folder, and the hook puts the wasm and the packs there, in the catalog's layout.
  */
 const ESM_DIRNAME_BANNER =
   "import { fileURLToPath as __wardenFileURLToPath } from 'node:url'; const __dirname = __wardenFileURLToPath(new URL('.', import.meta.url));";
@@ -45,12 +44,16 @@ const ESM_DIRNAME_BANNER =
 /** The Lambdas that evaluate Cedar: requester permission (gateway), the decision (validation), approver authority (approval). */
 export const POLICY_ENGINE_FUNCTIONS: readonly string[] = ['gateway', 'validation', 'approval'];
 
+/**
+ * The hook's commands: copy the wasm, and write each catalog policy as a strictly validated pack
+ * in Cedar's JSON forms (a cold start then never runs Cedar's text parsers). Building the packs
+ * here makes a policy that does not validate fail the synth.
+ */
 export function policyEngineFiles(inputDir: string, outputDir: string): string[] {
   const commands = [`cp ${path.join(inputDir, 'node_modules/@cedar-policy/cedar-wasm/nodejs/cedar_wasm_bg.wasm')} ${outputDir}/`];
-  for (const action of CATALOG) {
-    const from = path.join(inputDir, 'actions', action.name);
-    const to = path.join(outputDir, action.name);
-    commands.push(`mkdir -p ${to}`, `cp ${from}/policy.cedar ${from}/policy.cedarschema ${to}/`);
+  for (const [file, content] of Object.entries(bundledPolicyFiles())) {
+    const target = path.join(outputDir, file);
+    commands.push(`mkdir -p ${path.dirname(target)}`, `echo ${Buffer.from(content).toString('base64')} | base64 -d > ${target}`);
   }
   return commands;
 }

@@ -77,8 +77,8 @@ describe('WardenFunction bundling', () => {
 });
 
 /**
- * A bundle that evaluates Cedar: the wasm and the catalog's policy files are copied beside it
- * by the construct's hook, and the bundle works from anywhere (copied elsewhere, run from `/`),
+ * A bundle that evaluates Cedar: the wasm and the catalog's policies (validated packs) are put
+ * beside it by the construct's hook, and the bundle works from anywhere (copied elsewhere, run from `/`),
  * giving real decisions — not only a source run under ts-jest.
  */
 describe('WardenFunction bundling with the policy engine', () => {
@@ -109,10 +109,9 @@ describe('WardenFunction bundling with the policy engine', () => {
     fs.rmSync(moved, { recursive: true, force: true });
   });
 
-  it('ships the wasm and each catalog action’s policy files beside the bundle', () => {
-    expect(files).toEqual(
-      expect.arrayContaining(['cedar_wasm_bg.wasm', 'index.mjs', ...CATALOG.flatMap((a) => [`${a.name}/policy.cedar`, `${a.name}/policy.cedarschema`])]),
-    );
+  it('ships the wasm and each catalog action’s policy as a pack of Cedar JSON forms beside the bundle, no Cedar text', () => {
+    expect(files).toEqual(expect.arrayContaining(['authority.pack.json', 'cedar_wasm_bg.wasm', 'index.mjs', ...CATALOG.map((a) => `${a.name}/policy.pack.json`)]));
+    expect(files.filter((f) => /\.cedar(schema)?$/.test(f))).toEqual([]);
     // The nodejs build only: one 4 MB module, not the package's three.
     expect(files.filter((f) => f.endsWith('.wasm'))).toEqual(['cedar_wasm_bg.wasm']);
   });

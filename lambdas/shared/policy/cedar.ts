@@ -69,10 +69,13 @@ export function schemaJson(schema: string): CedarSchemaJson {
   return (json.json as Record<string, CedarSchemaJson>)[''];
 }
 
+export type PolicyJson = CedarWasm.PolicyJson;
+
 /** Preparses a schema and policy set once under `key`; later evaluations name the key only. */
-export function preparse(key: string, schema: string, policies: Record<string, string>): void {
+export function preparse(key: string, schema: string | { json: CedarSchemaJson }, policies: Record<string, string | PolicyJson>): void {
   const c = cedarModule();
-  for (const result of [c.preparseSchema(key, schema), c.preparsePolicySet(key, { staticPolicies: policies })]) {
+  const schemaInput = typeof schema === 'string' ? schema : ({ '': schema.json } as unknown as CedarWasm.Schema);
+  for (const result of [c.preparseSchema(key, schemaInput), c.preparsePolicySet(key, { staticPolicies: policies })]) {
     if (result.type !== 'success') throw new PolicyEngineError(`${key}: ${messages(result.errors)}`);
   }
 }

@@ -4,7 +4,8 @@ import type { ActionName, Proposal } from '../schemas/actions';
 import type { Decision, PolicyRef, ReasonCode } from '../schemas/workflow';
 import { vendorKey } from '../vendors';
 import { ask, PolicyEngineError, toCedarValue, userEntity, type CedarEntity, type CedarType } from './cedar';
-import { authorityPolicy, compilePolicy, POLICIES, type CompiledPolicy, type PolicySet } from './policies';
+import { mayDecide } from '../approval/authority';
+import { compilePolicy, POLICIES, type CompiledPolicy, type PolicySet } from './policies';
 import type { ApprovalTier } from './schemas';
 
 /** What the rules may know beyond the proposal: records already read, and today's date. */
@@ -175,21 +176,25 @@ function tierFor(pack: CompiledPolicy, resource: CedarEntity, ctx: Record<string
 }
 
 /**
- * Loads the wasm module and preparses every action's policy, then runs one decision per action
- * through all three evaluations, so that a Lambda pays for V8's lazy wasm compilation at init
- * rather than on its first request. Throws if any policy does not load: better no Lambda than one
- * that decides without its policy.
+ * Loads the wasm module and preparses the policies, then runs the evaluations a Lambda will run,
+ * so that it pays for V8's lazy wasm compilation at init rather than on its first request:
+ * `request` the permission check (gateway), `decide` that and a full decision per action
+ * (validation), `authority` the approver check (approval). Throws if a policy does not load:
+ * better no Lambda than one that decides without its policy.
  */
-export function warmPolicyEngine(policies: PolicySet = POLICIES): void {
+export function warmPolicyEngine(what: 'request' | 'decide' | 'authority' = 'decide', policies: PolicySet = POLICIES): void {
+  if (what === 'authority') {
+    mayDecide({ requestedBy: 'warm-up-requester', approverRoles: ['warm-up'] }, { sub: 'warm-up', roles: ['warm-up'] });
+    return;
+  }
   for (const action of Object.keys(policies) as (ActionName | 'routing')[]) {
     if (action === 'routing') continue;
     const pack = compilePolicy(policies[action]);
     canRequest(action, pack.roles, policies, '2000-01-01');
     // The catalog's first example, with no facts read: a real decision through the converters and the evaluator.
     const example = actionDefinition(action).examples[0];
-    if (example) evaluatePolicy({ action, fields: example.fields } as Proposal, { today: '2000-01-01' }, pack.roles, policies);
+    if (what === 'decide' && example) evaluatePolicy({ action, fields: example.fields } as Proposal, { today: '2000-01-01' }, pack.roles, policies);
   }
-  authorityPolicy();
 }
 
 /** Whether the vendor record is the proposal's vendor and is validated (the policies' own test, for callers outside them). */

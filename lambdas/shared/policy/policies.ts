@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { actionsDir } from '../../../actions';
 import routing from '../../../policies/routing.json';
@@ -6,7 +6,7 @@ import { actionDefinition, CATALOG } from '../catalog/registry';
 import { describeIssues, type ActionName } from '../schemas/actions';
 import { REASON_CODES } from '../schemas/workflow';
 import { AUTHORITY_POLICIES, AUTHORITY_SCHEMA, BASE_POLICIES, BASE_SCHEMA } from './base';
-import { policyJson, policyMap, preparse, PolicyEngineError, schemaJson, validateStrict, type CedarSchemaJson } from './cedar';
+import { policyJson, policyMap, preparse, PolicyEngineError, schemaJson, validateStrict, type CedarSchemaJson, type PolicyJson } from './cedar';
 import { ActionPolicy, RoutingPolicy } from './schemas';
 
 /** An action's policy: `policy.json` parsed, and where its Cedar text comes from. */
@@ -67,10 +67,68 @@ const compiled = new WeakMap<LoadedActionPolicy, CompiledPolicy>();
 let loads = 0;
 const REASONS: ReadonlySet<string> = new Set(REASON_CODES);
 
+/**
+ * A policy in Cedar's JSON forms, strictly validated: what a Lambda bundle ships
+ * (`<action>/policy.pack.json`), so that a cold start never runs Cedar's text parsers — the
+ * first schema-text parse alone costs a few hundred ms of lazy wasm compilation.
+ */
+export interface PolicyPack {
+  /** `id@version` of the policy.json it was built with. */
+  readonly ref: string;
+  readonly schema: CedarSchemaJson;
+  /** Policy id → JSON form, in file order (base policies first). */
+  readonly policies: Record<string, PolicyJson>;
+}
+
+const PACK_FILE = 'policy.pack.json';
+const AUTHORITY_PACK_FILE = 'authority.pack.json';
+
 function readSource(policy: LoadedActionPolicy): { policy: string; schema: string } {
   if (policy.source) return policy.source;
   const dir = path.join(actionsDir(), policy.action);
   return { policy: readFileSync(path.join(dir, 'policy.cedar'), 'utf8'), schema: readFileSync(path.join(dir, 'policy.cedarschema'), 'utf8') };
+}
+
+/** Parses and strictly validates an action's Cedar texts (with the base) into its pack. */
+export function buildPolicyPack(policy: LoadedActionPolicy, source = readSource(policy)): PolicyPack {
+  const where = `${policy.action} policy ${policy.id}@${policy.version}`;
+  const schema = `${BASE_SCHEMA}\n${source.schema}`;
+  const own = policyMap(source.policy, where);
+  const base = policyMap(BASE_POLICIES, 'base policy');
+  for (const id of Object.keys(own)) if (id in base) throw new PolicyEngineError(`${where}: policy id ${id} is reserved`);
+  const texts = { ...base, ...own };
+  validateStrict(schema, texts, where);
+  const policies = Object.fromEntries(Object.entries(texts).map(([id, text]) => [id, policyJson(text)]));
+  for (const [id, json] of Object.entries(policies)) {
+    if (json.effect === 'forbid' && id in own && !REASONS.has(id)) throw new PolicyEngineError(`${where}: forbid ${id} is not a reason code`);
+  }
+  return { ref: `${policy.id}@${policy.version}`, schema: schemaJson(schema), policies };
+}
+
+/** The bundled pack beside the bundle if there is one (a Lambda), else built from the catalog's texts. */
+function packFor(policy: LoadedActionPolicy): PolicyPack {
+  const file = path.join(actionsDir(), policy.action, PACK_FILE);
+  if (policy.source || !existsSync(file)) return buildPolicyPack(policy);
+  const pack = JSON.parse(readFileSync(file, 'utf8')) as PolicyPack;
+  if (pack.ref !== `${policy.id}@${policy.version}`) throw new PolicyEngineError(`${file} was built for ${pack.ref}, not ${policy.id}@${policy.version}`);
+  return pack;
+}
+
+/** The files a Lambda bundle ships: each catalog action's pack, relative to the bundle's folder. */
+export function bundledPolicyFiles(policies: PolicySet = POLICIES): Record<string, string> {
+  return Object.fromEntries(
+    [
+      ...CATALOG.map((action) => [path.join(action.name, PACK_FILE), JSON.stringify(buildPolicyPack(policies[action.name]))]),
+      [AUTHORITY_PACK_FILE, JSON.stringify(buildAuthorityPack())],
+    ],
+  );
+}
+
+function buildAuthorityPack(): PolicyPack {
+  const texts = policyMap(AUTHORITY_POLICIES, 'authority policy');
+  validateStrict(AUTHORITY_SCHEMA, texts, 'authority policy');
+  const policies = Object.fromEntries(Object.entries(texts).map(([id, text]) => [id, policyJson(text)]));
+  return { ref: 'authority', schema: schemaJson(AUTHORITY_SCHEMA), policies };
 }
 
 /** The entity a scope constraint (`principal in Role::"x"`, `action == Action::"y"`) names, if one. */
@@ -98,26 +156,17 @@ export function compilePolicy(policy: LoadedActionPolicy): CompiledPolicy {
   const cached = compiled.get(policy);
   if (cached) return cached;
   const where = `${policy.action} policy ${policy.id}@${policy.version}`;
-  const source = readSource(policy);
-  const schema = `${BASE_SCHEMA}\n${source.schema}`;
-  const own = policyMap(source.policy, where);
-  const base = policyMap(BASE_POLICIES, 'base policy');
-  for (const id of Object.keys(own)) if (id in base) throw new PolicyEngineError(`${where}: policy id ${id} is reserved`);
-  const policies = { ...base, ...own };
-  validateStrict(schema, policies, where);
+  const pack = packFor(policy);
 
   const tierNames = new Set(policy.tiers.map((t) => t.name));
   const roles = new Set<string>();
-  for (const [id, text] of Object.entries(policies)) {
-    const json = policyJson(text);
+  for (const [id, json] of Object.entries(pack.policies)) {
     rolesIn(json, roles);
     const isApprove = scopeEntity(json.action)?.id === 'Approve';
-    if (json.effect === 'forbid' && id in own && !REASONS.has(id)) throw new PolicyEngineError(`${where}: forbid ${id} is not a reason code`);
     if (json.effect === 'permit' && isApprove && !tierNames.has(id)) throw new PolicyEngineError(`${where}: Approve permit ${id} is not a tier`);
   }
   for (const tier of policy.tiers) {
-    const text = policies[tier.name];
-    const json = text ? policyJson(text) : undefined;
+    const json = pack.policies[tier.name];
     const principal = json && json.principal.op === 'in' ? scopeEntity(json.principal) : undefined;
     const ok =
       json?.effect === 'permit' &&
@@ -129,8 +178,8 @@ export function compilePolicy(policy: LoadedActionPolicy): CompiledPolicy {
   }
 
   const key = `${policy.id}@${policy.version}#${++loads}`;
-  preparse(key, schema, policies);
-  const result: CompiledPolicy = { key, policy, order: Object.keys(policies), schema: schemaJson(schema), roles: [...roles].sort() };
+  preparse(key, { json: pack.schema }, pack.policies);
+  const result: CompiledPolicy = { key, policy, order: Object.keys(pack.policies), schema: pack.schema, roles: [...roles].sort() };
   compiled.set(policy, result);
   return result;
 }
@@ -140,9 +189,9 @@ let authorityKey: string | undefined;
 /** The approver-authority pack (the same for every action), preparsed once. */
 export function authorityPolicy(): string {
   if (authorityKey) return authorityKey;
-  const policies = policyMap(AUTHORITY_POLICIES, 'authority policy');
-  validateStrict(AUTHORITY_SCHEMA, policies, 'authority policy');
-  preparse('authority', AUTHORITY_SCHEMA, policies);
+  const file = path.join(actionsDir(), AUTHORITY_PACK_FILE);
+  const pack = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as PolicyPack) : buildAuthorityPack();
+  preparse('authority', { json: pack.schema }, pack.policies);
   authorityKey = 'authority';
   return authorityKey;
 }
