@@ -51,6 +51,12 @@ export function policyJson(text: string): CedarWasm.PolicyJson {
   return json.json;
 }
 
+/** Checks that the JSON forms parse as they are (what a bundle preparses); throws naming the policy. */
+export function checkPolicyJson(policies: Record<string, PolicyJson>, where: string): void {
+  const result = cedarModule().checkParsePolicySet({ staticPolicies: policies });
+  if (result.type !== 'success') throw new PolicyEngineError(`${where}: ${messages(result.errors)}`);
+}
+
 /** Parses a schema text and validates the policies against it in strict mode; throws with every error. */
 export function validateStrict(schema: string, policies: Record<string, string>, where: string): void {
   const c = cedarModule();

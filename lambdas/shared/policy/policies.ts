@@ -6,7 +6,7 @@ import { actionDefinition, CATALOG } from '../catalog/registry';
 import { describeIssues, type ActionName } from '../schemas/actions';
 import { REASON_CODES } from '../schemas/workflow';
 import { AUTHORITY_POLICIES, AUTHORITY_SCHEMA, BASE_POLICIES, BASE_SCHEMA } from './base';
-import { policyJson, policyMap, preparse, PolicyEngineError, schemaJson, validateStrict, type CedarSchemaJson, type PolicyJson } from './cedar';
+import { checkPolicyJson, policyJson, policyMap, preparse, PolicyEngineError, schemaJson, validateStrict, type CedarSchemaJson, type PolicyJson } from './cedar';
 import { ActionPolicy, RoutingPolicy } from './schemas';
 
 /** An action's policy: `policy.json` parsed, and where its Cedar text comes from. */
@@ -102,6 +102,8 @@ export function buildPolicyPack(policy: LoadedActionPolicy, source = readSource(
   for (const [id, json] of Object.entries(policies)) {
     if (json.effect === 'forbid' && id in own && !REASONS.has(id)) throw new PolicyEngineError(`${where}: forbid ${id} is not a reason code`);
   }
+  // The JSON forms pass through JavaScript numbers: a Long literal beyond 2^53 would not survive.
+  checkPolicyJson(policies, where);
   return { ref: `${policy.id}@${policy.version}`, schema: schemaJson(schema), policies };
 }
 

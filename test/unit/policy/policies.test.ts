@@ -112,4 +112,32 @@ describe('catalog policies', () => {
     const proposal: Proposal = { action: 'purchase_order', fields: { vendor: 'Initech', amount: 25, currency: 'USD', description: 'paper' } };
     expect(() => evaluatePolicy(proposal, { today: '2026-11-15' }, [], policies)).toThrow(/limits.autonomousLimitCents: missing/);
   });
+
+  describe('fail closed', () => {
+    const small: Proposal = { action: 'purchase_order', fields: { vendor: 'Initech', amount: 25, currency: 'USD', description: 'paper' } };
+    const facts = { today: '2026-11-15', vendor: { name: 'Initech', validated: true } };
+
+    it('a forbid that errors while evaluating (Cedar would skip it and allow) throws instead of approving', () => {
+      const raw = rawPolicies();
+      const source = raw.actions.purchase_order.source;
+      source.policy = source.policy.replace(
+        'resource.amount.floorCents >= context.limits.autonomousLimitCents',
+        'resource.amount.floorCents * 4611686018427387 >= context.limits.autonomousLimitCents',
+      );
+      const policies = parsePolicySet(raw);
+      expect(() => evaluatePolicy(small, facts, [], policies)).toThrow(/above_autonomous_limit: integer overflow/);
+      expect(evaluatePolicy(small, facts, [])).toMatchObject({ outcome: 'approved' });
+    });
+
+    it('a Long literal JavaScript cannot carry exactly (beyond 2^53) is refused at load, not rounded', () => {
+      const raw = rawPolicies();
+      raw.actions.purchase_order.source.policy += '\n@id("unvalidated_vendor_2") forbid(principal, action == Action::"RunAutonomously", resource) when { 9223372036854775807 < 0 };';
+      expect(() => compilePolicy(parsePolicySet(raw).purchase_order)).toThrow(/unvalidated_vendor_2/);
+    });
+
+    it('a fact of the wrong type never reaches a policy', () => {
+      const wrong = { today: '2026-11-15', vendor: { name: 'Initech', validated: 'yes' as unknown as boolean } };
+      expect(() => evaluatePolicy(small, wrong, [])).toThrow(/facts.vendor.validated: expected a boolean/);
+    });
+  });
 });
