@@ -77,10 +77,13 @@ export function schemaJson(schema: string): CedarSchemaJson {
 
 export type PolicyJson = CedarWasm.PolicyJson;
 
-/** Preparses a schema and policy set once under `key`; later evaluations name the key only. */
-export function preparse(key: string, schema: string | { json: CedarSchemaJson }, policies: Record<string, string | PolicyJson>): void {
+/**
+ * Preparses a schema and policy set once under `key`, from their JSON forms (about half the
+ * first-use cost of the text parsers); later evaluations name the key only.
+ */
+export function preparse(key: string, schema: CedarSchemaJson, policies: Record<string, PolicyJson>): void {
   const c = cedarModule();
-  const schemaInput = typeof schema === 'string' ? schema : ({ '': schema.json } as unknown as CedarWasm.Schema);
+  const schemaInput = { '': schema } as unknown as CedarWasm.Schema;
   for (const result of [c.preparseSchema(key, schemaInput), c.preparsePolicySet(key, { staticPolicies: policies })]) {
     if (result.type !== 'success') throw new PolicyEngineError(`${key}: ${messages(result.errors)}`);
   }

@@ -57,7 +57,7 @@ export interface CompiledPolicy {
   readonly policy: LoadedActionPolicy;
   /** Policy ids in file order: reasons are reported in this order. */
   readonly order: readonly string[];
-  /** The ids that are reason codes (forbids), and the tier permits by name. */
+  /** The schema's JSON form: the value conversion follows its declared types. */
   readonly schema: CedarSchemaJson;
   /** Every role a policy names (`Role::"…"`), for `knownRoles`. */
   readonly roles: readonly string[];
@@ -180,7 +180,7 @@ export function compilePolicy(policy: LoadedActionPolicy): CompiledPolicy {
   }
 
   const key = `${policy.id}@${policy.version}#${++loads}`;
-  preparse(key, { json: pack.schema }, pack.policies);
+  preparse(key, pack.schema, pack.policies);
   const result: CompiledPolicy = { key, policy, order: Object.keys(pack.policies), schema: pack.schema, roles: [...roles].sort() };
   compiled.set(policy, result);
   return result;
@@ -193,7 +193,7 @@ export function authorityPolicy(): string {
   if (authorityKey) return authorityKey;
   const file = path.join(actionsDir(), AUTHORITY_PACK_FILE);
   const pack = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as PolicyPack) : buildAuthorityPack();
-  preparse('authority', { json: pack.schema }, pack.policies);
+  preparse('authority', pack.schema, pack.policies);
   authorityKey = 'authority';
   return authorityKey;
 }
