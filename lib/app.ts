@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Validations, type App, type Environment } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks, type NagPack } from 'cdk-nag';
-import { configFromContext } from './config';
+import { cdkJsonWarden, configFromContext } from './config';
 import { WARDEN_STACK_NAME } from './outputs';
 import { WardenStack } from './warden-stack';
 
@@ -15,11 +14,8 @@ export function nagPacks(): NagPack[] {
   return [new AwsSolutionsChecks(), new ServerlessChecks()];
 }
 
-/** cdk.json's own `warden` object: what `-c warden='{...}'` is merged over (the CLI replaced it). */
-function cdkJsonWarden(): unknown {
-  const cdkJson = JSON.parse(readFileSync(join(__dirname, '..', 'cdk.json'), 'utf8')) as { context?: { warden?: unknown } };
-  return cdkJson.context?.warden;
-}
+/** The project's cdk.json, whose `warden` object `-c warden='{...}'` is merged over (the CLI replaced it). */
+const CDK_JSON = join(__dirname, '..', 'cdk.json');
 
 /**
  * What `bin/warden.ts` runs: the `warden` context (cdk.json, `-c warden='{...}'` and
@@ -27,7 +23,7 @@ function cdkJsonWarden(): unknown {
  * registered on the app, so an unacknowledged finding fails the synth.
  */
 export function createWardenApp(app: App, env?: Environment): WardenStack {
-  const config = configFromContext(app.node.getAllContext(), cdkJsonWarden);
+  const config = configFromContext(app.node.getAllContext(), () => cdkJsonWarden(CDK_JSON));
   const stack = new WardenStack(app, WARDEN_STACK_NAME, {
     config,
     description: 'Warden: governed AI actions (model proposes, policy decides, humans approve)',

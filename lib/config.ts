@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import * as z from 'zod';
+import { ConnectorsConfig } from '../lambdas/shared/connectors/config';
 
 /**
  * The stack's configuration: the `warden` key of the CDK context (cdk.json, `-c warden='{...}'`
@@ -181,6 +183,11 @@ export const WardenConfigSchema = z.strictObject({
   reservedConcurrency: ReservedConcurrencyConfig,
   /** Alarm thresholds (see AlarmsConfig). */
   alarms: AlarmsConfig,
+  /**
+   * Each action's facts and effect connectors (docs/connectors.md), the schema the Lambdas
+   * read WARDEN_CONNECTORS with. @default none: builtin for every action
+   */
+  connectors: ConnectorsConfig.prefault({}),
 }).superRefine((config, ctx) => {
   if (config.modelProvider === 'bedrock') {
     for (const tier of ['low', 'high'] as const) {
@@ -213,10 +220,15 @@ export type WardenConfig = z.infer<typeof WardenConfigSchema>;
 /** A `warden` context that does not parse: the message names every bad key by its path. */
 export class WardenConfigError extends Error {
   override readonly name = 'WardenConfigError';
+
+  /** One per bad key, each `warden.<path>: <what is wrong>`. */
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid Warden config (context "warden": cdk.json and -c):\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+  }
 }
 
 function configError(problems: string[]): WardenConfigError {
-  return new WardenConfigError(`Invalid Warden config (context "warden": cdk.json and -c):\n${problems.join('\n')}`);
+  return new WardenConfigError(problems);
 }
 
 const keyPath = (path: readonly PropertyKey[]) => ['warden', ...path.map(String)].join('.');
@@ -224,15 +236,15 @@ const keyPath = (path: readonly PropertyKey[]) => ['warden', ...path.map(String)
 /** One line per bad key; a typo'd key is named in full, with the keys its parent does take. */
 function zodProblems(error: z.ZodError): string[] {
   return error.issues.flatMap((issue) => {
-    if (issue.code !== 'unrecognized_keys') return [`  - ${keyPath(issue.path)}: ${issue.message}`];
-    return issue.keys.map((key) => `  - ${keyPath([...issue.path, key])}: ${unknownKey(issue.path.map(String))}`);
+    if (issue.code !== 'unrecognized_keys') return [`${keyPath(issue.path)}: ${issue.message}`];
+    return issue.keys.map((key) => `${keyPath([...issue.path, key])}: ${unknownKey(issue.path.map(String))}`);
   });
 }
 
 /** "not a Warden setting", and the keys that are at that level. */
 function unknownKey(parent: string[]): string {
   const found = schemaAt(parent);
-  const known = 'schema' in found ? Object.keys(leafOf(found.schema).def.shape ?? {}) : [];
+  const known = 'schema' in found ? Object.keys(shapeOf(leafOf(found.schema).def)) : [];
   return `not a Warden setting${known.length > 0 ? `; known here: ${known.join(', ')}` : ' (its parent takes no keys)'}`;
 }
 
@@ -241,6 +253,25 @@ export function parseConfig(raw: unknown): WardenConfig {
   const result = WardenConfigSchema.safeParse(raw ?? {});
   if (result.success) return result.data;
   throw configError(zodProblems(result.error));
+}
+
+/**
+ * The `warden` object of a cdk.json file, as written (undefined without the file or the key):
+ * what `-c warden='{...}'` is merged over, and what `npm start` reads its connectors from.
+ */
+export function cdkJsonWarden(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  try {
+    return (JSON.parse(text) as { context?: { warden?: unknown } }).context?.warden;
+  } catch (error) {
+    throw configError([`warden: ${file} is not valid JSON (${(error as Error).message})`]);
+  }
 }
 
 type Json = unknown;
@@ -261,6 +292,10 @@ interface SchemaDef {
   innerType?: z.ZodType;
   in?: z.ZodType;
   shape?: Record<string, z.ZodType>;
+  /** A record's values (`connectors.<action>`). */
+  valueType?: z.ZodType;
+  /** A union's options (a connector's `builtin` / `lambda` / `http`). */
+  options?: z.ZodType[];
 }
 const defOf = (schema: z.ZodType): SchemaDef => (schema as unknown as { def: SchemaDef }).def;
 
@@ -274,6 +309,20 @@ function leafOf(schema: z.ZodType): { def: SchemaDef; nullable: boolean } {
     if (!next) return { def, nullable };
     current = next;
   }
+}
+
+/** The keys an object takes; for a union, the keys any of its options takes. */
+function shapeOf(def: SchemaDef): Record<string, z.ZodType> {
+  if (def.type === 'union') return Object.assign({}, ...(def.options ?? []).map((option) => shapeOf(leafOf(option).def))) as Record<string, z.ZodType>;
+  return def.shape ?? {};
+}
+
+/** The schema of `key` under `schema`: a record takes any key (its own refinement names a bad one). */
+function childOf(schema: z.ZodType, key: string): z.ZodType | undefined {
+  const { def } = leafOf(schema);
+  if (def.type === 'record') return key === '' ? undefined : def.valueType;
+  const shape = shapeOf(def);
+  return Object.hasOwn(shape, key) ? shape[key] : undefined;
 }
 
 /**
@@ -298,6 +347,15 @@ function fromCommandLine(value: string, leaf: { def: SchemaDef; nullable: boolea
       } catch {
         return value;
       }
+    case 'union': {
+      // A connector: `-c warden.connectors.<action>.effect='{"type":"lambda",...}'`.
+      try {
+        const parsed = JSON.parse(value) as Json;
+        return isPlainObject(parsed) ? parsed : value;
+      } catch {
+        return value;
+      }
+    }
     default:
       return value;
   }
@@ -307,8 +365,7 @@ function fromCommandLine(value: string, leaf: { def: SchemaDef; nullable: boolea
 function schemaAt(path: string[]): { schema: z.ZodType } | { unknownAt: number } {
   let schema: z.ZodType = WardenConfigSchema;
   for (const [index, key] of path.entries()) {
-    const shape = leafOf(schema).def.shape ?? {};
-    const child = Object.hasOwn(shape, key) ? shape[key] : undefined;
+    const child = childOf(schema, key);
     if (!child) return { unknownAt: index };
     schema = child;
   }
@@ -337,11 +394,11 @@ function wardenObject(value: unknown, cdkJsonWarden: () => unknown, problems: st
   try {
     given = JSON.parse(value) as Json;
   } catch (error) {
-    problems.push(`  - warden: -c warden=... is not valid JSON (${(error as Error).message})`);
+    problems.push(`warden: -c warden=... is not valid JSON (${(error as Error).message})`);
     return {};
   }
   if (!isPlainObject(given)) {
-    problems.push(`  - warden: -c warden=... must be a JSON object, such as '{"modelProvider":"rules"}'`);
+    problems.push(`warden: -c warden=... must be a JSON object, such as '{"modelProvider":"rules"}'`);
     return {};
   }
   const merged = mergeOver(cdkJsonWarden() ?? {}, given);
@@ -366,7 +423,7 @@ export function configFromContext(context: Record<string, unknown>, cdkJsonWarde
   for (const { key, path } of dotted) {
     const found = schemaAt(path);
     if ('unknownAt' in found) {
-      problems.push(`  - ${keyPath(path.slice(0, found.unknownAt + 1))}: ${unknownKey(path.slice(0, found.unknownAt))} (-c ${key}=...)`);
+      problems.push(`${keyPath(path.slice(0, found.unknownAt + 1))}: ${unknownKey(path.slice(0, found.unknownAt))} (-c ${key}=...)`);
       continue;
     }
     const value = context[key];

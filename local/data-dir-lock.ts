@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createExclusively, readIfExists } from './files';
 
 /**
  * One local stack per data directory. dynalite's LevelDB store admits one process and, when a
@@ -41,7 +41,8 @@ export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
   const mine = `${process.pid}\n`;
   // A few rounds: each lost round means another process released or took over the lock meanwhile.
   for (let round = 0; round < 5; round++) {
-    if (await createExclusively(path, mine)) {
+    // Appears with its pid or not at all: a reader never mistakes a half-written lock for a stale one.
+    if (await createExclusively(path, mine, 0o644)) {
       return { release: () => removeIfUnchanged(path, mine) };
     }
     const held = await readIfExists(path);
@@ -59,24 +60,6 @@ export async function dataDirOwner(dataDir: string): Promise<number | undefined>
   return pid !== undefined && isRunning(pid) ? pid : undefined;
 }
 
-/**
- * Written to a private temp file, then hard-linked into place: the lock appears with its pid or
- * not at all, so a reader never sees an empty lock and mistakes it for a stale one.
- */
-async function createExclusively(path: string, content: string): Promise<boolean> {
-  const temp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-  await writeFile(temp, content, { flag: 'wx' });
-  try {
-    await link(temp, path);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw error;
-  } finally {
-    await unlink(temp);
-  }
-}
-
 /** Re-read just before the unlink, so a lock another process took in between is left alone. */
 async function removeIfUnchanged(path: string, expected: string): Promise<void> {
   if ((await readIfExists(path)) !== expected) return;
@@ -84,15 +67,6 @@ async function removeIfUnchanged(path: string, expected: string): Promise<void> 
     await unlink(path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
-}
-
-async function readIfExists(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
   }
 }
 

@@ -1,5 +1,5 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import { chmod, link, mkdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { chmod, mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   calculateJwkThumbprint,
@@ -18,6 +18,7 @@ import {
 import * as z from 'zod';
 import { InvalidInput } from '../lambdas/shared/errors';
 import { describeIssues } from '../lambdas/shared/schemas/actions';
+import { createExclusively, readIfExists } from './files';
 
 /**
  * The local stand-in for the identity provider behind API Gateway's JWT authorizer: one ES256
@@ -163,31 +164,11 @@ async function loadOrCreateKey(directory: string): Promise<{ privateKey: KeyLike
   return { privateKey, publicJwk: { kty: stored.kty, crv: stored.crv, x: stored.x, y: stored.y } };
 }
 
-async function readIfExists(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-}
-
-/**
- * Written to a private temp file, then hard-linked into place: the key file appears complete or
- * not at all, and when two processes race on a fresh directory the first link wins and both use it.
- */
+/** When two processes race on a fresh directory, the first key file wins and both use it. */
 async function createKeyFile(path: string): Promise<void> {
   const { privateKey } = await generateKeyPair(ALGORITHM, { extractable: true });
   const jwk = await exportJWK(privateKey);
-  const temp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-  await writeFile(temp, `${JSON.stringify(jwk, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
-  try {
-    await link(temp, path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-  } finally {
-    await unlink(temp);
-  }
+  await createExclusively(path, `${JSON.stringify(jwk, null, 2)}\n`, 0o600);
 }
 
 /** Anyone who can read the private key can mint tokens for any role: keep it owner-only. */

@@ -2,10 +2,12 @@ import type { Server } from 'node:http';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer } from 'node:net';
 import { resolve } from 'node:path';
 import * as z from 'zod';
+import type { ConnectorsConfig } from '../lambdas/shared/connectors/config';
+import { WardenConfigError, cdkJsonWarden, parseConfig } from '../lib/config';
 import { DataDirInUse, dataDirOwner } from './data-dir-lock';
 import { createApiServer, type AccessLogEntry } from './http';
 import { createLocalIdentity, type LocalIdentity } from './identity';
-import { startLocalStack, type LocalStack } from './stack';
+import { startLocalStack, type LocalStack, type LocalStackOptions } from './stack';
 
 /**
  * `npm start` without the console: the local stack (emulators, Step Functions, handlers), the
@@ -90,6 +92,21 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): LocalSetting
   };
 }
 
+/**
+ * `warden.connectors` from cdk.json (the file `cdk deploy` reads; under `npm start`, the
+ * project's), parsed as the CDK app parses it: the whole `warden` object is checked, so a config
+ * that would not synth does not start either. No file or no key: builtin everywhere. What only
+ * AWS refuses (plain http to this machine, a secret only in `env`) is fine here.
+ */
+export function readConnectors(cdkJson: string = resolve('cdk.json')): ConnectorsConfig {
+  try {
+    return parseConfig(cdkJsonWarden(cdkJson)).connectors;
+  } catch (error) {
+    if (error instanceof WardenConfigError) throw new InvalidLocalSettings(`Invalid Warden config in ${cdkJson}: ${error.problems.join(' | ')}`);
+    throw error;
+  }
+}
+
 export interface LocalServerOptions {
   /** @default 0 (any free port) */
   port?: number;
@@ -98,6 +115,8 @@ export interface LocalServerOptions {
   dataDir: string;
   approvalTimeoutSeconds?: number;
   modelProvider?: string;
+  /** Each action's facts and effect connectors. @default builtin everywhere */
+  connectors?: LocalStackOptions['connectors'];
   /** One entry per request (method, path, status, time); never headers or bodies. */
   accessLog?: (entry: AccessLogEntry) => void;
 }
@@ -129,6 +148,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     dataDir,
     approvalTimeoutSeconds: options.approvalTimeoutSeconds,
     modelProvider: options.modelProvider,
+    connectors: options.connectors,
   });
 
   let server: Server | undefined;

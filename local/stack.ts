@@ -5,6 +5,7 @@ import { LocalStepFunctions, type LocalLambda } from './sfn/engine';
 import { startSfnServer } from './sfn/server';
 import { STATE_MACHINE_ARN_ENV } from '../lambdas/shared/tables';
 import { governedRequestDefinition } from '../lib/asl';
+import { CONNECTORS_ENV, ConnectorsConfig, type ConnectorsSetting } from '../lambdas/shared/connectors/config';
 
 /**
  * The whole Warden backend on one machine: DynamoDB and S3 emulators, the local Step Functions
@@ -17,6 +18,8 @@ export interface LocalStackOptions {
   dataDir?: string;
   approvalTimeoutSeconds?: number;
   modelProvider?: string;
+  /** Each action's facts and effect connectors (`warden.connectors` in cdk.json). @default builtin everywhere */
+  connectors?: ConnectorsSetting;
 }
 
 type HttpHandler = typeof import('../lambdas/gateway/handler').handler;
@@ -71,6 +74,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     ...(process.env.OPENAI_BASE_URL ? { OPENAI_BASE_URL: process.env.OPENAI_BASE_URL } : {}),
     ...(process.env.OPENAI_API_KEY ? { OPENAI_API_KEY: process.env.OPENAI_API_KEY } : {}),
     ROLE_CLAIM: 'roles',
+    // As the CDK stack hands it to the validation and execution functions.
+    ...(options.connectors ? { [CONNECTORS_ENV]: JSON.stringify(ConnectorsConfig.parse(options.connectors)) } : {}),
     POWERTOOLS_METRICS_DISABLED: 'true',
     POWERTOOLS_SERVICE_NAME: 'warden-local',
   };

@@ -1,6 +1,7 @@
+import { connectorName, type ConnectorsConfig } from '../lambdas/shared/connectors';
 import { knownRoles } from '../lambdas/shared/policy/roles';
 import { DataDirInUse } from './data-dir-lock';
-import { InvalidLocalSettings, PortInUse, readSettings, startLocalServer } from './server';
+import { InvalidLocalSettings, PortInUse, readConnectors, readSettings, startLocalServer } from './server';
 
 /**
  * `npm start`: the whole Warden backend on 127.0.0.1 — emulators, the local Step Functions
@@ -18,12 +19,14 @@ const DEV_USERS: readonly { sub: string; roles: string[]; what: string }[] = [
 
 async function main(): Promise<void> {
   const settings = readSettings();
+  const connectors = readConnectors();
   const started = Date.now();
   const server = await startLocalServer({
     port: settings.port,
     dataDir: settings.dataDir,
     approvalTimeoutSeconds: settings.approvalTimeoutSeconds,
     modelProvider: settings.modelProvider,
+    connectors,
     accessLog: (entry) => console.log(JSON.stringify({ level: 'INFO', message: 'http', ...entry })),
   });
   // Before the banner: the API already answers, so a stop may come at any moment from now on.
@@ -48,6 +51,7 @@ async function main(): Promise<void> {
     `Warden local stack ready in ${Date.now() - started} ms: ${server.url}`,
     `  data directory: ${server.dataDir}`,
     `  approval timeout: ${settings.approvalTimeoutSeconds} s, model provider: ${settings.modelProvider}`,
+    `  connectors (cdk.json warden.connectors): ${connectorsLine(connectors)}`,
     `  executions resumed from the last run: ${server.stack.resumed}`,
     '',
     `More dev tokens (1 h): GET /local/dev-token?sub=NAME&roles=ROLE1,ROLE2 with roles from ${knownRoles().join(', ')}.`,
@@ -59,6 +63,14 @@ async function main(): Promise<void> {
   }
   lines.push('', 'Ctrl-C stops the stack; pending approvals survive a restart on the same data directory.', '');
   console.log(lines.join('\n'));
+}
+
+/** The connectors that are not builtin, by name (`purchase_order effect http`): never a URL or a secret. */
+function connectorsLine(connectors: ConnectorsConfig): string {
+  const configured = Object.entries(connectors).flatMap(([action, pair]) =>
+    (['facts', 'effect'] as const).filter((kind) => pair[kind].type !== 'builtin').map((kind) => connectorName(action, kind, pair[kind])),
+  );
+  return configured.length > 0 ? `${configured.join(', ')}; builtin for the rest` : 'builtin for every action';
 }
 
 main().catch((error: unknown) => {

@@ -1,6 +1,30 @@
 import * as z from 'zod';
 import policy from './policy.json';
 import { currency, defineAction, freeText, money, partyName } from '../../lambdas/shared/catalog';
+import { purchaseOrderBuiltin } from './builtin';
+
+const fields = z.strictObject({
+  vendor: partyName(),
+  amount: money(),
+  currency: currency(),
+  description: freeText({ min: 1, max: 500, says: 'description' }),
+});
+export type PurchaseOrderFields = z.output<typeof fields>;
+
+/** The vendor on file under the proposed name; absent when there is none. */
+export const PurchaseOrderFacts = z.object({
+  vendor: z.object({ name: z.string().min(1), validated: z.boolean() }).optional(),
+});
+
+/** What an executed purchase order shows the requester. */
+export const PurchaseOrderReceipt = z.object({
+  purchaseOrderNumber: z.string().min(1).max(128),
+  vendor: z.string(),
+  amount: z.number(),
+  currency: z.string(),
+  description: z.string().optional(),
+  createdAt: z.string().optional(),
+});
 
 export const purchaseOrder = defineAction({
   name: 'purchase_order',
@@ -11,13 +35,32 @@ export const purchaseOrder = defineAction({
     'orders, foreign currencies and unknown vendors go to a procurement or finance approver.',
   policy,
   riskClass: 'medium',
-  fields: z.strictObject({
-    vendor: partyName(),
-    amount: money(),
-    currency: currency(),
-    description: freeText({ min: 1, max: 500 }),
-  }),
+  fields,
   summaryFields: ['vendor', 'amount', 'currency', 'description'],
+  cues: {
+    phrases: [
+      /\bPOs?\b/, // case-sensitive: "po" in lower case is too often something else…
+      /\b(?:raise|create|open|issue|need|submit|cut)\s+(?:a\s+|the\s+|new\s+)*po\b(?!\s+box)/i, // …unless it is plainly an order: "raise a po"
+      /\bpurchase[-\s]+orders?\b/i,
+      // The request opens with the verb; "Order O-5001 …" names an order, not a purchase.
+      /^\W*(?:please\s+)?(?:buy|purchase|procure)\b/i,
+      /^\W*(?:please\s+)?order\s+(?![A-Za-z]{0,3}-?\d|#|no\b|number\b|id\b)/i,
+      // "Order 40 headsets from Alpha Tech Systems": a quantity, what, and from or for whom.
+      /^\W*(?:please\s+)?order\s+\d{1,5}\s+[a-z][\w\s-]{0,40}?\s+(?:from|for)\s+(?:[A-Z$€£]|\d)/i,
+      // The verb later in the sentence: "could you order …", "we'd like to purchase …".
+      /\b(?:(?:could|can|would|will)\s+you\s+(?:please\s+)?|(?:like|want|need|have)\s+to\s+|please\s+)(?:order|buy|purchase|procure)\b/i,
+      /\b(?:buy|procure)\b/i,
+    ],
+    words: ['purchase'],
+    // "Create 3 POs", "two purchase orders", "a second one with Globex".
+    several: [
+      /\b(?:[2-9]|[1-9]\d+|two|three|four|five|six|seven|eight|nine|ten|several|multiple|many|a\s+few|(?:a\s+)?couple\s+of)\s+(?:separate\s+|new\s+|different\s+|more\s+)?(?:POs?|purchase[-\s]+orders?|orders)\b/i,
+      /\bPOs\b/,
+      /\bpurchase[-\s]+orders\b/i,
+      /\b(?:a\s+)?(?:second|another|separate|further)\s+(?:one|PO|purchase[-\s]+order)\b/i,
+    ],
+    verbs: ['buy', 'purchase', 'procure', 'order'],
+  },
   examples: [
     {
       text: 'Create a PO for Alpha Tech Systems for $1,250 of USB docks',
@@ -52,9 +95,11 @@ export const purchaseOrder = defineAction({
       fields: { vendor: 'Globex Corporation', amount: 12400, currency: 'USD', description: 'new laptops for the sales team' },
     },
   ],
+  facts: PurchaseOrderFacts,
+  receipt: PurchaseOrderReceipt,
+  builtin: purchaseOrderBuiltin,
 });
 
-export type PurchaseOrderFields = z.output<typeof purchaseOrder.fields>;
 export interface PurchaseOrderProposal {
   action: typeof purchaseOrder.name;
   fields: PurchaseOrderFields;

@@ -3,6 +3,38 @@ import policy from './policy.json';
 import type { Order } from '../../lambdas/shared/ports';
 import type { RefundDryRun } from '../../lambdas/shared/schemas/workflow';
 import { defineAction, freeText, money, recordId } from '../../lambdas/shared/catalog';
+import { refundBuiltin } from './builtin';
+
+const fields = z.strictObject({
+  customerId: recordId('customer', { prefix: 'C-' }),
+  orderId: recordId('order', { prefix: 'O-' }),
+  amount: money(),
+  reason: freeText({ min: 1, max: 500 }),
+});
+export type RefundFields = z.output<typeof fields>;
+
+/** The order on file, with what was already refunded on it; absent when there is none. */
+export const RefundFacts = z.object({
+  order: z
+    .object({
+      orderId: z.string().min(1),
+      customerId: z.string().min(1),
+      total: z.number().finite(),
+      currency: z.string(),
+      refundedTotal: z.number().finite().min(0),
+    })
+    .optional(),
+});
+
+/** The refund as paid, and the order's refunded total after it. */
+export const RefundReceipt = z.object({
+  refundId: z.string().min(1).max(128),
+  orderId: z.string(),
+  customerId: z.string(),
+  amount: z.number(),
+  currency: z.string(),
+  refundedTotalAfter: z.number(),
+});
 
 export const refund = defineAction({
   name: 'refund',
@@ -13,14 +45,21 @@ export const refund = defineAction({
     'of the order before and after.',
   policy,
   riskClass: 'high',
-  fields: z.strictObject({
-    customerId: recordId('customer'),
-    orderId: recordId('order'),
-    amount: money(),
-    reason: freeText({ min: 1, max: 500 }),
-  }),
+  fields,
   summaryFields: ['customerId', 'orderId', 'amount'],
   dryRun: refundDryRun,
+  cues: {
+    phrases: [
+      /\brefund(?:s|ed|ing)?\b/i,
+      /\breimburs(?:e|ed|es|ing|ement)\b/i,
+      /\bmoney\s+back\b/i,
+      /\bcredit\s+back\b/i,
+      // Money going back to a customer: "send $320 back to customer C-1002", "needs 2.1k back on order O-5002".
+      /\b(?:send|give|pay|credit|transfer|return)\b[^.;!?]{0,60}?\bback\s+(?:to|on|for)\b/i,
+      /\d(?:k|\s*(?:usd|dollars|euros))?\s+back\s+(?:to|on|for)\b/i,
+    ],
+    words: ['refund'],
+  },
   examples: [
     {
       text: 'Refund $120 on order O-5001 for customer C-1002, item arrived damaged',
@@ -51,9 +90,10 @@ export const refund = defineAction({
       fields: { customerId: 'C-1002', orderId: 'O-5001', amount: 75, reason: 'package never arrived' },
     },
   ],
+  facts: RefundFacts,
+  receipt: RefundReceipt,
+  builtin: refundBuiltin,
 });
-
-export type RefundFields = z.output<typeof refund.fields>;
 
 // Money on records is in cents; rounding the difference avoids 0.1 + 0.2 style drift.
 function roundCents(value: number): number {

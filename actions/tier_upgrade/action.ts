@@ -1,7 +1,30 @@
 import * as z from 'zod';
 import policy from './policy.json';
 import { choice, date, defineAction, freeText, recordId } from '../../lambdas/shared/catalog';
-import { TIERS } from '../../lambdas/shared/schemas/customers';
+import { CustomerTier, TIERS } from '../../lambdas/shared/schemas/customers';
+import { tierUpgradeBuiltin } from './builtin';
+
+const fields = z.strictObject({
+  customerId: recordId('customer', { prefix: 'C-' }),
+  currentTier: choice(TIERS, { nouns: ['tier', 'plan'] }),
+  targetTier: choice(TIERS, { nouns: ['tier', 'plan'] }),
+  effectiveDate: date(),
+  justification: freeText({ min: 10, max: 500 }),
+});
+export type TierUpgradeFields = z.output<typeof fields>;
+
+/** The customer on file and its tier; absent when there is none. */
+export const TierUpgradeFacts = z.object({
+  customer: z.object({ customerId: z.string().min(1), tier: CustomerTier }).optional(),
+});
+
+/** The tier change as made. */
+export const TierUpgradeReceipt = z.object({
+  customerId: z.string(),
+  fromTier: z.string(),
+  toTier: z.string(),
+  effectiveDate: z.string(),
+});
 
 export const tierUpgrade = defineAction({
   name: 'tier_upgrade',
@@ -12,14 +35,14 @@ export const tierUpgrade = defineAction({
     'than one tier goes to an account manager.',
   policy,
   riskClass: 'medium',
-  fields: z.strictObject({
-    customerId: recordId('customer'),
-    currentTier: choice(TIERS),
-    targetTier: choice(TIERS),
-    effectiveDate: date(),
-    justification: freeText({ min: 10, max: 500 }),
-  }),
+  fields,
   summaryFields: ['customerId', 'currentTier', 'targetTier', 'effectiveDate'],
+  cues: {
+    phrases: [/\bupgrad(?:e|es|ed|ing)\b/i, /\btier\b/i, /\bmove\s+(?:customer\s+)?\S+\s+up\b/i],
+    words: ['upgrade'],
+    // "Move customer C-1002 from standard to premium": a tier upgrade whatever the verb.
+    change: { from: 'currentTier', to: 'targetTier' },
+  },
   examples: [
     {
       text: 'Upgrade customer C-1001 from basic to standard from 2027-01-01, they outgrew their plan',
@@ -50,9 +73,11 @@ export const tierUpgrade = defineAction({
       fields: { customerId: 'C-1001', currentTier: 'basic', targetTier: 'premium', effectiveDate: '2027-02-01', justification: 'strategic account expansion' },
     },
   ],
+  facts: TierUpgradeFacts,
+  receipt: TierUpgradeReceipt,
+  builtin: tierUpgradeBuiltin,
 });
 
-export type TierUpgradeFields = z.output<typeof tierUpgrade.fields>;
 export interface TierUpgradeProposal {
   action: typeof tierUpgrade.name;
   fields: TierUpgradeFields;

@@ -185,3 +185,51 @@ export class EffectPreconditionFailed extends WardenError {
     super(code, message, 409);
   }
 }
+
+/** Why a connector failed, for the operator: a class, never the receiver's body or the secret. */
+export const ConnectorFailureReason = z.enum([
+  'timeout',
+  'network',
+  'http_status',
+  'throttled',
+  'invalid_response',
+  'remote_error',
+  'function_error',
+  'secret_unavailable',
+  'misconfigured',
+]);
+export type ConnectorFailureReason = z.infer<typeof ConnectorFailureReason>;
+
+/**
+ * A facts or effect connector failed after its own retries. The message starts with
+ * `[<action> <facts|effect> <type>: <reason>]`, so the request's `error.message` can name the
+ * connector (`connectorFailureOf`) from what Step Functions hands on.
+ */
+export class ConnectorFailed extends WardenError {
+  constructor(
+    readonly connector: string,
+    readonly reason: ConnectorFailureReason,
+    detail: string,
+    options?: ErrorOptions,
+  ) {
+    super('connector_failed', `[${connector}: ${reason}] ${detail}`, 502, options);
+  }
+}
+
+const CONNECTOR_PREFIX = /^\[([a-z][a-z0-9_]* (?:facts|effect) (?:builtin|lambda|http)): ([a-z_]+)\]/;
+
+/** The connector and the reason of a ConnectorFailed a Catch handed over; only what the pattern allows, never free text. */
+export function connectorFailureOf(caught: { Error: string; Cause?: string } | undefined): { connector: string; reason: ConnectorFailureReason } | undefined {
+  if (!caught?.Cause || caught.Error !== ConnectorFailed.name) return undefined;
+  let message = caught.Cause;
+  try {
+    const lambdaError: unknown = JSON.parse(caught.Cause);
+    const errorMessage = typeof lambdaError === 'object' && lambdaError !== null ? (lambdaError as { errorMessage?: unknown }).errorMessage : undefined;
+    if (typeof errorMessage === 'string') message = errorMessage;
+  } catch {
+    // Not JSON: the Cause is the message.
+  }
+  const match = CONNECTOR_PREFIX.exec(message);
+  const reason = ConnectorFailureReason.safeParse(match?.[2]);
+  return match && reason.success ? { connector: match[1], reason: reason.data } : undefined;
+}

@@ -118,14 +118,46 @@ export interface RecordReader {
   findEffect(fingerprint: string): Promise<{ requestId: string; at?: string } | undefined>;
 }
 
+/** The key of one item of the example system of record (`recordKey` builds it). */
+export interface RecordKey {
+  pk: string;
+  sk: string;
+}
+export type RecordItem = Record<string, unknown>;
+
+/**
+ * The example system of record as the catalog's builtin connectors write to it: items by key,
+ * and conditional single-item writes (the expressions are DynamoDB's, the store's own language).
+ * No transactions: each effect is made exactly-once by writes keyed by the request.
+ */
+export interface RecordTable extends RecordReader {
+  get(key: RecordKey): Promise<RecordItem | undefined>;
+  /** Writes the item unless its key exists; false when it did. */
+  putIfAbsent(item: RecordItem & RecordKey): Promise<boolean>;
+  /** One conditional update; the item as it is after it, or undefined when the condition failed. */
+  updateIf(args: { key: RecordKey; update: string; condition: string; values: Record<string, unknown> }): Promise<RecordItem | undefined>;
+}
+
+/** Applies an approved proposal's effect (a connector) and returns its receipt. */
+export type ApplyEffect = (proposal: Proposal) => Promise<EffectReceipt>;
+
 /** Write side: each effect is keyed so that a retry of the same request cannot apply it twice. */
-export interface SystemOfRecord extends RecordReader {
+export interface SystemOfRecord extends RecordTable {
   /**
+   * Claims the proposal's fingerprint for the request, then applies the effect: `apply` (the
+   * action's effect connector), or the action's builtin effect on this table.
    * `duplicateWindowStart` (ISO timestamp, from `duplicateWindowStart()` in policy): another
    * request's claim on the fingerprint older than this may be taken over. Without it a claim
    * never expires.
    */
-  execute(args: { requestId: string; fingerprint: string; proposal: Proposal; at: string; duplicateWindowStart?: string }): Promise<EffectReceipt>;
+  execute(args: {
+    requestId: string;
+    fingerprint: string;
+    proposal: Proposal;
+    at: string;
+    duplicateWindowStart?: string;
+    apply?: ApplyEffect;
+  }): Promise<EffectReceipt>;
 }
 
 export interface ModelProvider {

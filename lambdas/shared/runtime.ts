@@ -1,4 +1,5 @@
 import { DynamoAuditLog } from './adapters/aws/auditLog';
+import { cachedSecretReader, sdkInvokeFunction } from './adapters/aws/connectors';
 import { documentClient, s3Client, sfnClient } from './adapters/aws/clients';
 import { DynamoIdempotencyStore } from './adapters/aws/idempotencyStore';
 import { SfnOrchestrator } from './adapters/aws/orchestrator';
@@ -6,7 +7,9 @@ import { DynamoRequestStore } from './adapters/aws/requestStore';
 import { S3StateStore } from './adapters/aws/stateStore';
 import { DynamoSystemOfRecord } from './adapters/aws/systemOfRecord';
 import { DynamoTaskIndex } from './adapters/aws/taskIndex';
+import { Connectors, connectorsFromEnv } from './connectors';
 import { createModelProvider } from './models';
+import { sdkGetSecret, type CaptureClient } from './models/settings';
 import { RulesProvider } from './models/rules';
 import { tracer } from './observability';
 import type {
@@ -58,6 +61,15 @@ export const piiVault = (): PiiVault => ({
 });
 export const orchestrator: () => Orchestrator = /* @__PURE__ */ once(() => SfnOrchestrator.fromEnv(tracedSfnClient()));
 export const clock: () => Clock = () => systemClock;
+
+/** Each action's facts and effect connectors, from WARDEN_CONNECTORS; a bad setting fails the first step that reads it. */
+export const connectors: () => Connectors = /* @__PURE__ */ once(() => {
+  const capture: CaptureClient = (client) => tracer.captureAWSv3Client(client);
+  return new Connectors(connectorsFromEnv(), {
+    readSecret: cachedSecretReader(process.env, sdkGetSecret(capture)),
+    invoke: sdkInvokeFunction(capture),
+  });
+});
 
 /**
  * The SSM and Secrets Manager clients the provider builds on its first call (a tier's model id

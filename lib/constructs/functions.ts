@@ -15,8 +15,9 @@ import {
   TABLES,
   type TableKey,
 } from '../../lambdas/shared/tables';
+import { CONNECTORS_ENV } from '../../lambdas/shared/connectors/config';
 import { bundledPolicyFiles } from '../../lambdas/shared/policy/policies';
-import { foundationModelId, isInferenceProfileId, isSecretArn, logRetentionOf, usableModelIds, type WardenConfig } from '../config';
+import { WardenConfigError, foundationModelId, isInferenceProfileId, isSecretArn, logRetentionOf, usableModelIds, type WardenConfig } from '../config';
 import { CHECKPOINT_PREFIX, type WardenData } from './data';
 
 /** The newest Node.js runtime this aws-cdk-lib knows; the esbuild target follows it. */
@@ -389,6 +390,52 @@ function bindApiKeySecret(fn: WardenFunction, secretId: string): void {
   fn.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['secretsmanager:GetSecretValue'], resources: [resource] }));
 }
 
+/**
+ * Gives `fn` the connectors config (WARDEN_CONNECTORS) and, for the connectors of `kind` (the
+ * validation function reads facts, the execution function applies effects), InvokeFunction on
+ * exactly the configured functions and GetSecretValue on exactly the configured signing secrets.
+ * The whole config goes to both: the handler checks it with the same schema, which needs each
+ * action's pair. Nothing is set or granted when no action is configured.
+ */
+export function bindConnectors(fn: WardenFunction, config: WardenConfig, kind: 'facts' | 'effect'): void {
+  const actions = Object.entries(config.connectors);
+  if (actions.length === 0) return;
+  const problems = connectorProblemsInAws(config);
+  if (problems.length > 0) throw new WardenConfigError(problems);
+  fn.addEnvironment(CONNECTORS_ENV, JSON.stringify(config.connectors));
+  const connectors = actions.map(([, pair]) => pair[kind]);
+  const functionArns = [...new Set(connectors.flatMap((c) => (c.type === 'lambda' ? [c.functionArn] : [])))];
+  const secretArns = [...new Set(connectors.flatMap((c) => (c.type === 'http' && c.secret.secretArn !== undefined ? [c.secret.secretArn] : [])))];
+  if (functionArns.length > 0) {
+    fn.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['lambda:InvokeFunction'], resources: functionArns }));
+  }
+  if (secretArns.length > 0) {
+    fn.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['secretsmanager:GetSecretValue'], resources: secretArns }));
+  }
+}
+
+/**
+ * What the shared schema allows for `npm start` but cannot work in AWS, named by key: plain http
+ * (allowed only to this machine, which in Lambda is the function itself) and a signing secret
+ * without its complete ARN (the env variable is local mode's; IAM grants exactly one secret only
+ * by its complete ARN).
+ */
+function connectorProblemsInAws(config: WardenConfig): string[] {
+  return Object.entries(config.connectors).flatMap(([action, pair]) =>
+    (['facts', 'effect'] as const).flatMap((kind) => {
+      const connector = pair[kind];
+      if (connector.type !== 'http') return [];
+      const key = `warden.connectors.${action}.${kind}`;
+      const problems: string[] = [];
+      if (new URL(connector.url).protocol !== 'https:') problems.push(`${key}.url: must be https in AWS (plain http reaches only this machine: npm start only)`);
+      const secretArn = connector.secret.secretArn;
+      if (secretArn === undefined) problems.push(`${key}.secret.secretArn: is required in AWS (env is read by npm start only)`);
+      else if (!isSecretArn(secretArn)) problems.push(`${key}.secret.secretArn: must be the complete ARN, with the 6-character suffix Secrets Manager appends`);
+      return problems;
+    }),
+  );
+}
+
 export const FUNCTION_NAMES = [
   'gateway',
   'triage',
@@ -479,6 +526,7 @@ export class WardenFunctions extends Construct {
     bindTable(validation, data, 'records', ['GetItem', 'Query']);
     bindTable(validation, data, 'requests', ['UpdateItem']);
     bindTable(validation, data, 'audit', ['Query', 'PutItem']);
+    bindConnectors(validation, config, 'facts');
 
     const dehydrate = make('dehydrate');
     bindBucket(dehydrate, data, 'checkpoint', 'write');
@@ -500,6 +548,7 @@ export class WardenFunctions extends Construct {
     bindTable(execution, data, 'audit', ['Query', 'PutItem']);
     // The effect writes the requester's own words back where the shield vaulted them.
     bindBucket(execution, data, 'vault', 'read');
+    bindConnectors(execution, config, 'effect');
 
     const finalize = make('finalize');
     bindTable(finalize, data, 'requests', ['GetItem', 'UpdateItem']);

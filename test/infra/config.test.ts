@@ -37,6 +37,7 @@ describe('parseConfig', () => {
         finalize: null,
       },
       alarms: { rejectionRatePercent: 15, minRequestsForRejectionRate: 20, validationP99Ms: 2000 },
+      connectors: {},
     };
     expect(parseConfig({})).toEqual(expected);
     expect(parseConfig(undefined)).toEqual(expected);
@@ -344,5 +345,69 @@ describe('configFromContext (cdk.json, -c warden=JSON, -c warden.<key>=value)', 
     expect(() => configOf({ warden: '{"logRetentionDays":31}', 'warden.confidenceThreshold': '2', 'warden.modelProvder': 'x' })).toThrow(
       /warden\.modelProvder: not a Warden setting[\s\S]*warden\.logRetentionDays:[\s\S]*warden\.confidenceThreshold:/,
     );
+  });
+});
+
+describe('warden.connectors (the schema the Lambdas read WARDEN_CONNECTORS with)', () => {
+  const FUNCTION = 'arn:aws:lambda:us-east-1:123456789012:function:team-po-facts';
+  const SECRET = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:warden/erp-signing-AbC123';
+  const HTTP = { type: 'http', url: 'https://erp.example.com/warden/po', secret: { secretArn: SECRET } };
+
+  it('is empty by default: builtin for every action', () => {
+    expect(parseConfig({}).connectors).toEqual({});
+  });
+
+  it('takes a lambda and an http connector per action, filling the http defaults and builtin for what is left out', () => {
+    const config = parseConfig({ connectors: { purchase_order: { facts: { type: 'lambda', functionArn: FUNCTION }, effect: HTTP } } });
+    expect(config.connectors).toEqual({
+      purchase_order: {
+        facts: { type: 'lambda', functionArn: FUNCTION },
+        effect: { ...HTTP, timeoutMs: 5000, maxAttempts: 3 },
+      },
+    });
+    expect(parseConfig({ connectors: { refund: { effect: HTTP } } }).connectors.refund?.facts).toEqual({ type: 'builtin' });
+  });
+
+  it.each([
+    [{ connectors: { credit_line: {} } }, '- warden.connectors.credit_line: unknown action "credit_line"'],
+    [{ connectors: { purchase_order: { efect: HTTP } } }, '- warden.connectors.purchase_order.efect: not a Warden setting; known here: facts, effect'],
+    [{ connectors: { purchase_order: { effect: { type: 'ftp' } } } }, '- warden.connectors.purchase_order.effect.type:'],
+    [{ connectors: { purchase_order: { effect: { type: 'lambda', functionArn: 'team-po' } } } }, '- warden.connectors.purchase_order.effect.functionArn: must be a Lambda function ARN'],
+    [{ connectors: { purchase_order: { effect: { ...HTTP, url: 'http://erp.example.com/po' } } } }, '- warden.connectors.purchase_order.effect.url: must be https'],
+    [{ connectors: { purchase_order: { effect: { ...HTTP, secret: {} } } } }, '- warden.connectors.purchase_order.effect.secret: needs secretArn or env'],
+    [{ connectors: { purchase_order: { effect: { ...HTTP, timeout: 100 } } } }, '- warden.connectors.purchase_order.effect.timeout: not a Warden setting; known here: type, functionArn, url, secret, timeoutMs, maxAttempts'],
+    [{ connectors: { purchase_order: { effect: { ...HTTP, maxAttempts: 7 } } } }, '- warden.connectors.purchase_order.effect.maxAttempts:'],
+  ])('refuses %j, naming the key: %s', (raw, message) => {
+    expect(() => parseConfig(raw)).toThrow(WardenConfigError);
+    expect(() => parseConfig(raw)).toThrow(message);
+  });
+
+  it('takes connectors from -c, whole or one dotted key at a time, over cdk.json', () => {
+    const cdkJson = { connectors: { purchase_order: { facts: { type: 'lambda', functionArn: FUNCTION } } } };
+    const config = configFromContext(
+      {
+        warden: cdkJson,
+        'warden.connectors.purchase_order.effect': JSON.stringify(HTTP),
+        'warden.connectors.purchase_order.effect.timeoutMs': '2000',
+        'warden.connectors.refund': '{"effect":{"type":"lambda","functionArn":"arn:aws:lambda:us-east-1:123456789012:function:refunds"}}',
+      },
+      () => cdkJson,
+    );
+    expect(config.connectors).toEqual({
+      purchase_order: { facts: { type: 'lambda', functionArn: FUNCTION }, effect: { ...HTTP, timeoutMs: 2000, maxAttempts: 3 } },
+      refund: { facts: { type: 'builtin' }, effect: { type: 'lambda', functionArn: 'arn:aws:lambda:us-east-1:123456789012:function:refunds' } },
+    });
+    expect(configFromContext({ 'warden.connectors': JSON.stringify({ tier_upgrade: { facts: { type: 'lambda', functionArn: FUNCTION } } }) }, () => ({})).connectors).toEqual({
+      tier_upgrade: { facts: { type: 'lambda', functionArn: FUNCTION }, effect: { type: 'builtin' } },
+    });
+  });
+
+  it.each([
+    [{ 'warden.connectors.credit_line.effect': JSON.stringify(HTTP) }, '- warden.connectors.credit_line: unknown action "credit_line"'],
+    [{ 'warden.connectors.purchase_order.efect.url': 'https://x.example.com' }, '- warden.connectors.purchase_order.efect: not a Warden setting; known here: facts, effect (-c '],
+    [{ 'warden.connectors.purchase_order.effect': '{"type":"lambda"' }, '- warden.connectors.purchase_order.effect:'],
+    [{ 'warden.connectors.purchase_order.effect.timeoutMs': 'soon' }, '- warden.connectors.purchase_order.effect.type:'],
+  ])('refuses the dotted %j, naming the key: %s', (context, message) => {
+    expect(() => configFromContext(context, () => ({}))).toThrow(message);
   });
 });

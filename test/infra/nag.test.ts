@@ -87,6 +87,7 @@ let defaults: { app: App; stack: WardenStack };
 let variant: { app: App; stack: WardenStack };
 let openai: { app: App; stack: WardenStack };
 let swappable: { app: App; stack: WardenStack };
+let connected: { app: App; stack: WardenStack };
 
 beforeAll(() => {
   defaults = wardenApp(readCdkJson().context.warden);
@@ -110,6 +111,15 @@ beforeAll(() => {
     modelIds: { low: 'us.anthropic.claude-haiku-4-5-20251001-v1:0' },
     modelIdParameters: { low: '/warden/model/low' },
     allowedModelIds: ['us.anthropic.claude-haiku-4-5-20251001-v1:0', 'global.anthropic.claude-sonnet-4-6', 'eu.amazon.nova-lite-v1:0', 'us.amazon.nova-lite-v1:0'],
+  });
+  // Connectors: a team's function for facts, a team's endpoint (and its signing secret) for an effect.
+  connected = wardenApp({
+    connectors: {
+      purchase_order: {
+        facts: { type: 'lambda', functionArn: 'arn:aws:lambda:us-east-1:123456789012:function:team-po-facts' },
+        effect: { type: 'http', url: 'https://erp.example.com/warden/po', secret: { secretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:warden/erp-AbC123' } },
+      },
+    },
   });
 });
 
@@ -162,6 +172,10 @@ describe('no unacknowledged finding', () => {
   it('with Bedrock models (inference profiles among them) an SSM parameter may swap', () => {
     expect(describeFindings(findings(swappable.app))).toEqual([]);
   });
+
+  it('with a lambda facts connector and an http effect connector', () => {
+    expect(describeFindings(findings(connected.app))).toEqual([]);
+  });
 });
 
 describe('acknowledgements', () => {
@@ -184,6 +198,7 @@ describe('acknowledgements', () => {
     ['variant', () => variant.app],
     ['openai-compatible', () => openai.app],
     ['swappable', () => swappable.app],
+    ['connectors', () => connected.app],
   ])('none is blanket (%s config): each sits on one resource, never on a stack or the app', (_name, app) => {
     expect(acknowledgements(app()).length).toBeGreaterThan(0);
     expect(blanketAcknowledgements(app())).toEqual([]);
@@ -194,6 +209,7 @@ describe('acknowledgements', () => {
     ['variant', () => variant.app],
     ['openai-compatible', () => openai.app],
     ['swappable', () => swappable.app],
+    ['connectors', () => connected.app],
   ])('each hides a real finding on exactly one resource (%s config): none is stale or broad', (_name, app) => {
     const raw = findings(app(), { ignoreAcknowledgements: true });
     // Without acknowledgements there are findings: the override took effect.

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { format } from 'node:util';
+import { captureOutput, type CapturedOutput } from '../support/capture-output';
 import type { Caller, Json, TestServer } from '../support/http-client';
 
 /**
@@ -26,30 +26,12 @@ process.env.POWERTOOLS_LOG_LEVEL = 'DEBUG';
 process.env.POWERTOOLS_METRICS_DISABLED = 'false';
 
 let t: TestServer;
-let output: string[] = [];
-const restorers: (() => void)[] = [];
+let output: CapturedOutput;
 const requestIds: string[] = [];
 const listedApprovalTokens: string[] = [];
 
-/** Captures (and silences) everything written to stdout, stderr and the console. */
-function capture(): void {
-  for (const stream of [process.stdout, process.stderr]) {
-    const spy = jest.spyOn(stream, 'write').mockImplementation(((chunk: string | Uint8Array) => {
-      output.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-      return true;
-    }) as typeof stream.write);
-    restorers.push(() => spy.mockRestore());
-  }
-  for (const method of ['log', 'info', 'warn', 'error', 'debug', 'trace'] as const) {
-    const spy = jest.spyOn(console, method).mockImplementation((...args: unknown[]) => {
-      output.push(`${format(...args)}\n`);
-    });
-    restorers.push(() => spy.mockRestore());
-  }
-}
-
 beforeAll(async () => {
-  capture();
+  output = captureOutput();
   // Built now, with the environment above: the handlers the stack loads share these instances.
   await import('../../lambdas/shared/observability');
   const { startTestServer } = await import('../support/http-client');
@@ -115,7 +97,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await t?.stop();
-  restorers.forEach((restore) => restore());
+  output?.restore();
   process.env = savedEnv;
 });
 
@@ -123,12 +105,8 @@ function executionArnOf(requestId: string): string {
   return `${t.server.stack.engine.stateMachineArn.replace(':stateMachine:', ':execution:')}:${requestId}`;
 }
 
-const text = () => output.join('');
-const jsonLines = () =>
-  text()
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as Json);
+const text = () => output.text();
+const jsonLines = () => output.jsonLines<Json>();
 const logLines = () => jsonLines().filter((line) => !('_aws' in line));
 const emfDocuments = () => jsonLines().filter((line) => '_aws' in line);
 

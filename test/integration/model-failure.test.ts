@@ -1,6 +1,6 @@
 import { createServer, type Http2Server } from 'node:http2';
 import type { AddressInfo } from 'node:net';
-import { format } from 'node:util';
+import { captureOutput, type CapturedOutput } from '../support/capture-output';
 import type { Caller, Json, TestServer } from '../support/http-client';
 
 /**
@@ -21,25 +21,7 @@ const savedEnv = { ...process.env };
 let bedrock: Http2Server;
 let converseCalls = 0;
 let t: TestServer;
-const output: string[] = [];
-const restorers: (() => void)[] = [];
-
-/** Captures (and silences) everything written to stdout, stderr and the console. */
-function capture(): void {
-  for (const stream of [process.stdout, process.stderr]) {
-    const spy = jest.spyOn(stream, 'write').mockImplementation(((chunk: string | Uint8Array) => {
-      output.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-      return true;
-    }) as typeof stream.write);
-    restorers.push(() => spy.mockRestore());
-  }
-  for (const method of ['log', 'info', 'warn', 'error', 'debug', 'trace'] as const) {
-    const spy = jest.spyOn(console, method).mockImplementation((...args: unknown[]) => {
-      output.push(`${format(...args)}\n`);
-    });
-    restorers.push(() => spy.mockRestore());
-  }
-}
+let output: CapturedOutput;
 
 beforeAll(async () => {
   // Bedrock as it answers a role without bedrock:InvokeModel on the model (REST-JSON over HTTP/2).
@@ -60,7 +42,7 @@ beforeAll(async () => {
   // The caller's own credentials (local mode signs the Bedrock call with them, not the emulators').
   process.env.AWS_ACCESS_KEY_ID = 'AKIDCALLERTEST';
   process.env.AWS_SECRET_ACCESS_KEY = 'caller-test-secret';
-  capture();
+  output = captureOutput();
   await import('../../lambdas/shared/observability');
   const { startTestServer } = await import('../support/http-client');
   t = await startTestServer({ modelProvider: 'bedrock' });
@@ -69,17 +51,13 @@ beforeAll(async () => {
 afterAll(async () => {
   await t?.stop();
   await new Promise<void>((resolve) => bedrock.close(() => resolve()));
-  restorers.forEach((restore) => restore());
+  output?.restore();
   process.env = savedEnv;
 });
 
 /** Every structured log line written so far. */
 function logLines(): Json[] {
-  return output
-    .join('')
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as Json);
+  return output.jsonLines<Json>();
 }
 
 it('a free-text request ends FAILED model_access_denied; the log line and the audit name the cause; no log holds the request text', async () => {
@@ -104,7 +82,7 @@ it('a free-text request ends FAILED model_access_denied; the log line and the au
   expect(failed).toHaveLength(1);
   expect(failed[0]).toMatchObject({ level: 'ERROR', failedWith: 'ModelAccessDenied', code: 'model_access_denied', cause: 'access_denied', status: 'FAILED' });
 
-  const everything = output.join('');
+  const everything = output.text();
   expect(everything).toContain(requestId);
   for (const secret of ['Lisbon', 'ergonomic workstations', ROLE_ARN, '123456789012']) expect(everything).not.toContain(secret);
 }, 30_000);

@@ -1,14 +1,13 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { spawn } from 'node:child_process';
 import { seedItems } from '../../lambdas/shared/adapters/aws/seed';
 import { recordKeys } from '../../lambdas/shared/adapters/aws/systemOfRecord';
-import { SEED, TABLES } from '../../lambdas/shared/tables';
+import { SEED } from '../../lambdas/shared/tables';
 import { STACK_OUTPUTS } from '../../lib/outputs';
-import { createTable, LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/emulators';
 import { startFakeCloudFormation, type FakeCloudFormation } from '../support/cloudformation';
 import { PROJECT_ROOT } from '../infra/synth';
-import { useEmulatedStores } from '../support/stores';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/emulators';
+import { createRecordsTable, scanTable, useEmulatedStores } from '../support/stores';
 
 /**
  * `npm run seed` run as a user runs it, in a child process, against dynalite and a local
@@ -34,19 +33,12 @@ afterAll(async () => {
   await cloudFormation?.stop();
 });
 
-async function emptyTable(name: string): Promise<string> {
-  const client = new DynamoDBClient({ endpoint: stores().emulators.endpoints.dynamodb, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
-  try {
-    await createTable(client, name, TABLES.records);
-  } finally {
-    client.destroy();
-  }
-  return name;
+function emptyTable(name: string): Promise<string> {
+  return createRecordsTable(stores(), name);
 }
 
-async function scan(tableName: string) {
-  const { Items = [] } = await stores().doc.send(new ScanCommand({ TableName: tableName, ConsistentRead: true }));
-  return Items;
+function scan(tableName: string) {
+  return scanTable(stores(), tableName);
 }
 
 interface Run {

@@ -37,10 +37,13 @@ export async function freePort(): Promise<number> {
   return address.port;
 }
 
-/** Spawns `npm start` with `env` over the test's own environment; does not wait for anything. */
-export function spawnNpmStart(env: { PORT: number; WARDEN_DATA_DIR: string } & Record<string, string | number>): NpmStart {
-  const child = spawn(TSX, ['local/start.ts'], {
-    cwd: REPO,
+/**
+ * Spawns `npm start` with `env` over the test's own environment; does not wait for anything.
+ * `cwd` (default: the repository) is where it finds cdk.json, as npm's project root would be.
+ */
+export function spawnNpmStart(env: { PORT: number; WARDEN_DATA_DIR: string } & Record<string, string | number>, cwd = REPO): NpmStart {
+  const child = spawn(TSX, [join(REPO, 'local', 'start.ts')], {
+    cwd,
     env: { ...process.env, WARDEN_MODEL_PROVIDER: 'rules', ...Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)])) },
     stdio: ['ignore', 'pipe', 'pipe'],
     // Its own process group, so stopAllNpmStarts can end tsx and the node process it runs together.
@@ -59,8 +62,8 @@ export function spawnNpmStart(env: { PORT: number; WARDEN_DATA_DIR: string } & R
 }
 
 /** Spawns `npm start` and waits for GET /health to answer 200; throws with its output if it dies first. */
-export async function startNpmStart(env: Parameters<typeof spawnNpmStart>[0]): Promise<NpmStart> {
-  const started = spawnNpmStart(env);
+export async function startNpmStart(env: Parameters<typeof spawnNpmStart>[0], cwd?: string): Promise<NpmStart> {
+  const started = spawnNpmStart(env, cwd);
   let dead = false;
   void started.exited.then(() => (dead = true));
   const healthy = await poll(

@@ -1,5 +1,6 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoAuditLog } from '../../lambdas/shared/adapters/aws/auditLog';
 import { createDocumentClient, createS3Client } from '../../lambdas/shared/adapters/aws/clients';
 import { DynamoIdempotencyStore } from '../../lambdas/shared/adapters/aws/idempotencyStore';
@@ -8,7 +9,8 @@ import { S3StateStore } from '../../lambdas/shared/adapters/aws/stateStore';
 import { DynamoSystemOfRecord } from '../../lambdas/shared/adapters/aws/systemOfRecord';
 import { DynamoTaskIndex } from '../../lambdas/shared/adapters/aws/taskIndex';
 import type { Clock } from '../../lambdas/shared/ports';
-import { LOCAL_CREDENTIALS, LOCAL_REGION, startEmulators, type Emulators } from '../../local/emulators';
+import { TABLES } from '../../lambdas/shared/tables';
+import { createTable, LOCAL_CREDENTIALS, LOCAL_REGION, startEmulators, type Emulators } from '../../local/emulators';
 
 /** A clock a test can move; starts at the real time so ISO comparisons with fresh data hold. */
 export class TestClock implements Clock {
@@ -85,4 +87,21 @@ export function useEmulatedStores(): () => EmulatedStores {
     if (!stores) throw new Error('emulated stores are used outside a test (beforeAll has not run)');
     return stores;
   };
+}
+
+/** An empty system-of-record table named `name` on these emulators (for tests that seed one). */
+export async function createRecordsTable(stores: EmulatedStores, name: string): Promise<string> {
+  const client = new DynamoDBClient({ endpoint: stores.emulators.endpoints.dynamodb, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+  try {
+    await createTable(client, name, TABLES.records);
+  } finally {
+    client.destroy();
+  }
+  return name;
+}
+
+/** Every item of a table, read consistently. */
+export async function scanTable(stores: EmulatedStores, tableName: string) {
+  const { Items = [] } = await stores.doc.send(new ScanCommand({ TableName: tableName, ConsistentRead: true }));
+  return Items;
 }

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import type { RecordReader, RecordTable } from '../ports';
 import { fieldMetaOf } from './kinds';
 
 /** Seed 003's decision matrix: the risk class chooses how much checking and which humans. */
@@ -11,8 +12,56 @@ export interface ActionExample<Fields> {
   readonly fields: Fields;
 }
 
+/** What a builtin effect is given: the approved fields (the requester's own words restored) and the request. */
+export interface BuiltinEffectInput<Fields> {
+  readonly requestId: string;
+  readonly fields: Fields;
+  /** When the effect runs (ISO timestamp): what the records it writes are dated. */
+  readonly at: string;
+}
+
+/**
+ * The action's part of Warden's example system of record (`actions/<name>/builtin.ts`): which
+ * records its policy reads, and what its effect writes, exactly once per request.
+ */
+export interface BuiltinConnector<Fields = never, Facts = unknown, Receipt = unknown> {
+  facts(fields: Fields, records: RecordReader): Promise<Facts>;
+  effect(input: BuiltinEffectInput<Fields>, records: RecordTable): Promise<Receipt>;
+}
+
+/**
+ * How a request's words name an action, as data that triage and the rules provider loop over:
+ * no core code holds an action's vocabulary.
+ */
+export interface ActionCues<FieldName extends string = string> {
+  /** Phrases that name the action. A request that matches two actions' phrases goes to a human. */
+  readonly phrases: readonly RegExp[];
+  /**
+   * Words a typo should not hide: a word one edit away ("purchse", "Refnd") is read as one of
+   * these for recognising the action. Values are always read from the text as written.
+   */
+  readonly words?: readonly string[];
+  /**
+   * Phrasings that ask for several of this action at once ("Create 3 POs"): each would be its
+   * own proposal, so the request goes to a human, like two actions.
+   */
+  readonly several?: readonly RegExp[];
+  /**
+   * Two choice fields with the same values whose stated change ("from standard to premium")
+   * names the action whatever the verb; the rules provider reads the two fields from it.
+   */
+  readonly change?: { readonly from: FieldName; readonly to: FieldName };
+  /** Verbs that ask for the action before what it concerns ("buy 12 monitors from …"): where a description is read. */
+  readonly verbs?: readonly string[];
+}
+
 /** Everything about one governed action that core code may read; declared once, in `actions/<name>/`. */
-export interface ActionDefinition<Name extends string = string, Fields extends z.ZodObject = z.ZodObject> {
+export interface ActionDefinition<
+  Name extends string = string,
+  Fields extends z.ZodObject = z.ZodObject,
+  Facts extends z.ZodObject = z.ZodObject,
+  Receipt extends z.ZodObject = z.ZodObject,
+> {
   /** snake_case, as in the API's `action`. */
   readonly name: Name;
   /** As a sentence says it: "purchase order". */
@@ -31,6 +80,17 @@ export interface ActionDefinition<Name extends string = string, Fields extends z
   readonly policy: unknown;
   /** What the effect would do, shown to the approver of a pending proposal (from its fields and the facts read). */
   readonly dryRun?: (fields: z.output<Fields>, facts: Readonly<Record<string, unknown>>) => unknown;
+  /**
+   * The records its policy reads, as any facts connector must answer (`warden.facts.v1`); the
+   * validator adds `today`.
+   */
+  readonly facts: Facts;
+  /** What its effect returns, as any effect connector must answer (`warden.effect.v1`). */
+  readonly receipt: Receipt;
+  /** Its facts and effect on the example system of record; without one, its connectors must be configured. */
+  readonly builtin?: BuiltinConnector<z.output<Fields>, z.input<Facts>, z.input<Receipt>>;
+  /** Without cues, free text never names the action: it can only be requested with structured fields. */
+  readonly cues?: ActionCues<keyof z.output<Fields> & string>;
 }
 
 /** An action that cannot be registered as declared; thrown when its module loads. */
@@ -41,9 +101,9 @@ export class ActionDefinitionError extends Error {
 const SNAKE_CASE = /^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$/;
 
 /** Declares an action; a field without a kind fails here, not at the first request that uses it. */
-export function defineAction<const Name extends string, Fields extends z.ZodObject>(
-  definition: ActionDefinition<Name, Fields>,
-): ActionDefinition<Name, Fields> {
+export function defineAction<const Name extends string, Fields extends z.ZodObject, Facts extends z.ZodObject, Receipt extends z.ZodObject>(
+  definition: ActionDefinition<Name, Fields, Facts, Receipt>,
+): ActionDefinition<Name, Fields, Facts, Receipt> {
   const { name } = definition;
   if (!SNAKE_CASE.test(name)) throw new ActionDefinitionError(`action name ${JSON.stringify(name)} is not snake_case`);
   if (!RISK_CLASSES.includes(definition.riskClass)) throw new ActionDefinitionError(`${name}: unknown risk class ${String(definition.riskClass)}`);
@@ -52,6 +112,15 @@ export function defineAction<const Name extends string, Fields extends z.ZodObje
   }
   for (const field of definition.summaryFields) {
     if (!(field in definition.fields.shape)) throw new ActionDefinitionError(`${name}: summary field ${field} is not a field`);
+  }
+  const change = definition.cues?.change;
+  if (change) {
+    const [from, to] = [change.from, change.to].map((field) => {
+      const meta = field in definition.fields.shape ? fieldMetaOf(definition.fields.shape[field] as z.ZodType) : undefined;
+      if (meta?.kind !== 'choice') throw new ActionDefinitionError(`${name}: change field ${field} is not a choice field`);
+      return meta;
+    });
+    if (from?.values.join('|') !== to?.values.join('|')) throw new ActionDefinitionError(`${name}: change fields ${change.from} and ${change.to} offer different values`);
   }
   return definition;
 }

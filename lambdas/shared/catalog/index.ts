@@ -1,3 +1,28 @@
 /** What an action folder imports to declare itself. Core code reads actions through `./registry`. */
-export { ActionDefinitionError, RISK_CLASSES, defineAction, type ActionDefinition, type ActionExample, type RiskClass } from './define';
-export { Amount, IsoDate, choice, currency, date, fieldMetaOf, freeText, money, partyName, recordId, type FieldKind, type FieldMeta } from './kinds';
+export {
+  ActionDefinitionError,
+  RISK_CLASSES,
+  defineAction,
+  type ActionCues,
+  type ActionDefinition,
+  type ActionExample,
+  type BuiltinConnector,
+  type BuiltinEffectInput,
+  type RiskClass,
+} from './define';
+export { recordKey, requestHash } from './records';
+export {
+  Amount,
+  IsoDate,
+  choice,
+  currency,
+  date,
+  fieldMetaOf,
+  freeText,
+  money,
+  partyName,
+  recordId,
+  type FieldKind,
+  type FieldMeta,
+  type FreeTextSays,
+} from './kinds';

@@ -11,10 +11,28 @@ export type FieldMeta =
   | { readonly kind: 'money' }
   | { readonly kind: 'currency' }
   | { readonly kind: 'date' }
-  | { readonly kind: 'choice'; readonly values: readonly string[] }
-  | { readonly kind: 'recordId'; readonly identifies: string }
+  | {
+      readonly kind: 'choice';
+      readonly values: readonly string[];
+      /** Words that may follow a value and name what it is: "the premium tier", "the basic plan". */
+      readonly nouns?: readonly string[];
+    }
+  | {
+      readonly kind: 'recordId';
+      readonly identifies: string;
+      /** How an id is written bare, with no word before it: `C-` for `C-1001`. */
+      readonly prefix?: string;
+    }
   | { readonly kind: 'partyName' }
-  | { readonly kind: 'freeText' };
+  | {
+      readonly kind: 'freeText';
+      /** What the words are: why the action is asked for, or what it concerns (what is bought). */
+      readonly says: FreeTextSays;
+      readonly min: number;
+      readonly max: number;
+    };
+
+export type FreeTextSays = 'reason' | 'description';
 
 export type FieldKind = FieldMeta['kind'];
 
@@ -60,14 +78,21 @@ export function date() {
   );
 }
 
-/** One of a fixed list of values (a tier, a queue). */
-export function choice<const T extends readonly [string, ...string[]]>(values: T) {
-  return withKind(z.enum(values), { kind: 'choice', values });
+/** One of a fixed list of values (a tier, a queue); `nouns` are the words a value may go with ("tier", "plan"). */
+export function choice<const T extends readonly [string, ...string[]]>(values: T, options: { nouns?: readonly string[] } = {}) {
+  return withKind(z.enum(values), { kind: 'choice', values, ...(options.nouns ? { nouns: options.nouns } : {}) });
 }
 
-/** The id of a record in the team's systems; `identifies` names what it is (customer, order). */
-export function recordId(identifies: string) {
-  return withKind(z.string().regex(ID_PATTERN, 'must be 1..64 characters of [A-Za-z0-9_-]'), { kind: 'recordId', identifies });
+/**
+ * The id of a record in the team's systems; `identifies` names what it is (customer, order), and
+ * a request may write it after that word ("customer 42"), or bare with the `prefix` ("C-1001").
+ */
+export function recordId(identifies: string, options: { prefix?: string } = {}) {
+  return withKind(z.string().regex(ID_PATTERN, 'must be 1..64 characters of [A-Za-z0-9_-]'), {
+    kind: 'recordId',
+    identifies,
+    ...(options.prefix !== undefined ? { prefix: options.prefix } : {}),
+  });
 }
 
 /** The name of a party the action deals with, such as a vendor. */
@@ -75,9 +100,14 @@ export function partyName(options: { max: number } = { max: 200 }) {
   return withKind(z.string().trim().min(1).max(options.max), { kind: 'partyName' });
 }
 
-/** Words the requester wrote: a description, a reason, a justification. */
-export function freeText(options: { min: number; max: number }) {
-  return withKind(z.string().trim().min(options.min).max(options.max), { kind: 'freeText' });
+/** Words the requester wrote: a reason or justification (the default), or a description of what the action concerns. */
+export function freeText(options: { min: number; max: number; says?: FreeTextSays }) {
+  return withKind(z.string().trim().min(options.min).max(options.max), {
+    kind: 'freeText',
+    says: options.says ?? 'reason',
+    min: options.min,
+    max: options.max,
+  });
 }
 
 /** Shared by the code that checks a value outside any action (the text recognisers, policy). */

@@ -1,6 +1,6 @@
 import type * as z from 'zod';
 import { ACTION_CATALOG } from '../../../actions';
-import { ActionDefinitionError } from './define';
+import { ActionDefinitionError, type ActionDefinition } from './define';
 import { fieldMetaOf, type FieldMeta } from './kinds';
 
 /**
@@ -22,9 +22,20 @@ export function actionDefinition(name: CatalogActionName): CatalogAction {
   return BY_NAME.get(name) as CatalogAction;
 }
 
+export interface CatalogField {
+  readonly name: string;
+  readonly schema: z.ZodType;
+  readonly meta: FieldMeta;
+}
+
 /** Each field of an action with its kind, in the schema's order. */
-export function fieldsOf(name: CatalogActionName): { name: string; schema: z.ZodType; meta: FieldMeta }[] {
-  const shape = actionDefinition(name).fields.shape as Record<string, z.ZodType>;
+export function fieldsOf(name: CatalogActionName): CatalogField[] {
+  return fieldsOfDefinition(actionDefinition(name));
+}
+
+/** The same for a definition in hand, registered or not. */
+export function fieldsOfDefinition(definition: Pick<ActionDefinition, 'fields'>): CatalogField[] {
+  const shape = definition.fields.shape as Record<string, z.ZodType>;
   // defineAction has checked that every field has a kind.
   return Object.entries(shape).map(([field, schema]) => ({ name: field, schema, meta: fieldMetaOf(schema) as FieldMeta }));
 }

@@ -1,12 +1,13 @@
-import { TIERS, type CustomerTier } from '../schemas/actions';
+import type { FieldMeta } from '../catalog/kinds';
+import { CATALOG, fieldsOf } from '../catalog/registry';
 import { SEED } from '../tables';
 import { NAME_WORD, NOT_NAME_WORDS, nameContinuation, trimName } from '../text/names';
 import { findAmounts, withoutOverlaps, type Span, type ValueMatch } from '../text/values';
 import { vendorKey } from '../vendors';
 
 /**
- * Deterministic recognisers for the values Warden's actions need: amounts, dates, ids,
- * tiers and vendors. The rules provider builds proposals from them and triage counts them
+ * Deterministic recognisers for the values Warden's actions need, by field kind: amounts,
+ * dates, record ids, choices and vendors. The rules provider builds proposals from them and triage counts them
  * for its complexity score, so both read a request the same way. Amounts, currencies and
  * dates come from `text/values.ts`, which the grounding check reads the text with too.
  * Every finder returns the spans it matched, so callers can tell what is left of the text
@@ -30,62 +31,103 @@ function findIds(text: string, forms: RegExp[]): ValueMatch<string>[] {
   return withoutOverlaps(matches);
 }
 
-/** `customer C-1001`, `customer id 42`, or a bare id in the seed's `C-1001` convention. */
-export function findCustomerIds(text: string): ValueMatch<string>[] {
-  return findIds(text, [
-    new RegExp(String.raw`\bcustomer\s+(?:id\s*:?\s*|#\s*|number\s+)?(?<id>${ID})`, 'gi'),
-    /(?<![\w-])(?<id>C-\d+)(?![\w-])/g,
-  ]);
+type RecordIdMeta = Extract<FieldMeta, { kind: 'recordId' }>;
+type ChoiceMeta = Extract<FieldMeta, { kind: 'choice' }>;
+
+/** Compiled once per field kind's declaration: triage reads every request with them. */
+function memo<K extends object, V>(build: (key: K) => V): (key: K) => V {
+  const cache = new WeakMap<K, V>();
+  return (key) => {
+    let value = cache.get(key);
+    if (value === undefined) cache.set(key, (value = build(key)));
+    return value;
+  };
 }
 
-/** `order O-5001`, `order #42`, or a bare id in the seed's `O-5001` convention. */
-export function findOrderIds(text: string): ValueMatch<string>[] {
-  return findIds(text, [
-    new RegExp(String.raw`\border\s+(?:id\s*:?\s*|#\s*|number\s+|no\.?\s*)?(?<id>${ID})`, 'gi'),
-    /(?<![\w-])(?<id>O-\d+)(?![\w-])/g,
-  ]);
+const recordIdForms = memo((meta: RecordIdMeta): RegExp[] => [
+  new RegExp(String.raw`\b${escapeRegExp(meta.identifies)}\s+(?:id\s*:?\s*|#\s*|number\s+|no\.?\s*)?(?<id>${ID})`, 'gi'),
+  ...(meta.prefix ? [new RegExp(String.raw`(?<![\w-])(?<id>${escapeRegExp(meta.prefix)}\d+)(?![\w-])`, 'g')] : []),
+]);
+
+/** Ids of the record a field identifies: after its word (`customer C-1001`, `order #42`, `order no. 7`) or bare with its prefix (`O-5001`). */
+export function findRecordIds(text: string, meta: RecordIdMeta): ValueMatch<string>[] {
+  return findIds(text, recordIdForms(meta));
 }
 
-export interface TierChange extends Span {
-  currentTier?: CustomerTier;
-  targetTier?: CustomerTier;
-}
-
-const TIER = String.raw`(?:the\s+)?(${TIERS.join('|')})(?:\s+(?:tier|plan))?`;
-const TIER_FORMS: { re: RegExp; current?: number; target?: number }[] = [
-  { re: new RegExp(String.raw`\bfrom\s+${TIER}\s+(?:(?:straight|directly|right|all\s+the\s+way)\s+)?(?:up\s+)?(?:to|into|→|->)\s+${TIER}`, 'gi'), current: 1, target: 2 },
-  { re: new RegExp(String.raw`\bto\s+${TIER}\s+from\s+${TIER}`, 'gi'), current: 2, target: 1 },
-  { re: new RegExp(String.raw`\b${TIER}\s*(?:→|->|to)\s*${TIER}`, 'gi'), current: 1, target: 2 },
-  { re: new RegExp(String.raw`\b(?:to|into)\s+${TIER}`, 'gi'), target: 1 },
-  // The tier a customer is on, said apart from the change: "has outgrown the basic plan".
-  {
-    re: new RegExp(String.raw`\b(?:(?:currently|now)\s+(?:on|in)|(?:is|are)\s+(?:currently\s+|now\s+)?on|outgr(?:own|ew|owing))\s+${TIER}`, 'gi'),
-    current: 1,
-  },
+/** Each kind of record id the catalog's actions declare, once: a customer id is one whichever action names it. */
+const CATALOG_RECORD_IDS: readonly RecordIdMeta[] = [
+  ...new Map(
+    CATALOG.flatMap((action) => fieldsOf(action.name).map((f) => f.meta))
+      .filter((meta): meta is RecordIdMeta => meta.kind === 'recordId')
+      .map((meta) => [`${meta.identifies}\u0000${meta.prefix ?? ''}`, meta] as const),
+  ).values(),
 ];
 
-/** Every stated tier change; a tier said on its own leaves the other one out. */
-export function findTierChanges(text: string): TierChange[] {
-  const matches: TierChange[] = [];
-  for (const form of TIER_FORMS) {
+/** The record ids a text names, one list per kind of record the catalog knows. */
+export function findCatalogRecordIds(text: string): ValueMatch<string>[][] {
+  return CATALOG_RECORD_IDS.map((meta) => findRecordIds(text, meta));
+}
+
+/** Every value of the catalog's choice fields, and the words they go with ("tier", "plan"). */
+export const CATALOG_CHOICE_WORDS: readonly string[] = [
+  ...new Set(
+    CATALOG.flatMap((action) => fieldsOf(action.name).map((f) => f.meta)).flatMap((meta) =>
+      meta.kind === 'choice' ? [...meta.values, ...(meta.nouns ?? [])] : [],
+    ),
+  ),
+];
+
+/** A stated change between two values of a choice field; a value said on its own leaves the other out. */
+export interface ChoiceChange extends Span {
+  from?: string;
+  to?: string;
+}
+
+const choiceChangeForms = memo((meta: ChoiceMeta): { re: RegExp; from?: number; to?: number }[] => {
+  const nouns = meta.nouns && meta.nouns.length > 0 ? String.raw`(?:\s+(?:${meta.nouns.map(escapeRegExp).join('|')}))?` : '';
+  const V = String.raw`(?:the\s+)?(${meta.values.map(escapeRegExp).join('|')})${nouns}`;
+  return [
+    { re: new RegExp(String.raw`\bfrom\s+${V}\s+(?:(?:straight|directly|right|all\s+the\s+way)\s+)?(?:up\s+)?(?:to|into|→|->)\s+${V}`, 'gi'), from: 1, to: 2 },
+    { re: new RegExp(String.raw`\bto\s+${V}\s+from\s+${V}`, 'gi'), from: 2, to: 1 },
+    { re: new RegExp(String.raw`\b${V}\s*(?:→|->|to)\s*${V}`, 'gi'), from: 1, to: 2 },
+    { re: new RegExp(String.raw`\b(?:to|into)\s+${V}`, 'gi'), to: 1 },
+    // The value something is on, said apart from the change: "has outgrown the basic plan".
+    {
+      re: new RegExp(String.raw`\b(?:(?:currently|now)\s+(?:on|in)|(?:is|are)\s+(?:currently\s+|now\s+)?on|outgr(?:own|ew|owing))\s+${V}`, 'gi'),
+      from: 1,
+    },
+  ];
+});
+
+/** Every stated change between values of a choice field ("from standard to premium", "basic -> standard"), values as declared. */
+export function findChoiceChanges(text: string, meta: ChoiceMeta): ChoiceChange[] {
+  const canonical = (written: string | undefined) => meta.values.find((v) => v.toLowerCase() === written?.toLowerCase());
+  const matches: ChoiceChange[] = [];
+  for (const form of choiceChangeForms(meta)) {
     for (const m of text.matchAll(form.re)) {
-      const tier = (i: number | undefined) => (i === undefined ? undefined : (m[i]?.toLowerCase() as CustomerTier));
-      const currentTier = tier(form.current);
-      const targetTier = tier(form.target);
-      matches.push({
-        start: m.index,
-        end: m.index + m[0].length,
-        ...(targetTier ? { targetTier } : {}),
-        ...(currentTier ? { currentTier } : {}),
-      });
+      const from = form.from === undefined ? undefined : canonical(m[form.from]);
+      const to = form.to === undefined ? undefined : canonical(m[form.to]);
+      matches.push({ start: m.index, end: m.index + m[0].length, ...(to ? { to } : {}), ...(from ? { from } : {}) });
     }
   }
   return withoutOverlaps(matches);
 }
 
+const choicePattern = memo(
+  (meta: ChoiceMeta) => new RegExp(String.raw`(?<![\p{L}\p{N}_])(?:${meta.values.map(escapeRegExp).join('|')})(?![\p{L}\p{N}_])`, 'giu'),
+);
+
+/** Each value of a choice field the text names, as declared ("Security" is `security`). */
+export function findChoices(text: string, meta: ChoiceMeta): ValueMatch<string>[] {
+  return [...text.matchAll(choicePattern(meta))].flatMap((m) => {
+    const value = meta.values.find((v) => v.toLowerCase() === m[0].toLowerCase());
+    return value === undefined ? [] : [{ start: m.index, end: m.index + m[0].length, value }];
+  });
+}
+
 const SEED_VENDOR_NAMES: readonly string[] = SEED.vendors.map((v) => v.name);
 
-function escapeRegExp(s: string): string {
+export function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 

@@ -1,20 +1,28 @@
 import type { ModelProvider } from '../ports';
-import { TIERS, type ActionName } from '../schemas/actions';
+import type { ActionCues, ActionDefinition } from '../catalog/define';
+import type { FieldMeta } from '../catalog/kinds';
+import { actionDefinition, fieldsOfDefinition, type CatalogField } from '../catalog/registry';
+import type { ActionName } from '../schemas/actions';
 import type { InferenceResult, ModelTier, ModelUsage } from '../schemas/workflow';
-import { SEVERAL_ORDERS, detectActions } from '../triage/triage';
+import { asksForSeveral, detectActions } from '../triage/triage';
 import { keepDigitGrouping } from '../text/values';
 import {
+  CATALOG_CHOICE_WORDS,
   distinct,
+  escapeRegExp,
   findAmounts,
+  findCatalogRecordIds,
+  findChoiceChanges,
+  findChoices,
   findCurrencies,
-  findCustomerIds,
   findDates,
-  findOrderIds,
-  findTierChanges,
+  findRecordIds,
   findVendors,
   isSeedVendor,
   type AmountMatch,
   type Span,
+  type ValueMatch,
+  type VendorMatch,
 } from './extract';
 
 /**
@@ -24,7 +32,9 @@ import {
  * in doubt stays well below it, so the validator sends it to a human rather than guessing. In
  * doubt: an amount whose writing leaves its value uncertain ("$7 850", "$4,999.995", "$500
  * each"), a currency named away from the amount ("$900, billed in JPY"), a vendor named only in
- * passing or beside another one, a request for several orders ("Create 3 POs").
+ * passing or beside another one, a request for several of the action at once ("Create 3 POs").
+ * Each field is read by its kind in the action's schema; the action's cues say which choice
+ * fields a stated change fills and which verbs a description follows.
  */
 
 export const RULES_MODEL: ModelUsage = { provider: 'rules', id: 'rules-v1', inputTokens: 0, outputTokens: 0, costUsd: 0 };
@@ -52,7 +62,8 @@ interface Extraction {
    */
   doubts: string[];
   required: number;
-  unknownVendor?: boolean;
+  /** The party was read from "for/from <Name>" and is not one the system of record knows by name. */
+  unknownParty?: boolean;
 }
 
 /** Exactly one distinct value, or the reason there is not. */
@@ -71,14 +82,14 @@ const PER_UNIT =
  * number ("$7 85"), leave it out; one whose writing leaves its value in doubt, or that is a
  * price per unit, is kept but doubted.
  */
-function readAmount(text: string, amounts: readonly AmountMatch[], into: Extraction): AmountMatch | undefined {
+function readAmount(text: string, amounts: readonly AmountMatch[], into: Extraction, name: string): AmountMatch | undefined {
   const values = distinct(amounts);
-  if (values.length === 0) into.missing.push('amount');
-  else if (values.length > 1 || amounts.some((a) => a.doubt === 'fragment')) into.ambiguous.push('amount');
+  if (values.length === 0) into.missing.push(name);
+  else if (values.length > 1 || amounts.some((a) => a.doubt === 'fragment')) into.ambiguous.push(name);
   else {
     const amount = amounts[0] as AmountMatch;
-    into.fields.amount = amount.value;
-    if (amounts.some((a) => a.doubt !== undefined) || PER_UNIT.test(text.slice(amount.end))) into.doubts.push('amount');
+    into.fields[name] = amount.value;
+    if (amounts.some((a) => a.doubt !== undefined) || PER_UNIT.test(text.slice(amount.end))) into.doubts.push(name);
     return amount;
   }
   return undefined;
@@ -123,15 +134,15 @@ function leadingReason(text: string): string | undefined {
   return undefined;
 }
 
-/** Words that only restate who and which tier: "C-1002 is currently on the standard plan" gives no reason. */
+/** Words that only restate who and which choice (the catalog's values, and their nouns): "C-1002 is currently on the standard plan" gives no reason. */
 const NO_REASON_WORDS = new Set([
-  'is', 'are', 'was', 'were', 'has', 'have', 'currently', 'now', 'still', 'on', 'in', 'at', 'the', 'a', 'an', 'plan', 'tier',
-  'customer', 'they', 'them', 'their', 'it', 'its', 'account', 'order', 'for', 'of', ...TIERS,
+  'is', 'are', 'was', 'were', 'has', 'have', 'currently', 'now', 'still', 'on', 'in', 'at', 'the', 'a', 'an',
+  'customer', 'they', 'them', 'their', 'it', 'its', 'account', 'order', 'for', 'of', ...CATALOG_CHOICE_WORDS,
 ]);
 
-/** Whether a clause says more than ids, tiers, dates and amounts. */
+/** Whether a clause says more than ids, choices, dates and amounts. */
 function saysSomething(clause: string): boolean {
-  const values = [...findCustomerIds(clause), ...findOrderIds(clause), ...findDates(clause), ...findAmounts(clause)];
+  const values = [...findCatalogRecordIds(clause).flat(), ...findDates(clause), ...findAmounts(clause)];
   let rest = clause;
   for (const v of values.sort((a, b) => b.start - a.start)) rest = rest.slice(0, v.start) + ' ' + rest.slice(v.end);
   return rest
@@ -177,10 +188,10 @@ const NOT_A_DESCRIPTION = /^(?:please|pls|thanks|thank|thx|cheers|asap|urgent(?:
 
 /**
  * The description: "$7,850 of workstations", "$725.50 covering cables", "USD 900, printer
- * toner", "4,999 dollars - network switches", or "buy 20 laptops from Initech", "could you
- * order 6 standing desks from Initech".
+ * toner", "4,999 dollars - network switches", or after one of the action's verbs: "buy 20
+ * laptops from Initech", "could you order 6 standing desks from Initech".
  */
-function purchaseDescription(text: string, amountEnd: number | undefined, vendors: string[], vendorEnd?: number): string | undefined {
+function statedDescription(text: string, verbs: readonly string[], amountEnd: number | undefined, vendors: string[], vendorEnd?: number): string | undefined {
   const stop = /[;!?\n,]|\.(?:\s|$)|\s[-–—]\s|\s+(?:from|for|at|via|with)\s+(?=[A-Z$€£])/;
   // "for $900 for Initech" names the vendor, not what is bought.
   const isVendor = (d: string) => vendors.some((v) => d.toLowerCase().startsWith(v.toLowerCase()));
@@ -197,7 +208,10 @@ function purchaseDescription(text: string, amountEnd: number | undefined, vendor
     vendorEnd === undefined ? undefined : /^\s*(?:for|of)\s+(?![$€£¥₹]|[A-Z]{3}\s?\d|\d)(?<desc>.+)$/s.exec(text.slice(vendorEnd))?.groups?.desc;
   // "It's for a batch of USB-C hubs."
   const itIsFor = /\b(?:it['’]s|it\s+is|this\s+is|these\s+are|they['’]re|they\s+are)\s+for\s+(?<desc>.+)$/is.exec(text)?.groups?.desc;
-  const afterVerb = /(?:^\W*|\b(?:please|you|to)\s+)(?:buy|purchase|procure|order)\s+(?<desc>.+?)\s+(?:from|for)\s+/is.exec(text)?.groups?.desc;
+  const afterVerb =
+    verbs.length === 0
+      ? undefined
+      : new RegExp(String.raw`(?:^\W*|\b(?:please|you|to)\s+)(?:${verbs.map(escapeRegExp).join('|')})\s+(?<desc>.+?)\s+(?:from|for)\s+`, 'is').exec(text)?.groups?.desc;
   // "Alpha Tech Systems can deliver 10 webcams; we'd like to purchase them": what is offered.
   const offered = /\b(?:can|will|could)\s+(?:deliver|supply|provide)\s+(?<desc>.+)$/is.exec(text)?.groups?.desc;
   // "Our server room needs new cooling units - please raise a PO …": the need, said first.
@@ -205,87 +219,135 @@ function purchaseDescription(text: string, amountEnd: number | undefined, vendor
   return clause(afterAmount) ?? clause(afterVerb) ?? clause(afterVendor) ?? clause(itIsFor) ?? clause(offered) ?? clause(need);
 }
 
-function extractPurchaseOrder(text: string): Extraction {
-  const out: Extraction = { fields: {}, missing: [], ambiguous: [], doubts: [], required: 3 };
-  if (SEVERAL_ORDERS.some((re) => re.test(text))) out.doubts.push('orders');
-  const amounts = findAmounts(text);
-  const amount = readAmount(text, amounts, out);
+/** What the fields read so far found: a description is read around the amount and the party, a reason ends where a value begins. */
+interface Reading {
+  readonly text: string;
+  readonly amounts: readonly AmountMatch[];
+  amount?: AmountMatch;
+  parties: VendorMatch[];
+  party?: VendorMatch;
+  readonly spans: Span[];
+}
 
-  // The currency: next to the amount, or named anywhere else ("…, billed in JPY", "currency:
-  // EUR", "pay in euros"). Sure only when every currency the text names is the same one, and
-  // it was written next to the amount or is USD. Otherwise the proposal carries the strictest
-  // reading (another currency than USD always goes to the highest tier) and is doubted.
+/** A reason of fewer characters is no reason, whatever the field allows. */
+const MIN_REASON_CHARS = 3;
+
+/**
+ * The currency: next to the amount, or named anywhere else ("…, billed in JPY", "currency:
+ * EUR", "pay in euros"). Sure only when every currency the text names is the same one, and it
+ * was written next to the amount or is USD. Otherwise the proposal carries the strictest
+ * reading (another currency than USD always goes to the highest tier) and is doubted.
+ */
+function readCurrency(text: string, amounts: readonly AmountMatch[], into: Extraction, name: string): void {
   const own = [...new Set(amounts.map((a) => a.currency).filter((c): c is string => c !== undefined))];
   const elsewhere = findCurrencies(text)
     .filter((c) => !amounts.some((a) => c.start < a.end && a.start < c.end))
     .map((c) => c.value);
   const currencies = [...new Set([...own, ...elsewhere])];
-  out.fields.currency = currencies.find((c) => c !== 'USD') ?? 'USD';
-  if (own.length > 1) out.ambiguous.push('currency');
-  else if (currencies.length > 1 || (own.length === 0 && currencies[0] !== undefined && currencies[0] !== 'USD')) out.doubts.push('currency');
+  into.fields[name] = currencies.find((c) => c !== 'USD') ?? 'USD';
+  if (own.length > 1) into.ambiguous.push(name);
+  else if (currencies.length > 1 || (own.length === 0 && currencies[0] !== undefined && currencies[0] !== 'USD')) into.doubts.push(name);
+}
 
-  // The vendor: the one named in the vendor's place ("for X", "from X"). A seed vendor named only
-  // in passing ("Copy Globex Corporation on the invoice") may not be the order's vendor, and
-  // another vendor mentioned besides the named one leaves a doubt which one the order is for.
-  const vendors = findVendors(text);
+/**
+ * The party: the one named in its place ("for X", "from X"). A seed vendor named only in passing
+ * ("Copy Globex Corporation on the invoice") may not be the order's vendor, and another vendor
+ * mentioned besides the named one leaves a doubt which one the request is for.
+ */
+function readParty(reading: Reading, into: Extraction, name: string): void {
+  const vendors = findVendors(reading.text);
+  reading.parties = vendors;
+  reading.spans.push(...vendors);
   const inPlace = vendors.filter((v) => v.named);
   const vendor = inPlace.length === 1 ? inPlace[0] : inPlace.length === 0 && vendors.length === 1 ? vendors[0] : undefined;
   if (vendor) {
-    out.fields.vendor = vendor.value;
-    out.unknownVendor = !isSeedVendor(vendor.value);
-    if (!vendor.named || vendors.length > 1) out.doubts.push('vendor');
-  } else if (vendors.length === 0) out.missing.push('vendor');
-  else out.ambiguous.push('vendor');
+    into.fields[name] = vendor.value;
+    into.unknownParty = !isSeedVendor(vendor.value);
+    if (!vendor.named || vendors.length > 1) into.doubts.push(name);
+    reading.party = vendor;
+  } else if (vendors.length === 0) into.missing.push(name);
+  else into.ambiguous.push(name);
+}
 
-  const description = purchaseDescription(text, amount?.end, distinct(vendors), vendor?.end);
-  if (description) out.fields.description = description;
-  else out.missing.push('description');
+/** One value of a choice field: from a stated change when the action declares one ("from basic to standard"), else as named. */
+function readChoice(reading: Reading, into: Extraction, name: string, meta: Extract<FieldMeta, { kind: 'choice' }>, cues: ActionCues | undefined): void {
+  const side = cues?.change?.from === name ? 'from' : cues?.change?.to === name ? 'to' : undefined;
+  if (side) {
+    const changes = findChoiceChanges(reading.text, meta);
+    single([...new Set(changes.map((c) => c[side]).filter((v) => v !== undefined))], name, into, (v) => (into.fields[name] = v));
+    // A value said on its own ("they have outgrown basic") is part of a reason, not a value before it.
+    reading.spans.push(...changes.filter((c) => c.to !== undefined));
+    return;
+  }
+  const choices = findChoices(reading.text, meta);
+  single(distinct(choices), name, into, (v) => (into.fields[name] = v));
+  reading.spans.push(...choices);
+}
+
+/** Reads one field by its kind; the kind's finders are in `./extract`. */
+function readField(field: CatalogField, cues: ActionCues | undefined, reading: Reading, into: Extraction): void {
+  const { name, meta } = field;
+  const { text } = reading;
+  const once = (matches: ValueMatch<string>[]) => {
+    single(distinct(matches), name, into, (v) => (into.fields[name] = v));
+    reading.spans.push(...matches);
+  };
+  switch (meta.kind) {
+    case 'money':
+      reading.amount = readAmount(text, reading.amounts, into, name);
+      reading.spans.push(...reading.amounts);
+      return;
+    case 'currency':
+      return readCurrency(text, reading.amounts, into, name);
+    case 'date':
+      return once(findDates(text));
+    case 'recordId':
+      return once(findRecordIds(text, meta));
+    case 'choice':
+      return readChoice(reading, into, name, meta, cues);
+    case 'partyName':
+      return readParty(reading, into, name);
+    case 'freeText': {
+      if (meta.says === 'description') {
+        const description = statedDescription(text, cues?.verbs ?? [], reading.amount?.end, distinct(reading.parties), reading.party?.end);
+        if (description) into.fields[name] = description;
+        else into.missing.push(name);
+        return;
+      }
+      const min = Math.max(MIN_REASON_CHARS, meta.min);
+      const reason = statedReason(text, reading.spans, min);
+      if (reason && reason.length >= min) into.fields[name] = reason.slice(0, meta.max);
+      else into.missing.push(name);
+      return;
+    }
+  }
+}
+
+/** What the rules read an action's fields with: its field kinds and its cues. */
+export type ReadableAction = Pick<ActionDefinition, 'fields' | 'cues'>;
+
+/** The action's fields, each read by its kind; free text last, as it is read around the other values. */
+function extract(action: ReadableAction, text: string): Extraction {
+  const { cues } = action;
+  const fields = fieldsOfDefinition(action);
+  const out: Extraction = { fields: {}, missing: [], ambiguous: [], doubts: [], required: fields.filter((f) => !f.schema.safeParse(undefined).success).length };
+  if (asksForSeveral(action, text)) out.doubts.push('several');
+  const reading: Reading = { text, amounts: findAmounts(text), parties: [], spans: [] };
+  for (const field of [...fields.filter((f) => f.meta.kind !== 'freeText'), ...fields.filter((f) => f.meta.kind === 'freeText')]) {
+    readField(field, cues, reading, out);
+  }
   return out;
 }
 
-function extractTierUpgrade(text: string): Extraction {
-  const out: Extraction = { fields: {}, missing: [], ambiguous: [], doubts: [], required: 5 };
-  const customers = findCustomerIds(text);
-  single(distinct(customers), 'customerId', out, (v) => (out.fields.customerId = v));
-  const changes = findTierChanges(text);
-  const currents = [...new Set(changes.map((c) => c.currentTier).filter((t) => t !== undefined))];
-  const targets = [...new Set(changes.map((c) => c.targetTier).filter((t) => t !== undefined))];
-  single(currents, 'currentTier', out, (v) => (out.fields.currentTier = v));
-  single(targets, 'targetTier', out, (v) => (out.fields.targetTier = v));
-  const dates = findDates(text);
-  single(distinct(dates), 'effectiveDate', out, (v) => (out.fields.effectiveDate = v));
-  // A tier said on its own ("they have outgrown basic") is part of a reason, not a value before it.
-  const changeSpans = changes.filter((c) => c.targetTier !== undefined);
-  const justification = statedReason(text, [...customers, ...changeSpans, ...dates], 10);
-  // The schema wants 10..500 characters; a shorter "reason" is not a justification.
-  if (justification && justification.length >= 10) out.fields.justification = justification.slice(0, 500);
-  else out.missing.push('justification');
-  return out;
+/** The fields the rules read from a text for an action, registered or not, and how sure they are. */
+export function readFields(action: ReadableAction, text: string): { fields: Record<string, unknown>; confidence: number } {
+  const extraction = extract(action, text);
+  return { fields: extraction.fields, confidence: confidenceOf(extraction) };
 }
-
-function extractRefund(text: string): Extraction {
-  const out: Extraction = { fields: {}, missing: [], ambiguous: [], doubts: [], required: 4 };
-  const customers = findCustomerIds(text);
-  single(distinct(customers), 'customerId', out, (v) => (out.fields.customerId = v));
-  const orders = findOrderIds(text);
-  single(distinct(orders), 'orderId', out, (v) => (out.fields.orderId = v));
-  const amounts = findAmounts(text);
-  readAmount(text, amounts, out);
-  const reason = statedReason(text, [...customers, ...orders, ...amounts], 3);
-  if (reason && reason.length >= 3) out.fields.reason = reason.slice(0, 500);
-  else out.missing.push('reason');
-  return out;
-}
-
-const EXTRACTORS: Record<ActionName, (text: string) => Extraction> = {
-  purchase_order: extractPurchaseOrder,
-  tier_upgrade: extractTierUpgrade,
-  refund: extractRefund,
-};
 
 function confidenceOf(x: Extraction): number {
   const problems = x.missing.length + x.ambiguous.length + x.doubts.length;
-  if (problems === 0) return x.unknownVendor ? RULES_CONFIDENCE.completeUnknownVendor : RULES_CONFIDENCE.complete;
+  if (problems === 0) return x.unknownParty ? RULES_CONFIDENCE.completeUnknownVendor : RULES_CONFIDENCE.complete;
   const found = Math.max(0, x.required - problems) / x.required;
   const c = RULES_CONFIDENCE.partialMin + (RULES_CONFIDENCE.partialMax - RULES_CONFIDENCE.partialMin) * found;
   return Math.round(c * 100) / 100;
@@ -304,7 +366,7 @@ export class RulesProvider implements ModelProvider {
     // No action, or several: nothing to extract with any honesty.
     if (actions.length !== 1) return { confidence: 0, model: { ...RULES_MODEL } };
     const action = actions[0] as ActionName;
-    const extraction = EXTRACTORS[action](text);
+    const extraction = extract(actionDefinition(action), text);
     return {
       candidate: { action, fields: extraction.fields },
       confidence: confidenceOf(extraction),

@@ -1,5 +1,8 @@
+import type * as z from 'zod';
+import type { ActionDefinition } from '../catalog/define';
+import { fieldMetaOf } from '../catalog/kinds';
 import { CATALOG, actionDefinition, orList } from '../catalog/registry';
-import { findAmounts, findCustomerIds, findDates, findOrderIds, findTierChanges, findVendors } from '../models/extract';
+import { findAmounts, findCatalogRecordIds, findChoiceChanges, findDates, findVendors } from '../models/extract';
 import { POLICIES } from '../policy/policies';
 import type { RoutingPolicy } from '../policy/schemas';
 import { parseFields, type ActionName } from '../schemas/actions';
@@ -8,59 +11,10 @@ import { looksLikeToken } from '../shield/pii';
 import { INVISIBLE_CHARACTERS } from '../shield/unicode';
 
 /*
- * Vocabulary, as data: what names an action, what smells like an attempt to steer the model
- * or restate policy, and what makes a request complex. Tune these lists, not the code below.
+ * Vocabulary, as data: what smells like an attempt to steer the model or restate policy, and
+ * what makes a request complex. Tune these lists, not the code below. What names an action is
+ * the action's own `cues`, in its catalog folder.
  */
-
-/** Phrases that name each action. A request matching two actions goes to a human. */
-export const ACTION_KEYWORDS: Record<ActionName, readonly RegExp[]> = {
-  purchase_order: [
-    /\bPOs?\b/, // case-sensitive: "po" in lower case is too often something else…
-    /\b(?:raise|create|open|issue|need|submit|cut)\s+(?:a\s+|the\s+|new\s+)*po\b(?!\s+box)/i, // …unless it is plainly an order: "raise a po"
-    /\bpurchase[-\s]+orders?\b/i,
-    // The request opens with the verb; "Order O-5001 …" names an order, not a purchase.
-    /^\W*(?:please\s+)?(?:buy|purchase|procure)\b/i,
-    /^\W*(?:please\s+)?order\s+(?![A-Za-z]{0,3}-?\d|#|no\b|number\b|id\b)/i,
-    // "Order 40 headsets from Alpha Tech Systems": a quantity, what, and from or for whom.
-    /^\W*(?:please\s+)?order\s+\d{1,5}\s+[a-z][\w\s-]{0,40}?\s+(?:from|for)\s+(?:[A-Z$€£]|\d)/i,
-    // The verb later in the sentence: "could you order …", "we'd like to purchase …".
-    /\b(?:(?:could|can|would|will)\s+you\s+(?:please\s+)?|(?:like|want|need|have)\s+to\s+|please\s+)(?:order|buy|purchase|procure)\b/i,
-    /\b(?:buy|procure)\b/i,
-  ],
-  tier_upgrade: [
-    /\bupgrad(?:e|es|ed|ing)\b/i,
-    /\btier\b/i,
-    // A change between two named tiers ("from standard to premium") is read by findTierChanges, in detectActions.
-    /\bmove\s+(?:customer\s+)?\S+\s+up\b/i,
-  ],
-  refund: [
-    /\brefund(?:s|ed|ing)?\b/i,
-    /\breimburs(?:e|ed|es|ing|ement)\b/i,
-    /\bmoney\s+back\b/i,
-    /\bcredit\s+back\b/i,
-    // Money going back to a customer: "send $320 back to customer C-1002", "needs 2.1k back on order O-5002".
-    /\b(?:send|give|pay|credit|transfer|return)\b[^.;!?]{0,60}?\bback\s+(?:to|on|for)\b/i,
-    /\d(?:k|\s*(?:usd|dollars|euros))?\s+back\s+(?:to|on|for)\b/i,
-  ],
-};
-
-/**
- * Several orders in one request: "Create 3 POs", "two purchase orders", "a second one with
- * Globex". Each would be its own proposal, so the request goes to a human, like two actions.
- */
-export const SEVERAL_ORDERS: readonly RegExp[] = [
-  /\b(?:[2-9]|[1-9]\d+|two|three|four|five|six|seven|eight|nine|ten|several|multiple|many|a\s+few|(?:a\s+)?couple\s+of)\s+(?:separate\s+|new\s+|different\s+|more\s+)?(?:POs?|purchase[-\s]+orders?|orders)\b/i,
-  /\bPOs\b/,
-  /\bpurchase[-\s]+orders\b/i,
-  /\b(?:a\s+)?(?:second|another|separate|further)\s+(?:one|PO|purchase[-\s]+order)\b/i,
-];
-
-/**
- * Action words that a typo should not hide: a word one edit away from one of these
- * ("purchse", "Upgade", "Refnd") is read as it for recognising the action. Values are always
- * read from the text as written.
- */
-export const ACTION_WORDS: readonly string[] = ['purchase', 'upgrade', 'refund'];
 
 /**
  * Requests for information, not for an action: "How many purchase orders did we raise last
@@ -222,13 +176,17 @@ function withinOneEdit(a: string, b: string): boolean {
   );
 }
 
+/** The actions triage can tell apart in free text: the catalog's, or a test's own list. */
+export type CuedAction = Pick<ActionDefinition, 'name' | 'fields' | 'cues'>;
+
 /** The text with action words' typos ("purchse", "Upgade") written as the action word. */
-export function correctActionWords(text: string): string {
+export function correctActionWords(text: string, catalog: readonly CuedAction[] = CATALOG): string {
+  const words = catalog.flatMap((action) => action.cues?.words ?? []);
   return text.replace(/\p{L}{5,}/gu, (word) => {
     const lower = word.toLowerCase();
     // An inflection ("refunds", "upgraded") is already the word.
-    if (ACTION_WORDS.some((w) => lower.startsWith(w.slice(0, -1)))) return word;
-    return ACTION_WORDS.find((w) => withinOneEdit(lower, w)) ?? word;
+    if (words.some((w) => lower.startsWith(w.slice(0, -1)))) return word;
+    return words.find((w) => withinOneEdit(lower, w)) ?? word;
   });
 }
 
@@ -237,16 +195,28 @@ export function isInformationRequest(text: string): boolean {
   return INFORMATION_REQUESTS.some((re) => re.test(text));
 }
 
-/** The actions the text names, in ACTION_KEYWORDS order; none when it only asks for information. */
-export function detectActions(text: string): ActionName[] {
+/** Whether the text states a change between two values of the action's `change` fields ("from standard to premium"). */
+function statesChange(action: CuedAction, text: string): boolean {
+  const change = action.cues?.change;
+  if (!change) return false;
+  const meta = fieldMetaOf(action.fields.shape[change.from] as z.ZodType);
+  return meta?.kind === 'choice' && findChoiceChanges(text, meta).some((c) => c.from !== undefined && c.to !== undefined);
+}
+
+/** The actions the text names, in catalog order; none when it only asks for information. */
+export function detectActions(text: string): ActionName[];
+export function detectActions<A extends CuedAction>(text: string, catalog: readonly A[]): A['name'][];
+export function detectActions(text: string, catalog: readonly CuedAction[] = CATALOG): string[] {
   if (isInformationRequest(text)) return [];
-  const read = correctActionWords(text);
-  // "Move customer C-1002 from standard to premium": a stated change between two tiers, read
-  // the way the rules provider reads it, names a tier upgrade whatever the verb.
-  const tierChange = () => findTierChanges(read).some((c) => c.currentTier !== undefined && c.targetTier !== undefined);
-  return (Object.keys(ACTION_KEYWORDS) as ActionName[]).filter(
-    (action) => ACTION_KEYWORDS[action].some((re) => re.test(read)) || (action === 'tier_upgrade' && tierChange()),
-  );
+  const read = correctActionWords(text, catalog);
+  return catalog
+    .filter((action) => (action.cues?.phrases ?? []).some((re) => re.test(read)) || statesChange(action, read))
+    .map((action) => action.name);
+}
+
+/** Whether the text asks for several of the action at once ("Create 3 POs"): several proposals, not one. */
+export function asksForSeveral(action: Pick<ActionDefinition, 'cues'>, text: string): boolean {
+  return (action.cues?.several ?? []).some((re) => re.test(text));
 }
 
 interface InjectionFinding {
@@ -318,8 +288,7 @@ export function complexityScore(text: string, actionCount: number = detectAction
   const amounts = new Set(findAmounts(text).map((a) => a.value)).size;
   const extraAmounts = Math.min(1, Math.max(0, amounts - 1) / 2);
   const entities =
-    new Set(findCustomerIds(text).map((m) => m.value)).size +
-    new Set(findOrderIds(text).map((m) => m.value)).size +
+    findCatalogRecordIds(text).reduce((n, ids) => n + new Set(ids.map((m) => m.value)).size, 0) +
     new Set(findDates(text).map((m) => m.value)).size +
     findVendors(text).length;
   const extraEntities = Math.min(1, Math.max(0, entities - c.usualEntities) / 3);
@@ -372,9 +341,9 @@ export function triageRequest(input: TriageInput, policy: RoutingPolicy = ROUTIN
   const actions = submitted?.action ? [...new Set([submitted.action, ...named])] : named;
   const complexity = complexityScore(text, actions.length);
   const modelTier = complexity >= policy.complexityHighFrom ? 'high' : 'low';
-  // Several orders in one request are several proposals: no one action to propose.
-  const severalOrders = actions.length === 1 && actions[0] === 'purchase_order' && SEVERAL_ORDERS.some((re) => re.test(text));
-  const action = actions.length === 1 && !severalOrders ? actions[0] : undefined;
+  // Several of one action in one request are several proposals: no one action to propose.
+  const several = actions.length === 1 && asksForSeveral(actionDefinition(actions[0] as ActionName), text);
+  const action = actions.length === 1 && !several ? actions[0] : undefined;
 
   const problems: string[] = [];
   if (injection.length > 0) problems.push(injectionNote);
@@ -388,9 +357,9 @@ export function triageRequest(input: TriageInput, policy: RoutingPolicy = ROUTIN
   } else if (actions.length > 1) {
     signals.push('needs_human_triage');
     problems.push(`more than one action (${actions.map(titleOf).join(', ')})`);
-  } else if (severalOrders) {
+  } else if (several) {
     signals.push('needs_human_triage');
-    problems.push('several purchase orders in one request');
+    problems.push(`several ${titleOf(actions[0] as ActionName)}s in one request`);
   }
 
   if (signals.length > 0) {

@@ -1,5 +1,6 @@
 import { canRequest, duplicateWindowStart, evaluatePolicy, isWithinDuplicateWindow, lowestApprovalTier, POLICIES, policyRef } from '../policy';
 import type { PolicyFacts, PolicySet } from '../policy';
+import { Connectors } from '../connectors';
 import type { RecordReader } from '../ports';
 import { ActionName, Proposal } from '../schemas/actions';
 import type { Decision, PolicyRef, ReasonCode, WorkflowState } from '../schemas/workflow';
@@ -18,6 +19,8 @@ export interface ValidateProposalInput {
   confidenceThreshold?: number;
   /** @default POLICIES */
   policies?: PolicySet;
+  /** Where each action's facts come from. @default builtin for every action, over `records` */
+  connectors?: Connectors;
 }
 
 export interface ValidationResult {
@@ -62,17 +65,12 @@ function schemaRejection(raw: unknown, roles: readonly string[], policies: Polic
   return { outcome: 'rejected', reasons, policy: policyRef(action.data, policies) };
 }
 
-/** The records the rules need for this proposal. */
-async function readFacts(proposal: Proposal, records: RecordReader, today: string): Promise<PolicyFacts> {
-  switch (proposal.action) {
-    case 'purchase_order':
-      return { today, vendor: await records.findVendor(proposal.fields.vendor) };
-    case 'tier_upgrade':
-      return { today, customer: await records.getCustomer(proposal.fields.customerId) };
-    case 'refund':
-      // Ownership is on the order itself (order.customerId); no separate customer read is needed.
-      return { today, order: await records.getOrder(proposal.fields.orderId) };
-  }
+const BUILTIN_ONLY = new Connectors({});
+
+/** The records the rules need for this proposal, from the action's facts connector. */
+async function readFacts(requestId: string, proposal: Proposal, records: RecordReader, connectors: Connectors, today: string): Promise<PolicyFacts> {
+  const facts = await connectors.readFacts({ requestId, proposal, records });
+  return { ...facts, today } as PolicyFacts;
 }
 
 /**
@@ -161,7 +159,7 @@ export async function validateProposal(input: ValidateProposalInput): Promise<Va
   const ungrounded = fromClientFields ? [] : findUngroundedFields(proposal, state.text);
 
   // e) Facts, f) idempotency.
-  const [facts, effect] = await Promise.all([readFacts(proposal, records, today), records.findEffect(fingerprint)]);
+  const [facts, effect] = await Promise.all([readFacts(state.requestId, proposal, records, input.connectors ?? BUILTIN_ONLY, today), records.findEffect(fingerprint)]);
   // Another request's identical effect is a duplicate only within the policy's window before today.
   const duplicate =
     effect !== undefined &&

@@ -1,5 +1,6 @@
 import * as z from 'zod';
-import { InvalidWorkflowState, modelFailureCauseOf } from '../errors';
+import type { Connectors } from '../connectors';
+import { connectorFailureOf, InvalidWorkflowState, modelFailureCauseOf } from '../errors';
 import { taskIdFor } from '../ids';
 import type { AuditLog, Clock, ModelProvider, PiiOriginals, PiiVault, RecordReader, RequestStore, SystemOfRecord, TaskIndex } from '../ports';
 import { TERMINAL_STATUSES, type RequestRecord, type RequestStatus } from '../schemas/records';
@@ -74,13 +75,14 @@ export async function inferenceStep(
 
 export async function validationStep(
   state: WorkflowState,
-  deps: { requests: RequestStore; audit: AuditLog; records: RecordReader; clock: Clock; confidenceThreshold?: number },
+  deps: { requests: RequestStore; audit: AuditLog; records: RecordReader; clock: Clock; confidenceThreshold?: number; connectors?: Connectors },
 ): Promise<WorkflowState> {
   const { proposal, decision, ungroundedFields } = await validateProposal({
     state,
     records: deps.records,
     today: utcToday(deps.clock.now()),
     confidenceThreshold: deps.confidenceThreshold,
+    ...(deps.connectors ? { connectors: deps.connectors } : {}),
   });
   // Outbound shield on the proposal from here on: the record, the audit, the approver's task and
   // the effect all get the shielded one. Only model-authored text can change here (client fields
@@ -119,7 +121,7 @@ async function vaultedOriginals(state: WorkflowState, vault: PiiVault | undefine
 
 export async function executionStep(
   state: WorkflowState,
-  deps: { requests: RequestStore; audit: AuditLog; records: SystemOfRecord; clock: Clock; vault?: PiiVault },
+  deps: { requests: RequestStore; audit: AuditLog; records: SystemOfRecord; clock: Clock; vault?: PiiVault; connectors?: Connectors },
 ): Promise<WorkflowState> {
   const { proposal, decision } = state;
   if (!proposal || !decision?.fingerprint) throw new InvalidWorkflowState('execution needs a validated proposal');
@@ -134,13 +136,17 @@ export async function executionStep(
   const effect = restoreFreeText(proposal, originals);
 
   const now = deps.clock.now();
+  const at = now.toISOString();
+  const approvedBy = approvedByHuman ? (state.approval?.decidedBy ?? 'unknown') : 'policy';
+  // The receipt comes back (and is recorded below) before Finalize runs: no COMPLETED without one.
   const receipt = await deps.records.execute({
     requestId: state.requestId,
     fingerprint: decision.fingerprint,
     proposal: effect.proposal,
-    at: now.toISOString(),
+    at,
     // An identical effect older than the policy's duplicate window no longer blocks this one.
     duplicateWindowStart: duplicateWindowStart(proposal.action, utcToday(now)),
+    ...(deps.connectors ? { apply: deps.connectors.effect({ requestId: state.requestId, at, approvedBy, records: deps.records }) } : {}),
   });
   // Outbound shield: the receipt is what clients and auditors will read. Restored originals go
   // back to their placeholders; any other PII or token-shaped string is redacted.
@@ -180,6 +186,8 @@ export type FinalOutput = z.infer<typeof FinalOutput>;
 const FAILURE_CODES: Record<string, string> = {
   DuplicateEffect: 'duplicate_proposal',
   EffectPreconditionFailed: 'effect_precondition_failed',
+  // A facts or effect connector, after its own retries; the message names it.
+  ConnectorFailed: 'connector_failed',
   AuditWriteFailed: 'audit_write_failed',
   // Model failures by class (errors.ts); the finer cause is in the log line and the audit entry.
   ModelUnavailable: 'model_unavailable',
@@ -274,6 +282,7 @@ export async function finalizeStep(
     patch.approval = { taskId, status: 'EXPIRED' };
   }
   const modelCause = modelFailureCauseOf(state.error);
+  const connector = connectorFailureOf(state.error);
   if (status === 'FAILED') {
     const code = failureCode(state.error?.Error ?? 'InconsistentState');
     patch.error = {
@@ -282,7 +291,9 @@ export async function finalizeStep(
         ? 'The effect was applied (see result), but the request could not be completed normally.'
         : modelCause
           ? `The model could not be called (${modelCause}); nothing was executed for it.`
-          : 'The request could not be completed; nothing was executed for it.',
+          : connector
+            ? `The ${connector.connector} connector failed (${connector.reason}) after its retries; no receipt was recorded.`
+            : 'The request could not be completed; nothing was executed for it.',
     };
   }
   const shielded = current ? shieldRecord({ ...current, ...patch }, await originalsForFinalize(state, deps.vault, options.failurePath)) : undefined;
@@ -295,6 +306,7 @@ export async function finalizeStep(
       status,
       ...(patch.error ? { error: patch.error.code, failedWith: state.error?.Error ?? null } : {}),
       ...(patch.error && modelCause ? { cause: modelCause } : {}),
+      ...(patch.error && connector ? { connector: connector.connector, cause: connector.reason } : {}),
       ...(shielded && shielded.redactions.length > 0 ? { outboundRedactions: shielded.redactions } : {}),
     },
   });

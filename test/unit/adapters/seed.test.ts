@@ -1,29 +1,19 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { seedItems, seedSystemOfRecord } from '../../../lambdas/shared/adapters/aws/seed';
 import { recordKeys } from '../../../lambdas/shared/adapters/aws/systemOfRecord';
-import { SEED, TABLES } from '../../../lambdas/shared/tables';
-import { createTable, LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../local/emulators';
-import { useEmulatedStores } from '../../support/stores';
+import { SEED } from '../../../lambdas/shared/tables';
+import { createRecordsTable, scanTable, useEmulatedStores } from '../../support/stores';
 
 const stores = useEmulatedStores();
 
 let tables = 0;
 /** An empty system-of-record table of this test only. */
-async function freshTable(): Promise<string> {
-  const name = `seed-test-${++tables}`;
-  const client = new DynamoDBClient({ endpoint: stores().emulators.endpoints.dynamodb, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
-  try {
-    await createTable(client, name, TABLES.records);
-  } finally {
-    client.destroy();
-  }
-  return name;
+function freshTable(): Promise<string> {
+  return createRecordsTable(stores(), `seed-test-${++tables}`);
 }
 
-async function scan(tableName: string) {
-  const { Items = [] } = await stores().doc.send(new ScanCommand({ TableName: tableName, ConsistentRead: true }));
-  return Items;
+function scan(tableName: string) {
+  return scanTable(stores(), tableName);
 }
 
 const N = SEED.vendors.length + SEED.customers.length + SEED.orders.length;

@@ -1,6 +1,9 @@
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { seedSystemOfRecord } from '../../../lambdas/shared/adapters/aws/seed';
-import { normalizeVendorName, purchaseOrderNumber, recordKeys } from '../../../lambdas/shared/adapters/aws/systemOfRecord';
+import { purchaseOrderKey, purchaseOrderNumber } from '../../../actions/purchase_order/builtin';
+import { refundKey } from '../../../actions/refund/builtin';
+import { tierChangeKey } from '../../../actions/tier_upgrade/builtin';
+import { normalizeVendorName, recordKeys } from '../../../lambdas/shared/adapters/aws/systemOfRecord';
 import { DuplicateEffect, EffectPreconditionFailed, InvalidInput } from '../../../lambdas/shared/errors';
 import { newRequestId } from '../../../lambdas/shared/ids';
 import { duplicateWindowStart, isValidatedVendor, vendorKey } from '../../../lambdas/shared/policy';
@@ -110,7 +113,7 @@ describe('DynamoSystemOfRecord.execute: purchase orders', () => {
       createdAt: at,
     });
     expect(receipt.purchaseOrderNumber).toMatch(/^PO-[0-9A-F]{10}$/);
-    const poKey = recordKeys.purchaseOrder(purchaseOrderNumber(requestId));
+    const poKey = purchaseOrderKey(purchaseOrderNumber(requestId));
     const [poBefore, effectBefore] = [await item(poKey), await item(recordKeys.effect(`fp-${requestId}`))];
     expect(poBefore).toMatchObject({ requestId, amount: 7850 });
 
@@ -127,7 +130,7 @@ describe('DynamoSystemOfRecord.execute: purchase orders', () => {
     const duplicate = execute(second, purchaseOrder(), fingerprint);
     await expect(duplicate).rejects.toBeInstanceOf(DuplicateEffect);
     await expect(duplicate).rejects.toMatchObject({ code: 'duplicate_proposal' });
-    expect(await item(recordKeys.purchaseOrder(purchaseOrderNumber(second)))).toBeUndefined();
+    expect(await item(purchaseOrderKey(purchaseOrderNumber(second)))).toBeUndefined();
     expect(await stores().records.findEffect(fingerprint)).toEqual({ requestId: first, at });
   });
 
@@ -158,7 +161,7 @@ describe('DynamoSystemOfRecord.execute: the duplicate window', () => {
     const receipt = await execute(second, purchaseOrder(), fingerprint, later, staleAfter);
     expect(receipt).toMatchObject({ purchaseOrderNumber: purchaseOrderNumber(second), createdAt: later });
     expect(await stores().records.findEffect(fingerprint)).toEqual({ requestId: second, at: later });
-    expect(await item(recordKeys.purchaseOrder(purchaseOrderNumber(first)))).toMatchObject({ requestId: first });
+    expect(await item(purchaseOrderKey(purchaseOrderNumber(first)))).toMatchObject({ requestId: first });
   });
 
   it('refuses a claim inside the window (or with no window given)', async () => {
@@ -169,7 +172,7 @@ describe('DynamoSystemOfRecord.execute: the duplicate window', () => {
     await expect(execute(second, purchaseOrder(), fingerprint, later, '2026-05-01T00:00:00.000Z')).rejects.toBeInstanceOf(DuplicateEffect);
     await expect(execute(second, purchaseOrder(), fingerprint, later)).rejects.toBeInstanceOf(DuplicateEffect);
     expect(await stores().records.findEffect(fingerprint)).toEqual({ requestId: first, at });
-    expect(await item(recordKeys.purchaseOrder(purchaseOrderNumber(second)))).toBeUndefined();
+    expect(await item(purchaseOrderKey(purchaseOrderNumber(second)))).toBeUndefined();
   });
 
   it('a retry of the holder never moves its claim’s time forward', async () => {
@@ -228,11 +231,11 @@ describe('DynamoSystemOfRecord.execute: tier upgrades', () => {
     expect(receipt).toEqual({ customerId, fromTier: 'basic', toTier: 'standard', effectiveDate: '2027-01-01' });
     const customerBefore = await item(recordKeys.customer(customerId));
     expect(customerBefore).toMatchObject({ tier: 'standard', tierEffectiveDate: '2027-01-01', lastUpgradeRequestId: requestId });
-    const changeBefore = await item(recordKeys.tierChange(requestId));
+    const changeBefore = await item(tierChangeKey(requestId));
 
     expect(await execute(requestId, tierUpgrade(customerId, 'basic', 'standard'), undefined, '2026-07-01T00:00:00.000Z')).toEqual(receipt);
     expect(await item(recordKeys.customer(customerId))).toEqual(customerBefore);
-    expect(await item(recordKeys.tierChange(requestId))).toEqual(changeBefore);
+    expect(await item(tierChangeKey(requestId))).toEqual(changeBefore);
   });
 
   it('refuses a duplicate fingerprint from another request', async () => {
@@ -276,7 +279,7 @@ describe('DynamoSystemOfRecord.execute: tier upgrades', () => {
     );
     const receipt = await execute(requestId, tierUpgrade(customerId, 'basic', 'standard'));
     expect(receipt).toEqual({ customerId, fromTier: 'basic', toTier: 'standard', effectiveDate: '2027-01-01' });
-    expect(await item(recordKeys.tierChange(requestId))).toMatchObject({ requestId, customerId });
+    expect(await item(tierChangeKey(requestId))).toMatchObject({ requestId, customerId });
   });
 
   it('a retry never re-applies its upgrade over a newer change to the tier', async () => {
@@ -304,7 +307,7 @@ describe('DynamoSystemOfRecord.execute: tier upgrades', () => {
     const retry = execute(requestId, tierUpgrade(customerId, 'basic', 'standard'));
     await expect(retry).rejects.toMatchObject({ code: 'tier_mismatch' });
     expect(await stores().records.getCustomer(customerId)).toEqual({ customerId, tier: 'premium' });
-    expect(await item(recordKeys.tierChange(requestId))).toBeUndefined();
+    expect(await item(tierChangeKey(requestId))).toBeUndefined();
   });
 });
 
@@ -381,6 +384,6 @@ describe('DynamoSystemOfRecord.execute: refunds', () => {
     const receipt = await execute(requestId, refund(customerId, orderId, 120));
     expect(receipt).toMatchObject({ orderId, amount: 120, refundedTotalAfter: 120 });
     expect((await stores().records.getOrder(orderId))?.refundedTotal).toBe(120);
-    expect(await item(recordKeys.refund(requestId))).toMatchObject({ requestId, amount: 120 });
+    expect(await item(refundKey(requestId))).toMatchObject({ requestId, amount: 120 });
   });
 });

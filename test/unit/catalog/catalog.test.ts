@@ -117,6 +117,8 @@ describe('defineAction', () => {
     summaryFields: ['customerId', 'amount'] as ('customerId' | 'amount' | 'note')[],
     examples: [],
     policy: {},
+    facts: z.object({}),
+    receipt: z.object({ creditNoteId: z.string() }),
   });
 
   it('returns the definition it is given', () => {

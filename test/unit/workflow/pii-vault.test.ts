@@ -3,7 +3,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { vaultKey } from '../../../lambdas/shared/adapters/aws/stateStore';
 import { createDocumentClient, createS3Client } from '../../../lambdas/shared/adapters/aws/clients';
-import { recordKeys } from '../../../lambdas/shared/adapters/aws/systemOfRecord';
+import { purchaseOrderKey } from '../../../actions/purchase_order/builtin';
 import { logger } from '../../../lambdas/shared/observability';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../local/emulators';
 import { startLocalStack, type LocalStack } from '../../../local/stack';
@@ -82,7 +82,7 @@ async function settle(requestId: string) {
 async function storedPurchaseOrder(purchaseOrderNumber: string): Promise<Record<string, unknown> | undefined> {
   const doc = createDocumentClient({ region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, endpoint: stack.env.AWS_ENDPOINT_URL_DYNAMODB });
   try {
-    const { Item } = await doc.send(new GetCommand({ TableName: stack.env.RECORDS_TABLE, Key: recordKeys.purchaseOrder(purchaseOrderNumber) }));
+    const { Item } = await doc.send(new GetCommand({ TableName: stack.env.RECORDS_TABLE, Key: purchaseOrderKey(purchaseOrderNumber) }));
     return Item;
   } finally {
     doc.destroy();

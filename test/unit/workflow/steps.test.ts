@@ -1,5 +1,5 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { purchaseOrderNumber, recordKeys } from '../../../lambdas/shared/adapters/aws/systemOfRecord';
+import { purchaseOrderKey, purchaseOrderNumber } from '../../../actions/purchase_order/builtin';
 import { ModelAccessDenied, ModelNotFound, ModelSettingError, ModelUnavailable, modelFailureCauseOf } from '../../../lambdas/shared/errors';
 import { taskIdFor } from '../../../lambdas/shared/ids';
 import type { ModelProvider } from '../../../lambdas/shared/ports';
@@ -179,7 +179,7 @@ describe('the vault and the outbound shield in the steps', () => {
 
   async function storedPurchaseOrder(requestId: string) {
     const { doc, emulators } = stores();
-    const { Item } = await doc.send(new GetCommand({ TableName: emulators.tableNames.records, Key: recordKeys.purchaseOrder(purchaseOrderNumber(requestId)) }));
+    const { Item } = await doc.send(new GetCommand({ TableName: emulators.tableNames.records, Key: purchaseOrderKey(purchaseOrderNumber(requestId)) }));
     return Item;
   }
 

@@ -6,11 +6,5 @@ export { SfnOrchestrator } from './orchestrator';
 export { DynamoRequestStore } from './requestStore';
 export { seedItems, seedSystemOfRecord, type SeedData, type SeedItem, type SeedOutcome, type SeedResult } from './seed';
 export { S3StateStore, type S3StateStoreOptions } from './stateStore';
-export {
-  DynamoSystemOfRecord,
-  normalizeVendorName,
-  purchaseOrderNumber,
-  recordKeys,
-  refundIdFor,
-} from './systemOfRecord';
+export { DynamoSystemOfRecord, normalizeVendorName, recordKeys } from './systemOfRecord';
 export { DynamoTaskIndex, MAX_TASK_PAGE } from './taskIndex';

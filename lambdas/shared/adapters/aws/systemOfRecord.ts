@@ -5,13 +5,11 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import { createHash } from 'node:crypto';
-import type { PurchaseOrderProposal } from '../../../../actions/purchase_order/action';
-import type { RefundProposal } from '../../../../actions/refund/action';
-import type { TierUpgradeProposal } from '../../../../actions/tier_upgrade/action';
+import { recordKey } from '../../catalog/records';
+import { applyBuiltinEffect } from '../../connectors/builtin';
 import { DuplicateEffect, EffectPreconditionFailed, InvalidInput, InvalidWorkflowState } from '../../errors';
 import { isValidId } from '../../ids';
-import type { Customer, Order, SystemOfRecord, Vendor } from '../../ports';
+import type { ApplyEffect, Customer, Order, RecordItem, RecordKey, SystemOfRecord, Vendor } from '../../ports';
 import { CustomerTier, describeIssues, Proposal } from '../../schemas/actions';
 import type { EffectReceipt } from '../../schemas/workflow';
 import { TABLES } from '../../tables';
@@ -23,10 +21,9 @@ import { isConditionalCheckFailed } from './dynamo';
  * The example system of record: one table, `pk`/`sk`, every entity under sk = META.
  * DynamoDB transactions are not available everywhere Warden runs (the local emulator has
  * none), so each effect is made exactly-once with conditional single-item writes keyed by the
- * request: a retry finds its own earlier write and returns the same receipt.
+ * request: a retry finds its own earlier write and returns the same receipt. What each action
+ * reads and writes is the action's own (`actions/<name>/builtin.ts`); this adapter names none.
  */
-
-const META = 'META';
 
 /**
  * The vendor key is the one vendor-name comparison (`vendorKey`): the policy's validated-vendor
@@ -35,35 +32,15 @@ const META = 'META';
  */
 export { vendorKey as normalizeVendorName };
 
+/** The entities the example records share across actions, and the effect claims. */
 export const recordKeys = {
-  vendor: (name: string) => ({ pk: `VENDOR#${vendorKey(name)}`, sk: META }),
-  customer: (customerId: string) => ({ pk: `CUSTOMER#${customerId}`, sk: META }),
-  order: (orderId: string) => ({ pk: `ORDER#${orderId}`, sk: META }),
-  effect: (fingerprint: string) => ({ pk: `EFFECT#${fingerprint}`, sk: META }),
-  purchaseOrder: (poNumber: string) => ({ pk: `PO#${poNumber}`, sk: META }),
-  refund: (requestId: string) => ({ pk: `REFUND#${requestId}`, sk: META }),
-  tierChange: (requestId: string) => ({ pk: `TIERCHANGE#${requestId}`, sk: META }),
+  vendor: (name: string) => recordKey('VENDOR', vendorKey(name)),
+  customer: (customerId: string) => recordKey('CUSTOMER', customerId),
+  order: (orderId: string) => recordKey('ORDER', orderId),
+  effect: (fingerprint: string) => recordKey('EFFECT', fingerprint),
 };
 
-function shortHash(value: string): string {
-  return createHash('sha256').update(value, 'utf8').digest('hex').slice(0, 10).toUpperCase();
-}
-
-/** Derived from the request, so a retried execution writes the same PO, never a second one. */
-export function purchaseOrderNumber(requestId: string): string {
-  return `PO-${shortHash(requestId)}`;
-}
-
-export function refundIdFor(requestId: string): string {
-  return `RF-${shortHash(requestId)}`;
-}
-
-/** Money as DynamoDB adds it (exact decimals) and as receipts show it: cents. */
-function cents(value: number): number {
-  return Math.round(value * 100) / 100;
-}
-
-type Item = Record<string, unknown>;
+type Item = RecordItem;
 
 export class DynamoSystemOfRecord implements SystemOfRecord {
   constructor(
@@ -106,6 +83,7 @@ export class DynamoSystemOfRecord implements SystemOfRecord {
     proposal: Proposal;
     at: string;
     duplicateWindowStart?: string;
+    apply?: ApplyEffect;
   }): Promise<EffectReceipt> {
     const { requestId, fingerprint, at, duplicateWindowStart } = args;
     if (!isValidId(requestId)) throw new InvalidInput('invalid_request_id', 'requestId: not a valid id');
@@ -119,14 +97,7 @@ export class DynamoSystemOfRecord implements SystemOfRecord {
 
     await this.claimEffect({ fingerprint, requestId, action: proposal.action, at }, duplicateWindowStart);
     try {
-      switch (proposal.action) {
-        case 'purchase_order':
-          return await this.createPurchaseOrder(requestId, proposal, at);
-        case 'tier_upgrade':
-          return await this.changeTier(requestId, proposal, at);
-        case 'refund':
-          return await this.refund(requestId, proposal, at);
-      }
+      return await (args.apply ?? ((approved) => applyBuiltinEffect(approved, this, { requestId, at })))(proposal);
     } catch (error) {
       // Nothing was applied: free the fingerprint so a later, valid request is not a "duplicate".
       if (error instanceof EffectPreconditionFailed) await this.releaseEffect(fingerprint, requestId);
@@ -194,127 +165,36 @@ export class DynamoSystemOfRecord implements SystemOfRecord {
     }
   }
 
-  private async createPurchaseOrder(requestId: string, proposal: PurchaseOrderProposal, at: string): Promise<EffectReceipt> {
-    const poNumber = purchaseOrderNumber(requestId);
-    const key = recordKeys.purchaseOrder(poNumber);
-    const { vendor, amount, currency, description } = proposal.fields;
-    const item: Item = { ...key, purchaseOrderNumber: poNumber, requestId, vendor, amount, currency, description, createdAt: at };
-    if (!(await this.putIfAbsent(item))) {
-      const existing = await this.getItem(key);
-      // 40 bits of sha256: a collision between two requests is not expected, but never silent.
-      if (existing?.requestId !== requestId) throw new Error(`purchase order number ${poNumber} is taken`);
-      return purchaseOrderReceipt(existing);
-    }
-    return purchaseOrderReceipt(item);
+  async get(key: RecordKey): Promise<Item | undefined> {
+    return this.getItem(key);
   }
 
-  private async changeTier(requestId: string, proposal: TierUpgradeProposal, at: string): Promise<EffectReceipt> {
-    const changeKey = recordKeys.tierChange(requestId);
-    const done = await this.getItem(changeKey);
-    if (done) return tierChangeReceipt(done);
-
-    const { customerId, currentTier, targetTier, effectiveDate } = proposal.fields;
-    const customerKey = recordKeys.customer(customerId);
+  async updateIf(args: { key: RecordKey; update: string; condition: string; values: Record<string, unknown> }): Promise<Item | undefined> {
     try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: customerKey,
-          UpdateExpression: 'SET tier = :to, tierEffectiveDate = :date, lastUpgradeRequestId = :rid',
-          // `lastUpgradeRequestId = :rid AND tier = :to`: our own earlier attempt already moved
-          // the tier (then failed before recording it) and nothing moved it since; writing the
-          // same values again changes nothing. Without `tier = :to` a retry could undo a newer change.
-          ConditionExpression: 'attribute_exists(pk) AND (tier = :from OR (lastUpgradeRequestId = :rid AND tier = :to))',
-          ExpressionAttributeValues: { ':to': targetTier, ':date': effectiveDate, ':rid': requestId, ':from': currentTier },
-        }),
-      );
-    } catch (error) {
-      if (!isConditionalCheckFailed(error)) throw error;
-      if (!(await this.getItem(customerKey))) {
-        throw new EffectPreconditionFailed('customer_not_found', `Customer ${customerId} does not exist.`);
-      }
-      throw new EffectPreconditionFailed('tier_mismatch', `Customer ${customerId} is no longer on tier ${currentTier}.`);
-    }
-    const change: Item = { ...changeKey, requestId, customerId, fromTier: currentTier, toTier: targetTier, effectiveDate, at };
-    if (!(await this.putIfAbsent(change))) return tierChangeReceipt((await this.getItem(changeKey)) ?? change);
-    return tierChangeReceipt(change);
-  }
-
-  private async refund(requestId: string, proposal: RefundProposal, at: string): Promise<EffectReceipt> {
-    const refundKey = recordKeys.refund(requestId);
-    const done = await this.getItem(refundKey);
-    if (done) return refundReceipt(done);
-
-    const { customerId, orderId, amount } = proposal.fields;
-    const orderKey = recordKeys.order(orderId);
-    const orderItem = await this.getItem(orderKey);
-    if (!orderItem || orderItem.customerId !== customerId) {
-      throw new EffectPreconditionFailed('order_not_found', `Order ${orderId} does not exist for customer ${customerId}.`);
-    }
-    const order = toOrder(orderItem);
-    const exceeds = () =>
-      new EffectPreconditionFailed('refund_exceeds_order', `Refund of ${amount} exceeds what remains refundable on order ${orderId}.`);
-    // The most that may already be refunded for this refund to fit within the order total.
-    const maxBefore = cents(order.total - amount);
-    if (maxBefore < 0) throw exceeds();
-
-    let refundedTotalAfter: number;
-    try {
-      // ONE conditional update: the total and the set of refunded requests move together, so
-      // neither a retry (requestId already in refundIds) nor a concurrent refund can overshoot.
       const { Attributes } = await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: orderKey,
-          UpdateExpression: 'SET refundedTotal = if_not_exists(refundedTotal, :zero) + :amount ADD refundIds :ridSet',
-          ConditionExpression:
-            'attribute_exists(pk) AND customerId = :cid AND NOT contains(refundIds, :rid) ' +
-            'AND (attribute_not_exists(refundedTotal) OR refundedTotal <= :maxBefore)',
-          ExpressionAttributeValues: {
-            ':zero': 0,
-            ':amount': amount,
-            ':ridSet': new Set([requestId]),
-            ':rid': requestId,
-            ':cid': customerId,
-            ':maxBefore': maxBefore,
-          },
+          Key: args.key,
+          UpdateExpression: args.update,
+          ConditionExpression: args.condition,
+          ExpressionAttributeValues: args.values,
           ReturnValues: 'ALL_NEW',
         }),
       );
-      refundedTotalAfter = Number(Attributes?.refundedTotal);
+      return Attributes ?? {};
     } catch (error) {
-      if (!isConditionalCheckFailed(error)) throw error;
-      const current = await this.getItem(orderKey);
-      if (!current || current.customerId !== customerId) {
-        throw new EffectPreconditionFailed('order_not_found', `Order ${orderId} does not exist for customer ${customerId}.`);
-      }
-      if (!hasRefund(current.refundIds, requestId)) throw exceeds();
-      // Our earlier attempt added the refund but failed before recording it. The total
-      // right after it is not kept; the current total is exact unless another refund followed.
-      refundedTotalAfter = toOrder(current).refundedTotal;
+      if (isConditionalCheckFailed(error)) return undefined;
+      throw error;
     }
-    const refund: Item = {
-      ...refundKey,
-      refundId: refundIdFor(requestId),
-      requestId,
-      orderId,
-      customerId,
-      amount,
-      currency: order.currency,
-      refundedTotalAfter,
-      at,
-    };
-    if (!(await this.putIfAbsent(refund))) return refundReceipt((await this.getItem(refundKey)) ?? refund);
-    return refundReceipt(refund);
   }
 
-  private async getItem(key: { pk: string; sk: string }): Promise<Item | undefined> {
+  private async getItem(key: RecordKey): Promise<Item | undefined> {
     const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }));
     return Item;
   }
 
   /** Writes the item unless its key exists; false when it did. */
-  private async putIfAbsent(item: Item): Promise<boolean> {
+  async putIfAbsent(item: Item): Promise<boolean> {
     try {
       await this.doc.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
       return true;
@@ -336,11 +216,6 @@ function isValidFingerprint(fingerprint: unknown): fingerprint is string {
   return typeof fingerprint === 'string' && fingerprint.length > 0 && fingerprint.length <= 256;
 }
 
-function hasRefund(refundIds: unknown, requestId: string): boolean {
-  if (refundIds instanceof Set) return refundIds.has(requestId);
-  return Array.isArray(refundIds) && refundIds.includes(requestId);
-}
-
 function toOrder(item: Item): Order {
   return {
     orderId: String(item.orderId),
@@ -348,31 +223,5 @@ function toOrder(item: Item): Order {
     total: Number(item.total),
     currency: String(item.currency),
     refundedTotal: Number(item.refundedTotal ?? 0),
-  };
-}
-
-function purchaseOrderReceipt(item: Item): EffectReceipt {
-  return {
-    purchaseOrderNumber: item.purchaseOrderNumber,
-    vendor: item.vendor,
-    amount: item.amount,
-    currency: item.currency,
-    description: item.description,
-    createdAt: item.createdAt,
-  };
-}
-
-function tierChangeReceipt(item: Item): EffectReceipt {
-  return { customerId: item.customerId, fromTier: item.fromTier, toTier: item.toTier, effectiveDate: item.effectiveDate };
-}
-
-function refundReceipt(item: Item): EffectReceipt {
-  return {
-    refundId: item.refundId,
-    orderId: item.orderId,
-    customerId: item.customerId,
-    amount: item.amount,
-    currency: item.currency,
-    refundedTotalAfter: item.refundedTotalAfter,
   };
 }

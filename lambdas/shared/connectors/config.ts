@@ -1,0 +1,97 @@
+import * as z from 'zod';
+import { ACTIONS } from '../schemas/actions';
+import { hasBuiltin } from './builtin';
+
+/**
+ * Which connector reads an action's facts and which applies its effect. Read from
+ * `warden.connectors` in cdk.json (lib/config.ts) and handed to the Lambdas as the
+ * `WARDEN_CONNECTORS` environment variable, by the CDK stack and by the local stack alike.
+ */
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/** HTTPS; plain http only to this machine (local mode and tests). */
+const EndpointUrl = z.url().refine((value) => {
+  const url = new URL(value);
+  return url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname));
+}, 'must be https (http only to 127.0.0.1, localhost or [::1])');
+
+export const LAMBDA_ARN = /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}(?::[A-Za-z0-9_$-]{1,128})?$/;
+export const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}$/;
+const ENV_NAME = /^[A-Z_][A-Z0-9_]{0,127}$/;
+
+/**
+ * The signing secret: a Secrets Manager secret (full ARN, so IAM can grant exactly it), and/or
+ * an environment variable that, when set where the handler runs (local mode), is used instead.
+ */
+export const SigningSecret = z
+  .strictObject({
+    secretArn: z.string().regex(SECRET_ARN, 'must be a Secrets Manager secret ARN').optional(),
+    env: z.string().regex(ENV_NAME, 'must be an environment variable name').optional(),
+  })
+  .refine((s) => s.secretArn !== undefined || s.env !== undefined, 'needs secretArn or env');
+export type SigningSecret = z.infer<typeof SigningSecret>;
+
+export const ConnectorConfig = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('builtin') }),
+  z.strictObject({
+    type: z.literal('lambda'),
+    functionArn: z.string().regex(LAMBDA_ARN, 'must be a Lambda function ARN'),
+  }),
+  z.strictObject({
+    type: z.literal('http'),
+    url: EndpointUrl,
+    secret: SigningSecret,
+    /** Per attempt. */
+    timeoutMs: z.number().int().min(100).max(30_000).default(5_000),
+    /** Attempts in all, on 429, 5xx and network errors only. */
+    maxAttempts: z.number().int().min(1).max(6).default(3),
+  }),
+]);
+export type ConnectorConfig = z.infer<typeof ConnectorConfig>;
+export type ConnectorType = ConnectorConfig['type'];
+
+const BUILTIN = { type: 'builtin' } as const;
+
+export const ActionConnectors = z.strictObject({
+  facts: ConnectorConfig.default(BUILTIN),
+  effect: ConnectorConfig.default(BUILTIN),
+});
+export type ActionConnectors = z.infer<typeof ActionConnectors>;
+
+/** Per action; an action not named uses builtin for both. Unknown action names are refused. */
+export const ConnectorsConfig = z.record(z.string(), ActionConnectors).superRefine((config, ctx) => {
+  for (const [action, connectors] of Object.entries(config)) {
+    if (!(ACTIONS as readonly string[]).includes(action)) {
+      ctx.addIssue({ code: 'custom', path: [action], message: `unknown action ${JSON.stringify(action)} (actions: ${ACTIONS.join(', ')})` });
+      continue;
+    }
+    for (const kind of ['facts', 'effect'] as const) {
+      if (connectors[kind].type === 'builtin' && !hasBuiltin(action as (typeof ACTIONS)[number])) {
+        ctx.addIssue({ code: 'custom', path: [action, kind], message: `${action} has no builtin connector: configure lambda or http` });
+      }
+    }
+  }
+  for (const action of ACTIONS) {
+    if (!(action in config) && !hasBuiltin(action)) {
+      ctx.addIssue({ code: 'custom', path: [action], message: `${action} has no builtin connector: configure its facts and effect` });
+    }
+  }
+});
+export type ConnectorsConfig = z.infer<typeof ConnectorsConfig>;
+/** As written in cdk.json: defaults not yet filled in. */
+export type ConnectorsSetting = z.input<typeof ConnectorsConfig>;
+
+export const CONNECTORS_ENV = 'WARDEN_CONNECTORS';
+
+/** The connectors as the stack handed them over; none set: builtin everywhere. */
+export function connectorsFromEnv(env: NodeJS.ProcessEnv = process.env): ConnectorsConfig {
+  const raw = env[CONNECTORS_ENV];
+  if (raw === undefined || raw === '') return ConnectorsConfig.parse({});
+  return ConnectorsConfig.parse(JSON.parse(raw));
+}
+
+/** The action's connectors with the defaults filled in. */
+export function connectorsOf(config: ConnectorsConfig, action: string): ActionConnectors {
+  return config[action] ?? ActionConnectors.parse({});
+}
