@@ -7,3 +7,12 @@ import { tierUpgrade } from './tier_upgrade/action';
  * Adding an action: a folder beside these, and one line here.
  */
 export const ACTION_CATALOG = [purchaseOrder, tierUpgrade, refund] as const;
+
+/**
+ * The folder holding `<action>/policy.cedar` and `policy.cedarschema`, read when the policy
+ * engine first loads. In a Lambda bundle `__dirname` is the bundle's folder (the banner defines
+ * it) and the bundling hook copies the files there in the same layout.
+ */
+export function actionsDir(): string {
+  return __dirname;
+}

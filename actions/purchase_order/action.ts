@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import policy from './policy.json';
 import { currency, defineAction, freeText, money, partyName } from '../../lambdas/shared/catalog';
 import { purchaseOrderBuiltin } from './builtin';
 
@@ -32,6 +33,7 @@ export const purchaseOrder = defineAction({
     'Orders goods or services from a vendor for an amount of money, in USD unless the request names another ' +
     'currency. The vendor is a company the business buys from; the description says what is bought. Larger ' +
     'orders, foreign currencies and unknown vendors go to a procurement or finance approver.',
+  policy,
   riskClass: 'medium',
   fields,
   summaryFields: ['vendor', 'amount', 'currency', 'description'],

@@ -1,4 +1,7 @@
 import * as z from 'zod';
+import policy from './policy.json';
+import type { Order } from '../../lambdas/shared/ports';
+import type { RefundDryRun } from '../../lambdas/shared/schemas/workflow';
 import { defineAction, freeText, money, recordId } from '../../lambdas/shared/catalog';
 import { refundBuiltin } from './builtin';
 
@@ -40,9 +43,11 @@ export const refund = defineAction({
     "Pays money back to a customer against one of their orders, with the reason. The order must be the customer's " +
     'and the refund no more than what is left of its total; every refund goes to a human approver, with a dry run ' +
     'of the order before and after.',
+  policy,
   riskClass: 'high',
   fields,
   summaryFields: ['customerId', 'orderId', 'amount'],
+  dryRun: refundDryRun,
   cues: {
     phrases: [
       /\brefund(?:s|ed|ing)?\b/i,
@@ -90,6 +95,25 @@ export const refund = defineAction({
   builtin: refundBuiltin,
 });
 
+// Money on records is in cents; rounding the difference avoids 0.1 + 0.2 style drift.
+function roundCents(value: number): number {
+  return Math.round(value * 100) / 100;
+}
+
+/** The order before and after the refund, for the approver; the policy has checked the order is the customer's. */
+function refundDryRun(fields: { customerId: string; orderId: string; amount: number }, facts: Readonly<Record<string, unknown>>): RefundDryRun | undefined {
+  const order = facts.order as Order | undefined;
+  if (!order) return undefined;
+  const remaining = roundCents(order.total - order.refundedTotal);
+  return {
+    orderId: fields.orderId,
+    customerId: fields.customerId,
+    orderTotal: order.total,
+    alreadyRefunded: order.refundedTotal,
+    refundAmount: fields.amount,
+    remainingAfterRefund: roundCents(remaining - fields.amount),
+  };
+}
 export interface RefundProposal {
   action: typeof refund.name;
   fields: RefundFields;

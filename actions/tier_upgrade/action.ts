@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import policy from './policy.json';
 import { choice, date, defineAction, freeText, recordId } from '../../lambdas/shared/catalog';
 import { CustomerTier, TIERS } from '../../lambdas/shared/schemas/customers';
 import { tierUpgradeBuiltin } from './builtin';
@@ -32,6 +33,7 @@ export const tierUpgrade = defineAction({
     "Moves a customer from their current service tier (basic, standard, premium) to a higher one from a date in " +
     "the future, with the reason for it. The current tier must be the customer's tier on record; a jump of more " +
     'than one tier goes to an account manager.',
+  policy,
   riskClass: 'medium',
   fields,
   summaryFields: ['customerId', 'currentTier', 'targetTier', 'effectiveDate'],

@@ -9,6 +9,10 @@ import { submitRequest } from '../shared/requests/submit';
 import { getAuditFor, getRequestFor } from '../shared/requests/view';
 import { approvalTimeoutSeconds, auditLog, clock, idempotencyStore, orchestrator, piiVault, requestStore } from '../shared/runtime';
 import { InvalidInput } from '../shared/errors';
+import { warmPolicyEngine } from '../shared/policy';
+
+// Cedar compiles its wasm lazily, path by path: pay for the early permission check at init, not on the first request.
+warmPolicyEngine('request');
 
 /** Inbound HTTP: submit a request, read its status and its audit trail (API.md "Requests"). */
 export async function handler(event: HttpEvent, context?: Partial<Context>): Promise<APIGatewayProxyStructuredResultV2> {

@@ -16,6 +16,7 @@ import {
   type TableKey,
 } from '../../lambdas/shared/tables';
 import { CONNECTORS_ENV } from '../../lambdas/shared/connectors/config';
+import { bundledPolicyFiles } from '../../lambdas/shared/policy/policies';
 import { WardenConfigError, foundationModelId, isInferenceProfileId, isSecretArn, logRetentionOf, usableModelIds, type WardenConfig } from '../config';
 import { CHECKPOINT_PREFIX, type WardenData } from './data';
 
@@ -32,6 +33,32 @@ const PROJECT_ROOT = path.join(__dirname, '..', '..');
 const ESM_REQUIRE_BANNER =
   "import { createRequire as __wardenCreateRequire } from 'node:module'; const require = __wardenCreateRequire(import.meta.url);";
 
+/**
+ * For the Lambdas that evaluate Cedar policies: `@cedar-policy/cedar-wasm`'s nodejs build reads
+ * `${__dirname}/cedar_wasm_bg.wasm`, and the policy loader looks for each action's compiled pack
+ * under `__dirname` (actions/index.ts). An ESM bundle has no `__dirname`: the banner defines it as
+ * the bundle's folder, and the hook puts the wasm and the packs there, in the catalog's layout.
+ */
+const ESM_DIRNAME_BANNER =
+  "import { fileURLToPath as __wardenFileURLToPath } from 'node:url'; const __dirname = __wardenFileURLToPath(new URL('.', import.meta.url));";
+
+/** The Lambdas that evaluate Cedar: requester permission (gateway), the decision (validation), approver authority (approval). */
+export const POLICY_ENGINE_FUNCTIONS: readonly string[] = ['gateway', 'validation', 'approval'];
+
+/**
+ * The hook's commands: copy the wasm, and write each catalog policy as a strictly validated pack
+ * in Cedar's JSON forms (a cold start then never runs Cedar's text parsers). Building the packs
+ * here makes a policy that does not validate fail the synth.
+ */
+export function policyEngineFiles(inputDir: string, outputDir: string): string[] {
+  const commands = [`cp ${path.join(inputDir, 'node_modules/@cedar-policy/cedar-wasm/nodejs/cedar_wasm_bg.wasm')} ${outputDir}/`];
+  for (const [file, content] of Object.entries(bundledPolicyFiles())) {
+    const target = path.join(outputDir, file);
+    commands.push(`mkdir -p ${path.dirname(target)}`, `echo ${Buffer.from(content).toString('base64')} | base64 -d > ${target}`);
+  }
+  return commands;
+}
+
 export interface WardenFunctionProps
   extends Omit<
     NodejsFunctionProps,
@@ -43,6 +70,11 @@ export interface WardenFunctionProps
   readonly logRetention: RetentionDays;
   /** What happens to the log group when the stack is deleted. */
   readonly logRemovalPolicy: RemovalPolicy;
+  /**
+   * Ships the Cedar wasm and the catalog's policies in the bundle.
+   * @default true for the Lambdas that evaluate policy (POLICY_ENGINE_FUNCTIONS)
+   */
+  readonly policyEngine?: boolean;
 }
 
 /**
@@ -55,7 +87,8 @@ export class WardenFunction extends NodejsFunction {
   private readonly keyStatements = new Map<string, PolicyStatement>();
 
   constructor(scope: Construct, id: string, props: WardenFunctionProps) {
-    const { name, logRetention, logRemovalPolicy, environment, bundling, ...rest } = props;
+    const { name, logRetention, logRemovalPolicy, environment, bundling, policyEngine: engineProp, ...rest } = props;
+    const policyEngine = engineProp ?? POLICY_ENGINE_FUNCTIONS.includes(name);
     const logGroup = new LogGroup(scope, `${id}LogGroup`, {
       retention: logRetention,
       removalPolicy: logRemovalPolicy,
@@ -73,7 +106,16 @@ export class WardenFunction extends NodejsFunction {
       sourceMap: true,
       sourcesContent: false,
       mainFields: ['module', 'main'],
-      banner: ESM_REQUIRE_BANNER,
+      banner: policyEngine ? `${ESM_REQUIRE_BANNER} ${ESM_DIRNAME_BANNER}` : ESM_REQUIRE_BANNER,
+      ...(policyEngine
+        ? {
+            commandHooks: {
+              beforeBundling: () => [],
+              beforeInstall: () => [],
+              afterBundling: (inputDir: string, outputDir: string) => policyEngineFiles(inputDir, outputDir),
+            },
+          }
+        : {}),
       // Ship the SDK version the code was tested with, not whatever the runtime carries.
       bundleAwsSDK: true,
     };

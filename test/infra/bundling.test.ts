@@ -1,9 +1,12 @@
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { LAMBDA_RUNTIME, WardenFunction } from '../../lib/constructs/functions';
+import { CATALOG } from '../../lambdas/shared/catalog/registry';
 
 /**
  * One real bundle (local esbuild, no Docker): the ESM output, its source map and the banner
@@ -69,6 +72,68 @@ describe('WardenFunction bundling', () => {
       POWERTOOLS_LOGGER_LOG_EVENT: 'false',
       NODE_OPTIONS: '--enable-source-maps --max-old-space-size=256',
       EXTRA: 'kept',
+    });
+  });
+});
+
+/**
+ * A bundle that evaluates Cedar: the wasm and the catalog's policies (validated packs) are put
+ * beside it by the construct's hook, and the bundle works from anywhere (copied elsewhere, run from `/`),
+ * giving real decisions — not only a source run under ts-jest.
+ */
+describe('WardenFunction bundling with the policy engine', () => {
+  let outdir: string;
+  let moved: string;
+  let files: string[];
+
+  beforeAll(() => {
+    outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'warden-cedar-bundle-'));
+    const app = new App({ outdir });
+    const stack = new Stack(app, 'CedarBundle', { env: { account: '123456789012', region: 'us-east-1' } });
+    new WardenFunction(stack, 'PolicyDecision', {
+      name: '../test/infra/fixtures/policy-decision',
+      policyEngine: true,
+      logRetention: RetentionDays.ONE_WEEK,
+      logRemovalPolicy: RemovalPolicy.DESTROY,
+    });
+    app.synth();
+    const [asset] = fs.readdirSync(outdir).filter((entry) => entry.startsWith('asset.'));
+    files = fs.readdirSync(path.join(outdir, asset), { recursive: true }).map(String).sort();
+    // Somewhere else entirely: nothing may resolve back into the project or its node_modules.
+    moved = fs.mkdtempSync(path.join(os.tmpdir(), 'warden-cedar-run-'));
+    fs.cpSync(path.join(outdir, asset), moved, { recursive: true });
+  }, 120_000);
+
+  afterAll(() => {
+    fs.rmSync(outdir, { recursive: true, force: true });
+    fs.rmSync(moved, { recursive: true, force: true });
+  });
+
+  it('ships the wasm and each catalog action’s policy as a pack of Cedar JSON forms beside the bundle, no Cedar text', () => {
+    expect(files).toEqual(expect.arrayContaining(['authority.pack.json', 'cedar_wasm_bg.wasm', 'index.mjs', ...CATALOG.map((a) => `${a.name}/policy.pack.json`)]));
+    expect(files.filter((f) => /\.cedar(schema)?$/.test(f))).toEqual([]);
+    // The nodejs build only: one 4 MB module, not the package's three.
+    expect(files.filter((f) => f.endsWith('.wasm'))).toEqual(['cedar_wasm_bg.wasm']);
+  });
+
+  it('decides from another directory: tier, reasons, policy id, requester permission and approver authority', () => {
+    const url = pathToFileURL(path.join(moved, 'index.mjs')).href;
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(url)}); console.log(JSON.stringify(await m.handler()));`], {
+      cwd: '/',
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(run.stderr).toBe('');
+    expect(JSON.parse(run.stdout)).toEqual({
+      decision: {
+        outcome: 'pending_approval',
+        reasons: ['above_autonomous_limit', 'unvalidated_vendor'],
+        policy: { id: 'purchase-order', version: '2026-11-01' },
+        tier: 'finance-director',
+        approverRoles: ['finance-director'],
+      },
+      canRequestRefund: { agent: true, manager: false },
+      authority: { director: { ok: true }, requester: { ok: false, code: 'self_approval_forbidden' } },
     });
   });
 });

@@ -3,7 +3,7 @@ import { RulesProvider } from '../../lambdas/shared/models/rules';
 import type { WorkflowState } from '../../lambdas/shared/schemas/workflow';
 import { triageRequest } from '../../lambdas/shared/triage';
 import { validateProposal, type ValidationResult } from '../../lambdas/shared/validation';
-import purchaseOrderPolicy from '../../policies/purchase_order.json';
+import purchaseOrderPolicy from '../../actions/purchase_order/policy.json';
 import { seedRecords, TODAY } from '../unit/validation/seedRecords';
 import { SEED_VENDOR_NAMES } from './support/arbitraries';
 import { isValidatedVendorName, sameVendorName } from './support/oracle';
@@ -21,7 +21,8 @@ import { isValidatedVendorName, sameVendorName } from './support/oracle';
  */
 
 const SEED = 4_2026;
-const LIMIT = purchaseOrderPolicy.autonomousLimit;
+// policy.json writes money in integer cents.
+const LIMIT = purchaseOrderPolicy.limits.autonomousLimitCents / 100;
 const provider = new RulesProvider();
 const requestedBy = { sub: 'requester-1', roles: ['support-agent'] };
 
@@ -259,8 +260,8 @@ function requestArb({
 function mayAutoApprove(truth: Truth): boolean {
   return (
     truth.clear &&
-    truth.currency === purchaseOrderPolicy.limitCurrency &&
-    truth.amount > purchaseOrderPolicy.amount.minExclusive &&
+    truth.currency === purchaseOrderPolicy.limits.limitCurrency &&
+    truth.amount > purchaseOrderPolicy.limits.minExclusiveCents / 100 &&
     truth.amount < LIMIT &&
     isValidatedVendorName(truth.vendor)
   );

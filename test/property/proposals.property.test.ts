@@ -2,9 +2,6 @@ import fc from 'fast-check';
 import type { ActionName } from '../../lambdas/shared/schemas/actions';
 import { REASON_CODES, type ReasonCode } from '../../lambdas/shared/schemas/workflow';
 import { validateProposal, type ValidationResult } from '../../lambdas/shared/validation';
-import purchaseOrderPolicy from '../../policies/purchase_order.json';
-import refundPolicy from '../../policies/refund.json';
-import tierUpgradePolicy from '../../policies/tier_upgrade.json';
 import { clientState, modelState, seedRecords, TODAY } from '../unit/validation/seedRecords';
 import {
   amountArb,
@@ -17,6 +14,7 @@ import {
 } from './support/arbitraries';
 import {
   CONFIDENCE_THRESHOLD,
+  POLICY_TIERS,
   purchaseOrderVerdict,
   refundVerdict,
   tierRank,
@@ -28,11 +26,11 @@ import {
  * Invariant (issue 4): for any proposal — any amount, vendor, currency, confidence, extra
  * fields and triage signals — the validator + policy never return `approved` for what the
  * policies say needs a human or must be rejected. The expected verdict comes from
- * `support/oracle.ts`, which reads policies/*.json itself; the validator runs as the workflow
+ * `support/oracle.ts`, which reads each action's policy.json itself (and no Cedar); the validator runs as the workflow
  * runs it, over DESIGN.md's seed records.
  *
  * test/unit/validation/validate.property.test.ts checks the validator against the product's own
- * policy function (2,000 runs); this suite checks both against the JSON, 10,000 runs per action,
+ * policy function (2,000 runs); this suite checks both against the oracle, 10,000 runs per action,
  * on both the model path and the client-fields path.
  */
 
@@ -102,11 +100,6 @@ async function validate(action: ActionName, c: Case): Promise<ValidationResult> 
   return validateProposal({ state, records: seedRecords(), today: TODAY });
 }
 
-const POLICY_TIERS = {
-  purchase_order: purchaseOrderPolicy.approvalTiers,
-  tier_upgrade: tierUpgradePolicy.approvalTiers,
-  refund: refundPolicy.approvalTiers,
-} as const;
 
 /** Outcome counts per verdict, so a property that never meets an approval (vacuous) fails. */
 type Tally = Record<string, number>;
@@ -162,7 +155,7 @@ function someFields(model: { [key: string]: fc.Arbitrary<unknown> }): fc.Arbitra
 
 const count = (tally: Tally, prefix: string) => Object.entries(tally).filter(([k]) => k.startsWith(prefix)).reduce((n, [, v]) => n + v, 0);
 
-describe(`validator + policy vs policies/*.json: ${RUNS_PER_ACTION.toLocaleString('en-US')} proposals per action`, () => {
+describe(`validator + Cedar policy vs the oracle: ${RUNS_PER_ACTION.toLocaleString('en-US')} proposals per action`, () => {
   it('purchase_order: never approved at or above the limit, to an unvalidated vendor, in another currency, or on a human signal', async () => {
     const hostile = someFields({
       vendor: vendorArb,

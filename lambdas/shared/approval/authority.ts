@@ -1,16 +1,27 @@
+import { ask, userEntity } from '../policy/cedar';
+import { authorityPolicy } from '../policy/policies';
 import type { Principal, TaskItem } from '../schemas/records';
 
 export type DecideRefusal = 'self_approval_forbidden' | 'not_authorized_approver';
 export type MayDecide = { ok: true } | { ok: false; code: DecideRefusal };
 
 /**
- * Whether `principal` may decide `task`. Authority comes only from the caller's verified roles
- * and the approver roles that this proposal's policy tier named at validation time — never
- * from anything in the request or the decision body — and nobody decides their own request.
+ * Whether `principal` may decide `task`, by the authority policy (Cedar, `policy/base.ts`).
+ * Authority comes only from the caller's verified roles and the approver roles that this
+ * proposal's policy tier named at validation time — never from anything in the request or the
+ * decision body — and nobody decides their own request.
  */
 export function mayDecide(task: Pick<TaskItem, 'requestedBy' | 'approverRoles'>, principal: Principal): MayDecide {
-  if (principal.sub === task.requestedBy) return { ok: false, code: 'self_approval_forbidden' };
-  const held = new Set(principal.roles);
-  if (!task.approverRoles.some((role) => held.has(role))) return { ok: false, code: 'not_authorized_approver' };
-  return { ok: true };
+  const requester = userEntity(task.requestedBy, []);
+  const approver = userEntity(principal.sub, principal.roles);
+  const answer = ask(authorityPolicy(), {
+    principal: approver,
+    action: 'Decide',
+    resource: { uid: { type: 'Task', id: 'task' }, attrs: { requester: { __entity: requester.uid }, approverRoles: [...new Set(task.approverRoles)] }, parents: [] },
+    context: {},
+    // The requester as an entity only when it is someone else: one uid, one entity.
+    others: principal.sub === task.requestedBy ? [] : [requester],
+  });
+  if (answer.allowed) return { ok: true };
+  return { ok: false, code: answer.policyIds.includes('self_approval_forbidden') ? 'self_approval_forbidden' : 'not_authorized_approver' };
 }

@@ -74,6 +74,13 @@ export interface ActionDefinition<
   readonly summaryFields: readonly (keyof z.output<Fields> & string)[];
   readonly examples: readonly ActionExample<z.output<Fields>>[];
   /**
+   * The action's `policy.json` (tiers, limits, duplicate window); its rule is `policy.cedar` and
+   * `policy.cedarschema` beside it. Checked by the policy loader, not here.
+   */
+  readonly policy: unknown;
+  /** What the effect would do, shown to the approver of a pending proposal (from its fields and the facts read). */
+  readonly dryRun?: (fields: z.output<Fields>, facts: Readonly<Record<string, unknown>>) => unknown;
+  /**
    * The records its policy reads, as any facts connector must answer (`warden.facts.v1`); the
    * validator adds `today`.
    */

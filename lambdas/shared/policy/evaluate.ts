@@ -1,12 +1,12 @@
-import type { PurchaseOrderProposal } from '../../../actions/purchase_order/action';
-import type { RefundProposal } from '../../../actions/refund/action';
-import type { TierUpgradeProposal } from '../../../actions/tier_upgrade/action';
+import { actionDefinition } from '../catalog/registry';
 import type { Customer, Order, Vendor } from '../ports';
 import type { ActionName, Proposal } from '../schemas/actions';
 import type { Decision, PolicyRef, ReasonCode } from '../schemas/workflow';
 import { vendorKey } from '../vendors';
-import { POLICIES } from './policies';
-import type { ApprovalTier, PolicySet } from './schemas';
+import { ask, PolicyEngineError, toCedarValue, userEntity, type CedarEntity, type CedarType } from './cedar';
+import { mayDecide } from '../approval/authority';
+import { compilePolicy, POLICIES, type CompiledPolicy, type PolicySet } from './policies';
+import type { ApprovalTier } from './schemas';
 
 /** What the rules may know beyond the proposal: records already read, and today's date. */
 export interface PolicyFacts {
@@ -34,27 +34,25 @@ export function policyRef(action: ActionName, policies: PolicySet = POLICIES): P
   return { id, version };
 }
 
-/** Whether a principal with these roles may request the action at all (null roles: anyone authenticated). */
-export function canRequest(action: ActionName, roles: readonly string[], policies: PolicySet = POLICIES): boolean {
-  const allowed = policies[action].requesterRoles;
-  return allowed === null || roles.some((role) => allowed.includes(role));
-}
-
-/** The tier that applies to an amount: the highest one whose `fromAmount` it reaches. */
-export function approvalTierFor(tiers: readonly ApprovalTier[], amount: number): ApprovalTier {
-  let chosen = tiers[0];
-  for (const tier of tiers) if (amount >= tier.fromAmount) chosen = tier;
-  return chosen;
+/**
+ * Whether a principal with these roles may request the action at all: Cedar's `Request` on the
+ * action itself (resource `Kind`), before any fact is read; only the policies that do not look
+ * at a proposal apply.
+ */
+export function canRequest(action: ActionName, roles: readonly string[], policies: PolicySet = POLICIES, today = utcToday(new Date())): boolean {
+  const pack = compilePolicy(policies[action]);
+  const kind: CedarEntity = { uid: { type: 'Kind', id: action }, attrs: {}, parents: [] };
+  return ask(pack.key, { principal: userEntity('requester', roles), action: 'Request', resource: kind, context: context(pack, { today }) }).allowed;
 }
 
 /** The tier a human signal escalates an otherwise approved proposal to. */
 export function lowestApprovalTier(action: ActionName, policies: PolicySet = POLICIES): ApprovalTier {
-  return policies[action].approvalTiers[0];
+  return policies[action].tiers[0];
 }
 
 /** The tier whose approvers may decide any amount: where an order of unknown size goes. */
 export function highestApprovalTier(action: ActionName, policies: PolicySet = POLICIES): ApprovalTier {
-  const tiers = policies[action].approvalTiers;
+  const tiers = policies[action].tiers;
   return tiers[tiers.length - 1];
 }
 
@@ -82,26 +80,51 @@ export function isWithinDuplicateWindow(executedAt: string | undefined, windowSt
   return Number.isNaN(executed) || executed >= Date.parse(windowStart);
 }
 
-function rejected(policy: PolicyRef, reasons: ReasonCode[]): Decision {
-  return { outcome: 'rejected', reasons, policy };
+/** The schema's declared type of one attribute of a record type (the Proposal, the context). */
+function attributeType(type: CedarType | undefined, attr: string, pack: CompiledPolicy): CedarType {
+  const found = type?.attributes?.[attr];
+  if (!found) throw new PolicyEngineError(`${pack.key}: the schema declares no ${attr}`);
+  return found;
 }
 
-function pending(policy: PolicyRef, reasons: ReasonCode[], tier: ApprovalTier, extra: Partial<Decision> = {}): Decision {
-  return { outcome: 'pending_approval', reasons, policy, tier: tier.name, approverRoles: [...tier.approverRoles], ...extra };
-}
-
-function approved(policy: PolicyRef): Decision {
-  return { outcome: 'approved', reasons: [], policy };
-}
-
-// Money on records is in cents; rounding the difference avoids 0.1 + 0.2 style drift.
-function roundCents(value: number): number {
-  return Math.round(value * 100) / 100;
+function context(pack: CompiledPolicy, facts: PolicyFacts): Record<string, unknown> {
+  const { today, ...records } = facts;
+  const shape: CedarType = { type: 'Record', attributes: pack.schema.commonTypes?.Context?.attributes };
+  return toCedarValue({ today, limits: pack.policy.limits, facts: records }, shape, pack.schema, 'context') as Record<string, unknown>;
 }
 
 /**
- * The policy decision for a schema-valid proposal (DESIGN.md §3). Pure: the same proposal,
- * facts and roles always give the same decision. Rejection reasons win over approval reasons.
+ * The proposal as the Cedar `Proposal` entity: the fields the schema declares, converted by
+ * their declared types; each ranked field (policy.json `ranks`) also as `<field>Rank`.
+ */
+function proposalEntity(pack: CompiledPolicy, fields: Record<string, unknown>, requester: CedarEntity): CedarEntity {
+  const values: Record<string, unknown> = { ...fields };
+  for (const rank of pack.policy.ranks) {
+    for (const field of rank.fields) {
+      const place = rank.order.indexOf(String(fields[field]));
+      if (place < 0) throw new PolicyEngineError(`${pack.key}: ${field} ${JSON.stringify(fields[field])} is not one of ${rank.order.join(', ')}`);
+      values[`${field}Rank`] = place;
+    }
+  }
+  const shape = pack.schema.entityTypes.Proposal?.shape;
+  const attrs: Record<string, unknown> = { requester: { __entity: requester.uid } };
+  for (const attr of Object.keys(shape?.attributes ?? {})) {
+    if (attr === 'requester') continue;
+    attrs[attr] = toCedarValue(values[attr], attributeType(shape, attr, pack), pack.schema, `proposal.${attr}`);
+  }
+  return { uid: { type: 'Proposal', id: 'proposal' }, attrs, parents: [] };
+}
+
+/** The policy ids among `ids`, in the order the policy file declares them. */
+function inFileOrder(pack: CompiledPolicy, ids: readonly string[]): ReasonCode[] {
+  return pack.order.filter((id) => ids.includes(id)) as ReasonCode[];
+}
+
+/**
+ * The policy decision for a schema-valid proposal (DESIGN.md §3), by the action's Cedar policy:
+ * `Request` (denied: rejected, reasons = the forbid ids), `RunAutonomously` (allowed: approved),
+ * then `Approve` with a probe holding every tier's roles (exactly one tier permit must match).
+ * Pure: the same proposal, facts and roles always give the same decision.
  */
 export function evaluatePolicy(
   proposal: Proposal,
@@ -111,78 +134,70 @@ export function evaluatePolicy(
 ): Decision {
   if (!ISO_DATE.test(facts.today)) throw new Error(`facts.today must be YYYY-MM-DD, got ${JSON.stringify(facts.today)}`);
   const ref = policyRef(proposal.action, policies);
-  if (!canRequest(proposal.action, requesterRoles, policies)) return rejected(ref, ['action_not_permitted']);
-  switch (proposal.action) {
-    case 'purchase_order':
-      return evaluatePurchaseOrder(proposal, facts, policies, ref);
-    case 'tier_upgrade':
-      return evaluateTierUpgrade(proposal, facts, policies, ref);
-    case 'refund':
-      return evaluateRefund(proposal, facts, policies, ref);
+  const pack = compilePolicy(policies[proposal.action]);
+  const requester = userEntity('requester', requesterRoles);
+  const resource = proposalEntity(pack, proposal.fields as Record<string, unknown>, requester);
+  const ctx = context(pack, facts);
+  const request = { principal: requester, resource, context: ctx };
+
+  const asked = ask(pack.key, { ...request, action: 'Request' });
+  if (!asked.allowed) {
+    const reasons = inFileOrder(pack, asked.policyIds);
+    // No permit at all, or the permission forbid: only that, no fact is reported to them.
+    const notPermitted = reasons.length === 0 || reasons.includes('action_not_permitted');
+    return { outcome: 'rejected', reasons: notPermitted ? ['action_not_permitted'] : reasons, policy: ref };
+  }
+
+  const autonomous = ask(pack.key, { ...request, action: 'RunAutonomously' });
+  if (autonomous.allowed) return { outcome: 'approved', reasons: [], policy: ref };
+  const reasons = inFileOrder(pack, autonomous.policyIds);
+  if (reasons.length === 0) throw new PolicyEngineError(`${pack.key}: RunAutonomously denied with no reason (no permit matched)`);
+
+  const tier = tierFor(pack, resource, ctx, requester);
+  const dryRun = actionDefinition(proposal.action).dryRun?.(proposal.fields as never, facts as unknown as Record<string, unknown>);
+  return {
+    outcome: 'pending_approval',
+    reasons,
+    policy: ref,
+    tier: tier.name,
+    approverRoles: [...tier.approverRoles],
+    ...(dryRun !== undefined ? { dryRun: dryRun as Decision['dryRun'] } : {}),
+  };
+}
+
+/** The one tier whose `Approve` permit matches: a probe principal holds every tier's roles. */
+function tierFor(pack: CompiledPolicy, resource: CedarEntity, ctx: Record<string, unknown>, requester: CedarEntity): ApprovalTier {
+  const tiers = pack.policy.tiers;
+  const probe = userEntity('tier-probe', [...new Set(tiers.flatMap((t) => t.approverRoles))]);
+  const answer = ask(pack.key, { principal: probe, action: 'Approve', resource, context: ctx, others: [requester] });
+  const matched = tiers.filter((t) => answer.policyIds.includes(t.name));
+  if (matched.length !== 1) throw new PolicyEngineError(`${pack.key}: expected exactly one approver tier, got [${matched.map((t) => t.name).join(', ')}]`);
+  return matched[0];
+}
+
+/**
+ * Loads the wasm module and preparses the policies, then runs the evaluations a Lambda will run,
+ * so that it pays for V8's lazy wasm compilation at init rather than on its first request:
+ * `request` the permission check (gateway), `decide` that and a full decision per action
+ * (validation), `authority` the approver check (approval). Throws if a policy does not load:
+ * better no Lambda than one that decides without its policy.
+ */
+export function warmPolicyEngine(what: 'request' | 'decide' | 'authority' = 'decide', policies: PolicySet = POLICIES): void {
+  if (what === 'authority') {
+    mayDecide({ requestedBy: 'warm-up-requester', approverRoles: ['warm-up'] }, { sub: 'warm-up', roles: ['warm-up'] });
+    return;
+  }
+  for (const action of Object.keys(policies) as (ActionName | 'routing')[]) {
+    if (action === 'routing') continue;
+    const pack = compilePolicy(policies[action]);
+    canRequest(action, pack.roles, policies, '2000-01-01');
+    // The catalog's first example, with no facts read: a real decision through the converters and the evaluator.
+    const example = actionDefinition(action).examples[0];
+    if (what === 'decide' && example) evaluatePolicy({ action, fields: example.fields } as Proposal, { today: '2000-01-01' }, pack.roles, policies);
   }
 }
 
-/** Whether the vendor record is the proposal's vendor and is validated. */
+/** Whether the vendor record is the proposal's vendor and is validated (the policies' own test, for callers outside them). */
 export function isValidatedVendor(vendor: Vendor | undefined, proposedName: string): boolean {
   return vendor !== undefined && vendor.validated === true && vendorKey(vendor.name) === vendorKey(proposedName);
-}
-
-function evaluatePurchaseOrder(proposal: PurchaseOrderProposal, facts: PolicyFacts, policies: PolicySet, ref: PolicyRef): Decision {
-  const policy = policies.purchase_order;
-  const { amount, vendor, currency } = proposal.fields;
-  // On the number, whatever the currency: ≤ 0 is never money. Written so that NaN fails too.
-  if (!(amount > policy.amount.minExclusive && amount <= policy.amount.maxInclusive)) return rejected(ref, ['amount_out_of_range']);
-
-  // No exchange rates here: in another currency the order's size is unknown, so it is never
-  // taken to be under the limit and only the highest tier (who may decide any amount) decides it.
-  const foreign = currency !== policy.limitCurrency;
-  const reasons: ReasonCode[] = [];
-  if (!(amount < policy.autonomousLimit) || foreign) reasons.push('above_autonomous_limit');
-  if (policy.requireValidatedVendor && !isValidatedVendor(facts.vendor, vendor)) reasons.push('unvalidated_vendor');
-  if (reasons.length === 0) return approved(ref);
-  if (foreign) return pending(ref, reasons, highestApprovalTier('purchase_order', policies));
-  // Under the limit an unvalidated vendor lands in the lowest tier, above it the amount's tier: one lookup covers both.
-  return pending(ref, reasons, approvalTierFor(policy.approvalTiers, amount));
-}
-
-function evaluateTierUpgrade(proposal: TierUpgradeProposal, facts: PolicyFacts, policies: PolicySet, ref: PolicyRef): Decision {
-  const policy = policies.tier_upgrade;
-  const { customerId, currentTier, targetTier, effectiveDate } = proposal.fields;
-  const reasons: ReasonCode[] = [];
-
-  const customer = facts.customer?.customerId === customerId ? facts.customer : undefined;
-  if (!customer) reasons.push('customer_not_found');
-  else if (customer.tier !== currentTier) reasons.push('tier_mismatch');
-
-  // The transition as stated; a stated tier that differs from the record is tier_mismatch above.
-  const steps = policy.tierOrder.indexOf(targetTier) - policy.tierOrder.indexOf(currentTier);
-  if (steps <= 0) reasons.push('invalid_transition');
-  // ISO dates compare correctly as strings.
-  if (effectiveDate < facts.today) reasons.push('effective_date_in_past');
-
-  if (reasons.length > 0) return rejected(ref, reasons);
-  if (steps > policy.maxAutonomousSteps) return pending(ref, ['multi_step_upgrade'], policy.approvalTiers[0]);
-  return approved(ref);
-}
-
-function evaluateRefund(proposal: RefundProposal, facts: PolicyFacts, policies: PolicySet, ref: PolicyRef): Decision {
-  const policy = policies.refund;
-  const { customerId, orderId, amount } = proposal.fields;
-  const order = facts.order;
-  // Someone else's order is reported exactly like a missing one: no hint that it exists.
-  if (!order || order.orderId !== orderId || order.customerId !== customerId) return rejected(ref, ['order_not_found']);
-
-  const remaining = roundCents(order.total - order.refundedTotal);
-  if (!(amount <= remaining)) return rejected(ref, ['refund_exceeds_order']);
-
-  return pending(ref, ['high_risk_action'], approvalTierFor(policy.approvalTiers, amount), {
-    dryRun: {
-      orderId,
-      customerId,
-      orderTotal: order.total,
-      alreadyRefunded: order.refundedTotal,
-      refundAmount: amount,
-      remainingAfterRefund: roundCents(remaining - amount),
-    },
-  });
 }

@@ -1,6 +1,6 @@
-export { POLICIES, parsePolicySet } from './policies';
+export { POLICIES, parsePolicySet, compilePolicy } from './policies';
+export type { LoadedActionPolicy, PolicySet, RawPolicySet, RawActionPolicy } from './policies';
 export {
-  approvalTierFor,
   canRequest,
   duplicateWindowStart,
   evaluatePolicy,
@@ -11,15 +11,9 @@ export {
   policyRef,
   utcToday,
   vendorKey,
+  warmPolicyEngine,
 } from './evaluate';
 export type { PolicyFacts } from './evaluate';
+export { PolicyEngineError, moneyToCents } from './cedar';
 export { AUDITOR_ROLE, knownRoles } from './roles';
-export {
-  ApprovalTier,
-  PolicySet,
-  PurchaseOrderPolicy,
-  RefundPolicy,
-  RoutingPolicy,
-  TierUpgradePolicy,
-} from './schemas';
-export type { ActionPolicy, RawPolicySet } from './schemas';
+export { ActionPolicy, ApprovalTier, RoutingPolicy } from './schemas';

@@ -1,21 +1,199 @@
-import { describeIssues } from '../schemas/actions';
-import { PolicySet } from './schemas';
-import purchaseOrder from '../../../policies/purchase_order.json';
-import refund from '../../../policies/refund.json';
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { actionsDir } from '../../../actions';
 import routing from '../../../policies/routing.json';
-import tierUpgrade from '../../../policies/tier_upgrade.json';
+import { actionDefinition, CATALOG } from '../catalog/registry';
+import { describeIssues, type ActionName } from '../schemas/actions';
+import { REASON_CODES } from '../schemas/workflow';
+import { AUTHORITY_POLICIES, AUTHORITY_SCHEMA, BASE_POLICIES, BASE_SCHEMA } from './base';
+import { checkPolicyJson, policyJson, policyMap, preparse, PolicyEngineError, schemaJson, validateStrict, type CedarSchemaJson, type PolicyJson } from './cedar';
+import { ActionPolicy, RoutingPolicy } from './schemas';
 
-/** Parses raw policy files; throws with every problem's path (a bad policy must never half-load). */
-export function parsePolicySet(raw: unknown): PolicySet {
-  const parsed = PolicySet.safeParse(raw);
-  if (!parsed.success) throw new Error(`invalid policy files: ${describeIssues(parsed.error)}`);
-  return parsed.data;
+/** An action's policy: `policy.json` parsed, and where its Cedar text comes from. */
+export interface LoadedActionPolicy extends ActionPolicy {
+  /** The action it governs (snake_case). */
+  readonly action: string;
+  /** The Cedar texts; read from the catalog folder on first use when absent. */
+  readonly source?: { readonly policy: string; readonly schema: string };
 }
 
-/** The shipped policies, bundled by esbuild and parsed once at module load: a bad file fails loudly. */
+export type PolicySet = { readonly routing: RoutingPolicy } & { readonly [A in ActionName]: LoadedActionPolicy };
+
+/** One action's raw inputs, as `parsePolicySet` takes them (tests and tools pass their own). */
+export interface RawActionPolicy {
+  policy: unknown;
+  source?: { policy: string; schema: string };
+}
+export interface RawPolicySet {
+  routing: unknown;
+  actions: Record<string, RawActionPolicy>;
+}
+
+/** Parses policy data; throws with every problem's path (a bad policy must never half-load). */
+export function parsePolicySet(raw: RawPolicySet): PolicySet {
+  const set: Record<string, unknown> = {};
+  const routingParsed = RoutingPolicy.safeParse(raw.routing);
+  if (!routingParsed.success) throw new Error(`invalid policy files: ${describeIssues(routingParsed.error, 'routing')}`);
+  set.routing = routingParsed.data;
+  for (const action of CATALOG) {
+    const entry = raw.actions[action.name];
+    if (!entry) throw new Error(`invalid policy files: ${action.name} has no policy`);
+    const parsed = ActionPolicy.safeParse(entry.policy);
+    if (!parsed.success) throw new Error(`invalid policy files: ${describeIssues(parsed.error, action.name)}`);
+    set[action.name] = { ...parsed.data, action: action.name, ...(entry.source ? { source: entry.source } : {}) };
+  }
+  return set as PolicySet;
+}
+
+/** The shipped policies: each catalog action's `policy.json`, bundled; parsed once at module load. */
 export const POLICIES: PolicySet = parsePolicySet({
-  purchase_order: purchaseOrder,
-  tier_upgrade: tierUpgrade,
-  refund,
   routing,
+  actions: Object.fromEntries(CATALOG.map((action) => [action.name, { policy: actionDefinition(action.name).policy }])),
 });
+
+/** A policy compiled for the engine: preparsed under `key`, with what the evaluator needs beside it. */
+export interface CompiledPolicy {
+  readonly key: string;
+  readonly policy: LoadedActionPolicy;
+  /** Policy ids in file order: reasons are reported in this order. */
+  readonly order: readonly string[];
+  /** The schema's JSON form: the value conversion follows its declared types. */
+  readonly schema: CedarSchemaJson;
+  /** Every role a policy names (`Role::"…"`), for `knownRoles`. */
+  readonly roles: readonly string[];
+}
+
+const compiled = new WeakMap<LoadedActionPolicy, CompiledPolicy>();
+let loads = 0;
+const REASONS: ReadonlySet<string> = new Set(REASON_CODES);
+
+/**
+ * A policy in Cedar's JSON forms, strictly validated: what a Lambda bundle ships
+ * (`<action>/policy.pack.json`), so that a cold start never runs Cedar's text parsers — the
+ * first schema-text parse alone costs a few hundred ms of lazy wasm compilation.
+ */
+export interface PolicyPack {
+  /** `id@version` of the policy.json it was built with. */
+  readonly ref: string;
+  readonly schema: CedarSchemaJson;
+  /** Policy id → JSON form, in file order (base policies first). */
+  readonly policies: Record<string, PolicyJson>;
+}
+
+const PACK_FILE = 'policy.pack.json';
+const AUTHORITY_PACK_FILE = 'authority.pack.json';
+
+function readSource(policy: LoadedActionPolicy): { policy: string; schema: string } {
+  if (policy.source) return policy.source;
+  const dir = path.join(actionsDir(), policy.action);
+  return { policy: readFileSync(path.join(dir, 'policy.cedar'), 'utf8'), schema: readFileSync(path.join(dir, 'policy.cedarschema'), 'utf8') };
+}
+
+/** Parses and strictly validates an action's Cedar texts (with the base) into its pack. */
+export function buildPolicyPack(policy: LoadedActionPolicy, source = readSource(policy)): PolicyPack {
+  const where = `${policy.action} policy ${policy.id}@${policy.version}`;
+  const schema = `${BASE_SCHEMA}\n${source.schema}`;
+  const own = policyMap(source.policy, where);
+  const base = policyMap(BASE_POLICIES, 'base policy');
+  for (const id of Object.keys(own)) if (id in base) throw new PolicyEngineError(`${where}: policy id ${id} is reserved`);
+  const texts = { ...base, ...own };
+  validateStrict(schema, texts, where);
+  const policies = Object.fromEntries(Object.entries(texts).map(([id, text]) => [id, policyJson(text)]));
+  for (const [id, json] of Object.entries(policies)) {
+    if (json.effect === 'forbid' && id in own && !REASONS.has(id)) throw new PolicyEngineError(`${where}: forbid ${id} is not a reason code`);
+  }
+  // The JSON forms pass through JavaScript numbers: a Long literal beyond 2^53 would not survive.
+  checkPolicyJson(policies, where);
+  return { ref: `${policy.id}@${policy.version}`, schema: schemaJson(schema), policies };
+}
+
+/** The bundled pack beside the bundle if there is one (a Lambda), else built from the catalog's texts. */
+function packFor(policy: LoadedActionPolicy): PolicyPack {
+  const file = path.join(actionsDir(), policy.action, PACK_FILE);
+  if (policy.source || !existsSync(file)) return buildPolicyPack(policy);
+  const pack = JSON.parse(readFileSync(file, 'utf8')) as PolicyPack;
+  if (pack.ref !== `${policy.id}@${policy.version}`) throw new PolicyEngineError(`${file} was built for ${pack.ref}, not ${policy.id}@${policy.version}`);
+  return pack;
+}
+
+/** The files a Lambda bundle ships: each catalog action's pack, relative to the bundle's folder. */
+export function bundledPolicyFiles(policies: PolicySet = POLICIES): Record<string, string> {
+  return Object.fromEntries(
+    [
+      ...CATALOG.map((action) => [path.join(action.name, PACK_FILE), JSON.stringify(buildPolicyPack(policies[action.name]))]),
+      [AUTHORITY_PACK_FILE, JSON.stringify(buildAuthorityPack())],
+    ],
+  );
+}
+
+function buildAuthorityPack(): PolicyPack {
+  const texts = policyMap(AUTHORITY_POLICIES, 'authority policy');
+  validateStrict(AUTHORITY_SCHEMA, texts, 'authority policy');
+  const policies = Object.fromEntries(Object.entries(texts).map(([id, text]) => [id, policyJson(text)]));
+  return { ref: 'authority', schema: schemaJson(AUTHORITY_SCHEMA), policies };
+}
+
+/** The entity a scope constraint (`principal in Role::"x"`, `action == Action::"y"`) names, if one. */
+function scopeEntity(scope: unknown): { type?: string; id?: string } | undefined {
+  const entity = (scope as { entity?: unknown }).entity as { type?: string; id?: string; __entity?: { type: string; id: string } } | undefined;
+  return entity?.__entity ?? entity;
+}
+
+/** Every `Role::"…"` entity a policy's JSON form mentions (scope and conditions). */
+function rolesIn(json: unknown, into: Set<string>): void {
+  if (Array.isArray(json)) for (const item of json) rolesIn(item, into);
+  else if (typeof json === 'object' && json !== null) {
+    const record = json as Record<string, unknown>;
+    if (record.type === 'Role' && typeof record.id === 'string') into.add(record.id);
+    for (const value of Object.values(record)) rolesIn(value, into);
+  }
+}
+
+/**
+ * Loads, checks and preparses an action's policy (once per policy object): strict validation
+ * against the schema, every forbid id a known reason code, every tier an `Approve` permit
+ * whose principal is one of the tier's approver roles, and nothing else permitting `Approve`.
+ */
+export function compilePolicy(policy: LoadedActionPolicy): CompiledPolicy {
+  const cached = compiled.get(policy);
+  if (cached) return cached;
+  const where = `${policy.action} policy ${policy.id}@${policy.version}`;
+  const pack = packFor(policy);
+
+  const tierNames = new Set(policy.tiers.map((t) => t.name));
+  const roles = new Set<string>();
+  for (const [id, json] of Object.entries(pack.policies)) {
+    rolesIn(json, roles);
+    const isApprove = scopeEntity(json.action)?.id === 'Approve';
+    if (json.effect === 'permit' && isApprove && !tierNames.has(id)) throw new PolicyEngineError(`${where}: Approve permit ${id} is not a tier`);
+  }
+  for (const tier of policy.tiers) {
+    const json = pack.policies[tier.name];
+    const principal = json && json.principal.op === 'in' ? scopeEntity(json.principal) : undefined;
+    const ok =
+      json?.effect === 'permit' &&
+      json.action.op === '==' &&
+      scopeEntity(json.action)?.id === 'Approve' &&
+      principal?.type === 'Role' &&
+      tier.approverRoles.includes(principal.id ?? '');
+    if (!ok) throw new PolicyEngineError(`${where}: tier ${tier.name} has no Approve permit for a principal in one of ${tier.approverRoles.join(', ')}`);
+  }
+
+  const key = `${policy.id}@${policy.version}#${++loads}`;
+  preparse(key, pack.schema, pack.policies);
+  const result: CompiledPolicy = { key, policy, order: Object.keys(pack.policies), schema: pack.schema, roles: [...roles].sort() };
+  compiled.set(policy, result);
+  return result;
+}
+
+let authorityKey: string | undefined;
+
+/** The approver-authority pack (the same for every action), preparsed once. */
+export function authorityPolicy(): string {
+  if (authorityKey) return authorityKey;
+  const file = path.join(actionsDir(), AUTHORITY_PACK_FILE);
+  const pack = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as PolicyPack) : buildAuthorityPack();
+  preparse('authority', pack.schema, pack.policies);
+  authorityKey = 'authority';
+  return authorityKey;
+}

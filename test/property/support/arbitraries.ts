@@ -17,7 +17,7 @@ export function nextDouble(x: number, dir: 1 | -1): number {
   return view.getFloat64(0);
 }
 
-/** Policy thresholds of policies/*.json and the seed order totals. */
+/** Policy thresholds of the catalog's policy.json files and the seed order totals. */
 export const BOUNDARIES = [0.01, 450, 999.99, 1000, 2400, 4999.99, 5000, 49_999.99, 50_000, 1_000_000] as const;
 
 const boundaryAmount = fc

@@ -1,12 +1,13 @@
-import purchaseOrderPolicy from '../../../policies/purchase_order.json';
-import refundPolicy from '../../../policies/refund.json';
+import purchaseOrderPolicy from '../../../actions/purchase_order/policy.json';
+import refundPolicy from '../../../actions/refund/policy.json';
+import tierUpgradePolicy from '../../../actions/tier_upgrade/policy.json';
 import routingPolicy from '../../../policies/routing.json';
-import tierUpgradePolicy from '../../../policies/tier_upgrade.json';
 
 /**
- * An independent reading of the policies: the verdict `policies/*.json` gives a proposal,
- * computed here from the JSON thresholds and DESIGN.md §3 with none of the product's policy,
- * schema or vendor code. The property tests compare the validator's decision with it.
+ * An independent reading of the policies: the verdict DESIGN.md §3 gives a proposal, with the
+ * numbers read here from each catalog action's `policy.json` and none of the product's policy
+ * engine (no Cedar), schema or vendor code. The property tests compare the validator's decision
+ * with it. Requester roles are Cedar rules in the product, so they are written out here from §3.
  *
  * The verdict is about the proposal's meaning: extra fields are ignored (they must not change
  * anything), and a proposal whose known fields do not form one (missing, wrong type, not money)
@@ -63,22 +64,32 @@ const isText = (v: unknown): v is string => typeof v === 'string' && v.trim().le
 
 interface Tier {
   name: string;
-  fromAmount?: number;
   approverRoles: string[];
 }
 
-/** The rank of an amount's tier: the last one whose `fromAmount` it reaches (tiers are listed low to high). */
-function tierFor(tiers: readonly Tier[], amount: number): number {
-  let rank = 0;
-  tiers.forEach((tier, i) => {
-    if (amount >= (tier.fromAmount ?? 0)) rank = i;
-  });
-  return rank;
+/** policy.json writes money in integer cents; the oracle compares amounts as numbers. */
+const units = (cents: number) => cents / 100;
+
+/** §3's two money tiers: the first below `fromCents`, the second from it. */
+function tierFor(fromCents: number, amount: number): number {
+  return amount >= units(fromCents) ? 1 : 0;
 }
 
+/** DESIGN.md §3: who may request what (null: any authenticated user). */
+const REQUESTERS: Record<'purchase_order' | 'tier_upgrade' | 'refund', readonly string[] | null> = {
+  purchase_order: null,
+  tier_upgrade: ['support-agent', 'account-manager'],
+  refund: ['support-agent'],
+};
+
+export const POLICY_TIERS: Record<'purchase_order' | 'tier_upgrade' | 'refund', readonly Tier[]> = {
+  purchase_order: purchaseOrderPolicy.tiers,
+  tier_upgrade: tierUpgradePolicy.tiers,
+  refund: refundPolicy.tiers,
+};
+
 export function tierRank(action: 'purchase_order' | 'tier_upgrade' | 'refund', tier: string | undefined): number {
-  const tiers: readonly Tier[] = { purchase_order: purchaseOrderPolicy, tier_upgrade: tierUpgradePolicy, refund: refundPolicy }[action].approvalTiers;
-  return tiers.findIndex((t) => t.name === tier);
+  return POLICY_TIERS[action].findIndex((t) => t.name === tier);
 }
 
 const human = (tiers: readonly Tier[], rank: number): Verdict => ({ kind: 'human', tier: tiers[rank].name, rank });
@@ -95,23 +106,24 @@ export function purchaseOrderVerdict(fields: Record<string, unknown>, roles: rea
     return { kind: 'invalid', because: 'vendor, description or currency' };
   }
   if (typeof amount !== 'number') return { kind: 'invalid', because: 'amount is not a number' };
-  if (!mayRequest(p.requesterRoles, roles)) return { kind: 'reject', because: 'action_not_permitted' };
+  if (!mayRequest(REQUESTERS.purchase_order, roles)) return { kind: 'reject', because: 'action_not_permitted' };
+  const limits = p.limits;
   // "amount ≤ 0 or > 1,000,000 → reject"; NaN and the infinities are not amounts either.
-  if (!(Number.isFinite(amount) && amount > p.amount.minExclusive && amount <= p.amount.maxInclusive)) {
+  if (!(Number.isFinite(amount) && amount > units(limits.minExclusiveCents) && amount <= units(limits.maxInclusiveCents))) {
     return { kind: 'reject', because: 'amount_out_of_range' };
   }
-  const tiers: Tier[] = p.approvalTiers;
+  const tiers: readonly Tier[] = p.tiers;
   // README: another currency is never auto-approved and goes to the highest tier.
-  if (currency !== p.limitCurrency) return human(tiers, tiers.length - 1);
-  if (amount >= p.autonomousLimit) return human(tiers, tierFor(tiers, amount));
-  if (p.requireValidatedVendor && !isValidatedVendorName(vendor)) return human(tiers, tierFor(tiers, amount));
+  if (currency !== limits.limitCurrency) return human(tiers, tiers.length - 1);
+  if (amount >= units(limits.autonomousLimitCents)) return human(tiers, tierFor(limits.financeDirectorFromCents, amount));
+  if (!isValidatedVendorName(vendor)) return human(tiers, tierFor(limits.financeDirectorFromCents, amount));
   return { kind: 'approve' };
 }
 
 export function tierUpgradeVerdict(fields: Record<string, unknown>, roles: readonly string[], today: string): Verdict {
   const p = tierUpgradePolicy;
   const { customerId, currentTier, targetTier, effectiveDate, justification } = fields;
-  const order: readonly string[] = p.tierOrder;
+  const order: readonly string[] = p.ranks[0].order;
   if (typeof customerId !== 'string' || !ID.test(customerId)) return { kind: 'invalid', because: 'customerId' };
   if (typeof currentTier !== 'string' || typeof targetTier !== 'string' || !order.includes(currentTier) || !order.includes(targetTier)) {
     return { kind: 'invalid', because: 'tiers' };
@@ -121,14 +133,14 @@ export function tierUpgradeVerdict(fields: Record<string, unknown>, roles: reado
   if (typeof justification !== 'string' || justification.trim().length < 10 || justification.trim().length > 500) {
     return { kind: 'invalid', because: 'justification' };
   }
-  if (!mayRequest(p.requesterRoles, roles)) return { kind: 'reject', because: 'action_not_permitted' };
+  if (!mayRequest(REQUESTERS.tier_upgrade, roles)) return { kind: 'reject', because: 'action_not_permitted' };
   const onFile = Object.prototype.hasOwnProperty.call(ORACLE_SEED.customers, customerId) ? ORACLE_SEED.customers[customerId] : undefined;
   if (onFile === undefined) return { kind: 'reject', because: 'customer_not_found' };
   if (onFile !== currentTier) return { kind: 'reject', because: 'tier_mismatch' };
   const steps = order.indexOf(targetTier) - order.indexOf(currentTier);
   if (steps <= 0) return { kind: 'reject', because: 'invalid_transition' };
   if (effectiveDate < today) return { kind: 'reject', because: 'effective_date_in_past' };
-  if (steps > p.maxAutonomousSteps) return human(p.approvalTiers, 0);
+  if (steps > p.limits.maxAutonomousSteps) return human(p.tiers, 0);
   return { kind: 'approve' };
 }
 
@@ -141,10 +153,10 @@ export function refundVerdict(fields: Record<string, unknown>, roles: readonly s
   if (!isText(reason)) return { kind: 'invalid', because: 'reason' };
   if (typeof amount !== 'number') return { kind: 'invalid', because: 'amount is not a number' };
   if (!isMoney(amount)) return { kind: 'reject', because: 'amount_out_of_range' };
-  if (!mayRequest(p.requesterRoles, roles)) return { kind: 'reject', because: 'action_not_permitted' };
+  if (!mayRequest(REQUESTERS.refund, roles)) return { kind: 'reject', because: 'action_not_permitted' };
   const order = Object.prototype.hasOwnProperty.call(ORACLE_SEED.orders, orderId) ? ORACLE_SEED.orders[orderId] : undefined;
   if (!order || order.customerId !== customerId) return { kind: 'reject', because: 'order_not_found' };
   if (amount > order.total) return { kind: 'reject', because: 'refund_exceeds_order' };
   // "always needs approval": never `approve`, whatever the amount.
-  return human(p.approvalTiers, tierFor(p.approvalTiers, amount));
+  return human(p.tiers, tierFor(p.limits.financeDirectorFromCents, amount));
 }

@@ -116,6 +116,7 @@ describe('defineAction', () => {
     fields: fields(),
     summaryFields: ['customerId', 'amount'] as ('customerId' | 'amount' | 'note')[],
     examples: [],
+    policy: {},
     facts: z.object({}),
     receipt: z.object({ creditNoteId: z.string() }),
   });

@@ -1,9 +1,9 @@
 import {
-  approvalTierFor,
   canRequest,
   duplicateWindowStart,
   evaluatePolicy,
   isWithinDuplicateWindow,
+  moneyToCents,
   POLICIES,
   utcToday,
   vendorKey,
@@ -57,12 +57,25 @@ describe('canRequest', () => {
   });
 });
 
-describe('approvalTierFor', () => {
-  it('picks the highest tier the amount reaches', () => {
-    const tiers = POLICIES.purchase_order.approvalTiers;
-    expect(approvalTierFor(tiers, 0).name).toBe('procurement-manager');
-    expect(approvalTierFor(tiers, 49_999.99).name).toBe('procurement-manager');
-    expect(approvalTierFor(tiers, 50_000).name).toBe('finance-director');
+describe('moneyToCents: what Cedar compares', () => {
+  it.each([
+    [119.9, 11990, 11990],
+    [0.1 + 0.2, 30, 31],
+    [4_999.999, 499_999, 500_000],
+    [4_999.99, 499_999, 499_999],
+    [450.00000000000006, 45_000, 45_001],
+    [1e-7, 0, 1],
+    [Number.MIN_VALUE, 0, 1],
+    [-0, 0, 0],
+    [-5.001, -501, -500],
+  ])('%d → floor %d, ceil %d', (amount, floorCents, ceilCents) => {
+    expect(moneyToCents(amount)).toEqual({ floorCents, ceilCents });
+  });
+
+  it('saturates what is not a representable amount, towards "too large" for NaN', () => {
+    const max = Number.MAX_SAFE_INTEGER;
+    for (const amount of [Number.NaN, Number.POSITIVE_INFINITY, 1e308, 2 ** 53 + 2]) expect(moneyToCents(amount)).toEqual({ floorCents: max, ceilCents: max });
+    expect(moneyToCents(Number.NEGATIVE_INFINITY)).toEqual({ floorCents: -max, ceilCents: -max });
   });
 });
 

@@ -1,56 +1,95 @@
-import purchaseOrderJson from '../../../policies/purchase_order.json';
-import refundJson from '../../../policies/refund.json';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import routingJson from '../../../policies/routing.json';
-import tierUpgradeJson from '../../../policies/tier_upgrade.json';
-import { evaluatePolicy, parsePolicySet, POLICIES } from '../../../lambdas/shared/policy';
-import type { Proposal } from '../../../lambdas/shared/schemas/actions';
+import { compilePolicy, evaluatePolicy, parsePolicySet, POLICIES, type RawPolicySet } from '../../../lambdas/shared/policy';
+import { cedarModule } from '../../../lambdas/shared/policy/cedar';
+import { BASE_POLICIES, BASE_SCHEMA } from '../../../lambdas/shared/policy/base';
+import { policyMap } from '../../../lambdas/shared/policy/cedar';
+import { ACTIONS, type Proposal } from '../../../lambdas/shared/schemas/actions';
 
-function rawPolicies() {
-  // Deep copies: each test mutates its own.
-  return structuredClone({ purchase_order: purchaseOrderJson, tier_upgrade: tierUpgradeJson, refund: refundJson, routing: routingJson });
+const ACTIONS_DIR = path.join(__dirname, '../../../actions');
+const read = (action: string, file: string) => fs.readFileSync(path.join(ACTIONS_DIR, action, file), 'utf8');
+
+/** The catalog's policy data and Cedar texts, as files hold them: each test mutates its own copy. */
+function rawPolicies(): RawPolicySet & { actions: Record<string, { policy: Record<string, unknown>; source: { policy: string; schema: string } }> } {
+  return {
+    routing: structuredClone(routingJson),
+    actions: Object.fromEntries(
+      ACTIONS.map((action) => [
+        action,
+        { policy: JSON.parse(read(action, 'policy.json')), source: { policy: read(action, 'policy.cedar'), schema: read(action, 'policy.cedarschema') } },
+      ]),
+    ),
+  };
 }
 
-describe('policy files', () => {
+describe('catalog policies', () => {
   it('load with their ids and versions', () => {
-    expect(POLICIES.purchase_order).toMatchObject({ id: 'purchase-order', version: '2026-11-01', autonomousLimit: 5000 });
+    expect(POLICIES.purchase_order).toMatchObject({ id: 'purchase-order', version: '2026-11-01', limits: { autonomousLimitCents: 500_000 } });
     expect(POLICIES.tier_upgrade).toMatchObject({ id: 'tier-upgrade', version: '2026-11-01' });
     expect(POLICIES.refund).toMatchObject({ id: 'refund', version: '2026-11-01' });
     expect(POLICIES.routing.confidenceThreshold).toBe(0.95);
   });
 
   it('give every action a duplicate window', () => {
-    expect([POLICIES.purchase_order, POLICIES.tier_upgrade, POLICIES.refund].map((p) => p.duplicateWindowDays)).toEqual([30, 30, 30]);
+    expect(ACTIONS.map((action) => POLICIES[action].duplicateWindowDays)).toEqual([30, 30, 30]);
   });
 
-  it('fill in fromAmount 0 for a tier that does not state one', () => {
-    expect(POLICIES.tier_upgrade.approvalTiers[0]).toEqual({ name: 'account-manager', fromAmount: 0, approverRoles: ['account-manager'] });
+  it.each(ACTIONS)('%s: the policy validates against its schema in strict mode, with Cedar itself', (action) => {
+    const schema = `${BASE_SCHEMA}\n${read(action, 'policy.cedarschema')}`;
+    const policies = { ...policyMap(BASE_POLICIES, 'base'), ...policyMap(read(action, 'policy.cedar'), action) };
+    const result = cedarModule().validate({ schema, policies: { staticPolicies: policies }, validationSettings: { mode: 'strict' } });
+    expect(result).toMatchObject({ type: 'success', validationErrors: [] });
+  });
+
+  it.each(ACTIONS)('%s: every tier name is the id of an Approve permit for one of its approver roles', (action) => {
+    const policies = policyMap(read(action, 'policy.cedar'), action);
+    for (const tier of POLICIES[action].tiers) {
+      const json = cedarModule().policyToJson(policies[tier.name]);
+      expect(json).toMatchObject({
+        type: 'success',
+        json: { effect: 'permit', action: { op: '==', entity: { type: 'Action', id: 'Approve' } }, principal: { op: 'in', entity: { type: 'Role' } } },
+      });
+      const role = (json as { json: { principal: { entity: { id: string } } } }).json.principal.entity.id;
+      expect(tier.approverRoles).toContain(role);
+    }
   });
 
   it.each([
-    ['a missing threshold', (p: ReturnType<typeof rawPolicies>) => delete (p.purchase_order as Partial<typeof p.purchase_order>).autonomousLimit, 'purchase_order.autonomousLimit'],
-    ['an unknown key', (p: ReturnType<typeof rawPolicies>) => Object.assign(p.refund, { autoApproveBelow: 100 }), 'refund'],
-    ['refunds without approval', (p: ReturnType<typeof rawPolicies>) => Object.assign(p.refund, { alwaysRequiresApproval: false }), 'refund.alwaysRequiresApproval'],
-    ['tiers out of order', (p: ReturnType<typeof rawPolicies>) => p.purchase_order.approvalTiers.reverse(), 'purchase_order.approvalTiers'],
-    ['a tier with no approver', (p: ReturnType<typeof rawPolicies>) => (p.refund.approvalTiers[0].approverRoles = []), 'refund.approvalTiers.0.approverRoles'],
-    ['a tier order missing a tier', (p: ReturnType<typeof rawPolicies>) => p.tier_upgrade.tierOrder.pop(), 'tier_upgrade.tierOrder'],
-    ['a confidence threshold above 1', (p: ReturnType<typeof rawPolicies>) => (p.routing.confidenceThreshold = 1.5), 'routing.confidenceThreshold'],
-    ['an empty requester role list', (p: ReturnType<typeof rawPolicies>) => (p.refund.requesterRoles = []), 'refund.requesterRoles'],
-    ['no duplicate window', (p: ReturnType<typeof rawPolicies>) => delete (p.refund as Partial<typeof p.refund>).duplicateWindowDays, 'refund.duplicateWindowDays'],
-    ['a zero duplicate window', (p: ReturnType<typeof rawPolicies>) => (p.purchase_order.duplicateWindowDays = 0), 'purchase_order.duplicateWindowDays'],
-    ['a fractional duplicate window', (p: ReturnType<typeof rawPolicies>) => (p.tier_upgrade.duplicateWindowDays = 1.5), 'tier_upgrade.duplicateWindowDays'],
-  ])('fail loudly with %s, naming the path', (_name, mutate, path) => {
+    ['a missing limit', (p: ReturnType<typeof rawPolicies>) => delete p.actions.purchase_order.policy.limits, 'purchase_order.limits'],
+    ['an unknown key', (p: ReturnType<typeof rawPolicies>) => Object.assign(p.actions.refund.policy, { autoApproveBelow: 100 }), 'refund'],
+    ['a tier with no approver', (p: ReturnType<typeof rawPolicies>) => ((p.actions.refund.policy.tiers as { approverRoles: string[] }[])[0].approverRoles = []), 'refund.tiers.0.approverRoles'],
+    ['a confidence threshold above 1', (p: ReturnType<typeof rawPolicies>) => ((p.routing as { confidenceThreshold: number }).confidenceThreshold = 1.5), 'routing.confidenceThreshold'],
+    ['no duplicate window', (p: ReturnType<typeof rawPolicies>) => delete p.actions.refund.policy.duplicateWindowDays, 'refund.duplicateWindowDays'],
+    ['a zero duplicate window', (p: ReturnType<typeof rawPolicies>) => (p.actions.purchase_order.policy.duplicateWindowDays = 0), 'purchase_order.duplicateWindowDays'],
+    ['a fractional duplicate window', (p: ReturnType<typeof rawPolicies>) => (p.actions.tier_upgrade.policy.duplicateWindowDays = 1.5), 'tier_upgrade.duplicateWindowDays'],
+    ['money limits that are not whole cents', (p: ReturnType<typeof rawPolicies>) => ((p.actions.refund.policy.limits as Record<string, number>).financeDirectorFromCents = 999.5), 'refund.limits'],
+  ])('fail loudly with %s, naming the path', (_name, mutate, where) => {
     const raw = rawPolicies();
     mutate(raw);
-    expect(() => parsePolicySet(raw)).toThrow(path);
+    expect(() => parsePolicySet(raw)).toThrow(where);
   });
 
-  it('drive the rules: a changed threshold in the data changes the decision', () => {
+  const compiles = (mutate: (p: ReturnType<typeof rawPolicies>) => void) => {
     const raw = rawPolicies();
-    raw.purchase_order.autonomousLimit = 1000;
-    raw.purchase_order.approvalTiers = [
-      { name: 'procurement-manager', fromAmount: 0, approverRoles: ['procurement-manager'] },
-      { name: 'cfo', fromAmount: 2000, approverRoles: ['cfo'] },
-    ];
+    mutate(raw);
+    return () => compilePolicy(parsePolicySet(raw).refund);
+  };
+
+  it.each([
+    ['a policy that does not type-check (strict validation)', (p: ReturnType<typeof rawPolicies>) => (p.actions.refund.source.policy += '\n@id("refund_exceeds_order2") forbid(principal, action == Action::"Request", resource is Proposal) when { resource.amount > 5 };'), /refund_exceeds_order2/],
+    ['a forbid whose id is no reason code', (p: ReturnType<typeof rawPolicies>) => (p.actions.refund.source.policy = p.actions.refund.source.policy.replace('"high_risk_action"', '"too_risky"')), /forbid too_risky is not a reason code/],
+    ['a tier without its Approve permit', (p: ReturnType<typeof rawPolicies>) => (p.actions.refund.source.policy = p.actions.refund.source.policy.replace('@id("support-lead")', '@id("lead")')), /Approve permit lead is not a tier/],
+    ['a policy without @id', (p: ReturnType<typeof rawPolicies>) => (p.actions.refund.source.policy += '\nforbid(principal, action == Action::"RunAutonomously", resource);'), /without @id/],
+    ['a policy that overrides a base policy id', (p: ReturnType<typeof rawPolicies>) => (p.actions.refund.source.policy = p.actions.refund.source.policy.replace('"high_risk_action"', '"own_request"')), /own_request is reserved/],
+    ['a tier whose permit names another role', (p: ReturnType<typeof rawPolicies>) => ((p.actions.refund.policy.tiers as { approverRoles: string[] }[])[0].approverRoles = ['someone-else']), /tier support-lead has no Approve permit/],
+  ])('refuse to load %s', (_name, mutate, message) => {
+    expect(compiles(mutate)).toThrow(message);
+  });
+
+  it('drive the rules: a changed limit in the data changes the decision, with the same Cedar text', () => {
+    const raw = rawPolicies();
+    Object.assign(raw.actions.purchase_order.policy.limits as Record<string, number>, { autonomousLimitCents: 100_000, financeDirectorFromCents: 200_000 });
     const policies = parsePolicySet(raw);
     const proposal: Proposal = {
       action: 'purchase_order',
@@ -61,8 +100,44 @@ describe('policy files', () => {
     expect(evaluatePolicy(proposal, facts, [], policies)).toMatchObject({
       outcome: 'pending_approval',
       reasons: ['above_autonomous_limit'],
-      tier: 'cfo',
-      approverRoles: ['cfo'],
+      tier: 'finance-director',
+      approverRoles: ['finance-director'],
+    });
+  });
+
+  it('a limit the schema does not declare fails closed at the first decision', () => {
+    const raw = rawPolicies();
+    delete (raw.actions.purchase_order.policy.limits as Record<string, number>).autonomousLimitCents;
+    const policies = parsePolicySet(raw);
+    const proposal: Proposal = { action: 'purchase_order', fields: { vendor: 'Initech', amount: 25, currency: 'USD', description: 'paper' } };
+    expect(() => evaluatePolicy(proposal, { today: '2026-11-15' }, [], policies)).toThrow(/limits.autonomousLimitCents: missing/);
+  });
+
+  describe('fail closed', () => {
+    const small: Proposal = { action: 'purchase_order', fields: { vendor: 'Initech', amount: 25, currency: 'USD', description: 'paper' } };
+    const facts = { today: '2026-11-15', vendor: { name: 'Initech', validated: true } };
+
+    it('a forbid that errors while evaluating (Cedar would skip it and allow) throws instead of approving', () => {
+      const raw = rawPolicies();
+      const source = raw.actions.purchase_order.source;
+      source.policy = source.policy.replace(
+        'resource.amount.floorCents >= context.limits.autonomousLimitCents',
+        'resource.amount.floorCents * 4611686018427387 >= context.limits.autonomousLimitCents',
+      );
+      const policies = parsePolicySet(raw);
+      expect(() => evaluatePolicy(small, facts, [], policies)).toThrow(/above_autonomous_limit: integer overflow/);
+      expect(evaluatePolicy(small, facts, [])).toMatchObject({ outcome: 'approved' });
+    });
+
+    it('a Long literal JavaScript cannot carry exactly (beyond 2^53) is refused at load, not rounded', () => {
+      const raw = rawPolicies();
+      raw.actions.purchase_order.source.policy += '\n@id("unvalidated_vendor_2") forbid(principal, action == Action::"RunAutonomously", resource) when { 9223372036854775807 < 0 };';
+      expect(() => compilePolicy(parsePolicySet(raw).purchase_order)).toThrow(/unvalidated_vendor_2/);
+    });
+
+    it('a fact of the wrong type never reaches a policy', () => {
+      const wrong = { today: '2026-11-15', vendor: { name: 'Initech', validated: 'yes' as unknown as boolean } };
+      expect(() => evaluatePolicy(small, wrong, [])).toThrow(/facts.vendor.validated: expected a boolean/);
     });
   });
 });

@@ -1,13 +1,12 @@
-import purchaseOrderJson from '../../../policies/purchase_order.json';
-import refundJson from '../../../policies/refund.json';
-import routingJson from '../../../policies/routing.json';
-import tierUpgradeJson from '../../../policies/tier_upgrade.json';
-import { AUDITOR_ROLE, knownRoles, parsePolicySet } from '../../../lambdas/shared/policy';
+import { AUDITOR_ROLE, knownRoles, POLICIES, type PolicySet } from '../../../lambdas/shared/policy';
 
 /** The known roles come from the policy data (API.md "Identity"), never from a second list. */
 
-function rawPolicies() {
-  return structuredClone({ purchase_order: purchaseOrderJson, tier_upgrade: tierUpgradeJson, refund: refundJson, routing: routingJson });
+function withRefund(policy: string): PolicySet {
+  const refund = POLICIES.refund;
+  // The shipped schema, read the way the loader reads it, with another Cedar text.
+  const schema = require('node:fs').readFileSync(require('node:path').join(__dirname, '../../../actions/refund/policy.cedarschema'), 'utf8') as string;
+  return { ...POLICIES, refund: { ...refund, source: { policy, schema } } };
 }
 
 describe('knownRoles', () => {
@@ -15,20 +14,20 @@ describe('knownRoles', () => {
     expect(knownRoles()).toEqual(['account-manager', 'auditor', 'finance-director', 'procurement-manager', 'support-agent', 'support-lead']);
   });
 
-  it('follow the policy files: a role a team adds to an approval tier is known', () => {
-    const raw = rawPolicies();
-    raw.refund.approvalTiers.push({ name: 'credit', fromAmount: 5000, approverRoles: ['credit-analyst'] });
-    expect(knownRoles(parsePolicySet(raw))).toEqual([...knownRoles(), 'credit-analyst'].sort());
+  it('follow the policy data: a role a team adds to an approval tier is known', () => {
+    const policies: PolicySet = {
+      ...POLICIES,
+      tier_upgrade: { ...POLICIES.tier_upgrade, tiers: [{ name: 'account-manager', approverRoles: ['account-manager', 'credit-analyst'] }] },
+    };
+    expect(knownRoles(policies)).toEqual([...knownRoles(), 'credit-analyst'].sort());
   });
 
-  it('a role no policy names any more is not known; the auditor always is', () => {
-    const raw = rawPolicies();
-    raw.tier_upgrade.requesterRoles = ['support-agent'];
-    raw.tier_upgrade.approvalTiers = [{ name: 'owner', approverRoles: ['account-owner'] }];
-    const roles = knownRoles(parsePolicySet(raw));
-    expect(roles).toContain('account-owner');
-    expect(roles).not.toContain('account-manager');
+  it('follow the Cedar text: a requester role a policy names is known, one it no longer names is not', () => {
+    const shipped = require('node:fs').readFileSync(require('node:path').join(__dirname, '../../../actions/refund/policy.cedar'), 'utf8') as string;
+    const roles = knownRoles(withRefund(shipped.replace('Role::"support-agent"', 'Role::"claims-agent"')));
+    expect(roles).toContain('claims-agent');
+    // support-agent is still a tier_upgrade requester.
+    expect(roles).toContain('support-agent');
     expect(roles).toContain(AUDITOR_ROLE);
   });
-
 });

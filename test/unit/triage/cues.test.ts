@@ -26,6 +26,7 @@ const ticketMove = () =>
     examples: [],
     facts: z.object({}),
     receipt: z.object({}),
+    policy: {},
     cues: {
       phrases: [/\breassign(?:s|ed|ing)?\b/i],
       words: ['reassign'],

@@ -1,4 +1,4 @@
-import { parsePolicySet, POLICIES } from '../../../lambdas/shared/policy';
+import { POLICIES, type PolicySet } from '../../../lambdas/shared/policy';
 import { REASON_CODES } from '../../../lambdas/shared/schemas/workflow';
 import { triageRequest } from '../../../lambdas/shared/triage';
 import { fingerprintProposal, validateProposal } from '../../../lambdas/shared/validation';
@@ -470,7 +470,7 @@ describe('idempotency', () => {
     });
 
     it('the window is policy data', async () => {
-      const policies = parsePolicySet({ ...structuredClone(POLICIES), purchase_order: { ...structuredClone(POLICIES.purchase_order), duplicateWindowDays: 1 } });
+      const policies: PolicySet = { ...POLICIES, purchase_order: { ...POLICIES.purchase_order, duplicateWindowDays: 1 } };
       const { text, candidate } = smallPo();
       const state = modelState(text, candidate);
       const first = await validateProposal({ state, records, today: TODAY, policies });
@@ -491,8 +491,7 @@ describe('idempotency', () => {
 
 describe('policies are injectable', () => {
   it('the routing policy’s threshold is the default', async () => {
-    const raw = structuredClone({ ...POLICIES, routing: { ...POLICIES.routing, confidenceThreshold: 0.5 } });
-    const policies = parsePolicySet(raw);
+    const policies: PolicySet = { ...POLICIES, routing: { ...POLICIES.routing, confidenceThreshold: 0.5 } };
     const { text, candidate } = smallPo();
     const state = modelState(text, candidate, { confidence: 0.6 });
     expect((await validateProposal({ state, records, today: TODAY })).decision.reasons).toEqual(['low_confidence']);
