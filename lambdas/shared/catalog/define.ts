@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { SNAKE_CASE } from '../ids';
 import type { RecordReader, RecordTable } from '../ports';
 import { fieldMetaOf } from './kinds';
 
@@ -97,8 +98,6 @@ export interface ActionDefinition<
 export class ActionDefinitionError extends Error {
   override readonly name = 'ActionDefinitionError';
 }
-
-const SNAKE_CASE = /^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$/;
 
 /** Declares an action; a field without a kind fails here, not at the first request that uses it. */
 export function defineAction<const Name extends string, Fields extends z.ZodObject, Facts extends z.ZodObject, Receipt extends z.ZodObject>(

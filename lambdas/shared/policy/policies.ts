@@ -4,7 +4,8 @@ import { actionsDir } from '../../../actions';
 import routing from '../../../policies/routing.json';
 import { actionDefinition, CATALOG } from '../catalog/registry';
 import { describeIssues, type ActionName } from '../schemas/actions';
-import { REASON_CODES } from '../schemas/workflow';
+import { SNAKE_CASE } from '../ids';
+import { CORE_REASON_CODES, PIPELINE_REASON_CODES } from '../schemas/workflow';
 import { AUTHORITY_POLICIES, AUTHORITY_SCHEMA, BASE_POLICIES, BASE_SCHEMA } from './base';
 import { checkPolicyJson, policyJson, policyMap, preparse, PolicyEngineError, schemaJson, validateStrict, type CedarSchemaJson, type PolicyJson } from './cedar';
 import { ActionPolicy, RoutingPolicy } from './schemas';
@@ -61,11 +62,13 @@ export interface CompiledPolicy {
   readonly schema: CedarSchemaJson;
   /** Every role a policy names (`Role::"…"`), for `knownRoles`. */
   readonly roles: readonly string[];
+  /** The reason codes it can give: its forbid ids on `Request` and `RunAutonomously`, in file order. */
+  readonly reasons: readonly string[];
 }
 
 const compiled = new WeakMap<LoadedActionPolicy, CompiledPolicy>();
 let loads = 0;
-const REASONS: ReadonlySet<string> = new Set(REASON_CODES);
+const PIPELINE_ONLY: ReadonlySet<string> = new Set(PIPELINE_REASON_CODES);
 
 /**
  * A policy in Cedar's JSON forms, strictly validated: what a Lambda bundle ships
@@ -100,7 +103,10 @@ export function buildPolicyPack(policy: LoadedActionPolicy, source = readSource(
   validateStrict(schema, texts, where);
   const policies = Object.fromEntries(Object.entries(texts).map(([id, text]) => [id, policyJson(text)]));
   for (const [id, json] of Object.entries(policies)) {
-    if (json.effect === 'forbid' && id in own && !REASONS.has(id)) throw new PolicyEngineError(`${where}: forbid ${id} is not a reason code`);
+    if (json.effect !== 'forbid' || !(id in own)) continue;
+    // A forbid id is the action's reason code (API.md): snake_case, and never one the pipeline assigns itself.
+    if (!SNAKE_CASE.test(id) || id.length > 64) throw new PolicyEngineError(`${where}: forbid ${id} is not a reason code (snake_case, at most 64 characters)`);
+    if (PIPELINE_ONLY.has(id)) throw new PolicyEngineError(`${where}: forbid ${id} is a reason code the pipeline assigns, not a policy`);
   }
   // The JSON forms pass through JavaScript numbers: a Long literal beyond 2^53 would not survive.
   checkPolicyJson(policies, where);
@@ -179,11 +185,27 @@ export function compilePolicy(policy: LoadedActionPolicy): CompiledPolicy {
     if (!ok) throw new PolicyEngineError(`${where}: tier ${tier.name} has no Approve permit for a principal in one of ${tier.approverRoles.join(', ')}`);
   }
 
+  const reasons = Object.entries(pack.policies)
+    .filter(([, json]) => json.effect === 'forbid' && scopeEntity(json.action)?.id !== 'Approve')
+    .map(([id]) => id);
+
   const key = `${policy.id}@${policy.version}#${++loads}`;
   preparse(key, pack.schema, pack.policies);
-  const result: CompiledPolicy = { key, policy, order: Object.keys(pack.policies), schema: pack.schema, roles: [...roles].sort() };
+  const result: CompiledPolicy = { key, policy, order: Object.keys(pack.policies), schema: pack.schema, roles: [...roles].sort(), reasons };
   compiled.set(policy, result);
   return result;
+}
+
+/**
+ * Every reason code a decision can carry: the core's, and each catalog action's own (its
+ * policy's forbid ids). Derived from the policies, so an action's folder adds its codes.
+ */
+export function reasonCodes(policies: PolicySet = POLICIES): string[] {
+  const codes = new Set<string>(CORE_REASON_CODES);
+  for (const [action, policy] of Object.entries(policies)) {
+    if (action !== 'routing') for (const code of compilePolicy(policy as LoadedActionPolicy).reasons) codes.add(code);
+  }
+  return [...codes].sort();
 }
 
 let authorityKey: string | undefined;
