@@ -31,6 +31,16 @@ export interface BuiltinConnector<Fields = never, Facts = unknown, Receipt = unk
 }
 
 /**
+ * What the effect would do, shown to the approver of a pending proposal. Core code carries it as
+ * a plain JSON object: its shape is the action's, and the policy step checks it against `schema`.
+ */
+export interface ActionDryRun<Fields = never, Shape extends z.ZodObject = z.ZodObject> {
+  readonly schema: Shape;
+  /** From the proposal's fields and the facts read; undefined when there is nothing to show. */
+  of(fields: Fields, facts: Readonly<Record<string, unknown>>): z.input<Shape> | undefined;
+}
+
+/**
  * How a request's words name an action, as data that triage and the rules provider loop over:
  * no core code holds an action's vocabulary.
  */
@@ -62,6 +72,7 @@ export interface ActionDefinition<
   Fields extends z.ZodObject = z.ZodObject,
   Facts extends z.ZodObject = z.ZodObject,
   Receipt extends z.ZodObject = z.ZodObject,
+  DryRun extends z.ZodObject = z.ZodObject,
 > {
   /** snake_case, as in the API's `action`. */
   readonly name: Name;
@@ -79,8 +90,8 @@ export interface ActionDefinition<
    * `policy.cedarschema` beside it. Checked by the policy loader, not here.
    */
   readonly policy: unknown;
-  /** What the effect would do, shown to the approver of a pending proposal (from its fields and the facts read). */
-  readonly dryRun?: (fields: z.output<Fields>, facts: Readonly<Record<string, unknown>>) => unknown;
+  /** What the effect would do, for the approver of a pending proposal; where the risk class calls for one. */
+  readonly dryRun?: ActionDryRun<z.output<Fields>, DryRun>;
   /**
    * The records its policy reads, as any facts connector must answer (`warden.facts.v1`); the
    * validator adds `today`.
@@ -100,9 +111,13 @@ export class ActionDefinitionError extends Error {
 }
 
 /** Declares an action; a field without a kind fails here, not at the first request that uses it. */
-export function defineAction<const Name extends string, Fields extends z.ZodObject, Facts extends z.ZodObject, Receipt extends z.ZodObject>(
-  definition: ActionDefinition<Name, Fields, Facts, Receipt>,
-): ActionDefinition<Name, Fields, Facts, Receipt> {
+export function defineAction<
+  const Name extends string,
+  Fields extends z.ZodObject,
+  Facts extends z.ZodObject,
+  Receipt extends z.ZodObject,
+  DryRun extends z.ZodObject = z.ZodObject,
+>(definition: ActionDefinition<Name, Fields, Facts, Receipt, DryRun>): ActionDefinition<Name, Fields, Facts, Receipt, DryRun> {
   const { name } = definition;
   if (!SNAKE_CASE.test(name)) throw new ActionDefinitionError(`action name ${JSON.stringify(name)} is not snake_case`);
   if (!RISK_CLASSES.includes(definition.riskClass)) throw new ActionDefinitionError(`${name}: unknown risk class ${String(definition.riskClass)}`);

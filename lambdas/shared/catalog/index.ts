@@ -5,6 +5,7 @@ export {
   defineAction,
   type ActionCues,
   type ActionDefinition,
+  type ActionDryRun,
   type ActionExample,
   type BuiltinConnector,
   type BuiltinEffectInput,

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { actionsDir } from '../../../actions';
 import routing from '../../../policies/routing.json';
+import type { ActionDefinition, ActionDryRun } from '../catalog/define';
 import { actionDefinition, CATALOG } from '../catalog/registry';
 import { describeIssues, type ActionName } from '../schemas/actions';
 import { SNAKE_CASE } from '../ids';
@@ -16,6 +17,8 @@ export interface LoadedActionPolicy extends ActionPolicy {
   readonly action: string;
   /** The Cedar texts; read from the catalog folder on first use when absent. */
   readonly source?: { readonly policy: string; readonly schema: string };
+  /** The action's dry run, shown to the approver when its decision is pending. */
+  readonly dryRun?: ActionDryRun<never>;
 }
 
 export type PolicySet = { readonly routing: RoutingPolicy } & { readonly [A in ActionName]: LoadedActionPolicy };
@@ -30,18 +33,26 @@ export interface RawPolicySet {
   actions: Record<string, RawActionPolicy>;
 }
 
-/** Parses policy data; throws with every problem's path (a bad policy must never half-load). */
-export function parsePolicySet(raw: RawPolicySet): PolicySet {
+/**
+ * Parses policy data; throws with every problem's path (a bad policy must never half-load).
+ * `catalog` is the registered actions unless a test passes its own.
+ */
+export function parsePolicySet(raw: RawPolicySet, catalog: readonly Pick<ActionDefinition, 'name' | 'dryRun'>[] = CATALOG): PolicySet {
   const set: Record<string, unknown> = {};
   const routingParsed = RoutingPolicy.safeParse(raw.routing);
   if (!routingParsed.success) throw new Error(`invalid policy files: ${describeIssues(routingParsed.error, 'routing')}`);
   set.routing = routingParsed.data;
-  for (const action of CATALOG) {
+  for (const action of catalog) {
     const entry = raw.actions[action.name];
     if (!entry) throw new Error(`invalid policy files: ${action.name} has no policy`);
     const parsed = ActionPolicy.safeParse(entry.policy);
     if (!parsed.success) throw new Error(`invalid policy files: ${describeIssues(parsed.error, action.name)}`);
-    set[action.name] = { ...parsed.data, action: action.name, ...(entry.source ? { source: entry.source } : {}) };
+    set[action.name] = {
+      ...parsed.data,
+      action: action.name,
+      ...(entry.source ? { source: entry.source } : {}),
+      ...(action.dryRun ? { dryRun: action.dryRun } : {}),
+    };
   }
   return set as PolicySet;
 }

@@ -116,16 +116,12 @@ export type Outcome = z.infer<typeof Outcome>;
 export const PolicyRef = z.strictObject({ id: z.string(), version: z.string() });
 export type PolicyRef = z.infer<typeof PolicyRef>;
 
-/** The dry-run of a refund, computed before approval so the approver sees the effect. */
-export const RefundDryRun = z.strictObject({
-  orderId: Id,
-  customerId: Id,
-  orderTotal: z.number(),
-  alreadyRefunded: z.number(),
-  refundAmount: z.number(),
-  remainingAfterRefund: z.number(),
-});
-export type RefundDryRun = z.infer<typeof RefundDryRun>;
+/**
+ * The dry run of a pending proposal, computed before approval so the approver sees the effect.
+ * Its shape is the action's (`dryRun.schema` in its definition, checked when it is computed).
+ */
+export const DryRun = z.record(z.string(), z.unknown());
+export type DryRun = z.infer<typeof DryRun>;
 
 export const Decision = z.strictObject({
   outcome: Outcome,
@@ -137,7 +133,7 @@ export const Decision = z.strictObject({
   approverRoles: z.array(z.string()).optional(),
   /** Stable hash of the proposal: the key that stops the same effect running twice. */
   fingerprint: z.string().optional(),
-  dryRun: RefundDryRun.optional(),
+  dryRun: DryRun.optional(),
 });
 export type Decision = z.infer<typeof Decision>;
 
