@@ -78,6 +78,7 @@ export function checkpointKey(requestId: string, taskId: string): string {
 /**
  * Seed data for the example system of record (DESIGN.md §3): what local mode loads into a
  * new data directory, what the tests start from, and what `npm run seed` loads into a deployed stack.
+ * An action's own records are declared by its builtin connector (`builtin.seed`) and loaded with these.
  */
 export const SEED = {
   vendors: [

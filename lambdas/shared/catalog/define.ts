@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { SNAKE_CASE } from '../ids';
+import { ID_PATTERN, SNAKE_CASE } from '../ids';
 import type { RecordReader, RecordTable } from '../ports';
 import { fieldMetaOf } from './kinds';
 
@@ -22,13 +22,28 @@ export interface BuiltinEffectInput<Fields> {
 }
 
 /**
+ * A record the example system of record starts with, stored under `recordKey(type, id)`: local
+ * mode loads it into a new data directory and `npm run seed` into a deployed table.
+ */
+export interface SeedRecord {
+  /** Upper case, as the keys write it: `TICKET` for `TICKET#T-2001`. */
+  readonly type: string;
+  readonly id: string;
+  readonly attributes: Readonly<Record<string, unknown>>;
+}
+
+/**
  * The action's part of Warden's example system of record (`actions/<name>/builtin.ts`): which
- * records its policy reads, and what its effect writes, exactly once per request.
+ * records its policy reads, what its effect writes, exactly once per request, and the records it
+ * needs to start from (records several actions share, such as customers, are in `tables.ts`).
  */
 export interface BuiltinConnector<Fields = never, Facts = unknown, Receipt = unknown> {
   facts(fields: Fields, records: RecordReader): Promise<Facts>;
   effect(input: BuiltinEffectInput<Fields>, records: RecordTable): Promise<Receipt>;
+  readonly seed?: readonly SeedRecord[];
 }
+
+const RECORD_TYPE = /^[A-Z][A-Z0-9_]{0,31}$/;
 
 /**
  * What the effect would do, shown to the approver of a pending proposal. Core code carries it as
@@ -126,6 +141,11 @@ export function defineAction<
   }
   for (const field of definition.summaryFields) {
     if (!(field in definition.fields.shape)) throw new ActionDefinitionError(`${name}: summary field ${field} is not a field`);
+  }
+  for (const record of definition.builtin?.seed ?? []) {
+    const where = `${name}: seed record ${JSON.stringify(record.type)} ${JSON.stringify(record.id)}`;
+    if (!RECORD_TYPE.test(record.type) || !ID_PATTERN.test(record.id)) throw new ActionDefinitionError(`${where} needs an upper-case type and an id of [A-Za-z0-9_-]`);
+    if ('pk' in record.attributes || 'sk' in record.attributes) throw new ActionDefinitionError(`${where}: pk and sk are its key, not attributes`);
   }
   const change = definition.cues?.change;
   if (change) {

@@ -10,6 +10,7 @@ export {
   type BuiltinConnector,
   type BuiltinEffectInput,
   type RiskClass,
+  type SeedRecord,
 } from './define';
 export { recordKey, requestHash } from './records';
 export {
