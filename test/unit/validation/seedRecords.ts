@@ -3,6 +3,7 @@ import type { Order, RecordReader } from '../../../lambdas/shared/ports';
 import type { ValidationState } from '../../../lambdas/shared/validation';
 import type { ActionName } from '../../../lambdas/shared/schemas/actions';
 import type { ReasonCode, Route } from '../../../lambdas/shared/schemas/workflow';
+import { seedItems } from '../../../lambdas/shared/adapters/aws/seed';
 import { SEED } from '../../../lambdas/shared/tables';
 
 /** A RecordReader over DESIGN.md §3's seed data, with per-test prior refunds and executed effects. */
@@ -19,6 +20,11 @@ export function seedRecords(): SeedRecords {
   return {
     effects,
     refunded,
+    async get(key) {
+      const found = seedItems().find((item) => item.pk === key.pk && item.sk === key.sk);
+      if (!found) return undefined;
+      return found.pk.startsWith('ORDER#') ? { ...found, refundedTotal: refunded.get(String(found.orderId)) ?? 0 } : { ...found };
+    },
     async findVendor(name) {
       const found = SEED.vendors.find((v) => vendorKey(v.name) === vendorKey(name));
       return found && { ...found };
