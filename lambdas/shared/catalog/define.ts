@@ -77,6 +77,11 @@ export interface ActionCues<FieldName extends string = string> {
    * names the action whatever the verb; the rules provider reads the two fields from it.
    */
   readonly change?: { readonly from: FieldName; readonly to: FieldName };
+  /**
+   * How a request names several of them ("purchase orders", "POs"): a summary, report or count
+   * of them asks for information, not for the action. Without it, the title with an "s".
+   */
+  readonly plurals?: readonly string[];
   /** Verbs that ask for the action before what it concerns ("buy 12 monitors from …"): where a description is read. */
   readonly verbs?: readonly string[];
 }
