@@ -168,7 +168,7 @@ function rolesIn(json: unknown, into: Set<string>): void {
 
 /**
  * Loads, checks and preparses an action's policy (once per policy object): strict validation
- * against the schema, every forbid id a known reason code, every tier an `Approve` permit
+ * against the schema, every forbid id a reason code of its own (snake_case, never the pipeline's), every tier an `Approve` permit
  * whose principal is one of the tier's approver roles, and nothing else permitting `Approve`.
  */
 export function compilePolicy(policy: LoadedActionPolicy): CompiledPolicy {
