@@ -41,7 +41,7 @@ describe('an action added as a catalog folder only', () => {
         expect.objectContaining({ pk: 'ORDER#O-5001' }),
       ]),
     );
-    expect(catalogSeed().records).toHaveLength(2);
+    expect(catalogSeed().records?.map((record) => `${record.type}#${record.id}`)).toEqual(['ORDER#O-5001', 'ORDER#O-5002', 'EMPLOYEE#E-7001', 'EMPLOYEE#E-7002']);
   });
 
   it('only its requesters may ask: 403 action_not_permitted for others', async () => {

@@ -34,8 +34,8 @@ export function seedRecords(): SeedRecords {
       return found && { ...found };
     },
     async getOrder(orderId): Promise<Order | undefined> {
-      const found = SEED.orders.find((o) => o.orderId === orderId);
-      return found && { ...found, refundedTotal: refunded.get(orderId) ?? 0 };
+      const found = seedItems().find((item) => item.pk === `ORDER#${orderId}`);
+      return found && { orderId, customerId: String(found.customerId), total: Number(found.total), currency: String(found.currency), refundedTotal: refunded.get(orderId) ?? 0 };
     },
     async findEffect(fingerprint) {
       const effect = effects.get(fingerprint);

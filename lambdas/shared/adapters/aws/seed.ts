@@ -10,7 +10,6 @@ import { recordKeys } from './systemOfRecord';
 export interface SeedData {
   readonly vendors: readonly { readonly name: string; readonly validated: boolean }[];
   readonly customers: readonly { readonly customerId: string; readonly tier: CustomerTier }[];
-  readonly orders: readonly { readonly orderId: string; readonly customerId: string; readonly total: number; readonly currency: string }[];
   /** Records the catalog's builtin connectors declare (`builtin.seed`), after the shared ones. */
   readonly records?: readonly SeedRecord[];
 }
@@ -60,8 +59,6 @@ export function seedItems(seed: SeedData = catalogSeed()): SeedItem[] {
   return [
     ...seed.vendors.map((v) => ({ ...recordKeys.vendor(v.name), name: v.name, validated: v.validated })),
     ...seed.customers.map((c) => ({ ...recordKeys.customer(c.customerId), customerId: c.customerId, tier: c.tier })),
-    // refundIds starts absent: DynamoDB has no empty string set, and ADD creates it.
-    ...seed.orders.map((o) => ({ ...recordKeys.order(o.orderId), ...o, refundedTotal: 0 })),
     ...(seed.records ?? []).map((r) => ({ ...recordKey(r.type, r.id), ...r.attributes })),
   ];
 }
