@@ -2,14 +2,14 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../lambdas/shared/adapters/aws/clients';
-import { seedSystemOfRecord, type SeedResult } from '../lambdas/shared/adapters/aws/seed';
-import { SEED, TABLES } from '../lambdas/shared/tables';
+import { catalogSeed, seedSystemOfRecord, type SeedResult } from '../lambdas/shared/adapters/aws/seed';
+import { TABLES } from '../lambdas/shared/tables';
 import { STACK_OUTPUTS, WARDEN_STACK_NAME } from '../lib/outputs';
 import { CommandError, nonEmpty, runCli, type CliOption, type CliSpec, type CliValues } from '../scripts/cli';
 
 /**
  * `npm run seed -- --stack Warden [--region R] [--dry-run]` (or `--table NAME`): loads the example
- * records local mode starts from (SEED) into a deployed system-of-record table, with the same
+ * records local mode starts from (`SEED` and each catalog action's builtin seed records) into a deployed system-of-record table, with the same
  * conditional writes local mode uses, so a record that changed since is never overwritten.
  */
 
@@ -51,7 +51,7 @@ async function main(values: SeedValues): Promise<void> {
     await checkTable(doc, tableName, resolvedRegion);
     const source = table ? '' : ` (output ${OUTPUT_KEY} of stack ${stack})`;
     out(`${dryRun ? 'Dry run, nothing is written: table' : 'Table'} ${tableName}${source} in ${resolvedRegion}`);
-    const results = await seedSystemOfRecord(doc, tableName, SEED, { dryRun });
+    const results = await seedSystemOfRecord(doc, tableName, catalogSeed(), { dryRun });
     for (const result of results) out(describeResult(result, dryRun));
     out(summary(results, dryRun));
   } catch (error) {

@@ -1,11 +1,19 @@
 import * as z from 'zod';
 import { ActionName } from '../lambdas/shared/schemas/actions';
+import { reasonCodes } from '../lambdas/shared/policy';
 import { ReasonCode, Route } from '../lambdas/shared/schemas/workflow';
 
 /**
  * Pure scoring for `npm run eval`: a labeled case plus what the pipeline did → per-case checks
  * and the summary figures. No I/O here, so test/unit/evals can check it on hand-made results.
  */
+
+let known: ReadonlySet<string> | undefined;
+/** The core's codes and the catalog policies' own, read when the first label is checked. */
+function knownReasonCodes(): ReadonlySet<string> {
+  known ??= new Set(reasonCodes());
+  return known;
+}
 
 /** A labeled case. Labels are parsed with the pipeline's own enums, so a typo in a label is an error, not a silent miss. */
 export const EvalCase = z.strictObject({
@@ -20,7 +28,7 @@ export const EvalCase = z.strictObject({
     /** The values a correct proposal must have (a subset of the action's fields), or null. */
     fields: z.record(z.string(), z.union([z.string(), z.number()])).nullable(),
     outcome: z.enum(['COMPLETED', 'PENDING_APPROVAL', 'REJECTED']),
-    reasons: z.array(ReasonCode),
+    reasons: z.array(ReasonCode.refine((code) => knownReasonCodes().has(code), 'not a reason code of the pipeline or of a catalog policy')),
   }),
 });
 export type EvalCase = z.infer<typeof EvalCase>;

@@ -65,7 +65,7 @@ async function main(): Promise<void> {
   console.log(lines.join('\n'));
 }
 
-/** The connectors that are not builtin, by name (`purchase_order effect http`): never a URL or a secret. */
+/** The connectors that are not builtin, by name (`<action> effect http`): never a URL or a secret. */
 function connectorsLine(connectors: ConnectorsConfig): string {
   const configured = Object.entries(connectors).flatMap(([action, pair]) =>
     (['facts', 'effect'] as const).filter((kind) => pair[kind].type !== 'builtin').map((kind) => connectorName(action, kind, pair[kind])),

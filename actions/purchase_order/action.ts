@@ -52,6 +52,7 @@ export const purchaseOrder = defineAction({
       /\b(?:buy|procure)\b/i,
     ],
     words: ['purchase'],
+    plurals: ['purchase orders', 'POs'],
     // "Create 3 POs", "two purchase orders", "a second one with Globex".
     several: [
       /\b(?:[2-9]|[1-9]\d+|two|three|four|five|six|seven|eight|nine|ten|several|multiple|many|a\s+few|(?:a\s+)?couple\s+of)\s+(?:separate\s+|new\s+|different\s+|more\s+)?(?:POs?|purchase[-\s]+orders?|orders)\b/i,

@@ -1,7 +1,6 @@
 import * as z from 'zod';
 import policy from './policy.json';
 import type { Order } from '../../lambdas/shared/ports';
-import type { RefundDryRun } from '../../lambdas/shared/schemas/workflow';
 import { defineAction, freeText, money, recordId } from '../../lambdas/shared/catalog';
 import { refundBuiltin } from './builtin';
 
@@ -26,6 +25,16 @@ export const RefundFacts = z.object({
     .optional(),
 });
 
+/** The order before and after the refund, as the approver sees it. */
+export const RefundDryRun = z.strictObject({
+  orderId: z.string(),
+  customerId: z.string(),
+  orderTotal: z.number(),
+  alreadyRefunded: z.number(),
+  refundAmount: z.number(),
+  remainingAfterRefund: z.number(),
+});
+
 /** The refund as paid, and the order's refunded total after it. */
 export const RefundReceipt = z.object({
   refundId: z.string().min(1).max(128),
@@ -47,7 +56,7 @@ export const refund = defineAction({
   riskClass: 'high',
   fields,
   summaryFields: ['customerId', 'orderId', 'amount'],
-  dryRun: refundDryRun,
+  dryRun: { schema: RefundDryRun, of: refundDryRun },
   cues: {
     phrases: [
       /\brefund(?:s|ed|ing)?\b/i,
@@ -101,7 +110,7 @@ function roundCents(value: number): number {
 }
 
 /** The order before and after the refund, for the approver; the policy has checked the order is the customer's. */
-function refundDryRun(fields: { customerId: string; orderId: string; amount: number }, facts: Readonly<Record<string, unknown>>): RefundDryRun | undefined {
+function refundDryRun(fields: { customerId: string; orderId: string; amount: number }, facts: Readonly<Record<string, unknown>>): z.input<typeof RefundDryRun> | undefined {
   const order = facts.order as Order | undefined;
   if (!order) return undefined;
   const remaining = roundCents(order.total - order.refundedTotal);

@@ -36,6 +36,12 @@ function receiptOf(item: RecordItem): z.input<typeof RefundReceipt> {
  * no separate customer read is needed). Effect: the order's refunded total and the refund record.
  */
 export const refundBuiltin: BuiltinConnector<RefundFields, z.input<typeof RefundFacts>, z.input<typeof RefundReceipt>> = {
+  // refundIds starts absent: DynamoDB has no empty string set, and ADD creates it.
+  seed: [
+    { type: 'ORDER', id: 'O-5001', attributes: { orderId: 'O-5001', customerId: 'C-1002', total: 450.0, currency: 'USD', refundedTotal: 0 } },
+    { type: 'ORDER', id: 'O-5002', attributes: { orderId: 'O-5002', customerId: 'C-1003', total: 2400.0, currency: 'USD', refundedTotal: 0 } },
+  ],
+
   async facts(fields, records) {
     const order = await records.getOrder(fields.orderId);
     return order ? { order } : {};

@@ -40,6 +40,7 @@ export const tierUpgrade = defineAction({
   cues: {
     phrases: [/\bupgrad(?:e|es|ed|ing)\b/i, /\btier\b/i, /\bmove\s+(?:customer\s+)?\S+\s+up\b/i],
     words: ['upgrade'],
+    plurals: ['tier upgrades', 'upgrades'],
     // "Move customer C-1002 from standard to premium": a tier upgrade whatever the verb.
     change: { from: 'currentTier', to: 'targetTier' },
   },

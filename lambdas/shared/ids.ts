@@ -4,6 +4,9 @@ import * as z from 'zod';
 /** Every id that becomes part of an S3 key or a DynamoDB key must match this (DESIGN.md §6). */
 export const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
+/** Action names and reason codes: lower-case words joined by underscores. */
+export const SNAKE_CASE = /^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$/;
+
 export const Id = z.string().regex(ID_PATTERN, 'must be 1..64 characters of [A-Za-z0-9_-]');
 export type Id = z.infer<typeof Id>;
 

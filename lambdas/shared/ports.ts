@@ -108,6 +108,8 @@ export interface Order {
 
 /** Read side of the example system of record, as the validator sees it. */
 export interface RecordReader {
+  /** Any record by key: how an action's builtin facts read records that only it knows (`recordKey`). */
+  get(key: RecordKey): Promise<RecordItem | undefined>;
   findVendor(name: string): Promise<Vendor | undefined>;
   getCustomer(customerId: string): Promise<Customer | undefined>;
   getOrder(orderId: string): Promise<Order | undefined>;
@@ -131,7 +133,6 @@ export type RecordItem = Record<string, unknown>;
  * No transactions: each effect is made exactly-once by writes keyed by the request.
  */
 export interface RecordTable extends RecordReader {
-  get(key: RecordKey): Promise<RecordItem | undefined>;
   /** Writes the item unless its key exists; false when it did. */
   putIfAbsent(item: RecordItem & RecordKey): Promise<boolean>;
   /** One conditional update; the item as it is after it, or undefined when the condition failed. */

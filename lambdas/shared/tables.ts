@@ -78,6 +78,8 @@ export function checkpointKey(requestId: string, taskId: string): string {
 /**
  * Seed data for the example system of record (DESIGN.md §3): what local mode loads into a
  * new data directory, what the tests start from, and what `npm run seed` loads into a deployed stack.
+ * These are the records several actions read; an action's own (a refund's orders) are declared by
+ * its builtin connector (`builtin.seed`) and loaded after these.
  */
 export const SEED = {
   vendors: [
@@ -90,9 +92,5 @@ export const SEED = {
     { customerId: 'C-1001', tier: 'basic' },
     { customerId: 'C-1002', tier: 'standard' },
     { customerId: 'C-1003', tier: 'premium' },
-  ],
-  orders: [
-    { orderId: 'O-5001', customerId: 'C-1002', total: 450.0, currency: 'USD' },
-    { orderId: 'O-5002', customerId: 'C-1003', total: 2400.0, currency: 'USD' },
   ],
 } as const;

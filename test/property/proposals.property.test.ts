@@ -1,6 +1,7 @@
+import { reasonCodes } from '../../lambdas/shared/policy';
 import fc from 'fast-check';
 import type { ActionName } from '../../lambdas/shared/schemas/actions';
-import { REASON_CODES, type ReasonCode } from '../../lambdas/shared/schemas/workflow';
+import type { ReasonCode } from '../../lambdas/shared/schemas/workflow';
 import { validateProposal, type ValidationResult } from '../../lambdas/shared/validation';
 import { clientState, modelState, seedRecords, TODAY } from '../unit/validation/seedRecords';
 import {
@@ -41,7 +42,7 @@ const HUMAN_SIGNALS: readonly string[] = ['suspected_prompt_injection', 'needs_h
 
 const signalsArb = fc.oneof(
   { weight: 5, arbitrary: fc.constant<ReasonCode[]>([]) },
-  { weight: 2, arbitrary: fc.subarray([...REASON_CODES], { maxLength: 3 }) },
+  { weight: 2, arbitrary: fc.subarray(reasonCodes(), { maxLength: 3 }) },
   { weight: 1, arbitrary: fc.constantFrom<ReasonCode[]>(['suspected_prompt_injection'], ['needs_human_triage']) },
 );
 

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { ID_PATTERN, SNAKE_CASE } from '../ids';
 import type { RecordReader, RecordTable } from '../ports';
 import { fieldMetaOf } from './kinds';
 
@@ -21,12 +22,37 @@ export interface BuiltinEffectInput<Fields> {
 }
 
 /**
+ * A record the example system of record starts with, stored under `recordKey(type, id)`: local
+ * mode loads it into a new data directory and `npm run seed` into a deployed table.
+ */
+export interface SeedRecord {
+  /** Upper case, as the keys write it: `TICKET` for `TICKET#T-2001`. */
+  readonly type: string;
+  readonly id: string;
+  readonly attributes: Readonly<Record<string, unknown>>;
+}
+
+/**
  * The action's part of Warden's example system of record (`actions/<name>/builtin.ts`): which
- * records its policy reads, and what its effect writes, exactly once per request.
+ * records its policy reads, what its effect writes, exactly once per request, and the records it
+ * needs to start from (records several actions share, such as customers, are in `tables.ts`).
  */
 export interface BuiltinConnector<Fields = never, Facts = unknown, Receipt = unknown> {
   facts(fields: Fields, records: RecordReader): Promise<Facts>;
   effect(input: BuiltinEffectInput<Fields>, records: RecordTable): Promise<Receipt>;
+  readonly seed?: readonly SeedRecord[];
+}
+
+const RECORD_TYPE = /^[A-Z][A-Z0-9_]{0,31}$/;
+
+/**
+ * What the effect would do, shown to the approver of a pending proposal. Core code carries it as
+ * a plain JSON object: its shape is the action's, and the policy step checks it against `schema`.
+ */
+export interface ActionDryRun<Fields = never, Shape extends z.ZodObject = z.ZodObject> {
+  readonly schema: Shape;
+  /** From the proposal's fields and the facts read; undefined when there is nothing to show. */
+  of(fields: Fields, facts: Readonly<Record<string, unknown>>): z.input<Shape> | undefined;
 }
 
 /**
@@ -51,6 +77,11 @@ export interface ActionCues<FieldName extends string = string> {
    * names the action whatever the verb; the rules provider reads the two fields from it.
    */
   readonly change?: { readonly from: FieldName; readonly to: FieldName };
+  /**
+   * How a request names several of them ("purchase orders", "POs"): a summary, report or count
+   * of them asks for information, not for the action. Without it, the title with an "s".
+   */
+  readonly plurals?: readonly string[];
   /** Verbs that ask for the action before what it concerns ("buy 12 monitors from …"): where a description is read. */
   readonly verbs?: readonly string[];
 }
@@ -61,6 +92,7 @@ export interface ActionDefinition<
   Fields extends z.ZodObject = z.ZodObject,
   Facts extends z.ZodObject = z.ZodObject,
   Receipt extends z.ZodObject = z.ZodObject,
+  DryRun extends z.ZodObject = z.ZodObject,
 > {
   /** snake_case, as in the API's `action`. */
   readonly name: Name;
@@ -78,8 +110,8 @@ export interface ActionDefinition<
    * `policy.cedarschema` beside it. Checked by the policy loader, not here.
    */
   readonly policy: unknown;
-  /** What the effect would do, shown to the approver of a pending proposal (from its fields and the facts read). */
-  readonly dryRun?: (fields: z.output<Fields>, facts: Readonly<Record<string, unknown>>) => unknown;
+  /** What the effect would do, for the approver of a pending proposal; where the risk class calls for one. */
+  readonly dryRun?: ActionDryRun<z.output<Fields>, DryRun>;
   /**
    * The records its policy reads, as any facts connector must answer (`warden.facts.v1`); the
    * validator adds `today`.
@@ -98,12 +130,14 @@ export class ActionDefinitionError extends Error {
   override readonly name = 'ActionDefinitionError';
 }
 
-const SNAKE_CASE = /^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$/;
-
 /** Declares an action; a field without a kind fails here, not at the first request that uses it. */
-export function defineAction<const Name extends string, Fields extends z.ZodObject, Facts extends z.ZodObject, Receipt extends z.ZodObject>(
-  definition: ActionDefinition<Name, Fields, Facts, Receipt>,
-): ActionDefinition<Name, Fields, Facts, Receipt> {
+export function defineAction<
+  const Name extends string,
+  Fields extends z.ZodObject,
+  Facts extends z.ZodObject,
+  Receipt extends z.ZodObject,
+  DryRun extends z.ZodObject = z.ZodObject,
+>(definition: ActionDefinition<Name, Fields, Facts, Receipt, DryRun>): ActionDefinition<Name, Fields, Facts, Receipt, DryRun> {
   const { name } = definition;
   if (!SNAKE_CASE.test(name)) throw new ActionDefinitionError(`action name ${JSON.stringify(name)} is not snake_case`);
   if (!RISK_CLASSES.includes(definition.riskClass)) throw new ActionDefinitionError(`${name}: unknown risk class ${String(definition.riskClass)}`);
@@ -112,6 +146,11 @@ export function defineAction<const Name extends string, Fields extends z.ZodObje
   }
   for (const field of definition.summaryFields) {
     if (!(field in definition.fields.shape)) throw new ActionDefinitionError(`${name}: summary field ${field} is not a field`);
+  }
+  for (const record of definition.builtin?.seed ?? []) {
+    const where = `${name}: seed record ${JSON.stringify(record.type)} ${JSON.stringify(record.id)}`;
+    if (!RECORD_TYPE.test(record.type) || !ID_PATTERN.test(record.id)) throw new ActionDefinitionError(`${where} needs an upper-case type and an id of [A-Za-z0-9_-]`);
+    if ('pk' in record.attributes || 'sk' in record.attributes) throw new ActionDefinitionError(`${where}: pk and sk are its key, not attributes`);
   }
   const change = definition.cues?.change;
   if (change) {

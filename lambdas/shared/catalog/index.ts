@@ -5,10 +5,12 @@ export {
   defineAction,
   type ActionCues,
   type ActionDefinition,
+  type ActionDryRun,
   type ActionExample,
   type BuiltinConnector,
   type BuiltinEffectInput,
   type RiskClass,
+  type SeedRecord,
 } from './define';
 export { recordKey, requestHash } from './records';
 export {

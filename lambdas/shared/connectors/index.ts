@@ -22,7 +22,7 @@ export interface ConnectorDeps {
   timing?: RetryTiming;
 }
 
-/** `purchase_order effect http`: how messages and logs name a connector. */
+/** `<action> effect http`: how messages and logs name a connector. */
 export function connectorName(action: string, kind: 'facts' | 'effect', config: ConnectorConfig): string {
   return `${action} ${kind} ${config.type}`;
 }

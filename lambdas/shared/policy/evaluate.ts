@@ -1,7 +1,7 @@
 import { actionDefinition } from '../catalog/registry';
 import type { Customer, Order, Vendor } from '../ports';
-import type { ActionName, Proposal } from '../schemas/actions';
-import type { Decision, PolicyRef, ReasonCode } from '../schemas/workflow';
+import { describeIssues, type ActionName, type Proposal } from '../schemas/actions';
+import type { Decision, DryRun, PolicyRef, ReasonCode } from '../schemas/workflow';
 import { vendorKey } from '../vendors';
 import { ask, PolicyEngineError, toCedarValue, userEntity, type CedarEntity, type CedarType } from './cedar';
 import { mayDecide } from '../approval/authority';
@@ -154,15 +154,25 @@ export function evaluatePolicy(
   if (reasons.length === 0) throw new PolicyEngineError(`${pack.key}: RunAutonomously denied with no reason (no permit matched)`);
 
   const tier = tierFor(pack, resource, ctx, requester);
-  const dryRun = actionDefinition(proposal.action).dryRun?.(proposal.fields as never, facts as unknown as Record<string, unknown>);
+  const dryRun = dryRunOf(pack, proposal, facts);
   return {
     outcome: 'pending_approval',
     reasons,
     policy: ref,
     tier: tier.name,
     approverRoles: [...tier.approverRoles],
-    ...(dryRun !== undefined ? { dryRun: dryRun as Decision['dryRun'] } : {}),
+    ...(dryRun !== undefined ? { dryRun } : {}),
   };
+}
+
+/** The action's dry run, checked against the shape it declares: an approver never sees one that does not match. */
+function dryRunOf(pack: CompiledPolicy, proposal: Proposal, facts: PolicyFacts): DryRun | undefined {
+  const declared = pack.policy.dryRun;
+  const shown = declared?.of(proposal.fields as never, facts as unknown as Record<string, unknown>);
+  if (!declared || shown === undefined) return undefined;
+  const parsed = declared.schema.safeParse(shown);
+  if (!parsed.success) throw new PolicyEngineError(`${pack.key}: the dry run does not match its schema: ${describeIssues(parsed.error, 'dryRun')}`);
+  return parsed.data;
 }
 
 /** The one tier whose `Approve` permit matches: a probe principal holds every tier's roles. */

@@ -1,4 +1,4 @@
-export { POLICIES, parsePolicySet, compilePolicy } from './policies';
+export { POLICIES, parsePolicySet, compilePolicy, reasonCodes } from './policies';
 export type { LoadedActionPolicy, PolicySet, RawPolicySet, RawActionPolicy } from './policies';
 export {
   canRequest,

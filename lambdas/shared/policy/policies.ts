@@ -2,9 +2,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { actionsDir } from '../../../actions';
 import routing from '../../../policies/routing.json';
+import type { ActionDefinition, ActionDryRun } from '../catalog/define';
 import { actionDefinition, CATALOG } from '../catalog/registry';
 import { describeIssues, type ActionName } from '../schemas/actions';
-import { REASON_CODES } from '../schemas/workflow';
+import { SNAKE_CASE } from '../ids';
+import { CORE_REASON_CODES, PIPELINE_REASON_CODES } from '../schemas/workflow';
 import { AUTHORITY_POLICIES, AUTHORITY_SCHEMA, BASE_POLICIES, BASE_SCHEMA } from './base';
 import { checkPolicyJson, policyJson, policyMap, preparse, PolicyEngineError, schemaJson, validateStrict, type CedarSchemaJson, type PolicyJson } from './cedar';
 import { ActionPolicy, RoutingPolicy } from './schemas';
@@ -15,6 +17,8 @@ export interface LoadedActionPolicy extends ActionPolicy {
   readonly action: string;
   /** The Cedar texts; read from the catalog folder on first use when absent. */
   readonly source?: { readonly policy: string; readonly schema: string };
+  /** The action's dry run, shown to the approver when its decision is pending. */
+  readonly dryRun?: ActionDryRun<never>;
 }
 
 export type PolicySet = { readonly routing: RoutingPolicy } & { readonly [A in ActionName]: LoadedActionPolicy };
@@ -29,18 +33,26 @@ export interface RawPolicySet {
   actions: Record<string, RawActionPolicy>;
 }
 
-/** Parses policy data; throws with every problem's path (a bad policy must never half-load). */
-export function parsePolicySet(raw: RawPolicySet): PolicySet {
+/**
+ * Parses policy data; throws with every problem's path (a bad policy must never half-load).
+ * `catalog` is the registered actions unless a test passes its own.
+ */
+export function parsePolicySet(raw: RawPolicySet, catalog: readonly Pick<ActionDefinition, 'name' | 'dryRun'>[] = CATALOG): PolicySet {
   const set: Record<string, unknown> = {};
   const routingParsed = RoutingPolicy.safeParse(raw.routing);
   if (!routingParsed.success) throw new Error(`invalid policy files: ${describeIssues(routingParsed.error, 'routing')}`);
   set.routing = routingParsed.data;
-  for (const action of CATALOG) {
+  for (const action of catalog) {
     const entry = raw.actions[action.name];
     if (!entry) throw new Error(`invalid policy files: ${action.name} has no policy`);
     const parsed = ActionPolicy.safeParse(entry.policy);
     if (!parsed.success) throw new Error(`invalid policy files: ${describeIssues(parsed.error, action.name)}`);
-    set[action.name] = { ...parsed.data, action: action.name, ...(entry.source ? { source: entry.source } : {}) };
+    set[action.name] = {
+      ...parsed.data,
+      action: action.name,
+      ...(entry.source ? { source: entry.source } : {}),
+      ...(action.dryRun ? { dryRun: action.dryRun } : {}),
+    };
   }
   return set as PolicySet;
 }
@@ -61,11 +73,13 @@ export interface CompiledPolicy {
   readonly schema: CedarSchemaJson;
   /** Every role a policy names (`Role::"…"`), for `knownRoles`. */
   readonly roles: readonly string[];
+  /** The reason codes it can give: its forbid ids on `Request` and `RunAutonomously`, in file order. */
+  readonly reasons: readonly string[];
 }
 
 const compiled = new WeakMap<LoadedActionPolicy, CompiledPolicy>();
 let loads = 0;
-const REASONS: ReadonlySet<string> = new Set(REASON_CODES);
+const PIPELINE_ONLY: ReadonlySet<string> = new Set(PIPELINE_REASON_CODES);
 
 /**
  * A policy in Cedar's JSON forms, strictly validated: what a Lambda bundle ships
@@ -100,7 +114,10 @@ export function buildPolicyPack(policy: LoadedActionPolicy, source = readSource(
   validateStrict(schema, texts, where);
   const policies = Object.fromEntries(Object.entries(texts).map(([id, text]) => [id, policyJson(text)]));
   for (const [id, json] of Object.entries(policies)) {
-    if (json.effect === 'forbid' && id in own && !REASONS.has(id)) throw new PolicyEngineError(`${where}: forbid ${id} is not a reason code`);
+    if (json.effect !== 'forbid' || !(id in own)) continue;
+    // A forbid id is the action's reason code (API.md): snake_case, and never one the pipeline assigns itself.
+    if (!SNAKE_CASE.test(id) || id.length > 64) throw new PolicyEngineError(`${where}: forbid ${id} is not a reason code (snake_case, at most 64 characters)`);
+    if (PIPELINE_ONLY.has(id)) throw new PolicyEngineError(`${where}: forbid ${id} is a reason code the pipeline assigns, not a policy`);
   }
   // The JSON forms pass through JavaScript numbers: a Long literal beyond 2^53 would not survive.
   checkPolicyJson(policies, where);
@@ -151,7 +168,7 @@ function rolesIn(json: unknown, into: Set<string>): void {
 
 /**
  * Loads, checks and preparses an action's policy (once per policy object): strict validation
- * against the schema, every forbid id a known reason code, every tier an `Approve` permit
+ * against the schema, every forbid id a reason code of its own (snake_case, never the pipeline's), every tier an `Approve` permit
  * whose principal is one of the tier's approver roles, and nothing else permitting `Approve`.
  */
 export function compilePolicy(policy: LoadedActionPolicy): CompiledPolicy {
@@ -179,11 +196,27 @@ export function compilePolicy(policy: LoadedActionPolicy): CompiledPolicy {
     if (!ok) throw new PolicyEngineError(`${where}: tier ${tier.name} has no Approve permit for a principal in one of ${tier.approverRoles.join(', ')}`);
   }
 
+  const reasons = Object.entries(pack.policies)
+    .filter(([, json]) => json.effect === 'forbid' && scopeEntity(json.action)?.id !== 'Approve')
+    .map(([id]) => id);
+
   const key = `${policy.id}@${policy.version}#${++loads}`;
   preparse(key, pack.schema, pack.policies);
-  const result: CompiledPolicy = { key, policy, order: Object.keys(pack.policies), schema: pack.schema, roles: [...roles].sort() };
+  const result: CompiledPolicy = { key, policy, order: Object.keys(pack.policies), schema: pack.schema, roles: [...roles].sort(), reasons };
   compiled.set(policy, result);
   return result;
+}
+
+/**
+ * Every reason code a decision can carry: the core's, and each catalog action's own (its
+ * policy's forbid ids). Derived from the policies, so an action's folder adds its codes.
+ */
+export function reasonCodes(policies: PolicySet = POLICIES): string[] {
+  const codes = new Set<string>(CORE_REASON_CODES);
+  for (const [action, policy] of Object.entries(policies)) {
+    if (action !== 'routing') for (const code of compilePolicy(policy as LoadedActionPolicy).reasons) codes.add(code);
+  }
+  return [...codes].sort();
 }
 
 let authorityKey: string | undefined;

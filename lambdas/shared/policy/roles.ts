@@ -1,5 +1,4 @@
-import { ACTIONS } from '../schemas/actions';
-import { compilePolicy, POLICIES, type PolicySet } from './policies';
+import { compilePolicy, POLICIES, type LoadedActionPolicy, type PolicySet } from './policies';
 
 /** Reads every request, whoever made it (API.md "Identity"); the one role no policy names. */
 export const AUDITOR_ROLE = 'auditor';
@@ -11,9 +10,11 @@ export const AUDITOR_ROLE = 'auditor';
  */
 export function knownRoles(policies: PolicySet = POLICIES): string[] {
   const roles = new Set<string>([AUDITOR_ROLE]);
-  for (const action of ACTIONS) {
-    for (const role of compilePolicy(policies[action]).roles) roles.add(role);
-    for (const tier of policies[action].tiers) for (const role of tier.approverRoles) roles.add(role);
+  for (const [action, policy] of Object.entries(policies)) {
+    if (action === 'routing') continue;
+    const loaded = policy as LoadedActionPolicy;
+    for (const role of compilePolicy(loaded).roles) roles.add(role);
+    for (const tier of loaded.tiers) for (const role of tier.approverRoles) roles.add(role);
   }
   return [...roles].sort();
 }

@@ -4,11 +4,11 @@ import { ActionName, Proposal } from './actions';
 import {
   ApprovalStatus,
   Decision,
+  DryRun,
   EffectReceipt,
   ModelUsage,
   Principal,
   ReasonCode,
-  RefundDryRun,
   Route,
 } from './workflow';
 
@@ -83,7 +83,7 @@ export const TaskItem = z.object({
     confidence: z.number().optional(),
     model: ModelUsage.optional(),
     triageReason: z.string().optional(),
-    dryRun: RefundDryRun.optional(),
+    dryRun: DryRun.optional(),
   }),
   decidedBy: z.string().optional(),
   decidedAt: z.string().optional(),

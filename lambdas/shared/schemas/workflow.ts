@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { Id } from '../ids';
+import { Id, SNAKE_CASE } from '../ids';
 import { ActionName, Proposal } from './actions';
 
 /**
@@ -7,26 +7,32 @@ import { ActionName, Proposal } from './actions';
  * Step Functions invokes parses its input with these schemas and returns the next state.
  */
 
-export const REASON_CODES = [
-  'above_autonomous_limit',
-  'unvalidated_vendor',
-  'amount_out_of_range',
-  'customer_not_found',
-  'tier_mismatch',
-  'invalid_transition',
-  'effective_date_in_past',
-  'multi_step_upgrade',
-  'order_not_found',
-  'refund_exceeds_order',
-  'high_risk_action',
-  'action_not_permitted',
+/**
+ * Reason codes the pipeline assigns outside any action's policy (triage, grounding, the
+ * validator, duplicates). A policy may not use them as its own: each means one thing in the audit.
+ */
+export const PIPELINE_REASON_CODES = [
   'low_confidence',
   'ungrounded_value',
   'suspected_prompt_injection',
   'needs_human_triage',
   'duplicate_proposal',
 ] as const;
-export const ReasonCode = z.enum(REASON_CODES);
+
+/**
+ * The core's reason codes: the pipeline's, and those core code reads or assigns in a policy's
+ * name (`action_not_permitted`, `amount_out_of_range` for a schema-invalid amount, and
+ * `high_risk_action`, what a high-risk action's policy names when every request goes to a human).
+ * Every other code is an action's own: a forbid id of its `policy.cedar` (the policy loader
+ * checks them, and `reasonCodes()` in `policy/` lists the catalog's).
+ */
+export const CORE_REASON_CODES = ['action_not_permitted', 'amount_out_of_range', 'high_risk_action', ...PIPELINE_REASON_CODES] as const;
+
+/**
+ * Open, because a stored decision is read by code that does not load the catalog's policies:
+ * any snake_case code, as API.md promises them.
+ */
+export const ReasonCode = z.string().max(64).regex(SNAKE_CASE, 'must be a snake_case reason code');
 export type ReasonCode = z.infer<typeof ReasonCode>;
 
 export const Principal = z.strictObject({
@@ -110,16 +116,12 @@ export type Outcome = z.infer<typeof Outcome>;
 export const PolicyRef = z.strictObject({ id: z.string(), version: z.string() });
 export type PolicyRef = z.infer<typeof PolicyRef>;
 
-/** The dry-run of a refund, computed before approval so the approver sees the effect. */
-export const RefundDryRun = z.strictObject({
-  orderId: Id,
-  customerId: Id,
-  orderTotal: z.number(),
-  alreadyRefunded: z.number(),
-  refundAmount: z.number(),
-  remainingAfterRefund: z.number(),
-});
-export type RefundDryRun = z.infer<typeof RefundDryRun>;
+/**
+ * The dry run of a pending proposal, computed before approval so the approver sees the effect.
+ * Its shape is the action's (`dryRun.schema` in its definition, checked when it is computed).
+ */
+export const DryRun = z.record(z.string(), z.unknown());
+export type DryRun = z.infer<typeof DryRun>;
 
 export const Decision = z.strictObject({
   outcome: Outcome,
@@ -131,7 +133,7 @@ export const Decision = z.strictObject({
   approverRoles: z.array(z.string()).optional(),
   /** Stable hash of the proposal: the key that stops the same effect running twice. */
   fingerprint: z.string().optional(),
-  dryRun: RefundDryRun.optional(),
+  dryRun: DryRun.optional(),
 });
 export type Decision = z.infer<typeof Decision>;
 

@@ -3,6 +3,7 @@ export {
   CONDITIONAL_WORDS,
   ENCODED_PAYLOAD_PATTERNS,
   HIDDEN_CHARACTERS,
+  INFORMATION_REQUESTS,
   INJECTION_PATTERNS,
   ROUTING_POLICY,
   asksForSeveral,
@@ -11,6 +12,7 @@ export {
   detectActions,
   detectInjection,
   fieldStrings,
+  informationRequests,
   injectionSignals,
   triageRequest,
 } from './triage';

@@ -2,7 +2,7 @@ import type * as z from 'zod';
 import type { ActionDefinition } from '../catalog/define';
 import { fieldMetaOf } from '../catalog/kinds';
 import { CATALOG, actionDefinition, orList } from '../catalog/registry';
-import { findAmounts, findCatalogRecordIds, findChoiceChanges, findDates, findVendors } from '../models/extract';
+import { escapeRegExp, findAmounts, findCatalogRecordIds, findChoiceChanges, findDates, findVendors } from '../models/extract';
 import { POLICIES } from '../policy/policies';
 import type { RoutingPolicy } from '../policy/schemas';
 import { parseFields, type ActionName } from '../schemas/actions';
@@ -20,12 +20,23 @@ import { INVISIBLE_CHARACTERS } from '../shield/unicode';
  * Requests for information, not for an action: "How many purchase orders did we raise last
  * month?", "Give me a summary of refunds". They name an action's words but ask for none.
  */
-export const INFORMATION_REQUESTS: readonly RegExp[] = [
-  /^\W*how\s+(?:many|much|often|long|soon|do|does|did|can|could|should|would)\b/i,
-  /^\W*(?:(?:please\s+)?(?:give|show|send|get)\s+me|(?:please\s+)?(?:list|summari[sz]e|count))\s+(?:a\s+|an\s+|the\s+|all\s+)?(?:summary|report|list|overview|count|total|number|breakdown|purchase\s+orders|POs|refunds|upgrades)\b/i,
-  /\b(?:summary|report|overview|list|count|number|total|breakdown)\s+of\s+(?:all\s+|the\s+|our\s+)?(?:purchase\s+orders|POs|refunds|(?:tier\s+)?upgrades)\b/i,
-  /\b(?:did|have|has)\s+(?:we|they|you)\s+(?:already\s+)?(?:raise|raised|issue|issued|create|created|process|processed|approve|approved)\b.*\?\s*$/i,
-];
+export const INFORMATION_REQUESTS: readonly RegExp[] = informationRequests(CATALOG);
+
+/** `INFORMATION_REQUESTS`, with the catalog's plurals (`cues.plurals`) as what a report may be of. */
+export function informationRequests(catalog: readonly Pick<ActionDefinition, 'title' | 'cues'>[]): RegExp[] {
+  const plurals = [...new Set(catalog.flatMap((action) => action.cues?.plurals ?? [`${action.title}s`]))]
+    .map((plural) => plural.trim().split(/\s+/).map(escapeRegExp).join(String.raw`\s+`))
+    .join('|');
+  return [
+    /^\W*how\s+(?:many|much|often|long|soon|do|does|did|can|could|should|would)\b/i,
+    new RegExp(
+      `^\\W*(?:(?:please\\s+)?(?:give|show|send|get)\\s+me|(?:please\\s+)?(?:list|summari[sz]e|count))\\s+(?:a\\s+|an\\s+|the\\s+|all\\s+)?(?:summary|report|list|overview|count|total|number|breakdown|${plurals})\\b`,
+      'i',
+    ),
+    new RegExp(`\\b(?:summary|report|overview|list|count|number|total|breakdown)\\s+of\\s+(?:all\\s+|the\\s+|our\\s+)?(?:${plurals})\\b`, 'i'),
+    /\b(?:did|have|has)\s+(?:we|they|you)\s+(?:already\s+)?(?:raise|raised|issue|issued|create|created|process|processed|approve|approved)\b.*\?\s*$/i,
+  ];
+}
 
 /** The pattern-based injection families; hidden characters and encoded payloads have their own data below. */
 export type PatternFamily = Exclude<InjectionSignal, 'hidden_characters' | 'encoded_payload'>;

@@ -1,5 +1,5 @@
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { seedItems, seedSystemOfRecord } from '../../../lambdas/shared/adapters/aws/seed';
+import { catalogSeed, seedItems, seedSystemOfRecord } from '../../../lambdas/shared/adapters/aws/seed';
 import { recordKeys } from '../../../lambdas/shared/adapters/aws/systemOfRecord';
 import { SEED } from '../../../lambdas/shared/tables';
 import { createRecordsTable, scanTable, useEmulatedStores } from '../../support/stores';
@@ -16,7 +16,7 @@ function scan(tableName: string) {
   return scanTable(stores(), tableName);
 }
 
-const N = SEED.vendors.length + SEED.customers.length + SEED.orders.length;
+const N = seedItems().length;
 const outcomes = (results: { outcome: string }[]) => results.map((r) => r.outcome);
 
 describe('seedSystemOfRecord', () => {
@@ -52,26 +52,26 @@ describe('seedSystemOfRecord', () => {
 
   it('writes only what is missing', async () => {
     const table = await freshTable();
-    await seedSystemOfRecord(stores().doc, table, { vendors: SEED.vendors, customers: [], orders: [] });
+    await seedSystemOfRecord(stores().doc, table, { vendors: SEED.vendors, customers: [] });
     const results = await seedSystemOfRecord(stores().doc, table);
     expect(results.filter((r) => r.outcome === 'written').map((r) => r.item.pk)).toEqual([
       ...SEED.customers.map((c) => recordKeys.customer(c.customerId).pk),
-      ...SEED.orders.map((o) => recordKeys.order(o.orderId).pk),
+      ...['O-5001', 'O-5002'].map((orderId) => recordKeys.order(orderId).pk),
     ]);
     expect(results.filter((r) => r.outcome === 'present')).toHaveLength(SEED.vendors.length);
   });
 
   it('under dryRun classifies every item the same way and writes nothing', async () => {
     const table = await freshTable();
-    expect(outcomes(await seedSystemOfRecord(stores().doc, table, SEED, { dryRun: true }))).toEqual(Array(N).fill('written'));
+    expect(outcomes(await seedSystemOfRecord(stores().doc, table, catalogSeed(), { dryRun: true }))).toEqual(Array(N).fill('written'));
     expect(await scan(table)).toEqual([]);
 
-    await seedSystemOfRecord(stores().doc, table, { vendors: [], customers: SEED.customers, orders: [] });
+    await seedSystemOfRecord(stores().doc, table, { vendors: [], customers: SEED.customers });
     await stores().doc.send(
       new UpdateCommand({ TableName: table, Key: recordKeys.customer('C-1002'), UpdateExpression: 'SET tier = :t', ExpressionAttributeValues: { ':t': 'basic' } }),
     );
     const before = await scan(table);
-    const results = await seedSystemOfRecord(stores().doc, table, SEED, { dryRun: true });
+    const results = await seedSystemOfRecord(stores().doc, table, catalogSeed(), { dryRun: true });
     expect(results.filter((r) => r.outcome === 'written')).toHaveLength(N - SEED.customers.length);
     expect(results.filter((r) => r.outcome === 'present')).toHaveLength(SEED.customers.length - 1);
     expect(results.filter((r) => r.outcome === 'differing').map((r) => r.differingAttributes)).toEqual([['tier']]);

@@ -23,6 +23,11 @@ async function item(key: { pk: string; sk: string }) {
   return Item;
 }
 
+/** An order as the refund action's builtin seeds one. */
+function anOrder(orderId: string, customerId: string, total: number) {
+  return { type: 'ORDER', id: orderId, attributes: { orderId, customerId, total, currency: 'USD', refundedTotal: 0 } };
+}
+
 /** A customer (and optionally an order) of this test only, so tests never share state. */
 async function aCustomer(tier: CustomerTier, orderTotal?: number) {
   const customerId = unique('C');
@@ -30,7 +35,7 @@ async function aCustomer(tier: CustomerTier, orderTotal?: number) {
   await seedSystemOfRecord(stores().doc, stores().emulators.tableNames.records, {
     vendors: [],
     customers: [{ customerId, tier }],
-    orders: orderTotal === undefined ? [] : [{ orderId, customerId, total: orderTotal, currency: 'USD' }],
+    records: orderTotal === undefined ? [] : [anOrder(orderId, customerId, orderTotal)],
   });
   return { customerId, orderId };
 }
@@ -94,7 +99,7 @@ describe('DynamoSystemOfRecord reads', () => {
     await seedSystemOfRecord(stores().doc, stores().emulators.tableNames.records, {
       vendors: [],
       customers: [{ customerId, tier: 'standard' }],
-      orders: [{ orderId, customerId, total: 450, currency: 'USD' }],
+      records: [anOrder(orderId, customerId, 450)],
     });
     expect((await stores().records.getOrder(orderId))?.refundedTotal).toBe(100);
   });

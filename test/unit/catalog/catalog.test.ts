@@ -10,6 +10,7 @@ import {
   recordId,
   type FieldMeta,
 } from '../../../lambdas/shared/catalog';
+import { catalogSeed, seedItems } from '../../../lambdas/shared/adapters/aws/seed';
 import { CATALOG, fieldsOf } from '../../../lambdas/shared/catalog/registry';
 import { RulesProvider } from '../../../lambdas/shared/models/rules';
 import { ACTIONS, FIELDS_SCHEMA, Proposal } from '../../../lambdas/shared/schemas/actions';
@@ -135,6 +136,32 @@ describe('defineAction', () => {
     expect(() => defineAction({ ...base(), name: 'CreditNote' })).toThrow(ActionDefinitionError);
     expect(() => defineAction({ ...base(), riskClass: 'extreme' as never })).toThrow(/unknown risk class extreme/);
     expect(() => defineAction({ ...base(), summaryFields: ['amount', 'missing' as never] })).toThrow(/summary field missing is not a field/);
+  });
+
+  it("refuses a builtin seed record that is not a key of the system of record", () => {
+    const builtin = (seed: { type: string; id: string; attributes: Record<string, unknown> }[]) => ({
+      ...base(),
+      builtin: { seed, facts: async () => ({}), effect: async () => ({ creditNoteId: 'CN-1' }) },
+    });
+    expect(() => defineAction(builtin([{ type: 'CREDIT_NOTE', id: 'CN-1', attributes: { amount: 5 } }]))).not.toThrow();
+    expect(() => defineAction(builtin([{ type: 'credit', id: 'CN-1', attributes: {} }]))).toThrow(/needs an upper-case type/);
+    expect(() => defineAction(builtin([{ type: 'CREDIT', id: 'CN 1', attributes: {} }]))).toThrow(/needs an upper-case type and an id/);
+    expect(() => defineAction(builtin([{ type: 'CREDIT', id: 'CN-1', attributes: { pk: 'ORDER#O-5001' } }]))).toThrow(/pk and sk are its key/);
+  });
+
+  it('loads the seed records of every builtin after the shared ones; two actions may share a record only as declared alike', () => {
+    const withSeed = (name: string, tier: string) =>
+      defineAction({
+        ...base(),
+        name,
+        builtin: { seed: [{ type: 'CUSTOMER', id: 'C-9001', attributes: { customerId: 'C-9001', tier } }], facts: async () => ({}), effect: async () => ({ creditNoteId: 'CN-1' }) },
+      });
+    const items = seedItems(catalogSeed([withSeed('credit_note', 'basic'), withSeed('debit_note', 'basic')]));
+    expect(items.filter((item) => item.pk === 'CUSTOMER#C-9001')).toEqual([{ pk: 'CUSTOMER#C-9001', sk: 'META', customerId: 'C-9001', tier: 'basic' }]);
+    expect(items.at(-1)).toEqual({ pk: 'CUSTOMER#C-9001', sk: 'META', customerId: 'C-9001', tier: 'basic' });
+    expect(() => catalogSeed([withSeed('credit_note', 'basic'), withSeed('debit_note', 'premium')])).toThrow(
+      new ActionDefinitionError('debit_note and credit_note seed CUSTOMER#C-9001 differently'),
+    );
   });
 
   it('records a choice with its values and a record id with what it identifies', () => {

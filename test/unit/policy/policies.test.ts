@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import routingJson from '../../../policies/routing.json';
-import { compilePolicy, evaluatePolicy, parsePolicySet, POLICIES, type RawPolicySet } from '../../../lambdas/shared/policy';
+import { compilePolicy, evaluatePolicy, parsePolicySet, POLICIES, reasonCodes, type RawPolicySet } from '../../../lambdas/shared/policy';
 import { cedarModule } from '../../../lambdas/shared/policy/cedar';
 import { BASE_POLICIES, BASE_SCHEMA } from '../../../lambdas/shared/policy/base';
 import { policyMap } from '../../../lambdas/shared/policy/cedar';
@@ -78,13 +78,34 @@ describe('catalog policies', () => {
 
   it.each([
     ['a policy that does not type-check (strict validation)', (p: ReturnType<typeof rawPolicies>) => (p.actions.refund.source.policy += '\n@id("refund_exceeds_order2") forbid(principal, action == Action::"Request", resource is Proposal) when { resource.amount > 5 };'), /refund_exceeds_order2/],
-    ['a forbid whose id is no reason code', (p: ReturnType<typeof rawPolicies>) => (p.actions.refund.source.policy = p.actions.refund.source.policy.replace('"high_risk_action"', '"too_risky"')), /forbid too_risky is not a reason code/],
+    ['a forbid whose id is no reason code', (p: ReturnType<typeof rawPolicies>) => (p.actions.refund.source.policy = p.actions.refund.source.policy.replace('"high_risk_action"', '"Too-Risky"')), /forbid Too-Risky is not a reason code/],
+    ['a forbid that claims a code the pipeline assigns', (p: ReturnType<typeof rawPolicies>) => (p.actions.refund.source.policy = p.actions.refund.source.policy.replace('"high_risk_action"', '"low_confidence"')), /forbid low_confidence is a reason code the pipeline assigns/],
     ['a tier without its Approve permit', (p: ReturnType<typeof rawPolicies>) => (p.actions.refund.source.policy = p.actions.refund.source.policy.replace('@id("support-lead")', '@id("lead")')), /Approve permit lead is not a tier/],
     ['a policy without @id', (p: ReturnType<typeof rawPolicies>) => (p.actions.refund.source.policy += '\nforbid(principal, action == Action::"RunAutonomously", resource);'), /without @id/],
     ['a policy that overrides a base policy id', (p: ReturnType<typeof rawPolicies>) => (p.actions.refund.source.policy = p.actions.refund.source.policy.replace('"high_risk_action"', '"own_request"')), /own_request is reserved/],
     ['a tier whose permit names another role', (p: ReturnType<typeof rawPolicies>) => ((p.actions.refund.policy.tiers as { approverRoles: string[] }[])[0].approverRoles = ['someone-else']), /tier support-lead has no Approve permit/],
   ])('refuse to load %s', (_name, mutate, message) => {
     expect(compiles(mutate)).toThrow(message);
+  });
+
+  it("accept an action's own snake_case forbid id as a reason code, and list it with the core's", () => {
+    const raw = rawPolicies();
+    raw.actions.refund.source.policy = raw.actions.refund.source.policy.replace('"high_risk_action"', '"refund_needs_a_human"');
+    const policies = parsePolicySet(raw);
+    expect(compilePolicy(policies.refund).reasons).toEqual(['action_not_permitted', 'order_not_found', 'refund_exceeds_order', 'refund_needs_a_human']);
+    expect(reasonCodes(policies)).toContain('refund_needs_a_human');
+    const proposal: Proposal = { action: 'refund', fields: { customerId: 'C-1002', orderId: 'O-5001', amount: 20, reason: 'damaged' } };
+    const order = { orderId: 'O-5001', customerId: 'C-1002', total: 450, currency: 'USD', refundedTotal: 0 };
+    expect(evaluatePolicy(proposal, { today: '2026-11-15', order }, ['support-agent'], policies)).toMatchObject({ outcome: 'pending_approval', reasons: ['refund_needs_a_human'] });
+  });
+
+  it('list every reason code the shipped catalog can give', () => {
+    expect(reasonCodes()).toEqual([
+      'above_autonomous_limit', 'action_not_permitted', 'amount_out_of_range', 'customer_not_found', 'duplicate_proposal',
+      'effective_date_in_past', 'high_risk_action', 'invalid_transition', 'low_confidence', 'multi_step_upgrade',
+      'needs_human_triage', 'order_not_found', 'refund_exceeds_order', 'suspected_prompt_injection', 'tier_mismatch',
+      'ungrounded_value', 'unvalidated_vendor',
+    ]);
   });
 
   it('drive the rules: a changed limit in the data changes the decision, with the same Cedar text', () => {

@@ -3,6 +3,7 @@ import type { Order, RecordReader } from '../../../lambdas/shared/ports';
 import type { ValidationState } from '../../../lambdas/shared/validation';
 import type { ActionName } from '../../../lambdas/shared/schemas/actions';
 import type { ReasonCode, Route } from '../../../lambdas/shared/schemas/workflow';
+import { seedItems } from '../../../lambdas/shared/adapters/aws/seed';
 import { SEED } from '../../../lambdas/shared/tables';
 
 /** A RecordReader over DESIGN.md §3's seed data, with per-test prior refunds and executed effects. */
@@ -19,6 +20,11 @@ export function seedRecords(): SeedRecords {
   return {
     effects,
     refunded,
+    async get(key) {
+      const found = seedItems().find((item) => item.pk === key.pk && item.sk === key.sk);
+      if (!found) return undefined;
+      return found.pk.startsWith('ORDER#') ? { ...found, refundedTotal: refunded.get(String(found.orderId)) ?? 0 } : { ...found };
+    },
     async findVendor(name) {
       const found = SEED.vendors.find((v) => vendorKey(v.name) === vendorKey(name));
       return found && { ...found };
@@ -28,8 +34,8 @@ export function seedRecords(): SeedRecords {
       return found && { ...found };
     },
     async getOrder(orderId): Promise<Order | undefined> {
-      const found = SEED.orders.find((o) => o.orderId === orderId);
-      return found && { ...found, refundedTotal: refunded.get(orderId) ?? 0 };
+      const found = seedItems().find((item) => item.pk === `ORDER#${orderId}`);
+      return found && { orderId, customerId: String(found.customerId), total: Number(found.total), currency: String(found.currency), refundedTotal: refunded.get(orderId) ?? 0 };
     },
     async findEffect(fingerprint) {
       const effect = effects.get(fingerprint);

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
-import { evaluatePolicy, isValidatedVendor, POLICIES } from '../../../lambdas/shared/policy';
+import { evaluatePolicy, isValidatedVendor, POLICIES, reasonCodes } from '../../../lambdas/shared/policy';
 import type { PolicyFacts } from '../../../lambdas/shared/policy';
 import { Proposal } from '../../../lambdas/shared/schemas/actions';
-import { Decision, REASON_CODES } from '../../../lambdas/shared/schemas/workflow';
+import { Decision } from '../../../lambdas/shared/schemas/workflow';
 import type { ReasonCode } from '../../../lambdas/shared/schemas/workflow';
 import { findUngroundedFields, validateProposal } from '../../../lambdas/shared/validation';
 import { modelState, seedRecords, TODAY } from './seedRecords';
@@ -143,7 +143,7 @@ describe('validateProposal property: model output cannot buy an approval', () =>
           { weight: 3, arbitrary: fc.constantFrom(0.95, 0.99, 1) },
           { weight: 1, arbitrary: fc.oneof(fc.double(), fc.constantFrom(0, 0.9499, 1.5, Number.NaN, Number.POSITIVE_INFINITY)) },
         ),
-        fc.oneof({ weight: 3, arbitrary: fc.constant<ReasonCode[]>([]) }, { weight: 1, arbitrary: fc.subarray([...REASON_CODES]) }),
+        fc.oneof({ weight: 3, arbitrary: fc.constant<ReasonCode[]>([]) }, { weight: 1, arbitrary: fc.subarray(reasonCodes()) }),
         fc.oneof({ weight: 3, arbitrary: fc.constant('generative' as const) }, { weight: 1, arbitrary: fc.constant('human' as const) }),
         fc.oneof(
           { weight: 3, arbitrary: fc.constant<string[]>(['support-agent']) },

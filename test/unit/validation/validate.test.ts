@@ -1,5 +1,4 @@
-import { POLICIES, type PolicySet } from '../../../lambdas/shared/policy';
-import { REASON_CODES } from '../../../lambdas/shared/schemas/workflow';
+import { POLICIES, reasonCodes, type PolicySet } from '../../../lambdas/shared/policy';
 import { triageRequest } from '../../../lambdas/shared/triage';
 import { fingerprintProposal, validateProposal } from '../../../lambdas/shared/validation';
 import type { ValidationState } from '../../../lambdas/shared/validation';
@@ -530,6 +529,6 @@ describe('reason codes', () => {
     const first = await collect(modelState(text, candidate));
     await collect(modelState(text, candidate), (r) => r.effects.set(first.fingerprint!, 'r_other'));
 
-    expect([...seen].sort()).toEqual([...REASON_CODES].sort());
+    expect([...seen].sort()).toEqual(reasonCodes().sort());
   });
 });

@@ -4,7 +4,7 @@ export { DynamoAuditLog, type DynamoAuditLogOptions } from './auditLog';
 export { DynamoIdempotencyStore } from './idempotencyStore';
 export { SfnOrchestrator } from './orchestrator';
 export { DynamoRequestStore } from './requestStore';
-export { seedItems, seedSystemOfRecord, type SeedData, type SeedItem, type SeedOutcome, type SeedResult } from './seed';
+export { catalogSeed, seedItems, seedSystemOfRecord, type SeedData, type SeedItem, type SeedOutcome, type SeedResult } from './seed';
 export { S3StateStore, type S3StateStoreOptions } from './stateStore';
 export { DynamoSystemOfRecord, normalizeVendorName, recordKeys } from './systemOfRecord';
 export { DynamoTaskIndex, MAX_TASK_PAGE } from './taskIndex';

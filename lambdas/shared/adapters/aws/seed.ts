@@ -1,6 +1,8 @@
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { isDeepStrictEqual } from 'node:util';
 import type { CustomerTier } from '../../schemas/actions';
+import { ActionDefinitionError, recordKey, type ActionDefinition, type SeedRecord } from '../../catalog';
+import { CATALOG } from '../../catalog/registry';
 import { SEED } from '../../tables';
 import { isConditionalCheckFailed } from './dynamo';
 import { recordKeys } from './systemOfRecord';
@@ -8,7 +10,8 @@ import { recordKeys } from './systemOfRecord';
 export interface SeedData {
   readonly vendors: readonly { readonly name: string; readonly validated: boolean }[];
   readonly customers: readonly { readonly customerId: string; readonly tier: CustomerTier }[];
-  readonly orders: readonly { readonly orderId: string; readonly customerId: string; readonly total: number; readonly currency: string }[];
+  /** Records the catalog's builtin connectors declare (`builtin.seed`), after the shared ones. */
+  readonly records?: readonly SeedRecord[];
 }
 
 export type SeedItem = Readonly<Record<string, unknown>> & { readonly pk: string; readonly sk: string };
@@ -32,13 +35,31 @@ export interface SeedOptions {
   readonly dryRun?: boolean;
 }
 
+/**
+ * What local mode and `npm run seed` load: the records several actions share (`SEED`) and every
+ * catalog action's builtin seed records. Two actions may declare the same record only identically.
+ */
+export function catalogSeed(catalog: readonly Pick<ActionDefinition, 'name' | 'builtin'>[] = CATALOG): SeedData {
+  const byKey = new Map<string, { action: string; record: SeedRecord }>();
+  for (const action of catalog) {
+    for (const record of action.builtin?.seed ?? []) {
+      const { pk } = recordKey(record.type, record.id);
+      const earlier = byKey.get(pk);
+      if (earlier && !isDeepStrictEqual(earlier.record, record)) {
+        throw new ActionDefinitionError(`${action.name} and ${earlier.action} seed ${pk} differently`);
+      }
+      if (!earlier) byKey.set(pk, { action: action.name, record });
+    }
+  }
+  return { ...SEED, records: [...byKey.values()].map((entry) => entry.record) };
+}
+
 /** The system-of-record items a seed stands for, in the seed's order. */
-export function seedItems(seed: SeedData = SEED): SeedItem[] {
+export function seedItems(seed: SeedData = catalogSeed()): SeedItem[] {
   return [
     ...seed.vendors.map((v) => ({ ...recordKeys.vendor(v.name), name: v.name, validated: v.validated })),
     ...seed.customers.map((c) => ({ ...recordKeys.customer(c.customerId), customerId: c.customerId, tier: c.tier })),
-    // refundIds starts absent: DynamoDB has no empty string set, and ADD creates it.
-    ...seed.orders.map((o) => ({ ...recordKeys.order(o.orderId), ...o, refundedTotal: 0 })),
+    ...(seed.records ?? []).map((r) => ({ ...recordKey(r.type, r.id), ...r.attributes })),
   ];
 }
 
@@ -50,7 +71,7 @@ export function seedItems(seed: SeedData = SEED): SeedItem[] {
 export async function seedSystemOfRecord(
   doc: DynamoDBDocumentClient,
   tableName: string,
-  seed: SeedData = SEED,
+  seed: SeedData = catalogSeed(),
   options: SeedOptions = {},
 ): Promise<SeedResult[]> {
   const seedOne = options.dryRun ? classifyWithoutWriting : putUnlessPresent;
