@@ -142,6 +142,16 @@ export interface RecordTable extends RecordReader {
 /** Applies an approved proposal's effect (a connector) and returns its receipt. */
 export type ApplyEffect = (proposal: Proposal) => Promise<EffectReceipt>;
 
+/** What running an approved proposal's effect takes (SystemOfRecord.execute). */
+export interface ExecuteEffectArgs {
+  requestId: string;
+  fingerprint: string;
+  proposal: Proposal;
+  at: string;
+  duplicateWindowStart?: string;
+  apply?: ApplyEffect;
+}
+
 /** Write side: each effect is keyed so that a retry of the same request cannot apply it twice. */
 export interface SystemOfRecord extends RecordTable {
   /**
@@ -151,14 +161,7 @@ export interface SystemOfRecord extends RecordTable {
    * request's claim on the fingerprint older than this may be taken over. Without it a claim
    * never expires.
    */
-  execute(args: {
-    requestId: string;
-    fingerprint: string;
-    proposal: Proposal;
-    at: string;
-    duplicateWindowStart?: string;
-    apply?: ApplyEffect;
-  }): Promise<EffectReceipt>;
+  execute(args: ExecuteEffectArgs): Promise<EffectReceipt>;
 }
 
 export interface ModelProvider {

@@ -9,7 +9,7 @@ import { recordKey } from '../../catalog/records';
 import { applyBuiltinEffect } from '../../connectors/builtin';
 import { DuplicateEffect, EffectPreconditionFailed, InvalidInput, InvalidWorkflowState } from '../../errors';
 import { isValidId } from '../../ids';
-import type { ApplyEffect, Customer, Order, RecordItem, RecordKey, SystemOfRecord, Vendor } from '../../ports';
+import type { Customer, ExecuteEffectArgs, Order, RecordItem, RecordKey, SystemOfRecord, Vendor } from '../../ports';
 import { CustomerTier, describeIssues, Proposal } from '../../schemas/actions';
 import type { EffectReceipt } from '../../schemas/workflow';
 import { TABLES } from '../../tables';
@@ -77,14 +77,7 @@ export class DynamoSystemOfRecord implements SystemOfRecord {
     return { requestId: String(item.requestId), ...(typeof item.at === 'string' ? { at: item.at } : {}) };
   }
 
-  async execute(args: {
-    requestId: string;
-    fingerprint: string;
-    proposal: Proposal;
-    at: string;
-    duplicateWindowStart?: string;
-    apply?: ApplyEffect;
-  }): Promise<EffectReceipt> {
+  async execute(args: ExecuteEffectArgs): Promise<EffectReceipt> {
     const { requestId, fingerprint, at, duplicateWindowStart } = args;
     if (!isValidId(requestId)) throw new InvalidInput('invalid_request_id', 'requestId: not a valid id');
     if (!isValidFingerprint(fingerprint)) throw new InvalidInput('invalid_fingerprint', 'fingerprint: must be 1..256 characters');
