@@ -12,7 +12,7 @@ import type { ModelProvider } from '../ports';
 import { ACTIONS, type ActionName } from '../schemas/actions';
 import type { InferenceResult, ModelTier } from '../schemas/workflow';
 import {
-  PROMPT,
+  promptFor,
   clamp01,
   costUsd,
   isRecord,
@@ -35,7 +35,7 @@ import {
  * Nothing here logs: the prompt carries the (scrubbed) request text and the response echoes it.
  */
 
-export { PROMPT_VERSION, SYSTEM_PROMPT, proposalInputSchema, type ModelPrice, type RetryOptions } from './proposal';
+export { PROMPT_VERSION, promptFor, proposalInputSchema, type ModelPrice, type RetryOptions } from './proposal';
 export const PROPOSAL_TOOL_NAME = 'submit_proposal';
 
 export interface BedrockProviderOptions {
@@ -166,7 +166,8 @@ export class BedrockProvider implements ModelProvider {
 
   async propose(input: { text: string; action?: ActionName; tier: ModelTier }): Promise<InferenceResult> {
     const modelId = this.options.modelIds[input.tier];
-    const response = await this.converse(this.request(modelId, input.text, input.action));
+    const prompt = promptFor(input.action);
+    const response = await this.converse(this.request(modelId, prompt.text, input.text, input.action));
     const inputTokens = response.usage?.inputTokens ?? 0;
     const outputTokens = response.usage?.outputTokens ?? 0;
     const model = {
@@ -175,7 +176,7 @@ export class BedrockProvider implements ModelProvider {
       inputTokens,
       outputTokens,
       costUsd: costUsd(this.options.prices, modelId, inputTokens, outputTokens),
-      promptVersion: PROMPT.version,
+      promptVersion: prompt.version,
     };
 
     const toolUse = toolUseOf(response);
@@ -185,10 +186,10 @@ export class BedrockProvider implements ModelProvider {
     return { candidate, confidence: clamp01(confidence), model };
   }
 
-  private request(modelId: string, text: string, action?: ActionName): ConverseCommandInput {
+  private request(modelId: string, system: string, text: string, action?: ActionName): ConverseCommandInput {
     return {
       modelId,
-      system: [{ text: PROMPT.text }],
+      system: [{ text: system }],
       messages: [{ role: 'user', content: [{ text: requestMessage(text) }] }],
       inferenceConfig: { maxTokens: this.options.maxTokens ?? 1024, temperature: 0 },
       toolConfig: {

@@ -3,7 +3,7 @@ import type { ModelProvider } from '../ports';
 import type { ActionName } from '../schemas/actions';
 import type { InferenceResult, ModelTier, ModelUsage } from '../schemas/workflow';
 import {
-  PROMPT,
+  promptFor,
   clamp01,
   costUsd,
   isRecord,
@@ -80,10 +80,11 @@ export class OpenAiCompatibleProvider implements ModelProvider {
 
   async propose(input: { text: string; action?: ActionName; tier: ModelTier }): Promise<InferenceResult> {
     const modelId = this.options.modelIds[input.tier];
+    const prompt = promptFor(input.action);
     const body = await this.complete(modelId, {
       model: modelId,
       messages: [
-        { role: 'system', content: PROMPT.text },
+        { role: 'system', content: prompt.text },
         { role: 'user', content: requestMessage(input.text) },
       ],
       temperature: 0,
@@ -103,7 +104,7 @@ export class OpenAiCompatibleProvider implements ModelProvider {
       inputTokens,
       outputTokens,
       costUsd: costUsd(this.options.prices, modelId, inputTokens, outputTokens),
-      promptVersion: PROMPT.version,
+      promptVersion: prompt.version,
     };
 
     const answer = parseContent(Array.isArray(completion.choices) ? completion.choices[0]?.message?.content : undefined);

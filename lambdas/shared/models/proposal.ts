@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import * as z from 'zod';
-import { PROPOSE_V1 } from '../../../prompts/propose-v1';
+import * as PROPOSE_V2 from '../../../prompts/propose-v2';
+import { actionDefinition } from '../catalog/registry';
 import { ModelUnavailable } from '../errors';
 import { ACTIONS, ActionName, FIELDS_SCHEMA } from '../schemas/actions';
 
@@ -9,10 +11,8 @@ import { ACTIONS, ActionName, FIELDS_SCHEMA } from '../schemas/actions';
  * cost, confidence clamping and the retry policy.
  */
 
-/** The prompt every model provider sends (a versioned file under `prompts/`). */
-export const PROMPT = PROPOSE_V1;
-export const PROMPT_VERSION = PROMPT.version;
-export const SYSTEM_PROMPT = PROMPT.text;
+/** The versioned prompt file (`prompts/`) every model provider renders. */
+export const PROMPT_VERSION = PROPOSE_V2.version;
 
 const Confidence = z.number().min(0).max(1).describe('Probability (0..1) that every field is exactly what the requester meant.');
 
@@ -44,6 +44,31 @@ function toJsonSchema(schema: z.ZodType): JsonSchema {
 
 /** Built on first use: the rules provider never needs them, so they stay off its cold start. */
 const schemas = new Map<ActionName | 'any', JsonSchema>();
+const prompts = new Map<ActionName | 'any', Prompt>();
+
+/** The system prompt for one call, and the version recorded with its answer. */
+export interface Prompt {
+  readonly text: string;
+  /** `propose-v2+<12 hex>`: the file's version, and a digest of the text and output schema sent. */
+  readonly version: string;
+}
+
+/**
+ * The prompt offering the named action, or every action: the catalog's descriptions and examples
+ * rendered by the versioned prompt file. Adding or changing an action changes the digest, so the
+ * recorded version always names exactly what the model was given.
+ */
+export function promptFor(action?: ActionName): Prompt {
+  const key = action ?? 'any';
+  let prompt = prompts.get(key);
+  if (!prompt) {
+    const text = PROPOSE_V2.render((action ? [action] : ACTIONS).map((name) => actionDefinition(name)));
+    const digest = createHash('sha256').update(text).update('\n').update(JSON.stringify(proposalInputSchema(action))).digest('hex');
+    prompt = { text, version: `${PROPOSE_V2.version}+${digest.slice(0, 12)}` };
+    prompts.set(key, prompt);
+  }
+  return prompt;
+}
 
 /** The proposal's JSON schema for a known action, or for any action. */
 export function proposalInputSchema(action?: ActionName): JsonSchema {

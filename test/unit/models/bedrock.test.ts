@@ -17,9 +17,11 @@ import {
   BedrockProvider,
   PROMPT_VERSION,
   PROPOSAL_TOOL_NAME,
-  SYSTEM_PROMPT,
+  promptFor,
   proposalInputSchema,
 } from '../../../lambdas/shared/models/bedrock';
+import { orList } from '../../../lambdas/shared/catalog/registry';
+import { ACTIONS } from '../../../lambdas/shared/schemas/actions';
 import { InferenceResult } from '../../../lambdas/shared/schemas/workflow';
 
 const LOW = 'us.anthropic.claude-3-5-haiku-20241022-v1:0';
@@ -83,7 +85,8 @@ describe('BedrockProvider', () => {
       fields: { vendor: 'Alpha Tech Systems', amount: 7850, currency: 'USD', description: 'workstations' },
     });
     expect(result.confidence).toBe(0.97);
-    expect(result.model).toMatchObject({ provider: 'bedrock', id: LOW, inputTokens: 812, outputTokens: 96, promptVersion: PROMPT_VERSION });
+    expect(result.model).toMatchObject({ provider: 'bedrock', id: LOW, inputTokens: 812, outputTokens: 96, promptVersion: promptFor('purchase_order').version });
+    expect(result.model.promptVersion).toMatch(new RegExp(`^${PROMPT_VERSION}\\+[0-9a-f]{12}$`));
     // 812/1000 * 0.0008 + 96/1000 * 0.004
     expect(result.model.costUsd).toBeCloseTo(0.0010336, 6);
   });
@@ -109,27 +112,34 @@ describe('BedrockProvider', () => {
     // Generated with io: 'input': the defaulted currency is optional for the model.
     expect(schema.properties.fields.required).toEqual(['vendor', 'amount', 'description']);
     expect(schema.properties.confidence).toMatchObject({ type: 'number', minimum: 0, maximum: 1 });
-    expect(input.system?.[0]).toMatchObject({ text: expect.stringContaining(PROMPT_VERSION) });
-    // The versioned prompt file, not a string in the provider.
-    expect(input.system?.[0]).toEqual({ text: SYSTEM_PROMPT });
+    expect(input.system?.[0]).toMatchObject({ text: expect.stringContaining(`[${PROMPT_VERSION}]`) });
+    // The versioned prompt file rendered with the named action's catalog entry only.
+    expect(input.system?.[0]).toEqual({ text: promptFor('purchase_order').text });
+    expect(input.system?.[0]?.text).toContain('## purchase_order');
+    expect(input.system?.[0]?.text).not.toContain('## refund');
     expect(input.messages?.[0]?.content?.[0]).toEqual({ text: expect.stringContaining('Create a PO for Initech for $900 of toner') });
   });
 
-  it('offers a schema accepting any of the three actions when the action is unknown', async () => {
+  it('offers a schema accepting any of the catalog’s actions when the action is unknown', async () => {
     bedrock.on(ConverseCommand).resolves(fixture('tier-upgrade.no-confidence.json'));
 
     await provider().propose({ text: 'Upgrade customer C-1001 from basic to standard', tier: 'low' });
 
     const spec = sent().toolConfig?.tools?.[0]?.toolSpec;
-    expect(spec?.description).toBe('Submit the proposal extracted from the request: purchase_order, tier_upgrade or refund.');
+    // The seed actions first, then whatever else the catalog registers, in its order.
+    expect(spec?.description).toBe(`Submit the proposal extracted from the request: ${orList(ACTIONS)}.`);
+    expect(ACTIONS.slice(0, 3)).toEqual(['purchase_order', 'tier_upgrade', 'refund']);
     const schema = spec?.inputSchema?.json as Record<string, any>;
-    expect(schema.properties.action.enum).toEqual(['purchase_order', 'tier_upgrade', 'refund']);
+    expect(schema.properties.action.enum).toEqual([...ACTIONS]);
     const variants = schema.properties.fields.anyOf as { properties: Record<string, unknown> }[];
-    expect(variants.map((v) => Object.keys(v.properties))).toEqual([
+    expect(variants).toHaveLength(ACTIONS.length);
+    expect(variants.slice(0, 3).map((v) => Object.keys(v.properties))).toEqual([
       ['vendor', 'amount', 'currency', 'description'],
       ['customerId', 'currentTier', 'targetTier', 'effectiveDate', 'justification'],
       ['customerId', 'orderId', 'amount', 'reason'],
     ]);
+    expect(sent().system?.[0]).toEqual({ text: promptFor().text });
+    for (const action of ACTIONS) expect(promptFor().text).toContain(`## ${action}`);
     expect(proposalInputSchema()).toEqual(schema);
   });
 

@@ -3,9 +3,11 @@ import type { AddressInfo } from 'node:net';
 import { ModelAccessDenied, ModelCallFailed, ModelNotFound, ModelSettingError, ModelUnavailable, modelFailureCauseOf } from '../../../lambdas/shared/errors';
 import { createModelProvider } from '../../../lambdas/shared/models';
 import { OpenAiCompatibleProvider, RESPONSE_FORMAT_NAME } from '../../../lambdas/shared/models/openai-compatible';
-import { PROMPT_VERSION, SYSTEM_PROMPT, proposalInputSchema } from '../../../lambdas/shared/models/proposal';
+import { PROMPT_VERSION, promptFor, proposalInputSchema } from '../../../lambdas/shared/models/proposal';
+import { ACTIONS } from '../../../lambdas/shared/schemas/actions';
 import { InferenceResult } from '../../../lambdas/shared/schemas/workflow';
-import * as prompt from '../../../prompts/propose-v1';
+import { actionDefinition } from '../../../lambdas/shared/catalog/registry';
+import * as prompt from '../../../prompts/propose-v2';
 
 /**
  * A real HTTP server on 127.0.0.1 speaking the `/v1/chat/completions` protocol: each test
@@ -117,7 +119,7 @@ describe('OpenAiCompatibleProvider against a local /v1/chat/completions server',
     expect(request.body.model).toBe(LOW);
     expect(request.body.temperature).toBe(0);
     expect(request.body.messages).toEqual([
-      { role: 'system', content: SYSTEM_PROMPT },
+      { role: 'system', content: promptFor('purchase_order').text },
       { role: 'user', content: '<request>\nCreate a PO for Alpha Tech Systems for $7,850 of workstations\n</request>' },
     ]);
     const format = request.body.response_format;
@@ -134,7 +136,7 @@ describe('OpenAiCompatibleProvider against a local /v1/chat/completions server',
     expect(result).toEqual({
       candidate: { action: 'purchase_order', fields: PO.fields },
       confidence: 0.97,
-      model: { provider: 'openai-compatible', id: LOW, inputTokens: 512, outputTokens: 64, costUsd: 0, promptVersion: 'propose-v1' },
+      model: { provider: 'openai-compatible', id: LOW, inputTokens: 512, outputTokens: 64, costUsd: 0, promptVersion: promptFor('purchase_order').version },
     });
   });
 
@@ -145,7 +147,8 @@ describe('OpenAiCompatibleProvider against a local /v1/chat/completions server',
 
     expect(received[0]?.headers.authorization).toBeUndefined();
     expect(received[0]?.body.model).toBe(HIGH);
-    expect(received[0]?.body.response_format.json_schema.schema.properties.action.enum).toEqual(['purchase_order', 'tier_upgrade', 'refund']);
+    expect(received[0]?.body.response_format.json_schema.schema.properties.action.enum).toEqual([...ACTIONS]);
+    expect(received[0]?.body.messages[0]).toEqual({ role: 'system', content: promptFor().text });
     expect(result.model).toMatchObject({ id: HIGH, inputTokens: 1000, outputTokens: 500, costUsd: 0.002 });
   });
 
@@ -414,7 +417,7 @@ describe('createModelProvider: the API key from Secrets Manager, the model from 
     expect(reads).toEqual(['/warden/model/low']);
     expect(received[0]?.body.model).toBe(HIGH);
     expect(received[0]?.headers.authorization).toBe(`Bearer ${KEY}`);
-    expect(InferenceResult.parse(result).model).toEqual({ provider: 'openai-compatible', id: HIGH, inputTokens: 512, outputTokens: 64, costUsd: 0, promptVersion: 'propose-v1' });
+    expect(InferenceResult.parse(result).model).toEqual({ provider: 'openai-compatible', id: HIGH, inputTokens: 512, outputTokens: 64, costUsd: 0, promptVersion: promptFor('purchase_order').version });
   });
 
   it('never puts the key in an error: a refused request, a refused model, an unusable secret', async () => {
@@ -466,10 +469,23 @@ describe('createModelProvider: the API key from Secrets Manager, the model from 
 });
 
 describe('the versioned prompt', () => {
-  it('is the prompts/propose-v1 file, recorded with its version', () => {
-    expect(prompt.version).toBe('propose-v1');
+  it('is prompts/propose-v2 rendered with the catalog, recorded with its version and a digest of what was sent', () => {
+    expect(prompt.version).toBe('propose-v2');
     expect(PROMPT_VERSION).toBe(prompt.version);
-    expect(SYSTEM_PROMPT).toBe(prompt.text);
-    expect(SYSTEM_PROMPT.startsWith('[propose-v1]')).toBe(true);
+    const po = actionDefinition('purchase_order');
+    expect(promptFor('purchase_order').text).toBe(prompt.render([po]));
+    expect(promptFor().text).toBe(prompt.render(ACTIONS.map((name) => actionDefinition(name))));
+    expect(promptFor().text.startsWith('[propose-v2]')).toBe(true);
+    // The catalog's own words: the description and the first examples with the fields they yield.
+    expect(promptFor('purchase_order').text).toContain(po.description);
+    for (const example of po.examples.slice(0, prompt.EXAMPLES_PER_ACTION)) {
+      expect(promptFor('purchase_order').text).toContain(JSON.stringify(example.text));
+    }
+    expect(promptFor('purchase_order').text).not.toContain(JSON.stringify(po.examples[prompt.EXAMPLES_PER_ACTION]?.text));
+    // A different text or schema is a different recorded version; the same is the same.
+    const versions = new Set([promptFor().version, ...ACTIONS.map((name) => promptFor(name).version)]);
+    expect(versions.size).toBe(ACTIONS.length + 1);
+    for (const version of versions) expect(version).toMatch(/^propose-v2\+[0-9a-f]{12}$/);
+    expect(promptFor('refund')).toBe(promptFor('refund'));
   });
 });
