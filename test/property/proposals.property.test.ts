@@ -102,6 +102,9 @@ async function validate(action: ActionName, c: Case): Promise<ValidationResult> 
 }
 
 
+/** The actions the oracle knows independently of the policy engine. */
+type OracleAction = keyof typeof POLICY_TIERS;
+
 /** Outcome counts per verdict, so a property that never meets an approval (vacuous) fails. */
 type Tally = Record<string, number>;
 
@@ -109,7 +112,7 @@ type Tally = Record<string, number>;
  * The invariant, one case at a time. Also the converse where it must hold exactly: on the
  * deterministic path with no signal and no extra field, the decision is the JSON's verdict.
  */
-function checkCase(action: ActionName, c: Case, verdict: Verdict, result: ValidationResult, tally: Tally): void {
+function checkCase(action: OracleAction, c: Case, verdict: Verdict, result: ValidationResult, tally: Tally): void {
   const { decision } = result;
   tally[`${verdict.kind}->${decision.outcome}`] = (tally[`${verdict.kind}->${decision.outcome}`] ?? 0) + 1;
   const humanSignal = c.signals.some((s) => HUMAN_SIGNALS.includes(s)) || c.source.route === 'human';
@@ -137,7 +140,7 @@ function checkCase(action: ActionName, c: Case, verdict: Verdict, result: Valida
   if (exact && verdict.kind === 'human') expect({ outcome: decision.outcome, tier: decision.tier }).toEqual({ outcome: 'pending_approval', tier: verdict.tier });
 }
 
-async function runProperty(action: ActionName, arb: fc.Arbitrary<Case>, oracle: (c: Case) => Verdict): Promise<Tally> {
+async function runProperty(action: OracleAction, arb: fc.Arbitrary<Case>, oracle: (c: Case) => Verdict): Promise<Tally> {
   const tally: Tally = {};
   await fc.assert(
     fc.asyncProperty(arb, async (c) => {

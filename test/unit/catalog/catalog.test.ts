@@ -39,7 +39,7 @@ describe('the action catalog', () => {
   });
 
   it("takes the seed actions' risk classes from seed 003's decision matrix", () => {
-    expect(Object.fromEntries(CATALOG.map((a) => [a.name, a.riskClass]))).toEqual({ purchase_order: 'medium', tier_upgrade: 'medium', refund: 'high' });
+    expect(Object.fromEntries(CATALOG.map((a) => [a.name, a.riskClass]))).toEqual({ purchase_order: 'medium', tier_upgrade: 'medium', refund: 'high', ticket_routing: 'low' });
   });
 
   it.each(CATALOG.map((a) => [a.name, a] as const))('every field of %s has a kind, and its summary fields are fields', (name, action) => {
@@ -173,6 +173,6 @@ describe('defineAction', () => {
 describe('core text from the catalog', () => {
   it("lists the actions' titles when no action is recognised (unchanged wording)", () => {
     const result = triageRequest({ text: 'Can you check the status of my ticket?', requestedBy: requester });
-    expect(result.reason).toContain('no recognisable action (purchase order, tier upgrade or refund)');
+    expect(result.reason).toContain('no recognisable action (purchase order, tier upgrade, refund or ticket routing)');
   });
 });

@@ -39,7 +39,7 @@ const withFake = () => [...CATALOG, ticketMove()];
 
 describe('detection reads each action’s cues from its definition', () => {
   it('names a test-only action by its own phrase, and the seed catalog alone does not', () => {
-    const text = 'Reassign ticket T-1234 to the security queue, the customer reports a leaked password';
+    const text = 'Reassign T-1234 to the security queue, the customer reports a leaked password';
     expect(detectActions(text, withFake())).toEqual(['ticket_move']);
     expect(detectActions(text)).toEqual([]);
   });
