@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { InvalidLocalSettings, readConnectors } from '../../../local/server';
+import { ACTIONS } from '../../../lambdas/shared/schemas/actions';
 
 /**
  * `npm start` takes its connectors from cdk.json's `warden.connectors`, parsed as `cdk synth`
@@ -77,7 +78,7 @@ it('names every bad key in the one line, and a file that is not JSON', () => {
   const message = refusal(cdkJson({ connectors: { credit_line: {}, refund: { efect: { type: 'builtin' } } } }));
   expect(message.split('\n')).toHaveLength(1);
   expect(message.split(': ').slice(1).join(': ').split(' | ').sort()).toEqual([
-    'warden.connectors.credit_line: unknown action "credit_line" (actions: purchase_order, tier_upgrade, refund, ticket_routing)',
+    `warden.connectors.credit_line: unknown action "credit_line" (actions: ${ACTIONS.join(', ')})`,
     'warden.connectors.refund.efect: not a Warden setting; known here: facts, effect',
   ]);
   const broken = join(dir, 'broken.json');

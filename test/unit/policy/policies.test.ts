@@ -32,7 +32,8 @@ describe('catalog policies', () => {
   });
 
   it('give every action a duplicate window', () => {
-    expect(ACTIONS.map((action) => POLICIES[action].duplicateWindowDays)).toEqual([30, 30, 30, 30]);
+    for (const action of ACTIONS) expect(POLICIES[action].duplicateWindowDays).toBeGreaterThan(0);
+    expect(ACTIONS.slice(0, 4).map((action) => POLICIES[action].duplicateWindowDays)).toEqual([30, 30, 30, 30]);
   });
 
   it.each(ACTIONS)('%s: the policy validates against its schema in strict mode, with Cedar itself', (action) => {
@@ -99,14 +100,16 @@ describe('catalog policies', () => {
     expect(evaluatePolicy(proposal, { today: '2026-11-15', order }, ['support-agent'], policies)).toMatchObject({ outcome: 'pending_approval', reasons: ['refund_needs_a_human'] });
   });
 
+  // What the shipped catalog gives; a team's own action adds its codes to these.
   it('list every reason code the shipped catalog can give', () => {
-    expect(reasonCodes()).toEqual([
+    expect(reasonCodes()).toEqual([...new Set(reasonCodes())].sort());
+    expect(reasonCodes()).toEqual(expect.arrayContaining([
       'above_autonomous_limit', 'action_not_permitted', 'amount_out_of_range', 'customer_not_found', 'duplicate_proposal',
       'effective_date_in_past', 'high_risk_action', 'invalid_transition', 'low_confidence', 'multi_step_upgrade',
       'needs_human_triage', 'order_not_found', 'refund_exceeds_order', 'security_queue', 'suspected_prompt_injection', 'ticket_closed',
       'ticket_not_found', 'tier_mismatch',
       'ungrounded_value', 'unvalidated_vendor',
-    ]);
+    ]));
   });
 
   it('drive the rules: a changed limit in the data changes the decision, with the same Cedar text', () => {
