@@ -67,6 +67,7 @@ export const purchaseOrder = defineAction({
       /\b(?:a\s+)?(?:second|another|separate|further)\s+(?:one|PO|purchase[-\s]+order)\b/i,
     ],
     verbs: ['buy', 'purchase', 'procure', 'order'],
+    madeBy: ['raise', 'raised', 'issue', 'issued'],
   },
   examples: [
     {

@@ -17,17 +17,20 @@ import { INVISIBLE_CHARACTERS } from '../shield/unicode';
  * the action's own `cues`, in its catalog folder.
  */
 
-/**
- * Requests for information, not for an action: "How many purchase orders did we raise last
- * month?", "Give me a summary of refunds". They name an action's words but ask for none.
- */
-export const INFORMATION_REQUESTS: readonly RegExp[] = informationRequests(CATALOG);
+/** What any request is: created, processed, approved. An action's own verbs are its `cues.madeBy`. */
+const WARDEN_VERBS = ['create', 'created', 'process', 'processed', 'approve', 'approved'];
 
-/** `INFORMATION_REQUESTS`, with the catalog's plurals (`cues.plurals`) as what a report may be of. */
+/** A list of phrases as one alternation, any whitespace between their words. */
+const phrasesPattern = (phrases: readonly string[]) =>
+  [...new Set(phrases)].map((phrase) => phrase.trim().split(/\s+/).map(escapeRegExp).join(String.raw`\s+`)).join('|');
+
+/**
+ * `INFORMATION_REQUESTS`, with the catalog's plurals (`cues.plurals`) as what a report may be
+ * of, and its verbs (`cues.madeBy`) as what a question may ask was done.
+ */
 export function informationRequests(catalog: readonly Pick<ActionDefinition, 'title' | 'cues'>[]): RegExp[] {
-  const plurals = [...new Set(catalog.flatMap((action) => action.cues?.plurals ?? [`${action.title}s`]))]
-    .map((plural) => plural.trim().split(/\s+/).map(escapeRegExp).join(String.raw`\s+`))
-    .join('|');
+  const plurals = phrasesPattern(catalog.flatMap((action) => action.cues?.plurals ?? [`${action.title}s`]));
+  const made = phrasesPattern([...catalog.flatMap((action) => action.cues?.madeBy ?? []), ...WARDEN_VERBS]);
   return [
     /^\W*how\s+(?:many|much|often|long|soon|do|does|did|can|could|should|would)\b/i,
     new RegExp(
@@ -35,9 +38,15 @@ export function informationRequests(catalog: readonly Pick<ActionDefinition, 'ti
       'i',
     ),
     new RegExp(`\\b(?:summary|report|overview|list|count|number|total|breakdown)\\s+of\\s+(?:all\\s+|the\\s+|our\\s+)?(?:${plurals})\\b`, 'i'),
-    /\b(?:did|have|has)\s+(?:we|they|you)\s+(?:already\s+)?(?:raise|raised|issue|issued|create|created|process|processed|approve|approved)\b.*\?\s*$/i,
+    new RegExp(`\\b(?:did|have|has)\\s+(?:we|they|you)\\s+(?:already\\s+)?(?:${made})\\b.*\\?\\s*$`, 'i'),
   ];
 }
+
+/**
+ * Requests for information, not for an action: "How many purchase orders did we raise last
+ * month?", "Give me a summary of refunds". They name an action's words but ask for none.
+ */
+export const INFORMATION_REQUESTS: readonly RegExp[] = informationRequests(CATALOG);
 
 /** The pattern-based injection families; hidden characters and encoded payloads have their own data below. */
 export type PatternFamily = Exclude<InjectionSignal, 'hidden_characters' | 'encoded_payload'>;
