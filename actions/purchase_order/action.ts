@@ -1,10 +1,16 @@
 import * as z from 'zod';
 import policy from './policy.json';
 import { currency, defineAction, freeText, money, partyName } from '../../lambdas/shared/catalog';
+import { SEED } from '../../lambdas/shared/tables';
 import { purchaseOrderBuiltin } from './builtin';
 
 const fields = z.strictObject({
-  vendor: partyName(),
+  vendor: partyName({
+    known: SEED.vendors.map((vendor) => vendor.name),
+    nouns: ['vendor', 'supplier'],
+    joinedBy: ['PO', 'POs', 'order', 'orders', 'purchase order', 'purchase orders'],
+    headedBy: ['PO', 'purchase order'],
+  }),
   amount: money(),
   currency: currency(),
   description: freeText({ min: 1, max: 500, says: 'description' }),
@@ -61,6 +67,7 @@ export const purchaseOrder = defineAction({
       /\b(?:a\s+)?(?:second|another|separate|further)\s+(?:one|PO|purchase[-\s]+order)\b/i,
     ],
     verbs: ['buy', 'purchase', 'procure', 'order'],
+    madeBy: ['raise', 'raised', 'issue', 'issued'],
   },
   examples: [
     {

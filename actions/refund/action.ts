@@ -68,6 +68,7 @@ export const refund = defineAction({
       /\d(?:k|\s*(?:usd|dollars|euros))?\s+back\s+(?:to|on|for)\b/i,
     ],
     words: ['refund'],
+    madeBy: ['issue', 'issued'],
   },
   examples: [
     {

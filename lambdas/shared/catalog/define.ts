@@ -82,6 +82,12 @@ export interface ActionCues<FieldName extends string = string> {
    * of them asks for information, not for the action. Without it, the title with an "s".
    */
   readonly plurals?: readonly string[];
+  /**
+   * Verbs that make one, in each form a question uses ("raise", "raised"): "Have we already
+   * raised one for Initech?" asks whether it was made, not for it. Warden's own verbs (create,
+   * process, approve) need not be listed.
+   */
+  readonly madeBy?: readonly string[];
   /** Verbs that ask for the action before what it concerns ("buy 12 monitors from …"): where a description is read. */
   readonly verbs?: readonly string[];
 }

@@ -27,4 +27,5 @@ export {
   type FieldKind,
   type FieldMeta,
   type FreeTextSays,
+  type PartyNameOptions,
 } from './kinds';

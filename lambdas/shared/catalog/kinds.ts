@@ -23,7 +23,17 @@ export type FieldMeta =
       /** How an id is written bare, with no word before it: `C-` for `C-1001`. */
       readonly prefix?: string;
     }
-  | { readonly kind: 'partyName' }
+  | {
+      readonly kind: 'partyName';
+      /** Parties the team's system of record knows, as it spells them: read anywhere in a request, in any case. */
+      readonly known: readonly string[];
+      /** What a party is called: "vendor: X", "supplier is X" put a name in the party's place. */
+      readonly nouns: readonly string[];
+      /** The action's words a party's name follows with "to" or "with": "PO to X", "purchase order with X". */
+      readonly joinedBy: readonly string[];
+      /** The action's words a party's name follows directly, or after a colon or dash: "PO: X", "Purchase order X". */
+      readonly headedBy: readonly string[];
+    }
   | {
       readonly kind: 'freeText';
       /** What the words are: why the action is asked for, or what it concerns (what is bought). */
@@ -95,9 +105,27 @@ export function recordId(identifies: string, options: { prefix?: string } = {}) 
   });
 }
 
-/** The name of a party the action deals with, such as a vendor. */
-export function partyName(options: { max: number } = { max: 200 }) {
-  return withKind(z.string().trim().min(1).max(options.max), { kind: 'partyName' });
+export interface PartyNameOptions {
+  readonly max?: number;
+  readonly known?: readonly string[];
+  readonly nouns?: readonly string[];
+  readonly joinedBy?: readonly string[];
+  readonly headedBy?: readonly string[];
+}
+
+/**
+ * The name of a party the action deals with, such as a vendor: `known` lists the ones the team's
+ * system of record holds (a name read elsewhere is taken as written, for policy to judge), and
+ * the words say where a request writes one. "for X" and "from X" always do.
+ */
+export function partyName(options: PartyNameOptions = {}) {
+  return withKind(z.string().trim().min(1).max(options.max ?? 200), {
+    kind: 'partyName',
+    known: options.known ?? [],
+    nouns: options.nouns ?? [],
+    joinedBy: options.joinedBy ?? [],
+    headedBy: options.headedBy ?? [],
+  });
 }
 
 /** Words the requester wrote: a reason or justification (the default), or a description of what the action concerns. */

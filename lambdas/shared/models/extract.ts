@@ -1,6 +1,5 @@
 import type { FieldMeta } from '../catalog/kinds';
 import { CATALOG, fieldsOf } from '../catalog/registry';
-import { SEED } from '../tables';
 import { NAME_WORD, NOT_NAME_WORDS, nameContinuation, trimName } from '../text/names';
 import { findAmounts, withoutOverlaps, type Span, type ValueMatch } from '../text/values';
 import { vendorKey } from '../vendors';
@@ -125,71 +124,100 @@ export function findChoices(text: string, meta: ChoiceMeta): ValueMatch<string>[
   });
 }
 
-const SEED_VENDOR_NAMES: readonly string[] = SEED.vendors.map((v) => v.name);
+type PartyMeta = Extract<FieldMeta, { kind: 'partyName' }>;
+
+/**
+ * Every party name field of the catalog as one: the parties its actions know and the words that
+ * put a name in a party's place. Triage counts parties with it; the rules read each field with its own.
+ */
+export const CATALOG_PARTY: PartyMeta = (() => {
+  const parties = CATALOG.flatMap((action) => fieldsOf(action.name).map((f) => f.meta)).filter((meta): meta is PartyMeta => meta.kind === 'partyName');
+  const all = (pick: (meta: PartyMeta) => readonly string[]) => [...new Set(parties.flatMap(pick))];
+  return { kind: 'partyName', known: all((m) => m.known), nouns: all((m) => m.nouns), joinedBy: all((m) => m.joinedBy), headedBy: all((m) => m.headedBy) };
+})();
 
 export function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** A vendor name as a pattern over raw text: its folded words, any whitespace between them, any case. */
+/** A name as a pattern over raw text: its folded words, any whitespace between them, any case. */
 function vendorPattern(name: string, flags: string): RegExp {
   const words = vendorKey(name).split(' ').map(escapeRegExp).join(String.raw`\s+`);
   return new RegExp(String.raw`(?<![\p{L}\p{N}_])${words}(?![\p{L}\p{N}_])`, flags);
 }
 
-/** The seed vendor a phrase is (compared by `vendorKey`, the whole phrase), in its canonical spelling. */
-export function canonicalVendor(phrase: string, names: readonly string[] = SEED_VENDOR_NAMES): string | undefined {
+/** The known party a phrase is (compared by `vendorKey`, the whole phrase), in its canonical spelling. */
+export function canonicalVendor(phrase: string, names: readonly string[] = CATALOG_PARTY.known): string | undefined {
   const key = vendorKey(phrase);
   return names.find((name) => vendorKey(name) === key);
 }
 
 export interface VendorMatch extends ValueMatch<string> {
   /**
-   * Named where a request names the vendor it is for ("PO for X", "buy … from X", "purchase
+   * Named where a request names the party it is for ("PO for X", "buy … from X", "purchase
    * order to X"), not in passing ("Copy Globex Corporation on the invoice", "Last time we used
-   * Initech"). Only a named vendor is the order's vendor with any certainty.
+   * Initech"). Only a named party is the action's party with any certainty.
    */
   named: boolean;
 }
 
 /**
- * The words that put a vendor's name in the vendor's place, and an opening quote: "for X",
- * "from X", "PO to X", "purchase order with X", "PO: X", "Purchase order X", "vendor: X".
+ * A word as a case-sensitive pattern (names are told by their capitals, so the place is read
+ * case-sensitively): as written when it has capitals ("PO"), else each word capitalised or not,
+ * or all in capitals ("purchase order": "Purchase order", "purchase Order", "PURCHASE ORDER").
  */
-const VENDOR_PLACE =
-  String.raw`(?<![\p{L}\p{N}_])(?:[Ff]or|[Ff]rom|FOR|FROM|` +
-  String.raw`(?:POs?|[Oo]rders?|ORDERS?|[Pp]urchase[-\s]+[Oo]rders?)\s+(?:to|TO|with|WITH)|` +
-  String.raw`(?:PO|[Pp]urchase[-\s]+[Oo]rder|PURCHASE[-\s]+ORDER)\s*[:–—-]?|` +
-  String.raw`[Vv]endor\s*(?::|is)|[Ss]upplier\s*(?::|is)|` +
-  // "quoted €2,780 by Alpha Tech Systems"
-  String.raw`(?:quoted|offered|priced|supplied|invoiced)\b[^.;!?\n]{0,40}?\s[Bb]y)\s+["'«“‘‹(]?`;
-const NAMED_BEFORE = new RegExp(String.raw`${VENDOR_PLACE}$`, 'u');
-/** A known vendor's name heading the request: "Globex Corporation - PO please, …", "alpha tech systems: need a PO …". */
+function writtenAs(phrase: string): string {
+  const words = phrase.trim().split(/\s+/);
+  if (/\p{Lu}/u.test(phrase)) return words.map(escapeRegExp).join(String.raw`\s+`);
+  const either = words.map((w) => `[${w[0]?.toUpperCase()}${w[0]}]${escapeRegExp(w.slice(1))}`).join(String.raw`[-\s]+`);
+  return `${either}|${words.map((w) => escapeRegExp(w.toUpperCase())).join(String.raw`[-\s]+`)}`;
+}
+
+const anyOf = (phrases: readonly string[]) => phrases.map(writtenAs).join('|');
+
+/**
+ * The words that put a party's name in its place, and an opening quote: "for X", "from X", and
+ * the field's own: "PO to X", "purchase order with X", "PO: X", "Purchase order X", "vendor: X".
+ */
+const partyPlace = memo((meta: PartyMeta): string => {
+  const places = [
+    '[Ff]or|[Ff]rom|FOR|FROM',
+    ...(meta.joinedBy.length > 0 ? [String.raw`(?:${anyOf(meta.joinedBy)})\s+(?:to|TO|with|WITH)`] : []),
+    ...(meta.headedBy.length > 0 ? [String.raw`(?:${anyOf(meta.headedBy)})\s*[:–—-]?`] : []),
+    ...meta.nouns.map((noun) => String.raw`(?:${writtenAs(noun)})\s*(?::|is)`),
+    // "quoted €2,780 by Alpha Tech Systems"
+    String.raw`(?:quoted|offered|priced|supplied|invoiced)\b[^.;!?\n]{0,40}?\s[Bb]y`,
+  ];
+  return String.raw`(?<![\p{L}\p{N}_])(?:${places.join('|')})\s+["'«“‘‹(]?`;
+});
+const namedBefore = memo((meta: PartyMeta) => new RegExp(String.raw`${partyPlace(meta)}$`, 'u'));
+/** A known party's name heading the request: "Globex Corporation - PO please, …", "alpha tech systems: need a PO …". */
 const HEADING_BEFORE = /^\W*$/;
 const HEADING_AFTER = /^\s*[:–—-]\s/;
 /**
- * A vendor named as the one who offers the goods: "Globex Corporation quoted $1,640",
- * "Alpha Tech Systems can deliver 10 webcams". Read after a known vendor's name only.
+ * A party named as the one who offers the goods: "Globex Corporation quoted $1,640",
+ * "Alpha Tech Systems can deliver 10 webcams". Read after a known party's name only.
  */
 const NAMED_AFTER =
   /^\s+(?:has\s+|have\s+)?(?:quoted|offered|invoiced|can\s+(?:deliver|supply|provide)|will\s+(?:deliver|supply|provide)|sent\s+(?:us\s+)?(?:a\s+)?quote)\b/i;
-/** The first capitalised word in the vendor's place; `nameContinuation` reads the rest of the name. */
-const NAME_IN_PLACE = new RegExp(String.raw`${VENDOR_PLACE}(?<name>${NAME_WORD})`, 'gu');
+/** The first capitalised word in the party's place; `nameContinuation` reads the rest of the name. */
+const nameInPlace = memo((meta: PartyMeta) => new RegExp(String.raw`${partyPlace(meta)}(?<name>${NAME_WORD})`, 'gu'));
 
 /** A name as the text writes it, whitespace collapsed. */
 const asWritten = (s: string) => s.replace(/\s+/g, ' ').trim();
 
 /**
- * Vendors a request names: seed vendors anywhere (case-insensitive, canonical spelling) plus
+ * Parties a request names: known ones anywhere (case-insensitive, canonical spelling) plus
  * any capitalised name in the vendor's place (after "for", "from", "PO to"), taken as written so
  * that policy can flag a vendor it does not know. A seed vendor's name that goes on into a
  * longer one ("Initech Holdings", "Globex Corporation Europe", "Acme Initech") is that longer
  * name, as written: another company, never shortened to the validated one. Distinct values, in
  * order of appearance; each says whether it was `named` in the vendor's place.
  */
-export function findVendors(text: string, names: readonly string[] = SEED_VENDOR_NAMES): VendorMatch[] {
+export function findVendors(text: string, party: PartyMeta = CATALOG_PARTY): VendorMatch[] {
+  const names = party.known;
   const namedAt = (start: number, end: number) =>
-    NAMED_BEFORE.test(text.slice(0, start)) ||
+    namedBefore(party).test(text.slice(0, start)) ||
     NAMED_AFTER.test(text.slice(end)) ||
     (HEADING_BEFORE.test(text.slice(0, start)) && HEADING_AFTER.test(text.slice(end)));
   const matches: VendorMatch[] = [];
@@ -204,7 +232,7 @@ export function findVendors(text: string, names: readonly string[] = SEED_VENDOR
   }
   // "for US$ 900", "for C$900": the capitals open an amount, not a name.
   const amounts = findAmounts(text);
-  for (const m of text.matchAll(NAME_IN_PLACE)) {
+  for (const m of text.matchAll(nameInPlace(party))) {
     const written = m.groups?.name ?? '';
     const first = trimName(written);
     if (!first || NOT_NAME_WORDS.has(first)) continue;
@@ -245,8 +273,8 @@ export function findVendors(text: string, names: readonly string[] = SEED_VENDOR
   return [...byKey.values()];
 }
 
-/** Whether the name is a seed vendor's, compared as the system of record compares it (`vendorKey`). */
-export function isSeedVendor(name: string, names: readonly string[] = SEED_VENDOR_NAMES): boolean {
+/** Whether the name is a known party's, compared as the system of record compares it (`vendorKey`). */
+export function isSeedVendor(name: string, names: readonly string[] = CATALOG_PARTY.known): boolean {
   const key = vendorKey(name);
   return names.some((n) => vendorKey(n) === key);
 }

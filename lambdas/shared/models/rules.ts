@@ -254,15 +254,15 @@ function readCurrency(text: string, amounts: readonly AmountMatch[], into: Extra
  * ("Copy Globex Corporation on the invoice") may not be the order's vendor, and another vendor
  * mentioned besides the named one leaves a doubt which one the request is for.
  */
-function readParty(reading: Reading, into: Extraction, name: string): void {
-  const vendors = findVendors(reading.text);
+function readParty(reading: Reading, into: Extraction, name: string, meta: Extract<FieldMeta, { kind: 'partyName' }>): void {
+  const vendors = findVendors(reading.text, meta);
   reading.parties = vendors;
   reading.spans.push(...vendors);
   const inPlace = vendors.filter((v) => v.named);
   const vendor = inPlace.length === 1 ? inPlace[0] : inPlace.length === 0 && vendors.length === 1 ? vendors[0] : undefined;
   if (vendor) {
     into.fields[name] = vendor.value;
-    into.unknownParty = !isSeedVendor(vendor.value);
+    into.unknownParty = !isSeedVendor(vendor.value, meta.known);
     if (!vendor.named || vendors.length > 1) into.doubts.push(name);
     reading.party = vendor;
   } else if (vendors.length === 0) into.missing.push(name);
@@ -306,7 +306,7 @@ function readField(field: CatalogField, cues: ActionCues | undefined, reading: R
     case 'choice':
       return readChoice(reading, into, name, meta, cues);
     case 'partyName':
-      return readParty(reading, into, name);
+      return readParty(reading, into, name, meta);
     case 'freeText': {
       if (meta.says === 'description') {
         const description = statedDescription(text, cues?.verbs ?? [], reading.amount?.end, distinct(reading.parties), reading.party?.end);

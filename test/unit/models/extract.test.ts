@@ -1,4 +1,6 @@
-import { canonicalVendor, findAmounts, findCurrencies, findDates, findVendors, isSeedVendor } from '../../../lambdas/shared/models/extract';
+import { fieldMetaOf, partyName, type FieldMeta } from '../../../lambdas/shared/catalog';
+import { CATALOG_PARTY, canonicalVendor, findAmounts, findCurrencies, findDates, findVendors, isSeedVendor } from '../../../lambdas/shared/models/extract';
+import { SEED } from '../../../lambdas/shared/tables';
 import { vendorKey } from '../../../lambdas/shared/vendors';
 
 const values = <T>(matches: readonly { value: T }[]) => matches.map((m) => m.value);
@@ -239,5 +241,37 @@ describe('findVendors: which vendor is named in the vendor\u2019s place', () => 
       { value: 'Initech', named: true },
       { value: 'Globex Corporation', named: true },
     ]);
+  });
+});
+
+describe("a party name field's own known names and words", () => {
+  // A team's action with parties of its own: nothing about them is in core code.
+  const carrier = fieldMetaOf(
+    partyName({ known: ['Swift Freight', 'Blue Lorry Ltd'], nouns: ['carrier', 'haulier'], joinedBy: ['shipment', 'shipments'], headedBy: ['shipment'] }),
+  ) as Extract<FieldMeta, { kind: 'partyName' }>;
+  const read = (text: string, meta = carrier) => findVendors(text, meta).map(({ value, named }) => ({ value, named }));
+
+  it('reads its own known parties in their canonical spelling, and not the catalog’s', () => {
+    expect(read('pallets going out, blue lorry ltd has the slot')).toEqual([{ value: 'Blue Lorry Ltd', named: false }]);
+    expect(isSeedVendor('swift  FREIGHT', carrier.known)).toBe(true);
+    expect(isSeedVendor('Initech', carrier.known)).toBe(false);
+    expect(read('Last time we used Initech.')).toEqual([]);
+  });
+
+  it('puts a name in the party’s place after its own words: nouns, "<word> to/with", "<word>: "', () => {
+    expect(read('Carrier: Swift Freight, 12 pallets')).toEqual([{ value: 'Swift Freight', named: true }]);
+    expect(read('the haulier is Northway Transport')).toEqual([{ value: 'Northway Transport', named: true }]);
+    expect(read('Book the shipment with Northway Transport on Friday')).toEqual([{ value: 'Northway Transport', named: true }]);
+    expect(read('SHIPMENT: Northway Transport')).toEqual([{ value: 'Northway Transport', named: true }]);
+    // The catalog's words are not its words: "PO to X" puts nothing in a carrier's place.
+    expect(read('Send the PO to Northway Transport')).toEqual([]);
+  });
+
+  it('the catalog’s party reads the purchase order’s vendors and words, as before', () => {
+    expect(CATALOG_PARTY.known).toEqual(SEED.vendors.map((vendor) => vendor.name));
+    expect(read('Purchase order Globex Corporation, 4 desks', CATALOG_PARTY)).toEqual([{ value: 'Globex Corporation', named: true }]);
+    expect(read('orders with Hooli Inc are late', CATALOG_PARTY)).toEqual([{ value: 'Hooli Inc', named: true }]);
+    expect(read('Supplier is Hooli Inc', CATALOG_PARTY)).toEqual([{ value: 'Hooli Inc', named: true }]);
+    expect(read('Send the shipment with Northway Transport', CATALOG_PARTY)).toEqual([]);
   });
 });

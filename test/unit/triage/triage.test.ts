@@ -363,4 +363,15 @@ describe('requests for information', () => {
     expect(asksForInformation(patterns, 'A breakdown of our desks, please')).toBe(true);
     expect(asksForInformation(patterns, 'Book desk 12 for Tuesday')).toBe(false);
   });
+
+  it("read what a question may ask was done from each action's verbs (cues.madeBy), and Warden's own", () => {
+    expect(asksForInformation(INFORMATION_REQUESTS, 'Have we already raised a PO for Initech this month?')).toBe(true);
+    expect(asksForInformation(INFORMATION_REQUESTS, 'Did we issue a refund on O-5001?')).toBe(true);
+    expect(asksForInformation(INFORMATION_REQUESTS, 'Did you approve the upgrade for C-1001?')).toBe(true);
+    const desks = [{ title: 'desk booking', cues: { phrases: [], madeBy: ['book', 'booked'] } }];
+    expect(asksForInformation(informationRequests(desks), 'Did we already book desk 12 for Tuesday?')).toBe(true);
+    expect(asksForInformation(informationRequests(desks), 'Did we already raise a PO for Initech?')).toBe(false);
+    expect(asksForInformation(INFORMATION_REQUESTS, 'Did we already book desk 12 for Tuesday?')).toBe(false);
+    expect(asksForInformation(informationRequests(desks), 'Did you already process it?')).toBe(true);
+  });
 });
