@@ -1,7 +1,8 @@
-import { connectorName, type ConnectorsConfig } from '../lambdas/shared/connectors';
+import { connectorName, unconfiguredActions, type ConnectorsConfig } from '../lambdas/shared/connectors';
 import { knownRoles } from '../lambdas/shared/policy/roles';
 import { DataDirInUse } from './data-dir-lock';
-import { InvalidLocalSettings, PortInUse, readConnectors, readSettings, startLocalServer } from './server';
+import { InvalidLocalSettings, PortInUse, readLocalSetup, readSettings, startLocalServer } from './server';
+import { InvalidLocalConfig, type StartedStandIn } from './stand-ins';
 
 /**
  * `npm start`: the whole Warden backend on 127.0.0.1 — emulators, the local Step Functions
@@ -19,7 +20,7 @@ const DEV_USERS: readonly { sub: string; roles: string[]; what: string }[] = [
 
 async function main(): Promise<void> {
   const settings = readSettings();
-  const connectors = readConnectors();
+  const { connectors, local, secretsFilled } = readLocalSetup();
   const started = Date.now();
   const server = await startLocalServer({
     port: settings.port,
@@ -27,6 +28,7 @@ async function main(): Promise<void> {
     approvalTimeoutSeconds: settings.approvalTimeoutSeconds,
     modelProvider: settings.modelProvider,
     connectors,
+    local,
     accessLog: (entry) => console.log(JSON.stringify({ level: 'INFO', message: 'http', ...entry })),
   });
   // Before the banner: the API already answers, so a stop may come at any moment from now on.
@@ -51,7 +53,9 @@ async function main(): Promise<void> {
     `Warden local stack ready in ${Date.now() - started} ms: ${server.url}`,
     `  data directory: ${server.dataDir}`,
     `  approval timeout: ${settings.approvalTimeoutSeconds} s, model provider: ${settings.modelProvider}`,
-    `  connectors (cdk.json warden.connectors): ${connectorsLine(connectors)}`,
+    `  connectors (cdk.json warden.connectors, wardenLocal.connectors over it): ${connectorsLine(server.stack.connectors)}`,
+    `  stand-ins (cdk.json wardenLocal.standIns): ${standInsLine(server.standIns)}`,
+    ...(secretsFilled.length > 0 ? [`  signing secrets set to a random value for this run: ${secretsFilled.join(', ')}`] : []),
     `  executions resumed from the last run: ${server.stack.resumed}`,
     '',
     `More dev tokens (1 h): GET /local/dev-token?sub=NAME&roles=ROLE1,ROLE2 with roles from ${knownRoles().join(', ')}.`,
@@ -70,7 +74,14 @@ function connectorsLine(connectors: ConnectorsConfig): string {
   const configured = Object.entries(connectors).flatMap(([action, pair]) =>
     (['facts', 'effect'] as const).filter((kind) => pair[kind].type !== 'builtin').map((kind) => connectorName(action, kind, pair[kind])),
   );
-  return configured.length > 0 ? `${configured.join(', ')}; builtin for the rest` : 'builtin for every action';
+  const unconfigured = unconfiguredActions(connectors);
+  const line = configured.length > 0 ? `${configured.join(', ')}; builtin for the rest` : 'builtin for every action';
+  return unconfigured.length > 0 ? `${line}; not configured: ${unconfigured.join(', ')} (no builtin: its requests fail connector_failed)` : line;
+}
+
+/** Each stand-in's name, URL and module: never its secret. */
+function standInsLine(standIns: readonly StartedStandIn[]): string {
+  return standIns.length > 0 ? standIns.map((s) => `${s.name} ${s.url} (${s.module})`).join(', ') : 'none';
 }
 
 main().catch((error: unknown) => {
@@ -79,6 +90,7 @@ main().catch((error: unknown) => {
     error instanceof InvalidLocalSettings ||
     error instanceof DataDirInUse ||
     error instanceof PortInUse ||
+    error instanceof InvalidLocalConfig ||
     (error instanceof Error && error.message.startsWith('WARDEN_'));
   console.error(known ? (error as Error).message : error);
   process.exit(1);
