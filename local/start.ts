@@ -1,5 +1,7 @@
 import { connectorName, unconfiguredActions, type ConnectorsConfig } from '../lambdas/shared/connectors';
-import { knownRoles } from '../lambdas/shared/policy/roles';
+import { POLICIES } from '../lambdas/shared/policy';
+import { AUDITOR_ROLE, knownRoles } from '../lambdas/shared/policy/roles';
+import { ACTIONS } from '../lambdas/shared/schemas/actions';
 import { DataDirInUse } from './data-dir-lock';
 import { InvalidLocalSettings, PortInUse, readLocalSetup, readSettings, startLocalServer } from './server';
 import { InvalidLocalConfig, type StartedStandIn } from './stand-ins';
@@ -9,7 +11,13 @@ import { InvalidLocalConfig, type StartedStandIn } from './stand-ins';
  * running the repository's ASL file, the HTTP API — with ready dev tokens printed.
  */
 
-const DEV_USERS: readonly { sub: string; roles: string[]; what: string }[] = [
+interface DevUser {
+  sub: string;
+  roles: string[];
+  what: string;
+}
+
+const DEV_USERS: readonly DevUser[] = [
   { sub: 'requester-1', roles: ['support-agent'], what: 'requester (support-agent)' },
   { sub: 'approver-procurement', roles: ['procurement-manager'], what: 'procurement-manager (POs 5,000–49,999.99)' },
   { sub: 'approver-finance', roles: ['finance-director'], what: 'finance-director (POs ≥ 50,000, refunds ≥ 1,000)' },
@@ -17,6 +25,20 @@ const DEV_USERS: readonly { sub: string; roles: string[]; what: string }[] = [
   { sub: 'approver-support', roles: ['support-lead'], what: 'support-lead (refunds < 1,000)' },
   { sub: 'auditor-1', roles: ['auditor'], what: 'auditor (reads every request)' },
 ];
+
+/**
+ * A dev user for each role the policies name that no user above holds (a catalog action's own
+ * approver, say), described by the tiers it approves: adding an action adds its tokens.
+ */
+function devUsersForOtherRoles(): DevUser[] {
+  const held = new Set(DEV_USERS.flatMap((user) => user.roles));
+  return knownRoles()
+    .filter((role) => !held.has(role) && role !== AUDITOR_ROLE)
+    .map((role) => {
+      const approves = ACTIONS.flatMap((action) => POLICIES[action].tiers.filter((tier) => tier.approverRoles.includes(role)).map((tier) => `${action} (tier ${tier.name})`));
+      return { sub: role, roles: [role], what: `${role} (${approves.length > 0 ? `approves ${approves.join(', ')}` : 'requests what its policies permit'})` };
+    });
+}
 
 async function main(): Promise<void> {
   const settings = readSettings();
@@ -62,7 +84,7 @@ async function main(): Promise<void> {
     '',
     'Dev tokens (1 h):',
   ];
-  for (const user of DEV_USERS) {
+  for (const user of [...DEV_USERS, ...devUsersForOtherRoles()]) {
     lines.push(`  ${user.what}`, `    export TOKEN_${user.sub.toUpperCase().replace(/-/g, '_')}=${await server.mintToken(user.sub, user.roles)}`);
   }
   lines.push('', 'Ctrl-C stops the stack; pending approvals survive a restart on the same data directory.', '');
