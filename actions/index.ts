@@ -1,3 +1,4 @@
+import { creditLimitChange } from './credit_limit_change/action';
 import { purchaseOrder } from './purchase_order/action';
 import { refund } from './refund/action';
 import { tierUpgrade } from './tier_upgrade/action';
@@ -6,7 +7,7 @@ import { tierUpgrade } from './tier_upgrade/action';
  * The governed actions this deployment offers, in the order the API and the model list them.
  * Adding an action: a folder beside these, and one line here.
  */
-export const ACTION_CATALOG = [purchaseOrder, tierUpgrade, refund] as const;
+export const ACTION_CATALOG = [purchaseOrder, tierUpgrade, refund, creditLimitChange] as const;
 
 /**
  * The folder holding `<action>/policy.cedar` and `policy.cedarschema`, read when the policy

@@ -109,7 +109,7 @@ type Tally = Record<string, number>;
  * The invariant, one case at a time. Also the converse where it must hold exactly: on the
  * deterministic path with no signal and no extra field, the decision is the JSON's verdict.
  */
-function checkCase(action: ActionName, c: Case, verdict: Verdict, result: ValidationResult, tally: Tally): void {
+function checkCase(action: keyof typeof POLICY_TIERS, c: Case, verdict: Verdict, result: ValidationResult, tally: Tally): void {
   const { decision } = result;
   tally[`${verdict.kind}->${decision.outcome}`] = (tally[`${verdict.kind}->${decision.outcome}`] ?? 0) + 1;
   const humanSignal = c.signals.some((s) => HUMAN_SIGNALS.includes(s)) || c.source.route === 'human';
@@ -137,7 +137,7 @@ function checkCase(action: ActionName, c: Case, verdict: Verdict, result: Valida
   if (exact && verdict.kind === 'human') expect({ outcome: decision.outcome, tier: decision.tier }).toEqual({ outcome: 'pending_approval', tier: verdict.tier });
 }
 
-async function runProperty(action: ActionName, arb: fc.Arbitrary<Case>, oracle: (c: Case) => Verdict): Promise<Tally> {
+async function runProperty(action: keyof typeof POLICY_TIERS, arb: fc.Arbitrary<Case>, oracle: (c: Case) => Verdict): Promise<Tally> {
   const tally: Tally = {};
   await fc.assert(
     fc.asyncProperty(arb, async (c) => {

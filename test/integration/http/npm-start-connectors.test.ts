@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { verifySignature } from '../../../lambdas/shared/connectors';
+import { ACTIONS } from '../../../lambdas/shared/schemas/actions';
 import { devTokenMinter, WardenClient, type Json } from '../../support/http-client';
 import { freePort, killAllNpmStarts, spawnNpmStart, startNpmStart, stopNpmStart } from '../../support/npm-start';
 
@@ -87,6 +88,6 @@ it('refuses to start on an unknown action under warden.connectors: exit 1, one l
   expect(await refused.exited).toEqual({ code: 1, signal: null });
   const lines = refused.stderr().split('\n').filter((line) => line.trim().length > 0);
   expect(lines).toEqual([
-    `Invalid Warden config in ${join(project, 'cdk.json')}: warden.connectors.purchase_ordr: unknown action "purchase_ordr" (actions: purchase_order, tier_upgrade, refund)`,
+    `Invalid Warden config in ${join(project, 'cdk.json')}: warden.connectors.purchase_ordr: unknown action "purchase_ordr" (actions: ${ACTIONS.join(', ')})`,
   ]);
 }, 60_000);

@@ -33,11 +33,11 @@ const seeded = { action: 'tier_upgrade', fields: { customerId: 'C-1001' } } as u
 
 it('accepts a config that does not name the action, and reports it as unconfigured', () => {
   const config = ConnectorsConfig.parse({});
-  expect(unconfiguredActions(config)).toEqual(['badge_reset']);
+  expect(unconfiguredActions(config)).toContain('badge_reset');
   const named = ConnectorsConfig.parse({
     badge_reset: { facts: { type: 'lambda', functionArn: 'arn:aws:lambda:us-east-1:123456789012:function:f' }, effect: { type: 'lambda', functionArn: 'arn:aws:lambda:us-east-1:123456789012:function:f' } },
   });
-  expect(unconfiguredActions(named)).toEqual([]);
+  expect(unconfiguredActions(named)).not.toContain('badge_reset');
 });
 
 it('still refuses builtin named for an action that has none', () => {

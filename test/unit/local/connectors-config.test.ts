@@ -1,6 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { unconfiguredActions } from '../../../lambdas/shared/connectors/config';
+import { ACTIONS } from '../../../lambdas/shared/schemas/actions';
 import { InvalidLocalSettings, readConnectors } from '../../../local/server';
 
 /**
@@ -32,9 +34,11 @@ function refusal(file: string): string {
   throw new Error('readConnectors accepted the file');
 }
 
-it("reads the project's cdk.json by default: no connectors, builtin for every action", () => {
-  expect(readConnectors()).toEqual({});
-  expect(readConnectors(resolve(__dirname, '../../../cdk.json'))).toEqual({});
+it("reads the project's cdk.json by default: connectors only for the actions with no builtin, builtin for the rest", () => {
+  const connectors = readConnectors();
+  expect(readConnectors(resolve(__dirname, '../../../cdk.json'))).toEqual(connectors);
+  expect(Object.keys(connectors).sort()).toEqual(unconfiguredActions({}).sort());
+  for (const pair of Object.values(connectors)) expect([pair.facts.type, pair.effect.type]).not.toContain('builtin');
 });
 
 it('takes builtin everywhere without a file or without the key', () => {
@@ -77,7 +81,7 @@ it('names every bad key in the one line, and a file that is not JSON', () => {
   const message = refusal(cdkJson({ connectors: { credit_line: {}, refund: { efect: { type: 'builtin' } } } }));
   expect(message.split('\n')).toHaveLength(1);
   expect(message.split(': ').slice(1).join(': ').split(' | ').sort()).toEqual([
-    'warden.connectors.credit_line: unknown action "credit_line" (actions: purchase_order, tier_upgrade, refund)',
+    `warden.connectors.credit_line: unknown action "credit_line" (actions: ${ACTIONS.join(', ')})`,
     'warden.connectors.refund.efect: not a Warden setting; known here: facts, effect',
   ]);
   const broken = join(dir, 'broken.json');

@@ -1,3 +1,5 @@
+import { CATALOG, orList } from '../../../lambdas/shared/catalog/registry';
+import { ACTIONS } from '../../../lambdas/shared/schemas/actions';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -115,17 +117,19 @@ describe('BedrockProvider', () => {
     expect(input.messages?.[0]?.content?.[0]).toEqual({ text: expect.stringContaining('Create a PO for Initech for $900 of toner') });
   });
 
-  it('offers a schema accepting any of the three actions when the action is unknown', async () => {
+  it('offers a schema accepting any catalog action when the action is unknown', async () => {
     bedrock.on(ConverseCommand).resolves(fixture('tier-upgrade.no-confidence.json'));
 
     await provider().propose({ text: 'Upgrade customer C-1001 from basic to standard', tier: 'low' });
 
     const spec = sent().toolConfig?.tools?.[0]?.toolSpec;
-    expect(spec?.description).toBe('Submit the proposal extracted from the request: purchase_order, tier_upgrade or refund.');
+    expect(spec?.description).toBe(`Submit the proposal extracted from the request: ${orList(ACTIONS)}.`);
     const schema = spec?.inputSchema?.json as Record<string, any>;
-    expect(schema.properties.action.enum).toEqual(['purchase_order', 'tier_upgrade', 'refund']);
+    expect(schema.properties.action.enum).toEqual([...ACTIONS]);
     const variants = schema.properties.fields.anyOf as { properties: Record<string, unknown> }[];
-    expect(variants.map((v) => Object.keys(v.properties))).toEqual([
+    const keys = variants.map((v) => Object.keys(v.properties));
+    expect(keys).toEqual(CATALOG.map((action) => Object.keys(action.fields.shape)));
+    expect(keys.slice(0, 3)).toEqual([
       ['vendor', 'amount', 'currency', 'description'],
       ['customerId', 'currentTier', 'targetTier', 'effectiveDate', 'justification'],
       ['customerId', 'orderId', 'amount', 'reason'],

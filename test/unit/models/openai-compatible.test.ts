@@ -1,3 +1,4 @@
+import { ACTIONS } from '../../../lambdas/shared/schemas/actions';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ModelAccessDenied, ModelCallFailed, ModelNotFound, ModelSettingError, ModelUnavailable, modelFailureCauseOf } from '../../../lambdas/shared/errors';
@@ -145,7 +146,7 @@ describe('OpenAiCompatibleProvider against a local /v1/chat/completions server',
 
     expect(received[0]?.headers.authorization).toBeUndefined();
     expect(received[0]?.body.model).toBe(HIGH);
-    expect(received[0]?.body.response_format.json_schema.schema.properties.action.enum).toEqual(['purchase_order', 'tier_upgrade', 'refund']);
+    expect(received[0]?.body.response_format.json_schema.schema.properties.action.enum).toEqual([...ACTIONS]);
     expect(result.model).toMatchObject({ id: HIGH, inputTokens: 1000, outputTokens: 500, costUsd: 0.002 });
   });
 

@@ -32,7 +32,7 @@ describe('catalog policies', () => {
   });
 
   it('give every action a duplicate window', () => {
-    expect(ACTIONS.map((action) => POLICIES[action].duplicateWindowDays)).toEqual([30, 30, 30]);
+    expect(ACTIONS.map((action) => POLICIES[action].duplicateWindowDays)).toEqual(ACTIONS.map(() => 30));
   });
 
   it.each(ACTIONS)('%s: the policy validates against its schema in strict mode, with Cedar itself', (action) => {
@@ -103,7 +103,7 @@ describe('catalog policies', () => {
     expect(reasonCodes()).toEqual([
       'above_autonomous_limit', 'action_not_permitted', 'amount_out_of_range', 'customer_not_found', 'duplicate_proposal',
       'effective_date_in_past', 'high_risk_action', 'invalid_transition', 'low_confidence', 'multi_step_upgrade',
-      'needs_human_triage', 'order_not_found', 'refund_exceeds_order', 'suspected_prompt_injection', 'tier_mismatch',
+      'needs_human_triage', 'no_change', 'order_not_found', 'refund_exceeds_order', 'suspected_prompt_injection', 'tier_mismatch',
       'ungrounded_value', 'unvalidated_vendor',
     ]);
   });

@@ -1,3 +1,4 @@
+import { Connectors, ConnectorsConfig } from '../../../lambdas/shared/connectors';
 import { POLICIES, reasonCodes, type PolicySet } from '../../../lambdas/shared/policy';
 import { triageRequest } from '../../../lambdas/shared/triage';
 import { fingerprintProposal, validateProposal } from '../../../lambdas/shared/validation';
@@ -501,10 +502,10 @@ describe('policies are injectable', () => {
 describe('reason codes', () => {
   it('every code in the API is produced by some request', async () => {
     const seen = new Set<string>();
-    const collect = async (state: ValidationState, setup?: (r: SeedRecords) => void) => {
+    const collect = async (state: ValidationState, setup?: (r: SeedRecords) => void, connectors?: Connectors) => {
       const fresh = seedRecords();
       setup?.(fresh);
-      const { decision } = await validateProposal({ state, records: fresh, today: TODAY });
+      const { decision } = await validateProposal({ state, records: fresh, today: TODAY, ...(connectors ? { connectors } : {}) });
       decision.reasons.forEach((r) => seen.add(r));
       return decision;
     };
@@ -528,6 +529,14 @@ describe('reason codes', () => {
     const { text, candidate } = smallPo();
     const first = await collect(modelState(text, candidate));
     await collect(modelState(text, candidate), (r) => r.effects.set(first.fingerprint!, 'r_other'));
+
+    // An action whose facts come from the team's system: its function answers with the current limit.
+    const erpFunction = 'arn:aws:lambda:us-east-1:123456789012:function:erp';
+    const erp = new Connectors(ConnectorsConfig.parse({ credit_limit_change: { facts: { type: 'lambda', functionArn: erpFunction }, effect: { type: 'lambda', functionArn: erpFunction } } }), {
+      invoke: async () => ({ statusCode: 200, payload: JSON.stringify({ customer: { customerId: 'C-1002', creditLimit: 20000, currency: 'USD' } }) }),
+    });
+    const sameLimit = { action: 'credit_limit_change', fields: { customerId: 'C-1002', newLimit: 20000, currency: 'USD', reason: 'confirming their terms after review' } } as const;
+    await collect(modelState('Set the credit limit of C-1002 to $20,000, confirming their terms after review', sameLimit, { roles: ['account-manager'] }), undefined, erp);
 
     expect([...seen].sort()).toEqual(reasonCodes().sort());
   });
