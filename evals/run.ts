@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
-import { MODEL_PROVIDERS, startLocalServer, type LocalServer } from '../local/server';
+import { MODEL_PROVIDERS, readLocalSetup, startLocalServer, type LocalServer } from '../local/server';
 import { oneOf, ProgressReporter, QUIET_OPTION, runCli, UsageError, type CliOption, type CliSpec, type CliValues } from '../scripts/cli';
 import { parseCases, scoreCase, summarize, type CaseScore, type EvalCase, type ModelPrices, type Observed } from './scoring';
 
@@ -126,7 +126,9 @@ async function runCase(server: LocalServer, c: EvalCase): Promise<Observed> {
 
 async function withServer<T>(provider: string, fn: (server: LocalServer) => Promise<T>): Promise<T> {
   const dataDir = await mkdtemp(join(tmpdir(), 'warden-eval-'));
-  const server = await startLocalServer({ port: 0, dataDir, modelProvider: provider });
+  // The connectors and stand-ins `npm start` uses (cdk.json): an action whose facts live in a team's system is evaluated against its stand-in.
+  const { connectors, local } = readLocalSetup(join(ROOT, 'cdk.json'));
+  const server = await startLocalServer({ port: 0, dataDir, modelProvider: provider, connectors, local });
   try {
     return await fn(server);
   } finally {

@@ -8,6 +8,7 @@ import { DataDirInUse, dataDirOwner } from './data-dir-lock';
 import { createApiServer, type AccessLogEntry } from './http';
 import { createLocalIdentity, type LocalIdentity } from './identity';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from './stack';
+import { fillLocalSecrets, InvalidLocalConfig, localConnectors, readWardenLocal, startStandIns, stopStandIns, type StartedStandIn, type WardenLocalConfig } from './stand-ins';
 
 /**
  * `npm start` without the console: the local stack (emulators, Step Functions, handlers), the
@@ -107,6 +108,33 @@ export function readConnectors(cdkJson: string = resolve('cdk.json')): Connector
   }
 }
 
+export interface LocalSetup {
+  /** `warden.connectors`, as `cdk synth` reads it. */
+  connectors: ConnectorsConfig;
+  /** `wardenLocal`: the stand-ins and the connectors that replace those above for local runs. */
+  local: WardenLocalConfig;
+  /** The signing-secret variables set to a random value for this run (names only). */
+  secretsFilled: string[];
+}
+
+/**
+ * What a local run takes from cdk.json: the connectors as `cdk synth` reads them, `wardenLocal`
+ * (checked now: a bad key stops the start in one line), and each signing secret the connectors
+ * and stand-ins share, set in `env` for this run when unset.
+ */
+export function readLocalSetup(cdkJson: string = resolve('cdk.json'), env: NodeJS.ProcessEnv = process.env): LocalSetup {
+  const connectors = readConnectors(cdkJson);
+  try {
+    const local = readWardenLocal(cdkJson);
+    // Resolved against placeholder URLs now only to name a bad key before anything starts.
+    localConnectors(connectors, local, Object.fromEntries(Object.keys(local.standIns).map((name) => [name, 'http://127.0.0.1:1'])));
+    return { connectors, local, secretsFilled: fillLocalSecrets(connectors, local, env) };
+  } catch (error) {
+    if (error instanceof InvalidLocalConfig) throw new InvalidLocalSettings(`${error.message} (${cdkJson})`);
+    throw error;
+  }
+}
+
 export interface LocalServerOptions {
   /** @default 0 (any free port) */
   port?: number;
@@ -119,6 +147,11 @@ export interface LocalServerOptions {
   connectors?: LocalStackOptions['connectors'];
   /** One entry per request (method, path, status, time); never headers or bodies. */
   accessLog?: (entry: AccessLogEntry) => void;
+  /**
+   * `wardenLocal`: servers standing in for a team's systems (started first, stopped last) and the
+   * connectors that replace `connectors`' entries to reach them. @default none
+   */
+  local?: Pick<WardenLocalConfig, 'standIns' | 'connectors'>;
 }
 
 export interface LocalServer {
@@ -131,6 +164,8 @@ export interface LocalServer {
   mintToken(sub: string, roles: string[]): Promise<string>;
   stack: LocalStack;
   server: Server;
+  /** The stand-ins running beside the stack, with their URLs. */
+  standIns: readonly StartedStandIn[];
   stop(): Promise<void>;
 }
 
@@ -144,12 +179,22 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     const owner = await dataDirOwner(dataDir);
     throw owner === undefined ? new PortInUse(port, host) : new DataDirInUse(dataDir, owner, port);
   }
-  const stack = await startLocalStack({
-    dataDir,
-    approvalTimeoutSeconds: options.approvalTimeoutSeconds,
-    modelProvider: options.modelProvider,
-    connectors: options.connectors,
-  });
+  const standIns = await startStandIns(options.local?.standIns ?? {}, process.env, host);
+  let stack: LocalStack;
+  try {
+    const connectors = options.local
+      ? localConnectors(options.connectors ?? {}, options.local, Object.fromEntries(standIns.map((s) => [s.name, s.url])))
+      : options.connectors;
+    stack = await startLocalStack({
+      dataDir,
+      approvalTimeoutSeconds: options.approvalTimeoutSeconds,
+      modelProvider: options.modelProvider,
+      connectors,
+    });
+  } catch (error) {
+    await stopStandIns(standIns);
+    throw error;
+  }
 
   let server: Server | undefined;
   try {
@@ -168,11 +213,13 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       mintToken: (sub, roles) => identity.mintToken({ sub, roles }),
       stack,
       server: api,
+      standIns,
       // Idempotent: SIGINT and SIGTERM may both arrive.
-      stop: () => (stopping ??= closeThenStop(api, stack)),
+      stop: () => (stopping ??= closeThenStop(api, stack).then(() => stopStandIns(standIns))),
     };
   } catch (error) {
     await closeThenStop(server, stack);
+    await stopStandIns(standIns);
     throw error;
   }
 }

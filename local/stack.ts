@@ -29,6 +29,8 @@ export interface LocalStack {
   /** Executions that were running when the stack last stopped, resumed at start-up. */
   resumed: number;
   env: Record<string, string>;
+  /** Each action's connectors as the handlers read them (builtin where none is set). */
+  connectors: ConnectorsConfig;
   gateway: HttpHandler;
   approval: typeof import('../lambdas/approval/handler').handler;
   stop(): Promise<void>;
@@ -63,6 +65,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const approvalTimeoutSeconds = options.approvalTimeoutSeconds ?? 604800;
   const modelProvider = options.modelProvider ?? 'rules';
   const callerAws = callerAwsSettings(modelProvider);
+  const connectors = ConnectorsConfig.parse(options.connectors ?? {});
   const emulators = await startEmulators({ dataDir: options.dataDir });
   // The handlers read their configuration from the environment, exactly as in Lambda.
   const env: Record<string, string> = {
@@ -75,7 +78,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     ...(process.env.OPENAI_API_KEY ? { OPENAI_API_KEY: process.env.OPENAI_API_KEY } : {}),
     ROLE_CLAIM: 'roles',
     // As the CDK stack hands it to the validation and execution functions.
-    ...(options.connectors ? { [CONNECTORS_ENV]: JSON.stringify(ConnectorsConfig.parse(options.connectors)) } : {}),
+    ...(options.connectors ? { [CONNECTORS_ENV]: JSON.stringify(connectors) } : {}),
     POWERTOOLS_METRICS_DISABLED: 'true',
     POWERTOOLS_SERVICE_NAME: 'warden-local',
   };
@@ -123,6 +126,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     resumed,
     engine,
     env,
+    connectors,
     gateway: gateway.handler,
     approval: approval.handler,
     async stop() {

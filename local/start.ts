@@ -1,14 +1,23 @@
-import { connectorName, type ConnectorsConfig } from '../lambdas/shared/connectors';
-import { knownRoles } from '../lambdas/shared/policy/roles';
+import { connectorName, unconfiguredActions, type ConnectorsConfig } from '../lambdas/shared/connectors';
+import { POLICIES } from '../lambdas/shared/policy';
+import { AUDITOR_ROLE, knownRoles } from '../lambdas/shared/policy/roles';
+import { ACTIONS } from '../lambdas/shared/schemas/actions';
 import { DataDirInUse } from './data-dir-lock';
-import { InvalidLocalSettings, PortInUse, readConnectors, readSettings, startLocalServer } from './server';
+import { InvalidLocalSettings, PortInUse, readLocalSetup, readSettings, startLocalServer } from './server';
+import { InvalidLocalConfig, type StartedStandIn } from './stand-ins';
 
 /**
  * `npm start`: the whole Warden backend on 127.0.0.1 — emulators, the local Step Functions
  * running the repository's ASL file, the HTTP API — with ready dev tokens printed.
  */
 
-const DEV_USERS: readonly { sub: string; roles: string[]; what: string }[] = [
+interface DevUser {
+  sub: string;
+  roles: string[];
+  what: string;
+}
+
+const DEV_USERS: readonly DevUser[] = [
   { sub: 'requester-1', roles: ['support-agent'], what: 'requester (support-agent)' },
   { sub: 'approver-procurement', roles: ['procurement-manager'], what: 'procurement-manager (POs 5,000–49,999.99)' },
   { sub: 'approver-finance', roles: ['finance-director'], what: 'finance-director (POs ≥ 50,000, refunds ≥ 1,000)' },
@@ -17,9 +26,23 @@ const DEV_USERS: readonly { sub: string; roles: string[]; what: string }[] = [
   { sub: 'auditor-1', roles: ['auditor'], what: 'auditor (reads every request)' },
 ];
 
+/**
+ * A dev user for each role the policies name that no user above holds (a catalog action's own
+ * approver, say), described by the tiers it approves: adding an action adds its tokens.
+ */
+function devUsersForOtherRoles(): DevUser[] {
+  const held = new Set(DEV_USERS.flatMap((user) => user.roles));
+  return knownRoles()
+    .filter((role) => !held.has(role) && role !== AUDITOR_ROLE)
+    .map((role) => {
+      const approves = ACTIONS.flatMap((action) => POLICIES[action].tiers.filter((tier) => tier.approverRoles.includes(role)).map((tier) => `${action} (tier ${tier.name})`));
+      return { sub: role, roles: [role], what: `${role} (${approves.length > 0 ? `approves ${approves.join(', ')}` : 'requests what its policies permit'})` };
+    });
+}
+
 async function main(): Promise<void> {
   const settings = readSettings();
-  const connectors = readConnectors();
+  const { connectors, local, secretsFilled } = readLocalSetup();
   const started = Date.now();
   const server = await startLocalServer({
     port: settings.port,
@@ -27,6 +50,7 @@ async function main(): Promise<void> {
     approvalTimeoutSeconds: settings.approvalTimeoutSeconds,
     modelProvider: settings.modelProvider,
     connectors,
+    local,
     accessLog: (entry) => console.log(JSON.stringify({ level: 'INFO', message: 'http', ...entry })),
   });
   // Before the banner: the API already answers, so a stop may come at any moment from now on.
@@ -51,14 +75,16 @@ async function main(): Promise<void> {
     `Warden local stack ready in ${Date.now() - started} ms: ${server.url}`,
     `  data directory: ${server.dataDir}`,
     `  approval timeout: ${settings.approvalTimeoutSeconds} s, model provider: ${settings.modelProvider}`,
-    `  connectors (cdk.json warden.connectors): ${connectorsLine(connectors)}`,
+    `  connectors (cdk.json warden.connectors, wardenLocal.connectors over it): ${connectorsLine(server.stack.connectors)}`,
+    `  stand-ins (cdk.json wardenLocal.standIns): ${standInsLine(server.standIns)}`,
+    ...(secretsFilled.length > 0 ? [`  signing secrets set to a random value for this run: ${secretsFilled.join(', ')}`] : []),
     `  executions resumed from the last run: ${server.stack.resumed}`,
     '',
     `More dev tokens (1 h): GET /local/dev-token?sub=NAME&roles=ROLE1,ROLE2 with roles from ${knownRoles().join(', ')}.`,
     '',
     'Dev tokens (1 h):',
   ];
-  for (const user of DEV_USERS) {
+  for (const user of [...DEV_USERS, ...devUsersForOtherRoles()]) {
     lines.push(`  ${user.what}`, `    export TOKEN_${user.sub.toUpperCase().replace(/-/g, '_')}=${await server.mintToken(user.sub, user.roles)}`);
   }
   lines.push('', 'Ctrl-C stops the stack; pending approvals survive a restart on the same data directory.', '');
@@ -70,7 +96,14 @@ function connectorsLine(connectors: ConnectorsConfig): string {
   const configured = Object.entries(connectors).flatMap(([action, pair]) =>
     (['facts', 'effect'] as const).filter((kind) => pair[kind].type !== 'builtin').map((kind) => connectorName(action, kind, pair[kind])),
   );
-  return configured.length > 0 ? `${configured.join(', ')}; builtin for the rest` : 'builtin for every action';
+  const unconfigured = unconfiguredActions(connectors);
+  const line = configured.length > 0 ? `${configured.join(', ')}; builtin for the rest` : 'builtin for every action';
+  return unconfigured.length > 0 ? `${line}; not configured: ${unconfigured.join(', ')} (no builtin: its requests fail connector_failed)` : line;
+}
+
+/** Each stand-in's name, URL and module: never its secret. */
+function standInsLine(standIns: readonly StartedStandIn[]): string {
+  return standIns.length > 0 ? standIns.map((s) => `${s.name} ${s.url} (${s.module})`).join(', ') : 'none';
 }
 
 main().catch((error: unknown) => {
@@ -79,6 +112,7 @@ main().catch((error: unknown) => {
     error instanceof InvalidLocalSettings ||
     error instanceof DataDirInUse ||
     error instanceof PortInUse ||
+    error instanceof InvalidLocalConfig ||
     (error instanceof Error && error.message.startsWith('WARDEN_'));
   console.error(known ? (error as Error).message : error);
   process.exit(1);

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { ArnFormat, CfnElement, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, CfnElement, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
@@ -15,7 +15,7 @@ import {
   TABLES,
   type TableKey,
 } from '../../lambdas/shared/tables';
-import { CONNECTORS_ENV } from '../../lambdas/shared/connectors/config';
+import { CONNECTORS_ENV, unconfiguredActions } from '../../lambdas/shared/connectors/config';
 import { bundledPolicyFiles } from '../../lambdas/shared/policy/policies';
 import { WardenConfigError, foundationModelId, isInferenceProfileId, isSecretArn, logRetentionOf, usableModelIds, type WardenConfig } from '../config';
 import { CHECKPOINT_PREFIX, type WardenData } from './data';
@@ -395,9 +395,17 @@ function bindApiKeySecret(fn: WardenFunction, secretId: string): void {
  * validation function reads facts, the execution function applies effects), InvokeFunction on
  * exactly the configured functions and GetSecretValue on exactly the configured signing secrets.
  * The whole config goes to both: the handler checks it with the same schema, which needs each
- * action's pair. Nothing is set or granted when no action is configured.
+ * action's pair. Nothing is set or granted when no action is configured. An action with no
+ * builtin and no connectors is a warning, not an error: the rest of the stack works, and that
+ * action's requests fail `connector_failed` until it is configured.
  */
 export function bindConnectors(fn: WardenFunction, config: WardenConfig, kind: 'facts' | 'effect'): void {
+  for (const action of unconfiguredActions(config.connectors)) {
+    Annotations.of(fn).addWarningV2(
+      `warden:connectors:${action}:${kind}`,
+      `${action} has no builtin and warden.connectors.${action}.${kind} is not configured: its requests fail connector_failed`,
+    );
+  }
   const actions = Object.entries(config.connectors);
   if (actions.length === 0) return;
   const problems = connectorProblemsInAws(config);

@@ -9,6 +9,7 @@ import {
   removalPolicyOf,
   usableModelIds,
 } from '../../lib/config';
+import { unconfiguredActions } from '../../lambdas/shared/connectors/config';
 import { FUNCTION_NAMES } from '../../lib/constructs/functions';
 import { readCdkJson } from './synth';
 
@@ -46,8 +47,17 @@ describe('parseConfig', () => {
   it('cdk.json writes out exactly the defaults, and runs the app with tsx', () => {
     const cdkJson = readCdkJson();
     expect(cdkJson.app).toBe('npx tsx bin/warden.ts');
-    expect(parseConfig(cdkJson.context.warden)).toEqual(parseConfig({}));
-    expect(cdkJson.context.warden).toEqual(parseConfig({}));
+    // Connectors aside: cdk.json names exactly the catalog's actions that have no builtin, with
+    // placeholder https endpoints and secret ARNs a team replaces.
+    const { connectors, ...rest } = cdkJson.context.warden as { connectors: Record<string, unknown> };
+    const { connectors: defaultConnectors, ...defaults } = parseConfig({});
+    expect(rest).toEqual(defaults);
+    expect(Object.keys(connectors).sort()).toEqual(unconfiguredActions(defaultConnectors).sort());
+    for (const pair of Object.values(parseConfig(cdkJson.context.warden).connectors)) {
+      for (const connector of [pair.facts, pair.effect]) {
+        expect(connector).toMatchObject({ type: 'http', url: expect.stringMatching(/^https:\/\/erp\.example\.com\//), secret: { secretArn: expect.stringContaining(':111122223333:') } });
+      }
+    }
   });
 
   it('accepts foundation-model and cross-region inference-profile ids', () => {

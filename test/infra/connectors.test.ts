@@ -1,7 +1,8 @@
-import { connectorsFromEnv, CONNECTORS_ENV } from '../../lambdas/shared/connectors/config';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import { connectorsFromEnv, CONNECTORS_ENV, unconfiguredActions } from '../../lambdas/shared/connectors/config';
 import { WardenConfigError } from '../../lib/config';
 import { FUNCTION_NAMES, type FunctionName } from '../../lib/constructs/functions';
-import { logicalIdOf, roleOfFunction, statementsByRole, synthWarden, type Synthesized } from './synth';
+import { logicalIdOf, readCdkJson, roleOfFunction, statementsByRole, synthWarden, type Synthesized } from './synth';
 
 /**
  * Connectors in the template: the validation function (facts) and the execution function
@@ -99,4 +100,30 @@ it.each([
   const attempt = () => synthWarden({ connectors: { purchase_order: { effect: { type: 'http', ...effect } } } });
   expect(attempt).toThrow(WardenConfigError);
   expect(attempt).toThrow(message);
+});
+
+describe("cdk.json's connectors (the catalog's actions with no builtin)", () => {
+  const shipped = readCdkJson().context.warden as { connectors: Record<string, { facts: { secret: { secretArn: string } } }> };
+
+  it('grant GetSecretValue on the configured secret to the validation (facts) and execution (effect) roles, and warn about nothing', () => {
+    const synthesized = synthWarden({ connectors: shipped.connectors });
+    const secrets = [...new Set(Object.values(shipped.connectors).map((pair) => pair.facts.secret.secretArn))];
+    expect(grants(synthesized, 'secretsmanager')).toEqual([
+      ['validation', ['secretsmanager:GetSecretValue'], secrets],
+      ['execution', ['secretsmanager:GetSecretValue'], secrets],
+    ]);
+    expect(Annotations.fromStack(synthesized.stack).findWarning('*', Match.stringLikeRegexp('is not configured'))).toEqual([]);
+  });
+
+  it('left out, each such action is a synth warning per kind naming the key, not an error', () => {
+    const warnings = Annotations.fromStack(plain.stack)
+      .findWarning('*', Match.stringLikeRegexp('is not configured'))
+      .map((w) => String(w.entry.data).replace(/ \[ack: .*\]$/, ''));
+    expect(warnings.sort()).toEqual(
+      unconfiguredActions({}).flatMap((action) =>
+        ['effect', 'facts'].map((kind) => `${action} has no builtin and warden.connectors.${action}.${kind} is not configured: its requests fail connector_failed`),
+      ).sort(),
+    );
+    expect(warnings.length).toBeGreaterThan(0);
+  });
 });

@@ -59,7 +59,12 @@ export const ActionConnectors = z.strictObject({
 });
 export type ActionConnectors = z.infer<typeof ActionConnectors>;
 
-/** Per action; an action not named uses builtin for both. Unknown action names are refused. */
+/**
+ * Per action; an action not named uses builtin for both. Unknown action names, and `builtin` named
+ * for an action without one, are refused. An action with no builtin that is not named here is
+ * left unconfigured rather than refused: only its own requests fail (`unconfiguredActions`), so
+ * a deployment or a test that does not offer it needs no setting for it.
+ */
 export const ConnectorsConfig = z.record(z.string(), ActionConnectors).superRefine((config, ctx) => {
   for (const [action, connectors] of Object.entries(config)) {
     if (!(ACTIONS as readonly string[]).includes(action)) {
@@ -70,11 +75,6 @@ export const ConnectorsConfig = z.record(z.string(), ActionConnectors).superRefi
       if (connectors[kind].type === 'builtin' && !hasBuiltin(action as (typeof ACTIONS)[number])) {
         ctx.addIssue({ code: 'custom', path: [action, kind], message: `${action} has no builtin connector: configure lambda or http` });
       }
-    }
-  }
-  for (const action of ACTIONS) {
-    if (!(action in config) && !hasBuiltin(action)) {
-      ctx.addIssue({ code: 'custom', path: [action], message: `${action} has no builtin connector: configure its facts and effect` });
     }
   }
 });
@@ -89,6 +89,11 @@ export function connectorsFromEnv(env: NodeJS.ProcessEnv = process.env): Connect
   const raw = env[CONNECTORS_ENV];
   if (raw === undefined || raw === '') return ConnectorsConfig.parse({});
   return ConnectorsConfig.parse(JSON.parse(raw));
+}
+
+/** The catalog's actions that have no builtin and no connectors here: their requests fail `connector_failed`. */
+export function unconfiguredActions(config: ConnectorsConfig): string[] {
+  return ACTIONS.filter((action) => !(action in config) && !hasBuiltin(action));
 }
 
 /** The action's connectors with the defaults filled in. */

@@ -9,7 +9,7 @@ import { connectorsOf, type ConnectorConfig, type ConnectorsConfig } from './con
 import { idempotencyKeyFor } from './events';
 import { httpTransport, lambdaTransport, type InvokeFunction, type RetryTiming, type SecretReader, type Transport } from './transports';
 
-export { CONNECTORS_ENV, ConnectorConfig, ConnectorsConfig, connectorsFromEnv, connectorsOf, LAMBDA_ARN, SECRET_ARN } from './config';
+export { CONNECTORS_ENV, ConnectorConfig, ConnectorsConfig, connectorsFromEnv, connectorsOf, LAMBDA_ARN, SECRET_ARN, unconfiguredActions } from './config';
 export { ConnectorEvent, ConnectorErrorReply, EffectEvent, FactsEvent, idempotencyKeyFor } from './events';
 export { IDEMPOTENCY_HEADER, MAX_SIGNATURE_AGE_SECONDS, SIGNATURE_HEADER, signatureHeader, verifySignature, type SignatureCheck } from './signature';
 export type { InvokeFunction, RetryTiming, SecretReader } from './transports';
@@ -44,7 +44,7 @@ export class Connectors {
     const name = connectorName(proposal.action, 'facts', config);
     const answer =
       config.type === 'builtin'
-        ? await readBuiltinFacts(proposal, records)
+        ? await readBuiltinFacts(proposal, records, name)
         : await this.transport(name, config)({ type: 'warden.facts.v1', requestId, idempotencyKey: idempotencyKeyFor(requestId, 'facts'), action: proposal.action, fields: proposal.fields });
     return checked(name, actionDefinition(proposal.action).facts, answer, 'facts');
   }
@@ -57,7 +57,7 @@ export class Connectors {
       const name = connectorName(proposal.action, 'effect', config);
       const answer =
         config.type === 'builtin'
-          ? await applyBuiltinEffect(proposal, records, { requestId, at })
+          ? await applyBuiltinEffect(proposal, records, { requestId, at }, name)
           : await this.transport(name, config)({
               type: 'warden.effect.v1',
               requestId,

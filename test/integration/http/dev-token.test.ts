@@ -7,7 +7,7 @@ import { expectProblem, useTestServer } from '../../support/http-client';
 
 const { client } = useTestServer();
 
-const KNOWN = ['account-manager', 'auditor', 'finance-director', 'procurement-manager', 'support-agent', 'support-lead'];
+const KNOWN = ['account-manager', 'auditor', 'credit-analyst', 'finance-director', 'procurement-manager', 'support-agent', 'support-lead'];
 
 describe('GET /local/dev-token', () => {
   it('a misspelt role is 400 unknown_role naming it and listing the known roles', async () => {

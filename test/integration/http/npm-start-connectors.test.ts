@@ -63,7 +63,7 @@ it("sends an approved purchase order's effect to the endpoint cdk.json names, an
   const dataDir = await mkdtemp(join(tmpdir(), 'warden-npm-start-connectors-data-'));
   dirs.push(dataDir);
   const started = await startNpmStart({ PORT: await freePort(), WARDEN_DATA_DIR: dataDir, NPM_START_ERP_SECRET: SECRET }, project);
-  expect(started.output()).toContain('connectors (cdk.json warden.connectors): purchase_order effect http; builtin for the rest');
+  expect(started.output()).toContain('connectors (cdk.json warden.connectors, wardenLocal.connectors over it): purchase_order effect http; builtin for the rest');
   // Never the endpoint or the secret in the banner.
   expect(started.output()).not.toContain(SECRET);
 

@@ -40,7 +40,7 @@ describe('the action catalog', () => {
 
   it("takes the seed actions' risk classes from seed 003's decision matrix", () => {
     // The shipped actions; a team's own action (README, "Add your own action") picks its own.
-    expect(Object.fromEntries(CATALOG.map((a) => [a.name, a.riskClass]))).toMatchObject({ purchase_order: 'medium', tier_upgrade: 'medium', refund: 'high', ticket_routing: 'low' });
+    expect(Object.fromEntries(CATALOG.map((a) => [a.name, a.riskClass]))).toMatchObject({ purchase_order: 'medium', tier_upgrade: 'medium', refund: 'high', ticket_routing: 'low', credit_limit_change: 'high' });
   });
 
   it.each(CATALOG.map((a) => [a.name, a] as const))('every field of %s has a kind, and its summary fields are fields', (name, action) => {

@@ -1,8 +1,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { InvalidLocalSettings, readConnectors } from '../../../local/server';
+import { unconfiguredActions } from '../../../lambdas/shared/connectors/config';
 import { ACTIONS } from '../../../lambdas/shared/schemas/actions';
+import { InvalidLocalSettings, readConnectors } from '../../../local/server';
 
 /**
  * `npm start` takes its connectors from cdk.json's `warden.connectors`, parsed as `cdk synth`
@@ -33,9 +34,11 @@ function refusal(file: string): string {
   throw new Error('readConnectors accepted the file');
 }
 
-it("reads the project's cdk.json by default: no connectors, builtin for every action", () => {
-  expect(readConnectors()).toEqual({});
-  expect(readConnectors(resolve(__dirname, '../../../cdk.json'))).toEqual({});
+it("reads the project's cdk.json by default: connectors only for the actions with no builtin, builtin for the rest", () => {
+  const connectors = readConnectors();
+  expect(readConnectors(resolve(__dirname, '../../../cdk.json'))).toEqual(connectors);
+  expect(Object.keys(connectors).sort()).toEqual(unconfiguredActions({}).sort());
+  for (const pair of Object.values(connectors)) expect([pair.facts.type, pair.effect.type]).not.toContain('builtin');
 });
 
 it('takes builtin everywhere without a file or without the key', () => {

@@ -106,7 +106,7 @@ describe('catalog policies', () => {
     expect(reasonCodes()).toEqual(expect.arrayContaining([
       'above_autonomous_limit', 'action_not_permitted', 'amount_out_of_range', 'customer_not_found', 'duplicate_proposal',
       'effective_date_in_past', 'high_risk_action', 'invalid_transition', 'low_confidence', 'multi_step_upgrade',
-      'needs_human_triage', 'order_not_found', 'refund_exceeds_order', 'security_queue', 'suspected_prompt_injection', 'ticket_closed',
+      'needs_human_triage', 'no_change', 'order_not_found', 'refund_exceeds_order', 'security_queue', 'suspected_prompt_injection', 'ticket_closed',
       'ticket_not_found', 'tier_mismatch',
       'ungrounded_value', 'unvalidated_vendor',
     ]));

@@ -11,15 +11,15 @@ function withRefund(policy: string): PolicySet {
 
 describe('knownRoles', () => {
   it('are the requester and approver roles of the shipped policies, and the auditor, sorted', () => {
-    expect(knownRoles()).toEqual(['account-manager', 'auditor', 'finance-director', 'procurement-manager', 'support-agent', 'support-lead']);
+    expect(knownRoles()).toEqual(['account-manager', 'auditor', 'credit-analyst', 'finance-director', 'procurement-manager', 'support-agent', 'support-lead']);
   });
 
   it('follow the policy data: a role a team adds to an approval tier is known', () => {
     const policies: PolicySet = {
       ...POLICIES,
-      tier_upgrade: { ...POLICIES.tier_upgrade, tiers: [{ name: 'account-manager', approverRoles: ['account-manager', 'credit-analyst'] }] },
+      tier_upgrade: { ...POLICIES.tier_upgrade, tiers: [{ name: 'account-manager', approverRoles: ['account-manager', 'claims-reviewer'] }] },
     };
-    expect(knownRoles(policies)).toEqual([...knownRoles(), 'credit-analyst'].sort());
+    expect(knownRoles(policies)).toEqual([...knownRoles(), 'claims-reviewer'].sort());
   });
 
   it('follow the Cedar text: a requester role a policy names is known, one it no longer names is not', () => {
