@@ -62,6 +62,9 @@ export function spawnNpmStart(env: { PORT: number; WARDEN_DATA_DIR: string } & R
 }
 
 /** Spawns `npm start` and waits for GET /health to answer 200; throws with its output if it dies first. */
+/** The banner's last line (local/start.ts). */
+const BANNER_END = 'Ctrl-C stops the stack';
+
 export async function startNpmStart(env: Parameters<typeof spawnNpmStart>[0], cwd?: string): Promise<NpmStart> {
   const started = spawnNpmStart(env, cwd);
   let dead = false;
@@ -80,6 +83,14 @@ export async function startNpmStart(env: Parameters<typeof spawnNpmStart>[0], cw
     50,
   );
   if (!healthy) throw new Error(`npm start did not become healthy (exited: ${dead}). Output:\n${started.output()}`);
+  // The API answers before the banner is printed (its dev tokens are minted after): wait for its last line.
+  const bannered = await poll(
+    async () => started.output().includes(BANNER_END),
+    (done) => done || dead,
+    600,
+    50,
+  );
+  if (!bannered) throw new Error(`npm start printed no banner (exited: ${dead}). Output:\n${started.output()}`);
   return started;
 }
 
