@@ -134,7 +134,7 @@ export class LocalStepFunctions {
     }
     // Validate once, now, so a broken definition fails at start-up rather than at first request.
     new StateMachine(this.definition);
-    if (options.journalDir) mkdirSync(options.journalDir, { recursive: true });
+    if (options.journalDir) mkdirSync(options.journalDir, { recursive: true, mode: 0o700 });
   }
 
   private isCallback(stateName: string): boolean {
@@ -297,7 +297,8 @@ export class LocalStepFunctions {
     if (!this.options.journalDir || this.shuttingDown) return;
     const file = join(this.options.journalDir, `${journaled.record.name}.json`);
     // Write-then-rename: a crash mid-write never leaves a torn journal.
-    writeFileSync(`${file}.tmp`, JSON.stringify(journaled));
+    // The owner's only: a journal holds each waiting execution's task token.
+    writeFileSync(`${file}.tmp`, JSON.stringify(journaled), { mode: 0o600 });
     renameSync(`${file}.tmp`, file);
   }
 
