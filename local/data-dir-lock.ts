@@ -1,6 +1,6 @@
-import { mkdir, unlink } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createExclusively, readIfExists } from './files';
+import { createExclusively, makePrivate, readIfExists } from './files';
 
 /**
  * One local stack per data directory. dynalite's LevelDB store admits one process and, when a
@@ -36,13 +36,14 @@ export interface DataDirLock {
 
 /** Claims `dataDir` for this process, or throws DataDirInUse naming the live owner. */
 export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
-  await mkdir(dataDir, { recursive: true });
+  // The first thing a start does with the directory: nothing is written to it before it is private.
+  await makePrivate(dataDir);
   const path = join(dataDir, LOCK_FILE);
   const mine = `${process.pid}\n`;
   // A few rounds: each lost round means another process released or took over the lock meanwhile.
   for (let round = 0; round < 5; round++) {
     // Appears with its pid or not at all: a reader never mistakes a half-written lock for a stale one.
-    if (await createExclusively(path, mine, 0o644)) {
+    if (await createExclusively(path, mine, 0o600)) {
       return { release: () => removeIfUnchanged(path, mine) };
     }
     const held = await readIfExists(path);

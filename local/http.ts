@@ -1,6 +1,7 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { TextDecoder } from 'node:util';
 import { json, problem } from '../lambdas/shared/http/problem';
@@ -84,7 +85,25 @@ export interface ApiServerOptions {
   gateway: HttpHandler;
   approval: HttpHandler;
   accessLog?: (entry: AccessLogEntry) => void;
+  /** How long a client may take to send a request's headers, and its whole request. @default SERVER_LIMITS */
+  limits?: Partial<ServerLimits>;
 }
+
+export interface ServerLimits {
+  /** Milliseconds to receive the headers; then 408 and the connection is closed. */
+  headersTimeoutMs: number;
+  /** Milliseconds to receive the whole request, body included (at most MAX_BODY_BYTES); then 408. */
+  requestTimeoutMs: number;
+  /** Open connections at once; one more is answered 503 `too_many_connections` and closed. */
+  maxConnections: number;
+}
+
+/**
+ * Node's defaults let one client hold a connection for five minutes by sending its body a byte at
+ * a time. A request here is at most 16 KiB from this machine: seconds are plenty. The cap bounds
+ * what idle or slow connections can take; fetch's keep-alive pool and parallel tests stay far below it.
+ */
+export const SERVER_LIMITS: ServerLimits = { headersTimeoutMs: 5_000, requestTimeoutMs: 15_000, maxConnections: 64 };
 
 interface CompiledRoute extends LocalRoute {
   readonly routeKey: string;
@@ -124,9 +143,44 @@ export function matchRoute(method: string, rawPath: string): Matched | undefined
 }
 
 export function createApiServer(options: ApiServerOptions): Server {
-  return createServer((request, response) => {
-    void serve(options, request, response);
+  const limits = { ...SERVER_LIMITS, ...options.limits };
+  const refused = new WeakSet<Socket>();
+  const tooMany = tooManyConnections(limits.maxConnections);
+  const server = createServer(
+    {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      // Node checks both timeouts on this interval (30 s by default): often enough that they hold.
+      connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs),
+    },
+    (request, response) => {
+      // Answered already, below: the request that came on it is not served.
+      if (refused.has(request.socket)) return;
+      void serve(options, request, response);
+    },
+  );
+  let open = 0;
+  // Before the HTTP parser's own listener: a refused socket is answered and closed before it reads anything.
+  server.prependListener('connection', (socket: Socket) => {
+    if (open >= limits.maxConnections) {
+      refused.add(socket);
+      socket.on('error', () => undefined);
+      socket.end(tooMany);
+      socket.destroySoon();
+      return;
+    }
+    open++;
+    socket.once('close', () => open--);
   });
+  return server;
+}
+
+/** A whole HTTP/1.1 response, written straight to a socket the server will not read from. */
+function tooManyConnections(max: number): Buffer {
+  const result = problem(503, 'too_many_connections', `The local server holds at most ${max} connections at once; close some (or wait) and retry.`);
+  const body = Buffer.from(String(result.body), 'utf8');
+  const head = `HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/problem+json\r\nretry-after: 1\r\nconnection: close\r\ncontent-length: ${body.length}\r\n\r\n`;
+  return Buffer.concat([Buffer.from(head, 'latin1'), body]);
 }
 
 async function serve(options: ApiServerOptions, request: IncomingMessage, response: ServerResponse): Promise<void> {

@@ -17,6 +17,7 @@ import {
 } from 'jose';
 import * as z from 'zod';
 import { InvalidInput } from '../lambdas/shared/errors';
+import { RoleName } from '../lambdas/shared/ids';
 import { describeIssues } from '../lambdas/shared/schemas/actions';
 import { createExclusively, readIfExists } from './files';
 
@@ -36,10 +37,6 @@ const ALGORITHM = 'ES256';
 const KEY_FILE = 'signing-key.jwk.json';
 /** Far above any real JWT; stops a huge header from reaching the parser. */
 const MAX_TOKEN_LENGTH = 8192;
-
-const RoleName = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'each role must be 1..64 of [A-Za-z0-9_-], starting with a letter or digit');
 
 export const TokenRequest = z.strictObject({
   sub: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/, 'must be 1..128 of [A-Za-z0-9._@-], starting with a letter or digit'),

@@ -3,6 +3,7 @@ import { POLICIES } from '../lambdas/shared/policy';
 import { AUDITOR_ROLE, knownRoles } from '../lambdas/shared/policy/roles';
 import { ACTIONS } from '../lambdas/shared/schemas/actions';
 import { DataDirInUse } from './data-dir-lock';
+import { DataDirNotPrivate } from './files';
 import { InvalidLocalSettings, PortInUse, readLocalSetup, readSettings, startLocalServer } from './server';
 import { InvalidLocalConfig, type StartedStandIn } from './stand-ins';
 
@@ -41,6 +42,8 @@ function devUsersForOtherRoles(): DevUser[] {
 }
 
 async function main(): Promise<void> {
+  // Everything this process writes (the emulators' stores, the journal, the vault) is the owner's only.
+  process.umask(0o077);
   const settings = readSettings();
   const { connectors, local, secretsFilled } = readLocalSetup();
   const started = Date.now();
@@ -111,6 +114,7 @@ main().catch((error: unknown) => {
   const known =
     error instanceof InvalidLocalSettings ||
     error instanceof DataDirInUse ||
+    error instanceof DataDirNotPrivate ||
     error instanceof PortInUse ||
     error instanceof InvalidLocalConfig ||
     (error instanceof Error && error.message.startsWith('WARDEN_'));

@@ -7,6 +7,13 @@ export const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 /** Action names and reason codes: lower-case words joined by underscores. */
 export const SNAKE_CASE = /^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$/;
 
+/**
+ * A role as a token may carry it and a policy may name it: one plain name, so that no claim
+ * value can be read as two roles (DESIGN.md §1, "resolve roles").
+ */
+export const ROLE_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+export const RoleName = z.string().regex(ROLE_NAME, 'must be a plain role name: 1..63 of [a-z0-9-], starting with a letter or digit');
+
 export const Id = z.string().regex(ID_PATTERN, 'must be 1..64 characters of [A-Za-z0-9_-]');
 export type Id = z.infer<typeof Id>;
 

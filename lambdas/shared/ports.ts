@@ -1,5 +1,5 @@
 import type { ActionName, CustomerTier, Proposal } from './schemas/actions';
-import type { AuditEntry, AuditEvent, RequestRecord, TaskItem } from './schemas/records';
+import type { AuditEntry, AuditEvent, RequestRecord, RequestStatus, TaskItem } from './schemas/records';
 import type { ApprovalStatus, EffectReceipt, InferenceResult, ModelTier, WorkflowState } from './schemas/workflow';
 
 /**
@@ -13,6 +13,15 @@ export interface RequestStore {
   get(requestId: string): Promise<RequestRecord | undefined>;
   /** Sets the given attributes and `updatedAt`; the record must exist. */
   update(requestId: string, patch: Partial<Omit<RequestRecord, 'requestId' | 'createdAt'>>): Promise<void>;
+  /**
+   * As `update`, but only while the record's status is one of `whenStatus` (one conditional
+   * write); false when it was not, or there is no such record.
+   */
+  updateIf(
+    requestId: string,
+    patch: Partial<Omit<RequestRecord, 'requestId' | 'createdAt'>>,
+    whenStatus: readonly RequestStatus[],
+  ): Promise<boolean>;
 }
 
 export interface TaskPage {
@@ -73,6 +82,12 @@ export interface AuditLog {
    * returns it. Throws `AuditWriteFailed` when it cannot: the step must fail with it.
    */
   append(requestId: string, event: AuditEvent): Promise<AuditEntry>;
+  /**
+   * As `append`, unless the chain is closed: its last entry ends the request
+   * (`request.finalized`, or a failure recorded after it). Returns undefined then and writes
+   * nothing, so a late writer can never put an entry after the one that says how it ended.
+   */
+  appendUnlessClosed(requestId: string, event: AuditEvent): Promise<AuditEntry | undefined>;
   list(requestId: string): Promise<AuditEntry[]>;
 }
 

@@ -134,7 +134,7 @@ export class LocalStepFunctions {
     }
     // Validate once, now, so a broken definition fails at start-up rather than at first request.
     new StateMachine(this.definition);
-    if (options.journalDir) mkdirSync(options.journalDir, { recursive: true });
+    if (options.journalDir) mkdirSync(options.journalDir, { recursive: true, mode: 0o700 });
   }
 
   private isCallback(stateName: string): boolean {
@@ -142,12 +142,13 @@ export class LocalStepFunctions {
   }
 
   /** The library's handlers: Lambda tasks call the function; callback tasks also wait for the token. */
-  private handlersFor(journaled: Journaled, resumeWaitOnly?: string): Record<string, (input: unknown) => Promise<unknown>> {
+  private handlersFor(journaled: Journaled, stateContext: StateContext, resumeWaitOnly?: string): Record<string, (input: unknown) => Promise<unknown>> {
     const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
     let skipDispatch = resumeWaitOnly;
     for (const [stateName, state] of Object.entries(this.definition.States)) {
       if (state.Type !== 'Task') continue;
       handlers[stateName] = async (input: unknown) => {
+        stateContext.unpin();
         const { FunctionName, Payload } = input as { FunctionName: string; Payload: unknown };
         const target = this.byArn.get(FunctionName);
         if (!target) throw new SfnError('Lambda.ResourceNotFoundException', `Function not found: ${FunctionName}`);
@@ -205,17 +206,24 @@ export class LocalStepFunctions {
     return { executionArn, startDate: journaled.record.startDate };
   }
 
-  private run(journaled: Journaled, definition: StateMachineDefinition, input: unknown, resume?: { waitOnly?: string }): void {
+  private run(
+    journaled: Journaled,
+    definition: StateMachineDefinition,
+    input: unknown,
+    resume?: { waitOnly?: string; enteredAt?: number },
+  ): void {
     const { record } = journaled;
     // Validated once in the constructor; a resumed copy starts mid-way, so earlier states look unreachable.
     const machine = new StateMachine(definition, { validationOptions: { noValidate: true } });
+    const stateContext = contextState(resume?.enteredAt);
     const execution = machine.run(input as never, {
       overrides: {
-        taskResourceLocalHandlers: this.handlersFor(journaled, resume?.waitOnly) as never,
+        taskResourceLocalHandlers: this.handlersFor(journaled, stateContext, resume?.waitOnly) as never,
         retryIntervalOverrides: this.retryOverrides,
       },
       context: {
         Execution: { Id: record.executionArn, Name: record.name, StartTime: record.startDate.toISOString() },
+        State: stateContext,
         Task: { Token: journaled.token },
       } as never,
       noThrowOnAbort: true,
@@ -289,7 +297,8 @@ export class LocalStepFunctions {
     if (!this.options.journalDir || this.shuttingDown) return;
     const file = join(this.options.journalDir, `${journaled.record.name}.json`);
     // Write-then-rename: a crash mid-write never leaves a torn journal.
-    writeFileSync(`${file}.tmp`, JSON.stringify(journaled));
+    // The owner's only: a journal holds each waiting execution's task token.
+    writeFileSync(`${file}.tmp`, JSON.stringify(journaled), { mode: 0o600 });
     renameSync(`${file}.tmp`, file);
   }
 
@@ -317,6 +326,7 @@ export class LocalStepFunctions {
       const definition = { ...this.definition, StartAt: stateName, States: { ...this.definition.States } };
       const waitOnly = journaled.dispatched?.stateName === stateName && this.isCallback(stateName) ? stateName : undefined;
       const timeout = this.timeouts[stateName];
+      // Its timeout runs from the first entry (below), so its `$$.State.EnteredTime` must too.
       if (timeout !== undefined) {
         // The timeout runs from when the state was first entered, not from the restart.
         const remaining = Math.ceil((enteredAt + timeout * 1000 - Date.now()) / 1000);
@@ -325,7 +335,7 @@ export class LocalStepFunctions {
           TimeoutSeconds: Math.min(MAX_LOCAL_TIMEOUT_SECONDS, Math.max(1, remaining)),
         };
       }
-      this.run(journaled, definition, input, { waitOnly });
+      this.run(journaled, definition, input, { waitOnly, ...(timeout !== undefined ? { enteredAt } : {}) });
       resumed++;
     }
     return resumed;
@@ -429,6 +439,35 @@ export class LocalStepFunctions {
     this.waiters.clear();
     await Promise.allSettled([...this.inFlight]);
   }
+}
+
+/**
+ * `$$.State` of the context object, which aws-local-stepfunctions (3.x) does not fill in: only
+ * `EnteredTime` (what the ASL reads). The library evaluates a state's Parameters in the same
+ * synchronous step that enters it (and starts its timeout right after), so the time of the read
+ * is the state's entered time; a retry re-enters and restarts its timeout locally, and reads
+ * its own time. A resumed run re-enters a state whose timeout counts from its first entry:
+ * the first read answers that entry instead.
+ */
+interface StateContext {
+  readonly EnteredTime: string;
+  /** The resumed state's handler ran (after its Parameters): later states read their own time. */
+  unpin(): void;
+}
+
+function contextState(resumedEnteredAt?: number): StateContext {
+  let pinned = resumedEnteredAt;
+  // An own getter, not a class accessor: the library's JSONPath reads own properties only.
+  return {
+    get EnteredTime() {
+      const at = pinned ?? Date.now();
+      pinned = undefined;
+      return new Date(at).toISOString();
+    },
+    unpin: () => {
+      pinned = undefined;
+    },
+  };
 }
 
 function lambdaContext(functionName: string, invokedFunctionArn: string): LambdaLikeContext {

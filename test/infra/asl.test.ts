@@ -128,6 +128,10 @@ describe('AwaitApproval', () => {
     });
   });
 
+  it("hands the dehydrate function the moment the wait began: the task's deadline and TimeoutSeconds share one clock", () => {
+    expect(state.Parameters).toMatchObject({ Payload: { 'waitEnteredAt.$': '$$.State.EnteredTime' } });
+  });
+
   it('never waits forever: a TimeoutSeconds that config replaces (lib/asl.ts)', () => {
     expect(state.TimeoutSeconds).toBe(604800);
     expect(state.TimeoutSecondsPath).toBeUndefined();

@@ -36,7 +36,8 @@ export function httpEvent(args: {
         principalId: args.caller?.sub ?? '',
         integrationLatency: 0,
         jwt: {
-          claims: args.caller ? { sub: args.caller.sub, roles: JSON.stringify(args.caller.roles) } : {},
+          // An array claim arrives flattened to `[a b]`, as the JWT authorizer hands it over.
+          claims: args.caller ? { sub: args.caller.sub, roles: `[${args.caller.roles.join(' ')}]` } : {},
           scopes: [],
         },
       },

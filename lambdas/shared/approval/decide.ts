@@ -3,7 +3,7 @@ import { Conflict, Forbidden, Gone, NotFound } from '../errors';
 import { isValidId } from '../ids';
 import { scrubPii } from '../shield/pii';
 import type { DecisionBody } from '../schemas/api';
-import type { Principal, RequestRecord, TaskItem } from '../schemas/records';
+import type { Principal, TaskItem } from '../schemas/records';
 import type { ApprovalOutcome } from '../schemas/workflow';
 import { mayDecide, type DecideRefusal } from './authority';
 import type { ApprovalDeps } from './deps';
@@ -103,18 +103,22 @@ async function assertDecidable(
  * not have their status overwritten by this call, and nothing may proceed unaudited. If the
  * decision cannot be delivered, each write is undone in a way the trail records, so the
  * approver can retry (or learns the task has expired) and nothing is lost.
+ *
+ * The wait may time out while this runs (the API's deadline comes a margin before it, but a
+ * slow call can outlast the margin), and then Finalize writes EXPIRED concurrently. Every write
+ * here is conditional so that Finalize's always stands: the request moves on only from
+ * PENDING_APPROVAL and goes back only from this call's own RUNNING, and the trail takes no
+ * entry after the one that ends the request.
  */
 async function deliverDecision(task: TaskItem, approval: DecidedApproval, deps: ApprovalDeps): Promise<void> {
-  let previous: RequestRecord | undefined;
-  let requestUpdated = false;
+  let claimed = false;
   let audited = false;
   let resuming = false;
   try {
     const state = await deps.states.getCheckpoint(task.checkpointKey);
-    previous = await deps.requests.get(task.requestId);
-    await deps.requests.update(task.requestId, { status: 'RUNNING', approval });
-    requestUpdated = true;
-    await deps.audit.append(task.requestId, {
+    claimed = await deps.requests.updateIf(task.requestId, { status: 'RUNNING', approval }, ['PENDING_APPROVAL']);
+    if (!claimed) throw new WaitOver();
+    const entry = await deps.audit.appendUnlessClosed(task.requestId, {
       step: 'Approval',
       actor: { type: 'human', id: approval.decidedBy },
       event: 'approval.decided',
@@ -124,45 +128,60 @@ async function deliverDecision(task: TaskItem, approval: DecidedApproval, deps: 
         ...(approval.comment !== undefined ? { comment: approval.comment } : {}),
       },
     });
+    if (!entry) throw new WaitOver();
     audited = true;
     resuming = true;
     await deps.orchestrator.resume(task.taskToken, { ...state, approval });
   } catch (error) {
-    // Only the resume itself can tell that the wait is over (timed out or the execution closed).
-    const expired = resuming && error instanceof Gone;
-    await undoDecision(task, approval, { previous, requestUpdated, audited, expired }, deps);
+    // The request already ended, or the resume itself says the wait is over (timed out or the execution closed).
+    const expired = error instanceof WaitOver || (resuming && error instanceof Gone);
+    await undoDecision(task, approval, { claimed, audited, expired }, deps);
     if (expired) throw taskExpired();
     throw error;
+  }
+}
+
+/** The request is no longer waiting for this decision: it ended (Finalize wrote it) while the decision was on its way. */
+class WaitOver extends Error {
+  constructor() {
+    super('the request no longer waits for a decision');
+    this.name = 'WaitOver';
   }
 }
 
 async function undoDecision(
   task: TaskItem,
   approval: DecidedApproval,
-  done: { previous?: RequestRecord; requestUpdated: boolean; audited: boolean; expired: boolean },
+  done: { claimed: boolean; audited: boolean; expired: boolean },
   deps: ApprovalDeps,
 ): Promise<void> {
-  // The task first: it is what lets the approver retry (or shows that no retry can succeed).
-  await deps.tasks.releaseDecision(task.taskId, approval.decidedBy);
-  if (done.expired) await deps.tasks.markExpired(task.taskId);
-
-  if (done.requestUpdated) {
-    await deps.requests.update(task.requestId, {
-      status: done.previous?.status ?? 'PENDING_APPROVAL',
-      approval: { taskId: task.taskId, status: done.expired ? 'EXPIRED' : 'PENDING' },
-    });
-  }
-  if (done.audited) {
-    await deps.audit.append(task.requestId, {
-      step: 'Approval',
-      actor: { type: 'system', id: 'approval' },
-      event: done.expired ? 'approval.expired' : 'approval.released',
-      data: {
-        taskId: task.taskId,
-        decision: approval.status,
-        reason: done.expired ? 'workflow_no_longer_waiting' : 'decision_not_delivered',
-      },
-    });
+  try {
+    if (done.claimed) {
+      // Only this call's own RUNNING goes back: a terminal status Finalize wrote meanwhile stays.
+      await deps.requests.updateIf(
+        task.requestId,
+        { status: 'PENDING_APPROVAL', approval: { taskId: task.taskId, status: done.expired ? 'EXPIRED' : 'PENDING' } },
+        ['RUNNING'],
+      );
+    }
+    if (done.audited) {
+      // Skipped once Finalize has closed the trail: its request.finalized already says how it ended.
+      await deps.audit.appendUnlessClosed(task.requestId, {
+        step: 'Approval',
+        actor: { type: 'system', id: 'approval' },
+        event: done.expired ? 'approval.expired' : 'approval.released',
+        data: {
+          taskId: task.taskId,
+          decision: approval.status,
+          reason: done.expired ? 'workflow_no_longer_waiting' : 'decision_not_delivered',
+        },
+      });
+    }
+  } finally {
+    // The task last, whatever happened above: releasing it is what lets the next decision in,
+    // and that one must find the request waiting again, not still held by this one.
+    await deps.tasks.releaseDecision(task.taskId, approval.decidedBy);
+    if (done.expired) await deps.tasks.markExpired(task.taskId);
   }
 }
 

@@ -4,6 +4,7 @@ import { isValidId, newApprovalToken, taskIdFor } from '../ids';
 import type { ActionName, Proposal } from '../schemas/actions';
 import type { TaskItem } from '../schemas/records';
 import type { DehydrateInput, WorkflowState } from '../schemas/workflow';
+import { approvalDeadline } from './deadline';
 import type { ApprovalDeps } from './deps';
 
 export type DehydrateDeps = Pick<ApprovalDeps, 'tasks' | 'states' | 'requests' | 'audit' | 'clock'>;
@@ -19,7 +20,7 @@ export type DehydrateDeps = Pick<ApprovalDeps, 'tasks' | 'states' | 'requests' |
  * retry overwrites the still-PENDING task (same taskId) with that token and a new approval token.
  */
 export async function dehydrateForApproval(input: DehydrateInput, deps: DehydrateDeps): Promise<{ taskId: string }> {
-  const { taskToken, state } = input;
+  const { taskToken, waitEnteredAt, state } = input;
   const decision = state.decision;
   if (decision?.outcome !== 'pending_approval') {
     throw new InvalidWorkflowState('AwaitApproval needs a decision with outcome pending_approval.');
@@ -36,7 +37,8 @@ export async function dehydrateForApproval(input: DehydrateInput, deps: Dehydrat
 
   const now = deps.clock.now();
   const createdAt = now.toISOString();
-  const expiresAt = new Date(now.getTime() + state.approvalTimeoutSeconds * 1000).toISOString();
+  // From the moment the wait began, not from now: this step may run well after its timeout started.
+  const expiresAt = approvalDeadline(waitEnteredAt, state.approvalTimeoutSeconds).toISOString();
   // Without a named tier the roles themselves are the most honest description of who decides.
   const tier = decision.tier ?? approverRoles.join('+');
 

@@ -1,12 +1,11 @@
 import * as z from 'zod';
+import { RoleName } from '../ids';
 
 /**
  * The shape of an action's `policy.json` in the catalog: the numbers and names its Cedar policy
  * reads (the rule itself is `policy.cedar`), and `policies/routing.json`. A file that does not
  * match fails at load.
  */
-
-const RoleName = z.string().min(1).max(128);
 
 export const ApprovalTier = z.strictObject({
   /** The id of the `Approve` permit in policy.cedar that selects this tier. */

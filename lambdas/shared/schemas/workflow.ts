@@ -187,6 +187,11 @@ export type WorkflowState = z.infer<typeof WorkflowState>;
 /** The dehydrate Lambda's input: built by the AwaitApproval state's Parameters. */
 export const DehydrateInput = z.strictObject({
   taskToken: z.string().min(1),
+  /**
+   * `$$.State.EnteredTime` of AwaitApproval: when the wait's TimeoutSeconds began. The task's
+   * deadline counts from it, not from when this Lambda runs (a cold start later).
+   */
+  waitEnteredAt: z.iso.datetime({ offset: true }),
   state: WorkflowState,
 });
 export type DehydrateInput = z.infer<typeof DehydrateInput>;

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LOCK_FILE } from '../../../local/data-dir-lock';
@@ -108,4 +108,26 @@ it('a lock left by a process that no longer runs does not block a start, and is 
 
   expect(await stopNpmStart(started)).toEqual({ code: 0, signal: null });
   expect(await readdir(dataDir)).not.toContain(LOCK_FILE);
+}, 60_000);
+
+/** Every path under `dir` (itself included) with its permission bits; links are not followed. */
+async function modesUnder(dir: string): Promise<{ path: string; mode: number; directory: boolean }[]> {
+  const info = await lstat(dir);
+  const here = { path: dir, mode: info.mode & 0o777, directory: info.isDirectory() };
+  if (!info.isDirectory()) return [here];
+  const below = await Promise.all((await readdir(dir)).map((name) => modesUnder(join(dir, name))));
+  return [here, ...below.flat()];
+}
+
+it("keeps the data directory to its owner: 0700, and every file npm start wrote in it 0600 (PII vault included)", async () => {
+  const client = new WardenClient(first.url, devTokenMinter(first.url));
+  // An email in the text: the inbound shield vaults the original under the data directory.
+  const requestId = await client.submitOk(requester, { text: 'Refund $20 on order O-5001 for customer C-1002, contact jane.doe@example.com, item arrived damaged' });
+
+  const modes = await modesUnder(firstDir);
+  // s3rver keeps an object as a file named after its key, beside its metadata.
+  expect(modes.some((m) => m.path.includes(requestId) && m.path.includes('vault.json'))).toBe(true);
+  expect(modes.find((m) => m.path === firstDir)?.mode).toBe(0o700);
+  expect(modes.filter((m) => !m.directory).length).toBeGreaterThan(3);
+  expect(modes.filter((m) => (m.mode & 0o077) !== 0)).toEqual([]);
 }, 60_000);

@@ -27,6 +27,28 @@ describe('DynamoAuditLog', () => {
     expect(verifyChain(entries)).toBe(true);
   });
 
+  it('appendUnlessClosed writes nothing after the entry that ends the request', async () => {
+    const requestId = newRequestId();
+    expect(await stores().audit.appendUnlessClosed(requestId, anEvent(1))).toMatchObject({ seq: 1 });
+    await stores().audit.append(requestId, { step: 'Finalize', actor: { type: 'system', id: 'finalizer' }, event: 'request.finalized', data: { status: 'EXPIRED' } });
+
+    expect(await stores().audit.appendUnlessClosed(requestId, anEvent(3))).toBeUndefined();
+    const entries = await stores().audit.list(requestId);
+    expect(entries.map((e) => e.event)).toEqual(['step.completed', 'request.finalized']);
+    expect(verifyChain(entries)).toBe(true);
+  });
+
+  it('appendUnlessClosed racing the closing entry lands before it or not at all', async () => {
+    const requestId = newRequestId();
+    const closing: AuditEvent = { step: 'Finalize', actor: { type: 'system', id: 'finalizer' }, event: 'request.finalized', data: {} };
+    await Promise.all([
+      ...Array.from({ length: 5 }, (_, i) => stores().audit.appendUnlessClosed(requestId, anEvent(i))),
+      stores().audit.append(requestId, closing),
+    ]);
+    const events = (await stores().audit.list(requestId)).map((e) => e.event);
+    expect(events.indexOf('request.finalized')).toBe(events.length - 1);
+  });
+
   it('lands 10 concurrent appends on one request without a gap or a fork', async () => {
     const requestId = newRequestId();
     const appended = await Promise.all(Array.from({ length: 10 }, (_, i) => stores().audit.append(requestId, anEvent(i))));

@@ -69,4 +69,19 @@ describe('DynamoRequestStore', () => {
     await expect(stores().requests.update('a/b', { status: 'RUNNING' })).rejects.toBeInstanceOf(NotFound);
     expect(await stores().requests.get('r_missing')).toBeUndefined();
   });
+
+  it('updateIf writes only while the status is one of those given, and says whether it did', async () => {
+    const record = aRequestRecord({ status: 'PENDING_APPROVAL' });
+    await stores().requests.create(record);
+
+    expect(await stores().requests.updateIf(record.requestId, { status: 'RUNNING' }, ['PENDING_APPROVAL'])).toBe(true);
+    expect((await stores().requests.get(record.requestId))?.status).toBe('RUNNING');
+    await stores().requests.update(record.requestId, { status: 'EXPIRED' });
+    // A terminal status written meanwhile stands.
+    expect(await stores().requests.updateIf(record.requestId, { status: 'PENDING_APPROVAL' }, ['RUNNING'])).toBe(false);
+    expect((await stores().requests.get(record.requestId))?.status).toBe('EXPIRED');
+    expect(await stores().requests.updateIf(record.requestId, { status: 'RUNNING' }, ['PENDING_APPROVAL', 'RUNNING'])).toBe(false);
+    expect(await stores().requests.updateIf('r_missing', { status: 'RUNNING' }, ['PENDING_APPROVAL'])).toBe(false);
+    expect(await stores().requests.get('r_missing')).toBeUndefined();
+  });
 });

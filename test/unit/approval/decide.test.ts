@@ -1,7 +1,9 @@
 import { decideTask } from '../../../lambdas/shared/approval';
 import { Gone, OrchestratorUnavailable, type WardenError } from '../../../lambdas/shared/errors';
-import { useEmulatedStores } from '../../support/stores';
-import { approvalDeps, failureOf, openTask, principal, REQUESTER, type OpenedTask } from './harness';
+import type { WorkflowState } from '../../../lambdas/shared/schemas/workflow';
+import { finalizeStep } from '../../../lambdas/shared/workflow/steps';
+import { useEmulatedStores, type EmulatedStores } from '../../support/stores';
+import { approvalDeps, failureOf, openTask, principal, REQUESTER, RecordingOrchestrator, type OpenedTask } from './harness';
 
 const stores = useEmulatedStores();
 
@@ -236,5 +238,85 @@ describe('decideTask', () => {
     expect(await stores().requests.get(opened.state.requestId)).toMatchObject({ status: 'RUNNING', approval: { status: 'APPROVED' } });
     const events = (await stores().audit.list(opened.state.requestId)).map((e) => e.event);
     expect(events).toEqual(['approval.requested', 'approval.decided', 'approval.released', 'approval.decided']);
+  });
+
+  /*
+   * Red team finding 4: a decision the API still accepts (before the task's expiresAt) reaches a
+   * workflow whose wait has timed out. Finalize writes EXPIRED; nothing the decision writes may
+   * stand over it, and the trail must end with request.finalized EXPIRED.
+   */
+  describe('when the wait times out around the decision', () => {
+    /** What Step Functions does when the wait's TimeoutSeconds elapse: Finalize with States.Timeout. */
+    const timeOutWorkflow = (opened: OpenedTask) =>
+      finalizeStep(
+        { ...opened.state, error: { Error: 'States.Timeout', Cause: 'wait timed out' } } as WorkflowState,
+        { requests: stores().requests, tasks: stores().tasks, audit: stores().audit },
+        { failurePath: false },
+      );
+
+    async function expectEndedExpired(s: EmulatedStores, opened: OpenedTask): Promise<string[]> {
+      expect(await s.requests.get(opened.state.requestId)).toMatchObject({
+        status: 'EXPIRED',
+        approval: { taskId: opened.taskId, status: 'EXPIRED' },
+      });
+      expect(await s.tasks.get(opened.taskId)).toMatchObject({ status: 'EXPIRED' });
+      const entries = await s.audit.list(opened.state.requestId);
+      expect(entries.at(-1)).toMatchObject({ event: 'request.finalized', data: { status: 'EXPIRED' } });
+      return entries.map((e) => `${e.event}${e.data.decision ? ` ${String(e.data.decision)}` : ''}`);
+    }
+
+    it('Finalize ends the request after the token is consumed, before the decision is written: 410, nothing over EXPIRED or after request.finalized', async () => {
+      const opened = await openTask(stores());
+      const { deps, orchestrator } = approvalDeps(stores());
+      // The reported interleaving: the decision holds the task (so Finalize cannot expire it), then the timeout's Finalize runs.
+      deps.states = {
+        putCheckpoint: (...args) => stores().state.putCheckpoint(...args),
+        getCheckpoint: async (key) => {
+          await timeOutWorkflow(opened);
+          orchestrator.timeOut(opened.taskToken);
+          return stores().state.getCheckpoint(key);
+        },
+      };
+
+      const error = await failureOf(decideTask(principal(['procurement-manager']), opened.taskId, approve(opened), deps));
+
+      expect(error).toMatchObject({ status: 410, code: 'task_expired' });
+      expect(orchestrator.resumed).toEqual([]);
+      expect(await expectEndedExpired(stores(), opened)).toEqual(['approval.requested', 'request.finalized']);
+      // And it stays gone.
+      expect(await failureOf(decideTask(principal(['procurement-manager']), opened.taskId, approve(opened), deps))).toMatchObject({ status: 410 });
+    });
+
+    it('while the decision is on its way (Finalize runs before the resume): EXPIRED stands, request.finalized stays last', async () => {
+      const opened = await openTask(stores());
+      const orchestrator = new RecordingOrchestrator();
+      orchestrator.resume = async () => {
+        await timeOutWorkflow(opened);
+        throw new Gone('task_expired', 'The approval task has expired or is already closed.');
+      };
+      const { deps } = approvalDeps(stores(), orchestrator);
+
+      const error = await failureOf(decideTask(principal(['procurement-manager']), opened.taskId, approve(opened), deps));
+
+      expect(error).toMatchObject({ status: 410, code: 'task_expired' });
+      expect(await expectEndedExpired(stores(), opened)).toEqual(['approval.requested', 'approval.decided APPROVED', 'request.finalized']);
+    });
+
+    it('when Finalize comes after the failed resume: the release is recorded first, and Finalize still ends it EXPIRED', async () => {
+      const opened = await openTask(stores());
+      const { deps, orchestrator } = approvalDeps(stores());
+      orchestrator.timeOut(opened.taskToken);
+
+      const error = await failureOf(decideTask(principal(['procurement-manager']), opened.taskId, approve(opened), deps));
+      await timeOutWorkflow(opened);
+
+      expect(error).toMatchObject({ status: 410, code: 'task_expired' });
+      expect(await expectEndedExpired(stores(), opened)).toEqual([
+        'approval.requested',
+        'approval.decided APPROVED',
+        'approval.expired APPROVED',
+        'request.finalized',
+      ]);
+    });
   });
 });

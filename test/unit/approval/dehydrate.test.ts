@@ -18,7 +18,8 @@ const stores = useEmulatedStores();
 describe('dehydrateForApproval', () => {
   it('writes the checkpoint, the pending task, the request status and the audit entry', async () => {
     stores().clock.set('2030-03-01T10:00:00.000Z');
-    const { state, taskId, taskToken, task } = await openTask(stores(), { approvalTimeoutSeconds: 7200 });
+    // The wait began 10 s before this step ran (a cold start): its deadline counts from then, less a minute's margin.
+    const { state, taskId, taskToken, task } = await openTask(stores(), { approvalTimeoutSeconds: 7200, waitEnteredAt: '2030-03-01T09:59:50.000Z' });
 
     expect(taskId).toBe(taskIdFor(state.requestId));
     expect(await stores().state.getCheckpoint(checkpointKey(state.requestId, taskId))).toEqual(state);
@@ -32,7 +33,7 @@ describe('dehydrateForApproval', () => {
       summary: { vendor: 'Alpha Tech Systems', amount: 7850, currency: 'USD', description: 'workstations' },
       requestedBy: 'requester-1',
       createdAt: '2030-03-01T10:00:00.000Z',
-      expiresAt: '2030-03-01T12:00:00.000Z',
+      expiresAt: '2030-03-01T11:58:50.000Z',
       approverRoles: ['procurement-manager'],
       tier: 'procurement-manager',
       approvalToken: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
@@ -63,7 +64,7 @@ describe('dehydrateForApproval', () => {
         approverRoles: ['procurement-manager'],
         tier: 'procurement-manager',
         reasons: ['above_autonomous_limit'],
-        expiresAt: '2030-03-01T12:00:00.000Z',
+        expiresAt: '2030-03-01T11:58:50.000Z',
       },
     });
     const trail = JSON.stringify(entries);
@@ -76,7 +77,7 @@ describe('dehydrateForApproval', () => {
     const { deps } = approvalDeps(stores());
     const retryToken = 'sfn-task-token-of-the-retry';
 
-    const { taskId } = await dehydrateForApproval({ taskToken: retryToken, state: first.state }, deps);
+    const { taskId } = await dehydrateForApproval({ taskToken: retryToken, waitEnteredAt: stores().clock.now().toISOString(), state: first.state }, deps);
 
     expect(taskId).toBe(first.taskId);
     const replaced = await stores().tasks.get(taskId);
@@ -124,7 +125,7 @@ describe('dehydrateForApproval', () => {
     const state = aPendingApprovalState({ decision });
     const { deps } = approvalDeps(stores());
 
-    await expect(dehydrateForApproval({ taskToken: 'sfn-task-token', state }, deps)).rejects.toBeInstanceOf(
+    await expect(dehydrateForApproval({ taskToken: 'sfn-task-token', waitEnteredAt: stores().clock.now().toISOString(), state }, deps)).rejects.toBeInstanceOf(
       InvalidWorkflowState,
     );
     expect(await stores().tasks.get(taskIdFor(state.requestId))).toBeUndefined();

@@ -90,6 +90,8 @@ export interface PendingStateOptions {
   requestedBy?: Principal;
   approvalTimeoutSeconds?: number;
   decision?: Partial<Decision>;
+  /** `$$.State.EnteredTime` of the wait; the test clock's now by default (no gap before the dehydrate step). */
+  waitEnteredAt?: string;
 }
 
 /** A workflow state as Validate hands it to AwaitApproval: a proposal that policy says needs a human. */
@@ -150,7 +152,8 @@ export async function openTask(stores: EmulatedStores, options: PendingStateOpti
   });
   const taskToken = `sfn-task-token-${randomUUID()}`;
   const { deps } = approvalDeps(stores);
-  const { taskId } = await dehydrateForApproval({ taskToken, state }, deps);
+  const waitEnteredAt = options.waitEnteredAt ?? now;
+  const { taskId } = await dehydrateForApproval({ taskToken, waitEnteredAt, state }, deps);
   const task = await stores.tasks.get(taskId);
   if (!task) throw new Error('dehydrate wrote no task');
   return { state, taskId, taskToken, task };

@@ -1,18 +1,42 @@
 import { parseRolesClaim, principalFromClaims } from '../../../lambdas/shared/http/identity';
 import { problemFromError } from '../../../lambdas/shared/http/problem';
 import { Conflict } from '../../../lambdas/shared/errors';
+import { logger } from '../../../lambdas/shared/observability';
+import { captureOutput } from '../../support/capture-output';
 
 describe('parseRolesClaim', () => {
   it.each([
+    // A JSON array claim: one role per element.
     [['a', 'b'], ['a', 'b']],
-    ['["a","b"]', ['a', 'b']],
+    // API Gateway's HTTP API JWT authorizer hands an array claim over as `[a b]`.
     ['[a b]', ['a', 'b']],
-    ['a,b', ['a', 'b']],
-    ['a', ['a']],
+    ['[support-agent]', ['support-agent']],
+    ['[]', []],
+    // A string claim is one role.
+    ['support-agent', ['support-agent']],
     [undefined, []],
     [42, []],
   ])('%j → %j', (claim, roles) => {
-    expect(parseRolesClaim(claim)).toEqual(roles);
+    expect(parseRolesClaim(claim)).toEqual({ roles, ignored: 0 });
+  });
+
+  // Red team finding 6: each of these granted every part of the string.
+  it.each([
+    ['support-agent,auditor', []],
+    ['a b', []],
+    ['"auditor"', []],
+    // An array element (a Cognito group name may hold commas and quotes) is one value too.
+    [['support-agent,auditor'], []],
+    [['"auditor"', 'support-agent'], ['support-agent']],
+    ['[support-agent,auditor]', []],
+    ['["auditor"]', []],
+    ['["auditor","finance-director"]', []],
+    ['[auditor "finance-director"]', ['auditor']],
+    [['Auditor', 'auditor ', 'x'.repeat(64), '-auditor', 7], []],
+  ])('one value is one role: %j grants %j and ignores the rest', (claim, roles) => {
+    const parsed = parseRolesClaim(claim);
+    expect(parsed.roles).toEqual(roles);
+    expect(parsed.ignored).toBeGreaterThan(0);
   });
 });
 
@@ -23,6 +47,25 @@ describe('principalFromClaims', () => {
       roles: ['auditor'],
     });
     expect(principalFromClaims({ sub: 'u', roles: ['finance-director'] }, 'cognito:groups').roles).toEqual([]);
+  });
+
+  it('ignores values that are not plain role names, and logs how many without the value or the token', () => {
+    const token = 'eyJhbGciOiJFUzI1NiJ9.secret-token';
+    const output = captureOutput();
+    logger.setLogLevel('WARN');
+    let principal;
+    try {
+      principal = principalFromClaims({ sub: 'u', roles: '[support-agent,auditor "finance-director" auditor]', token }, 'roles');
+    } finally {
+      logger.setLogLevel('SILENT');
+      output.restore();
+    }
+    expect(principal).toEqual({ sub: 'u', roles: ['auditor'] });
+    const [line] = output.jsonLines().filter((l) => l.message === 'role claim values ignored: not plain role names');
+    expect(line).toMatchObject({ level: 'WARN', roleClaim: 'roles', ignored: 2 });
+    expect(output.text()).not.toContain('finance-director');
+    expect(output.text()).not.toContain('support-agent');
+    expect(output.text()).not.toContain(token);
   });
 
   it('refuses claims without a subject (401)', () => {

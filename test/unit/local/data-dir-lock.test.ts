@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -101,6 +101,49 @@ describe('startLocalServer refuses before anything starts', () => {
       expect((await readdir(dataDir)).sort()).toEqual([LOCK_FILE]);
     } finally {
       await lock.release();
+    }
+  });
+});
+
+// Red team finding 10: the data directory (PII vault, tokens, signing key) was world-readable.
+describe('the data directory is the owner\'s only', () => {
+  const modeOf = async (path: string) => (await stat(path)).mode & 0o777;
+
+  it('is created 0700, with the lock file 0600', async () => {
+    const fresh = join(dataDir, 'nested', 'data');
+    const lock = await lockDataDir(fresh);
+    try {
+      expect(await modeOf(fresh)).toBe(0o700);
+      expect(await modeOf(join(fresh, LOCK_FILE))).toBe(0o600);
+    } finally {
+      await lock.release();
+    }
+  });
+
+  it('an existing world-readable one is fixed at start: directories 0700, files 0600, links not followed', async () => {
+    const outside = await mkdtemp(join(tmpdir(), 'warden-outside-'));
+    try {
+      await mkdir(join(dataDir, 's3', 'bucket'), { recursive: true });
+      await writeFile(join(dataDir, 'signing-key.jwk.json'), '{}');
+      await writeFile(join(dataDir, 's3', 'bucket', 'vault.json'), '{}');
+      await writeFile(join(outside, 'elsewhere.txt'), 'not ours');
+      await symlink(join(outside, 'elsewhere.txt'), join(dataDir, 'link'));
+      for (const dir of [dataDir, join(dataDir, 's3'), join(dataDir, 's3', 'bucket')]) await chmod(dir, 0o755);
+      for (const file of [join(dataDir, 'signing-key.jwk.json'), join(dataDir, 's3', 'bucket', 'vault.json'), join(outside, 'elsewhere.txt')]) {
+        await chmod(file, 0o644);
+      }
+
+      const lock = await lockDataDir(dataDir);
+      await lock.release();
+
+      expect(await modeOf(dataDir)).toBe(0o700);
+      expect(await modeOf(join(dataDir, 's3'))).toBe(0o700);
+      expect(await modeOf(join(dataDir, 's3', 'bucket'))).toBe(0o700);
+      expect(await modeOf(join(dataDir, 'signing-key.jwk.json'))).toBe(0o600);
+      expect(await modeOf(join(dataDir, 's3', 'bucket', 'vault.json'))).toBe(0o600);
+      expect(await modeOf(join(outside, 'elsewhere.txt'))).toBe(0o644);
+    } finally {
+      await rm(outside, { recursive: true, force: true });
     }
   });
 });

@@ -21,7 +21,7 @@ const DEFINITION = JSON.stringify({
     Wait: {
       Type: 'Task',
       Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
-      Parameters: { FunctionName: '${ParkFunctionArn}', Payload: { 'taskToken.$': '$$.Task.Token', 'state.$': '$' } },
+      Parameters: { FunctionName: '${ParkFunctionArn}', Payload: { 'taskToken.$': '$$.Task.Token', 'enteredAt.$': '$$.State.EnteredTime', 'state.$': '$' } },
       TimeoutSeconds: 2,
       Catch: [{ ErrorEquals: ['States.Timeout'], ResultPath: '$.error', Next: 'Finish' }],
       Next: 'Finish',
@@ -42,11 +42,12 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-function engineWith(parked: string[], journalDir?: string) {
+function engineWith(parked: string[], journalDir?: string, enteredAts: string[] = []) {
   const functions: Record<string, LocalLambda> = {
     PrepareFunctionArn: async (payload) => ({ ...(payload as object), prepared: true }),
     ParkFunctionArn: async (payload) => {
       parked.push((payload as { taskToken: string }).taskToken);
+      enteredAts.push((payload as { enteredAt: string }).enteredAt);
       return {};
     },
     FinishFunctionArn: async (payload) => ({ finished: payload }),
@@ -74,12 +75,65 @@ it('hands the callback a token and continues with what SendTaskSuccess returns',
 
 it('times the wait out into the Catch, after which the token answers TaskTimedOut', async () => {
   const parked: string[] = [];
-  const engine = engineWith(parked);
+  const enteredAts: string[] = [];
+  const engine = engineWith(parked, undefined, enteredAts);
   const { executionArn } = engine.startExecution({ name: 'late', input: '{}' });
   const token = await parkedToken(parked);
   const record = await engine.waitForEnd(executionArn);
   expect(JSON.parse(record.output!)).toMatchObject({ finished: { prepared: true, error: { Error: 'States.Timeout' } } });
   expect(() => engine.sendTaskSuccess(token, '{}')).toThrow(expect.objectContaining({ name: 'TaskTimedOut' }));
+
+  // $$.State.EnteredTime (the library has no $$.State): when the wait was entered, which its timeout counts from.
+  const entered = record.history.find((e) => e.type === 'StateEntered' && e.stateName === 'Wait')!.timestamp;
+  const timedOut = record.history.find((e) => e.type === 'StateFailed' && e.error === 'States.Timeout')!.timestamp;
+  expect(enteredAts).toHaveLength(1);
+  const enteredTime = Date.parse(enteredAts[0]);
+  expect(enteredAts[0]).toBe(new Date(enteredTime).toISOString());
+  expect(Math.abs(enteredTime - entered)).toBeLessThanOrEqual(2);
+  expect(timedOut - enteredTime).toBeGreaterThanOrEqual(2000);
+});
+
+it("resumes a wait whose dispatch a restart cut short: dispatched again, its EnteredTime and timeout from the first entry", async () => {
+  let release!: () => void;
+  const dispatched = new Promise<void>((resolve) => (release = resolve));
+  let entered!: (at: string) => void;
+  const firstDispatch = new Promise<string>((resolve) => (entered = resolve));
+  const first = new LocalStepFunctions({
+    definition: DEFINITION,
+    functions: {
+      PrepareFunctionArn: async (payload) => payload,
+      ParkFunctionArn: async (payload) => {
+        entered((payload as { enteredAt: string }).enteredAt);
+        await dispatched; // the stack stops while this state is still being parked
+        return {};
+      },
+      FinishFunctionArn: async (payload) => ({ finished: payload }),
+    },
+    journalDir: dir,
+  });
+  const { executionArn } = first.startExecution({ name: 'cut-short', input: '{}' });
+  const firstEnteredAt = await firstDispatch;
+  // The journal has the wait as the current state once its history shows the entry.
+  const enteredWait = () => first.describeExecution(executionArn).history.some((e) => e.type === 'StateEntered' && e.stateName === 'Wait');
+  for (let i = 0; i < 200 && !enteredWait(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
+  expect(enteredWait()).toBe(true);
+  const stopped = first.shutdown();
+  release();
+  await stopped;
+  // The restart comes later than the first entry: the timeout must not start over.
+  await new Promise((resolve) => setTimeout(resolve, 300));
+
+  const parked: string[] = [];
+  const enteredAts: string[] = [];
+  const second = engineWith(parked, dir, enteredAts);
+  expect(second.resumeFromJournal()).toBe(1);
+  const record = await second.waitForEnd(executionArn);
+  expect(enteredAts).toEqual([firstEnteredAt]);
+  expect(JSON.parse(record.output!)).toMatchObject({ finished: { error: { Error: 'States.Timeout' } } });
+  const timedOut = record.history.find((e) => e.type === 'StateFailed' && e.error === 'States.Timeout')!.timestamp;
+  // Whole seconds locally (the remaining timeout is rounded up): never before the first entry's deadline, and not a fresh 2 s.
+  expect(timedOut - Date.parse(firstEnteredAt)).toBeGreaterThanOrEqual(2000);
+  expect(timedOut - Date.parse(firstEnteredAt)).toBeLessThan(2300 + 1000);
 });
 
 it('resumes a waiting execution after a restart: same token, no second dispatch', async () => {

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { API_ROUTES as CDK_ROUTES } from '../../../lib/constructs/api';
-import type { AddressInfo } from 'node:net';
-import { API_ROUTES, createApiServer, type AccessLogEntry, type HttpHandler } from '../../../local/http';
+import { connect, type AddressInfo, type Socket } from 'node:net';
+import { API_ROUTES, createApiServer, SERVER_LIMITS, type AccessLogEntry, type HttpHandler, type ServerLimits } from '../../../local/http';
 import { createLocalIdentity } from '../../../local/identity';
 import { readSettings, startLocalServer, type LocalServer } from '../../../local/server';
 
@@ -254,6 +254,98 @@ describe('a handler that throws', () => {
     } finally {
       api.closeAllConnections();
       await new Promise((resolve) => api.close(resolve));
+    }
+  });
+});
+
+// Red team finding 10: a slow body held a connection for about five minutes, and there was no cap.
+describe('connection limits', () => {
+  const ok: HttpHandler = async () => ({ statusCode: 200, body: '{}' });
+
+  async function limitedServer(limits: Partial<ServerLimits>) {
+    const api = createApiServer({ identity: server.identity, gateway: ok, approval: ok, limits });
+    await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
+    const port = (api.address() as AddressInfo).port;
+    const close = async () => {
+      api.closeAllConnections();
+      await new Promise((resolve) => api.close(resolve));
+    };
+    return { api, port, close };
+  }
+
+  /** Opens a raw connection, writes `text`, and collects what the server sends until it closes the connection. */
+  async function rawExchange(port: number, text: string): Promise<{ socket: Socket; answer: Promise<{ text: string; ms: number }> }> {
+    const socket = connect(port, '127.0.0.1');
+    await new Promise<void>((resolve) => socket.once('connect', resolve));
+    const started = Date.now();
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    const answer = new Promise<{ text: string; ms: number }>((resolve) =>
+      socket.once('close', () => resolve({ text: Buffer.concat(chunks).toString('utf8'), ms: Date.now() - started })),
+    );
+    socket.on('error', () => undefined);
+    if (text) socket.write(text);
+    return { socket, answer };
+  }
+
+  it('npm start runs with the default limits', () => {
+    expect(SERVER_LIMITS).toEqual({ headersTimeoutMs: 5_000, requestTimeoutMs: 15_000, maxConnections: 64 });
+    expect(server.server.headersTimeout).toBe(5_000);
+    expect(server.server.requestTimeout).toBe(15_000);
+  });
+
+  it('answers 408 and closes a connection whose body comes too slowly', async () => {
+    const { port, close } = await limitedServer({ headersTimeoutMs: 500, requestTimeoutMs: 1_000 });
+    try {
+      // Headers complete, then one byte of a 100-byte body, and nothing more.
+      const { answer } = await rawExchange(port, 'GET /health HTTP/1.1\r\nhost: localhost\r\ncontent-length: 100\r\n\r\n{');
+      const { text, ms } = await answer;
+      expect(text).toMatch(/^HTTP\/1\.1 408 /);
+      expect(ms).toBeGreaterThanOrEqual(900);
+      expect(ms).toBeLessThan(5_000);
+    } finally {
+      await close();
+    }
+  });
+
+  it('answers 408 and closes a connection whose headers never end', async () => {
+    const { port, close } = await limitedServer({ headersTimeoutMs: 500, requestTimeoutMs: 1_000 });
+    try {
+      const { answer } = await rawExchange(port, 'GET /health HTTP/1.1\r\nhost: localhost\r\n');
+      const { text, ms } = await answer;
+      expect(text).toMatch(/^HTTP\/1\.1 408 /);
+      expect(ms).toBeLessThan(5_000);
+    } finally {
+      await close();
+    }
+  });
+
+  it('answers one connection over the cap with 503 too_many_connections, and serves again once one closes', async () => {
+    const { port, close } = await limitedServer({ maxConnections: 2 });
+    try {
+      const first = await rawExchange(port, '');
+      const second = await rawExchange(port, '');
+      const third = await rawExchange(port, 'GET /health HTTP/1.1\r\nhost: localhost\r\n\r\n');
+      const { text } = await third.answer;
+      expect(text).toMatch(/^HTTP\/1\.1 503 /);
+      expect(text).toContain('content-type: application/problem+json');
+      expect(JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4))).toMatchObject({ status: 503, code: 'too_many_connections' });
+
+      first.socket.destroy();
+      await first.answer;
+      // The server counts the close when it sees it: a new connection is served from then on.
+      let status = 0;
+      for (let i = 0; i < 100 && status !== 200; i++) {
+        status = await fetch(`http://127.0.0.1:${port}/health`, { headers: { connection: 'close' } }).then(
+          (response) => response.status,
+          () => 0,
+        );
+        if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      expect(status).toBe(200);
+      second.socket.destroy();
+    } finally {
+      await close();
     }
   });
 });

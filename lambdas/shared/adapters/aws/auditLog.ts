@@ -9,6 +9,9 @@ import { TABLES } from '../../tables';
 import { documentClient, requireEnv } from './clients';
 import { isConditionalCheckFailed, isoNow } from './dynamo';
 
+/** The entries that say how a request ended: `appendUnlessClosed` writes nothing after them. */
+const CLOSING_EVENTS: ReadonlySet<string> = new Set(['request.finalized', 'request.failure_after_end']);
+
 export interface DynamoAuditLogOptions {
   clock?: Clock;
   /**
@@ -40,6 +43,14 @@ export class DynamoAuditLog implements AuditLog {
   }
 
   async append(requestId: string, event: AuditEvent): Promise<AuditEntry> {
+    return (await this.write(requestId, event, false))!;
+  }
+
+  async appendUnlessClosed(requestId: string, event: AuditEvent): Promise<AuditEntry | undefined> {
+    return this.write(requestId, event, true);
+  }
+
+  private async write(requestId: string, event: AuditEvent, unlessClosed: boolean): Promise<AuditEntry | undefined> {
     if (!isValidId(requestId)) throw new AuditWriteFailed('audit: not a valid requestId');
     let data: Record<string, unknown>;
     try {
@@ -52,6 +63,8 @@ export class DynamoAuditLog implements AuditLog {
     for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
       try {
         const last = await this.last(requestId);
+        // Read with the seq this write claims: a closing entry that lands first makes the put fail and this check run again.
+        if (unlessClosed && last && CLOSING_EVENTS.has(last.event)) return undefined;
         const unhashed: UnhashedAuditEntry = {
           requestId,
           seq: last ? last.seq + 1 : 1,

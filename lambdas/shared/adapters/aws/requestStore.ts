@@ -2,7 +2,7 @@ import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } fr
 import { Conflict, InvalidInput, NotFound } from '../../errors';
 import { isValidId } from '../../ids';
 import { systemClock, type Clock, type RequestStore } from '../../ports';
-import { RequestRecord } from '../../schemas/records';
+import { RequestRecord, type RequestStatus } from '../../schemas/records';
 import { TABLES } from '../../tables';
 import { documentClient, requireEnv } from './clients';
 import { isConditionalCheckFailed, isoNow } from './dynamo';
@@ -49,6 +49,35 @@ export class DynamoRequestStore implements RequestStore {
 
   async update(requestId: string, patch: RequestPatch): Promise<void> {
     if (!isValidId(requestId)) throw new NotFound(`Request not found.`);
+    try {
+      await this.doc.send(new UpdateCommand(this.updateCommand(requestId, patch)));
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) throw new NotFound(`Request ${requestId} not found.`);
+      throw error;
+    }
+  }
+
+  async updateIf(requestId: string, patch: RequestPatch, whenStatus: readonly RequestStatus[]): Promise<boolean> {
+    if (!isValidId(requestId) || whenStatus.length === 0) return false;
+    const command = this.updateCommand(requestId, patch);
+    const expected = Object.fromEntries(whenStatus.map((status, i) => [`:when${i}`, status]));
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          ...command,
+          ConditionExpression: `${command.ConditionExpression} AND #status IN (${Object.keys(expected).join(', ')})`,
+          ExpressionAttributeNames: { ...command.ExpressionAttributeNames, '#status': 'status' },
+          ExpressionAttributeValues: { ...command.ExpressionAttributeValues, ...expected },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  private updateCommand(requestId: string, patch: RequestPatch) {
     // updatedAt is always set: the patch's own value wins (a step may stamp its event time).
     const attributes: Record<string, unknown> = { ...patch, updatedAt: patch.updatedAt ?? isoNow(this.clock) };
     const names: Record<string, string> = {};
@@ -63,20 +92,13 @@ export class DynamoRequestStore implements RequestStore {
       assignments.push(`#a${i} = :v${i}`);
     }
     names['#id'] = 'requestId';
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { requestId },
-          UpdateExpression: `SET ${assignments.join(', ')}`,
-          ConditionExpression: 'attribute_exists(#id)',
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-        }),
-      );
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) throw new NotFound(`Request ${requestId} not found.`);
-      throw error;
-    }
+    return {
+      TableName: this.tableName,
+      Key: { requestId },
+      UpdateExpression: `SET ${assignments.join(', ')}`,
+      ConditionExpression: 'attribute_exists(#id)',
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    };
   }
 }
