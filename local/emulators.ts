@@ -14,12 +14,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { seedSystemOfRecord } from '../lambdas/shared/adapters/aws/seed';
-import { STATE_BUCKET_ENV, TABLES, type TableDefinition, type TableKey } from '../lambdas/shared/tables';
+import { AUDIT_SIGNING_KEY_ENV, STATE_BUCKET_ENV, TABLES, type TableDefinition, type TableKey } from '../lambdas/shared/tables';
 import { lockDataDir } from './data-dir-lock';
+import { startLocalKms } from './kms';
 
 /**
- * In-process stand-ins for DynamoDB (dynalite) and S3 (s3rver) on 127.0.0.1, with Warden's
- * tables, bucket and seed data. The adapters reach them through the standard
+ * In-process stand-ins for DynamoDB (dynalite), S3 (s3rver) and the audit signing key (KMS) on
+ * 127.0.0.1, with Warden's tables, bucket, key and seed data. The adapters reach them through the standard
  * AWS_ENDPOINT_URL_* variables in `env`: the same code as in AWS, different endpoints.
  */
 
@@ -38,11 +39,13 @@ export function localTableNames(): Record<TableKey, string> {
 }
 
 export interface Emulators {
-  endpoints: { dynamodb: string; s3: string };
+  endpoints: { dynamodb: string; s3: string; kms: string };
   /** What a process (or a Lambda handler in-process) needs to use the emulators. */
   env: Record<string, string>;
   tableNames: Record<TableKey, string>;
   bucket: string;
+  /** The ARN of the key audit heads are signed with. */
+  auditSigningKeyId: string;
   stop(): Promise<void>;
 }
 
@@ -131,6 +134,9 @@ export async function startEmulators(options: EmulatorOptions = {}): Promise<Emu
     });
     const s3 = `http://127.0.0.1:${s3Address.port}`;
 
+    const kms = await startLocalKms({ dataDir, region: LOCAL_REGION });
+    cleanups.push(() => kms.close());
+
     const tableNames = localTableNames();
     const client = new DynamoDBClient({ endpoint: dynamodb, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
     cleanups.push(async () => client.destroy());
@@ -143,11 +149,13 @@ export async function startEmulators(options: EmulatorOptions = {}): Promise<Emu
       AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
       AWS_ENDPOINT_URL_DYNAMODB: dynamodb,
       AWS_ENDPOINT_URL_S3: s3,
+      AWS_ENDPOINT_URL_KMS: kms.endpoint,
       [STATE_BUCKET_ENV]: LOCAL_BUCKET,
+      [AUDIT_SIGNING_KEY_ENV]: kms.keyArn,
     };
     for (const key of Object.keys(TABLES) as TableKey[]) env[TABLES[key].envVar] = tableNames[key];
 
-    return { endpoints: { dynamodb, s3 }, env, tableNames, bucket: LOCAL_BUCKET, stop };
+    return { endpoints: { dynamodb, s3, kms: kms.endpoint }, env, tableNames, bucket: LOCAL_BUCKET, auditSigningKeyId: kms.keyArn, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -1,3 +1,4 @@
+import type { HeadSignatureCheck, TrailVerdict } from './audit/chain';
 import type { ActionName, CustomerTier, Proposal } from './schemas/actions';
 import type { AuditEntry, AuditEvent, RequestRecord, RequestStatus, TaskItem } from './schemas/records';
 import type { ApprovalStatus, EffectReceipt, InferenceResult, ModelTier, WorkflowState } from './schemas/workflow';
@@ -78,8 +79,9 @@ export interface PiiVault {
 
 export interface AuditLog {
   /**
-   * Appends one entry to the request's hash chain (seq = last + 1, prevHash = last hash) and
-   * returns it. Throws `AuditWriteFailed` when it cannot: the step must fail with it.
+   * Appends one entry to the request's hash chain (seq = last + 1, prevHash = last hash), signs
+   * the new head and returns the entry. Throws `AuditWriteFailed` when it cannot: the step must
+   * fail with it.
    */
   append(requestId: string, event: AuditEvent): Promise<AuditEntry>;
   /**
@@ -89,6 +91,23 @@ export interface AuditLog {
    */
   appendUnlessClosed(requestId: string, event: AuditEvent): Promise<AuditEntry | undefined>;
   list(requestId: string): Promise<AuditEntry[]>;
+  /** The entries, checked against the request's signed head. */
+  trail(requestId: string): Promise<AuditTrail>;
+}
+
+export type AuditTrail = {
+  entries: AuditEntry[];
+  /** The signed head as stored, for an auditor to check with the key's public half. */
+  head?: { seq: number; hash: string; keyId: string; signature: string };
+} & TrailVerdict;
+
+/**
+ * The key that signs audit heads (an asymmetric KMS key in AWS, a stand-in locally). Only the
+ * Lambdas that append may sign; anyone holding the public key can verify.
+ */
+export interface AuditSigner {
+  sign(message: Uint8Array): Promise<{ signature: Uint8Array; keyId: string }>;
+  verify: HeadSignatureCheck;
 }
 
 export interface IdempotencyRecord {

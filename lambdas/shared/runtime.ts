@@ -1,6 +1,7 @@
 import { DynamoAuditLog } from './adapters/aws/auditLog';
+import { KmsAuditSigner } from './adapters/aws/auditSigner';
 import { cachedSecretReader, sdkInvokeFunction } from './adapters/aws/connectors';
-import { documentClient, s3Client, sfnClient } from './adapters/aws/clients';
+import { documentClient, kmsClient, s3Client, sfnClient } from './adapters/aws/clients';
 import { DynamoIdempotencyStore } from './adapters/aws/idempotencyStore';
 import { SfnOrchestrator } from './adapters/aws/orchestrator';
 import { DynamoRequestStore } from './adapters/aws/requestStore';
@@ -43,10 +44,13 @@ function once<T>(build: () => T): () => T {
 const tracedDocumentClient = /* @__PURE__ */ once(() => tracer.captureAWSv3Client(documentClient()));
 const tracedS3Client = /* @__PURE__ */ once(() => tracer.captureAWSv3Client(s3Client()));
 const tracedSfnClient = /* @__PURE__ */ once(() => tracer.captureAWSv3Client(sfnClient()));
+const tracedKmsClient = /* @__PURE__ */ once(() => tracer.captureAWSv3Client(kmsClient()));
 
 export const requestStore: () => RequestStore = /* @__PURE__ */ once(() => DynamoRequestStore.fromEnv(tracedDocumentClient()));
 export const taskIndex: () => TaskIndex = /* @__PURE__ */ once(() => DynamoTaskIndex.fromEnv(tracedDocumentClient()));
-export const auditLog: () => AuditLog = /* @__PURE__ */ once(() => DynamoAuditLog.fromEnv(tracedDocumentClient()));
+export const auditLog: () => AuditLog = /* @__PURE__ */ once(() =>
+  DynamoAuditLog.fromEnv(tracedDocumentClient(), KmsAuditSigner.fromEnv(tracedKmsClient())),
+);
 export const idempotencyStore: () => IdempotencyStore = /* @__PURE__ */ once(() => DynamoIdempotencyStore.fromEnv(tracedDocumentClient()));
 export const systemOfRecord: () => SystemOfRecord = /* @__PURE__ */ once(() => DynamoSystemOfRecord.fromEnv(tracedDocumentClient()));
 const s3StateStore = /* @__PURE__ */ once(() => S3StateStore.fromEnv(tracedS3Client()));

@@ -69,6 +69,8 @@ export const TASKS_BY_STATUS_INDEX = TABLES.tasks.globalSecondaryIndexes[0].inde
 export const STATE_BUCKET_ENV = 'STATE_BUCKET';
 export const STATE_KEY_ENV = 'STATE_KMS_KEY_ID';
 export const STATE_MACHINE_ARN_ENV = 'STATE_MACHINE_ARN';
+/** The asymmetric KMS key (its ARN) that signs each request's audit head. */
+export const AUDIT_SIGNING_KEY_ENV = 'AUDIT_SIGNING_KEY_ID';
 
 /** S3 key of a dehydrated workflow state. Both ids are validated before they get here. */
 export function checkpointKey(requestId: string, taskId: string): string {

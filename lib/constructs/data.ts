@@ -1,6 +1,6 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
-import { Key } from 'aws-cdk-lib/aws-kms';
+import { Key, KeySpec, KeyUsage } from 'aws-cdk-lib/aws-kms';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { TABLES, type KeyAttribute, type TableDefinition, type TableKey } from '../../lambdas/shared/tables';
@@ -28,6 +28,11 @@ export interface WardenDataProps {
  */
 export class WardenData extends Construct {
   readonly key: Key;
+  /**
+   * Signs each request's audit chain head. Asymmetric, so that anyone may verify with the public
+   * half while only the Lambdas that append may sign (`bindAuditLog`, and the key policy).
+   */
+  readonly auditSigningKey: Key;
   readonly bucket: Bucket;
   readonly accessLogsBucket?: Bucket;
   readonly tables: { readonly [K in TableKey]: Table };
@@ -39,6 +44,15 @@ export class WardenData extends Construct {
     this.key = new Key(this, 'Key', {
       description: 'Warden: encrypts workflow checkpoints and the DynamoDB tables',
       enableKeyRotation: true,
+      removalPolicy: props.removalPolicy,
+    });
+
+    this.auditSigningKey = new Key(this, 'AuditSigningKey', {
+      description: 'Warden: signs each request audit chain head (kms:Sign only for the Lambdas that append)',
+      keySpec: KeySpec.ECC_NIST_P256,
+      keyUsage: KeyUsage.SIGN_VERIFY,
+      // KMS rotates symmetric keys only; heads name the key that signed them.
+      enableKeyRotation: false,
       removalPolicy: props.removalPolicy,
     });
 

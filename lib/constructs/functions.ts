@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { Annotations, ArnFormat, CfnElement, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
-import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { AnyPrincipal, Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, type BundlingOptions, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -9,6 +9,7 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import {
+  AUDIT_SIGNING_KEY_ENV,
   STATE_BUCKET_ENV,
   STATE_KEY_ENV,
   STATE_MACHINE_ARN_ENV,
@@ -231,6 +232,37 @@ export function bindTable(fn: WardenFunction, data: WardenData, tableKey: TableK
   );
   const writes = actions.some((action) => !READ_ONLY_ACTIONS.includes(action));
   fn.grantKeyUse(data.key, 'dynamodb', writes ? [...KMS_TABLE_READ, ...KMS_TABLE_WRITE] : KMS_TABLE_READ);
+}
+
+/**
+ * The only way a function gets the audit table: read its head, append, query, and use the audit
+ * signing key — kms:Sign for the head it moves, kms:GetPublicKey to check the head it extends and
+ * the ones it reads. Appending and signing are granted together, so they cannot drift apart.
+ */
+export function bindAuditLog(fn: WardenFunction, data: WardenData): void {
+  bindTable(fn, data, 'audit', ['GetItem', 'Query', 'PutItem']);
+  fn.addEnvironment(AUDIT_SIGNING_KEY_ENV, data.auditSigningKey.keyArn);
+  fn.addToRolePolicy(
+    new PolicyStatement({ effect: Effect.ALLOW, actions: ['kms:Sign', 'kms:GetPublicKey'], resources: [data.auditSigningKey.keyArn] }),
+  );
+}
+
+/**
+ * The key policy's half of "only Warden's Lambdas sign": kms:Sign is denied to every principal
+ * but `appenders`' roles, whatever IAM policy an administrator holds. Changing that takes a
+ * PutKeyPolicy, which CloudTrail records.
+ */
+export function restrictAuditSigning(data: WardenData, appenders: readonly WardenFunction[]): void {
+  data.auditSigningKey.addToResourcePolicy(
+    new PolicyStatement({
+      sid: 'OnlyWardenAppendersSign',
+      effect: Effect.DENY,
+      principals: [new AnyPrincipal()],
+      actions: ['kms:Sign'],
+      resources: ['*'],
+      conditions: { ArnNotEquals: { 'aws:PrincipalArn': appenders.map((fn) => fn.role!.roleArn) } },
+    }),
+  );
 }
 
 /**
@@ -513,19 +545,19 @@ export class WardenFunctions extends Construct {
       },
     });
     bindTable(gateway, data, 'requests', ['GetItem', 'PutItem', 'UpdateItem']);
-    bindTable(gateway, data, 'audit', ['Query', 'PutItem', 'GetItem']);
+    bindAuditLog(gateway, data);
     bindTable(gateway, data, 'idempotency', ['GetItem', 'PutItem', 'DeleteItem']);
     // The inbound shield keeps a request's PII originals in its vault.
     bindBucket(gateway, data, 'vault', 'write');
 
     const triage = make('triage');
     bindTable(triage, data, 'requests', ['UpdateItem']);
-    bindTable(triage, data, 'audit', ['Query', 'PutItem']);
+    bindAuditLog(triage, data);
 
     // A model call can take far longer than the other steps.
     const inference = make('inference', { timeout: Duration.seconds(30) });
     bindTable(inference, data, 'requests', ['UpdateItem']);
-    bindTable(inference, data, 'audit', ['Query', 'PutItem']);
+    bindAuditLog(inference, data);
     bindModels(inference, config);
 
     const validation = make('validation', {
@@ -533,27 +565,27 @@ export class WardenFunctions extends Construct {
     });
     bindTable(validation, data, 'records', ['GetItem', 'Query']);
     bindTable(validation, data, 'requests', ['UpdateItem']);
-    bindTable(validation, data, 'audit', ['Query', 'PutItem']);
+    bindAuditLog(validation, data);
     bindConnectors(validation, config, 'facts');
 
     const dehydrate = make('dehydrate');
     bindBucket(dehydrate, data, 'checkpoint', 'write');
     bindTable(dehydrate, data, 'tasks', ['PutItem', 'GetItem']);
     bindTable(dehydrate, data, 'requests', ['UpdateItem']);
-    bindTable(dehydrate, data, 'audit', ['Query', 'PutItem']);
+    bindAuditLog(dehydrate, data);
 
     const approval = make('approval', { environment: { ROLE_CLAIM: config.auth.roleClaim } });
     bindTable(approval, data, 'tasks', ['GetItem', 'Query', 'UpdateItem']);
     bindBucket(approval, data, 'checkpoint', 'read');
     grantTaskCallbacks(approval);
     bindTable(approval, data, 'requests', ['UpdateItem', 'GetItem']);
-    bindTable(approval, data, 'audit', ['Query', 'PutItem']);
+    bindAuditLog(approval, data);
 
     const execution = make('execution');
     // DeleteItem frees a proposal's fingerprint claim when its effect's precondition failed.
     bindTable(execution, data, 'records', ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem']);
     bindTable(execution, data, 'requests', ['UpdateItem']);
-    bindTable(execution, data, 'audit', ['Query', 'PutItem']);
+    bindAuditLog(execution, data);
     // The effect writes the requester's own words back where the shield vaulted them.
     bindBucket(execution, data, 'vault', 'read');
     bindConnectors(execution, config, 'effect');
@@ -561,11 +593,13 @@ export class WardenFunctions extends Construct {
     const finalize = make('finalize');
     bindTable(finalize, data, 'requests', ['GetItem', 'UpdateItem']);
     bindTable(finalize, data, 'tasks', ['UpdateItem']);
-    bindTable(finalize, data, 'audit', ['Query', 'PutItem']);
+    bindAuditLog(finalize, data);
     // The outbound shield scans the result for the vaulted originals too.
     bindBucket(finalize, data, 'vault', 'read');
 
     this.byName = { gateway, triage, inference, validation, dehydrate, approval, execution, finalize };
+    // Every function appends to the audit trail, so every one signs; nothing else may.
+    restrictAuditSigning(data, Object.values(this.byName));
   }
 }
 

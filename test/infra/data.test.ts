@@ -14,14 +14,35 @@ beforeAll(() => {
 function keyId(): string {
   return logicalIdOf(retained.stack, retained.stack.data.key);
 }
+function signingKeyId(): string {
+  return logicalIdOf(retained.stack, retained.stack.data.auditSigningKey);
+}
 function bucketId(): string {
   return logicalIdOf(retained.stack, retained.stack.data.bucket);
 }
 
-describe('KMS key', () => {
-  it('is the only key, with rotation on', () => {
-    retained.template.resourceCountIs('AWS::KMS::Key', 1);
-    retained.template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+describe('KMS keys', () => {
+  it('are the data key, with rotation on, and the audit signing key (ECC P-256, sign and verify only)', () => {
+    retained.template.resourceCountIs('AWS::KMS::Key', 2);
+    const keys = retained.template.toJSON().Resources as Record<string, { Properties: Record<string, unknown> }>;
+    expect(keys[keyId()]!.Properties).toMatchObject({ EnableKeyRotation: true });
+    expect(keys[keyId()]!.Properties.KeySpec).toBeUndefined();
+    expect(keys[signingKeyId()]!.Properties).toMatchObject({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY', EnableKeyRotation: false });
+  });
+
+  it('denies kms:Sign with the audit key to every principal but the eight function roles', () => {
+    const policy = retained.template.toJSON().Resources[signingKeyId()].Properties.KeyPolicy as { Statement: Record<string, unknown>[] };
+    const deny = policy.Statement.filter((s) => s.Effect === 'Deny');
+    expect(deny).toHaveLength(1);
+    expect(deny[0]).toMatchObject({ Action: 'kms:Sign', Principal: { AWS: '*' }, Resource: '*' });
+    const roles = (deny[0]!.Condition as { ArnNotEquals: { 'aws:PrincipalArn': { 'Fn::GetAtt': [string, string] }[] } }).ArnNotEquals['aws:PrincipalArn'];
+    const functionRoles = Object.values(retained.stack.functions.byName).map((fn) => logicalIdOf(retained.stack, fn.role!));
+    expect(roles.map((arn) => arn['Fn::GetAtt'][0]).sort()).toEqual(functionRoles.sort());
+    // No role but theirs holds kms:Sign on it in an identity policy either.
+    const signers = Object.entries(retained.template.findResources('AWS::IAM::Policy'))
+      .filter(([, resource]) => JSON.stringify(resource).includes('"kms:Sign"'))
+      .flatMap(([, resource]) => (resource as { Properties: { Roles: { Ref: string }[] } }).Properties.Roles.map((r) => r.Ref));
+    expect(signers.sort()).toEqual(functionRoles.sort());
   });
 });
 

@@ -1,6 +1,6 @@
 import { vaultKey } from '../../lambdas/shared/adapters/aws/stateStore';
 import { newRequestId, taskIdFor } from '../../lambdas/shared/ids';
-import { checkpointKey, TABLES, type TableKey } from '../../lambdas/shared/tables';
+import { AUDIT_SIGNING_KEY_ENV, checkpointKey, TABLES, type TableKey } from '../../lambdas/shared/tables';
 import { DEFAULT_MODEL_IDS } from '../../lib/config';
 import { FUNCTION_NAMES, STATE_OBJECT_PATTERNS, bindTable, type FunctionName } from '../../lib/constructs/functions';
 import {
@@ -168,13 +168,13 @@ describe('least privilege per function', () => {
       audit: ['GetItem', 'PutItem', 'Query'],
       idempotency: ['DeleteItem', 'GetItem', 'PutItem'],
     },
-    triage: { requests: ['UpdateItem'], audit: ['PutItem', 'Query'] },
-    inference: { requests: ['UpdateItem'], audit: ['PutItem', 'Query'] },
-    validation: { records: ['GetItem', 'Query'], requests: ['UpdateItem'], audit: ['PutItem', 'Query'] },
-    dehydrate: { tasks: ['GetItem', 'PutItem'], requests: ['UpdateItem'], audit: ['PutItem', 'Query'] },
-    approval: { tasks: ['GetItem', 'Query', 'UpdateItem'], requests: ['GetItem', 'UpdateItem'], audit: ['PutItem', 'Query'] },
-    execution: { records: ['DeleteItem', 'GetItem', 'PutItem', 'UpdateItem'], requests: ['UpdateItem'], audit: ['PutItem', 'Query'] },
-    finalize: { requests: ['GetItem', 'UpdateItem'], tasks: ['UpdateItem'], audit: ['PutItem', 'Query'] },
+    triage: { requests: ['UpdateItem'], audit: ['GetItem', 'PutItem', 'Query'] },
+    inference: { requests: ['UpdateItem'], audit: ['GetItem', 'PutItem', 'Query'] },
+    validation: { records: ['GetItem', 'Query'], requests: ['UpdateItem'], audit: ['GetItem', 'PutItem', 'Query'] },
+    dehydrate: { tasks: ['GetItem', 'PutItem'], requests: ['UpdateItem'], audit: ['GetItem', 'PutItem', 'Query'] },
+    approval: { tasks: ['GetItem', 'Query', 'UpdateItem'], requests: ['GetItem', 'UpdateItem'], audit: ['GetItem', 'PutItem', 'Query'] },
+    execution: { records: ['DeleteItem', 'GetItem', 'PutItem', 'UpdateItem'], requests: ['UpdateItem'], audit: ['GetItem', 'PutItem', 'Query'] },
+    finalize: { requests: ['GetItem', 'UpdateItem'], tasks: ['UpdateItem'], audit: ['GetItem', 'PutItem', 'Query'] },
   };
 
   it.each(FUNCTION_NAMES)('%s has exactly its DynamoDB actions, table by table', (name) => {
@@ -233,17 +233,30 @@ describe('least privilege per function', () => {
     expect(glob(STATE_OBJECT_PATTERNS.vault).test(checkpoint)).toBe(false);
   });
 
-  it('scopes every KMS grant to the stack key, through DynamoDB or S3 only', () => {
+  it('scopes every KMS grant to the stack key through DynamoDB or S3, or to signing with the audit key', () => {
     const keyArn = { 'Fn::GetAtt': [logicalIdOf(synth.stack, synth.stack.data.key), 'Arn'] };
+    const signingKeyArn = { 'Fn::GetAtt': [logicalIdOf(synth.stack, synth.stack.data.auditSigningKey), 'Arn'] };
     for (const name of FUNCTION_NAMES) {
       const kms = statementsOf(name).filter((s) => s.actions.some((a) => a.startsWith('kms:')));
       expect(kms.length).toBeGreaterThan(0);
-      for (const statement of kms) {
+      const signing = kms.filter((s) => s.actions.includes('kms:Sign'));
+      expect(signing).toEqual([expect.objectContaining({ actions: ['kms:GetPublicKey', 'kms:Sign'], resources: [signingKeyArn] })]);
+      expect(signing[0]!.condition).toBeUndefined();
+      for (const statement of kms.filter((s) => !signing.includes(s))) {
         expect(statement.resources).toEqual([keyArn]);
         expect(statement.actions.every((a) => a.startsWith('kms:') && !a.includes('*'))).toBe(true);
         const via = (statement.condition?.StringEquals as Record<string, string> | undefined)?.['kms:ViaService'];
         expect(['dynamodb.us-east-1.amazonaws.com', 's3.us-east-1.amazonaws.com']).toContain(via);
       }
+    }
+  });
+
+  it('hands every function that appends to the audit table the signing key it signs heads with', () => {
+    const signingKeyArn = { 'Fn::GetAtt': [logicalIdOf(synth.stack, synth.stack.data.auditSigningKey), 'Arn'] };
+    for (const name of FUNCTION_NAMES) {
+      expect(tableActions(name).audit).toContain('PutItem');
+      const variables = (functionProps(name).Environment as { Variables: Record<string, unknown> }).Variables;
+      expect(variables[AUDIT_SIGNING_KEY_ENV]).toEqual(signingKeyArn);
     }
   });
 

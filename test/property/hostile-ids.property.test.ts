@@ -1,8 +1,10 @@
+import type { KMSClient } from '@aws-sdk/client-kms';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { DynamoAuditLog } from '../../lambdas/shared/adapters/aws/auditLog';
+import { KmsAuditSigner } from '../../lambdas/shared/adapters/aws/auditSigner';
 import { SfnOrchestrator } from '../../lambdas/shared/adapters/aws/orchestrator';
 import { DynamoRequestStore } from '../../lambdas/shared/adapters/aws/requestStore';
 import { S3StateStore } from '../../lambdas/shared/adapters/aws/stateStore';
@@ -94,12 +96,13 @@ function adapters() {
   const dynamo = recordingClient();
   const s3 = recordingClient();
   const sfn = recordingClient();
+  const kms = recordingClient();
   const doc = dynamo.client as unknown as DynamoDBDocumentClient;
   return {
-    sent: () => [...dynamo.sent, ...s3.sent, ...sfn.sent],
+    sent: () => [...dynamo.sent, ...s3.sent, ...sfn.sent, ...kms.sent],
     requests: new DynamoRequestStore(doc, 'requests'),
     tasks: new DynamoTaskIndex(doc, 'tasks'),
-    audit: new DynamoAuditLog(doc, 'audit'),
+    audit: new DynamoAuditLog(doc, 'audit', new KmsAuditSigner(kms.client as unknown as KMSClient, 'arn:aws:kms:us-east-1:123456789012:key/audit')),
     records: new DynamoSystemOfRecord(doc, 'records'),
     state: new S3StateStore(s3.client as unknown as S3Client, 'bucket'),
     orchestrator: new SfnOrchestrator(sfn.client as unknown as SFNClient, 'arn:aws:states:us-east-1:123456789012:stateMachine:warden'),
@@ -115,6 +118,7 @@ async function everyIdOperation(a: ReturnType<typeof adapters>, id: string): Pro
   expect(await a.requests.get(id)).toBeUndefined();
   expect(await a.tasks.get(id)).toBeUndefined();
   expect(await a.audit.list(id)).toEqual([]);
+  expect((await a.audit.trail(id)).entries).toEqual([]);
   expect(await a.records.getCustomer(id)).toBeUndefined();
   expect(await a.records.getOrder(id)).toBeUndefined();
   // Writes: refused with a named error, or a no-op where the caller must not learn more.

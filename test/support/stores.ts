@@ -2,7 +2,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoAuditLog } from '../../lambdas/shared/adapters/aws/auditLog';
-import { createDocumentClient, createS3Client } from '../../lambdas/shared/adapters/aws/clients';
+import { KmsAuditSigner } from '../../lambdas/shared/adapters/aws/auditSigner';
+import { createDocumentClient, createKmsClient, createS3Client } from '../../lambdas/shared/adapters/aws/clients';
 import { DynamoIdempotencyStore } from '../../lambdas/shared/adapters/aws/idempotencyStore';
 import { DynamoRequestStore } from '../../lambdas/shared/adapters/aws/requestStore';
 import { S3StateStore } from '../../lambdas/shared/adapters/aws/stateStore';
@@ -33,6 +34,8 @@ export interface EmulatedStores {
   emulators: Emulators;
   doc: DynamoDBDocumentClient;
   s3: S3Client;
+  /** The audit log's signer, on the emulators' stand-in key. */
+  signer: KmsAuditSigner;
   /** Shared by the adapters that read time (task deadlines, idempotency expiry, audit). */
   clock: TestClock;
   requests: DynamoRequestStore;
@@ -56,17 +59,20 @@ export function useEmulatedStores(): () => EmulatedStores {
     const options = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
     const doc = createDocumentClient({ ...options, endpoint: emulators.endpoints.dynamodb });
     const s3 = createS3Client({ ...options, endpoint: emulators.endpoints.s3 }, {});
+    const kms = createKmsClient({ ...options, endpoint: emulators.endpoints.kms });
+    const signer = new KmsAuditSigner(kms, emulators.auditSigningKeyId);
     const clock = new TestClock();
     const t = emulators.tableNames;
     stores = {
       emulators,
       doc,
       s3,
+      signer,
       clock,
       requests: new DynamoRequestStore(doc, t.requests, clock),
       tasks: new DynamoTaskIndex(doc, t.tasks, clock),
       state: new S3StateStore(s3, emulators.bucket, { kmsKeyId: 'alias/warden-test' }),
-      audit: new DynamoAuditLog(doc, t.audit, { clock }),
+      audit: new DynamoAuditLog(doc, t.audit, signer, { clock }),
       idempotency: new DynamoIdempotencyStore(doc, t.idempotency, clock),
       records: new DynamoSystemOfRecord(doc, t.records),
     };
@@ -79,6 +85,7 @@ export function useEmulatedStores(): () => EmulatedStores {
     if (!stores) return;
     stores.doc.destroy();
     stores.s3.destroy();
+    stores.signer.kms.destroy();
     await stores.emulators.stop();
     stores = undefined;
   });

@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../canonical-json';
-import type { AuditEntry } from '../schemas/records';
+import type { AuditEntry, AuditHead, AuditUnverifiedReason } from '../schemas/records';
 
 /**
  * The audit hash chain (DESIGN.md §6): each entry carries the hash of the previous one, so
- * editing, reordering or deleting any entry breaks every hash after it. Pure: the store
- * (`adapters/aws/auditLog.ts`) assigns seq/prevHash and the API re-verifies on read.
+ * editing, reordering or deleting any entry breaks every hash after it. A chain only agrees with
+ * itself, though: its head (last seq and hash) is signed at each append by a key only Warden's
+ * Lambdas can use, so that cutting off the tail or re-hashing an edit is caught too. Pure: the
+ * store (`adapters/aws/auditLog.ts`) assigns seq/prevHash and signs, the API re-verifies on read.
  */
 
 /** The prevHash of a request's first entry. */
@@ -44,4 +46,52 @@ export function verifyChain(entries: readonly AuditEntry[], head?: { seq: number
   }
   if (head && (entries.length !== head.seq || prevHash !== head.hash)) return false;
   return true;
+}
+
+/**
+ * The bytes the audit key signs for a head: the request, the number of entries and the last
+ * hash, tagged so that no other message Warden might sign can pass for one.
+ */
+export function headMessage(requestId: string, seq: number, hash: string): Uint8Array {
+  return Buffer.from(canonicalJson({ purpose: 'warden-audit-head-v1', requestId, seq, hash }), 'utf8');
+}
+
+/** Checks a signature over `message` against Warden's audit key; false for any other key. */
+export type HeadSignatureCheck = (message: Uint8Array, signature: Uint8Array, keyId: string) => Promise<boolean>;
+
+/** True when the head is Warden's for this request: signed by the audit key, over its own entry. */
+export async function headIsSigned(requestId: string, head: AuditHead, check: HeadSignatureCheck): Promise<boolean> {
+  const { entry } = head;
+  if (head.requestId !== requestId || entry.requestId !== requestId || hashEntry(entry) !== entry.hash) return false;
+  return check(headMessage(requestId, entry.seq, entry.hash), Buffer.from(head.signature, 'base64'), head.keyId);
+}
+
+/**
+ * One list from the entries stored one item each and the head's entry, which is stored as an
+ * item of its own only by the next append. When both hold the same seq the stored one is shown:
+ * if it differs from the head's, the chain or the head check says so.
+ */
+export function assembleTrail(stored: readonly AuditEntry[], head: AuditHead | undefined): AuditEntry[] {
+  if (!head || stored.some((entry) => entry.seq === head.entry.seq)) return [...stored];
+  return [...stored, head.entry].sort((a, b) => a.seq - b.seq);
+}
+
+export type TrailVerdict = { verified: true } | { verified: false; reason: AuditUnverifiedReason };
+
+/**
+ * Whether `entries` are exactly the chain the signed head vouches for: unbroken, signed by
+ * Warden's key for this request, and ending at the head's seq and hash (nothing cut off, nothing
+ * added after it). A request with no entries and no head has nothing to verify.
+ */
+export async function verifyTrail(
+  requestId: string,
+  entries: readonly AuditEntry[],
+  head: AuditHead | undefined,
+  check: HeadSignatureCheck,
+): Promise<TrailVerdict> {
+  if (!head) return entries.length === 0 ? { verified: true } : { verified: false, reason: 'head_missing' };
+  if (!(await headIsSigned(requestId, head, check))) return { verified: false, reason: 'head_signature_invalid' };
+  if (entries.some((entry) => entry.requestId !== requestId) || !verifyChain(entries)) return { verified: false, reason: 'chain_broken' };
+  if (!verifyChain(entries, { seq: head.entry.seq, hash: head.entry.hash })) return { verified: false, reason: 'head_mismatch' };
+  return { verified: true };
 }

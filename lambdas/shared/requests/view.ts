@@ -1,8 +1,7 @@
-import { verifyChain } from '../audit/chain';
 import { NotFound } from '../errors';
 import { isValidId } from '../ids';
 import { AUDITOR_ROLE } from '../policy/roles';
-import type { AuditLog, RequestStore } from '../ports';
+import type { AuditLog, AuditTrail, RequestStore } from '../ports';
 import type { AuditEntry, RequestRecord } from '../schemas/records';
 import type { Principal } from '../schemas/workflow';
 import { shieldOutbound, shieldProposal } from '../shield/outbound';
@@ -36,16 +35,19 @@ export async function getRequestFor(principal: Principal, requestId: string, dep
   return toPublicRequest(await visibleRecord(principal, requestId, deps.requests));
 }
 
+/** The audit view: `verified` is false, with a `reason`, unless the chain is exactly what its signed head vouches for. */
+export type PublicAuditTrail = { requestId: string; entries: Omit<AuditEntry, 'requestId'>[] } & Omit<AuditTrail, 'entries'>;
+
 export async function getAuditFor(
   principal: Principal,
   requestId: string,
   deps: { requests: RequestStore; audit: AuditLog },
-): Promise<{ requestId: string; verified: boolean; entries: Omit<AuditEntry, 'requestId'>[] }> {
+): Promise<PublicAuditTrail> {
   await visibleRecord(principal, requestId, deps.requests);
-  const entries = await deps.audit.list(requestId);
+  const { entries, ...verdict } = await deps.audit.trail(requestId);
   return {
     requestId,
-    verified: verifyChain(entries),
+    ...verdict,
     entries: entries.map(({ requestId: _omit, ...entry }) => entry),
   };
 }

@@ -108,6 +108,35 @@ export const AuditEntry = z.strictObject({
 });
 export type AuditEntry = z.infer<typeof AuditEntry>;
 
+/**
+ * A request's signed chain head, kept beside its entries under seq 0: the latest entry (written
+ * as an entry of its own by the next append) and a signature by Warden's audit key over its seq
+ * and hash (`headMessage`). Only the Lambdas can sign, so the table alone cannot move it.
+ */
+export const AuditHead = z.strictObject({
+  requestId: Id,
+  seq: z.literal(0),
+  entry: AuditEntry,
+  /** The signing key's ARN, as KMS returned it. */
+  keyId: z.string(),
+  /** The signature (base64; ECDSA P-256 over SHA-256, DER). */
+  signature: z.string(),
+});
+export type AuditHead = z.infer<typeof AuditHead>;
+
+/** Why `verified` is false, as the audit view says it. */
+export const AuditUnverifiedReason = z.enum([
+  /** Entries that do not chain: a gap, a reordering, or an entry whose hash does not recompute. */
+  'chain_broken',
+  /** Entries with no signed head: the head was removed, or the chain was never signed. */
+  'head_missing',
+  /** A head that Warden's key did not sign (forged, copied from another request, or edited). */
+  'head_signature_invalid',
+  /** A chain that does not end where the signed head says: cut off, or extended past it. */
+  'head_mismatch',
+]);
+export type AuditUnverifiedReason = z.infer<typeof AuditUnverifiedReason>;
+
 /** What a step hands to `AuditLog.append`; seq, hashes and time are the log's to assign. */
 export type AuditEvent = Pick<AuditEntry, 'step' | 'actor' | 'event' | 'data'>;
 

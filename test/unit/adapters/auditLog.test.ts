@@ -113,7 +113,7 @@ describe('DynamoAuditLog', () => {
   });
 
   it('fails closed with AuditWriteFailed when the table cannot be written', async () => {
-    const broken = new DynamoAuditLog(stores().doc, 'warden-NoSuchTable');
+    const broken = new DynamoAuditLog(stores().doc, 'warden-NoSuchTable', stores().signer);
     const append = broken.append(newRequestId(), anEvent(1));
     await expect(append).rejects.toBeInstanceOf(AuditWriteFailed);
     await expect(append).rejects.toMatchObject({ code: 'audit_write_failed' });
@@ -122,12 +122,13 @@ describe('DynamoAuditLog', () => {
 
   it('gives up with AuditWriteFailed after losing the race maxAttempts times', async () => {
     const requestId = newRequestId();
-    const impatient = new DynamoAuditLog(stores().doc, stores().emulators.tableNames.audit, { maxAttempts: 1 });
+    const impatient = new DynamoAuditLog(stores().doc, stores().emulators.tableNames.audit, stores().signer, { maxAttempts: 1 });
     const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => impatient.append(requestId, anEvent(i))));
     const failures = results.filter((r) => r.status === 'rejected');
     expect(failures.length).toBeGreaterThan(0);
     for (const failure of failures) expect((failure as PromiseRejectedResult).reason).toBeInstanceOf(AuditWriteFailed);
-    // The losers left nothing behind: the chain is still whole.
+    // The losers left nothing behind: the chain is still whole, and signed where it ends.
     expect(verifyChain(await stores().audit.list(requestId))).toBe(true);
+    expect(await stores().audit.trail(requestId)).toMatchObject({ verified: true });
   });
 });

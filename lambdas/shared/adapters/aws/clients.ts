@@ -1,4 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -54,9 +55,14 @@ export function createSfnClient(options: ClientOptions = {}): SFNClient {
   return new SFNClient(baseConfig(options));
 }
 
+export function createKmsClient(options: ClientOptions = {}): KMSClient {
+  return new KMSClient(baseConfig(options));
+}
+
 let documentClientInstance: DynamoDBDocumentClient | undefined;
 let s3ClientInstance: S3Client | undefined;
 let sfnClientInstance: SFNClient | undefined;
+let kmsClientInstance: KMSClient | undefined;
 
 /** The process-wide DynamoDB document client. */
 export function documentClient(): DynamoDBDocumentClient {
@@ -74,6 +80,12 @@ export function s3Client(): S3Client {
 export function sfnClient(): SFNClient {
   sfnClientInstance ??= createSfnClient();
   return sfnClientInstance;
+}
+
+/** The process-wide KMS client. */
+export function kmsClient(): KMSClient {
+  kmsClientInstance ??= createKmsClient();
+  return kmsClientInstance;
 }
 
 /** A required setting: missing configuration fails loudly at cold start, not on first use. */
