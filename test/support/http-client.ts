@@ -153,6 +153,16 @@ export class WardenClient {
     return this.as(caller, `/v1/requests/${encodeURIComponent(requestId)}/audit`);
   }
 
+  /**
+   * The audit once its last entry is written: Finalize sets the terminal status before it appends
+   * `request.finalized`, so a read right after the status can be one entry short.
+   */
+  getFinalAudit(caller: Caller, requestId: string): Promise<HttpResult> {
+    const finalized = (r: HttpResult) =>
+      r.status !== 200 || ((r.body.entries ?? []) as { event?: string }[]).some((e) => e.event === 'request.finalized');
+    return poll(() => this.getAudit(caller, requestId), finalized);
+  }
+
   listTasks(caller: Caller, query = ''): Promise<HttpResult> {
     return this.as(caller, `/v1/tasks${query ? `?${query}` : ''}`);
   }

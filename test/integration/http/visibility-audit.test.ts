@@ -37,6 +37,7 @@ beforeAll(async () => {
   if (decided.status !== 200) throw new Error(`approval failed: ${decided.status} ${decided.text}`);
   const done = await client.waitForStatus(requester, approvedId, 'COMPLETED');
   if (done.status !== 'COMPLETED') throw new Error(`the seed scenario did not complete: ${JSON.stringify(done)}`);
+  await client.getFinalAudit(auditor, approvedId);
 });
 
 afterAll(async () => {
@@ -132,7 +133,7 @@ describe('the audit trail', () => {
     expect(done).toMatchObject({ status: 'COMPLETED', route: 'deterministic' });
     expect(done.model).toBeUndefined();
 
-    const audit = await client.getAudit(auditor, requestId);
+    const audit = await client.getFinalAudit(auditor, requestId);
     expect(audit.body.verified).toBe(true);
     const entries = entriesOf(audit);
     expectChained(entries);
@@ -148,7 +149,7 @@ describe('the audit trail', () => {
       fields: { vendor: 'Initech', amount: 5_000_000, description: 'a campus' },
     });
     await client.waitForStatus(requester, requestId, 'REJECTED');
-    const audit = await client.getAudit(requester, requestId);
+    const audit = await client.getFinalAudit(requester, requestId);
     expect(audit.body.verified).toBe(true);
     const steps = entriesOf(audit).map((e) => e.step);
     expect(steps.slice(0, 3)).toEqual(['Submit', 'Triage', 'Validate']);
