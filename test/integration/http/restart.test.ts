@@ -86,7 +86,7 @@ it('a pending approval survives SIGTERM and a restart; the same approval token t
     result: { purchaseOrderNumber: expect.stringMatching(/^PO-/), vendor: 'Alpha Tech Systems', amount: 7850 },
   });
 
-  const audit = await after.getAudit(auditor, requestId);
+  const audit = await after.getFinalAudit(auditor, requestId);
   expect(audit.status).toBe(200);
   expect(audit.body.verified).toBe(true);
   const steps = (audit.body.entries as Json[]).map((e) => e.step);
