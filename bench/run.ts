@@ -27,8 +27,8 @@ const COMMAND = {
   command: 'npm run bench --',
   summary:
     'The performance budget, measured on this machine against loopback only: cold-start proxy per handler, billable\n' +
-    'transitions per path, the escalated approval cycle against its raw I/O, local throughput. Figures on stdout, progress\n' +
-    'on stderr; the results JSON is what `npm run cost` reads.',
+    'transitions per path, the escalated approval cycle against its raw I/O, local throughput, the cost of reading hostile\n' +
+    'texts. Figures on stdout, progress on stderr; the results JSON is what `npm run cost` reads.',
   options: {
     'cold-runs': { type: 'string', value: 'n', default: '15', description: 'fresh imports of each bundle for the cold-start medians' },
     cycles: { type: 'string', value: 'n', default: '25', description: 'escalated cycles timed against their replays' },
@@ -41,7 +41,11 @@ const COMMAND = {
     phase: { type: 'string', value: 'name', description: 'run one local-stack phase in this process (what the child processes run): paths, expired, throughput-<clients>' },
     quiet: QUIET_OPTION,
   },
-  examples: ['npm run bench', 'npm run bench -- --skip cold,throughput --cycles 5 --out /tmp/bench.json 2> progress.log'],
+  examples: [
+    'npm run bench',
+    'npm run bench -- --skip cold,throughput --cycles 5 --out /tmp/bench.json 2> progress.log',
+    'npm run bench -- --skip cold,paths,throughput --out /tmp/text.json',
+  ],
   exitStatus: { 1: 'a measurement failed (a phase crashed or ran out of time); budgets NOT MET do not change the status' },
 } as const satisfies CliSpec<Record<string, CliOption>>;
 
