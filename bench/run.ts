@@ -9,6 +9,7 @@ import type { CycleResults } from './cycle';
 import type { PathFigures } from './paths';
 import { kib, table, verdict } from './stats';
 import type { ThroughputRun } from './throughput';
+import { measureTextScanning, TEXT_STEPS, type TextResults } from './text';
 
 /**
  * `npm run bench`: the performance budget of issue 5, measured on this machine, offline, against
@@ -20,31 +21,37 @@ import type { ThroughputRun } from './throughput';
  * per process), each under a hard time limit.
  */
 
-const SECTIONS = ['cold', 'paths', 'throughput'] as const;
+const SECTIONS = ['cold', 'paths', 'throughput', 'text'] as const;
 
 const COMMAND = {
   command: 'npm run bench --',
   summary:
     'The performance budget, measured on this machine against loopback only: cold-start proxy per handler, billable\n' +
-    'transitions per path, the escalated approval cycle against its raw I/O, local throughput. Figures on stdout, progress\n' +
-    'on stderr; the results JSON is what `npm run cost` reads.',
+    'transitions per path, the escalated approval cycle against its raw I/O, local throughput, the cost of reading hostile\n' +
+    'texts. Figures on stdout, progress on stderr; the results JSON is what `npm run cost` reads.',
   options: {
     'cold-runs': { type: 'string', value: 'n', default: '15', description: 'fresh imports of each bundle for the cold-start medians' },
     cycles: { type: 'string', value: 'n', default: '25', description: 'escalated cycles timed against their replays' },
     requests: { type: 'string', value: 'n', default: '400', description: 'requests per throughput run' },
     clients: { type: 'string', value: 'n,n', default: '8,16', description: 'concurrent clients, one throughput run (and fresh stack) each' },
+    'text-runs': { type: 'string', value: 'n', default: '100', description: 'timed runs of each step on each hostile text' },
     skip: { type: 'string', value: 'sections', default: '', description: `sections to leave out, comma-separated: ${SECTIONS.join(', ')}` },
     // No parseArgs default: a phase run by hand must not overwrite bench/results.json with its partial figures.
     out: { type: 'string', value: 'file', description: 'where the results JSON goes (default: bench/results.json; a phase: a temporary file)' },
     phase: { type: 'string', value: 'name', description: 'run one local-stack phase in this process (what the child processes run): paths, expired, throughput-<clients>' },
     quiet: QUIET_OPTION,
   },
-  examples: ['npm run bench', 'npm run bench -- --skip cold,throughput --cycles 5 --out /tmp/bench.json 2> progress.log'],
+  examples: [
+    'npm run bench',
+    'npm run bench -- --skip cold,throughput --cycles 5 --out /tmp/bench.json 2> progress.log',
+    'npm run bench -- --skip cold,paths,throughput --out /tmp/text.json',
+  ],
   exitStatus: { 1: 'a measurement failed (a phase crashed or ran out of time); budgets NOT MET do not change the status' },
 } as const satisfies CliSpec<Record<string, CliOption>>;
 
 interface BenchOptions {
   coldRuns: number;
+  textRuns: number;
   cycles: number;
   requests: number;
   clients: number[];
@@ -60,6 +67,7 @@ function readOptions(args: CliValues<typeof COMMAND.options>): BenchOptions {
   }
   return {
     coldRuns: positiveInteger('cold-runs', args['cold-runs']),
+    textRuns: positiveInteger('text-runs', args['text-runs']),
     cycles: positiveInteger('cycles', args.cycles),
     requests: positiveInteger('requests', args.requests),
     clients: args.clients.split(',').map((c) => positiveInteger('clients', c)),
@@ -87,6 +95,7 @@ export interface BenchResults {
   cycle?: CycleResults;
   durations?: Record<string, { medianMs: number; samples: number }>;
   throughput?: ThroughputRun[];
+  text?: TextResults;
   budgets: { name: string; met: boolean; detail: string }[];
 }
 
@@ -254,6 +263,11 @@ function printCycle(cycle: CycleResults): void {
   log(`a cycle's time: ${b.dynamodbAndS3} ms inside the adapters' DynamoDB/S3 calls, ${b.stepFunctionsApi} ms inside Step Functions API calls, ${b.rest} ms the rest (HTTP + JWT, engine, handler code)`);
 }
 
+function printText(text: TextResults): void {
+  log(`\nReading hostile texts (${text.chars} characters each, the API's cap): p99 ms per step over ${text.runs} runs (budget < ${text.budgetMs} ms)`);
+  log(table([['text', ...TEXT_STEPS, ''], ...text.rows.map((row) => [row.input, ...TEXT_STEPS.map((step) => row.p99Ms[step]), verdict(row.met)])]));
+}
+
 function printDurations(durations: Record<string, { medianMs: number; samples: number }>): void {
   log('\nLocal handler durations (median, uncontended; the cost model bills these)');
   log(table([['function', 'median ms', 'samples'], ...Object.entries(durations).map(([fn, d]) => [fn, d.medianMs, d.samples])]));
@@ -275,11 +289,11 @@ async function main(args: CliValues<typeof COMMAND.options>): Promise<void> {
   log(`Warden bench — Node ${process.version}, ${results.machine.cpus} × ${results.machine.cpuModel}, load average ${results.machine.loadAverageAtStart.join(' ')}`);
 
   if (!skip.has('cold')) {
-    log('\n[1/4] cold-start proxy');
+    log('\n[1/5] cold-start proxy');
     results.coldStart = await measureColdStart({ runs: options.coldRuns, log, progress });
   }
   if (!skip.has('paths')) {
-    log('\n[2/4] paths, transitions and the escalated cycle (local stack)');
+    log('\n[2/5] paths, transitions and the escalated cycle (local stack)');
     const phase = await child<PathsPhase>('paths', 300_000, options);
     log('  expired path (approval timeout 1 s)');
     const expired = await child<{ paths: Record<string, PathFigures> }>('expired', 120_000, options);
@@ -288,7 +302,7 @@ async function main(args: CliValues<typeof COMMAND.options>): Promise<void> {
     results.durations = phase.durations;
   }
   if (!skip.has('throughput')) {
-    log('\n[3/4] throughput (local stack, one fresh stack per concurrency)');
+    log('\n[3/5] throughput (local stack, one fresh stack per concurrency)');
     results.throughput = [];
     for (const clients of options.clients) {
       log(`  ${clients} clients × ${options.requests} requests`);
@@ -296,7 +310,12 @@ async function main(args: CliValues<typeof COMMAND.options>): Promise<void> {
     }
   }
 
-  log('\n[4/4] results');
+  if (!skip.has('text')) {
+    log(`\n[4/5] hostile texts (in process, ${options.textRuns} runs each)`);
+    results.text = await measureTextScanning({ runs: options.textRuns });
+  }
+
+  log('\n[5/5] results');
   if (results.coldStart) {
     printColdStart(results.coldStart);
     for (const name of FUNCTION_NAMES) {
@@ -315,6 +334,13 @@ async function main(args: CliValues<typeof COMMAND.options>): Promise<void> {
     printThroughput(results.throughput);
     for (const r of results.throughput) {
       results.budgets.push({ name: `throughput ${r.clients} clients ≥ 100 req/s, 0 lost`, met: r.met, detail: `${r.requestsPerSecond} req/s, ${r.lost} lost, ${r.notCompleted} other end` });
+    }
+  }
+  if (results.text) {
+    printText(results.text);
+    for (const row of results.text.rows) {
+      const worst = Math.max(...TEXT_STEPS.map((step) => row.p99Ms[step]));
+      results.budgets.push({ name: `hostile text "${row.input}" p99 < ${results.text.budgetMs} ms per step`, met: row.met, detail: `worst step ${worst} ms` });
     }
   }
   if (results.cycle) {

@@ -350,6 +350,30 @@ describe('requests a reader takes for more than the rules provider reads', () =>
     );
   });
 
+  // Issue 12, findings 5, 8 and 9: a request under the limit that still must not run unseen.
+  const underLimitUsd = () => amountTextArb(fc.integer({ min: 100, max: 4_999 })).filter((a) => a.currency === 'USD');
+
+  it('never approves a recurring amount ("$4,999 per month for 12 months") as one payment', async () => {
+    const schedule = fc.constantFrom(' per month for 12 months', ' a month', ', billed monthly', ' every week', ' for 24 months', ', in 3 instalments', ' annually', '/mo');
+    const recurring = underLimitUsd().chain((a) => schedule.map((s) => ({ ...a, written: `${a.written}${s}` })));
+    await runPipelineProperty(requestArb({ amountText: recurring, injected: NO_INJECTION, extra: (text) => fc.constant({ text, clear: false }) }), 300);
+  });
+
+  it('never approves an order padded with more numbers than a request states', async () => {
+    const padding = fc.tuple(fc.constantFrom('1€', '€1', '1₹', '1€—', '7 ', '$1 '), fc.integer({ min: 21, max: 400 })).map(([unit, n]) => ` ${unit.repeat(n)}`);
+    await runPipelineProperty(
+      requestArb({ amountText: underLimitUsd(), injected: NO_INJECTION, extra: (text) => padding.map((p) => ({ text: `${text}${p}`.slice(0, 4000), clear: false })) }),
+      200,
+    );
+  });
+
+  it('never approves an amount written with more decimals than the dollar has', async () => {
+    const finer = fc
+      .tuple(fc.integer({ min: 100, max: 4_999_999 }), fc.integer({ min: 1, max: 9 }))
+      .map(([mills, extra]) => ({ amount: mills / 1000 + extra / 10_000, currency: 'USD', written: `$${(mills / 1000 + extra / 10_000).toFixed(4)}` }));
+    await runPipelineProperty(requestArb({ amountText: finer, injected: NO_INJECTION, extra: (text) => fc.constant({ text, clear: false }) }), 300);
+  });
+
   it('never approves a vendor whose name only contains a validated one ("Initech Holdings") as that one', async () => {
     const longer = fc
       .tuple(fc.constantFrom('Alpha Tech Systems', 'Globex Corporation', 'Initech'), fc.constantFrom(...LONGER_NAMES))

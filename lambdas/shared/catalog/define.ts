@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { ID_PATTERN, SNAKE_CASE } from '../ids';
 import type { RecordReader, RecordTable } from '../ports';
-import { fieldMetaOf } from './kinds';
+import { amountsInMinorUnits, fieldMetaOf } from './kinds';
 
 /** Seed 003's decision matrix: the risk class chooses how much checking and which humans. */
 export const RISK_CLASSES = ['low', 'medium', 'high'] as const;
@@ -167,5 +167,6 @@ export function defineAction<
     });
     if (from?.values.join('|') !== to?.values.join('|')) throw new ActionDefinitionError(`${name}: change fields ${change.from} and ${change.to} offer different values`);
   }
-  return definition;
+  // Every action's amounts have no more decimals than its currency: a check of the fields together.
+  return { ...definition, fields: amountsInMinorUnits(definition.fields) };
 }

@@ -58,9 +58,61 @@ function withKind<S extends z.ZodType>(schema: S, meta: FieldMeta): S {
   return schema;
 }
 
-/** A positive, finite amount of money (NaN, Infinity and zero are not money). */
+/**
+ * The largest amount any action takes: no governed action moves a trillion, and below it every
+ * amount, in the smallest unit of any currency, is a number DynamoDB and the policy engine hold
+ * exactly (1e200 is refused here, not by the store after the request was accepted).
+ */
+export const MAX_AMOUNT = 1e12;
+
+/** ISO 4217 minor units of the currencies that do not have 2; any other code has 2. Data: extend the table. */
+export const MINOR_UNITS: Readonly<Record<string, number>> = {
+  BIF: 0, CLP: 0, DJF: 0, GNF: 0, ISK: 0, JPY: 0, KMF: 0, KRW: 0, PYG: 0, RWF: 0, UGX: 0, UYI: 0, VND: 0, VUV: 0, XAF: 0, XOF: 0, XPF: 0,
+  BHD: 3, IQD: 3, JOD: 3, KWD: 3, LYD: 3, OMR: 3, TND: 3,
+  CLF: 4, UYW: 4,
+};
+
+/** How many decimals a currency's amounts have (USD 2, JPY 0, KWD 3); 2 for a code the table does not list. */
+export function minorUnits(currency: string): number {
+  return MINOR_UNITS[currency] ?? 2;
+}
+
+/** The decimals a number is written with, read from its shortest round-trip form: 4999.999 → 3, 1e-9 → 9, 1e21 → 0. */
+export function decimalPlaces(value: number): number {
+  const m = /^-?\d+(?:\.(\d+))?(?:e([+-]\d+))?$/.exec(String(value));
+  if (!m) return Number.POSITIVE_INFINITY;
+  return Math.max(0, (m[1]?.length ?? 0) - Number(m[2] ?? 0));
+}
+
+/**
+ * A positive, finite amount of money (NaN, Infinity and zero are not money), at most
+ * `MAX_AMOUNT`. Its decimals depend on the currency, so an action's fields check them together
+ * (`amountsInMinorUnits`, applied by `defineAction`).
+ */
 export function money() {
-  return withKind(z.number().finite().positive(), { kind: 'money' });
+  return withKind(z.number().finite().positive().max(MAX_AMOUNT, `must be at most ${MAX_AMOUNT.toLocaleString('en-US')}`), { kind: 'money' });
+}
+
+/**
+ * The fields with every amount checked against the currency the same fields name (the action's
+ * one currency field; 2 decimals when it has none): $4,999.999 and ¥100.5 are not amounts of
+ * money. The issue is on the amount's own path, so a 400 names the field.
+ */
+export function amountsInMinorUnits<S extends z.ZodObject>(fields: S): S {
+  const kinds = Object.entries(fields.shape as Record<string, z.ZodType>).map(([name, schema]) => ({ name, meta: fieldMetaOf(schema) }));
+  const amounts = kinds.filter((f) => f.meta?.kind === 'money').map((f) => f.name);
+  const currencies = kinds.filter((f) => f.meta?.kind === 'currency').map((f) => f.name);
+  if (amounts.length === 0) return fields;
+  const currencyField = currencies.length === 1 ? currencies[0] : undefined;
+  return fields.superRefine((value: Record<string, unknown>, ctx) => {
+    const code = currencyField !== undefined && typeof value[currencyField] === 'string' ? (value[currencyField] as string) : undefined;
+    const units = code === undefined ? 2 : minorUnits(code);
+    for (const name of amounts) {
+      const amount = value[name];
+      if (typeof amount !== 'number' || decimalPlaces(amount) <= units) continue;
+      ctx.addIssue({ code: 'custom', path: [name], message: `must have at most ${units} decimals${code ? ` in ${code}` : ''}`, input: amount });
+    }
+  }) as S;
 }
 
 /** An ISO 4217 code; USD when the request names none. */

@@ -136,6 +136,12 @@ export const CATALOG_PARTY: PartyMeta = (() => {
   return { kind: 'partyName', known: all((m) => m.known), nouns: all((m) => m.nouns), joinedBy: all((m) => m.joinedBy), headedBy: all((m) => m.headedBy) };
 })();
 
+/** Whether a sticky pattern matches at `index` of the text (no copy of the text before or after it). */
+function testAt(pattern: RegExp, text: string, index: number): boolean {
+  pattern.lastIndex = index;
+  return pattern.test(text);
+}
+
 export function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
@@ -190,16 +196,17 @@ const partyPlace = memo((meta: PartyMeta): string => {
   ];
   return String.raw`(?<![\p{L}\p{N}_])(?:${places.join('|')})\s+["'«“‘‹(]?`;
 });
-const namedBefore = memo((meta: PartyMeta) => new RegExp(String.raw`${partyPlace(meta)}$`, 'u'));
+/** The party's place right before a position: a lookbehind from there, so it reads back over the place's words only. */
+const namedBefore = memo((meta: PartyMeta) => new RegExp(String.raw`(?<=${partyPlace(meta)})`, 'uy'));
 /** A known party's name heading the request: "Globex Corporation - PO please, …", "alpha tech systems: need a PO …". */
-const HEADING_BEFORE = /^\W*$/;
-const HEADING_AFTER = /^\s*[:–—-]\s/;
+const HEADING_BEFORE = /(?<=^\W*)/y;
+const HEADING_AFTER = /\s*[:–—-]\s/y;
 /**
  * A party named as the one who offers the goods: "Globex Corporation quoted $1,640",
  * "Alpha Tech Systems can deliver 10 webcams". Read after a known party's name only.
  */
 const NAMED_AFTER =
-  /^\s+(?:has\s+|have\s+)?(?:quoted|offered|invoiced|can\s+(?:deliver|supply|provide)|will\s+(?:deliver|supply|provide)|sent\s+(?:us\s+)?(?:a\s+)?quote)\b/i;
+  /\s+(?:has\s+|have\s+)?(?:quoted|offered|invoiced|can\s+(?:deliver|supply|provide)|will\s+(?:deliver|supply|provide)|sent\s+(?:us\s+)?(?:a\s+)?quote)\b/iy;
 /** The first capitalised word in the party's place; `nameContinuation` reads the rest of the name. */
 const nameInPlace = memo((meta: PartyMeta) => new RegExp(String.raw`${partyPlace(meta)}(?<name>${NAME_WORD})`, 'gu'));
 
@@ -217,9 +224,7 @@ const asWritten = (s: string) => s.replace(/\s+/g, ' ').trim();
 export function findVendors(text: string, party: PartyMeta = CATALOG_PARTY): VendorMatch[] {
   const names = party.known;
   const namedAt = (start: number, end: number) =>
-    namedBefore(party).test(text.slice(0, start)) ||
-    NAMED_AFTER.test(text.slice(end)) ||
-    (HEADING_BEFORE.test(text.slice(0, start)) && HEADING_AFTER.test(text.slice(end)));
+    testAt(namedBefore(party), text, start) || testAt(NAMED_AFTER, text, end) || (testAt(HEADING_BEFORE, text, start) && testAt(HEADING_AFTER, text, end));
   const matches: VendorMatch[] = [];
   for (const name of names) {
     for (const m of text.matchAll(vendorPattern(name, 'giu'))) {
@@ -232,6 +237,12 @@ export function findVendors(text: string, party: PartyMeta = CATALOG_PARTY): Ven
   }
   // "for US$ 900", "for C$900": the capitals open an amount, not a name.
   const amounts = findAmounts(text);
+  // Places come in order of position: only the matches not yet behind the current one can
+  // overlap it, so each place is compared with its neighbours, not with every match so far.
+  const known = [...matches].sort((a, b) => a.start - b.start);
+  let nextKnown = 0;
+  let near: VendorMatch[] = [];
+  const widened = new Set<VendorMatch>();
   for (const m of text.matchAll(nameInPlace(party))) {
     const written = m.groups?.name ?? '';
     const first = trimName(written);
@@ -242,7 +253,9 @@ export function findVendors(text: string, party: PartyMeta = CATALOG_PARTY): Ven
     const end = start + first.length + more.length;
     const raw = text.slice(start, end);
     if (amounts.some((a) => start < a.end && a.start < end)) continue;
-    const seeds = matches.filter((s) => s.start < end && start < s.end);
+    while (nextKnown < known.length && (known[nextKnown] as VendorMatch).start < end) near.push(known[nextKnown++] as VendorMatch);
+    near = near.filter((s) => s.end > start);
+    const seeds = near.filter((s) => s.start < end);
     // "for Initech and Globex Corporation": two vendors in the vendor's place.
     if (seeds.length > 1) {
       for (const s of seeds) s.named = true;
@@ -258,11 +271,16 @@ export function findVendors(text: string, party: PartyMeta = CATALOG_PARTY): Ven
       // "for Acme Initech", "for Initech and Sons": a longer name around a seed vendor's is another company.
       const from = Math.min(start, seed.start);
       const to = Math.max(end, seed.end);
-      matches.splice(matches.indexOf(seed), 1, { start: from, end: to, value: asWritten(text.slice(from, to)), named: true });
+      // Its name is read once all places are: a run of places may widen it again and again.
+      Object.assign(seed, { start: from, end: to, named: true });
+      widened.add(seed);
       continue;
     }
-    matches.push({ start, end, value: canonicalVendor(raw, names) ?? asWritten(raw), named: true });
+    const placed = { start, end, value: canonicalVendor(raw, names) ?? asWritten(raw), named: true };
+    matches.push(placed);
+    near.push(placed);
   }
+  for (const m of widened) m.value = asWritten(text.slice(m.start, m.end));
   const byKey = new Map<string, VendorMatch>();
   for (const m of matches.sort((a, b) => a.start - b.start)) {
     const key = vendorKey(m.value);

@@ -5,7 +5,8 @@ import { actionDefinition, fieldsOfDefinition, type CatalogField } from '../cata
 import type { ActionName } from '../schemas/actions';
 import type { InferenceResult, ModelTier, ModelUsage } from '../schemas/workflow';
 import { asksForSeveral, detectActions } from '../triage/triage';
-import { keepDigitGrouping } from '../text/values';
+import { trimEnd } from '../text/names';
+import { findRecurrence, keepDigitGrouping, readAmounts } from '../text/values';
 import {
   CATALOG_CHOICE_WORDS,
   distinct,
@@ -78,18 +79,22 @@ const PER_UNIT =
   /^\s*(?:each\b|apiece\b|a\s+piece\b|per\s+(?:unit|item|piece|seat|licen[cs]e|user|head|day|week|month|year)\b|\/\s*(?:unit|item|piece|seat|user|day|wk|week|mo|month|yr|year)\b)/i;
 
 /**
- * The one amount a request states. Several distinct amounts, or one that is only a piece of a
- * number ("$7 85"), leave it out; one whose writing leaves its value in doubt, or that is a
- * price per unit, is kept but doubted.
+ * The one amount a request states. Several distinct amounts, more than the recognisers read, or
+ * one that is only a piece of a number ("$7 85"), leave it out; one whose writing leaves its
+ * value in doubt, a price per unit, or one that recurs ("$4,999 per month for 12 months") is
+ * kept but doubted.
  */
-function readAmount(text: string, amounts: readonly AmountMatch[], into: Extraction, name: string): AmountMatch | undefined {
+function readAmount(reading: Reading, into: Extraction, name: string): AmountMatch | undefined {
+  const { text, amounts } = reading;
   const values = distinct(amounts);
   if (values.length === 0) into.missing.push(name);
-  else if (values.length > 1 || amounts.some((a) => a.doubt === 'fragment')) into.ambiguous.push(name);
+  // More amounts than were read: the one read may not be the one meant.
+  else if (values.length > 1 || reading.amountsOverflow || amounts.some((a) => a.doubt === 'fragment')) into.ambiguous.push(name);
   else {
     const amount = amounts[0] as AmountMatch;
     into.fields[name] = amount.value;
-    if (amounts.some((a) => a.doubt !== undefined) || PER_UNIT.test(text.slice(amount.end))) into.doubts.push(name);
+    const doubted = amounts.some((a) => a.doubt !== undefined) || PER_UNIT.test(text.slice(amount.end)) || findRecurrence(text, amounts) !== undefined;
+    if (doubted) into.doubts.push(name);
     return amount;
   }
   return undefined;
@@ -99,8 +104,20 @@ function readAmount(text: string, amounts: readonly AmountMatch[], into: Extract
 const REASON_MARKER =
   /(?:\b(?:because(?:\s+of)?|due\s+to|reason(?:\s+is)?\s*:?|justification\s*:?)|(?:^|[.;!?]\s+)(?:since|as|now\s+that))\s+(?<reason>[^.;!?\n]+)/i;
 
-/** Words that only introduce the value after them: "…, effective", "… on order". */
-const TRAILING_CONNECTORS = /(?:[\s,;:–—-]*\b(?:effective|starting|from|on|as\s+of|for|by|to|in|at|the|order|customer|id)\b)*[\s,;:–—-]*$/i;
+/** Words that only introduce the value after them: "…, effective", "… on order"; read back from the end of a clause. */
+const TRAILING_CONNECTOR = /(?<=(?<![A-Za-z0-9_])(?<word>effective|starting|from|on|as\s+of|for|by|to|in|at|the|order|customer|id))/iy;
+const CONNECTOR_PUNCTUATION = /[\s,;:–—-]/;
+
+/** The clause without the connectors and punctuation at its end, one at a time from the end: linear however many there are. */
+function withoutTrailingConnectors(clause: string): string {
+  let rest = trimEnd(clause, CONNECTOR_PUNCTUATION);
+  for (;;) {
+    TRAILING_CONNECTOR.lastIndex = rest.length;
+    const word = TRAILING_CONNECTOR.exec(rest)?.groups?.word;
+    if (word === undefined) return rest;
+    rest = trimEnd(rest.slice(0, rest.length - word.length), CONNECTOR_PUNCTUATION);
+  }
+}
 
 /**
  * The reason a requester gave: after an explicit marker, or else whatever follows the last
@@ -142,10 +159,17 @@ const NO_REASON_WORDS = new Set([
 
 /** Whether a clause says more than ids, choices, dates and amounts. */
 function saysSomething(clause: string): boolean {
-  const values = [...findCatalogRecordIds(clause).flat(), ...findDates(clause), ...findAmounts(clause)];
-  let rest = clause;
-  for (const v of values.sort((a, b) => b.start - a.start)) rest = rest.slice(0, v.start) + ' ' + rest.slice(v.end);
-  return rest
+  const values = [...findCatalogRecordIds(clause).flat(), ...findDates(clause), ...findAmounts(clause)].sort((a, b) => a.start - b.start);
+  // The clause with each value's span as a space, in one pass.
+  const parts: string[] = [];
+  let at = 0;
+  for (const v of values) {
+    if (v.start >= at) parts.push(clause.slice(at, v.start));
+    at = Math.max(at, v.end);
+  }
+  parts.push(clause.slice(at));
+  return parts
+    .join(' ')
     .toLowerCase()
     .split(/[^\p{L}]+/u)
     .some((w) => w.length > 1 && !NO_REASON_WORDS.has(w));
@@ -159,7 +183,7 @@ function markedOrTrailingReason(text: string, spans: Span[]): string | undefined
     // structured value (and the words that introduce it) begins.
     const from = marker.index + marker[0].length - marked.length;
     const next = Math.min(...spans.filter((s) => s.start >= from).map((s) => s.start), from + marked.length);
-    return cleanClause(text.slice(from, next).replace(TRAILING_CONNECTORS, ''));
+    return cleanClause(withoutTrailingConnectors(text.slice(from, next)));
   }
   const end = Math.max(0, ...spans.map((s) => s.end));
   if (end === 0) return undefined;
@@ -179,7 +203,7 @@ function isPlainReason(reason: string): boolean {
 }
 
 function cleanClause(s: string): string | undefined {
-  const clause = s.trim().replace(/[\s.,;:!?]+$/, '');
+  const clause = trimEnd(s.trim(), /[\s.,;:!?]/);
   return clause.length > 0 ? clause : undefined;
 }
 
@@ -223,6 +247,8 @@ function statedDescription(text: string, verbs: readonly string[], amountEnd: nu
 interface Reading {
   readonly text: string;
   readonly amounts: readonly AmountMatch[];
+  /** The text held more candidate amounts than the recognisers read (`MAX_AMOUNT_CANDIDATES`). */
+  readonly amountsOverflow: boolean;
   amount?: AmountMatch;
   parties: VendorMatch[];
   party?: VendorMatch;
@@ -294,7 +320,7 @@ function readField(field: CatalogField, cues: ActionCues | undefined, reading: R
   };
   switch (meta.kind) {
     case 'money':
-      reading.amount = readAmount(text, reading.amounts, into, name);
+      reading.amount = readAmount(reading, into, name);
       reading.spans.push(...reading.amounts);
       return;
     case 'currency':
@@ -332,7 +358,8 @@ function extract(action: ReadableAction, text: string): Extraction {
   const fields = fieldsOfDefinition(action);
   const out: Extraction = { fields: {}, missing: [], ambiguous: [], doubts: [], required: fields.filter((f) => !f.schema.safeParse(undefined).success).length };
   if (asksForSeveral(action, text)) out.doubts.push('several');
-  const reading: Reading = { text, amounts: findAmounts(text), parties: [], spans: [] };
+  const { amounts, overflow } = readAmounts(text);
+  const reading: Reading = { text, amounts, amountsOverflow: overflow, parties: [], spans: [] };
   for (const field of [...fields.filter((f) => f.meta.kind !== 'freeText'), ...fields.filter((f) => f.meta.kind === 'freeText')]) {
     readField(field, cues, reading, out);
   }

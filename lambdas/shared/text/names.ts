@@ -29,7 +29,14 @@ export const NOT_NAME_WORDS: ReadonlySet<string> = new Set([
 ]);
 
 /** The next word of a name on the same line, after an optional joiner ("Bank of Initech"). */
-const NEXT_WORD = new RegExp(String.raw`^[^\S\r\n]+(?:(?<joiner>of|and|&)[^\S\r\n]+)?(?<word>${NAME_WORD})`, 'u');
+const NEXT_WORD = new RegExp(String.raw`[^\S\r\n]+(?:(?<joiner>of|and|&)[^\S\r\n]+)?(?<word>${NAME_WORD})`, 'uy');
+
+/**
+ * No company's name runs on for more words ("Bank of America Merrill Lynch International Designated
+ * Activity Company" is nine): a run of capitalised words longer than this is read no further, so
+ * every name found in a run of them costs a bounded look.
+ */
+export const MAX_NAME_WORDS = 12;
 
 /**
  * The capitalised words that continue a name right after `end`, on the same line, as written:
@@ -40,8 +47,9 @@ const NEXT_WORD = new RegExp(String.raw`^[^\S\r\n]+(?:(?<joiner>of|and|&)[^\S\r\
  */
 export function nameContinuation(text: string, end: number, options: { joiners?: boolean } = {}): string {
   let at = end;
-  for (;;) {
-    const m = NEXT_WORD.exec(text.slice(at));
+  for (let words = 1; words < MAX_NAME_WORDS; words++) {
+    NEXT_WORD.lastIndex = at;
+    const m = NEXT_WORD.exec(text);
     if (!m?.groups || (m.groups.joiner !== undefined && options.joiners !== true)) break;
     const written = m.groups.word ?? '';
     const word = trimName(written);
@@ -54,5 +62,16 @@ export function nameContinuation(text: string, end: number, options: { joiners?:
 
 /** A name without the punctuation that ends its sentence or clause. */
 export function trimName(written: string): string {
-  return written.replace(/[.,;:!?'-]+$/, '');
+  return trimEnd(written, /[.,;:!?'-]/);
+}
+
+/**
+ * The string without the characters of a class (`/[.,;]/`, one BMP character) at its end. A loop,
+ * not `/[…]+$/`: that pattern tries each run of those characters to its end, which costs the
+ * square of a long run that does not end the text.
+ */
+export function trimEnd(s: string, characterClass: RegExp): string {
+  let end = s.length;
+  while (end > 0 && characterClass.test(s[end - 1] as string)) end--;
+  return s.slice(0, end);
 }

@@ -37,17 +37,39 @@ export interface AmountMatch extends Span {
  */
 export type AmountDoubt = 'fragment' | 'grouping' | 'precision';
 
-/** Drops matches that overlap an earlier-listed one (the list is in priority order), then sorts by position. */
+/**
+ * Drops matches that overlap an earlier-listed one (the list is in priority order), then sorts by
+ * position. Marks the characters each kept match covers, so the work is the matches' total
+ * length, not their number squared (each finder's own matches do not overlap one another).
+ */
 export function withoutOverlaps<T extends Span>(matches: readonly T[]): T[] {
+  const covered = new Uint8Array(matches.reduce((end, m) => Math.max(end, m.end), 0));
   const kept: T[] = [];
   for (const m of matches) {
-    if (!kept.some((k) => m.start < k.end && k.start < m.end)) kept.push(m);
+    if (covered.subarray(m.start, m.end).includes(1)) continue;
+    covered.fill(1, m.start, m.end);
+    kept.push(m);
   }
   return kept.sort((a, b) => a.start - b.start);
 }
 
-function overlapsAny(span: Span, others: readonly Span[]): boolean {
-  return others.some((o) => span.start < o.end && o.start < span.end);
+/**
+ * Whether spans met in order of position overlap any of `sorted` (sorted, not overlapping one
+ * another): one pass over both lists, however many there are.
+ */
+function overlapChecker(sorted: readonly Span[]): (span: Span) => boolean {
+  let next = 0;
+  return (span) => {
+    while (next < sorted.length && (sorted[next] as Span).end <= span.start) next++;
+    const candidate = sorted[next];
+    return candidate !== undefined && candidate.start < span.end;
+  };
+}
+
+/** Whether `pattern` (sticky) matches at `index`; lookbehinds read back from there, never the whole text. */
+function matchesAt(pattern: RegExp, text: string, index: number): RegExpExecArray | null {
+  pattern.lastIndex = index;
+  return pattern.exec(text);
 }
 
 function escapeRegExp(value: string): string {
@@ -232,10 +254,15 @@ function wordNumber(phrase: string): number | undefined {
   return value > 0 ? value : undefined;
 }
 
+/** The longest number the words reach ("nine hundred ninety-nine billion … nine hundred ninety-nine") is 19 words. */
+const MAX_NUMBER_WORDS = 24;
 const NUMBER_WORD = alternatives(Object.keys(NUMBER_WORDS).sort(byLength));
-/** Number words followed by a currency: "four thousand dollars", "a thousand USD". */
+/**
+ * Number words followed by a currency: "four thousand dollars", "a thousand USD". At most
+ * `MAX_NUMBER_WORDS` words, so a long run of them costs a bounded look from each word.
+ */
 const WORD_AMOUNT = new RegExp(
-  `(?<![\\p{L}\\p{N}])(?<words>(?:a\\s+)?(?:${NUMBER_WORD})(?:(?:\\s+and\\s+|[\\s-]+)(?:${NUMBER_WORD}))*)\\s+(?<post>${alternatives([...CODES, ...WORDS].sort(byLength))})(?![\\p{L}\\p{N}])`,
+  `(?<![\\p{L}\\p{N}])(?<words>(?:a\\s+)?(?:${NUMBER_WORD})(?:(?:\\s+and\\s+|[\\s-]+)(?:${NUMBER_WORD})){0,${MAX_NUMBER_WORDS - 1}})\\s+(?<post>${alternatives([...CODES, ...WORDS].sort(byLength))})(?![\\p{L}\\p{N}])`,
   'giu',
 );
 
@@ -249,9 +276,12 @@ const GROUP_SEPARATORS = " \u00A0\u2007\u2009\u202F'\u2019";
 /** What may join two runs of digits into what a reader takes for one number. */
 const JOINER = String.raw`[\s'\u2019\p{Cf}]+`;
 /** Digits right after an amount, past a joiner: "$7| 850", and whether they go on into a date, time or id. */
-const RUNS_ON = new RegExp(String.raw`^(?<joiner>${JOINER})(?<digits>\p{N}+)(?<glued>[\-/:]\p{N}|\p{L})?`, 'u');
-/** A leading digit group right before an amount, past a joiner: "$7 |850" (not "2027-01-01 |500" or "O-5001 |120"). */
-const RUNS_INTO = new RegExp(String.raw`(?<![\p{L}\p{N}_\-.,/])\p{N}{1,3}(?<joiner>${JOINER})$`, 'u');
+const RUNS_ON = new RegExp(String.raw`(?<joiner>${JOINER})(?<digits>\p{N}+)(?<glued>[\-/:]\p{N}|\p{L})?`, 'uy');
+/**
+ * A leading digit group right before an amount, past a joiner: "$7 |850" (not "2027-01-01 |500"
+ * or "O-5001 |120"). A lookbehind at the amount's start: it reads back over the joiner only.
+ */
+const RUNS_INTO = new RegExp(String.raw`(?<=(?<![\p{L}\p{N}_\-.,/])\p{N}{1,3}(?<joiner>${JOINER}))`, 'uy');
 
 /**
  * Two runs of digits side by side: a piece of one number when an apostrophe or an invisible
@@ -293,13 +323,13 @@ function doubtOf(text: string, span: Span, g: Record<string, string | undefined>
   // Only a leading group (1-3 digits, or space or apostrophe groups already) with nothing
   // written after it can run on into the digits that follow; "$4,800 20 monitors" (grouped with
   // commas) and "$7850 12 laptops" are complete.
-  const after = RUNS_ON.exec(text.slice(span.end));
+  const after = matchesAt(RUNS_ON, text, span.end);
   const bare = frac === '' && g.abbr === undefined && g.scale === undefined && g.post === undefined;
   if (after?.groups && bare && /^\d{1,3}(?:[^\d,]\d{3})*$/.test(int) && after.groups.glued === undefined) {
     runOn = runOnDoubt(after.groups.joiner ?? '', (after.groups.digits ?? '').length);
   }
   // The digits of an amount with no currency before them may be the rest of a number: "7 |850".
-  const before = g.pre === undefined ? RUNS_INTO.exec(text.slice(0, span.start)) : null;
+  const before = g.pre === undefined ? matchesAt(RUNS_INTO, text, span.start) : null;
   if (before?.groups && runOn !== 'fragment') runOn = runOnDoubt(before.groups.joiner ?? '', /^\d+/.exec(int)?.[0].length ?? 0);
   if (runOn === 'fragment') return runOn;
   // Sub-cent, or three decimals with no multiplier ("$1.500"): not a plain sum of money.
@@ -310,14 +340,29 @@ function doubtOf(text: string, span: Span, g: Record<string, string | undefined>
   return runOn;
 }
 
-function scanAmounts(text: string): ScannedAmount[] {
+/**
+ * More candidate amounts (bare numbers included) than a request for one action states: the
+ * recognisers stop reading there, and triage sends the text to a human (issue 12: a text of
+ * thousands of "1€" is an attack on the reader, not a request).
+ */
+export const MAX_AMOUNT_CANDIDATES = 20;
+
+interface AmountScan {
+  amounts: ScannedAmount[];
+  /** More than `MAX_AMOUNT_CANDIDATES`: `amounts` holds the first ones only. */
+  overflow: boolean;
+}
+
+function scanAmounts(text: string): AmountScan {
   // A date's digits are not amounts ("1 Jan 2027" does not state an amount of 2027).
   const dates = scanDates(text);
+  const inDate = overlapChecker(dates);
   const found: ScannedAmount[] = [];
+  const full = () => found.length > MAX_AMOUNT_CANDIDATES;
   for (const m of text.matchAll(AMOUNT)) {
     const g = m.groups ?? {};
     const span = { start: m.index, end: m.index + m[0].length };
-    if (overlapsAny(span, dates)) continue;
+    if (inDate(span)) continue;
     const multiplier = (g.abbr ?? g.scale)?.toLowerCase();
     const exponent = multiplier ? (EXPONENTS[multiplier] ?? 0) : 0;
     // Through the decimal literal, so "7.85k" is exactly 7850 (7.85 * 1000 is not).
@@ -333,15 +378,22 @@ function scanAmounts(text: string): ScannedAmount[] {
       ...(doubt ? { doubt } : {}),
       money: currency !== undefined || MONEY_ABBREVIATIONS.has(g.abbr ?? ''),
     });
+    if (full()) break;
   }
-  for (const m of text.matchAll(WORD_AMOUNT)) {
-    const span = { start: m.index, end: m.index + m[0].length };
-    const value = wordNumber(m.groups?.words ?? '');
-    const currency = currencyOf(m.groups?.post);
-    if (value === undefined || currency === undefined || overlapsAny(span, dates) || overlapsAny(span, found)) continue;
-    found.push({ ...span, value, currency, money: true });
+  if (!full()) {
+    const wordsInDate = overlapChecker(dates);
+    const inDigits = overlapChecker([...found]);
+    for (const m of text.matchAll(WORD_AMOUNT)) {
+      const span = { start: m.index, end: m.index + m[0].length };
+      const value = wordNumber(m.groups?.words ?? '');
+      const currency = currencyOf(m.groups?.post);
+      if (value === undefined || currency === undefined || wordsInDate(span) || inDigits(span)) continue;
+      found.push({ ...span, value, currency, money: true });
+      if (full()) break;
+    }
   }
-  return found.sort((a, b) => a.start - b.start);
+  const overflow = full();
+  return { amounts: found.sort((a, b) => a.start - b.start).slice(0, MAX_AMOUNT_CANDIDATES), overflow };
 }
 
 /**
@@ -351,9 +403,16 @@ function scanAmounts(text: string): ScannedAmount[] {
  * carries its `doubt` when the writing leaves the value uncertain.
  */
 export function findAmounts(text: string, options: { bareNumbers?: boolean } = {}): AmountMatch[] {
-  return scanAmounts(text)
-    .filter((a) => options.bareNumbers === true || a.money)
-    .map(({ money: _money, ...amount }) => amount);
+  return readAmounts(text, options).amounts;
+}
+
+/** `findAmounts`, and whether the text held more candidates than `MAX_AMOUNT_CANDIDATES` (then only the first are read). */
+export function readAmounts(text: string, options: { bareNumbers?: boolean } = {}): { amounts: AmountMatch[]; overflow: boolean } {
+  const { amounts, overflow } = scanAmounts(text);
+  return {
+    amounts: amounts.filter((a) => options.bareNumbers === true || a.money).map(({ money: _money, ...amount }) => amount),
+    overflow,
+  };
 }
 
 /**
@@ -364,4 +423,55 @@ export function findAmounts(text: string, options: { bareNumbers?: boolean } = {
  */
 export function keepDigitGrouping(text: string): string {
   return text.replace(/(?<=\p{N})[\u00A0\u2007\u2009\u202F](?=\p{N})/gu, "'");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Recurring amounts
+
+const PERIOD = '(?:hour|day|week|fortnight|month|quarter|year|annum)';
+const PERIODS = '(?:hours|days|weeks|fortnights|months|quarters|years)';
+const PERIODICALLY = '(?:daily|weekly|fortnightly|bi-?weekly|monthly|bi-?monthly|quarterly|semi-?annually|annually|yearly)';
+const HOW_MANY = '(?:\\d{1,3}|a|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|eighteen|twenty-four|thirty-six|several)';
+
+/** Right after an amount: "$4,999 per month", "$4,999/mo", "$4,999 a year", "$4,999 monthly", "$4,999 p.a.". */
+const RECURS_AFTER_AMOUNT = new RegExp(
+  `\\s*(?:(?:per|a|an|each|every)\\s+${PERIOD}\\b|\\/\\s*(?:h|hr|hour|day|wk|week|mo|mth|month|qtr|quarter|yr|year|annum)\\b|${PERIODICALLY}\\b|p\\.\\s?a\\.)`,
+  'iy',
+);
+
+/**
+ * Anywhere in a text that states an amount: a schedule or a term of payments ("billed monthly",
+ * "every month", "for 12 months", "in 3 instalments", "monthly fee"). An annual renewal or a
+ * three-year contract is one payment; "annual" alone is not read as a schedule.
+ */
+const RECURRENCE = new RegExp(
+  [
+    `\\b(?:billed|paid|charged|invoiced|payable|debited|recurring|renews|renewing|repeating)\\s+${PERIODICALLY}\\b`,
+    `\\b(?:every|each)\\s+(?:${HOW_MANY}\\s+)?(?:${PERIOD}|${PERIODS})\\b`,
+    `\\bper\\s+${PERIOD}\\b`,
+    `\\b(?:for|over)\\s+(?:the\\s+next\\s+|another\\s+|a\\s+further\\s+)?${HOW_MANY}\\s+(?:more\\s+)?${PERIODS}\\b`,
+    `\\b(?:in|over)\\s+${HOW_MANY}\\s+(?:equal\\s+)?(?:installments|instalments|payments|tranches)\\b`,
+    `\\b(?:daily|weekly|fortnightly|monthly|quarterly)\\s+(?:fees?|payments?|charges?|subscriptions?|rent|retainers?|rates?|installments?|instalments?|invoices?|billing)\\b`,
+    `\\b${PERIOD}[-\\s]to[-\\s]${PERIOD}\\b`,
+  ].join('|'),
+  'i',
+);
+
+/**
+ * A sign that the text's amount recurs ("$4,999 per month for 12 months"): then it is not one
+ * payment of that amount, and what to commit (each payment, or the total) is for a human to say.
+ * Read only where an amount is stated; `value` is the phrase, whitespace collapsed.
+ */
+export function findRecurrence(text: string, amounts: readonly Span[]): ValueMatch<string> | undefined {
+  if (amounts.length === 0) return undefined;
+  const found = (start: number, written: string): ValueMatch<string> => {
+    const lead = written.length - written.trimStart().length;
+    return { start: start + lead, end: start + written.length, value: written.trim().replace(/\s+/g, ' ').toLowerCase() };
+  };
+  for (const amount of amounts) {
+    const after = matchesAt(RECURS_AFTER_AMOUNT, text, amount.end);
+    if (after) return found(amount.end, after[0]);
+  }
+  const anywhere = RECURRENCE.exec(text);
+  return anywhere ? found(anywhere.index, anywhere[0]) : undefined;
 }

@@ -3,13 +3,14 @@ import type { ActionDefinition } from '../catalog/define';
 import { fieldMetaOf } from '../catalog/kinds';
 import { CATALOG, actionDefinition, orList } from '../catalog/registry';
 import { escapeRegExp, findAmounts, findCatalogRecordIds, findChoiceChanges, findDates, findVendors } from '../models/extract';
+import { findRecurrence, MAX_AMOUNT_CANDIDATES, readAmounts } from '../text/values';
 import { exampleClassifier, type ActionSimilarity, type ExampleClassifier } from './examples';
 import { POLICIES } from '../policy/policies';
 import type { RoutingPolicy } from '../policy/schemas';
 import { parseFields, type ActionName } from '../schemas/actions';
 import { INJECTION_SIGNALS, type InjectionSignal, type Principal, type ReasonCode, type TriageResult } from '../schemas/workflow';
 import { looksLikeToken } from '../shield/pii';
-import { INVISIBLE_CHARACTERS } from '../shield/unicode';
+import { INVISIBLE_CHARACTERS, skeleton, spacedOutWords } from '../shield/unicode';
 
 /*
  * Vocabulary, as data: what smells like an attempt to steer the model or restate policy, and
@@ -105,6 +106,7 @@ export const INJECTION_PATTERNS: Record<PatternFamily, readonly RegExp[]> = {
     /\b(?:new|updated|raised|increased|higher)\s+(?:approval|autonomous|spending|purchas(?:e|ing)|signing)\s+(?:limit|threshold)s?\b/i,
     /\b(?:approval|autonomous|spending|purchas(?:e|ing)|signing)\s+(?:limit|threshold)s?\s+(?:is|are|of|=)\s*(?:now\s+)?(?:\$|usd\s*)?\d/i,
     /\bno\s+(?:approvals?|approvers?|reviews?|sign[-\s]?offs?|humans?|checks?)\s+(?:is\s+|are\s+)?(?:needed|required|necessary)\b/i,
+    /\b(?:needs?|requires?|required|needed|wants?)\s+no\s+(?:approvals?|approvers?|reviews?|reviewers?|sign[-\s]?offs?|humans?|checks?)\b/i,
     /\b(?:approvals?|reviews?|sign[-\s]?offs?)\s+(?:is|are)\s+(?:not|no\s+longer)\s+(?:needed|required|necessary)\b/i,
     /\b(?:without|skip|skipping|bypass|bypassing|circumvent|avoid)\s+(?:any\s+|the\s+|an?\s+)?(?:approvals?|approvers?|reviews?|policy|policies|validation|checks?|sign[-\s]?offs?)\b/i,
     /\b(?:do\s+not|don't|dont|doesn't|does\s+not|need\s+not|needn't)\s+(?:ask\s+for|route\s+(?:it\s+)?to|send\s+(?:it\s+)?to|require|need|go\s+to)\s+(?:an?\s+|any\s+)?(?:approvals?|approvers?|humans?|reviews?|sign[-\s]?offs?)\b/i,
@@ -118,6 +120,17 @@ export const INJECTION_PATTERNS: Record<PatternFamily, readonly RegExp[]> = {
     /\b(?:processed|approved|handled|executed|paid|actioned)\s+automatically\b/i,
     new RegExp(`\\bwithout\\s+(?:a|an|the|any)\\s+(?:${AUTHORITY}|support\\s+lead|approver|human|reviewer)\\b`, 'i'),
   ],
+};
+
+/**
+ * Words worth hiding by spelling them out letter by letter ("i g n o r e a l l p r e v i o u s"),
+ * by the family they signal. Read only inside such a run, where the words run together; a run
+ * that contains one is a signal whatever else it says.
+ */
+export const SPACED_OUT_WORDS: Partial<Record<PatternFamily, readonly string[]>> = {
+  instruction_override: ['ignore', 'disregard', 'forget', 'override', 'bypass', 'instruction', 'prompt', 'jailbreak'],
+  role_play: ['pretend', 'youarenow', 'roleplay', 'impersonate'],
+  policy_restatement: ['approv', 'limit', 'threshold', 'policy', 'exempt', 'noreview'],
 };
 
 /** Zero-width, bidi-control, soft-hyphen, filler, variation-selector and tag characters: text a reviewer cannot see. */
@@ -308,11 +321,18 @@ const SIGNAL_LABELS: Record<InjectionSignal, string> = {
 function findInjection(text: string): InjectionFinding[] {
   const found: InjectionFinding[] = [];
   if (HIDDEN_CHARACTERS.test(text)) found.push({ signal: 'hidden_characters', label: SIGNAL_LABELS.hidden_characters });
+  // The patterns read the text as written and as a reader sees it ("ıgnore", "ignóre", "i g n o r e").
+  const folded = skeleton(text);
   for (const [family, patterns] of Object.entries(INJECTION_PATTERNS) as [PatternFamily, readonly RegExp[]][]) {
     for (const re of patterns) {
-      const m = re.exec(text);
+      const m = re.exec(text) ?? (folded === text ? null : re.exec(folded));
       if (m) found.push({ signal: family, label: `${SIGNAL_LABELS[family]} "${m[0].trim().slice(0, 40)}"` });
     }
+  }
+  const spelled = spacedOutWords(text);
+  for (const [family, words] of Object.entries(SPACED_OUT_WORDS) as [PatternFamily, readonly string[]][]) {
+    const run = spelled.find((letters) => words.some((word) => letters.includes(word)));
+    if (run !== undefined && !found.some((f) => f.signal === family)) found.push({ signal: family, label: `${SIGNAL_LABELS[family]} spelled out "${run.slice(0, 40)}"` });
   }
   for (const { kind, pattern, accept } of ENCODED_PAYLOAD_PATTERNS) {
     const matches = pattern.global ? [...text.matchAll(pattern)].map((m) => m[0]) : [pattern.exec(text)?.[0]];
@@ -376,6 +396,10 @@ export function complexityScore(text: string, actionCount: number = detectAction
 
 const titleOf = (action: ActionName): string => actionDefinition(action).title;
 
+function addOnce<T>(list: T[], item: T): void {
+  if (!list.includes(item)) list.push(item);
+}
+
 /**
  * Decides how a request is handled: deterministic (the client's own valid fields, no model),
  * generative (a model proposes; the tier follows complexity) or human (risk signals, no
@@ -418,22 +442,28 @@ export function triageRequest(input: TriageInput, policy: RoutingPolicy = ROUTIN
 
   const problems: string[] = [];
   if (injection.length > 0) problems.push(injectionNote);
+  // Amounts a model could not read as one payment: a human says what to commit.
+  const amounts = readAmounts(text);
+  const recurrence = findRecurrence(text, amounts.amounts);
+  if (amounts.overflow) problems.push(`more than ${MAX_AMOUNT_CANDIDATES} amounts or numbers, read no further`);
+  else if (recurrence) problems.push(`a recurring amount ("${recurrence.value.slice(0, 40)}"), not one payment: the human says what to commit`);
+  if (amounts.overflow || recurrence) signals.push('needs_human_triage');
   if (actions.length === 0) {
-    signals.push('needs_human_triage');
+    addOnce(signals, 'needs_human_triage');
     problems.push(
       isInformationRequest(text)
         ? 'asks for information, not for an action'
         : `no recognisable action (${orList(CATALOG.map((a) => a.title))})${reading.learned ? `, though ${examplesSay(reading.learned)}` : ''}`,
     );
   } else if (actions.length > 1) {
-    signals.push('needs_human_triage');
+    addOnce(signals, 'needs_human_triage');
     problems.push(`more than one action (${actions.map(titleOf).join(', ')})`);
   } else if (several) {
-    signals.push('needs_human_triage');
+    addOnce(signals, 'needs_human_triage');
     problems.push(`several ${titleOf(actions[0] as ActionName)}s in one request`);
   } else if (reading.disagree && reading.learned && !submitted?.action) {
     // The action goes along, so the human sees a proposal to confirm or reject; it never runs unseen.
-    signals.push('needs_human_triage');
+    addOnce(signals, 'needs_human_triage');
     problems.push(`its words name a ${titleOf(actions[0] as ActionName)}, but ${examplesSay(reading.learned)}`);
   }
 

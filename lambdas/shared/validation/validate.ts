@@ -43,13 +43,13 @@ function unique<T>(items: readonly T[]): T[] {
 }
 
 /**
- * True when the candidate would be a valid proposal but for an amount that is not money
- * (≤ 0, -0, NaN, ±Infinity): that is a rejection a human cannot fix, not a triage case.
+ * True when the candidate would be a valid proposal but for an amount that is not money (≤ 0,
+ * -0, NaN, ±Infinity, beyond `MAX_AMOUNT`, finer than its currency): that is a rejection a human
+ * cannot fix, not a triage case. Called on a candidate the schema refused.
  */
 function onlyAmountOutOfRange(raw: unknown): boolean {
   if (!isRecord(raw) || !isRecord(raw.fields)) return false;
-  const amount = raw.fields.amount;
-  if (typeof amount !== 'number' || (amount > 0 && Number.isFinite(amount))) return false;
+  if (typeof raw.fields.amount !== 'number') return false;
   return Proposal.safeParse({ ...raw, fields: { ...raw.fields, amount: 1 } }).success;
 }
 

@@ -111,6 +111,14 @@ describe('400 malformed JSON and schema violations', () => {
     ['a zero amount', 'fields.amount', po({ amount: 0 })],
     ['an amount as a string', 'fields.amount', po({ amount: '100' })],
     ['a lower-case currency', 'fields.currency', po({ currency: 'usd' })],
+    // Issue 12, finding 8: more decimals than the currency has, or a magnitude no store holds.
+    ['$4,999.999 (a tenth of a cent)', 'fields.amount', po({ amount: 4999.999 })],
+    ['$49,999.995 (a half cent under a tier boundary)', 'fields.amount', po({ amount: 49_999.995 })],
+    ['$1e-9', 'fields.amount', po({ amount: 1e-9 })],
+    ['an amount of 1e200', 'fields.amount', po({ amount: 1e200 })],
+    ['¥100.5 (the yen has no minor unit)', 'fields.amount', po({ amount: 100.5, currency: 'JPY' })],
+    ['a refund of $10.005', 'fields.amount', { text: 'Refund', action: 'refund', fields: { customerId: 'C-1002', orderId: 'O-5001', amount: 10.005, reason: 'damaged' } }],
+
     ['a missing vendor', 'fields.vendor', { text: 'Chairs', action: 'purchase_order', fields: { amount: 100, description: 'chairs' } }],
     ['an unknown field', 'fields', po({ discount: 10 })],
     ['text over 4,000 characters', 'text', { text: 'x'.repeat(4001) }],

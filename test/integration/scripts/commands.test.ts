@@ -19,7 +19,7 @@ function npmRun(script: string, args: string[]): Promise<{ status: number | null
 
 const SCRIPTS = [
   { script: 'eval', options: ['--provider <name>', '--dataset <name>', '--only <prefix>', '-q, --quiet'], bad: ['--dataset', 'nope'], badLine: '--dataset must be one of development, held-out, got "nope"' },
-  { script: 'bench', options: ['--cold-runs <n>', '--cycles <n>', '--requests <n>', '--clients <n,n>', '--skip <sections>', '--out <file>', '-q, --quiet'], bad: ['--cycles', '0'], badLine: '--cycles must be a positive integer, got "0"' },
+  { script: 'bench', options: ['--cold-runs <n>', '--cycles <n>', '--requests <n>', '--clients <n,n>', '--text-runs <n>', '--skip <sections>', '--out <file>', '-q, --quiet'], bad: ['--cycles', '0'], badLine: '--cycles must be a positive integer, got "0"' },
   { script: 'cost', options: ['--requests <n>', '--approval-rate <share>', '--model-mix <shares>', '--prices <file>'], bad: ['--requests', 'abc'], badLine: '--requests must be a number ≥ 0, got "abc"' },
   { script: 'demo', options: [], bad: ['now'], badLine: "Unexpected argument 'now'" },
   { script: 'seed', options: ['--stack <name>', '--table <name>', '--region <region>', '--dry-run'], bad: ['--region', ' '], badLine: '--region needs a non-empty value' },

@@ -60,6 +60,15 @@ function isRealDate(s: string): boolean {
 }
 
 const isMoney = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0;
+
+/** ISO 4217: the yen has no minor unit; every other code the generators send has two (issue 12, finding 8). */
+const minorUnitsOf = (currency: string) => (currency === 'JPY' ? 0 : 2);
+
+/** An amount with more decimals than its currency has: not a sum of money ($4,999.999, ¥100.5). */
+function finerThan(currency: string, amount: number): boolean {
+  const scale = 10 ** minorUnitsOf(currency);
+  return Math.round(amount * scale) / scale !== amount;
+}
 const isText = (v: unknown): v is string => typeof v === 'string' && v.trim().length > 0;
 
 interface Tier {
@@ -109,7 +118,7 @@ export function purchaseOrderVerdict(fields: Record<string, unknown>, roles: rea
   if (!mayRequest(REQUESTERS.purchase_order, roles)) return { kind: 'reject', because: 'action_not_permitted' };
   const limits = p.limits;
   // "amount ≤ 0 or > 1,000,000 → reject"; NaN and the infinities are not amounts either.
-  if (!(Number.isFinite(amount) && amount > units(limits.minExclusiveCents) && amount <= units(limits.maxInclusiveCents))) {
+  if (!(Number.isFinite(amount) && amount > units(limits.minExclusiveCents) && amount <= units(limits.maxInclusiveCents)) || finerThan(currency, amount)) {
     return { kind: 'reject', because: 'amount_out_of_range' };
   }
   const tiers: readonly Tier[] = p.tiers;
@@ -152,7 +161,7 @@ export function refundVerdict(fields: Record<string, unknown>, roles: readonly s
   }
   if (!isText(reason)) return { kind: 'invalid', because: 'reason' };
   if (typeof amount !== 'number') return { kind: 'invalid', because: 'amount is not a number' };
-  if (!isMoney(amount)) return { kind: 'reject', because: 'amount_out_of_range' };
+  if (!isMoney(amount) || finerThan('USD', amount)) return { kind: 'reject', because: 'amount_out_of_range' };
   if (!mayRequest(REQUESTERS.refund, roles)) return { kind: 'reject', because: 'action_not_permitted' };
   const order = Object.prototype.hasOwnProperty.call(ORACLE_SEED.orders, orderId) ? ORACLE_SEED.orders[orderId] : undefined;
   if (!order || order.customerId !== customerId) return { kind: 'reject', because: 'order_not_found' };

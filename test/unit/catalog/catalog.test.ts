@@ -1,11 +1,14 @@
 import * as z from 'zod';
 import {
   ActionDefinitionError,
+  MAX_AMOUNT,
+  MINOR_UNITS,
   RISK_CLASSES,
   choice,
   defineAction,
   fieldMetaOf,
   freeText,
+  minorUnits,
   money,
   recordId,
   type FieldMeta,
@@ -123,9 +126,15 @@ describe('defineAction', () => {
     receipt: z.object({ creditNoteId: z.string() }),
   });
 
-  it('returns the definition it is given', () => {
+  it('returns the definition it is given, its fields with their amounts checked together (issue 12)', () => {
     const definition = base();
-    expect(defineAction(definition)).toBe(definition);
+    const { fields: checked, ...rest } = defineAction(definition);
+    const { fields: given, ...declared } = definition;
+    expect(rest).toEqual(declared);
+    // The same field schemas, so each keeps its kind.
+    for (const [name, schema] of Object.entries(given.shape)) expect(checked.shape[name as keyof typeof given.shape]).toBe(schema);
+    expect(given.safeParse({ customerId: 'C-1', amount: 1.555, note: 'n' }).success).toBe(true);
+    expect(checked.safeParse({ customerId: 'C-1', amount: 1.555, note: 'n' }).success).toBe(false);
   });
 
   it('refuses a field built without a kind constructor', () => {
@@ -176,5 +185,75 @@ describe('core text from the catalog', () => {
     const result = triageRequest({ text: 'Can you check the status of my ticket?', requestedBy: requester });
     expect(result.reason).toContain(`no recognisable action (${orList(CATALOG.map((a) => a.title))})`);
     expect(result.reason).toMatch(/no recognisable action \(purchase order, tier upgrade, refund(, [a-z ]+)* or [a-z ]+\)/);
+  });
+});
+
+describe('amounts at the edge: every money field, by the currency its action names (issue 12, finding 8)', () => {
+  const moneyFields = CATALOG.flatMap((action) =>
+    fieldsOf(action.name)
+      .filter((field) => field.meta.kind === 'money')
+      .map((field) => ({ action: action.name, field: field.name, currencyField: fieldsOf(action.name).find((f) => f.meta.kind === 'currency')?.name })),
+  );
+  /** The action's first example with the amount (and currency) replaced. */
+  const fieldsWith = (action: (typeof CATALOG)[number]['name'], field: string, amount: number, currencyField?: string, code?: string) => ({
+    ...(CATALOG.find((a) => a.name === action)?.examples[0]?.fields as Record<string, unknown>),
+    [field]: amount,
+    ...(currencyField && code ? { [currencyField]: code } : {}),
+  });
+  const issuesOf = (action: (typeof CATALOG)[number]['name'], fields: Record<string, unknown>) => {
+    const parsed = FIELDS_SCHEMA[action].safeParse(fields);
+    return parsed.success ? [] : parsed.error.issues.map((issue) => issue.path.join('.'));
+  };
+
+  it('the catalog has money fields, with and without a currency field of their own', () => {
+    expect(moneyFields.some((f) => f.currencyField !== undefined)).toBe(true);
+    expect(moneyFields.some((f) => f.currencyField === undefined)).toBe(true);
+  });
+
+  it.each(moneyFields)('$action.$field: a magnitude no store holds (1e200, just over MAX_AMOUNT) is refused on the field', ({ action, field, currencyField }) => {
+    expect(issuesOf(action, fieldsWith(action, field, 1e200, currencyField))).toEqual([field]);
+    expect(issuesOf(action, fieldsWith(action, field, MAX_AMOUNT + 1, currencyField))).toEqual([field]);
+    expect(issuesOf(action, fieldsWith(action, field, MAX_AMOUNT, currencyField))).not.toContain(field);
+  });
+
+  it.each(moneyFields)('$action.$field: more decimals than the currency has are refused on the field ($4,999.999, $49,999.995, $1e-9)', ({ action, field, currencyField }) => {
+    for (const amount of [4999.999, 49_999.995, 1e-9, 0.001]) expect({ amount, issues: issuesOf(action, fieldsWith(action, field, amount, currencyField)) }).toEqual({ amount, issues: [field] });
+    for (const amount of [4999.99, 49_999.9, 0.01, 5000]) expect({ amount, issues: issuesOf(action, fieldsWith(action, field, amount, currencyField)) }).toEqual({ amount, issues: [] });
+  });
+
+  it.each(moneyFields.filter((f) => f.currencyField !== undefined))('$action.$field: decimals follow the currency named (JPY 0, KWD 3, an unlisted code 2)', ({ action, field, currencyField }) => {
+    const issues = (amount: number, code: string) => issuesOf(action, fieldsWith(action, field, amount, currencyField, code));
+    expect(issues(100.5, 'JPY')).toEqual([field]);
+    expect(issues(100, 'JPY')).toEqual([]);
+    expect(issues(1.234, 'KWD')).toEqual([]);
+    expect(issues(1.2345, 'KWD')).toEqual([field]);
+    expect(issues(12.34, 'XTS')).toEqual([]);
+    expect(issues(12.345, 'XTS')).toEqual([field]);
+  });
+
+  it('the minor-units table is ISO 4217 where it differs from 2', () => {
+    expect([minorUnits('USD'), minorUnits('EUR'), minorUnits('JPY'), minorUnits('KRW'), minorUnits('BHD'), minorUnits('CLF'), minorUnits('ZZZ')]).toEqual([2, 2, 0, 0, 3, 4, 2]);
+    for (const [code, units] of Object.entries(MINOR_UNITS)) {
+      expect(code).toMatch(/^[A-Z]{3}$/);
+      expect([0, 3, 4]).toContain(units);
+    }
+  });
+
+  it('a test-only action gets the same check from defineAction, with no currency field (2 decimals)', () => {
+    const tip = defineAction({
+      name: 'tip_jar',
+      title: 'tip',
+      description: 'A test-only action with an amount and no currency field.',
+      riskClass: 'low',
+      fields: z.strictObject({ amount: money(), reason: freeText({ min: 3, max: 100 }) }),
+      summaryFields: ['amount'],
+      examples: [],
+      facts: z.object({}),
+      receipt: z.object({}),
+      policy: {},
+    });
+    expect(tip.fields.safeParse({ amount: 1.5, reason: 'thanks' }).success).toBe(true);
+    const refused = tip.fields.safeParse({ amount: 1.555, reason: 'thanks' });
+    expect(refused.success ? [] : refused.error.issues.map((i) => [i.path.join('.'), i.message])).toEqual([['amount', 'must have at most 2 decimals']]);
   });
 });

@@ -1,6 +1,7 @@
 import { fieldMetaOf, partyName, type FieldMeta } from '../../../lambdas/shared/catalog';
 import { CATALOG_PARTY, canonicalVendor, findAmounts, findCurrencies, findDates, findVendors, isSeedVendor } from '../../../lambdas/shared/models/extract';
 import { SEED } from '../../../lambdas/shared/tables';
+import { findRecurrence, MAX_AMOUNT_CANDIDATES, readAmounts } from '../../../lambdas/shared/text/values';
 import { vendorKey } from '../../../lambdas/shared/vendors';
 
 const values = <T>(matches: readonly { value: T }[]) => matches.map((m) => m.value);
@@ -273,5 +274,53 @@ describe("a party name field's own known names and words", () => {
     expect(read('orders with Hooli Inc are late', CATALOG_PARTY)).toEqual([{ value: 'Hooli Inc', named: true }]);
     expect(read('Supplier is Hooli Inc', CATALOG_PARTY)).toEqual([{ value: 'Hooli Inc', named: true }]);
     expect(read('Send the shipment with Northway Transport', CATALOG_PARTY)).toEqual([]);
+  });
+});
+
+describe('readAmounts: a bound on the work, and what a bounded reading says (issue 12)', () => {
+  const numbers = (n: number) => Array.from({ length: n }, (_, i) => `${i + 1} €`).join(', ');
+
+  it(`reads up to MAX_AMOUNT_CANDIDATES (${MAX_AMOUNT_CANDIDATES}) candidates and says when the text held more`, () => {
+    expect(readAmounts(numbers(MAX_AMOUNT_CANDIDATES), { bareNumbers: true })).toMatchObject({ overflow: false });
+    expect(readAmounts(numbers(MAX_AMOUNT_CANDIDATES), { bareNumbers: true }).amounts).toHaveLength(MAX_AMOUNT_CANDIDATES);
+    const over = readAmounts(numbers(MAX_AMOUNT_CANDIDATES + 1), { bareNumbers: true });
+    expect(over.overflow).toBe(true);
+    expect(values(over.amounts)).toEqual(Array.from({ length: MAX_AMOUNT_CANDIDATES }, (_, i) => i + 1));
+  });
+
+  it('counts bare numbers and amounts written in words alike, and not a date\u2019s digits', () => {
+    const words = Array.from({ length: MAX_AMOUNT_CANDIDATES + 1 }, () => 'four thousand dollars').join(', ');
+    expect(readAmounts(words).overflow).toBe(true);
+    expect(readAmounts(Array.from({ length: 30 }, () => '2027-01-01').join(' ')).overflow).toBe(false);
+    expect(readAmounts(`$100 ${'7 '.repeat(MAX_AMOUNT_CANDIDATES)}`)).toMatchObject({ overflow: true, amounts: [expect.objectContaining({ value: 100 })] });
+  });
+});
+
+describe('findRecurrence: an amount that recurs (issue 12, finding 9)', () => {
+  const recurrence = (text: string) => findRecurrence(text, findAmounts(text))?.value;
+
+  it.each([
+    ['$4,999 per month for 12 months', 'per month'],
+    ['$4,999/mo', '/mo'],
+    ['$4,999 a year', 'a year'],
+    ['$4,999 monthly', 'monthly'],
+    ['$4,999 p.a.', 'p.a.'],
+    ['$4,999 of hosting, billed quarterly', 'billed quarterly'],
+    ['$4,999 of hosting for the next 6 months', 'for the next 6 months'],
+    ['$4,999 of hosting, each week', 'each week'],
+    ['$4,999 in 3 instalments', 'in 3 instalments'],
+    ['the $900 weekly fee', 'weekly'],
+    ['a weekly fee of $900', 'weekly fee'],
+    ['$900, month-to-month', 'month-to-month'],
+  ])('"%s" recurs ("%s")', (text, phrase) => {
+    expect(recurrence(text)).toBe(phrase);
+  });
+
+  it.each(['$3,915 annual renewal', 'a three-year contract for $64,200', '$655 for a year\u2019s supply', '$20,000 after the yearly review', '$4,999 each'])('"%s" is one payment', (text) => {
+    expect(recurrence(text)).toBeUndefined();
+  });
+
+  it('reads nothing where no amount is stated: "renewed for three years"', () => {
+    expect(recurrence('Upgrade C-1002 to premium as they renewed for three years')).toBeUndefined();
   });
 });
