@@ -1,9 +1,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { Conflict, Forbidden, Gone, NotFound } from '../errors';
+import { Conflict, Forbidden, Gone, NotFound, OrchestratorUnavailable } from '../errors';
 import { isValidId } from '../ids';
 import { scrubPii } from '../shield/pii';
 import type { DecisionBody } from '../schemas/api';
-import type { Principal, TaskItem } from '../schemas/records';
+import { TERMINAL_STATUSES, type Principal, type TaskItem } from '../schemas/records';
 import type { ApprovalOutcome } from '../schemas/workflow';
 import { mayDecide, type DecideRefusal } from './authority';
 import type { ApprovalDeps } from './deps';
@@ -117,7 +117,7 @@ async function deliverDecision(task: TaskItem, approval: DecidedApproval, deps: 
   try {
     const state = await deps.states.getCheckpoint(task.checkpointKey);
     claimed = await deps.requests.updateIf(task.requestId, { status: 'RUNNING', approval }, ['PENDING_APPROVAL']);
-    if (!claimed) throw new WaitOver();
+    if (!claimed) await throwWhyNotWaiting(task.requestId, deps);
     const entry = await deps.audit.appendUnlessClosed(task.requestId, {
       step: 'Approval',
       actor: { type: 'human', id: approval.decidedBy },
@@ -139,6 +139,17 @@ async function deliverDecision(task: TaskItem, approval: DecidedApproval, deps: 
     if (expired) throw taskExpired();
     throw error;
   }
+}
+
+/**
+ * The request is not PENDING_APPROVAL. Ended (Finalize wrote it): the wait is over. Still open
+ * (an earlier decision's undo has not put it back yet): a passing state, so the approver retries,
+ * and the task must not be marked EXPIRED while the workflow still waits.
+ */
+async function throwWhyNotWaiting(requestId: string, deps: ApprovalDeps): Promise<never> {
+  const request = await deps.requests.get(requestId);
+  if (!request || TERMINAL_STATUSES.includes(request.status)) throw new WaitOver();
+  throw new OrchestratorUnavailable('The request is still being updated by an earlier decision; retry shortly.');
 }
 
 /** The request is no longer waiting for this decision: it ended (Finalize wrote it) while the decision was on its way. */

@@ -240,6 +240,26 @@ describe('decideTask', () => {
     expect(events).toEqual(['approval.requested', 'approval.decided', 'approval.released', 'approval.decided']);
   });
 
+  it('a request still held by an earlier decision is a passing state: 503 to retry, the task not expired', async () => {
+    const opened = await openTask(stores());
+    const { deps, orchestrator } = approvalDeps(stores());
+    const approver = principal(['procurement-manager']);
+    // An earlier decision's undo could not put the request back (its write failed): RUNNING, not ended.
+    await stores().requests.updateIf(opened.state.requestId, { status: 'RUNNING' }, ['PENDING_APPROVAL']);
+
+    const error = await failureOf(decideTask(approver, opened.taskId, approve(opened), deps));
+
+    expect(error).toBeInstanceOf(OrchestratorUnavailable);
+    expect(error).toMatchObject({ status: 503 });
+    expect(await stores().tasks.get(opened.taskId)).toMatchObject({ status: 'PENDING' });
+    expect(orchestrator.resumed).toEqual([]);
+
+    // Once the request waits again, the same approver's retry goes through.
+    await stores().requests.updateIf(opened.state.requestId, { status: 'PENDING_APPROVAL' }, ['RUNNING']);
+    expect(await decideTask(approver, opened.taskId, approve(opened), deps)).toMatchObject({ status: 'APPROVED' });
+    expect(orchestrator.resumed).toHaveLength(1);
+  });
+
   /*
    * Red team finding 4: a decision the API still accepts (before the task's expiresAt) reaches a
    * workflow whose wait has timed out. Finalize writes EXPIRED; nothing the decision writes may
