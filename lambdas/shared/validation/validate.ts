@@ -1,6 +1,7 @@
 import { canRequest, duplicateWindowStart, evaluatePolicy, isWithinDuplicateWindow, lowestApprovalTier, POLICIES, policyRef } from '../policy';
 import type { PolicyFacts, PolicySet } from '../policy';
 import { Connectors } from '../connectors';
+import { fieldsOf } from '../catalog/registry';
 import type { RecordReader } from '../ports';
 import { ActionName, Proposal } from '../schemas/actions';
 import type { Decision, PolicyRef, ReasonCode, WorkflowState } from '../schemas/workflow';
@@ -47,10 +48,13 @@ function unique<T>(items: readonly T[]): T[] {
  * -0, NaN, ±Infinity, beyond `MAX_AMOUNT`, finer than its currency): that is a rejection a human
  * cannot fix, not a triage case. Called on a candidate the schema refused.
  */
-function onlyAmountOutOfRange(raw: unknown): boolean {
+function onlyAmountOutOfRange(action: ActionName, raw: unknown): boolean {
   if (!isRecord(raw) || !isRecord(raw.fields)) return false;
-  if (typeof raw.fields.amount !== 'number') return false;
-  return Proposal.safeParse({ ...raw, fields: { ...raw.fields, amount: 1 } }).success;
+  const fields = raw.fields;
+  // Each of the action's money fields (a purchase order's `amount`, a credit limit's `newLimit`).
+  const money = fieldsOf(action).filter((field) => field.meta.kind === 'money' && typeof fields[field.name] === 'number');
+  if (money.length === 0) return false;
+  return Proposal.safeParse({ ...raw, fields: { ...fields, ...Object.fromEntries(money.map((field) => [field.name, 1])) } }).success;
 }
 
 function schemaRejection(raw: unknown, roles: readonly string[], policies: PolicySet): Decision {
@@ -61,7 +65,7 @@ function schemaRejection(raw: unknown, roles: readonly string[], policies: Polic
   }
   const reasons: ReasonCode[] = [];
   if (!canRequest(action.data, roles, policies)) reasons.push('action_not_permitted');
-  reasons.push(onlyAmountOutOfRange(raw) ? 'amount_out_of_range' : 'needs_human_triage');
+  reasons.push(onlyAmountOutOfRange(action.data, raw) ? 'amount_out_of_range' : 'needs_human_triage');
   return { outcome: 'rejected', reasons, policy: policyRef(action.data, policies) };
 }
 

@@ -257,6 +257,13 @@ describe('schema', () => {
     expect(decision).toMatchObject({ outcome: 'rejected', reasons: ['amount_out_of_range'] });
   });
 
+  it.each([1e13, 5000.001])('any money field, not only one named amount: a credit limit of %s is amount_out_of_range', async (newLimit) => {
+    const candidate = { action: 'credit_limit_change', fields: { customerId: 'C-1001', newLimit, currency: 'USD', reason: 'they opened two new branches' } };
+    const { proposal, decision } = await validate(modelState('Raise the credit limit of C-1001, they opened two new branches', candidate, { roles: ['account-manager'] }));
+    expect(proposal).toBeUndefined();
+    expect(decision).toMatchObject({ outcome: 'rejected', reasons: ['amount_out_of_range'] });
+  });
+
   it('$1,000,000 → finance-director; $1,000,000.01 → amount_out_of_range', async () => {
     const po = (amount: number, written: string) =>
       modelState(`PO for Initech, ${written} of printer paper`, { action: 'purchase_order', fields: { vendor: 'Initech', amount, description: 'printer paper' } });
