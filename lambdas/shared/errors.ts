@@ -153,6 +153,17 @@ export class ModelSettingError extends ModelCallFailed {
 
 const MODEL_FAILURE_NAMES: ReadonlySet<string> = new Set([ModelUnavailable, ModelAccessDenied, ModelNotFound, ModelSettingError].map((type) => type.name));
 
+/** The error message in a Catch's Cause: the Cause itself locally, Lambda's `{"errorMessage": ...}` JSON in AWS. */
+function causeMessage(cause: string): string {
+  try {
+    const lambdaError: unknown = JSON.parse(cause);
+    const errorMessage = typeof lambdaError === 'object' && lambdaError !== null ? (lambdaError as { errorMessage?: unknown }).errorMessage : undefined;
+    return typeof errorMessage === 'string' ? errorMessage : cause;
+  } catch {
+    return cause; // Not JSON: the Cause is the message.
+  }
+}
+
 /**
  * The cause class of a model failure a Catch handed over (`{Error, Cause}`), or undefined. The
  * Cause is the message itself locally and Lambda's `{"errorMessage": ...}` JSON in AWS; only a
@@ -160,14 +171,7 @@ const MODEL_FAILURE_NAMES: ReadonlySet<string> = new Set([ModelUnavailable, Mode
  */
 export function modelFailureCauseOf(caught: { Error: string; Cause?: string } | undefined): ModelFailureCause | undefined {
   if (!caught?.Cause || !MODEL_FAILURE_NAMES.has(caught.Error)) return undefined;
-  let message = caught.Cause;
-  try {
-    const lambdaError: unknown = JSON.parse(caught.Cause);
-    const errorMessage = typeof lambdaError === 'object' && lambdaError !== null ? (lambdaError as { errorMessage?: unknown }).errorMessage : undefined;
-    if (typeof errorMessage === 'string') message = errorMessage;
-  } catch {
-    // Not JSON: the Cause is the message.
-  }
+  const message = causeMessage(caught.Cause);
   const parsed = ModelFailureCause.safeParse(/^\[([a-z_]+)\]/.exec(message)?.[1]);
   return parsed.success ? parsed.data : undefined;
 }
@@ -221,14 +225,7 @@ const CONNECTOR_PREFIX = /^\[([a-z][a-z0-9_]* (?:facts|effect) (?:builtin|lambda
 /** The connector and the reason of a ConnectorFailed a Catch handed over; only what the pattern allows, never free text. */
 export function connectorFailureOf(caught: { Error: string; Cause?: string } | undefined): { connector: string; reason: ConnectorFailureReason } | undefined {
   if (!caught?.Cause || caught.Error !== ConnectorFailed.name) return undefined;
-  let message = caught.Cause;
-  try {
-    const lambdaError: unknown = JSON.parse(caught.Cause);
-    const errorMessage = typeof lambdaError === 'object' && lambdaError !== null ? (lambdaError as { errorMessage?: unknown }).errorMessage : undefined;
-    if (typeof errorMessage === 'string') message = errorMessage;
-  } catch {
-    // Not JSON: the Cause is the message.
-  }
+  const message = causeMessage(caught.Cause);
   const match = CONNECTOR_PREFIX.exec(message);
   const reason = ConnectorFailureReason.safeParse(match?.[2]);
   return match && reason.success ? { connector: match[1], reason: reason.data } : undefined;
