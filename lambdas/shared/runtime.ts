@@ -7,6 +7,7 @@ import { SfnOrchestrator } from './adapters/aws/orchestrator';
 import { DynamoRequestStore } from './adapters/aws/requestStore';
 import { S3StateStore } from './adapters/aws/stateStore';
 import { DynamoSystemOfRecord } from './adapters/aws/systemOfRecord';
+import { CumulativeLedger } from './limits/ledger';
 import { DynamoTaskIndex } from './adapters/aws/taskIndex';
 import { Connectors, connectorsFromEnv } from './connectors';
 import { createModelProvider } from './models';
@@ -53,6 +54,8 @@ export const auditLog: () => AuditLog = /* @__PURE__ */ once(() =>
 );
 export const idempotencyStore: () => IdempotencyStore = /* @__PURE__ */ once(() => DynamoIdempotencyStore.fromEnv(tracedDocumentClient()));
 export const systemOfRecord: () => SystemOfRecord = /* @__PURE__ */ once(() => DynamoSystemOfRecord.fromEnv(tracedDocumentClient()));
+/** The cumulative limits' aggregates, kept in the record table under `LIMIT#`. */
+export const cumulativeLedger: () => CumulativeLedger = /* @__PURE__ */ once(() => new CumulativeLedger(systemOfRecord()));
 const s3StateStore = /* @__PURE__ */ once(() => S3StateStore.fromEnv(tracedS3Client()));
 export const stateStore: () => StateStore = s3StateStore;
 /**

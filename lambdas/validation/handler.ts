@@ -1,6 +1,6 @@
 import type { Context } from 'aws-lambda';
 import { logger, logStepInput, recordMetric, withObservability } from '../shared/observability';
-import { auditLog, clock, connectors, confidenceThreshold, requestStore, systemOfRecord } from '../shared/runtime';
+import { auditLog, clock, connectors, confidenceThreshold, cumulativeLedger, requestStore, systemOfRecord } from '../shared/runtime';
 import { parseState, validationStep } from '../shared/workflow/steps';
 import type { WorkflowState } from '../shared/schemas/workflow';
 import { warmPolicyEngine } from '../shared/policy';
@@ -22,6 +22,7 @@ export async function handler(event: unknown, context?: Partial<Context>): Promi
         clock: clock(),
         confidenceThreshold: confidenceThreshold(),
         connectors: connectors(),
+        ledger: cumulativeLedger(),
       });
       const decision = next.decision;
       logger.info('proposal validated', { outcome: decision?.outcome, reasons: decision?.reasons, policy: decision?.policy });

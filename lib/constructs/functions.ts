@@ -18,6 +18,7 @@ import {
 } from '../../lambdas/shared/tables';
 import { CONNECTORS_ENV, unconfiguredActions } from '../../lambdas/shared/connectors/config';
 import { bundledPolicyFiles } from '../../lambdas/shared/policy/policies';
+import { LEDGER_TYPE } from '../../lambdas/shared/limits/shares';
 import { WardenConfigError, foundationModelId, isInferenceProfileId, isSecretArn, logRetentionOf, usableModelIds, type WardenConfig } from '../config';
 import { CHECKPOINT_PREFIX, type WardenData } from './data';
 
@@ -174,6 +175,9 @@ export class WardenFunction extends NodejsFunction {
   }
 }
 
+/** The items of the cumulative ledger (`LIMIT#…`): the only ones validation and finalize may write in the record table. */
+const LEDGER_KEYS = `${LEDGER_TYPE}#*`;
+
 /** DynamoDB item actions a Warden function may be granted, named without the `dynamodb:` prefix. */
 export type TableAction =
   | 'GetItem'
@@ -208,7 +212,13 @@ const KMS_TABLE_WRITE = [
  * Gives `fn` the table's name (in the env var the adapters read) and exactly `actions` on it,
  * plus the KMS use the table's CMK needs. Query also covers the table's GSIs, each by name.
  */
-export function bindTable(fn: WardenFunction, data: WardenData, tableKey: TableKey, actions: readonly TableAction[]): void {
+export function bindTable(
+  fn: WardenFunction,
+  data: WardenData,
+  tableKey: TableKey,
+  actions: readonly TableAction[],
+  options: { readonly leadingKeys?: readonly string[] } = {},
+): void {
   if (actions.length === 0) throw new Error(`bindTable(${fn.wardenName}, ${tableKey}): no actions given`);
   if (APPEND_ONLY_TABLES.includes(tableKey)) {
     const forbidden = actions.filter((action) => APPEND_ONLY_FORBIDDEN.includes(action));
@@ -228,6 +238,8 @@ export function bindTable(fn: WardenFunction, data: WardenData, tableKey: TableK
       effect: Effect.ALLOW,
       actions: [...new Set(actions)].map((action) => `dynamodb:${action}`),
       resources,
+      // Only items whose partition key matches one of these patterns (`LIMIT#*`).
+      ...(options.leadingKeys ? { conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...options.leadingKeys] } } } : {}),
     }),
   );
   const writes = actions.some((action) => !READ_ONLY_ACTIONS.includes(action));
@@ -564,6 +576,8 @@ export class WardenFunctions extends Construct {
       environment: { CONFIDENCE_THRESHOLD: String(config.confidenceThreshold) },
     });
     bindTable(validation, data, 'records', ['GetItem', 'Query']);
+    // Reserving a share of a cumulative limit writes its aggregate, and nothing else in the table.
+    bindTable(validation, data, 'records', ['UpdateItem'], { leadingKeys: [LEDGER_KEYS] });
     bindTable(validation, data, 'requests', ['UpdateItem']);
     bindAuditLog(validation, data);
     bindConnectors(validation, config, 'facts');
@@ -591,6 +605,8 @@ export class WardenFunctions extends Construct {
     bindConnectors(execution, config, 'effect');
 
     const finalize = make('finalize');
+    // Releasing the held shares of a request that ended with no effect.
+    bindTable(finalize, data, 'records', ['GetItem', 'UpdateItem'], { leadingKeys: [LEDGER_KEYS] });
     bindTable(finalize, data, 'requests', ['GetItem', 'UpdateItem']);
     bindTable(finalize, data, 'tasks', ['UpdateItem']);
     bindAuditLog(finalize, data);

@@ -170,12 +170,21 @@ describe('least privilege per function', () => {
     },
     triage: { requests: ['UpdateItem'], audit: ['GetItem', 'PutItem', 'Query'] },
     inference: { requests: ['UpdateItem'], audit: ['GetItem', 'PutItem', 'Query'] },
-    validation: { records: ['GetItem', 'Query'], requests: ['UpdateItem'], audit: ['GetItem', 'PutItem', 'Query'] },
+    validation: { records: ['GetItem', 'Query', 'UpdateItem'], requests: ['UpdateItem'], audit: ['GetItem', 'PutItem', 'Query'] },
     dehydrate: { tasks: ['GetItem', 'PutItem'], requests: ['UpdateItem'], audit: ['GetItem', 'PutItem', 'Query'] },
     approval: { tasks: ['GetItem', 'Query', 'UpdateItem'], requests: ['GetItem', 'UpdateItem'], audit: ['GetItem', 'PutItem', 'Query'] },
     execution: { records: ['DeleteItem', 'GetItem', 'PutItem', 'UpdateItem'], requests: ['UpdateItem'], audit: ['GetItem', 'PutItem', 'Query'] },
-    finalize: { requests: ['GetItem', 'UpdateItem'], tasks: ['UpdateItem'], audit: ['GetItem', 'PutItem', 'Query'] },
+    finalize: { records: ['GetItem', 'UpdateItem'], requests: ['GetItem', 'UpdateItem'], tasks: ['UpdateItem'], audit: ['GetItem', 'PutItem', 'Query'] },
   };
+
+  it.each(['validation', 'finalize'] as const)('%s may write only the cumulative ledger\'s items (LIMIT#…) in the record table', (name) => {
+    const tableId = logicalIdOf(synth.stack, synth.stack.data.tables.records);
+    const writes = statementsOf(name).filter((s) => s.resources.some((r) => refersTo(r, tableId)) && s.actions.includes('dynamodb:UpdateItem'));
+    expect(writes.length).toBeGreaterThan(0);
+    for (const statement of writes) {
+      expect(statement.condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['LIMIT#*'] } });
+    }
+  });
 
   it.each(FUNCTION_NAMES)('%s has exactly its DynamoDB actions, table by table', (name) => {
     expect(tableActions(name)).toEqual(expected[name]);

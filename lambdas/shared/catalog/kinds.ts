@@ -115,13 +115,16 @@ export function amountsInMinorUnits<S extends z.ZodObject>(fields: S): S {
   }) as S;
 }
 
+/** The currency of an amount whose request names none, and of an action's amounts when it has no currency field. */
+export const DEFAULT_CURRENCY = 'USD';
+
 /** An ISO 4217 code; USD when the request names none. */
 export function currency() {
   return withKind(
     z
       .string()
       .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD')
-      .default('USD'),
+      .default(DEFAULT_CURRENCY),
     { kind: 'currency' },
   );
 }

@@ -1,4 +1,5 @@
-import { actionDefinition } from '../catalog/registry';
+import { actionDefinition, fieldsOf } from '../catalog/registry';
+import { sharesOf } from '../limits/shares';
 import type { Customer, Order, Vendor } from '../ports';
 import { describeIssues, type ActionName, type Proposal } from '../schemas/actions';
 import type { Decision, DryRun, PolicyRef, ReasonCode } from '../schemas/workflow';
@@ -17,6 +18,8 @@ export interface PolicyFacts {
   order?: Order;
   /** Today in UTC, `YYYY-MM-DD`: injected so that no rule ever reads the clock. */
   today: string;
+  /** The totals of the cumulative facts policy.json declares (minor units or steps), this request included. */
+  cumulative?: Record<string, number>;
 }
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -42,7 +45,9 @@ export function policyRef(action: ActionName, policies: PolicySet = POLICIES): P
 export function canRequest(action: ActionName, roles: readonly string[], policies: PolicySet = POLICIES, today = utcToday(new Date())): boolean {
   const pack = compilePolicy(policies[action]);
   const kind: CedarEntity = { uid: { type: 'Kind', id: action }, attrs: {}, parents: [] };
-  return ask(pack.key, { principal: userEntity('requester', roles), action: 'Request', resource: kind, context: context(pack, { today }) }).allowed;
+  // No record is read yet and nothing is reserved: every cumulative total is 0.
+  const cumulative = Object.fromEntries(pack.policy.cumulative.map((measure) => [measure.name, 0]));
+  return ask(pack.key, { principal: userEntity('requester', roles), action: 'Request', resource: kind, context: context(pack, { today, cumulative }) }).allowed;
 }
 
 /** The tier a human signal escalates an otherwise approved proposal to. */
@@ -87,6 +92,17 @@ function attributeType(type: CedarType | undefined, attr: string, pack: Compiled
   return found;
 }
 
+/**
+ * The cumulative totals of a decision evaluated alone (no ledger: nothing else committed): each
+ * is this proposal's own share.
+ */
+function aloneTotals(pack: CompiledPolicy, proposal: Proposal): Record<string, number> | undefined {
+  const { cumulative, ranks } = pack.policy;
+  if (cumulative.length === 0) return undefined;
+  const shares = sharesOf({ action: proposal.action, cumulative, ranks }, fieldsOf(proposal.action), proposal.fields as Record<string, unknown>, 'requester');
+  return Object.fromEntries(shares.map((share) => [share.name, share.units]));
+}
+
 function context(pack: CompiledPolicy, facts: PolicyFacts): Record<string, unknown> {
   const { today, ...records } = facts;
   const shape: CedarType = { type: 'Record', attributes: pack.schema.commonTypes?.Context?.attributes };
@@ -124,7 +140,8 @@ function inFileOrder(pack: CompiledPolicy, ids: readonly string[]): ReasonCode[]
  * The policy decision for a schema-valid proposal (DESIGN.md §3), by the action's Cedar policy:
  * `Request` (denied: rejected, reasons = the forbid ids), `RunAutonomously` (allowed: approved),
  * then `Approve` with a probe holding every tier's roles (exactly one tier permit must match).
- * Pure: the same proposal, facts and roles always give the same decision.
+ * Pure: the same proposal, facts and roles always give the same decision. Without
+ * `facts.cumulative` the proposal is evaluated alone: each cumulative total is its own share.
  */
 export function evaluatePolicy(
   proposal: Proposal,
@@ -137,7 +154,8 @@ export function evaluatePolicy(
   const pack = compilePolicy(policies[proposal.action]);
   const requester = userEntity('requester', requesterRoles);
   const resource = proposalEntity(pack, proposal.fields as Record<string, unknown>, requester);
-  const ctx = context(pack, facts);
+  const alone = facts.cumulative === undefined ? aloneTotals(pack, proposal) : undefined;
+  const ctx = context(pack, alone ? { ...facts, cumulative: alone } : facts);
   const request = { principal: requester, resource, context: ctx };
 
   const asked = ask(pack.key, { ...request, action: 'Request' });

@@ -3,7 +3,8 @@ import * as path from 'node:path';
 import { actionsDir } from '../../../actions';
 import routing from '../../../policies/routing.json';
 import type { ActionDefinition, ActionDryRun } from '../catalog/define';
-import { actionDefinition, CATALOG } from '../catalog/registry';
+import { actionDefinition, CATALOG, fieldsOfDefinition } from '../catalog/registry';
+import { cumulativeProblems } from '../limits/shares';
 import { describeIssues, type ActionName } from '../schemas/actions';
 import { SNAKE_CASE } from '../ids';
 import { CORE_REASON_CODES, PIPELINE_REASON_CODES } from '../schemas/workflow';
@@ -37,7 +38,10 @@ export interface RawPolicySet {
  * Parses policy data; throws with every problem's path (a bad policy must never half-load).
  * `catalog` is the registered actions unless a test passes its own.
  */
-export function parsePolicySet(raw: RawPolicySet, catalog: readonly Pick<ActionDefinition, 'name' | 'dryRun'>[] = CATALOG): PolicySet {
+export function parsePolicySet(
+  raw: RawPolicySet,
+  catalog: readonly (Pick<ActionDefinition, 'name' | 'dryRun'> & Partial<Pick<ActionDefinition, 'fields'>>)[] = CATALOG,
+): PolicySet {
   const set: Record<string, unknown> = {};
   const routingParsed = RoutingPolicy.safeParse(raw.routing);
   if (!routingParsed.success) throw new Error(`invalid policy files: ${describeIssues(routingParsed.error, 'routing')}`);
@@ -47,6 +51,8 @@ export function parsePolicySet(raw: RawPolicySet, catalog: readonly Pick<ActionD
     if (!entry) throw new Error(`invalid policy files: ${action.name} has no policy`);
     const parsed = ActionPolicy.safeParse(entry.policy);
     if (!parsed.success) throw new Error(`invalid policy files: ${describeIssues(parsed.error, action.name)}`);
+    const problems = action.fields ? cumulativeProblems({ action: action.name, ...parsed.data }, fieldsOfDefinition({ fields: action.fields })) : [];
+    if (problems.length > 0) throw new Error(`invalid policy files: ${action.name}: ${problems.join('; ')}`);
     set[action.name] = {
       ...parsed.data,
       action: action.name,
@@ -196,6 +202,8 @@ export function compilePolicy(policy: LoadedActionPolicy): CompiledPolicy {
     if (!ok) throw new PolicyEngineError(`${where}: tier ${tier.name} has no Approve permit for a principal in one of ${tier.approverRoles.join(', ')}`);
   }
 
+  checkCumulativeFacts(policy, pack.schema, where);
+
   const reasons = Object.entries(pack.policies)
     .filter(([, json]) => json.effect === 'forbid' && scopeEntity(json.action)?.id !== 'Approve')
     .map(([id]) => id);
@@ -205,6 +213,33 @@ export function compilePolicy(policy: LoadedActionPolicy): CompiledPolicy {
   const result: CompiledPolicy = { key, policy, order: Object.keys(pack.policies), schema: pack.schema, roles: [...roles].sort(), reasons };
   compiled.set(policy, result);
   return result;
+}
+
+/**
+ * The Cedar schema's `Facts.cumulative` must declare exactly the measures policy.json counts, as
+ * Longs: a measure the schema leaves out would be dropped before the policy saw it, and one the
+ * schema adds could never be filled.
+ */
+function checkCumulativeFacts(policy: LoadedActionPolicy, schema: CedarSchemaJson, where: string): void {
+  const facts = schema.commonTypes?.Facts;
+  const declared = facts?.attributes?.cumulative;
+  const names = policy.cumulative.map((m) => m.name).sort();
+  if (names.length === 0) {
+    if (declared) throw new PolicyEngineError(`${where}: Facts declares cumulative, but policy.json counts none`);
+    return;
+  }
+  const attributes = declared?.type === 'Record' ? (declared.attributes ?? {}) : undefined;
+  if (!attributes || declared?.required === false) {
+    throw new PolicyEngineError(`${where}: policy.json counts ${names.join(', ')}; declare them in type Facts as a required cumulative: { ${names.map((n) => `${n}: Long`).join(', ')} }`);
+  }
+  const inSchema = Object.keys(attributes).sort();
+  if (inSchema.join(',') !== names.join(',')) {
+    throw new PolicyEngineError(`${where}: Facts.cumulative declares [${inSchema.join(', ')}] but policy.json counts [${names.join(', ')}]`);
+  }
+  for (const [name, type] of Object.entries(attributes)) {
+    const isLong = type.type === 'Long' || (type.type === 'EntityOrCommon' && type.name === 'Long');
+    if (!isLong || type.required === false) throw new PolicyEngineError(`${where}: Facts.cumulative.${name} must be a required Long`);
+  }
 }
 
 /**

@@ -20,6 +20,29 @@ const Rank = z.strictObject({
   order: z.array(z.string().min(1)).min(2),
 });
 
+const CumulativeCommon = {
+  /** How the policy reads it: `context.facts.cumulative.<name>`, a Long (minor units of money, or steps). */
+  name: z.string().regex(/^[a-z][A-Za-z0-9]{0,63}$/, 'must be camelCase, as Cedar reads it'),
+  /**
+   * What it is counted per: `requester` (the requester's verified subject) or field names. A sum
+   * of money is also per currency, so amounts in different currencies never add up.
+   */
+  per: z.array(z.string().min(1)).min(1),
+  /** The window, in days before the decision; absent: for the counterparty's lifetime (a refund per order). */
+  windowDays: z.number().int().min(1).max(3650).optional(),
+};
+
+/**
+ * A cumulative fact the action's policy reads: what is already committed to the same
+ * counterparty, executed or still in flight, this request included. Either `sum` of a money
+ * field, or `steps` up a rank (from one ranked field's value to another's).
+ */
+export const CumulativeMeasure = z.union([
+  z.strictObject({ ...CumulativeCommon, sum: z.string().min(1) }),
+  z.strictObject({ ...CumulativeCommon, steps: z.strictObject({ from: z.string().min(1), to: z.string().min(1) }) }),
+]);
+export type CumulativeMeasure = z.infer<typeof CumulativeMeasure>;
+
 export const ActionPolicy = z.strictObject({
   id: z.string().min(1).max(64),
   version: z.string().min(1).max(64),
@@ -36,6 +59,10 @@ export const ActionPolicy = z.strictObject({
   /** The numbers the policy compares with, as `context.limits` (money in integer cents). */
   limits: z.record(z.string(), z.union([z.number().int(), z.string(), z.boolean()])),
   ranks: z.array(Rank).default([]),
+  cumulative: z
+    .array(CumulativeMeasure)
+    .default([])
+    .refine((measures) => new Set(measures.map((m) => m.name)).size === measures.length, 'cumulative names must be unique'),
 });
 export type ActionPolicy = z.infer<typeof ActionPolicy>;
 

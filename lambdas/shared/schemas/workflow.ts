@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { CumulativeFigure } from '../limits/shares';
 import { Id, SNAKE_CASE } from '../ids';
 import { ActionName, Proposal } from './actions';
 
@@ -134,6 +135,8 @@ export const Decision = z.strictObject({
   /** Stable hash of the proposal: the key that stops the same effect running twice. */
   fingerprint: z.string().optional(),
   dryRun: DryRun.optional(),
+  /** The cumulative figures the policy read, this request included: what the approver sees beside the proposal. */
+  cumulative: z.array(CumulativeFigure).optional(),
 });
 export type Decision = z.infer<typeof Decision>;
 

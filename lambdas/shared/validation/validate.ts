@@ -3,6 +3,7 @@ import type { PolicyFacts, PolicySet } from '../policy';
 import { Connectors } from '../connectors';
 import { fieldsOf } from '../catalog/registry';
 import type { RecordReader } from '../ports';
+import { figureOf, sharesOf, type CumulativeLedger, type CumulativeShare } from '../limits';
 import { ActionName, Proposal } from '../schemas/actions';
 import type { Decision, PolicyRef, ReasonCode, WorkflowState } from '../schemas/workflow';
 import { fingerprintProposal } from './fingerprint';
@@ -22,6 +23,13 @@ export interface ValidateProposalInput {
   policies?: PolicySet;
   /** Where each action's facts come from. @default builtin for every action, over `records` */
   connectors?: Connectors;
+  /**
+   * Where cumulative limits are reserved. Without one, nothing else counts as committed: each
+   * figure is this request's own share (a decision evaluated alone, as the evals do).
+   */
+  ledger?: CumulativeLedger;
+  /** The decision's time, from the caller's clock: the cumulative windows end here. @default midnight of `today` */
+  now?: Date;
 }
 
 export interface ValidationResult {
@@ -82,11 +90,35 @@ async function readFacts(requestId: string, proposal: Proposal, records: RecordR
  * proposal, on whatever route triage chose (a structured request whose text trips the
  * injection checks goes to a human, but it is still the client's proposal, not a model's).
  */
-function clientProposal(state: ValidationState): Proposal | undefined {
+function clientProposal(state: Pick<ValidationState, 'submitted'>): Proposal | undefined {
   const submitted = state.submitted;
   if (submitted?.action === undefined || submitted.fields === undefined) return undefined;
   const parsed = Proposal.safeParse({ action: submitted.action, fields: submitted.fields });
   return parsed.success ? parsed.data : undefined;
+}
+
+/**
+ * The proposal validation decides on, as it derives it from the state: the client's valid
+ * fields, else the model's candidate if it passes the schema. Deterministic, so that the steps
+ * after validation find the same cumulative shares it reserved.
+ */
+export function proposalOf(state: Pick<ValidationState, 'submitted' | 'inference'>): Proposal | undefined {
+  const fromClient = clientProposal(state);
+  if (fromClient) return fromClient;
+  const parsed = Proposal.safeParse(state.inference?.candidate);
+  return parsed.success ? parsed.data : undefined;
+}
+
+/** The request's shares of its action's cumulative limits (none when it has no proposal, or the policy counts none). */
+export function cumulativeSharesOf(
+  state: Pick<ValidationState, 'submitted' | 'inference' | 'requestedBy'>,
+  policies: PolicySet = POLICIES,
+): CumulativeShare[] {
+  const proposal = proposalOf(state);
+  if (!proposal) return [];
+  const policy = policies[proposal.action];
+  if (policy.cumulative.length === 0) return [];
+  return sharesOf({ action: proposal.action, cumulative: policy.cumulative, ranks: policy.ranks }, fieldsOf(proposal.action), proposal.fields, state.requestedBy.sub);
 }
 
 /** Reasons, independent of policy, for which a human must decide. */
@@ -164,6 +196,14 @@ export async function validateProposal(input: ValidateProposalInput): Promise<Va
 
   // e) Facts, f) idempotency.
   const [facts, effect] = await Promise.all([readFacts(state.requestId, proposal, records, input.connectors ?? BUILTIN_ONLY, today), records.findEffect(fingerprint)]);
+  // f') Cumulative limits: this request's share is reserved before the decision, so a concurrent
+  //     request to the same counterparty sees it, and the policy reads the totals it is part of.
+  //     Set after the connector's facts: no connector can state them.
+  const shares = cumulativeSharesOf(state, policies);
+  const now = input.now ?? new Date(`${today}T00:00:00.000Z`);
+  const totals = input.ledger && shares.length > 0 ? await input.ledger.reserve(state.requestId, shares, now) : shares.map((share) => share.units);
+  if (input.ledger && shares.length > 0) facts.cumulative = Object.fromEntries(shares.map((share, i) => [share.name, totals[i]]));
+  const figures = shares.map((share, i) => figureOf(share, totals[i]));
   // Another request's identical effect is a duplicate only within the policy's window before today.
   const duplicate =
     effect !== undefined &&
@@ -174,10 +214,12 @@ export async function validateProposal(input: ValidateProposalInput): Promise<Va
   let decision = evaluatePolicy(proposal, facts, roles, policies);
   if (duplicate) decision = duplicateRejection(decision, ref);
   decision = escalate(decision, humanReasons(state, proposal, fromClientFields, ungrounded, threshold), proposal, policies);
+  // A rejected proposal commits nothing: its share no longer counts against anyone.
+  if (decision.outcome === 'rejected' && input.ledger && shares.length > 0) await input.ledger.release(state.requestId, shares);
 
   return {
     proposal,
-    decision: { ...decision, fingerprint },
+    decision: { ...decision, fingerprint, ...(figures.length > 0 ? { cumulative: figures } : {}) },
     ...(ungrounded.length > 0 ? { ungroundedFields: ungrounded } : {}),
   };
 }

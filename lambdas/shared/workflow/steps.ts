@@ -10,7 +10,8 @@ import { shieldOutbound, shieldProposal } from '../shield/outbound';
 import type { PiiFinding } from '../shield/pii';
 import { restoreFreeText } from '../shield/vault';
 import { triageRequest } from '../triage';
-import { validateProposal } from '../validation';
+import { cumulativeSharesOf, validateProposal } from '../validation';
+import type { CumulativeLedger } from '../limits';
 
 /**
  * The work of each Step Functions task, over the ports. The Lambda handlers parse their event,
@@ -75,12 +76,24 @@ export async function inferenceStep(
 
 export async function validationStep(
   state: WorkflowState,
-  deps: { requests: RequestStore; audit: AuditLog; records: RecordReader; clock: Clock; confidenceThreshold?: number; connectors?: Connectors },
+  deps: {
+    requests: RequestStore;
+    audit: AuditLog;
+    records: RecordReader;
+    clock: Clock;
+    confidenceThreshold?: number;
+    connectors?: Connectors;
+    /** Where cumulative limits are reserved; without one each figure is the request's own share. */
+    ledger?: CumulativeLedger;
+  },
 ): Promise<WorkflowState> {
+  const now = deps.clock.now();
   const { proposal, decision, ungroundedFields } = await validateProposal({
     state,
     records: deps.records,
-    today: utcToday(deps.clock.now()),
+    today: utcToday(now),
+    now,
+    ...(deps.ledger ? { ledger: deps.ledger } : {}),
     confidenceThreshold: deps.confidenceThreshold,
     ...(deps.connectors ? { connectors: deps.connectors } : {}),
   });
@@ -105,6 +118,7 @@ export async function validationStep(
       ...(decision.tier ? { tier: decision.tier, approverRoles: decision.approverRoles } : {}),
       ...(decision.fingerprint ? { fingerprint: decision.fingerprint } : {}),
       ...(decision.dryRun ? { dryRun: decision.dryRun } : {}),
+      ...(decision.cumulative ? { cumulative: decision.cumulative } : {}),
       ...(ungroundedFields && ungroundedFields.length > 0 ? { ungroundedFields } : {}),
       ...(shown && shown.redactions.length > 0 ? { outboundRedactions: shown.redactions } : {}),
     },
@@ -121,7 +135,7 @@ async function vaultedOriginals(state: WorkflowState, vault: PiiVault | undefine
 
 export async function executionStep(
   state: WorkflowState,
-  deps: { requests: RequestStore; audit: AuditLog; records: SystemOfRecord; clock: Clock; vault?: PiiVault; connectors?: Connectors },
+  deps: { requests: RequestStore; audit: AuditLog; records: SystemOfRecord; clock: Clock; vault?: PiiVault; connectors?: Connectors; ledger?: CumulativeLedger },
 ): Promise<WorkflowState> {
   const { proposal, decision } = state;
   if (!proposal || !decision?.fingerprint) throw new InvalidWorkflowState('execution needs a validated proposal');
@@ -138,6 +152,8 @@ export async function executionStep(
   const now = deps.clock.now();
   const at = now.toISOString();
   const approvedBy = approvedByHuman ? (state.approval?.decidedBy ?? 'unknown') : 'policy';
+  // Committed before the effect runs: whatever happens from here, its share is never released.
+  await deps.ledger?.commit(state.requestId, cumulativeSharesOf(state), now);
   // The receipt comes back (and is recorded below) before Finalize runs: no COMPLETED without one.
   const receipt = await deps.records.execute({
     requestId: state.requestId,
@@ -257,7 +273,7 @@ export function shieldRecord(
 
 export async function finalizeStep(
   state: WorkflowState,
-  deps: { requests: RequestStore; tasks: TaskIndex; audit: AuditLog; vault?: PiiVault },
+  deps: { requests: RequestStore; tasks: TaskIndex; audit: AuditLog; vault?: PiiVault; ledger?: CumulativeLedger },
   options: { failurePath: boolean },
 ): Promise<FinalOutput> {
   const status = terminalStatus(state, options.failurePath);
@@ -274,6 +290,10 @@ export async function finalizeStep(
       return { requestId: state.requestId, status: current.status };
     }
   }
+  // Ended with no effect: its held shares of cumulative limits count against no one any more
+  // (committed ones, of an effect that ran or may have, stay). Before the status is written, so
+  // a failure here is retried rather than leaving a hold behind a finished request.
+  if (status !== 'COMPLETED') await deps.ledger?.release(state.requestId, cumulativeSharesOf(state));
   const patch: Partial<RequestRecord> = { status };
   // A request that failed while waiting (e.g. its execution was aborted) leaves no task to decide.
   if (status === 'EXPIRED' || (status === 'FAILED' && current?.status === 'PENDING_APPROVAL')) {

@@ -13,9 +13,9 @@ import type { Customer, Order, Vendor } from '../../../lambdas/shared/ports';
 import type { Proposal } from '../../../lambdas/shared/schemas/actions';
 
 const TODAY = '2026-11-15';
-const PO_POLICY = { id: 'purchase-order', version: '2026-11-01' };
-const TU_POLICY = { id: 'tier-upgrade', version: '2026-11-01' };
-const REFUND_POLICY = { id: 'refund', version: '2026-11-01' };
+const PO_POLICY = { id: 'purchase-order', version: '2026-12-03' };
+const TU_POLICY = { id: 'tier-upgrade', version: '2026-12-03' };
+const REFUND_POLICY = { id: 'refund', version: '2026-12-03' };
 
 function purchaseOrder(amount: number, vendor = 'Alpha Tech Systems'): Proposal {
   return { action: 'purchase_order', fields: { vendor, amount, currency: 'USD', description: 'workstations' } };

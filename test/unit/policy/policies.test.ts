@@ -25,9 +25,9 @@ function rawPolicies(): RawPolicySet & { actions: Record<string, { policy: Recor
 
 describe('catalog policies', () => {
   it('load with their ids and versions', () => {
-    expect(POLICIES.purchase_order).toMatchObject({ id: 'purchase-order', version: '2026-11-01', limits: { autonomousLimitCents: 500_000 } });
-    expect(POLICIES.tier_upgrade).toMatchObject({ id: 'tier-upgrade', version: '2026-11-01' });
-    expect(POLICIES.refund).toMatchObject({ id: 'refund', version: '2026-11-01' });
+    expect(POLICIES.purchase_order).toMatchObject({ id: 'purchase-order', version: '2026-12-03', limits: { autonomousLimitCents: 500_000 } });
+    expect(POLICIES.tier_upgrade).toMatchObject({ id: 'tier-upgrade', version: '2026-12-03' });
+    expect(POLICIES.refund).toMatchObject({ id: 'refund', version: '2026-12-03' });
     expect(POLICIES.routing.confidenceThreshold).toBe(0.95);
   });
 
@@ -138,6 +138,56 @@ describe('catalog policies', () => {
     expect(() => evaluatePolicy(proposal, { today: '2026-11-15' }, [], policies)).toThrow(/limits.autonomousLimitCents: missing/);
   });
 
+  describe('cumulative facts (policy.json `cumulative`, read as context.facts.cumulative)', () => {
+    type Measures = Record<string, unknown>[];
+    const measures = (raw: ReturnType<typeof rawPolicies>, action = 'purchase_order') => raw.actions[action].policy.cumulative as Measures;
+
+    it.each([
+      ['a per that is neither requester nor a field', (m: Measures) => (m[0].per = ['supplier']), /per supplier is neither "requester" nor a field/],
+      ['a sum of a field that is not money', (m: Measures) => (m[0].sum = 'description'), /sum description is not a money field/],
+      ['a name Cedar cannot read as an attribute', (m: Measures) => (m[0].name = 'per-vendor'), /camelCase/],
+      ['two measures of one name', (m: Measures) => (m[1].name = 'vendor'), /cumulative names must be unique/],
+    ])('%s is refused at load', (_case, spoil, message) => {
+      const raw = rawPolicies();
+      spoil(measures(raw));
+      expect(() => parsePolicySet(raw)).toThrow(message);
+    });
+
+    it('steps between fields no rank orders are refused at load', () => {
+      const raw = rawPolicies();
+      raw.actions.tier_upgrade.policy.ranks = [];
+      expect(() => parsePolicySet(raw)).toThrow(/steps from currentTier to targetTier are not fields of one rank/);
+    });
+
+    it('the Cedar schema must declare exactly the measures policy.json counts, as Longs', () => {
+      const dropped = rawPolicies();
+      measures(dropped).pop();
+      expect(() => compilePolicy(parsePolicySet(dropped).purchase_order)).toThrow(/declares \[requesterVendor, vendor\] but policy.json counts \[vendor\]/);
+
+      const none = rawPolicies();
+      delete none.actions.purchase_order.policy.cumulative;
+      expect(() => compilePolicy(parsePolicySet(none).purchase_order)).toThrow(/Facts declares cumulative, but policy.json counts none/);
+
+      const optional = rawPolicies();
+      optional.actions.purchase_order.source.schema = optional.actions.purchase_order.source.schema.replace('cumulative: {', 'cumulative?: {');
+      // Optional, a policy could read it only behind `has`, and a missing figure would then let an order through: Cedar's strict validation refuses the reads.
+      expect(() => compilePolicy(parsePolicySet(optional).purchase_order)).toThrow(/unable to guarantee safety of access to optional attribute `facts.cumulative`/);
+    });
+
+    it('alone (no ledger), each total is the proposal\'s own share: one order just under the limit runs with no human', () => {
+      const proposal: Proposal = { action: 'purchase_order', fields: { vendor: 'Initech', amount: 4999.99, currency: 'USD', description: 'paper' } };
+      const facts = { today: '2026-11-15', vendor: { name: 'Initech', validated: true } };
+      expect(evaluatePolicy(proposal, facts, [])).toMatchObject({ outcome: 'approved' });
+      // With what is already committed to the vendor, the same order is over it.
+      expect(evaluatePolicy(proposal, { ...facts, cumulative: { vendor: 999_998, requesterVendor: 499_999 } }, [])).toMatchObject({
+        outcome: 'pending_approval',
+        reasons: ['above_autonomous_limit'],
+        tier: 'procurement-manager',
+      });
+      expect(evaluatePolicy(proposal, { ...facts, cumulative: { vendor: 5_000_000, requesterVendor: 5_000_000 } }, [])).toMatchObject({ tier: 'finance-director' });
+    });
+  });
+
   describe('fail closed', () => {
     const small: Proposal = { action: 'purchase_order', fields: { vendor: 'Initech', amount: 25, currency: 'USD', description: 'paper' } };
     const facts = { today: '2026-11-15', vendor: { name: 'Initech', validated: true } };
@@ -146,8 +196,8 @@ describe('catalog policies', () => {
       const raw = rawPolicies();
       const source = raw.actions.purchase_order.source;
       source.policy = source.policy.replace(
-        'resource.amount.floorCents >= context.limits.autonomousLimitCents',
-        'resource.amount.floorCents * 4611686018427387 >= context.limits.autonomousLimitCents',
+        'context.facts.cumulative.vendor >= context.limits.autonomousLimitCents',
+        'context.facts.cumulative.vendor * 4611686018427387 >= context.limits.autonomousLimitCents',
       );
       const policies = parsePolicySet(raw);
       expect(() => evaluatePolicy(small, facts, [], policies)).toThrow(/above_autonomous_limit: integer overflow/);

@@ -6,7 +6,7 @@ import { clientState, modelState, seedRecords, TODAY } from './seedRecords';
 import type { SeedRecords } from './seedRecords';
 
 const ROUTING = { id: 'routing', version: '2026-11-01' };
-const PO_POLICY = { id: 'purchase-order', version: '2026-11-01' };
+const PO_POLICY = { id: 'purchase-order', version: '2026-12-03' };
 
 const PO_TEXT = 'Create a PO for Alpha Tech Systems for $7,850 of workstations';
 const PO_CANDIDATE = { action: 'purchase_order', fields: { vendor: 'Alpha Tech Systems', amount: 7850, currency: 'USD', description: 'workstations' } };
