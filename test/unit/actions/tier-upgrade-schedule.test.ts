@@ -7,7 +7,9 @@ import { EffectPreconditionFailed } from '../../../lambdas/shared/errors';
 import { newRequestId } from '../../../lambdas/shared/ids';
 import { evaluatePolicy, type PolicyFacts } from '../../../lambdas/shared/policy';
 import type { CustomerTier, Proposal } from '../../../lambdas/shared/schemas/actions';
+import { validateProposal } from '../../../lambdas/shared/validation';
 import { useEmulatedStores } from '../../support/stores';
+import { clientState } from '../validation/seedRecords';
 
 /**
  * A tier change takes effect on its effectiveDate (issue 12, finding 2): dated later than the day
@@ -43,10 +45,17 @@ function execute(requestId: string, proposal: Proposal, day = TODAY, fingerprint
   return stores().records.execute({ requestId, fingerprint, proposal, at: at(day) });
 }
 
-/** The facts as validation reads them on `today`, and the policy's decision over them. */
+/** The facts the builtin reads on `today`, and the policy's decision over them. */
 async function decide(proposal: Proposal, today: string) {
   const facts = await connectors.readFacts({ requestId: newRequestId(), proposal, records: stores().records, today });
   return { facts, decision: evaluatePolicy(proposal, { ...facts, today } as PolicyFacts, agent) };
+}
+
+/** The validator's decision on a structured request made on `today` (it reads the facts itself). */
+async function validate(proposal: Proposal, today: string) {
+  const state = clientState('Tier change for a customer', proposal.action, proposal.fields, { requestId: newRequestId(), roles: agent });
+  const { decision } = await validateProposal({ state, records: stores().records, today });
+  return decision;
 }
 
 describe('an upgrade dated after the day the effect runs', () => {
@@ -154,6 +163,14 @@ describe('a second change while one is scheduled', () => {
       outcome: 'approved',
       reasons: [],
     });
+  });
+
+  it('the validator reads the facts as of its today', async () => {
+    const customerId = await aCustomer('basic');
+    await execute(newRequestId(), upgrade(customerId, 'basic', 'standard', '2027-01-01'));
+    const next = upgrade(customerId, 'standard', 'premium', '2027-02-01');
+    expect(await validate(next, '2026-12-31')).toMatchObject({ outcome: 'rejected', reasons: ['tier_mismatch', 'tier_change_scheduled'] });
+    expect(await validate(next, '2027-01-01')).toMatchObject({ outcome: 'approved', reasons: [] });
   });
 
   it('the effect refuses it (tier_change_scheduled), changes nothing and frees the fingerprint', async () => {
