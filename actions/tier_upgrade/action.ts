@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import policy from './policy.json';
-import { choice, date, defineAction, freeText, recordId } from '../../lambdas/shared/catalog';
+import { choice, date, defineAction, freeText, IsoDate, recordId } from '../../lambdas/shared/catalog';
 import { CustomerTier, TIERS } from '../../lambdas/shared/schemas/customers';
 import { tierUpgradeBuiltin } from './builtin';
 
@@ -13,17 +13,30 @@ const fields = z.strictObject({
 });
 export type TierUpgradeFields = z.output<typeof fields>;
 
-/** The customer on file and its tier; absent when there is none. */
+/**
+ * The customer on file and its tier as of the decision's day; absent when there is none.
+ * `scheduled`: a change already recorded that takes effect later (a second one waits for it).
+ */
 export const TierUpgradeFacts = z.object({
-  customer: z.object({ customerId: z.string().min(1), tier: CustomerTier }).optional(),
+  customer: z
+    .object({
+      customerId: z.string().min(1),
+      tier: CustomerTier,
+      scheduled: z.object({ tier: CustomerTier, effectiveDate: IsoDate }).optional(),
+    })
+    .optional(),
 });
 
-/** The tier change as made. */
+/**
+ * The tier change as made. `status`: `applied` when the tier moved, `scheduled` when the
+ * effective date was still to come and the change waits on the customer record for it.
+ */
 export const TierUpgradeReceipt = z.object({
   customerId: z.string(),
   fromTier: z.string(),
   toTier: z.string(),
   effectiveDate: z.string(),
+  status: z.enum(['applied', 'scheduled']).optional(),
 });
 
 export const tierUpgrade = defineAction({

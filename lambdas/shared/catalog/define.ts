@@ -21,6 +21,11 @@ export interface BuiltinEffectInput<Fields> {
   readonly at: string;
 }
 
+/** What a builtin facts read is given besides the fields: the day the decision is made for. */
+export interface FactsContext {
+  readonly today: string;
+}
+
 /**
  * A record the example system of record starts with, stored under `recordKey(type, id)`: local
  * mode loads it into a new data directory and `npm run seed` into a deployed table.
@@ -38,7 +43,8 @@ export interface SeedRecord {
  * needs to start from (records several actions share, such as customers, are in `tables.ts`).
  */
 export interface BuiltinConnector<Fields = never, Facts = unknown, Receipt = unknown> {
-  facts(fields: Fields, records: RecordReader): Promise<Facts>;
+  /** `context.today` (UTC, `YYYY-MM-DD`) is the decision's day: records dated later are not yet in force. */
+  facts(fields: Fields, records: RecordReader, context?: FactsContext): Promise<Facts>;
   effect(input: BuiltinEffectInput<Fields>, records: RecordTable): Promise<Receipt>;
   readonly seed?: readonly SeedRecord[];
 }

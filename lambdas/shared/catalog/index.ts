@@ -9,6 +9,7 @@ export {
   type ActionExample,
   type BuiltinConnector,
   type BuiltinEffectInput,
+  type FactsContext,
   type RiskClass,
   type SeedRecord,
 } from './define';

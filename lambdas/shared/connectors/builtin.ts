@@ -1,5 +1,5 @@
 import { actionDefinition } from '../catalog/registry';
-import type { BuiltinConnector } from '../catalog/define';
+import type { BuiltinConnector, FactsContext } from '../catalog/define';
 import { ConnectorFailed } from '../errors';
 import type { RecordReader, RecordTable } from '../ports';
 import type { ActionName, Proposal } from '../schemas/actions';
@@ -17,8 +17,8 @@ function builtinOf(action: ActionName, name: string): BuiltinConnector<Record<st
   return builtin;
 }
 
-export function readBuiltinFacts(proposal: Proposal, records: RecordReader, name = `${proposal.action} facts builtin`): Promise<unknown> {
-  return builtinOf(proposal.action, name).facts(proposal.fields, records);
+export function readBuiltinFacts(proposal: Proposal, records: RecordReader, context: FactsContext | undefined, name = `${proposal.action} facts builtin`): Promise<unknown> {
+  return builtinOf(proposal.action, name).facts(proposal.fields, records, context);
 }
 
 export async function applyBuiltinEffect(proposal: Proposal, records: RecordTable, request: { requestId: string; at: string }, name = `${proposal.action} effect builtin`): Promise<EffectReceipt> {

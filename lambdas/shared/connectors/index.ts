@@ -37,14 +37,17 @@ export class Connectors {
     private readonly deps: ConnectorDeps = {},
   ) {}
 
-  /** The records the action's policy reads (without `today`, which the validator adds). */
-  async readFacts(args: { requestId: string; proposal: Proposal; records: RecordReader }): Promise<Record<string, unknown>> {
-    const { requestId, proposal, records } = args;
+  /**
+   * The records the action's policy reads (without `today`, which the validator adds), as of
+   * `today` (UTC, `YYYY-MM-DD`) for the builtin; the `warden.facts.v1` event does not carry it.
+   */
+  async readFacts(args: { requestId: string; proposal: Proposal; records: RecordReader; today?: string }): Promise<Record<string, unknown>> {
+    const { requestId, proposal, records, today } = args;
     const config = connectorsOf(this.config, proposal.action).facts;
     const name = connectorName(proposal.action, 'facts', config);
     const answer =
       config.type === 'builtin'
-        ? await readBuiltinFacts(proposal, records, name)
+        ? await readBuiltinFacts(proposal, records, today === undefined ? undefined : { today }, name)
         : await this.transport(name, config)({ type: 'warden.facts.v1', requestId, idempotencyKey: idempotencyKeyFor(requestId, 'facts'), action: proposal.action, fields: proposal.fields });
     return checked(name, actionDefinition(proposal.action).facts, answer, 'facts');
   }

@@ -81,7 +81,7 @@ const BUILTIN_ONLY = new Connectors({});
 
 /** The records the rules need for this proposal, from the action's facts connector. */
 async function readFacts(requestId: string, proposal: Proposal, records: RecordReader, connectors: Connectors, today: string): Promise<PolicyFacts> {
-  const facts = await connectors.readFacts({ requestId, proposal, records });
+  const facts = await connectors.readFacts({ requestId, proposal, records, today });
   return { ...facts, today } as PolicyFacts;
 }
 

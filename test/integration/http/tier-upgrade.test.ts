@@ -80,7 +80,7 @@ describe('one-step upgrades run on their own', () => {
         fields: { customerId: 'C-1001', currentTier: 'basic', targetTier: 'standard', effectiveDate: '2027-01-01', justification: expect.any(String) },
       },
       decision: { outcome: 'approved', reasons: [] },
-      result: { customerId: 'C-1001', fromTier: 'basic', toTier: 'standard', effectiveDate: '2027-01-01' },
+      result: { customerId: 'C-1001', fromTier: 'basic', toTier: 'standard', effectiveDate: '2027-01-01', status: 'scheduled' },
     });
     expect(done.approval).toBeUndefined();
   });
@@ -92,12 +92,12 @@ describe('one-step upgrades run on their own', () => {
       status: 'COMPLETED',
       route: 'deterministic',
       decision: { outcome: 'approved', reasons: [] },
-      result: { customerId: 'C-1002', fromTier: 'standard', toTier: 'premium', effectiveDate: '2027-02-01' },
+      result: { customerId: 'C-1002', fromTier: 'standard', toTier: 'premium', effectiveDate: '2027-02-01', status: 'scheduled' },
     });
   });
 
-  it('the executed upgrade changed the record: stating C-1001 is still basic is now tier_mismatch', async () => {
+  it('the upgrade dated later is scheduled: C-1001 gets no second change until it takes effect (tier_change_scheduled)', async () => {
     const requestId = await client.submitOk(agent, upgrade({ customerId: 'C-1001', currentTier: 'basic', targetTier: 'standard', effectiveDate: '2027-03-01' }));
-    expect(await client.waitForStatus(agent, requestId, 'REJECTED')).toMatchObject({ decision: { outcome: 'rejected', reasons: ['tier_mismatch'] } });
+    expect(await client.waitForStatus(agent, requestId, 'REJECTED')).toMatchObject({ decision: { outcome: 'rejected', reasons: ['tier_change_scheduled'] } });
   });
 });

@@ -96,6 +96,8 @@ describe('startEmulators', () => {
         await before.requests.create(record);
         await before.tasks.putPending(task);
         key = await before.state.putCheckpoint(record.requestId, task.taskId, state);
+        // Dated the day it runs, so the tier moves at once (a later date is only scheduled).
+        const at = new Date().toISOString();
         await before.records.execute({
           requestId: newRequestId(),
           fingerprint: 'fp-restart',
@@ -105,11 +107,11 @@ describe('startEmulators', () => {
               customerId: 'C-1001',
               currentTier: 'basic',
               targetTier: 'standard',
-              effectiveDate: '2027-01-01',
+              effectiveDate: at.slice(0, 10),
               justification: 'outgrew the plan',
             },
           },
-          at: new Date().toISOString(),
+          at,
         });
       } finally {
         before.destroy();

@@ -48,9 +48,11 @@ const purchaseOrder = (amount = 7850): Proposal => ({
   action: 'purchase_order',
   fields: { vendor: 'Alpha Tech Systems', amount, currency: 'USD', description: 'workstations' },
 });
+// Dated the day the effect runs (`at`), so the tier moves at once; later dates are scheduled
+// (test/unit/actions/tier-upgrade-schedule.test.ts).
 const tierUpgrade = (customerId: string, currentTier: CustomerTier, targetTier: CustomerTier): Proposal => ({
   action: 'tier_upgrade',
-  fields: { customerId, currentTier, targetTier, effectiveDate: '2027-01-01', justification: 'they outgrew their plan' },
+  fields: { customerId, currentTier, targetTier, effectiveDate: at.slice(0, 10), justification: 'they outgrew their plan' },
 });
 const refund = (customerId: string, orderId: string, amount: number): Proposal => ({
   action: 'refund',
@@ -233,9 +235,9 @@ describe('DynamoSystemOfRecord.execute: tier upgrades', () => {
     const { customerId } = await aCustomer('basic');
     const requestId = newRequestId();
     const receipt = await execute(requestId, tierUpgrade(customerId, 'basic', 'standard'));
-    expect(receipt).toEqual({ customerId, fromTier: 'basic', toTier: 'standard', effectiveDate: '2027-01-01' });
+    expect(receipt).toEqual({ customerId, fromTier: 'basic', toTier: 'standard', effectiveDate: '2026-06-01', status: 'applied' });
     const customerBefore = await item(recordKeys.customer(customerId));
-    expect(customerBefore).toMatchObject({ tier: 'standard', tierEffectiveDate: '2027-01-01', lastUpgradeRequestId: requestId });
+    expect(customerBefore).toMatchObject({ tier: 'standard', tierEffectiveDate: '2026-06-01', lastUpgradeRequestId: requestId });
     const changeBefore = await item(tierChangeKey(requestId));
 
     expect(await execute(requestId, tierUpgrade(customerId, 'basic', 'standard'), undefined, '2026-07-01T00:00:00.000Z')).toEqual(receipt);
@@ -279,11 +281,11 @@ describe('DynamoSystemOfRecord.execute: tier upgrades', () => {
         TableName: stores().emulators.tableNames.records,
         Key: recordKeys.customer(customerId),
         UpdateExpression: 'SET tier = :to, tierEffectiveDate = :d, lastUpgradeRequestId = :rid',
-        ExpressionAttributeValues: { ':to': 'standard', ':d': '2027-01-01', ':rid': requestId },
+        ExpressionAttributeValues: { ':to': 'standard', ':d': '2026-06-01', ':rid': requestId },
       }),
     );
     const receipt = await execute(requestId, tierUpgrade(customerId, 'basic', 'standard'));
-    expect(receipt).toEqual({ customerId, fromTier: 'basic', toTier: 'standard', effectiveDate: '2027-01-01' });
+    expect(receipt).toEqual({ customerId, fromTier: 'basic', toTier: 'standard', effectiveDate: '2026-06-01', status: 'applied' });
     expect(await item(tierChangeKey(requestId))).toMatchObject({ requestId, customerId });
   });
 
@@ -297,7 +299,7 @@ describe('DynamoSystemOfRecord.execute: tier upgrades', () => {
         TableName: table,
         Key: recordKeys.customer(customerId),
         UpdateExpression: 'SET tier = :to, tierEffectiveDate = :d, lastUpgradeRequestId = :rid',
-        ExpressionAttributeValues: { ':to': 'standard', ':d': '2027-01-01', ':rid': requestId },
+        ExpressionAttributeValues: { ':to': 'standard', ':d': '2026-06-01', ':rid': requestId },
       }),
     );
     // ... then the tier changed again by other means (lastUpgradeRequestId still names our request).

@@ -57,6 +57,6 @@ it("fails the unconfigured action's facts and effect with a ConnectorFailed nami
   const effect = connectors.effect({ requestId: 'r-1', at: '2026-01-01T00:00:00Z', approvedBy: 'x', records })(remote);
   await expect(effect).rejects.toMatchObject({ reason: 'misconfigured', connector: 'badge_reset effect builtin' });
 
-  const reader = { getCustomer: async () => ({ customerId: 'C-1001', tier: 'basic' }) } as unknown as RecordTable;
+  const reader = { get: async () => ({ customerId: 'C-1001', tier: 'basic' }) } as unknown as RecordTable;
   await expect(connectors.readFacts({ requestId: 'r-2', proposal: seeded, records: reader })).resolves.toEqual({ customer: { customerId: 'C-1001', tier: 'basic' } });
 });

@@ -278,6 +278,19 @@ describe('tier_upgrade', () => {
     expect(decision).toMatchObject({ outcome: 'rejected', reasons: ['tier_mismatch', 'invalid_transition', 'effective_date_in_past'] });
   });
 
+  it('a change scheduled after today → tier_change_scheduled; one a facts connector reports as due is not pending', () => {
+    const withChange = (effectiveDate: string): PolicyFacts => {
+      const scheduled = { ...customer('C-1001', 'basic'), scheduled: { tier: 'standard', effectiveDate } };
+      return { today: TODAY, customer: scheduled };
+    };
+    expect(evaluatePolicy(tierUpgrade({ effectiveDate: '2027-02-01' }), withChange('2026-11-16'), agent)).toEqual({
+      outcome: 'rejected',
+      reasons: ['tier_change_scheduled'],
+      policy: TU_POLICY,
+    });
+    expect(evaluatePolicy(tierUpgrade({ effectiveDate: '2027-02-01' }), withChange(TODAY), agent).outcome).toBe('approved');
+  });
+
   it('a rejection wins over a multi-step approval', () => {
     expect(
       evaluatePolicy(tierUpgrade({ targetTier: 'premium', effectiveDate: '2026-01-01' }), facts(customer('C-1001', 'basic')), agent),

@@ -527,6 +527,11 @@ describe('reason codes', () => {
     await collect(upgrade({ targetTier: 'basic' }));
     await collect(upgrade({ effectiveDate: '2020-01-01' }));
     await collect(upgrade({ targetTier: 'premium' }));
+    // C-1001 with a change scheduled after today, as the effect records one: a second one waits.
+    await collect(upgrade({}), (r) => {
+      const read = r.get.bind(r);
+      r.get = async (key) => (key.pk === 'CUSTOMER#C-1001' ? { ...(await read(key)), scheduledTier: 'standard', scheduledOn: '2027-01-01', scheduledRequestId: 'r_earlier' } : read(key));
+    });
     await collect(modelState(REFUND_TEXT.replace('O-5001', 'O-5002'), { ...REFUND_CANDIDATE, fields: { ...REFUND_CANDIDATE.fields, orderId: 'O-5002' } }));
     await collect(modelState(REFUND_TEXT, REFUND_CANDIDATE));
     await collect(modelState(REFUND_TEXT, REFUND_CANDIDATE), (r) => r.refunded.set('O-5001', 450));
