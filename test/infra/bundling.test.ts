@@ -128,7 +128,7 @@ describe('WardenFunction bundling with the policy engine', () => {
       decision: {
         outcome: 'pending_approval',
         reasons: ['above_autonomous_limit', 'unvalidated_vendor'],
-        policy: { id: 'purchase-order', version: '2026-11-01' },
+        policy: { id: 'purchase-order', version: '2026-12-03' },
         tier: 'finance-director',
         approverRoles: ['finance-director'],
       },

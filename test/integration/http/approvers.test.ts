@@ -15,13 +15,18 @@ const supportLead = { sub: 'ap-lee', roles: ['support-lead'] };
 const { client } = useTestServer();
 
 let lot = 0;
-/** A purchase order pending for `approver`, unique per call (no duplicate_proposal between tests). */
+/**
+ * A purchase order pending for `approver`, unique per call (no duplicate_proposal between tests).
+ * Limits are cumulative per requester and vendor: the procurement-manager's orders alternate
+ * between two vendors so that their totals stay in that tier; the finance-director's go to a third.
+ */
 async function pendingPurchaseOrder(approver: Caller, amount = 7000, by: Caller = requester) {
   lot += 1;
+  const vendor = approver === finance ? 'Initech' : lot % 2 === 0 ? 'Alpha Tech Systems' : 'Globex Corporation';
   const requestId = await client.submitOk(by, {
     text: `Approver rules lot ${lot}`,
     action: 'purchase_order',
-    fields: { vendor: 'Alpha Tech Systems', amount: amount + lot, description: `approver rules lot ${lot}` },
+    fields: { vendor, amount: amount + lot, description: `approver rules lot ${lot}` },
   });
   const task = await client.waitForTask(approver, requestId);
   return { requestId, task };

@@ -233,7 +233,8 @@ describe('413 and 415', () => {
   });
 
   it('application/json with a charset is accepted', async () => {
-    const response = await post('/v1/requests', json({ text: 'Create a PO for Initech for $130 of pencils' }), { 'content-type': 'application/json; charset=utf-8' });
+    // Alpha Tech Systems: an 8,200 order to Initech waits above, and what waits counts against the vendor's autonomous limit.
+    const response = await post('/v1/requests', json({ text: 'Create a PO for Alpha Tech Systems for $130 of pencils' }), { 'content-type': 'application/json; charset=utf-8' });
     expect(response.status).toBe(202);
     // Let it finish: the server is stopped after the last test.
     expect(await client.waitForStatus(requester, String(response.body.requestId), 'COMPLETED')).toMatchObject({ status: 'COMPLETED' });

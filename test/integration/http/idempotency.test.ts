@@ -110,9 +110,13 @@ describe('conflicts and scope', () => {
     expect(mine.status).toBe(202);
     expect(theirs.status).toBe(202);
     expect(theirs.body.requestId).not.toBe(mine.body.requestId);
-    // Bob's request is his: it runs on its own (the identical proposal may end duplicate_proposal).
-    const theirsDone = await client.waitForStatus(bob, String(theirs.body.requestId), 'COMPLETED', 'REJECTED');
-    expect(theirsDone).toMatchObject({ requestedBy: bob.sub, status: expect.stringMatching(/^(COMPLETED|REJECTED)$/) });
+    // Bob's request is his: it runs on its own. The identical proposal executes once: Bob's ends
+    // REJECTED duplicate_proposal when Alice's ran before his was validated, FAILED with that code
+    // when both were approved before either ran (the effect's claim refuses the second).
+    const theirsDone = await client.waitForStatus(bob, String(theirs.body.requestId), 'COMPLETED', 'REJECTED', 'FAILED');
+    expect(theirsDone).toMatchObject({ requestedBy: bob.sub });
+    if (theirsDone.status === 'REJECTED') expect(theirsDone.decision).toMatchObject({ reasons: expect.arrayContaining(['duplicate_proposal']) });
+    if (theirsDone.status === 'FAILED') expect(theirsDone.error).toMatchObject({ code: 'duplicate_proposal' });
     expectProblem(await client.getRequest(bob, String(mine.body.requestId)), 404, 'not_found');
   });
 

@@ -94,6 +94,14 @@ describe('every refund waits for a human, with a dry-run', () => {
     expect(await client.waitForStatus(agent, requestId, 'REJECTED')).toMatchObject({ decision: { reasons: ['refund_exceeds_order'] } });
   });
 
+  // Before any other refund on O-5002: the tier reads every refund on the order
+  // (cumulative-limits.test.ts), so this one is the first. It is left waiting.
+  it('just under 1,000 (999.99, the first refund on O-5002) stays with a support-lead', async () => {
+    const requestId = await client.submitOk(agent, refund({ customerId: 'C-1003', orderId: 'O-5002', amount: 999.99, reason: 'partial outage credit' }));
+    expect(await client.waitForTask(supportLead, requestId)).toMatchObject({ approverRoles: ['support-lead'] });
+    expect(await client.listedTask(finance, requestId)).toBeUndefined();
+  });
+
   it('≥ 1,000 (O-5002) is the finance-director tier: the support-lead cannot see or decide it', async () => {
     const requestId = await client.submitOk(agent, refund({ customerId: 'C-1003', orderId: 'O-5002', amount: 1000, reason: 'service outage credit' }));
     const task = await client.waitForTask(finance, requestId);
@@ -110,11 +118,5 @@ describe('every refund waits for a human, with a dry-run', () => {
       approval: { status: 'APPROVED', decidedBy: finance.sub },
       result: expect.objectContaining({ orderId: 'O-5002', amount: 1000 }),
     });
-  });
-
-  it('just under 1,000 (999.99 on O-5002) stays with a support-lead', async () => {
-    const requestId = await client.submitOk(agent, refund({ customerId: 'C-1003', orderId: 'O-5002', amount: 999.99, reason: 'partial outage credit' }));
-    expect(await client.waitForTask(supportLead, requestId)).toMatchObject({ approverRoles: ['support-lead'] });
-    expect(await client.listedTask(finance, requestId)).toBeUndefined();
   });
 });
