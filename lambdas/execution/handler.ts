@@ -1,6 +1,6 @@
 import type { Context } from 'aws-lambda';
 import { logger, logStepInput, withObservability } from '../shared/observability';
-import { auditLog, clock, connectors, cumulativeLedger, piiVault, requestStore, systemOfRecord } from '../shared/runtime';
+import { auditLog, clock, connectors, piiVault, requestStore, systemOfRecord } from '../shared/runtime';
 import { executionStep, parseState } from '../shared/workflow/steps';
 import type { WorkflowState } from '../shared/schemas/workflow';
 
@@ -16,7 +16,6 @@ export async function handler(event: unknown, context?: Partial<Context>): Promi
       clock: clock(),
       vault: piiVault(),
       connectors: connectors(),
-      ledger: cumulativeLedger(),
     });
     logger.info('effect executed', { action: next.proposal?.action });
     return next;

@@ -3,7 +3,7 @@ import * as z from 'zod';
 import { modelFailureCauseOf } from '../shared/errors';
 import { Id, taskIdFor } from '../shared/ids';
 import { logger, logStepInput, recordMetric, withObservability } from '../shared/observability';
-import { auditLog, cumulativeLedger, piiVault, requestStore, taskIndex } from '../shared/runtime';
+import { auditLog, cumulativeLedger, piiVault, requestStore, systemOfRecord, taskIndex } from '../shared/runtime';
 import { CaughtError, WorkflowState } from '../shared/schemas/workflow';
 import { failureCode, finalizeStep, type FinalOutput } from '../shared/workflow/steps';
 
@@ -38,7 +38,7 @@ export async function handler(event: unknown, context?: Partial<Context>): Promi
     logStepInput(state);
     const output = await finalizeStep(
       state,
-      { requests: requestStore(), tasks: taskIndex(), audit: auditLog(), vault: piiVault(), ledger: cumulativeLedger() },
+      { requests: requestStore(), tasks: taskIndex(), audit: auditLog(), vault: piiVault(), ledger: cumulativeLedger(), records: systemOfRecord() },
       { failurePath },
     );
     if (failurePath) {

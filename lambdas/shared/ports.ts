@@ -169,8 +169,11 @@ export type RecordItem = Record<string, unknown>;
 export interface RecordTable extends RecordReader {
   /** Writes the item unless its key exists; false when it did. */
   putIfAbsent(item: RecordItem & RecordKey): Promise<boolean>;
-  /** One conditional update; the item as it is after it, or undefined when the condition failed. */
-  updateIf(args: { key: RecordKey; update: string; condition: string; values: Record<string, unknown> }): Promise<RecordItem | undefined>;
+  /**
+   * One conditional update; the item as it is after it, or undefined when the condition failed.
+   * `names` are the expressions' `#placeholders` (for a path element that is data, such as an id).
+   */
+  updateIf(args: { key: RecordKey; update: string; condition: string; values?: Record<string, unknown>; names?: Record<string, string> }): Promise<RecordItem | undefined>;
 }
 
 /** Applies an approved proposal's effect (a connector) and returns its receipt. */

@@ -18,6 +18,7 @@ import {
 } from '../../lambdas/shared/tables';
 import { CONNECTORS_ENV, unconfiguredActions } from '../../lambdas/shared/connectors/config';
 import { bundledPolicyFiles } from '../../lambdas/shared/policy/policies';
+import { EFFECT_CLAIM_TYPE } from '../../lambdas/shared/catalog/records';
 import { LEDGER_TYPE } from '../../lambdas/shared/limits/shares';
 import { WardenConfigError, foundationModelId, isInferenceProfileId, isSecretArn, logRetentionOf, usableModelIds, type WardenConfig } from '../config';
 import { CHECKPOINT_PREFIX, type WardenData } from './data';
@@ -605,8 +606,10 @@ export class WardenFunctions extends Construct {
     bindConnectors(execution, config, 'effect');
 
     const finalize = make('finalize');
-    // Releasing the held shares of a request that ended with no effect.
-    bindTable(finalize, data, 'records', ['GetItem', 'UpdateItem'], { leadingKeys: [LEDGER_KEYS] });
+    // Releasing the shares of cumulative limits of a request that ended with no effect (whether
+    // its effect may have run is its claim on the proposal's fingerprint).
+    bindTable(finalize, data, 'records', ['UpdateItem'], { leadingKeys: [LEDGER_KEYS] });
+    bindTable(finalize, data, 'records', ['GetItem'], { leadingKeys: [`${EFFECT_CLAIM_TYPE}#*`] });
     bindTable(finalize, data, 'requests', ['GetItem', 'UpdateItem']);
     bindTable(finalize, data, 'tasks', ['UpdateItem']);
     bindAuditLog(finalize, data);

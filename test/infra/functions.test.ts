@@ -186,6 +186,13 @@ describe('least privilege per function', () => {
     }
   });
 
+  it('finalize reads only effect claims (EFFECT#…) in the record table', () => {
+    const tableId = logicalIdOf(synth.stack, synth.stack.data.tables.records);
+    const reads = statementsOf('finalize').filter((s) => s.resources.some((r) => refersTo(r, tableId)) && s.actions.includes('dynamodb:GetItem'));
+    expect(reads).toHaveLength(1);
+    expect(reads[0]).toMatchObject({ actions: ['dynamodb:GetItem'], condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['EFFECT#*'] } } });
+  });
+
   it.each(FUNCTION_NAMES)('%s has exactly its DynamoDB actions, table by table', (name) => {
     expect(tableActions(name)).toEqual(expected[name]);
   });

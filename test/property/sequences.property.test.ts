@@ -14,8 +14,8 @@ import { seedRecords } from '../unit/validation/seedRecords';
  * waiting by their approver — no vendor receives an autonomous limit's worth with no human
  * within the policy's window; and every order that waits goes to the tier the requester's
  * in-window total for that vendor calls for. Each decision goes through `validateProposal` with
- * the real ledger on the emulated record table, as the validation Lambda runs it; approving or
- * rejecting a waiting order commits or releases its share as execution and finalize do.
+ * the real ledger on the emulated record table, as the validation Lambda runs it; an approver's
+ * rejection releases the order's share as finalize does (an approved one keeps it).
  */
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -100,7 +100,6 @@ it('no sequence of purchase orders moves an autonomous limit to one vendor in th
           const { outcome, tier } = result.decision;
           let counts = outcome !== 'rejected';
           const shares = cumulativeSharesOf(state as Pick<WorkflowState, 'submitted' | 'inference' | 'requestedBy'>);
-          if (outcome === 'approved' || (outcome === 'pending_approval' && order.then === 'approve')) await ledger.commit(requestId, shares, at);
           if (outcome === 'pending_approval' && order.then === 'reject') {
             await ledger.release(requestId, shares);
             counts = false;

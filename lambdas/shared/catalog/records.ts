@@ -4,6 +4,9 @@ import type { RecordKey } from '../ports';
 /** Every entity of the example system of record lives under sk = META. */
 const META = 'META';
 
+/** The record type of an effect's claim on its proposal's fingerprint (`EFFECT#<fingerprint>`): what makes an effect run once. */
+export const EFFECT_CLAIM_TYPE = 'EFFECT';
+
 /** The key of an entity of the example system of record: `TYPE#id`. */
 export function recordKey(type: string, id: string): RecordKey {
   return { pk: `${type}#${id}`, sk: META };

@@ -1,4 +1,4 @@
-export { CumulativeLedger, LedgerContention, type LedgerOptions } from './ledger';
+export { CumulativeLedger } from './ledger';
 export {
   CumulativeDeclarationError,
   CumulativeFigure,
@@ -7,7 +7,6 @@ export {
   LEDGER_TYPE,
   ledgerKey,
   REQUESTER,
-  sharesFromFigures,
   sharesOf,
   type CumulativeShare,
   type ShareDeclaration,

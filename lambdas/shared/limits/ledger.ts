@@ -1,14 +1,14 @@
-import { WardenError } from '../errors';
 import type { RecordItem, RecordTable } from '../ports';
 import { countOf, ledgerKey, type CumulativeShare } from './shares';
 
 /**
  * The cumulative ledger: per aggregate (an action's measure for one vendor, order, customer…),
- * one item in the record table holding every request's share in the window — held while the
- * request is in flight, committed once its effect runs. Reserving is a read, then one write
- * conditional on the item's revision: of two concurrent requests the later writer always sees
- * the earlier one's share, so they cannot both slip under a limit. A hold is released when its
- * request ends without an effect (rejected, expired, failed); a committed share never is.
+ * one item in the record table holding each request's share, keyed by request. Reserving is one
+ * update that adds the share and returns the item as it is after it: DynamoDB applies the updates
+ * of one item one at a time, so of two concurrent requests the later one always sees the earlier
+ * one's share, and they cannot both slip under a limit. A share is released when its request ends
+ * with no effect (rejected, expired, failed before its effect); one whose effect ran stays until
+ * its window has passed.
  */
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -18,133 +18,88 @@ interface Hold {
   units: number;
   /** When it was reserved (ISO): the window is counted from it. */
   at: string;
-  /** The effect ran (or may have): kept whatever the request's outcome. */
-  committed?: boolean;
 }
 
-/** Too many concurrent writers on one aggregate for the attempts allowed: the step fails and is retried. */
-export class LedgerContention extends WardenError {
-  constructor(message: string) {
-    super('ledger_contention', message, 503);
-  }
-}
-
-export interface LedgerOptions {
-  /** Conditional-write attempts per aggregate before giving up. @default 40 */
-  readonly maxAttempts?: number;
-  /** Waits between attempts (jittered), so that contenders spread out. */
-  readonly backoffMs?: (attempt: number) => number;
-}
+/** Shares older than every window are dropped once an aggregate holds more than this many of them. */
+const PRUNE_FROM = 50;
 
 function holdsOf(item: RecordItem | undefined): Record<string, Hold> {
   const holds = item?.ledgerHolds;
-  return holds && typeof holds === 'object' ? { ...(holds as Record<string, Hold>) } : {};
+  return holds && typeof holds === 'object' ? (holds as Record<string, Hold>) : {};
 }
 
-function windowStart(share: CumulativeShare, now: Date): number {
+function windowStart(share: Pick<CumulativeShare, 'windowDays'>, now: Date): number {
   return share.windowDays === undefined ? Number.NEGATIVE_INFINITY : now.getTime() - share.windowDays * DAY_MS;
 }
 
-/** In the window: reserved at or after its start; a hold whose time cannot be read counts (fail closed). */
+/** In the window: reserved at or after its start; a share whose time cannot be read counts (fail closed). */
 function inWindow(hold: Hold, start: number): boolean {
   const at = Date.parse(hold.at);
   return Number.isNaN(at) || at >= start;
 }
 
 export class CumulativeLedger {
-  private readonly maxAttempts: number;
-  private readonly backoffMs: (attempt: number) => number;
-
-  constructor(
-    private readonly records: RecordTable,
-    options: LedgerOptions = {},
-  ) {
-    this.maxAttempts = options.maxAttempts ?? 40;
-    this.backoffMs = options.backoffMs ?? ((attempt) => Math.min(200, 5 * attempt) * Math.random());
-  }
+  constructor(private readonly records: RecordTable) {}
 
   /**
-   * Adds the request's share to each aggregate (again after a retry: a request holds one share
-   * per aggregate) and returns each aggregate's total in the window, this request included.
-   * Shares outside every window are dropped from the item as it is rewritten.
+   * Adds the request's share to each aggregate and returns each aggregate's total in its window,
+   * this request included. A retried reservation keeps the first one (one share per request).
    */
   async reserve(requestId: string, shares: readonly CumulativeShare[], now: Date): Promise<number[]> {
-    const totals: number[] = [];
-    for (const share of shares) {
-      const start = windowStart(share, now);
-      totals.push(
-        await this.rewrite(share, (holds) => {
-          for (const [id, hold] of Object.entries(holds)) if (!inWindow(hold, start)) delete holds[id];
-          const own = holds[requestId];
-          // A retried reservation keeps its first time, and a committed share stays committed.
-          holds[requestId] = { units: share.units, at: own?.at ?? now.toISOString(), ...(own?.committed ? { committed: true } : {}) };
-          // Saturates rather than losing precision: a total that large is over every limit anyway.
-          return countOf(Object.values(holds).reduce((sum, hold) => sum + Number(hold.units), 0));
-        }),
-      );
-    }
-    return totals;
+    return Promise.all(
+      shares.map(async (share) => {
+        const item = await this.add(requestId, share, now);
+        const start = windowStart(share, now);
+        const holds = Object.entries(holdsOf(item));
+        const expired = holds.filter(([, hold]) => !inWindow(hold, start)).map(([id]) => id);
+        if (expired.length >= PRUNE_FROM) await this.drop(share, expired);
+        // Saturates rather than losing precision: a total that large is over every limit anyway.
+        return countOf(holds.filter(([, hold]) => inWindow(hold, start)).reduce((sum, [, hold]) => sum + Number(hold.units), 0));
+      }),
+    );
   }
 
-  /**
-   * Marks the request's shares committed, before its effect runs: from then on they are never
-   * released. A share no longer held (dropped from its window while the request waited) is
-   * written again, committed, dated now: an effect always counts.
-   */
-  async commit(requestId: string, shares: readonly CumulativeShare[], now: Date): Promise<void> {
-    for (const share of shares) {
-      await this.rewrite(share, (holds) => {
-        const own = holds[requestId];
-        if (own?.committed) return undefined;
-        holds[requestId] = { units: own?.units ?? share.units, at: own?.at ?? now.toISOString(), committed: true };
-        return 0;
-      });
-    }
-  }
-
-  /** Removes the request's held shares (it ended with no effect); committed ones stay. Idempotent. */
+  /** Removes the request's shares (it ended with no effect). Idempotent; an aggregate it never reached is left as it is. */
   async release(requestId: string, shares: readonly Pick<CumulativeShare, 'action' | 'name' | 'per'>[]): Promise<void> {
-    for (const share of shares) {
-      await this.rewrite(share, (holds) => {
-        const own = holds[requestId];
-        if (!own || own.committed) return undefined;
-        delete holds[requestId];
-        return 0;
-      });
-    }
+    await Promise.all(
+      shares.map((share) =>
+        this.records.updateIf({ key: ledgerKey(share), update: 'REMOVE ledgerHolds.#rid', condition: 'attribute_exists(ledgerHolds.#rid)', names: { '#rid': requestId } }),
+      ),
+    );
   }
 
-  /**
-   * Reads the aggregate, lets `change` edit its holds (returning a number, or undefined when
-   * there is nothing to write), and writes it back on the condition that nobody else did in
-   * between; retries on a lost race.
-   */
-  private async rewrite(
-    share: Pick<CumulativeShare, 'action' | 'name' | 'per'>,
-    change: (holds: Record<string, Hold>) => number | undefined,
-  ): Promise<number> {
+  /** One update adding the share, unless the request holds one already; the item after it. */
+  private async add(requestId: string, share: CumulativeShare, now: Date): Promise<RecordItem> {
     const key = ledgerKey(share);
-    for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
-      const item = await this.records.get(key);
-      const holds = holdsOf(item);
-      const result = change(holds);
-      if (result === undefined) return 0;
-      const revision = typeof item?.ledgerRev === 'number' ? item.ledgerRev : undefined;
-      const written = await this.records.updateIf({
-        key,
-        update: 'SET ledgerHolds = :holds, ledgerRev = :next, ledgerOf = :of',
-        condition: revision === undefined ? 'attribute_not_exists(pk)' : 'ledgerRev = :rev',
-        values: {
-          ':holds': holds,
-          ':next': (revision ?? 0) + 1,
-          // For an operator reading the table: which aggregate this is.
-          ':of': { action: share.action, name: share.name, per: share.per },
-          ...(revision === undefined ? {} : { ':rev': revision }),
-        },
-      });
-      if (written) return result;
-      await new Promise((resolve) => setTimeout(resolve, this.backoffMs(attempt)));
-    }
-    throw new LedgerContention(`${share.action} ${share.name}: ${this.maxAttempts} concurrent writes in a row lost the race`);
+    const args = {
+      key,
+      update: 'SET ledgerHolds.#rid = if_not_exists(ledgerHolds.#rid, :hold), ledgerOf = :of',
+      condition: 'attribute_exists(ledgerHolds)',
+      names: { '#rid': requestId },
+      values: {
+        ':hold': { units: share.units, at: now.toISOString() } satisfies Hold,
+        // For an operator reading the table: which aggregate this is.
+        ':of': { action: share.action, name: share.name, per: share.per },
+      },
+    };
+    const added = await this.records.updateIf(args);
+    if (added) return added;
+    // The aggregate's first share: create its (empty) map, whoever gets there first, then add.
+    await this.records.updateIf({ key, update: 'SET ledgerHolds = if_not_exists(ledgerHolds, :empty)', condition: 'attribute_not_exists(ledgerHolds)', values: { ':empty': {} } });
+    const retried = await this.records.updateIf(args);
+    if (!retried) throw new Error(`${share.action} ${share.name}: the aggregate has no share map after creating it`);
+    return retried;
+  }
+
+  /** Drops shares that are outside the window for good (a reserved time never moves). */
+  private async drop(share: CumulativeShare, requestIds: readonly string[]): Promise<void> {
+    const batch = requestIds.slice(0, 100);
+    const names = Object.fromEntries(batch.map((id, i) => [`#r${i}`, id]));
+    await this.records.updateIf({
+      key: ledgerKey(share),
+      update: `REMOVE ${batch.map((_, i) => `ledgerHolds.#r${i}`).join(', ')}`,
+      condition: 'attribute_exists(ledgerHolds)',
+      names,
+    });
   }
 }

@@ -162,21 +162,3 @@ function scaleOf(unit: string): number {
   return unit === 'steps' ? 1 : 10 ** minorUnits(unit);
 }
 
-/**
- * The shares a decision's figures stand for: how execution (commit) and finalize (release) find
- * the aggregates validation reserved, without recounting a proposal the shield may have changed.
- */
-export function sharesFromFigures(action: string, figures: readonly CumulativeFigure[]): CumulativeShare[] {
-  return figures.map((figure) => {
-    const scale = scaleOf(figure.unit);
-    return {
-      action,
-      name: figure.name,
-      per: figure.per,
-      units: Math.round(figure.request * scale),
-      unit: figure.unit,
-      scale,
-      ...(figure.windowDays !== undefined ? { windowDays: figure.windowDays } : {}),
-    };
-  });
-}

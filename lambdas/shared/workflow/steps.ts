@@ -135,7 +135,7 @@ async function vaultedOriginals(state: WorkflowState, vault: PiiVault | undefine
 
 export async function executionStep(
   state: WorkflowState,
-  deps: { requests: RequestStore; audit: AuditLog; records: SystemOfRecord; clock: Clock; vault?: PiiVault; connectors?: Connectors; ledger?: CumulativeLedger },
+  deps: { requests: RequestStore; audit: AuditLog; records: SystemOfRecord; clock: Clock; vault?: PiiVault; connectors?: Connectors },
 ): Promise<WorkflowState> {
   const { proposal, decision } = state;
   if (!proposal || !decision?.fingerprint) throw new InvalidWorkflowState('execution needs a validated proposal');
@@ -152,8 +152,6 @@ export async function executionStep(
   const now = deps.clock.now();
   const at = now.toISOString();
   const approvedBy = approvedByHuman ? (state.approval?.decidedBy ?? 'unknown') : 'policy';
-  // Committed before the effect runs: whatever happens from here, its share is never released.
-  await deps.ledger?.commit(state.requestId, cumulativeSharesOf(state), now);
   // The receipt comes back (and is recorded below) before Finalize runs: no COMPLETED without one.
   const receipt = await deps.records.execute({
     requestId: state.requestId,
@@ -192,6 +190,19 @@ async function originalsForFinalize(state: WorkflowState, vault: PiiVault | unde
     if (failurePath) return {};
     throw error;
   }
+}
+
+/**
+ * Whether the request's effect ran, or may have: its receipt is in the state, or it still holds
+ * its proposal's claim (execution claims before it applies, and frees the claim only when the
+ * effect's precondition failed). Then its shares stay counted, whatever the request's status.
+ */
+async function effectMayHaveRun(state: WorkflowState, records: RecordReader): Promise<boolean> {
+  if (state.result) return true;
+  const approved = state.decision?.outcome === 'approved' || state.approval?.status === 'APPROVED';
+  const fingerprint = state.decision?.fingerprint;
+  if (!approved || !fingerprint) return false;
+  return (await records.findEffect(fingerprint))?.requestId === state.requestId;
 }
 
 /** What Finalize returns as the execution's output: the outcome, nothing sensitive. */
@@ -273,7 +284,15 @@ export function shieldRecord(
 
 export async function finalizeStep(
   state: WorkflowState,
-  deps: { requests: RequestStore; tasks: TaskIndex; audit: AuditLog; vault?: PiiVault; ledger?: CumulativeLedger },
+  deps: {
+    requests: RequestStore;
+    tasks: TaskIndex;
+    audit: AuditLog;
+    vault?: PiiVault;
+    /** With `records`: a request that ends with no effect releases its shares of cumulative limits. */
+    ledger?: CumulativeLedger;
+    records?: RecordReader;
+  },
   options: { failurePath: boolean },
 ): Promise<FinalOutput> {
   const status = terminalStatus(state, options.failurePath);
@@ -290,10 +309,11 @@ export async function finalizeStep(
       return { requestId: state.requestId, status: current.status };
     }
   }
-  // Ended with no effect: its held shares of cumulative limits count against no one any more
-  // (committed ones, of an effect that ran or may have, stay). Before the status is written, so
-  // a failure here is retried rather than leaving a hold behind a finished request.
-  if (status !== 'COMPLETED') await deps.ledger?.release(state.requestId, cumulativeSharesOf(state));
+  // Ended with no effect: its shares of cumulative limits count against no one any more. Before
+  // the status is written, so that a failure here is retried rather than leaving a share behind.
+  if (status !== 'COMPLETED' && deps.ledger && deps.records && !(await effectMayHaveRun(state, deps.records))) {
+    await deps.ledger.release(state.requestId, cumulativeSharesOf(state));
+  }
   const patch: Partial<RequestRecord> = { status };
   // A request that failed while waiting (e.g. its execution was aborted) leaves no task to decide.
   if (status === 'EXPIRED' || (status === 'FAILED' && current?.status === 'PENDING_APPROVAL')) {

@@ -7,6 +7,8 @@ import { executionStep, failureCode, finalizeStep, inferenceStep, terminalStatus
 import type { WorkflowState } from '../../../lambdas/shared/schemas/workflow';
 import { aPendingTask, aRequestRecord, aWorkflowState } from '../../support/fixtures';
 import { useEmulatedStores } from '../../support/stores';
+import { CumulativeLedger } from '../../../lambdas/shared/limits';
+import { cumulativeSharesOf } from '../../../lambdas/shared/validation';
 
 /** The last steps of the flow, against the real stores: what a request ends as, and what is kept. */
 
@@ -66,6 +68,44 @@ describe('modelFailureCauseOf', () => {
 });
 
 describe('finalizeStep', () => {
+  describe('shares of cumulative limits', () => {
+    /** A request whose share of its vendor was reserved, ending as `overrides` say; the vendor's total after Finalize. */
+    async function vendorTotalAfter(overrides: Partial<WorkflowState>, claimed: boolean, failurePath: boolean): Promise<number> {
+      const { requests, tasks, audit, records } = stores();
+      const ledger = new CumulativeLedger(records);
+      const record = aRequestRecord({ status: failurePath ? 'RUNNING' : 'PENDING_APPROVAL' });
+      await requests.create(record);
+      // A vendor of this request's own, so that the total is this request's share or nothing.
+      const submitted = { action: 'purchase_order' as const, fields: { vendor: `Vendor ${record.requestId}`, amount: 4000, currency: 'USD', description: 'ledger release' } };
+      const state = aWorkflowState({ requestId: record.requestId, submitted, proposal: submitted, ...overrides });
+      const shares = cumulativeSharesOf(state);
+      await ledger.reserve(record.requestId, shares, new Date());
+      if (claimed) await records.putIfAbsent({ pk: `EFFECT#${state.decision?.fingerprint}`, sk: 'META', requestId: record.requestId, at: new Date().toISOString() });
+      await finalizeStep(state, { requests, tasks, audit, ledger, records }, { failurePath });
+      const [total] = await ledger.reserve('r_probe', [{ ...shares[0], units: 0 }], new Date());
+      return total;
+    }
+
+    it('an expired wait releases the request\'s share', async () => {
+      expect(await vendorTotalAfter({ decision: { outcome: 'pending_approval', reasons: ['above_autonomous_limit'], policy }, error: { Error: 'States.Timeout' } }, false, false)).toBe(0);
+    });
+
+    it('a rejection by the approver releases it', async () => {
+      const overrides = { decision: { outcome: 'pending_approval' as const, reasons: [], policy }, approval: { taskId: 't_1', status: 'REJECTED' as const } };
+      expect(await vendorTotalAfter(overrides, false, false)).toBe(0);
+    });
+
+    it('a failure after the effect claimed the proposal keeps it: the effect may have run', async () => {
+      const decision = { outcome: 'approved' as const, reasons: [], policy, fingerprint: `fp-${Math.random().toString(36).slice(2)}` };
+      expect(await vendorTotalAfter({ decision, error: { Error: 'ConnectorFailed' } }, true, true)).toBe(400_000);
+    });
+
+    it('a failure before any effect releases it', async () => {
+      const decision = { outcome: 'approved' as const, reasons: [], policy, fingerprint: `fp-${Math.random().toString(36).slice(2)}` };
+      expect(await vendorTotalAfter({ decision, error: { Error: 'ConnectorFailed' } }, false, true)).toBe(0);
+    });
+  });
+
   it('marks an expired wait EXPIRED, expires the task, and audits it', async () => {
     const { requests, tasks, audit } = stores();
     const record = aRequestRecord({ status: 'PENDING_APPROVAL' });

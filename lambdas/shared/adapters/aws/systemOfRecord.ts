@@ -5,7 +5,7 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import { recordKey } from '../../catalog/records';
+import { EFFECT_CLAIM_TYPE, recordKey } from '../../catalog/records';
 import { applyBuiltinEffect } from '../../connectors/builtin';
 import { DuplicateEffect, EffectPreconditionFailed, InvalidInput, InvalidWorkflowState } from '../../errors';
 import { isValidId } from '../../ids';
@@ -37,7 +37,7 @@ export const recordKeys = {
   vendor: (name: string) => recordKey('VENDOR', vendorKey(name)),
   customer: (customerId: string) => recordKey('CUSTOMER', customerId),
   order: (orderId: string) => recordKey('ORDER', orderId),
-  effect: (fingerprint: string) => recordKey('EFFECT', fingerprint),
+  effect: (fingerprint: string) => recordKey(EFFECT_CLAIM_TYPE, fingerprint),
 };
 
 type Item = RecordItem;
@@ -162,7 +162,7 @@ export class DynamoSystemOfRecord implements SystemOfRecord {
     return this.getItem(key);
   }
 
-  async updateIf(args: { key: RecordKey; update: string; condition: string; values: Record<string, unknown> }): Promise<Item | undefined> {
+  async updateIf(args: { key: RecordKey; update: string; condition: string; values?: Record<string, unknown>; names?: Record<string, string> }): Promise<Item | undefined> {
     try {
       const { Attributes } = await this.doc.send(
         new UpdateCommand({
@@ -170,7 +170,8 @@ export class DynamoSystemOfRecord implements SystemOfRecord {
           Key: args.key,
           UpdateExpression: args.update,
           ConditionExpression: args.condition,
-          ExpressionAttributeValues: args.values,
+          ...(args.values && Object.keys(args.values).length > 0 ? { ExpressionAttributeValues: args.values } : {}),
+          ...(args.names ? { ExpressionAttributeNames: args.names } : {}),
           ReturnValues: 'ALL_NEW',
         }),
       );
