@@ -34,6 +34,20 @@ function describeField(schema: Json): string {
 
 const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
+/** What policy.json counts across requests (`context.facts.cumulative`), one line each. */
+function cumulativeLines(policy: LoadedActionPolicy): string[] {
+  if (policy.cumulative.length === 0) return [];
+  const measured = (m: LoadedActionPolicy['cumulative'][number]) => ('sum' in m ? `\`${m.sum}\` summed` : `steps from \`${m.steps.from}\` to \`${m.steps.to}\``);
+  return [
+    '',
+    'Cumulative (executed or in flight, this request included; the rule reads `context.facts.cumulative.<name>`):',
+    '',
+    ...policy.cumulative.map(
+      (m) => `- \`${m.name}\`: ${measured(m)} per ${m.per.map((p) => `\`${p}\``).join(' and ')}, ${m.windowDays === undefined ? 'for its lifetime' : `over ${m.windowDays} days`}`,
+    ),
+  ];
+}
+
 function section(action: CatalogAction): string {
   const policy = POLICIES[action.name] as LoadedActionPolicy;
   const compiled = compilePolicy(policy);
@@ -49,6 +63,7 @@ function section(action: CatalogAction): string {
     `Risk class **${action.riskClass}** · policy \`${policy.id}@${policy.version}\` · approver tiers ${policy.tiers.map((t) => `\`${t.name}\` (${t.approverRoles.join(', ')})`).join(', ') || 'none'} · ` +
       `own reason codes ${compiled.reasons.map((r) => `\`${r}\``).join(', ')} · builtin connector ${action.builtin ? 'yes' : 'no (configure `warden.connectors`)'}` +
       (action.dryRun ? ' · the approver sees a dry run' : ''),
+    ...cumulativeLines(policy),
     '',
     '| field | kind | type | required |',
     '|---|---|---|---|',
