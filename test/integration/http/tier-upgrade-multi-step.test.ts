@@ -14,13 +14,13 @@ const { client } = useTestServer();
 
 it('free text basic → premium pauses with multi_step_upgrade; the account-manager rejects it; nothing changes', async () => {
   const requestId = await client.submitOk(agent, {
-    text: 'Upgrade customer C-1001 from basic to premium from 2027-03-01, they need priority support',
+    text: 'Upgrade customer C-1001 from basic to premium from 2099-03-01, they need priority support',
   });
   const pending = await client.waitForStatus(agent, requestId, 'PENDING_APPROVAL');
   expect(pending).toMatchObject({
     status: 'PENDING_APPROVAL',
     route: 'generative',
-    proposal: { action: 'tier_upgrade', fields: { customerId: 'C-1001', currentTier: 'basic', targetTier: 'premium', effectiveDate: '2027-03-01' } },
+    proposal: { action: 'tier_upgrade', fields: { customerId: 'C-1001', currentTier: 'basic', targetTier: 'premium', effectiveDate: '2099-03-01' } },
     decision: { outcome: 'pending_approval', reasons: ['multi_step_upgrade'] },
   });
 
@@ -38,7 +38,7 @@ it('structured basic → premium: only an account-manager sees it; approved, it 
   const requestId = await client.submitOk(agent, {
     text: 'Premium for C-1001',
     action: 'tier_upgrade',
-    fields: { customerId: 'C-1001', currentTier: 'basic', targetTier: 'premium', effectiveDate: '2027-04-01', justification: 'signed the enterprise contract' },
+    fields: { customerId: 'C-1001', currentTier: 'basic', targetTier: 'premium', effectiveDate: '2099-04-01', justification: 'signed the enterprise contract' },
   });
   const task = await client.waitForTask(accountManager, requestId);
   expect(task).toMatchObject({ reasons: ['multi_step_upgrade'], approverRoles: ['account-manager'], requestedBy: agent.sub });
@@ -60,7 +60,7 @@ it('structured basic → premium: only an account-manager sees it; approved, it 
   expect(done).toMatchObject({
     status: 'COMPLETED',
     approval: { status: 'APPROVED', decidedBy: accountManager.sub },
-    result: { customerId: 'C-1001', fromTier: 'basic', toTier: 'premium', effectiveDate: '2027-04-01' },
+    result: { customerId: 'C-1001', fromTier: 'basic', toTier: 'premium', effectiveDate: '2099-04-01' },
   });
   expect((done.approval as Json).taskId).toBe(task.taskId);
 });

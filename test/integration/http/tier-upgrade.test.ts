@@ -17,7 +17,7 @@ const { client } = useTestServer();
 const upgrade = (fields: Record<string, string>, text = 'Tier change for a customer') => ({
   text,
   action: 'tier_upgrade',
-  fields: { justification: 'they outgrew their current plan', effectiveDate: '2027-01-01', ...fields },
+  fields: { justification: 'they outgrew their current plan', effectiveDate: '2099-01-01', ...fields },
 });
 
 describe('policy rejections', () => {
@@ -41,7 +41,7 @@ describe('policy rejections', () => {
 
   it('free text naming a downward move is REJECTED invalid_transition', async () => {
     const requestId = await client.submitOk(agent, {
-      text: 'Upgrade customer C-1003 from premium to standard from 2027-01-01, they want a smaller bill',
+      text: 'Upgrade customer C-1003 from premium to standard from 2099-01-01, they want a smaller bill',
     });
     const done = await client.waitForStatus(agent, requestId, 'REJECTED');
     expect(done).toMatchObject({
@@ -68,7 +68,7 @@ describe('who may ask', () => {
 
 describe('one-step upgrades run on their own', () => {
   it('the seed phrasing (C-1001 basic → standard, future date) COMPLETES with the change as `result`', async () => {
-    const requestId = await client.submitOk(agent, { text: 'Upgrade customer C-1001 from basic to standard from 2027-01-01, they outgrew their plan' });
+    const requestId = await client.submitOk(agent, { text: 'Upgrade customer C-1001 from basic to standard from 2099-01-01, they outgrew their plan' });
     const done = await client.waitForStatus(agent, requestId, 'COMPLETED');
     expect(done).toMatchObject({
       status: 'COMPLETED',
@@ -77,27 +77,27 @@ describe('one-step upgrades run on their own', () => {
       model: { provider: 'rules' },
       proposal: {
         action: 'tier_upgrade',
-        fields: { customerId: 'C-1001', currentTier: 'basic', targetTier: 'standard', effectiveDate: '2027-01-01', justification: expect.any(String) },
+        fields: { customerId: 'C-1001', currentTier: 'basic', targetTier: 'standard', effectiveDate: '2099-01-01', justification: expect.any(String) },
       },
       decision: { outcome: 'approved', reasons: [] },
-      result: { customerId: 'C-1001', fromTier: 'basic', toTier: 'standard', effectiveDate: '2027-01-01', status: 'scheduled' },
+      result: { customerId: 'C-1001', fromTier: 'basic', toTier: 'standard', effectiveDate: '2099-01-01', status: 'scheduled' },
     });
     expect(done.approval).toBeUndefined();
   });
 
   it('a structured one-step upgrade (C-1002 standard → premium) COMPLETES', async () => {
-    const requestId = await client.submitOk(agent, upgrade({ customerId: 'C-1002', currentTier: 'standard', targetTier: 'premium', effectiveDate: '2027-02-01' }));
+    const requestId = await client.submitOk(agent, upgrade({ customerId: 'C-1002', currentTier: 'standard', targetTier: 'premium', effectiveDate: '2099-02-01' }));
     const done = await client.waitForStatus(agent, requestId, 'COMPLETED');
     expect(done).toMatchObject({
       status: 'COMPLETED',
       route: 'deterministic',
       decision: { outcome: 'approved', reasons: [] },
-      result: { customerId: 'C-1002', fromTier: 'standard', toTier: 'premium', effectiveDate: '2027-02-01', status: 'scheduled' },
+      result: { customerId: 'C-1002', fromTier: 'standard', toTier: 'premium', effectiveDate: '2099-02-01', status: 'scheduled' },
     });
   });
 
   it('the upgrade dated later is scheduled: C-1001 gets no second change until it takes effect (tier_change_scheduled)', async () => {
-    const requestId = await client.submitOk(agent, upgrade({ customerId: 'C-1001', currentTier: 'basic', targetTier: 'standard', effectiveDate: '2027-03-01' }));
+    const requestId = await client.submitOk(agent, upgrade({ customerId: 'C-1001', currentTier: 'basic', targetTier: 'standard', effectiveDate: '2099-03-01' }));
     expect(await client.waitForStatus(agent, requestId, 'REJECTED')).toMatchObject({ decision: { outcome: 'rejected', reasons: ['tier_change_scheduled'] } });
   });
 });
