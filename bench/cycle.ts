@@ -46,9 +46,11 @@ interface TimedCycle {
 
 async function oneCycle(bench: BenchServer, durations: DurationCollector): Promise<TimedCycle> {
   const body = purchaseOrder('Alpha Tech Systems', 7850, 'workstations');
+  // A requester of its own: 25 cycles by one would reach the finance-director's tier.
+  const requester = await bench.newRequesterToken();
   bench.recorder.restart();
   const started = performance.now();
-  const requestId = await bench.submit(body);
+  const requestId = await bench.submit(body, requester);
   await bench.taskWritten(requestId);
   const listed = await bench.call(bench.approverToken, 'GET', '/v1/tasks');
   const task = (listed.body.tasks as Json[] | undefined)?.find((t) => t.requestId === requestId);
@@ -59,7 +61,7 @@ async function oneCycle(bench: BenchServer, durations: DurationCollector): Promi
   });
   if (decided.status !== 200) throw new Error(`decision answered ${decided.status}: ${JSON.stringify(decided.body)}`);
   const record = await bench.waitForEnd(requestId);
-  const read = await bench.call(bench.requesterToken, 'GET', `/v1/requests/${requestId}`);
+  const read = await bench.call(requester, 'GET', `/v1/requests/${requestId}`);
   const ms = performance.now() - started;
   const calls = bench.recorder.stop();
   if (read.body.status !== 'COMPLETED') throw new Error(`cycle ${requestId} ended ${String(read.body.status)}`);
@@ -77,8 +79,8 @@ export function withFreshIds(calls: readonly RecordedCall[], requestId: string):
   const suffix = requestId.replace(/^r_/, '');
   const swaps = new Map<string, string>([[suffix, randomBytes(suffix.length).toString('hex').slice(0, suffix.length)]]);
   const text = JSON.stringify(calls.map((call) => call.input));
-  for (const token of text.match(/\b[0-9a-f]{64}\b|\bPO-[0-9A-F]{10}\b/g) ?? []) {
-    if (!swaps.has(token)) swaps.set(token, token.startsWith('PO-') ? `PO-${randomBytes(5).toString('hex').toUpperCase()}` : randomBytes(32).toString('hex'));
+  for (const token of text.match(/\b[0-9a-f]{64}\b|\b(?:PO|TR)-[0-9A-F]{10}\b/g) ?? []) {
+    if (!swaps.has(token)) swaps.set(token, /^(?:PO|TR)-/.test(token) ? `${token.slice(0, 3)}${randomBytes(5).toString('hex').toUpperCase()}` : randomBytes(32).toString('hex'));
   }
   let swapped = text;
   for (const [from, to] of swaps) swapped = swapped.split(from).join(to);

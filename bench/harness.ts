@@ -35,7 +35,13 @@ export interface BenchServer {
   requesterToken: string;
   approverToken: string;
   call(token: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: Json }>;
-  submit(body: Json): Promise<string>;
+  /** POSTs a request as `token` (default: the shared requester) and returns its id. */
+  submit(body: Json, token?: string): Promise<string>;
+  /**
+   * A token for a requester of its own: limits are cumulative per requester and vendor, so a
+   * request measured as "one order" must not inherit the previous ones' totals.
+   */
+  newRequesterToken(): Promise<string>;
   executionArnOf(requestId: string): string;
   waitForEnd(requestId: string, timeoutMs?: number): Promise<ExecutionRecord>;
   /** Resolves once the approval task of `requestId` is written (the dehydrate step's last write). */
@@ -77,6 +83,7 @@ export async function startBenchServer(options: { approvalTimeoutSeconds?: numbe
     waiters.get(requestId)?.();
   });
   let httpCalls = 0;
+  let requesters = 0;
 
   const call = async (token: string, method: string, path: string, body?: unknown) => {
     httpCalls += 1;
@@ -99,13 +106,14 @@ export async function startBenchServer(options: { approvalTimeoutSeconds?: numbe
     requesterToken,
     approverToken,
     call,
-    async submit(body) {
-      const answer = await call(requesterToken, 'POST', '/v1/requests', body);
+    async submit(body, token = requesterToken) {
+      const answer = await call(token, 'POST', '/v1/requests', body);
       if (answer.status !== 202 || typeof answer.body.requestId !== 'string') {
         throw new Error(`submit answered ${answer.status}: ${JSON.stringify(answer.body)}`);
       }
       return answer.body.requestId;
     },
+    newRequesterToken: () => server.mintToken(`${REQUESTER.sub}-${++requesters}`, REQUESTER.roles),
     executionArnOf,
     waitForEnd(requestId, timeoutMs = 60_000) {
       return withTimeout(server.stack.engine.waitForEnd(executionArnOf(requestId)), timeoutMs, `execution ${requestId} to end`);
@@ -140,7 +148,20 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** A structured purchase order (no model): validated vendor under 5,000 auto-approves. */
+/**
+ * A structured ticket routing (no model, no human, no cumulative limit): the auto-approved request
+ * a throughput run can send again and again. Purchase orders to one vendor stop running with no
+ * human once 5,000 is committed to it in 30 days.
+ */
+export function ticketRouting(): Json {
+  return {
+    text: 'Route ticket T-2001 to billing',
+    action: 'ticket_routing',
+    fields: { ticketId: 'T-2001', queue: 'billing', priority: 'normal', summary: uniqueDescription('customer charged twice') },
+  };
+}
+
+/** A structured purchase order (no model): validated vendor under 5,000 auto-approves, if it is the vendor's first in 30 days. */
 export function purchaseOrder(vendor: string, amount: number, what: string): Json {
   const description = uniqueDescription(what);
   return {

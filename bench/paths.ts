@@ -68,8 +68,8 @@ function invocationsOf(record: ExecutionRecord, http: Record<string, number>): R
 interface PathScript {
   name: string;
   approval: boolean;
-  /** Submits the request and plays the approver if there is one; returns the request id. */
-  run(bench: BenchServer): Promise<{ requestId: string; http: Record<string, number> }>;
+  /** Submits the request (as a requester of its own) and plays the approver if there is one; returns the request id. */
+  run(bench: BenchServer, requester: string): Promise<{ requestId: string; http: Record<string, number> }>;
 }
 
 async function decide(bench: BenchServer, requestId: string, decision: 'approve' | 'reject'): Promise<void> {
@@ -85,13 +85,13 @@ async function decide(bench: BenchServer, requestId: string, decision: 'approve'
   if (decided.status !== 200) throw new Error(`decision answered ${decided.status}: ${JSON.stringify(decided.body)}`);
 }
 
-const submitOnly = (body: () => Json): PathScript['run'] => async (bench) => ({
-  requestId: await bench.submit(body()),
+const submitOnly = (body: () => Json): PathScript['run'] => async (bench, requester) => ({
+  requestId: await bench.submit(body(), requester),
   http: { gateway: 1 },
 });
 
-const withDecision = (body: () => Json, decision: 'approve' | 'reject'): PathScript['run'] => async (bench) => {
-  const requestId = await bench.submit(body());
+const withDecision = (body: () => Json, decision: 'approve' | 'reject'): PathScript['run'] => async (bench, requester) => {
+  const requestId = await bench.submit(body(), requester);
   await decide(bench, requestId, decision);
   return { requestId, http: { gateway: 1, approval: 2 } };
 };
@@ -104,7 +104,8 @@ export const PATHS: PathScript[] = [
   {
     name: 'auto-approved (free text)',
     approval: false,
-    run: submitOnly(() => freeText(`Create a purchase order for Globex Corporation for $1,200 of ${uniqueDescription('office chairs')}`)),
+    // Another vendor than the structured one: each round's two auto-approved orders stay under a vendor's 5,000 in 30 days.
+    run: submitOnly(() => freeText(`Create a purchase order for Initech for $1,200 of ${uniqueDescription('office chairs')}`)),
   },
   { name: 'rejected', approval: false, run: submitOnly(() => purchaseOrder('Globex Corporation', 2_000_000, 'a campus')) },
   { name: 'approved', approval: true, run: withDecision(() => purchaseOrder('Alpha Tech Systems', 7850, 'workstations'), 'approve') },
@@ -128,11 +129,13 @@ export async function runPath(
   script: PathScript,
   durations?: DurationCollector,
 ): Promise<{ figures: PathFigures; record: ExecutionRecord }> {
+  // Each path's request is one order of its own requester, measured as the first of its kind.
+  const requester = await bench.newRequesterToken();
   bench.recorder.restart();
   const httpBefore = bench.httpCalls();
-  const { requestId, http } = await script.run(bench);
+  const { requestId, http } = await script.run(bench, requester);
   const record = await bench.waitForEnd(requestId, 60_000);
-  const read = await bench.call(bench.requesterToken, 'GET', `/v1/requests/${requestId}`);
+  const read = await bench.call(requester, 'GET', `/v1/requests/${requestId}`);
   const calls = bench.recorder.stop();
   durations?.addExecution(record, calls, bench.server.stack.env.TASKS_TABLE);
   const transitions = transitionsOf(record);

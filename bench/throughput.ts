@@ -1,11 +1,12 @@
 import type { ProgressReporter } from '../scripts/cli';
 import { Replayer, withFreshIds } from './cycle';
-import { purchaseOrder, type BenchServer } from './harness';
+import { ticketRouting, type BenchServer } from './harness';
 import { percentile, round } from './stats';
 
 /**
  * Auto-approved requests through the local HTTP API with N concurrent clients. Each client loops:
- * POST a structured purchase order (validated vendor, under 5,000: no model, no human), wait on
+ * POST a structured ticket routing (no model, no human; purchase orders to one vendor stop running
+ * with no human once 5,000 is committed to it, so they cannot be sent again and again), wait on
  * the local engine for its execution to end, GET the request and check it is COMPLETED. Latency
  * is POST to that answer; throughput is completed requests over the wall time of the run.
  */
@@ -42,7 +43,7 @@ export async function measureThroughput(
 ): Promise<ThroughputRun> {
   const oneRequest = async (): Promise<{ status: string; ms: number }> => {
     const started = performance.now();
-    const requestId = await bench.submit(purchaseOrder('Globex Corporation', 1200, 'office chairs'));
+    const requestId = await bench.submit(ticketRouting());
     await bench.waitForEnd(requestId, options.deadlineMs);
     const read = await bench.call(bench.requesterToken, 'GET', `/v1/requests/${requestId}`);
     return { status: String(read.body.status), ms: performance.now() - started };
@@ -58,7 +59,7 @@ export async function measureThroughput(
 
   // One more, recorded: its calls are what the I/O ceiling replays.
   bench.recorder.restart();
-  const sampleId = await bench.submit(purchaseOrder('Globex Corporation', 1200, 'office chairs'));
+  const sampleId = await bench.submit(ticketRouting());
   await bench.waitForEnd(sampleId);
   await bench.call(bench.requesterToken, 'GET', `/v1/requests/${sampleId}`);
   const sample = bench.recorder.stop().filter((call) => call.service === 'dynamodb' || call.service === 's3');
