@@ -1,10 +1,15 @@
 import {
+  BatchWriteItemCommand,
   CreateTableCommand,
+  DeleteTableCommand,
   DescribeTableCommand,
   DynamoDBClient,
   ListTablesCommand,
+  ScanCommand,
   type AttributeDefinition,
+  type AttributeValue,
   type KeySchemaElement,
+  type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -180,7 +185,44 @@ async function createMissingTables(client: DynamoDBClient, tableNames: Record<Ta
   for (const key of Object.keys(TABLES) as TableKey[]) {
     const name = tableNames[key];
     if (!existing.has(name)) await createTable(client, name, TABLES[key]);
+    else await addMissingIndexes(client, name, TABLES[key]);
   }
+}
+
+/**
+ * A data directory from before an index existed: dynalite's UpdateTable cannot create an index,
+ * so the table is rebuilt from its definition and its items are written back (local data only).
+ */
+async function addMissingIndexes(client: DynamoDBClient, name: string, table: TableDefinition): Promise<void> {
+  const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));
+  const present = new Set((Table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+  if ((table.globalSecondaryIndexes ?? []).every((index) => present.has(index.indexName))) return;
+  const items: Record<string, AttributeValue>[] = [];
+  let start: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await client.send(new ScanCommand({ TableName: name, ExclusiveStartKey: start }));
+    items.push(...(page.Items ?? []));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  await client.send(new DeleteTableCommand({ TableName: name }));
+  await waitUntilGone(client, name);
+  await createTable(client, name, table);
+  for (let i = 0; i < items.length; i += 25) {
+    let pending: WriteRequest[] = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
+    while (pending.length > 0) {
+      const { UnprocessedItems } = await client.send(new BatchWriteItemCommand({ RequestItems: { [name]: pending } }));
+      pending = UnprocessedItems?.[name] ?? [];
+    }
+  }
+}
+
+async function waitUntilGone(client: DynamoDBClient, name: string): Promise<void> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const { TableNames = [] } = await client.send(new ListTablesCommand({}));
+    if (!TableNames.includes(name)) return;
+    await sleep(10);
+  }
+  throw new Error(`local table ${name} was not deleted`);
 }
 
 /** Creates one table from its definition in the emulator and waits until it is ACTIVE. */

@@ -35,6 +35,7 @@ export interface LocalRoute {
 /** The routes of API.md (the same list as lib/constructs/api.ts; a test keeps them equal). */
 export const API_ROUTES: readonly LocalRoute[] = [
   { method: 'POST', path: '/v1/requests', target: 'gateway', auth: 'jwt' },
+  { method: 'GET', path: '/v1/requests', target: 'gateway', auth: 'jwt' },
   { method: 'GET', path: '/v1/requests/{requestId}', target: 'gateway', auth: 'jwt' },
   { method: 'GET', path: '/v1/requests/{requestId}/audit', target: 'gateway', auth: 'jwt' },
   { method: 'GET', path: '/v1/tasks', target: 'approval', auth: 'jwt' },

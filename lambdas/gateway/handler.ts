@@ -2,11 +2,11 @@ import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import { NotFound } from '../shared/errors';
 import { problemFromError, json } from '../shared/http/problem';
-import { callerOf, header, parseJsonBody, type HttpEvent } from '../shared/http/request';
+import { callerOf, header, parseJsonBody, parseQuery, type HttpEvent } from '../shared/http/request';
 import { appendCorrelation, describeError, logger, recordMetric, withObservability } from '../shared/observability';
-import { IdempotencyKey, SubmitRequestBody } from '../shared/schemas/api';
+import { IdempotencyKey, ListRequestsQuery, SubmitRequestBody } from '../shared/schemas/api';
 import { submitRequest } from '../shared/requests/submit';
-import { getAuditFor, getRequestFor } from '../shared/requests/view';
+import { getAuditFor, getRequestFor, listRequestsFor } from '../shared/requests/view';
 import { approvalTimeoutSeconds, auditLog, clock, idempotencyStore, orchestrator, piiVault, requestStore } from '../shared/runtime';
 import { InvalidInput } from '../shared/errors';
 import { warmPolicyEngine } from '../shared/policy';
@@ -14,7 +14,7 @@ import { warmPolicyEngine } from '../shared/policy';
 // Cedar compiles its wasm lazily, path by path: pay for the early permission check at init, not on the first request.
 warmPolicyEngine('request');
 
-/** Inbound HTTP: submit a request, read its status and its audit trail (API.md "Requests"). */
+/** Inbound HTTP: submit a request, list requests, read one's status and its audit trail (API.md "Requests"). */
 export async function handler(event: HttpEvent, context?: Partial<Context>): Promise<APIGatewayProxyStructuredResultV2> {
   return withObservability({}, context, () => route(event));
 }
@@ -26,6 +26,8 @@ async function route(event: HttpEvent): Promise<APIGatewayProxyStructuredResultV
         return json(200, { status: 'ok' });
       case 'POST /v1/requests':
         return await submit(event);
+      case 'GET /v1/requests':
+        return json(200, await listRequestsFor(callerOf(event), parseQuery(event, ListRequestsQuery), { requests: requestStore() }));
       case 'GET /v1/requests/{requestId}': {
         const caller = callerOf(event);
         const requestId = event.pathParameters?.requestId ?? '';

@@ -23,6 +23,20 @@ export interface RequestStore {
     patch: Partial<Omit<RequestRecord, 'requestId' | 'createdAt'>>,
     whenStatus: readonly RequestStatus[],
   ): Promise<boolean>;
+  /**
+   * One page of requests, newest first: one requester's, or everyone's. A page holds at most
+   * `limit` and may hold fewer (a status filter reads a bounded amount); `nextToken` is there
+   * while more may follow and is accepted back only for the same scope.
+   */
+  list(scope: RequestListScope, page: { status?: RequestStatus; limit: number; cursor?: string }): Promise<RequestPage>;
+}
+
+/** Whose requests a listing reads: a requester's own, or (for an auditor) everyone's. */
+export type RequestListScope = { requestedBy: string } | 'everyone';
+
+export interface RequestPage {
+  requests: RequestRecord[];
+  nextToken?: string;
 }
 
 export interface TaskPage {

@@ -29,6 +29,26 @@ export const TABLES = {
     logicalName: 'Requests',
     envVar: 'REQUESTS_TABLE',
     partitionKey: { name: 'requestId', type: 'S' },
+    // GET /v1/requests, newest first. A stack deployed before these indexes existed gets both in
+    // one update, which CloudFormation refuses (one GSI creation per update): deploy one, then both.
+    globalSecondaryIndexes: [
+      {
+        // A requester's own requests. Both keys are attributes every request has always had,
+        // so the index covers requests written before it existed.
+        indexName: 'byRequester',
+        partitionKey: { name: 'requestedBy', type: 'S' },
+        sortKey: { name: 'createdAt', type: 'S' },
+      },
+      {
+        // Everyone's, for auditors: one constant partition (`REQUESTS_TIMELINE`), so a page is one
+        // Query in creation order. A GSI partition takes about 1,000 writes/s and a request is
+        // written some ten times in its life: ~100 requests/s, far above an approval workflow's
+        // rate. Sharding it would make every page a merge of one Query per shard.
+        indexName: 'byCreation',
+        partitionKey: { name: 'timeline', type: 'S' },
+        sortKey: { name: 'createdAt', type: 'S' },
+      },
+    ],
   },
   tasks: {
     logicalName: 'ApprovalTasks',
@@ -65,6 +85,10 @@ export const TABLES = {
 export type TableKey = keyof typeof TABLES;
 
 export const TASKS_BY_STATUS_INDEX = TABLES.tasks.globalSecondaryIndexes[0].indexName;
+export const REQUESTS_BY_REQUESTER_INDEX = TABLES.requests.globalSecondaryIndexes[0].indexName;
+export const REQUESTS_BY_CREATION_INDEX = TABLES.requests.globalSecondaryIndexes[1].indexName;
+/** The attribute and value that put a request in the `byCreation` index (the adapter writes it). */
+export const REQUESTS_TIMELINE = { attribute: TABLES.requests.globalSecondaryIndexes[1].partitionKey.name, value: 'all' } as const;
 
 export const STATE_BUCKET_ENV = 'STATE_BUCKET';
 export const STATE_KEY_ENV = 'STATE_KMS_KEY_ID';

@@ -18,6 +18,7 @@ export interface ApiRoute {
 /** The routes of API.md, exactly; anything else is API Gateway's 404. */
 export const API_ROUTES: readonly ApiRoute[] = [
   { method: HttpMethod.POST, path: '/v1/requests', target: 'gateway', auth: 'jwt' },
+  { method: HttpMethod.GET, path: '/v1/requests', target: 'gateway', auth: 'jwt' },
   { method: HttpMethod.GET, path: '/v1/requests/{requestId}', target: 'gateway', auth: 'jwt' },
   { method: HttpMethod.GET, path: '/v1/requests/{requestId}/audit', target: 'gateway', auth: 'jwt' },
   { method: HttpMethod.GET, path: '/v1/tasks', target: 'approval', auth: 'jwt' },

@@ -558,6 +558,8 @@ export class WardenFunctions extends Construct {
       },
     });
     bindTable(gateway, data, 'requests', ['GetItem', 'PutItem', 'UpdateItem']);
+    // GET /v1/requests reads the byRequester and byCreation indexes; writes stay off them.
+    bindTable(gateway, data, 'requests', ['Query']);
     bindAuditLog(gateway, data);
     bindTable(gateway, data, 'idempotency', ['GetItem', 'PutItem', 'DeleteItem']);
     // The inbound shield keeps a request's PII originals in its vault.

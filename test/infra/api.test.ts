@@ -40,6 +40,7 @@ describe('HTTP API routes', () => {
     expect(Object.keys(routes(cognito)).sort()).toEqual(
       [
         'GET /health',
+        'GET /v1/requests',
         'GET /v1/requests/{requestId}',
         'GET /v1/requests/{requestId}/audit',
         'GET /v1/tasks',
@@ -48,7 +49,7 @@ describe('HTTP API routes', () => {
         'POST /v1/tasks/{taskId}/decision',
       ].sort(),
     );
-    expect(API_ROUTES).toHaveLength(7);
+    expect(API_ROUTES).toHaveLength(8);
   });
 
   it('sends request routes and /health to the gateway and task routes to the approval function', () => {

@@ -201,6 +201,28 @@ describe('DynamoDB tables', () => {
     ]);
   });
 
+  it('indexes requests by requester and, for auditors, all of them, each newest first by createdAt', () => {
+    expect(table('requests').Properties.GlobalSecondaryIndexes).toEqual([
+      {
+        IndexName: 'byRequester',
+        KeySchema: [
+          { AttributeName: 'requestedBy', KeyType: 'HASH' },
+          { AttributeName: 'createdAt', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+      {
+        IndexName: 'byCreation',
+        KeySchema: [
+          { AttributeName: 'timeline', KeyType: 'HASH' },
+          { AttributeName: 'createdAt', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+    ]);
+    expect(table('requests').Properties.KeySchema).toEqual([{ AttributeName: 'requestId', KeyType: 'HASH' }]);
+  });
+
   it('expires idempotency records by their TTL attribute, and only those', () => {
     expect(table('idempotency').Properties.TimeToLiveSpecification).toEqual({ AttributeName: 'expiration', Enabled: true });
     for (const key of tableKeys.filter((k) => k !== 'idempotency')) {

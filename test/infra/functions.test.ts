@@ -164,7 +164,7 @@ describe('environment from the bind helpers', () => {
 describe('least privilege per function', () => {
   const expected: Record<FunctionName, Partial<Record<TableKey, string[]>>> = {
     gateway: {
-      requests: ['GetItem', 'PutItem', 'UpdateItem'],
+      requests: ['GetItem', 'PutItem', 'Query', 'UpdateItem'],
       audit: ['GetItem', 'PutItem', 'Query'],
       idempotency: ['DeleteItem', 'GetItem', 'PutItem'],
     },
@@ -219,6 +219,26 @@ describe('least privilege per function', () => {
       { 'Fn::GetAtt': [tasksId, 'Arn'] },
       { 'Fn::Join': ['', [{ 'Fn::GetAtt': [tasksId, 'Arn'] }, '/index/byStatus']] },
     ]);
+  });
+
+  it('lets the gateway query only the requests table and its byRequester and byCreation indexes, and write nothing there', () => {
+    const requestsId = logicalIdOf(synth.stack, synth.stack.data.tables.requests);
+    const onRequests = statementsOf('gateway').filter((s) => refersTo(s.resources, requestsId));
+    const query = onRequests.filter((s) => s.actions.includes('dynamodb:Query'));
+    expect(query).toHaveLength(1);
+    expect(query[0]).toMatchObject({ actions: ['dynamodb:Query'] });
+    expect(query[0].resources).toHaveLength(3);
+    expect(query[0].resources).toEqual(
+      expect.arrayContaining([
+        { 'Fn::GetAtt': [requestsId, 'Arn'] },
+        { 'Fn::Join': ['', [{ 'Fn::GetAtt': [requestsId, 'Arn'] }, '/index/byRequester']] },
+        { 'Fn::Join': ['', [{ 'Fn::GetAtt': [requestsId, 'Arn'] }, '/index/byCreation']] },
+      ]),
+    );
+    // The item writes stay on the table itself, never on an index.
+    for (const statement of onRequests.filter((s) => s !== query[0])) {
+      expect(statement.resources).toEqual([{ 'Fn::GetAtt': [requestsId, 'Arn'] }]);
+    }
   });
 
   it('lets dehydrate write and approval read checkpoints, the gateway write and execution/finalize read the PII vault, nothing more', () => {

@@ -2,6 +2,7 @@ import { NotFound } from '../errors';
 import { isValidId } from '../ids';
 import { AUDITOR_ROLE } from '../policy/roles';
 import type { AuditLog, AuditTrail, RequestStore } from '../ports';
+import type { ListRequestsQuery } from '../schemas/api';
 import type { AuditEntry, RequestRecord } from '../schemas/records';
 import type { Principal } from '../schemas/workflow';
 import { shieldOutbound, shieldProposal } from '../shield/outbound';
@@ -33,6 +34,26 @@ export function toPublicRequest(record: RequestRecord): PublicRequest {
 
 export async function getRequestFor(principal: Principal, requestId: string, deps: { requests: RequestStore }): Promise<PublicRequest> {
   return toPublicRequest(await visibleRecord(principal, requestId, deps.requests));
+}
+
+/** A listed request: the request view without its two large parts, `proposal` and `result` (API.md). */
+export type PublicRequestSummary = Omit<PublicRequest, 'proposal' | 'result'>;
+
+export function toPublicRequestSummary(record: RequestRecord): PublicRequestSummary {
+  const { proposal: _proposal, result: _result, ...summary } = toPublicRequest(record);
+  return summary;
+}
+
+/** `GET /v1/requests`: the caller's own requests, or everyone's for an auditor; newest first. */
+export async function listRequestsFor(
+  principal: Principal,
+  query: ListRequestsQuery,
+  deps: { requests: RequestStore },
+): Promise<{ requests: PublicRequestSummary[]; nextToken?: string }> {
+  const scope = principal.roles.includes(AUDITOR_ROLE) ? 'everyone' : { requestedBy: principal.sub };
+  const page = await deps.requests.list(scope, { status: query.status, limit: query.limit, cursor: query.nextToken });
+  const requests = page.requests.map(toPublicRequestSummary);
+  return page.nextToken ? { requests, nextToken: page.nextToken } : { requests };
 }
 
 /** The audit view: `verified` is false, with a `reason`, unless the chain is exactly what its signed head vouches for. */

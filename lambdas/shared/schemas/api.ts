@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { ActionName } from './actions';
+import { RequestStatus } from './records';
 
 /** Request bodies and query strings of API.md, parsed at the HTTP boundary. */
 
@@ -27,3 +28,10 @@ export const ListTasksQuery = z.strictObject({
   nextToken: z.string().max(2048).optional(),
 });
 export type ListTasksQuery = z.infer<typeof ListTasksQuery>;
+
+export const ListRequestsQuery = z.strictObject({
+  status: RequestStatus.optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+  nextToken: z.string().max(2048).optional(),
+});
+export type ListRequestsQuery = z.infer<typeof ListRequestsQuery>;

@@ -44,6 +44,7 @@ describe('401 on every protected route', () => {
   it('covers all the routes API.md protects', () => {
     expect(protectedRoutes.map((r) => `${r.method} ${r.path}`).sort()).toEqual(
       [
+        'GET /v1/requests',
         'GET /v1/requests/{requestId}',
         'GET /v1/requests/{requestId}/audit',
         'GET /v1/tasks',

@@ -1,4 +1,5 @@
-import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,7 +11,7 @@ import { DynamoSystemOfRecord } from '../../../lambdas/shared/adapters/aws/syste
 import { DynamoTaskIndex } from '../../../lambdas/shared/adapters/aws/taskIndex';
 import { newRequestId } from '../../../lambdas/shared/ids';
 import { TABLES } from '../../../lambdas/shared/tables';
-import { localTableNames, startEmulators, type Emulators } from '../../../local/emulators';
+import { createTable, LOCAL_CREDENTIALS, LOCAL_REGION, localTableNames, startEmulators, type Emulators } from '../../../local/emulators';
 import { aPendingTask, aRequestRecord, aWorkflowState } from '../../support/fixtures';
 
 /**
@@ -143,6 +144,44 @@ describe('startEmulators', () => {
     } finally {
       adapters.destroy();
       await emulators.stop();
+    }
+  });
+
+  it('gives a data directory from before an index existed the index, keeping every item', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'warden-emulators-test-'));
+    try {
+      const name = localTableNames().requests;
+      const old = aRequestRecord({ requestedBy: 'before-the-index' });
+      const first = await startEmulators({ dataDir });
+      const dynamo = new DynamoDBClient({ region: LOCAL_REGION, endpoint: first.endpoints.dynamodb, credentials: LOCAL_CREDENTIALS });
+      const doc = createDocumentClient({ region: LOCAL_REGION, endpoint: first.endpoints.dynamodb, credentials: LOCAL_CREDENTIALS });
+      try {
+        // The requests table as an earlier version created it: no secondary index.
+        await dynamo.send(new DeleteTableCommand({ TableName: name }));
+        const { globalSecondaryIndexes: _none, ...withoutIndexes } = TABLES.requests;
+        await createTable(dynamo, name, withoutIndexes);
+        await doc.send(new PutCommand({ TableName: name, Item: old }));
+      } finally {
+        doc.destroy();
+        dynamo.destroy();
+        await first.stop();
+      }
+
+      const second = await startEmulators({ dataDir });
+      const after = adaptersFrom(second);
+      const check = new DynamoDBClient({ region: LOCAL_REGION, endpoint: second.endpoints.dynamodb, credentials: LOCAL_CREDENTIALS });
+      try {
+        const { Table } = await check.send(new DescribeTableCommand({ TableName: name }));
+        expect(Table?.GlobalSecondaryIndexes?.map((i) => i.IndexName).sort()).toEqual(['byCreation', 'byRequester']);
+        expect(await after.requests.get(old.requestId)).toEqual(old);
+        expect((await after.requests.list({ requestedBy: old.requestedBy }, { limit: 10 })).requests).toEqual([old]);
+      } finally {
+        check.destroy();
+        after.destroy();
+        await second.stop();
+      }
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
     }
   });
 });

@@ -1,16 +1,36 @@
-import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import * as z from 'zod';
 import { Conflict, InvalidInput, NotFound } from '../../errors';
-import { isValidId } from '../../ids';
-import { systemClock, type Clock, type RequestStore } from '../../ports';
+import { Id, isValidId } from '../../ids';
+import { systemClock, type Clock, type RequestListScope, type RequestPage, type RequestStore } from '../../ports';
 import { RequestRecord, type RequestStatus } from '../../schemas/records';
-import { TABLES } from '../../tables';
+import { Principal } from '../../schemas/workflow';
+import { REQUESTS_BY_CREATION_INDEX, REQUESTS_BY_REQUESTER_INDEX, REQUESTS_TIMELINE, TABLES } from '../../tables';
 import { documentClient, requireEnv } from './clients';
-import { isConditionalCheckFailed, isoNow } from './dynamo';
+import { decodeCursor, encodeCursor, isConditionalCheckFailed, isoNow } from './dynamo';
 
 type RequestPatch = Parameters<RequestStore['update']>[1];
 
-/** Keys a patch may never touch: the item's identity and its birth time. */
-const IMMUTABLE = new Set(['requestId', 'createdAt']);
+/** Keys a patch may never touch: the item's identity, its birth time and its place in the listings. */
+const IMMUTABLE = new Set(['requestId', 'createdAt', REQUESTS_TIMELINE.attribute]);
+
+/** The largest page a caller may ask for (the API caps at 100 too). */
+export const MAX_REQUEST_PAGE = 100;
+
+/**
+ * Bounds one page's queries: with a status filter DynamoDB may evaluate many items for few
+ * matches, and a caller still gets a prompt answer (with a nextToken to go on).
+ */
+const MAX_QUERIES_PER_PAGE = 10;
+
+/** What a listing's cursor may contain: exactly its index's LastEvaluatedKey. */
+const CreatedAt = z.string().min(1).max(64);
+const RequesterCursor = z.strictObject({ requestId: Id, requestedBy: Principal.shape.sub, createdAt: CreatedAt });
+const EveryoneCursor = z.strictObject({
+  requestId: Id,
+  [REQUESTS_TIMELINE.attribute]: z.literal(REQUESTS_TIMELINE.value),
+  createdAt: CreatedAt,
+});
 
 export class DynamoRequestStore implements RequestStore {
   constructor(
@@ -29,7 +49,7 @@ export class DynamoRequestStore implements RequestStore {
       await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: record,
+          Item: { ...record, [REQUESTS_TIMELINE.attribute]: REQUESTS_TIMELINE.value },
           ConditionExpression: 'attribute_not_exists(requestId)',
         }),
       );
@@ -77,6 +97,45 @@ export class DynamoRequestStore implements RequestStore {
     }
   }
 
+  async list(scope: RequestListScope, page: { status?: RequestStatus; limit: number; cursor?: string }): Promise<RequestPage> {
+    const { status, limit, cursor } = page;
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_REQUEST_PAGE) {
+      throw new InvalidInput('invalid_limit', `limit: must be an integer in 1..${MAX_REQUEST_PAGE}`);
+    }
+    const everyone = scope === 'everyone';
+    const partition = everyone
+      ? { index: REQUESTS_BY_CREATION_INDEX, name: REQUESTS_TIMELINE.attribute, value: REQUESTS_TIMELINE.value }
+      : { index: REQUESTS_BY_REQUESTER_INDEX, name: 'requestedBy', value: scope.requestedBy };
+    // Another requester's token names their partition: it never starts a query in ours or theirs.
+    let startKey: Record<string, unknown> | undefined =
+      cursor === undefined
+        ? undefined
+        : everyone
+          ? decodeCursor(cursor, EveryoneCursor, () => true)
+          : decodeCursor(cursor, RequesterCursor, (key) => key.requestedBy === partition.value);
+    const requests: RequestRecord[] = [];
+    for (let queries = 0; queries < MAX_QUERIES_PER_PAGE; queries++) {
+      const { Items = [], LastEvaluatedKey } = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: partition.index,
+          KeyConditionExpression: '#pk = :pk',
+          ...(status === undefined ? {} : { FilterExpression: '#status = :status' }),
+          ExpressionAttributeNames: { '#pk': partition.name, ...(status === undefined ? {} : { '#status': 'status' }) },
+          ExpressionAttributeValues: { ':pk': partition.value, ...(status === undefined ? {} : { ':status': status }) },
+          ScanIndexForward: false,
+          // Limit caps the items evaluated, so the key it stops at is an exact resume point.
+          Limit: limit - requests.length,
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      requests.push(...Items.map((item) => RequestRecord.parse(item)));
+      startKey = LastEvaluatedKey;
+      if (!startKey || requests.length >= limit) break;
+    }
+    return startKey ? { requests, nextToken: encodeCursor(startKey) } : { requests };
+  }
+
   private updateCommand(requestId: string, patch: RequestPatch) {
     // updatedAt is always set: the patch's own value wins (a step may stamp its event time).
     const attributes: Record<string, unknown> = { ...patch, updatedAt: patch.updatedAt ?? isoNow(this.clock) };
@@ -91,6 +150,10 @@ export class DynamoRequestStore implements RequestStore {
       values[`:v${i}`] = value;
       assignments.push(`#a${i} = :v${i}`);
     }
+    // A request written before the byCreation index existed joins it at its next update.
+    names['#timeline'] = REQUESTS_TIMELINE.attribute;
+    values[':timeline'] = REQUESTS_TIMELINE.value;
+    assignments.push('#timeline = :timeline');
     names['#id'] = 'requestId';
     return {
       TableName: this.tableName,

@@ -13,7 +13,7 @@ import { TaskItem } from '../../schemas/records';
 import { ApprovalStatus } from '../../schemas/workflow';
 import { TABLES, TASKS_BY_STATUS_INDEX } from '../../tables';
 import { documentClient, requireEnv } from './clients';
-import { isConditionalCheckFailed, isoNow } from './dynamo';
+import { decodeCursor, encodeCursor, isConditionalCheckFailed, isoNow } from './dynamo';
 
 /** The largest page a caller may ask for (the API caps at 100 too). */
 export const MAX_TASK_PAGE = 100;
@@ -81,7 +81,8 @@ export class DynamoTaskIndex implements TaskIndex {
         ExpressionAttributeValues: { ':status': status },
         ScanIndexForward: true,
         Limit: limit,
-        ...(cursor === undefined ? {} : { ExclusiveStartKey: decodeCursor(cursor, status) }),
+        // A cursor from another status's listing would start the query at a foreign key.
+        ...(cursor === undefined ? {} : { ExclusiveStartKey: decodeCursor(cursor, TaskCursor, (key) => key.status === status) }),
       }),
     );
     return {
@@ -169,23 +170,4 @@ export class DynamoTaskIndex implements TaskIndex {
       throw error;
     }
   }
-}
-
-function encodeCursor(key: Record<string, unknown>): string {
-  return Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');
-}
-
-function decodeCursor(cursor: string, status: ApprovalStatus): Record<string, unknown> {
-  const invalid = () => new InvalidInput('invalid_next_token', 'nextToken: not a token from a previous page');
-  if (cursor.length === 0 || cursor.length > 2048 || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw invalid();
-  let decoded: unknown;
-  try {
-    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw invalid();
-  }
-  const parsed = TaskCursor.safeParse(decoded);
-  // A cursor from another status's listing would start the query at a foreign key.
-  if (!parsed.success || parsed.data.status !== status) throw invalid();
-  return parsed.data;
 }
