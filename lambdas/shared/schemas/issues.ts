@@ -208,16 +208,22 @@ export function fieldsGuide(action: Pick<ActionDefinition, 'fields'>): SchemaGui
   };
 }
 
-/** Every issue of a parse, each with what the schema expects at its path. */
+/** Every offending field of a parse, once each (its messages joined), with what the schema expects at its path. */
 export function fieldIssues(error: z.ZodError, options: { guide: SchemaGuide; input: unknown; prefix?: string }): FieldIssue[] {
   const { guide, input, prefix = '' } = options;
-  return issueLines(error, prefix, input).map(({ at, path, message, unknownKey }) => {
-    if (unknownKey) {
-      const known = guide.keys(at.slice(0, -1));
-      return { path, message, expected: known.length > 0 ? `no such field; the fields are ${known.join(', ')}` : 'no such field' };
+  const byPath = new Map<string, FieldIssue>();
+  for (const { at, path, message, unknownKey } of issueLines(error, prefix, input)) {
+    const seen = byPath.get(path);
+    if (seen) {
+      // "01/02/2027" fails both the pattern and the calendar check: one field, one entry.
+      if (!seen.message.split('; ').includes(message)) seen.message = `${seen.message}; ${message}`;
+      continue;
     }
-    return { path, message, expected: guide.expected(at) };
-  });
+    const known = unknownKey ? guide.keys(at.slice(0, -1)) : [];
+    const expected = !unknownKey ? guide.expected(at) : known.length > 0 ? `no such field; the fields are ${known.join(', ')}` : 'no such field';
+    byPath.set(path, { path, message, expected });
+  }
+  return [...byPath.values()];
 }
 
 /** The 400 `validation_failed` of a parse: every offending field in `detail` and in `errors`. */
