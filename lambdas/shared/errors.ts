@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import type { FieldIssue } from './schemas/issues';
 
 /**
  * Named errors. Step Functions-invoked Lambdas throw them so the ASL can `Catch` by name;
@@ -16,9 +17,13 @@ export class WardenError extends Error {
   }
 }
 
-/** Bad input from a caller: 400 with the field path in the message. */
+/** Bad input from a caller: 400 with the field path in the message, and every offending field in `errors` when a schema said which. */
 export class InvalidInput extends WardenError {
-  constructor(code: string, message: string) {
+  constructor(
+    code: string,
+    message: string,
+    readonly errors?: readonly FieldIssue[],
+  ) {
     super(code, message, 400);
   }
 }

@@ -212,13 +212,19 @@ export class WardenClient {
 export function expectProblem(response: HttpResult, status: number, code: string): void {
   expect({ status: response.status, code: response.body.code }).toEqual({ status, code });
   expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  // A schema's 400 lists every offending field beside `detail` (API.md).
+  const errors = code === 'validation_failed' && 'errors' in response.body ? { errors: expect.any(Array) } : {};
   expect(response.body).toEqual({
     type: expect.any(String),
     title: expect.any(String),
     status,
     detail: expect.any(String),
     code,
+    ...errors,
   });
+  for (const error of (errors.errors ? response.body.errors : []) as unknown[]) {
+    expect(error).toEqual({ path: expect.any(String), message: expect.any(String), expected: expect.any(String) });
+  }
   if (response.token) {
     expect(response.text).not.toContain(response.token);
     // The signature alone would be enough to replay a look-alike: it must not appear either.

@@ -47,6 +47,7 @@ export async function dehydrateForApproval(input: DehydrateInput, deps: Dehydrat
   await deps.requests.update(state.requestId, {
     status: 'PENDING_APPROVAL',
     approval: { taskId, status: 'PENDING' },
+    waitingFor: { approverRoles, tier, deadline: expiresAt },
   });
   await deps.audit.append(state.requestId, {
     step: 'AwaitApproval',

@@ -1,5 +1,6 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { WardenError } from '../errors';
+import { InvalidInput, WardenError } from '../errors';
+import type { FieldIssue } from '../schemas/issues';
 
 /**
  * The one place where errors become HTTP responses (API.md "Errors"): problem+json with a
@@ -27,15 +28,18 @@ export interface Problem {
   status: number;
   detail: string;
   code: string;
+  /** 400 `validation_failed` from a schema: every offending field, with what it expects. */
+  errors?: readonly FieldIssue[];
 }
 
-export function problem(status: number, code: string, detail: string): APIGatewayProxyStructuredResultV2 {
+export function problem(status: number, code: string, detail: string, errors?: readonly FieldIssue[]): APIGatewayProxyStructuredResultV2 {
   const body: Problem = {
     type: `https://warden.dev/problems/${code.replace(/_/g, '-')}`,
     title: TITLES[status] ?? 'Error',
     status,
     detail,
     code,
+    ...(errors && errors.length > 0 ? { errors } : {}),
   };
   return {
     statusCode: status,
@@ -47,7 +51,7 @@ export function problem(status: number, code: string, detail: string): APIGatewa
 /** Maps a thrown error to problem+json; `onUnexpected` gets the raw error for the log. */
 export function problemFromError(error: unknown, onUnexpected: (error: unknown) => void): APIGatewayProxyStructuredResultV2 {
   if (error instanceof WardenError && error.status < 500) {
-    return problem(error.status, error.code, error.message);
+    return problem(error.status, error.code, error.message, error instanceof InvalidInput ? error.errors : undefined);
   }
   if (error instanceof WardenError && error.status === 503) {
     return problem(503, error.code, error.message);

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
 import * as z from 'zod';
-import { describeIssues } from '../schemas/actions';
+import { invalidFields, schemaGuide } from '../schemas/issues';
 import { InvalidInput, WardenError } from '../errors';
 import { MAX_BODY_BYTES } from '../schemas/api';
 import { principalFromClaims } from './identity';
@@ -47,12 +47,13 @@ export function parseJsonBody<T extends z.ZodType>(event: HttpEvent, schema: T):
     throw new InvalidInput('malformed_json', 'The body is not valid JSON.');
   }
   const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new InvalidInput('validation_failed', describeIssues(parsed.error));
+  if (!parsed.success) throw invalidFields(parsed.error, { guide: schemaGuide(schema), input: value });
   return parsed.data;
 }
 
 export function parseQuery<T extends z.ZodType>(event: HttpEvent, schema: T): z.infer<T> {
-  const parsed = schema.safeParse(event.queryStringParameters ?? {});
-  if (!parsed.success) throw new InvalidInput('validation_failed', describeIssues(parsed.error, 'query'));
+  const query = event.queryStringParameters ?? {};
+  const parsed = schema.safeParse(query);
+  if (!parsed.success) throw invalidFields(parsed.error, { guide: schemaGuide(schema), input: query, prefix: 'query' });
   return parsed.data;
 }

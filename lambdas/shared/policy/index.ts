@@ -1,4 +1,5 @@
 export { POLICIES, parsePolicySet, compilePolicy, reasonCodes } from './policies';
+export { CORE_EXPLANATIONS, explainReasons } from './explanations';
 export type { LoadedActionPolicy, PolicySet, RawPolicySet, RawActionPolicy } from './policies';
 export {
   canRequest,

@@ -81,6 +81,8 @@ export interface CompiledPolicy {
   readonly roles: readonly string[];
   /** The reason codes it can give: its forbid ids on `Request` and `RunAutonomously`, in file order. */
   readonly reasons: readonly string[];
+  /** Each reason code's plain-language sentence, from its forbid's `@explain("…")`. */
+  readonly explanations: Readonly<Record<string, string>>;
 }
 
 const compiled = new WeakMap<LoadedActionPolicy, CompiledPolicy>();
@@ -124,10 +126,31 @@ export function buildPolicyPack(policy: LoadedActionPolicy, source = readSource(
     // A forbid id is the action's reason code (API.md): snake_case, and never one the pipeline assigns itself.
     if (!SNAKE_CASE.test(id) || id.length > 64) throw new PolicyEngineError(`${where}: forbid ${id} is not a reason code (snake_case, at most 64 characters)`);
     if (PIPELINE_ONLY.has(id)) throw new PolicyEngineError(`${where}: forbid ${id} is a reason code the pipeline assigns, not a policy`);
+    if (isReasonForbid(json)) explanationOf(id, json, where);
   }
   // The JSON forms pass through JavaScript numbers: a Long literal beyond 2^53 would not survive.
   checkPolicyJson(policies, where);
   return { ref: `${policy.id}@${policy.version}`, schema: schemaJson(schema), policies };
+}
+
+/** The longest `@explain` sentence: one sentence a client shows as it is, not a document. */
+const MAX_EXPLANATION_CHARS = 300;
+
+/** A forbid that gives a reason code: one on `Request` or `RunAutonomously` (a forbid on `Approve` refuses an approver instead). */
+function isReasonForbid(json: PolicyJson): boolean {
+  return json.effect === 'forbid' && scopeEntity(json.action)?.id !== 'Approve';
+}
+
+/**
+ * The plain-language sentence a reason code comes with (API.md `next.explanations`): the
+ * forbid's `@explain("…")`. Required, so that an action's team cannot add a reason no client can
+ * read; the sentence lives beside the rule it explains.
+ */
+function explanationOf(id: string, json: PolicyJson, where: string): string {
+  const sentence = json.annotations?.explain?.trim();
+  if (!sentence) throw new PolicyEngineError(`${where}: forbid ${id} has no @explain("…"): say in one sentence why it refuses or sends the request to a human`);
+  if (sentence.length > MAX_EXPLANATION_CHARS) throw new PolicyEngineError(`${where}: forbid ${id}'s @explain is over ${MAX_EXPLANATION_CHARS} characters`);
+  return sentence;
 }
 
 /** The bundled pack beside the bundle if there is one (a Lambda), else built from the catalog's texts. */
@@ -204,13 +227,14 @@ export function compilePolicy(policy: LoadedActionPolicy): CompiledPolicy {
 
   checkCumulativeFacts(policy, pack.schema, where);
 
-  const reasons = Object.entries(pack.policies)
-    .filter(([, json]) => json.effect === 'forbid' && scopeEntity(json.action)?.id !== 'Approve')
-    .map(([id]) => id);
+  const reasonForbids = Object.entries(pack.policies).filter(([, json]) => isReasonForbid(json));
+  const reasons = reasonForbids.map(([id]) => id);
+  // Read from the pack as shipped: a pack built before a forbid had its sentence is refused here too.
+  const explanations = Object.fromEntries(reasonForbids.map(([id, json]) => [id, explanationOf(id, json, where)]));
 
   const key = `${policy.id}@${policy.version}#${++loads}`;
   preparse(key, pack.schema, pack.policies);
-  const result: CompiledPolicy = { key, policy, order: Object.keys(pack.policies), schema: pack.schema, roles: [...roles].sort(), reasons };
+  const result: CompiledPolicy = { key, policy, order: Object.keys(pack.policies), schema: pack.schema, roles: [...roles].sort(), reasons, explanations };
   compiled.set(policy, result);
   return result;
 }

@@ -4,7 +4,9 @@ import { Conflict, Forbidden, InvalidInput } from '../errors';
 import { newRequestId } from '../ids';
 import { canRequest } from '../policy';
 import type { AuditLog, Clock, IdempotencyStore, Orchestrator, PiiVault, RequestStore } from '../ports';
-import { describeIssues, parseFields } from '../schemas/actions';
+import { parseFields } from '../schemas/actions';
+import { fieldsGuide, invalidFields } from '../schemas/issues';
+import { actionDefinition } from '../catalog/registry';
 import type { SubmitRequestBody } from '../schemas/api';
 import type { RequestRecord } from '../schemas/records';
 import type { InboundShield, Principal, WorkflowState } from '../schemas/workflow';
@@ -63,8 +65,10 @@ export async function submitRequest(
       throw new Forbidden('action_not_permitted', `Your roles do not allow requesting ${body.action}.`);
     }
     if (normalizedFields !== undefined) {
-      const parsed = parseFields(body.action, stripInvisibleDeep(normalizedFields));
-      if (!parsed.success) throw new InvalidInput('validation_failed', describeIssues(parsed.error, 'fields'));
+      const input = stripInvisibleDeep(normalizedFields);
+      const parsed = parseFields(body.action, input);
+      // Every offending field at once, each with what it expects: a client fixes its body in one go.
+      if (!parsed.success) throw invalidFields(parsed.error, { guide: fieldsGuide(actionDefinition(body.action)), input, prefix: 'fields' });
       fields = parsed.data;
     }
   }

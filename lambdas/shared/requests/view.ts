@@ -1,9 +1,11 @@
+import * as z from 'zod';
 import { NotFound } from '../errors';
 import { isValidId } from '../ids';
+import { explainReasons } from '../policy/explanations';
 import { AUDITOR_ROLE } from '../policy/roles';
 import type { AuditLog, AuditTrail, RequestStore } from '../ports';
 import type { ListRequestsQuery } from '../schemas/api';
-import type { AuditEntry, RequestRecord } from '../schemas/records';
+import { Explanations, WaitingFor, type AuditEntry, type RequestRecord } from '../schemas/records';
 import type { Principal } from '../schemas/workflow';
 import { shieldOutbound, shieldProposal } from '../shield/outbound';
 
@@ -17,9 +19,65 @@ async function visibleRecord(principal: Principal, requestId: string, requests: 
   return record;
 }
 
+export const NEXT_STATES = ['done', 'running', 'waiting_for_approval', 'needs_changes', 'failed'] as const;
+
+/** API.md `next`: what happens now, and what the caller can do. */
+export const RequestNext = z.strictObject({
+  state: z.enum(NEXT_STATES),
+  waitingFor: WaitingFor.optional(),
+  missingFields: z.array(z.string()).optional(),
+  /** Would the same request, sent again, succeed? */
+  retryable: z.boolean(),
+  explanations: Explanations.optional(),
+});
+export type RequestNext = z.infer<typeof RequestNext>;
+
+/**
+ * `error.code`s of a FAILED request that say nothing against the request itself: something
+ * around it was down or slow (the codes are `FAILURE_CODES` in workflow/steps.ts, and submit's
+ * `orchestrator_unavailable`). A configuration failure (`model_access_denied`…), a duplicate or
+ * a failed precondition would fail the same way again.
+ */
+const RETRYABLE_FAILURES: ReadonlySet<string> = new Set([
+  'orchestrator_unavailable',
+  'model_unavailable',
+  'connector_failed',
+  'audit_write_failed',
+  'step_unavailable',
+  'step_timed_out',
+  'execution_timed_out',
+]);
+
+/** What happens now: derived from the record alone, so the view costs no second read. */
+export function nextOf(record: RequestRecord): RequestNext {
+  const reasons = record.decision?.reasons ?? [];
+  // A decision stored before its sentences were recorded still gets the core's.
+  const explanations = record.explanations ?? explainReasons(reasons);
+  const explained = Object.keys(explanations).length > 0 ? { explanations } : {};
+  switch (record.status) {
+    case 'QUEUED':
+    case 'RUNNING':
+      return { state: 'running', retryable: false, ...explained };
+    case 'PENDING_APPROVAL':
+      return { state: 'waiting_for_approval', ...(record.waitingFor ? { waitingFor: record.waitingFor } : {}), retryable: false, ...explained };
+    case 'COMPLETED':
+      return { state: 'done', retryable: false, ...explained };
+    case 'REJECTED': {
+      // The text lacked a value the action needs: sent again as it is, it would lack it again.
+      const missingFields = record.missingFields ?? [];
+      return missingFields.length > 0 ? { state: 'needs_changes', missingFields, retryable: false, ...explained } : { state: 'done', retryable: false, ...explained };
+    }
+    case 'EXPIRED':
+      // Nobody decided in time; nothing was wrong with the request itself.
+      return { state: 'done', retryable: true, ...explained };
+    case 'FAILED':
+      return { state: 'failed', retryable: RETRYABLE_FAILURES.has(record.error?.code ?? ''), ...explained };
+  }
+}
+
 /** The API.md shape: internal attributes (requester roles, execution ARN) stay inside. */
 export type PublicRequest = Pick<RequestRecord, 'requestId' | 'status' | 'requestedBy' | 'createdAt' | 'updatedAt'> &
-  Partial<Pick<RequestRecord, 'action' | 'route' | 'model' | 'proposal' | 'decision' | 'approval' | 'result' | 'error'>>;
+  Partial<Pick<RequestRecord, 'action' | 'route' | 'model' | 'proposal' | 'decision' | 'approval' | 'result' | 'error'>> & { next: RequestNext };
 
 export function toPublicRequest(record: RequestRecord): PublicRequest {
   const { requestId, status, requestedBy, createdAt, updatedAt, action, route, model, decision } = record;
@@ -27,8 +85,9 @@ export function toPublicRequest(record: RequestRecord): PublicRequest {
   // before a detector existed (or mid-flight) is scanned again on its way out.
   const proposal = record.proposal ? shieldProposal(record.proposal).value : undefined;
   const { approval, result, error } = shieldOutbound({ approval: record.approval, result: record.result, error: record.error }).value;
+  const next = nextOf(record);
   return JSON.parse(
-    JSON.stringify({ requestId, status, requestedBy, createdAt, updatedAt, action, route, model, proposal, decision, approval, result, error }),
+    JSON.stringify({ requestId, status, requestedBy, createdAt, updatedAt, action, route, model, proposal, decision, approval, result, error, next }),
   ) as PublicRequest;
 }
 

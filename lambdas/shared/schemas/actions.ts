@@ -3,6 +3,7 @@ import type { ActionDefinition } from '../catalog/define';
 import { CATALOG, type Catalog, type CatalogActionName } from '../catalog/registry';
 
 export { Amount, IsoDate } from '../catalog/kinds';
+export { describeIssues } from './issues';
 export { CustomerTier, TIERS } from './customers';
 
 /*
@@ -32,23 +33,4 @@ export type Proposal = z.infer<typeof Proposal>;
 /** Parse `fields` for a named action; the result carries zod's issues with their paths. */
 export function parseFields(action: ActionName, fields: unknown) {
   return FIELDS_SCHEMA[action].safeParse(fields);
-}
-
-/** `fields.amount: must be > 0` — the path a client needs to fix its body. */
-export function describeIssues(error: z.ZodError, prefix = ''): string {
-  return error.issues
-    .map((issue) => {
-      const path = [prefix, ...issue.path.map(safeSegment)].filter(Boolean).join('.');
-      // zod quotes unknown keys verbatim; a key can be anything a client sent, secrets included.
-      const message = issue.code === 'unrecognized_keys' ? `unrecognized key(s): ${issue.keys.map(safeSegment).join(', ')}` : issue.message;
-      return `${path || '(body)'}: ${message}`;
-    })
-    .join('; ');
-}
-
-/** A path segment as sent, when it is a plain short name or an index; anything else is `<key>`. */
-function safeSegment(segment: PropertyKey): string {
-  if (typeof segment === 'number') return String(segment);
-  const plain = typeof segment === 'string' && /^[A-Za-z_][A-Za-z0-9_]{0,31}$/.test(segment) && !/^(AKIA|ASIA)[A-Z0-9]{12,}$/.test(segment);
-  return plain ? segment : '<key>';
 }

@@ -27,6 +27,17 @@ export const RequestStatus = z.enum(REQUEST_STATUSES);
 export type RequestStatus = z.infer<typeof RequestStatus>;
 export const TERMINAL_STATUSES: readonly RequestStatus[] = ['COMPLETED', 'REJECTED', 'FAILED', 'EXPIRED'];
 
+/** Who may decide a pending request and by when: the approval task's roles, tier and `expiresAt`. */
+export const WaitingFor = z.strictObject({
+  approverRoles: z.array(z.string()).min(1),
+  tier: z.string(),
+  deadline: z.string(),
+});
+export type WaitingFor = z.infer<typeof WaitingFor>;
+
+/** A reason code's plain-language sentence, from the policy that decided (API.md `next.explanations`). */
+export const Explanations = z.record(ReasonCode, z.string());
+
 export const RequestRecord = z.object({
   requestId: Id,
   status: RequestStatus,
@@ -56,6 +67,12 @@ export const RequestRecord = z.object({
     .optional(),
   result: EffectReceipt.optional(),
   error: z.object({ code: z.string(), message: z.string() }).optional(),
+  /** Written when the approval task opens, so the request's view names who decides without reading the task. */
+  waitingFor: WaitingFor.optional(),
+  /** Fields the action needs that the free text did not give (the proposal failed its schema for want of them). */
+  missingFields: z.array(z.string()).optional(),
+  /** Each of `decision.reasons` in a sentence, written with the decision by the policy that made it. */
+  explanations: Explanations.optional(),
 });
 export type RequestRecord = z.infer<typeof RequestRecord>;
 

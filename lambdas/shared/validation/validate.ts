@@ -77,6 +77,20 @@ function schemaRejection(raw: unknown, roles: readonly string[], policies: Polic
   return { outcome: 'rejected', reasons, policy: policyRef(action.data, policies) };
 }
 
+/**
+ * What a candidate that failed the schema lacked: the action's required fields it left out (a
+ * model or the rules could not read them from the text). Empty when the candidate names no action.
+ */
+export function missingFieldsOf(candidate: unknown): { action?: ActionName; missing: string[] } {
+  const action = ActionName.safeParse(isRecord(candidate) ? candidate.action : undefined);
+  if (!action.success) return { missing: [] };
+  const fields = isRecord(candidate) && isRecord(candidate.fields) ? candidate.fields : {};
+  const missing = fieldsOf(action.data)
+    .filter((field) => fields[field.name] === undefined && !field.schema.safeParse(undefined).success)
+    .map((field) => field.name);
+  return { action: action.data, missing };
+}
+
 const BUILTIN_ONLY = new Connectors({});
 
 /** The records the rules need for this proposal, from the action's facts connector. */

@@ -5,12 +5,12 @@ import { taskIdFor } from '../ids';
 import type { AuditLog, Clock, ModelProvider, PiiOriginals, PiiVault, RecordReader, RequestStore, SystemOfRecord, TaskIndex } from '../ports';
 import { TERMINAL_STATUSES, type RequestRecord, type RequestStatus } from '../schemas/records';
 import { WorkflowState } from '../schemas/workflow';
-import { duplicateWindowStart, utcToday } from '../policy';
+import { duplicateWindowStart, explainReasons, utcToday } from '../policy';
 import { shieldOutbound, shieldProposal } from '../shield/outbound';
 import type { PiiFinding } from '../shield/pii';
 import { restoreFreeText } from '../shield/vault';
 import { triageRequest } from '../triage';
-import { cumulativeSharesOf, validateProposal } from '../validation';
+import { cumulativeSharesOf, missingFieldsOf, validateProposal } from '../validation';
 import type { CumulativeLedger } from '../limits';
 
 /**
@@ -102,10 +102,15 @@ export async function validationStep(
   // passed the same detectors at the gateway), and such text is ungrounded, so a human decides
   // it — and the effect is then exactly what the approver saw.
   const shown = proposal ? shieldProposal(proposal) : undefined;
+  // Without a proposal the candidate failed the schema: what it lacked is what the requester can add.
+  const lacking = proposal ? { missing: [] } : missingFieldsOf(state.inference?.candidate);
+  const explanations = explainReasons(decision.reasons, proposal?.action ?? lacking.action);
   await deps.requests.update(state.requestId, {
     ...(proposal ? { action: proposal.action } : {}),
     ...(shown?.value ? { proposal: shown.value } : {}),
     decision: { outcome: decision.outcome, reasons: decision.reasons, policy: decision.policy },
+    ...(Object.keys(explanations).length > 0 ? { explanations } : {}),
+    ...(lacking.missing.length > 0 ? { missingFields: lacking.missing } : {}),
   });
   await deps.audit.append(state.requestId, {
     step: 'Validate',
@@ -120,6 +125,7 @@ export async function validationStep(
       ...(decision.dryRun ? { dryRun: decision.dryRun } : {}),
       ...(decision.cumulative ? { cumulative: decision.cumulative } : {}),
       ...(ungroundedFields && ungroundedFields.length > 0 ? { ungroundedFields } : {}),
+      ...(lacking.missing.length > 0 ? { missingFields: lacking.missing } : {}),
       ...(shown && shown.redactions.length > 0 ? { outboundRedactions: shown.redactions } : {}),
     },
   });

@@ -85,8 +85,10 @@ describe('visibility', () => {
 
   it('a request shows only the fields API.md lists, nothing internal', async () => {
     const request = (await client.getRequest(requester, approvedId)).body;
-    const allowed = ['requestId', 'status', 'requestedBy', 'createdAt', 'updatedAt', 'action', 'route', 'model', 'proposal', 'decision', 'approval', 'result', 'error'];
+    const allowed = ['requestId', 'status', 'requestedBy', 'createdAt', 'updatedAt', 'action', 'route', 'model', 'proposal', 'decision', 'approval', 'result', 'error', 'next'];
     expect(Object.keys(request).filter((k) => !allowed.includes(k))).toEqual([]);
+    const nextAllowed = ['state', 'waitingFor', 'missingFields', 'retryable', 'explanations'];
+    expect(Object.keys(request.next as Json).filter((k) => !nextAllowed.includes(k))).toEqual([]);
     expect(request).toMatchObject({ model: { provider: 'rules', id: expect.any(String), inputTokens: expect.any(Number), outputTokens: expect.any(Number), costUsd: expect.any(Number) } });
   });
 });

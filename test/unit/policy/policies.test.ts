@@ -78,13 +78,15 @@ describe('catalog policies', () => {
   };
 
   it.each([
-    ['a policy that does not type-check (strict validation)', (p: ReturnType<typeof rawPolicies>) => (p.actions.refund.source.policy += '\n@id("refund_exceeds_order2") forbid(principal, action == Action::"Request", resource is Proposal) when { resource.amount > 5 };'), /refund_exceeds_order2/],
+    ['a policy that does not type-check (strict validation)', (p: ReturnType<typeof rawPolicies>) => (p.actions.refund.source.policy += '\n@explain("x") @id("refund_exceeds_order2") forbid(principal, action == Action::"Request", resource is Proposal) when { resource.amount > 5 };'), /refund_exceeds_order2/],
     ['a forbid whose id is no reason code', (p: ReturnType<typeof rawPolicies>) => (p.actions.refund.source.policy = p.actions.refund.source.policy.replace('"high_risk_action"', '"Too-Risky"')), /forbid Too-Risky is not a reason code/],
     ['a forbid that claims a code the pipeline assigns', (p: ReturnType<typeof rawPolicies>) => (p.actions.refund.source.policy = p.actions.refund.source.policy.replace('"high_risk_action"', '"low_confidence"')), /forbid low_confidence is a reason code the pipeline assigns/],
     ['a tier without its Approve permit', (p: ReturnType<typeof rawPolicies>) => (p.actions.refund.source.policy = p.actions.refund.source.policy.replace('@id("support-lead")', '@id("lead")')), /Approve permit lead is not a tier/],
     ['a policy without @id', (p: ReturnType<typeof rawPolicies>) => (p.actions.refund.source.policy += '\nforbid(principal, action == Action::"RunAutonomously", resource);'), /without @id/],
     ['a policy that overrides a base policy id', (p: ReturnType<typeof rawPolicies>) => (p.actions.refund.source.policy = p.actions.refund.source.policy.replace('"high_risk_action"', '"own_request"')), /own_request is reserved/],
     ['a tier whose permit names another role', (p: ReturnType<typeof rawPolicies>) => ((p.actions.refund.policy.tiers as { approverRoles: string[] }[])[0].approverRoles = ['someone-else']), /tier support-lead has no Approve permit/],
+    ['a forbid without @explain', (p: ReturnType<typeof rawPolicies>) => (p.actions.refund.source.policy = p.actions.refund.source.policy.replace(/@explain\("[^"]*"\)\n(@id\("order_not_found"\))/, '$1')), /forbid order_not_found has no @explain/],
+    ['a forbid whose @explain is blank', (p: ReturnType<typeof rawPolicies>) => (p.actions.refund.source.policy = p.actions.refund.source.policy.replace(/@explain\("[^"]*"\)\n(@id\("high_risk_action"\))/, '@explain("  ")\n$1')), /forbid high_risk_action has no @explain/],
   ])('refuse to load %s', (_name, mutate, message) => {
     expect(compiles(mutate)).toThrow(message);
   });
@@ -206,7 +208,7 @@ describe('catalog policies', () => {
 
     it('a Long literal JavaScript cannot carry exactly (beyond 2^53) is refused at load, not rounded', () => {
       const raw = rawPolicies();
-      raw.actions.purchase_order.source.policy += '\n@id("unvalidated_vendor_2") forbid(principal, action == Action::"RunAutonomously", resource) when { 9223372036854775807 < 0 };';
+      raw.actions.purchase_order.source.policy += '\n@explain("x") @id("unvalidated_vendor_2") forbid(principal, action == Action::"RunAutonomously", resource) when { 9223372036854775807 < 0 };';
       expect(() => compilePolicy(parsePolicySet(raw).purchase_order)).toThrow(/unvalidated_vendor_2/);
     });
 
