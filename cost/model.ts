@@ -182,8 +182,12 @@ function main(args: Options): void {
   const paths = Object.fromEntries(OUTCOMES.map((o) => [o, usageOf(measured.paths?.[PATH_OF[o]], PATH_OF[o], source)])) as Record<Outcome, PathUsage>;
   const generativeExtra = extraUsage(usageOf(measured.paths?.[FREE_TEXT_PATH], FREE_TEXT_PATH, source), paths['auto-approved']);
   const functions: Record<string, FunctionProfile> = {};
+  // The functions the modelled paths invoke (an agent's `mcp` entry point is not one of them: the
+  // model prices requests submitted over HTTP).
+  const invoked = new Set(Object.values(measured.paths ?? {}).flatMap((path) => Object.keys((path as { invocations?: Record<string, number> }).invocations ?? {})));
   for (const [name, profile] of Object.entries(stack.functions)) {
     const durationMs = measured.durations?.[name]?.medianMs;
+    if (durationMs === undefined && !invoked.has(name)) continue;
     if (durationMs === undefined) throw new CommandError(`${source} has no duration for the ${name} Lambda: run \`npm run bench\``);
     functions[name] = { ...profile, durationMs };
   }

@@ -36,6 +36,7 @@ describe('parseConfig', () => {
         approval: null,
         execution: null,
         finalize: null,
+        mcp: null,
       },
       alarms: { rejectionRatePercent: 15, minRequestsForRejectionRate: 20, validationP99Ms: 2000 },
       connectors: {},

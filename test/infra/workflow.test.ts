@@ -113,7 +113,7 @@ describe('the execution ARN in every log line', () => {
     expect(long.endsWith('-GovernedRequest')).toBe(true);
   });
 
-  it.each(FUNCTION_NAMES.filter((name) => name !== 'gateway'))(
+  it.each(FUNCTION_NAMES.filter((name) => name !== 'gateway' && name !== 'mcp'))(
     'gives %s the state machine ARN without a reference to it (the state machine refers to the functions)',
     (name) => {
       const fn = synth.template.toJSON().Resources[logicalIdOf(synth.stack, synth.stack.functions.byName[name])];
