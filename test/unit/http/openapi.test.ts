@@ -1,0 +1,192 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { API_ROUTES } from '../../../lib/constructs/api';
+import { CATALOG } from '../../../lambdas/shared/catalog/registry';
+import { OPENAPI_ROUTES } from '../../../lambdas/shared/http/openapi';
+import { OPENAPI_FILE, renderOpenApi } from '../../../scripts/openapi';
+import { OpenApiSchemas, type Json } from '../../support/openapi';
+
+/**
+ * docs/openapi.json (what `GET /openapi.json` serves): a valid OpenAPI 3.1 document by a real
+ * validator, every route of API.md in it, every schema a valid JSON Schema 2020-12, and the
+ * request bodies the catalog's actions take. test/integration/http/openapi.test.ts checks that
+ * the local stack's real answers conform to it.
+ */
+
+const run = promisify(execFile);
+const VALIDATE_API = require.resolve('@seriousme/openapi-schema-validator/bin/validate-api-cli.js');
+
+/**
+ * The routes API.md names (its `### METHOD /path` headings, "MCP" and "Operations"), copied here
+ * because API.md lives outside the repository; local-only `/local/*` routes do not exist in AWS.
+ */
+const API_MD_ROUTES = [
+  'POST /v1/requests',
+  'GET /v1/requests',
+  'GET /v1/requests/{requestId}',
+  'GET /v1/requests/{requestId}/audit',
+  'GET /v1/tasks',
+  'GET /v1/tasks/{taskId}',
+  'POST /v1/tasks/{taskId}/decision',
+  'POST /mcp',
+  'GET /.well-known/oauth-protected-resource',
+  'GET /health',
+  'GET /openapi.json',
+];
+
+/** The routes the MCP server adds (another branch); the HTTP API's own are lib's API_ROUTES. */
+const MCP_ROUTES = ['POST /mcp', 'GET /.well-known/oauth-protected-resource'];
+const PUBLIC_ROUTES = ['GET /health', 'GET /openapi.json', 'GET /.well-known/oauth-protected-resource'];
+
+const document = JSON.parse(readFileSync(OPENAPI_FILE, 'utf8')) as Json;
+const schemas = new OpenApiSchemas(document);
+type Operation = { security?: unknown[]; responses: Record<string, Json>; requestBody?: Json };
+const operation = (key: string): Operation => {
+  const [method, route] = key.split(' ');
+  return (document.paths as Record<string, Record<string, Operation>>)[route][method.toLowerCase()];
+};
+const component = (name: string) => (document.components as { schemas: Record<string, Json> }).schemas[name];
+const pascal = (snake: string) => snake.replace(/(^|_)([a-z0-9])/g, (_m, _s: string, letter: string) => letter.toUpperCase());
+
+async function validateApi(file: string): Promise<{ code: number; output: string }> {
+  try {
+    const { stdout } = await run(process.execPath, [VALIDATE_API, file]);
+    return { code: 0, output: stdout };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string };
+    return { code: failed.code, output: failed.stdout };
+  }
+}
+
+it('is what `npm run openapi` generates from the schemas (run it and commit the file when this fails)', () => {
+  expect(readFileSync(OPENAPI_FILE, 'utf8')).toBe(renderOpenApi());
+});
+
+describe('a valid OpenAPI 3.1 document', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'warden-openapi-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('by @seriousme/openapi-schema-validator', async () => {
+    expect(document.openapi).toMatch(/^3\.1\./);
+    const result = await validateApi(OPENAPI_FILE);
+    expect(result).toEqual({ code: 0, output: expect.stringMatching(/"valid": true/) });
+  }, 30_000);
+
+  it('which refuses the document with a response undescribed or a dangling $ref', async () => {
+    const undescribed = structuredClone(document) as { paths: Record<string, Record<string, Operation>> };
+    delete undescribed.paths['/health'].get.responses['200'].description;
+    const dangling = structuredClone(document) as { paths: Record<string, Record<string, Operation>> };
+    dangling.paths['/v1/tasks'].get.responses['200'] = { description: 'x', content: { 'application/json': { schema: { $ref: '#/components/schemas/Nowhere' } } } };
+    for (const [name, broken] of [['undescribed', undescribed], ['dangling', dangling]] as const) {
+      const file = path.join(dir, `${name}.json`);
+      writeFileSync(file, JSON.stringify(broken));
+      const result = await validateApi(file);
+      expect([name, result.code, result.output]).toEqual([name, 1, expect.stringMatching(/"valid": false/)]);
+    }
+  }, 30_000);
+
+  it('whose every schema is a strict JSON Schema 2020-12 with its refs resolved', () => {
+    for (const name of Object.keys((document.components as { schemas: Json }).schemas)) {
+      expect(() => schemas.at(`/components/schemas/${name}`)).not.toThrow();
+    }
+  });
+});
+
+describe('routes', () => {
+  const documented = Object.entries(document.paths as Record<string, Json>).flatMap(([route, item]) => Object.keys(item).map((method) => `${method.toUpperCase()} ${route}`));
+
+  it('are every route of API.md, and no other', () => {
+    expect([...documented].sort()).toEqual([...API_MD_ROUTES].sort());
+    expect([...OPENAPI_ROUTES].sort()).toEqual([...API_MD_ROUTES].sort());
+  });
+
+  it('include every route the HTTP API serves', () => {
+    const served = API_ROUTES.map((route) => `${route.method} ${route.path}`);
+    expect([...served, ...MCP_ROUTES].sort()).toEqual([...documented].sort());
+  });
+
+  it('need the bearer JWT, except /health, /openapi.json and the protected-resource metadata', () => {
+    expect(document.security).toEqual([{ bearerAuth: [] }]);
+    expect((document.components as { securitySchemes: Json }).securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+    for (const key of documented) {
+      expect([key, operation(key).security]).toEqual([key, PUBLIC_ROUTES.includes(key) ? [] : undefined]);
+    }
+    for (const route of API_ROUTES) {
+      expect([route.path, operation(`${route.method} ${route.path}`).security]).toEqual([route.path, route.auth === 'none' ? [] : undefined]);
+    }
+  });
+
+  it('answer every error as problem+json with the problem schema; 401s name their WWW-Authenticate header', () => {
+    for (const key of documented) {
+      const [method, route] = key.split(' ');
+      for (const status of Object.keys(operation(key).responses).filter((s) => Number(s) >= 400)) {
+        const response = schemas.response(method, route, Number(status)) as { content: Record<string, { schema: Json }>; headers?: Json };
+        expect([key, status, response.content['application/problem+json']?.schema]).toEqual([key, status, { $ref: '#/components/schemas/Problem' }]);
+        if (status === '401') expect(response.headers).toHaveProperty('WWW-Authenticate');
+      }
+      if (!PUBLIC_ROUTES.includes(key)) expect([key, operation(key).responses]).toEqual([key, expect.objectContaining({ '401': expect.anything() })]);
+    }
+  });
+
+  it('the problem schema takes the errors of validation_failed and refuses a code that is not snake_case', () => {
+    const problem = schemas.at('/components/schemas/Problem');
+    const validationFailed = {
+      type: 'https://warden.dev/problems/validation-failed',
+      title: 'Bad Request',
+      status: 400,
+      detail: 'fields.amount: required',
+      code: 'validation_failed',
+      errors: [{ path: 'fields.amount', message: 'required', expected: 'number > 0' }],
+    };
+    expect(problem(validationFailed)).toBe(true);
+    expect(problem({ ...validationFailed, code: 'Validation Failed' })).toBe(false);
+    expect(problem({ ...validationFailed, errors: [{ path: 'fields.amount' }] })).toBe(false);
+  });
+});
+
+describe('POST /v1/requests bodies', () => {
+  const submit = schemas.at('/components/schemas/SubmitRequest');
+
+  it('one variant per catalog action, with exactly that action’s fields', () => {
+    const variants = (component('SubmitRequest').anyOf as Json[]).map((v) => v.$ref);
+    expect(operation('POST /v1/requests').requestBody).toMatchObject({ content: { 'application/json': { schema: { $ref: '#/components/schemas/SubmitRequest' } } } });
+    expect(variants).toEqual(['#/components/schemas/FreeTextRequest', ...CATALOG.map((action) => `#/components/schemas/${pascal(action.name)}Request`)]);
+    for (const action of CATALOG) {
+      const variant = component(`${pascal(action.name)}Request`) as { properties: Record<string, Json>; required: string[] };
+      expect(variant.properties.action).toMatchObject({ const: action.name });
+      expect(variant.properties.fields).toEqual({ $ref: `#/components/schemas/${pascal(action.name)}Fields` });
+      expect(Object.keys(component(`${pascal(action.name)}Fields`).properties as Json)).toEqual(Object.keys(action.fields.shape));
+    }
+  });
+
+  it('agree with the handler’s zod schemas on every catalog example, whole and with a field broken or missing', () => {
+    let checked = 0;
+    for (const action of CATALOG) {
+      for (const example of action.examples) {
+        const [first] = Object.keys(example.fields);
+        const bodies = [
+          { text: example.text, action: action.name, fields: example.fields },
+          { text: example.text, action: action.name, fields: { ...example.fields, [first]: { nested: true } } },
+          { text: example.text, action: action.name, fields: Object.fromEntries(Object.entries(example.fields).filter(([key]) => key !== first)) },
+          { text: example.text, action: action.name, fields: { ...example.fields, unknownField: 1 } },
+        ];
+        for (const body of bodies) {
+          const zodSays = action.fields.safeParse(body.fields).success;
+          expect([action.name, body.fields, submit(body)]).toEqual([action.name, body.fields, zodSays]);
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(40);
+    expect(submit({ text: 'Create a PO for Initech for $40 of pens' })).toBe(true);
+    expect(submit({ text: 'x', action: 'purchase_order' })).toBe(true);
+    expect(submit({ text: 'x', action: 'launch_rockets', fields: {} })).toBe(false);
+    expect(submit({ text: '' })).toBe(false);
+  });
+});
