@@ -28,7 +28,7 @@ export interface LocalRoute {
   readonly method: 'GET' | 'POST';
   readonly path: string;
   readonly target: 'gateway' | 'approval' | 'devToken' | 'jwks';
-  /** `none`: no authorizer, like /health in AWS and the local-only identity routes. */
+  /** `none`: no authorizer, like /health and /openapi.json in AWS and the local-only identity routes. */
   readonly auth: 'jwt' | 'none';
 }
 
@@ -42,6 +42,7 @@ export const API_ROUTES: readonly LocalRoute[] = [
   { method: 'GET', path: '/v1/tasks/{taskId}', target: 'approval', auth: 'jwt' },
   { method: 'POST', path: '/v1/tasks/{taskId}/decision', target: 'approval', auth: 'jwt' },
   { method: 'GET', path: '/health', target: 'gateway', auth: 'none' },
+  { method: 'GET', path: '/openapi.json', target: 'gateway', auth: 'none' },
 ];
 
 /** Local mode only: these do not exist in AWS. */

@@ -40,6 +40,7 @@ describe('HTTP API routes', () => {
     expect(Object.keys(routes(cognito)).sort()).toEqual(
       [
         'GET /health',
+        'GET /openapi.json',
         'GET /v1/requests',
         'GET /v1/requests/{requestId}',
         'GET /v1/requests/{requestId}/audit',
@@ -49,10 +50,10 @@ describe('HTTP API routes', () => {
         'POST /v1/tasks/{taskId}/decision',
       ].sort(),
     );
-    expect(API_ROUTES).toHaveLength(8);
+    expect(API_ROUTES).toHaveLength(9);
   });
 
-  it('sends request routes and /health to the gateway and task routes to the approval function', () => {
+  it('sends request routes, /health and /openapi.json to the gateway and task routes to the approval function', () => {
     const gateway = logicalIdOf(cognito.stack, cognito.stack.functions.byName.gateway);
     const approval = logicalIdOf(cognito.stack, cognito.stack.functions.byName.approval);
     for (const [key, route] of Object.entries(routes(cognito))) {
@@ -60,10 +61,10 @@ describe('HTTP API routes', () => {
     }
   });
 
-  it('protects every route but /health with the JWT authorizer', () => {
+  it('protects every route but /health and /openapi.json with the JWT authorizer', () => {
     const authorizerId = Object.keys(resourcesOf(cognito, 'AWS::ApiGatewayV2::Authorizer'))[0];
     for (const [key, route] of Object.entries(routes(cognito))) {
-      if (key === 'GET /health') {
+      if (key === 'GET /health' || key === 'GET /openapi.json') {
         expect(route.authorizationType).toBe('NONE');
         expect(route.authorizerId).toBeUndefined();
       } else {

@@ -94,7 +94,7 @@ it('lets only API Gateway, for this API and one route each, invoke the gateway a
     expect([logicalIdOf(synth.stack, fns.gateway), logicalIdOf(synth.stack, fns.approval)].some((id) => target.includes(`"${id}"`))).toBe(true);
     const source = JSON.stringify(permission.SourceArn);
     expect(source).toContain(`{"Ref":"${apiId}"}`);
-    expect(source).toMatch(/"\/\*\/\*\/(?:v1\/[a-z/{}A-Z]+|health)"/);
+    expect(source).toMatch(/"\/\*\/\*\/(?:v1\/[a-z/{}A-Z]+|health|openapi\.json)"/);
   }
 });
 

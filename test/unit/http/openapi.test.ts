@@ -150,6 +150,36 @@ describe('routes', () => {
   });
 });
 
+describe('answers', () => {
+  const view = {
+    requestId: 'r_1',
+    status: 'PENDING_APPROVAL',
+    requestedBy: 'alice',
+    createdAt: '2026-01-01T00:00:00.000Z',
+    updatedAt: '2026-01-01T00:00:01.000Z',
+    action: 'purchase_order',
+    proposal: { action: 'purchase_order', fields: { vendor: 'Initech', amount: 7850, currency: 'USD', description: 'laptops' } },
+    decision: { outcome: 'pending_approval', reasons: ['above_autonomous_limit'], policy: { id: 'purchase_order', version: '3' } },
+    next: { state: 'waiting_for_approval', waitingFor: { approverRoles: ['procurement-manager'], tier: 'procurement-manager', deadline: '2026-01-08T00:00:00.000Z' }, retryable: false },
+  };
+  const answer = (body: unknown, status = 200) => ({ status, contentType: 'application/json', body });
+
+  it('the request view takes a real view and refuses one without next or with an internal attribute', () => {
+    expect(schemas.violations('GET', '/v1/requests/{requestId}', answer(view))).toEqual([]);
+    const { next: _next, ...withoutNext } = view;
+    expect(schemas.violations('GET', '/v1/requests/{requestId}', answer(withoutNext))).toEqual([expect.stringContaining('next')]);
+    expect(schemas.violations('GET', '/v1/requests/{requestId}', answer({ ...view, requesterRoles: ['auditor'] }))).toEqual([expect.stringContaining('requesterRoles')]);
+    expect(schemas.violations('GET', '/v1/requests', answer({ requests: [view] }))).toEqual([expect.stringContaining('proposal')]);
+  });
+
+  it('an undocumented status or media type is a violation', () => {
+    expect(schemas.violations('GET', '/v1/requests/{requestId}', answer(view, 418))).toEqual(['418 is not documented for GET /v1/requests/{requestId}']);
+    expect(schemas.violations('GET', '/v1/requests/{requestId}', { status: 404, contentType: 'text/html', body: {} })).toEqual([
+      'text/html is not documented for 404 (documented: application/problem+json)',
+    ]);
+  });
+});
+
 describe('POST /v1/requests bodies', () => {
   const submit = schemas.at('/components/schemas/SubmitRequest');
 
