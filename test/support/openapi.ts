@@ -43,12 +43,17 @@ export class OpenApiSchemas {
    * What is wrong with an answer according to the document: an undocumented status or media
    * type, a missing header, or a body that breaks the schema. Empty when it conforms.
    */
-  violations(method: string, path: string, answer: { status: number; contentType: string | null; headers?: Headers; body: unknown }): string[] {
+  violations(method: string, path: string, answer: { status: number; contentType: string | null; headers?: Pick<Headers, 'get'>; body: unknown }): string[] {
     const response = this.response(method, path, answer.status);
     if (!response) return [`${answer.status} is not documented for ${method} ${path}`];
     const problems: string[] = [];
     for (const [name, header] of Object.entries((response.headers ?? {}) as Record<string, Json>)) {
-      if (header.required === true && answer.headers && !answer.headers.has(name)) problems.push(`header ${name} is missing`);
+      const value = answer.headers?.get(name);
+      if (value === null || value === undefined) {
+        if (header.required === true) problems.push(`header ${name} is missing`);
+      } else if (!this.ajv.validate(header.schema as Json, value)) {
+        problems.push(`header ${name}: ${this.ajv.errorsText()}`);
+      }
     }
     const content = (response.content ?? {}) as Record<string, Json>;
     const mediaType = (answer.contentType ?? '').split(';')[0].trim().toLowerCase();

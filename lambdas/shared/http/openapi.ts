@@ -53,6 +53,11 @@ interface OperationSpec {
   readonly description?: string;
   /** `none` where API.md says "no auth"; every other route needs the bearer JWT. */
   readonly auth: 'bearer' | 'none';
+  /**
+   * `function`: the function checks the token itself (MCP, whose 401 must carry its own
+   * challenge), so API Gateway never answers 401 there. @default the JWT authorizer
+   */
+  readonly verifiedBy?: 'function';
   readonly query?: z.ZodObject;
   readonly requestHeaders?: Readonly<Record<string, Header>>;
   readonly body?: z.ZodType;
@@ -110,9 +115,17 @@ const SUBMIT = submitBodies();
 
 const REQUEST_ID = 'The `r_…` id `POST /v1/requests` returned.';
 
+const LOCATION: Header = { description: 'The request’s URL, as `links.self`.', schema: z.string(), required: true };
+
 const WWW_AUTHENTICATE: Header = {
   description: 'RFC 6750: `Bearer`, or `Bearer error="invalid_token"` for a token that was sent but refused. Never the token.',
   schema: z.string(),
+};
+
+/** MCP authorization: the challenge names the RFC 9728 metadata, so a client can find the issuer. */
+const MCP_CHALLENGE: Header = {
+  description: '`Bearer resource_metadata="<base>/.well-known/oauth-protected-resource"` (with `error="invalid_token"` for a token that was refused). Never the token.',
+  schema: z.string().regex(/resource_metadata="[^"]+\/\.well-known\/oauth-protected-resource"/),
   required: true,
 };
 
@@ -131,12 +144,8 @@ const OPERATIONS: readonly OperationSpec[] = [
     },
     body: SUBMIT.union,
     answers: {
-      200: { description: 'A replay of an earlier request with the same Idempotency-Key and body: its id and current status.', schema: SubmittedRequest },
-      202: {
-        description: 'Accepted and `QUEUED`; follow `links.self`.',
-        schema: SubmittedRequest,
-        headers: { Location: { description: 'The request’s URL, as `links.self`.', schema: z.string(), required: true } },
-      },
+      200: { description: 'A replay of an earlier request with the same Idempotency-Key and body: its id and current status.', schema: SubmittedRequest, headers: { Location: LOCATION } },
+      202: { description: 'Accepted and `QUEUED`; follow `links.self`.', schema: SubmittedRequest, headers: { Location: LOCATION } },
     },
     errors: {
       400: true,
@@ -239,6 +248,7 @@ const OPERATIONS: readonly OperationSpec[] = [
     description:
       'One JSON-RPC message per POST. Tools come from the action catalog (`request_<action>`, `submit_request`, `get_request`, `list_my_requests`); no tool decides an approval. The same bearer token and roles as the HTTP API.',
     auth: 'bearer',
+    verifiedBy: 'function',
     body: JsonRpcMessage,
     answers: {
       200: { description: 'The JSON-RPC response.', schema: JsonRpcMessage },
@@ -304,6 +314,11 @@ const ERROR_RESPONSES: Record<ErrorStatus, { name: string; description: string }
 /** Statuses that API Gateway can answer itself in AWS, with its own body instead of problem+json. */
 const GATEWAY_ANSWERS: ReadonlySet<ErrorStatus> = new Set([401, 429]);
 
+/** How an operation's errors differ from the general ones: MCP's function answers its own 401. */
+interface ErrorContext {
+  readonly verifiedBy?: 'function';
+}
+
 const SCHEMAS = '#/components/schemas/';
 
 function pascal(snake: string): string {
@@ -325,18 +340,15 @@ function inline(schema: z.ZodType, io: 'input' | 'output'): Json {
   return json;
 }
 
-function problemContent(status: ErrorStatus): Json {
+function errorResponse(status: ErrorStatus, description: string, context: ErrorContext = {}): Json {
+  const fromFunction = status === 401 && context.verifiedBy === 'function';
+  const byGateway = GATEWAY_ANSWERS.has(status) && !fromFunction;
   const content: Json = { 'application/problem+json': { schema: { $ref: `${SCHEMAS}Problem` } } };
-  if (GATEWAY_ANSWERS.has(status)) content['application/json'] = { schema: { $ref: `${SCHEMAS}GatewayMessage` } };
-  return content;
-}
-
-function errorResponse(status: ErrorStatus, description: string): Json {
-  const gateway = GATEWAY_ANSWERS.has(status) ? ' In AWS, API Gateway answers this itself with `{"message": …}` before any function runs.' : '';
+  if (byGateway) content['application/json'] = { schema: { $ref: `${SCHEMAS}GatewayMessage` } };
   return {
-    description: `${description}${gateway}`,
-    ...(status === 401 ? { headers: { 'WWW-Authenticate': headerObject(WWW_AUTHENTICATE) } } : {}),
-    content: problemContent(status),
+    description: byGateway ? `${description} In AWS, API Gateway answers this itself with \`{"message": …}\` before any function runs.` : description,
+    ...(status === 401 ? { headers: { 'WWW-Authenticate': headerObject(fromFunction ? MCP_CHALLENGE : WWW_AUTHENTICATE) } } : {}),
+    content,
   };
 }
 
@@ -387,7 +399,7 @@ function operationObject(operation: OperationSpec, bodyRefs: ReadonlyMap<z.ZodTy
   }
   for (const [key, meaning] of Object.entries(operation.errors)) {
     const status = Number(key) as ErrorStatus;
-    responses[key] = meaning === true ? { $ref: `#/components/responses/${ERROR_RESPONSES[status].name}` } : errorResponse(status, meaning);
+    responses[key] = meaning === true ? { $ref: `#/components/responses/${ERROR_RESPONSES[status].name}` } : errorResponse(status, meaning, operation);
   }
   const parameterList = parameters(operation);
   return {

@@ -172,6 +172,24 @@ describe('answers', () => {
     expect(schemas.violations('GET', '/v1/requests', answer({ requests: [view] }))).toEqual([expect.stringContaining('proposal')]);
   });
 
+  it('POST /mcp answers 401 with a challenge that names the protected-resource metadata', () => {
+    const unauthorized = {
+      status: 401,
+      contentType: 'application/problem+json',
+      body: { type: 'https://warden.dev/problems/unauthorized', title: 'Unauthorized', status: 401, detail: 'A bearer token is required.', code: 'unauthorized' },
+    };
+    const challenge = (value?: string) => new Headers(value ? { 'www-authenticate': value } : {});
+    const metadata = 'Bearer resource_metadata="http://127.0.0.1:3000/.well-known/oauth-protected-resource"';
+    expect(schemas.violations('POST', '/mcp', { ...unauthorized, headers: challenge(metadata) })).toEqual([]);
+    expect(schemas.violations('POST', '/mcp', { ...unauthorized, headers: challenge('Bearer') })).toEqual([expect.stringMatching(/^header WWW-Authenticate: .*pattern/)]);
+    expect(schemas.violations('POST', '/mcp', { ...unauthorized, headers: challenge() })).toEqual(['header WWW-Authenticate is missing']);
+    // The JWT authorizer's routes may also get API Gateway's own body in AWS; MCP's function never sends it.
+    expect(schemas.violations('GET', '/v1/tasks', { status: 401, contentType: 'application/json', body: { message: 'Unauthorized' } })).toEqual([]);
+    expect(schemas.violations('POST', '/mcp', { status: 401, contentType: 'application/json', headers: challenge(metadata), body: { message: 'Unauthorized' } })).toEqual([
+      'application/json is not documented for 401 (documented: application/problem+json)',
+    ]);
+  });
+
   it('an undocumented status or media type is a violation', () => {
     expect(schemas.violations('GET', '/v1/requests/{requestId}', answer(view, 418))).toEqual(['418 is not documented for GET /v1/requests/{requestId}']);
     expect(schemas.violations('GET', '/v1/requests/{requestId}', { status: 404, contentType: 'text/html', body: {} })).toEqual([
