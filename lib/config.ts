@@ -74,7 +74,7 @@ const ReservedConcurrency = z.number().int().min(1).max(1000).nullable();
 /**
  * Reserved concurrency per function: a hard ceiling where a runaway costs money. Only the
  * inference function (each invocation may call Bedrock for up to its 30 s timeout) is capped by
- * default; the gateway is already capped by the stage's throttling and every workflow function
+ * default; the gateway and mcp are already capped by the stage's throttling and every workflow function
  * runs once per execution the gateway started. Reserving concurrency needs an account quota
  * that keeps 100 unreserved (new accounts may have 10 in total): `null` turns a cap off.
  */
@@ -88,6 +88,7 @@ const ReservedConcurrencyConfig = z
     approval: ReservedConcurrency.default(null),
     execution: ReservedConcurrency.default(null),
     finalize: ReservedConcurrency.default(null),
+    mcp: ReservedConcurrency.default(null),
   })
   .prefault({});
 

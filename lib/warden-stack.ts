@@ -4,7 +4,7 @@ import { STATE_MACHINE_ARN_ENV } from '../lambdas/shared/tables';
 import { logRetentionOf, removalPolicyOf, type WardenConfig } from './config';
 import { WardenApi } from './constructs/api';
 import { WardenData } from './constructs/data';
-import { bindStateMachine, WardenFunctions } from './constructs/functions';
+import { bindStateMachine, bindTokenIssuer, WardenFunctions } from './constructs/functions';
 import { WardenIdentity } from './constructs/identity';
 import { WardenObservability } from './constructs/observability';
 import { WardenWorkflow } from './constructs/workflow';
@@ -44,15 +44,18 @@ export class WardenStack extends Stack {
       approvalTimeoutSeconds: config.approvalTimeoutSeconds,
     });
     bindStateMachine(fns.gateway, this.workflow.stateMachine);
+    bindStateMachine(fns.mcp, this.workflow.stateMachine);
     // Every other function only names its execution in its logs (no permission comes with it).
     for (const fn of Object.values(fns)) {
-      if (fn !== fns.gateway) fn.addEnvironment(STATE_MACHINE_ARN_ENV, this.workflow.stateMachineArnWithoutRef);
+      if (fn !== fns.gateway && fn !== fns.mcp) fn.addEnvironment(STATE_MACHINE_ARN_ENV, this.workflow.stateMachineArnWithoutRef);
     }
 
     this.identity = new WardenIdentity(this, 'Identity', { auth: config.auth, removalPolicy });
+    bindTokenIssuer(fns.mcp, this.identity);
     this.api = new WardenApi(this, 'Api', {
       gateway: fns.gateway,
       approval: fns.approval,
+      mcp: fns.mcp,
       issuer: this.identity.issuer,
       audience: this.identity.audience,
       throttling: config.throttling,

@@ -5,6 +5,7 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { TextDecoder } from 'node:util';
 import { json, problem } from '../lambdas/shared/http/problem';
+import { bearerTokenOf } from '../lambdas/shared/http/bearer';
 import type { HttpEvent } from '../lambdas/shared/http/request';
 import { isValidId } from '../lambdas/shared/ids';
 import { knownRoles } from '../lambdas/shared/policy/roles';
@@ -27,9 +28,12 @@ export type HttpHandler = (event: HttpEvent) => Promise<APIGatewayProxyStructure
 export interface LocalRoute {
   readonly method: 'GET' | 'POST';
   readonly path: string;
-  readonly target: 'gateway' | 'approval' | 'devToken' | 'jwks';
-  /** `none`: no authorizer, like /health and /openapi.json in AWS and the local-only identity routes. */
-  readonly auth: 'jwt' | 'none';
+  readonly target: 'gateway' | 'approval' | 'mcp' | 'devToken' | 'jwks';
+  /**
+   * `none`: no authorizer, like /health and /openapi.json in AWS and the local-only identity
+   * routes. `function`: no authorizer either, because the function checks the token itself (MCP's 401).
+   */
+  readonly auth: 'jwt' | 'none' | 'function';
 }
 
 /** The routes of API.md (the same list as lib/constructs/api.ts; a test keeps them equal). */
@@ -43,6 +47,13 @@ export const API_ROUTES: readonly LocalRoute[] = [
   { method: 'POST', path: '/v1/tasks/{taskId}/decision', target: 'approval', auth: 'jwt' },
   { method: 'GET', path: '/health', target: 'gateway', auth: 'none' },
   { method: 'GET', path: '/openapi.json', target: 'gateway', auth: 'none' },
+];
+
+/** The MCP endpoint and its RFC 9728 metadata (the same list as lib/constructs/api.ts). */
+export const MCP_ROUTES: readonly LocalRoute[] = [
+  { method: 'POST', path: '/mcp', target: 'mcp', auth: 'function' },
+  { method: 'GET', path: '/mcp', target: 'mcp', auth: 'function' },
+  { method: 'GET', path: '/.well-known/oauth-protected-resource', target: 'mcp', auth: 'none' },
 ];
 
 /** Local mode only: these do not exist in AWS. */
@@ -86,6 +97,7 @@ export interface ApiServerOptions {
   identity: Pick<LocalIdentity, 'verify' | 'mintToken' | 'jwks'>;
   gateway: HttpHandler;
   approval: HttpHandler;
+  mcp: HttpHandler;
   accessLog?: (entry: AccessLogEntry) => void;
   /** How long a client may take to send a request's headers, and its whole request. @default SERVER_LIMITS */
   limits?: Partial<ServerLimits>;
@@ -112,7 +124,7 @@ interface CompiledRoute extends LocalRoute {
   readonly segments: readonly string[];
 }
 
-const COMPILED_ROUTES: readonly CompiledRoute[] = [...API_ROUTES, ...LOCAL_ONLY_ROUTES].map((route) => ({
+const COMPILED_ROUTES: readonly CompiledRoute[] = [...API_ROUTES, ...MCP_ROUTES, ...LOCAL_ONLY_ROUTES].map((route) => ({
   ...route,
   routeKey: `${route.method} ${route.path}`,
   segments: route.path.split('/').slice(1),
@@ -219,7 +231,7 @@ async function serve(options: ApiServerOptions, request: IncomingMessage, respon
     let claims: VerifiedClaims | undefined;
     if (route.auth === 'jwt') {
       try {
-        claims = await options.identity.verify(bearerTokenOf(request));
+        claims = await options.identity.verify(bearerTokenOf(request.headers.authorization));
       } catch (error) {
         if (!(error instanceof TokenRejected)) throw error;
         send(response, unauthorized(error));
@@ -246,7 +258,8 @@ async function serve(options: ApiServerOptions, request: IncomingMessage, respon
         send(response, json(200, options.identity.jwks()));
         return;
       case 'gateway':
-      case 'approval': {
+      case 'approval':
+      case 'mcp': {
         if (isWardenRequestId(pathParameters.requestId)) log.requestId = pathParameters.requestId;
         const event = buildEvent({ request, route, httpRequestId, rawPath, rawQueryString, pathParameters, body, claims });
         const result = await options[route.target](event);
@@ -282,12 +295,6 @@ function answeredRequestId(route: CompiledRoute, pathParameters: Record<string, 
   } catch {
     return undefined;
   }
-}
-
-/** Like the HTTP API JWT authorizer, with or without the `Bearer ` prefix. */
-function bearerTokenOf(request: IncomingMessage): string {
-  const header = request.headers.authorization ?? '';
-  return header.replace(/^\s*Bearer\s+/i, '').trim();
 }
 
 function unauthorized(rejection: TokenRejected): APIGatewayProxyStructuredResultV2 {
@@ -457,6 +464,8 @@ function headersOf(request: IncomingMessage): { headers: Record<string, string>;
     }
     headers[name] = values.join(',');
   }
+  // As API Gateway sets it: how the client reached the API (here always plain http).
+  headers['x-forwarded-proto'] = 'http';
   return { headers, cookies };
 }
 

@@ -17,6 +17,7 @@ import {
 } from 'jose';
 import * as z from 'zod';
 import { InvalidInput } from '../lambdas/shared/errors';
+import { TokenRejected } from '../lambdas/shared/http/bearer';
 import { RoleName } from '../lambdas/shared/ids';
 import { describeIssues } from '../lambdas/shared/schemas/actions';
 import { createExclusively, readIfExists } from './files';
@@ -60,13 +61,8 @@ const StoredPrivateKey = z.looseObject({
 
 export type VerifiedClaims = JWTPayload & { sub: string };
 
-/** Why a token was refused; the HTTP layer turns it into 401 without echoing the token. */
-export class TokenRejected extends Error {
-  constructor(readonly reason: 'missing' | 'expired' | 'invalid') {
-    super(reason === 'expired' ? 'The bearer token has expired.' : reason === 'missing' ? 'A bearer token is required.' : 'The bearer token is invalid.');
-    this.name = 'TokenRejected';
-  }
-}
+/** Why a token was refused (the same class the functions that verify their own tokens throw). */
+export { TokenRejected };
 
 export interface LocalIdentity {
   readonly issuer: string;

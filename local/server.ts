@@ -3,6 +3,7 @@ import { createServer as createNetServer, type AddressInfo, type Server as NetSe
 import { resolve } from 'node:path';
 import * as z from 'zod';
 import type { ConnectorsConfig } from '../lambdas/shared/connectors/config';
+import { JWT_ENV } from '../lambdas/shared/http/bearer';
 import { WardenConfigError, cdkJsonWarden, parseConfig } from '../lib/config';
 import { DataDirInUse, dataDirOwner } from './data-dir-lock';
 import { createApiServer, type AccessLogEntry } from './http';
@@ -199,11 +200,16 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   let server: Server | undefined;
   try {
     const identity = await createLocalIdentity({ dataDir });
-    const api = createApiServer({ identity, gateway: stack.gateway, approval: stack.approval, accessLog: options.accessLog });
+    const api = createApiServer({ identity, gateway: stack.gateway, approval: stack.approval, mcp: stack.mcp, accessLog: options.accessLog });
     server = api;
     // Still possible: the port can be taken while the stack starts.
     await listen(api, port, host);
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${(api.address() as AddressInfo).port}`;
+    // The MCP function checks tokens itself, as in AWS: against the dev issuer's keys, served here.
+    stack.env[JWT_ENV.issuer] = identity.issuer;
+    stack.env[JWT_ENV.audience] = identity.audience;
+    stack.env[JWT_ENV.jwksUrl] = `${url}/local/jwks.json`;
+    Object.assign(process.env, stack.env);
 
     let stopping: Promise<void> | undefined;
     return {

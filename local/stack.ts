@@ -33,6 +33,7 @@ export interface LocalStack {
   connectors: ConnectorsConfig;
   gateway: HttpHandler;
   approval: typeof import('../lambdas/approval/handler').handler;
+  mcp: typeof import('../lambdas/mcp/handler').handler;
   stop(): Promise<void>;
 }
 
@@ -93,7 +94,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   }
 
   // Imported only now: their runtime wiring reads the environment set above.
-  const [triage, inference, validation, dehydrate, execution, finalize, gateway, approval] = await Promise.all([
+  const [triage, inference, validation, dehydrate, execution, finalize, gateway, approval, mcp] = await Promise.all([
     import('../lambdas/triage/handler'),
     import('../lambdas/inference/handler'),
     import('../lambdas/validation/handler'),
@@ -102,6 +103,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     import('../lambdas/finalize/handler'),
     import('../lambdas/gateway/handler'),
     import('../lambdas/approval/handler'),
+    import('../lambdas/mcp/handler'),
   ]);
   const functions: Record<string, LocalLambda> = {
     TriageFunctionArn: triage.handler,
@@ -129,6 +131,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     connectors,
     gateway: gateway.handler,
     approval: approval.handler,
+    mcp: mcp.handler,
     async stop() {
       await engine.shutdown();
       await sfn.close();

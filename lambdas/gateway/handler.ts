@@ -1,8 +1,7 @@
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { randomUUID } from 'node:crypto';
 import { NotFound } from '../shared/errors';
 import { problemFromError, json } from '../shared/http/problem';
-import { callerOf, header, parseJsonBody, parseQuery, type HttpEvent } from '../shared/http/request';
+import { callerOf, header, parseJsonBody, parseQuery, traceIdOf, type HttpEvent } from '../shared/http/request';
 import { appendCorrelation, describeError, logger, recordMetric, withObservability } from '../shared/observability';
 import { openApiDocument } from '../shared/http/openapi';
 import { IdempotencyKey, ListRequestsQuery, SubmitRequestBody, type Health } from '../shared/schemas/api';
@@ -79,11 +78,3 @@ async function submit(event: HttpEvent): Promise<APIGatewayProxyStructuredResult
   if (submitted.statusCode === 202) recordMetric('RequestsSubmitted', 1);
   return json(submitted.statusCode, submitted.body, { location: submitted.body.links.self });
 }
-
-/** X-Ray's root id when API Gateway sent one, so logs, traces and the response agree. */
-function traceIdOf(event: HttpEvent): string {
-  const xray = header(event, 'x-amzn-trace-id');
-  const root = xray?.match(/Root=([0-9a-f-]{1,64})/i)?.[1];
-  return root ?? event.requestContext?.requestId ?? randomUUID();
-}
-

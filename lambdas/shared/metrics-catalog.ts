@@ -24,7 +24,7 @@ export interface MetricDefinition {
 }
 
 export const METRICS = {
-  RequestsSubmitted: { unit: 'Count', dimensions: [], recordedBy: 'gateway: a new request was accepted (202; replays are not counted)' },
+  RequestsSubmitted: { unit: 'Count', dimensions: [], recordedBy: 'gateway and mcp: a new request was accepted (202; replays are not counted)' },
   Route: { unit: 'Count', dimensions: ['route'], recordedBy: 'triage: the route chosen (deterministic | generative | human)' },
   Outcome: { unit: 'Count', dimensions: ['outcome'], recordedBy: 'validation: the decision (approved | rejected | pending_approval)' },
   Rejections: { unit: 'Count', dimensions: ['reason'], recordedBy: 'validation: one per reason code of a rejected decision' },

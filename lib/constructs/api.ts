@@ -10,9 +10,13 @@ import { Construct } from 'constructs';
 export interface ApiRoute {
   readonly method: HttpMethod;
   readonly path: string;
-  readonly target: 'gateway' | 'approval';
-  /** `none` only for the health check and the API description: everything else needs a verified JWT. */
-  readonly auth: 'jwt' | 'none';
+  readonly target: 'gateway' | 'approval' | 'mcp';
+  /**
+   * `none` only for the health check, the API description and the MCP metadata; `function` where
+   * the function checks the token itself (MCP must answer 401 with its own header); everything
+   * else the JWT authorizer.
+   */
+  readonly auth: 'jwt' | 'none' | 'function';
 }
 
 /** The routes of API.md, exactly; anything else is API Gateway's 404. */
@@ -28,11 +32,28 @@ export const API_ROUTES: readonly ApiRoute[] = [
   { method: HttpMethod.GET, path: '/openapi.json', target: 'gateway', auth: 'none' },
 ];
 
-/** Why a route may be called without a token (its AwsSolutions-APIG4 acknowledgement). */
-const PUBLIC_ROUTE_REASONS: Readonly<Record<string, string>> = {
-  '/health': 'is the unauthenticated health check; it returns a constant.',
-  '/openapi.json': 'is the API description (API.md "Operations"), the same for every caller and generated from the schemas; it holds nothing secret.',
-};
+/**
+ * MCP for agents (API.md "MCP"). No authorizer on `/mcp`: the MCP specification wants a 401 with
+ * `WWW-Authenticate: Bearer resource_metadata=…`, which the JWT authorizer cannot send, so the
+ * function verifies the token with the authorizer's issuer, audience and keys.
+ */
+export const MCP_ROUTES: readonly ApiRoute[] = [
+  { method: HttpMethod.POST, path: '/mcp', target: 'mcp', auth: 'function' },
+  { method: HttpMethod.GET, path: '/mcp', target: 'mcp', auth: 'function' },
+  { method: HttpMethod.GET, path: '/.well-known/oauth-protected-resource', target: 'mcp', auth: 'none' },
+];
+
+/** Why a route has no API Gateway authorizer (the AwsSolutions-APIG4 acknowledgement). */
+function unauthorizedReason(route: ApiRoute): string {
+  if (route.auth === 'function') {
+    return `${route.method} ${route.path}: the mcp function verifies the bearer token itself (issuer, audience, JWKS of the JWT authorizer), because MCP requires a 401 naming the resource metadata.`;
+  }
+  if (route.target === 'mcp') return `${route.method} ${route.path} is the public RFC 9728 metadata: the resource URL and the issuer, nothing secret.`;
+  if (route.path === '/openapi.json') {
+    return `${route.method} ${route.path} is the API description (API.md "Operations"), the same for every caller and generated from the schemas; nothing secret.`;
+  }
+  return `${route.method} ${route.path} is the unauthenticated health check; it returns a constant.`;
+}
 
 /**
  * One access-log line per request. Deliberately no headers: the Authorization header carries
@@ -57,6 +78,7 @@ const ACCESS_LOG_FIELDS = {
 export interface WardenApiProps {
   readonly gateway: IFunction;
   readonly approval: IFunction;
+  readonly mcp: IFunction;
   readonly issuer: string;
   readonly audience: readonly string[];
   readonly throttling: { readonly rateLimit: number; readonly burstLimit: number };
@@ -64,7 +86,7 @@ export interface WardenApiProps {
   readonly removalPolicy: RemovalPolicy;
 }
 
-/** The HTTP API: a JWT authorizer on every route but /health and /openapi.json, throttling and access logs. */
+/** The HTTP API: a JWT authorizer on every route but /health, /openapi.json and MCP's, throttling and access logs. */
 export class WardenApi extends Construct {
   readonly httpApi: HttpApi;
   readonly stage: HttpStage;
@@ -100,21 +122,17 @@ export class WardenApi extends Construct {
     const integrations = {
       gateway: new HttpLambdaIntegration('Gateway', props.gateway),
       approval: new HttpLambdaIntegration('Approval', props.approval),
+      mcp: new HttpLambdaIntegration('Mcp', props.mcp),
     };
     const none = new HttpNoneAuthorizer();
-    for (const route of API_ROUTES) {
+    for (const route of [...API_ROUTES, ...MCP_ROUTES]) {
       const [created] = this.httpApi.addRoutes({
         path: route.path,
         methods: [route.method],
         integration: integrations[route.target],
-        ...(route.auth === 'none' ? { authorizer: none } : {}),
+        ...(route.auth === 'jwt' ? {} : { authorizer: none }),
       });
-      if (route.auth === 'none') {
-        Validations.of(created).acknowledge({
-          id: 'AwsSolutions-APIG4',
-          reason: `${route.method} ${route.path} ${PUBLIC_ROUTE_REASONS[route.path]}`,
-        });
-      }
+      if (route.auth !== 'jwt') Validations.of(created).acknowledge({ id: 'AwsSolutions-APIG4', reason: unauthorizedReason(route) });
     }
   }
 

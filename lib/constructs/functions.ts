@@ -17,6 +17,7 @@ import {
   type TableKey,
 } from '../../lambdas/shared/tables';
 import { CONNECTORS_ENV, unconfiguredActions } from '../../lambdas/shared/connectors/config';
+import { JWT_ENV } from '../../lambdas/shared/http/bearer';
 import { bundledPolicyFiles } from '../../lambdas/shared/policy/policies';
 import { EFFECT_CLAIM_TYPE } from '../../lambdas/shared/catalog/records';
 import { LEDGER_TYPE } from '../../lambdas/shared/limits/shares';
@@ -45,8 +46,8 @@ const ESM_REQUIRE_BANNER =
 const ESM_DIRNAME_BANNER =
   "import { fileURLToPath as __wardenFileURLToPath } from 'node:url'; const __dirname = __wardenFileURLToPath(new URL('.', import.meta.url));";
 
-/** The Lambdas that evaluate Cedar: requester permission (gateway), the decision (validation), approver authority (approval). */
-export const POLICY_ENGINE_FUNCTIONS: readonly string[] = ['gateway', 'validation', 'approval'];
+/** The Lambdas that evaluate Cedar: requester permission (gateway, mcp), the decision (validation), approver authority (approval). */
+export const POLICY_ENGINE_FUNCTIONS: readonly string[] = ['gateway', 'validation', 'approval', 'mcp'];
 
 /**
  * The hook's commands: copy the wasm, and write each catalog policy as a strictly validated pack
@@ -330,6 +331,16 @@ export function bindStateMachine(fn: WardenFunction, stateMachine: IStateMachine
   );
 }
 
+/**
+ * Gives `fn` what it verifies bearer tokens with (lambdas/shared/http/bearer.ts): the issuer, the
+ * audiences and, when known, the JWKS URL — the same the HTTP API's JWT authorizer trusts.
+ */
+export function bindTokenIssuer(fn: WardenFunction, issuer: { readonly issuer: string; readonly audience: readonly string[]; readonly jwksUrl?: string }): void {
+  fn.addEnvironment(JWT_ENV.issuer, issuer.issuer);
+  fn.addEnvironment(JWT_ENV.audience, issuer.audience.join(','));
+  if (issuer.jwksUrl !== undefined) fn.addEnvironment(JWT_ENV.jwksUrl, issuer.jwksUrl);
+}
+
 /** Lets `fn` resume (or fail, or keep alive) a `.waitForTaskToken` task. */
 export function grantTaskCallbacks(fn: WardenFunction): void {
   fn.addToRolePolicy(
@@ -498,10 +509,11 @@ export const FUNCTION_NAMES = [
   'approval',
   'execution',
   'finalize',
+  'mcp',
 ] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
-/** The Lambdas the state machine invokes (the gateway and approval Lambdas sit behind the API). */
+/** The Lambdas the state machine invokes (the gateway, approval and mcp Lambdas sit behind the API). */
 export const WORKFLOW_FUNCTIONS = ['triage', 'inference', 'validation', 'dehydrate', 'execution', 'finalize'] as const;
 export type WorkflowFunctionName = (typeof WORKFLOW_FUNCTIONS)[number];
 
@@ -527,9 +539,10 @@ export interface WardenFunctionsProps {
 }
 
 /**
- * The eight Lambdas, each with exactly the grants its code needs. The gateway's state-machine
- * grant is added by the stack once the state machine exists (`bindStateMachine`), because the
- * state machine needs the other functions first.
+ * The nine Lambdas, each with exactly the grants its code needs. The gateway's and mcp's
+ * state-machine grants are added by the stack once the state machine exists (`bindStateMachine`),
+ * because the state machine needs the other functions first; mcp's token issuer once the
+ * identity exists (`bindTokenIssuer`).
  */
 export class WardenFunctions extends Construct {
   readonly byName: { readonly [K in FunctionName]: WardenFunction };
@@ -618,7 +631,21 @@ export class WardenFunctions extends Construct {
     // The outbound shield scans the result for the vaulted originals too.
     bindBucket(finalize, data, 'vault', 'read');
 
-    this.byName = { gateway, triage, inference, validation, dehydrate, approval, execution, finalize };
+    // MCP for agents: submits and reads requests with the gateway's own code, so the same stores.
+    const mcp = make('mcp', {
+      environment: {
+        APPROVAL_TIMEOUT_SECONDS: String(config.approvalTimeoutSeconds),
+        ROLE_CLAIM: config.auth.roleClaim,
+      },
+    });
+    bindTable(mcp, data, 'requests', ['GetItem', 'PutItem', 'UpdateItem']);
+    // list_my_requests: the same listing as GET /v1/requests, on the table's indexes.
+    bindTable(mcp, data, 'requests', ['Query']);
+    bindAuditLog(mcp, data);
+    bindTable(mcp, data, 'idempotency', ['GetItem', 'PutItem', 'DeleteItem']);
+    bindBucket(mcp, data, 'vault', 'write');
+
+    this.byName = { gateway, triage, inference, validation, dehydrate, approval, execution, finalize, mcp };
     // Every function appends to the audit trail, so every one signs; nothing else may.
     restrictAuditSigning(data, Object.values(this.byName));
   }

@@ -28,6 +28,8 @@ export class WardenIdentity extends Construct {
   readonly issuer: string;
   /** The accepted `aud` / `client_id` values. */
   readonly audience: string[];
+  /** The issuer's key set, when known without OIDC discovery (Cognito's); else found through discovery, as the authorizer does. */
+  readonly jwksUrl?: string;
   readonly userPool?: UserPool;
   readonly userPoolClient?: UserPoolClient;
 
@@ -93,5 +95,6 @@ export class WardenIdentity extends Construct {
     this.userPoolClient = userPoolClient;
     this.issuer = userPool.userPoolProviderUrl;
     this.audience = [userPoolClient.userPoolClientId];
+    this.jwksUrl = `${userPool.userPoolProviderUrl}/.well-known/jwks.json`;
   }
 }

@@ -1,4 +1,4 @@
-import { API_ROUTES } from '../../lib/constructs/api';
+import { API_ROUTES, MCP_ROUTES } from '../../lib/constructs/api';
 import { WARDEN_ROLES } from '../../lib/constructs/identity';
 import { logicalIdOf, synthWarden, type Synthesized } from './synth';
 
@@ -48,23 +48,30 @@ describe('HTTP API routes', () => {
         'GET /v1/tasks/{taskId}',
         'POST /v1/requests',
         'POST /v1/tasks/{taskId}/decision',
+        'POST /mcp',
+        'GET /mcp',
+        'GET /.well-known/oauth-protected-resource',
       ].sort(),
     );
     expect(API_ROUTES).toHaveLength(9);
+    expect(MCP_ROUTES).toHaveLength(3);
   });
 
-  it('sends request routes, /health and /openapi.json to the gateway and task routes to the approval function', () => {
+  it('sends request routes, /health and /openapi.json to the gateway, task routes to the approval function and MCP to the mcp function', () => {
     const gateway = logicalIdOf(cognito.stack, cognito.stack.functions.byName.gateway);
     const approval = logicalIdOf(cognito.stack, cognito.stack.functions.byName.approval);
+    const mcp = logicalIdOf(cognito.stack, cognito.stack.functions.byName.mcp);
+    const isMcp = (key: string) => key.endsWith(' /mcp') || key.includes('/.well-known/');
     for (const [key, route] of Object.entries(routes(cognito))) {
-      expect([key, route.target]).toEqual([key, key.includes('/v1/tasks') ? approval : gateway]);
+      expect([key, route.target]).toEqual([key, isMcp(key) ? mcp : key.includes('/v1/tasks') ? approval : gateway]);
     }
   });
 
-  it('protects every route but /health and /openapi.json with the JWT authorizer', () => {
+  it('protects every route but /health, /openapi.json and MCP\'s with the JWT authorizer; /mcp has none, for its function answers 401 as MCP says', () => {
     const authorizerId = Object.keys(resourcesOf(cognito, 'AWS::ApiGatewayV2::Authorizer'))[0];
+    const open = ['GET /health', 'GET /openapi.json', 'POST /mcp', 'GET /mcp', 'GET /.well-known/oauth-protected-resource'];
     for (const [key, route] of Object.entries(routes(cognito))) {
-      if (key === 'GET /health' || key === 'GET /openapi.json') {
+      if (open.includes(key)) {
         expect(route.authorizationType).toBe('NONE');
         expect(route.authorizerId).toBeUndefined();
       } else {
@@ -182,7 +189,7 @@ describe('identity: an external issuer', () => {
   });
 
   it('tells the HTTP functions which claim carries the roles', () => {
-    for (const name of ['gateway', 'approval'] as const) {
+    for (const name of ['gateway', 'approval', 'mcp'] as const) {
       const id = logicalIdOf(external.stack, external.stack.functions.byName[name]);
       expect(external.template.toJSON().Resources[id].Properties.Environment.Variables.ROLE_CLAIM).toBe('roles');
     }

@@ -49,7 +49,8 @@ function tableActions(name: FunctionName): Partial<Record<TableKey, string[]>> {
 }
 
 describe('every Warden Lambda', () => {
-  it('is one of the eight named functions, and there are no others', () => {
+  it('is one of the nine named functions, and there are no others', () => {
+    expect(FUNCTION_NAMES).toHaveLength(9);
     synth.template.resourceCountIs('AWS::Lambda::Function', FUNCTION_NAMES.length);
   });
 
@@ -107,6 +108,7 @@ describe('reserved concurrency (a ceiling where a runaway costs money)', () => {
       approval: null,
       execution: null,
       finalize: null,
+      mcp: null,
     });
   });
 
@@ -129,13 +131,35 @@ describe('environment from the bind helpers', () => {
     }
   });
 
-  it('passes the gateway its orchestration settings', () => {
-    const variables = (functionProps('gateway').Environment as { Variables: Record<string, unknown> }).Variables;
+  it.each(['gateway', 'mcp'] as const)('passes %s its orchestration settings', (name) => {
+    const variables = (functionProps(name).Environment as { Variables: Record<string, unknown> }).Variables;
     expect(variables).toMatchObject({
       APPROVAL_TIMEOUT_SECONDS: '604800',
       ROLE_CLAIM: 'cognito:groups',
       STATE_MACHINE_ARN: { Ref: logicalIdOf(synth.stack, synth.stack.workflow.stateMachine) },
     });
+  });
+
+  it('passes mcp the issuer, audience and JWKS the JWT authorizer trusts, and no other function any', () => {
+    const env = (name: FunctionName) => (functionProps(name).Environment as { Variables: Record<string, unknown> }).Variables;
+    const poolId = logicalIdOf(synth.stack, synth.stack.identity.userPool!);
+    const clientId = logicalIdOf(synth.stack, synth.stack.identity.userPoolClient!);
+    const [authorizer] = Object.values(synth.template.findResources('AWS::ApiGatewayV2::Authorizer')) as { Properties: { JwtConfiguration: { Issuer: unknown; Audience: unknown[] } } }[];
+    expect(env('mcp')).toMatchObject({
+      JWT_ISSUER: authorizer.Properties.JwtConfiguration.Issuer,
+      JWT_AUDIENCE: authorizer.Properties.JwtConfiguration.Audience[0],
+      JWT_JWKS_URL: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [poolId, 'ProviderURL'] }, '/.well-known/jwks.json']] },
+    });
+    expect(authorizer.Properties.JwtConfiguration).toEqual({ Issuer: { 'Fn::GetAtt': [poolId, 'ProviderURL'] }, Audience: [{ Ref: clientId }] });
+    for (const name of FUNCTION_NAMES.filter((n) => n !== 'mcp')) expect(Object.keys(env(name)).filter((k) => k.startsWith('JWT_'))).toEqual([]);
+  });
+
+  it('gives mcp an external issuer and all its audiences, with no JWKS URL (found by OIDC discovery, as the authorizer does)', () => {
+    const external = synthWarden({ auth: { issuer: 'https://idp.example.com/realms/warden', audience: ['warden-api', 'warden-cli'], roleClaim: 'roles' } });
+    const id = logicalIdOf(external.stack, external.stack.functions.byName.mcp);
+    const variables = external.template.toJSON().Resources[id].Properties.Environment.Variables as Record<string, unknown>;
+    expect(variables).toMatchObject({ JWT_ISSUER: 'https://idp.example.com/realms/warden', JWT_AUDIENCE: 'warden-api,warden-cli', ROLE_CLAIM: 'roles' });
+    expect(variables.JWT_JWKS_URL).toBeUndefined();
   });
 
   it('passes model, threshold, bucket and role-claim settings to the functions that use them', () => {
@@ -148,7 +172,7 @@ describe('environment from the bind helpers', () => {
     expect(env('validation')).toMatchObject({ CONFIDENCE_THRESHOLD: '0.95' });
     expect(env('approval')).toMatchObject({ ROLE_CLAIM: 'cognito:groups' });
     const bucketId = logicalIdOf(synth.stack, synth.stack.data.bucket);
-    const bucketUsers: FunctionName[] = ['gateway', 'dehydrate', 'approval', 'execution', 'finalize'];
+    const bucketUsers: FunctionName[] = ['gateway', 'dehydrate', 'approval', 'execution', 'finalize', 'mcp'];
     for (const name of bucketUsers) {
       expect(env(name)).toMatchObject({
         STATE_BUCKET: { Ref: bucketId },
@@ -175,6 +199,12 @@ describe('least privilege per function', () => {
     approval: { tasks: ['GetItem', 'Query', 'UpdateItem'], requests: ['GetItem', 'UpdateItem'], audit: ['GetItem', 'PutItem', 'Query'] },
     execution: { records: ['DeleteItem', 'GetItem', 'PutItem', 'UpdateItem'], requests: ['UpdateItem'], audit: ['GetItem', 'PutItem', 'Query'] },
     finalize: { records: ['GetItem', 'UpdateItem'], requests: ['GetItem', 'UpdateItem'], tasks: ['UpdateItem'], audit: ['GetItem', 'PutItem', 'Query'] },
+    // The gateway's submit and view code, so the gateway's stores and nothing else.
+    mcp: {
+      requests: ['GetItem', 'PutItem', 'Query', 'UpdateItem'],
+      audit: ['GetItem', 'PutItem', 'Query'],
+      idempotency: ['DeleteItem', 'GetItem', 'PutItem'],
+    },
   };
 
   it.each(['validation', 'finalize'] as const)('%s may write only the cumulative ledger\'s items (LIMIT#…) in the record table', (name) => {
@@ -207,6 +237,7 @@ describe('least privilege per function', () => {
       approval: ['s3', 'states'],
       execution: ['s3'],
       finalize: ['s3'],
+      mcp: ['s3', 'states'],
     };
     expect([...services].sort()).toEqual([...base, ...(extra[name] ?? [])].sort());
   });
@@ -253,6 +284,7 @@ describe('least privilege per function', () => {
     expect(s3('dehydrate')).toEqual([{ actions: ['s3:PutObject'], resources: [checkpoints] }]);
     expect(s3('approval')).toEqual([{ actions: ['s3:GetObject'], resources: [checkpoints] }]);
     expect(s3('gateway')).toEqual([{ actions: ['s3:PutObject'], resources: [vault] }]);
+    expect(s3('mcp')).toEqual([{ actions: ['s3:PutObject'], resources: [vault] }]);
     expect(s3('execution')).toEqual([{ actions: ['s3:GetObject'], resources: [vault] }]);
     expect(s3('finalize')).toEqual([{ actions: ['s3:GetObject'], resources: [vault] }]);
   });
@@ -304,14 +336,15 @@ describe('least privilege per function', () => {
         .sort();
     expect(viaS3('dehydrate')).toEqual(['kms:Encrypt', 'kms:GenerateDataKey']);
     expect(viaS3('gateway')).toEqual(['kms:Encrypt', 'kms:GenerateDataKey']);
+    expect(viaS3('mcp')).toEqual(['kms:Encrypt', 'kms:GenerateDataKey']);
     expect(viaS3('approval')).toEqual(['kms:Decrypt']);
     expect(viaS3('execution')).toEqual(['kms:Decrypt']);
     expect(viaS3('finalize')).toEqual(['kms:Decrypt']);
     expect(viaS3('validation')).toEqual([]);
   });
 
-  it('lets the gateway start executions of the state machine, nothing else in Step Functions', () => {
-    const states = statementsOf('gateway').filter((s) => s.actions.some((a) => a.startsWith('states:')));
+  it.each(['gateway', 'mcp'] as const)('lets %s start executions of the state machine, nothing else in Step Functions', (name) => {
+    const states = statementsOf(name).filter((s) => s.actions.some((a) => a.startsWith('states:')));
     expect(states).toEqual([
       expect.objectContaining({
         actions: ['states:StartExecution'],

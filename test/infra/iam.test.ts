@@ -1,4 +1,4 @@
-import { API_ROUTES } from '../../lib/constructs/api';
+import { API_ROUTES, MCP_ROUTES } from '../../lib/constructs/api';
 import { logicalIdOf, refersTo, roleOfFunction, statementsByRole, synthWarden, type Statement, type Synthesized } from './synth';
 
 /**
@@ -30,7 +30,7 @@ const SERVICE_WILDCARD_ACTIONS = new Set([
   'logs:DescribeLogGroups',
 ]);
 
-function roleOf(name: 'gateway' | 'approval'): string {
+function roleOf(name: 'gateway' | 'approval' | 'mcp'): string {
   return roleOfFunction(synth.template, logicalIdOf(synth.stack, synth.stack.functions.byName[name]));
 }
 
@@ -77,7 +77,7 @@ it('has one single-character wildcard only: the random suffix of the API key sec
   expect(ssm.flatMap((s) => s.resources)).toEqual(['arn:aws:ssm:us-east-1:123456789012:parameter/warden/model/low']);
 });
 
-it('lets only API Gateway, for this API and one route each, invoke the gateway and approval functions (and EventBridge, finalize)', () => {
+it('lets only API Gateway, for this API and one route each, invoke the gateway, approval and mcp functions (and EventBridge, finalize)', () => {
   const invokers = Object.values(synth.template.findResources('AWS::Lambda::Permission')).map((p) => p.Properties as Record<string, unknown>);
   const fns = synth.stack.functions.byName;
   const apiId = logicalIdOf(synth.stack, synth.stack.api.httpApi);
@@ -86,15 +86,15 @@ it('lets only API Gateway, for this API and one route each, invoke the gateway a
   expect(fromEvents).toHaveLength(1);
   expect(JSON.stringify(fromEvents[0].FunctionName)).toContain(`"${logicalIdOf(synth.stack, fns.finalize)}"`);
   const permissions = invokers.filter((p) => p.Principal !== 'events.amazonaws.com');
-  // One per route of API.md (GET and POST /v1/requests get one each, with the same path).
-  expect(permissions).toHaveLength(API_ROUTES.length);
+  // One per route of API.md (GET and POST /v1/requests get one each, with the same path), and one per MCP route.
+  expect(permissions).toHaveLength(API_ROUTES.length + MCP_ROUTES.length);
   for (const permission of permissions) {
     expect(permission).toMatchObject({ Action: 'lambda:InvokeFunction', Principal: 'apigateway.amazonaws.com' });
     const target = JSON.stringify(permission.FunctionName);
-    expect([logicalIdOf(synth.stack, fns.gateway), logicalIdOf(synth.stack, fns.approval)].some((id) => target.includes(`"${id}"`))).toBe(true);
+    expect([fns.gateway, fns.approval, fns.mcp].map((fn) => logicalIdOf(synth.stack, fn)).some((id) => target.includes(`"${id}"`))).toBe(true);
     const source = JSON.stringify(permission.SourceArn);
     expect(source).toContain(`{"Ref":"${apiId}"}`);
-    expect(source).toMatch(/"\/\*\/\*\/(?:v1\/[a-z/{}A-Z]+|health|openapi\.json)"/);
+    expect(source).toMatch(/"\/\*\/\*\/(?:v1\/[a-z/{}A-Z]+|health|openapi\.json|mcp|\.well-known\/oauth-protected-resource)"/);
   }
 });
 
@@ -124,10 +124,10 @@ it('gives states:SendTask* to the approval role only', () => {
   expect(new Set(holders.map((h) => h.role))).toEqual(new Set([roleOf('approval')]));
 });
 
-it('gives states:StartExecution to the gateway role only, on the state machine only', () => {
+it('gives states:StartExecution to the gateway and mcp roles only (both submit requests), on the state machine only', () => {
   const holders = all.filter(({ statement }) => statement.actions.includes('states:StartExecution'));
-  expect(holders.map((h) => h.role)).toEqual([roleOf('gateway')]);
-  expect(holders[0].statement.resources).toEqual([{ Ref: logicalIdOf(synth.stack, synth.stack.workflow.stateMachine) }]);
+  expect(holders.map((h) => h.role).sort()).toEqual([roleOf('gateway'), roleOf('mcp')].sort());
+  for (const holder of holders) expect(holder.statement.resources).toEqual([{ Ref: logicalIdOf(synth.stack, synth.stack.workflow.stateMachine) }]);
 });
 
 it('lets no role update, delete or batch-write the audit table', () => {

@@ -260,7 +260,7 @@ describe('acknowledgements', () => {
     const fns = defaults.stack.functions.byName;
     expect(dlq.map((ack) => ack.path).sort()).toEqual(Object.values(fns).map((fn) => fn.node.path).sort());
     for (const ack of dlq) {
-      const expected = ack.path.endsWith('/Gateway') || ack.path.endsWith('/Approval') ? /HTTP API/ : /state machine/;
+      const expected = ['/Gateway', '/Approval', '/Mcp'].some((end) => ack.path.endsWith(end)) ? /HTTP API/ : /state machine/;
       expect(ack.reason).toMatch(expected);
     }
   });

@@ -51,16 +51,27 @@ export function problem(status: number, code: string, detail: string, errors?: r
   };
 }
 
-/** Maps a thrown error to problem+json; `onUnexpected` gets the raw error for the log. */
-export function problemFromError(error: unknown, onUnexpected: (error: unknown) => void): APIGatewayProxyStructuredResultV2 {
-  if (error instanceof WardenError && error.status < 500) {
-    return problem(error.status, error.code, error.message, error instanceof InvalidInput ? error.errors : undefined);
-  }
-  if (error instanceof WardenError && error.status === 503) {
-    return problem(503, error.code, error.message);
+/**
+ * What a caller may learn of a thrown error: a WardenError's code and message below 500 (and
+ * 503), with a validation failure's field list, otherwise a bare `internal_error`. `onUnexpected`
+ * gets the raw error for the log. The MCP tools answer with the same codes as problem+json.
+ */
+export function publicErrorOf(
+  error: unknown,
+  onUnexpected: (error: unknown) => void,
+): { status: number; code: string; detail: string; errors?: readonly FieldIssue[] } {
+  if (error instanceof WardenError && (error.status < 500 || error.status === 503)) {
+    const errors = error instanceof InvalidInput ? error.errors : undefined;
+    return { status: error.status, code: error.code, detail: error.message, ...(errors && errors.length > 0 ? { errors } : {}) };
   }
   onUnexpected(error);
-  return problem(500, 'internal_error', 'An unexpected error occurred. It has been logged.');
+  return { status: 500, code: 'internal_error', detail: 'An unexpected error occurred. It has been logged.' };
+}
+
+/** Maps a thrown error to problem+json; `onUnexpected` gets the raw error for the log. */
+export function problemFromError(error: unknown, onUnexpected: (error: unknown) => void): APIGatewayProxyStructuredResultV2 {
+  const { status, code, detail, errors } = publicErrorOf(error, onUnexpected);
+  return problem(status, code, detail, errors);
 }
 
 export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyStructuredResultV2 {

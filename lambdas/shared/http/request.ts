@@ -1,4 +1,5 @@
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
+import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
 import { invalidFields, schemaGuide } from '../schemas/issues';
 import { InvalidInput, WardenError } from '../errors';
@@ -56,4 +57,11 @@ export function parseQuery<T extends z.ZodType>(event: HttpEvent, schema: T): z.
   const parsed = schema.safeParse(query);
   if (!parsed.success) throw invalidFields(parsed.error, { guide: schemaGuide(schema), input: query, prefix: 'query' });
   return parsed.data;
+}
+
+/** X-Ray's root id when API Gateway sent one, so logs, traces and the response agree. */
+export function traceIdOf(event: HttpEvent): string {
+  const xray = header(event, 'x-amzn-trace-id');
+  const root = xray?.match(/Root=([0-9a-f-]{1,64})/i)?.[1];
+  return root ?? event.requestContext?.requestId ?? randomUUID();
 }

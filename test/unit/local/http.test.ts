@@ -3,9 +3,9 @@ import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLocalJWKSet, jwtVerify } from 'jose';
-import { API_ROUTES as CDK_ROUTES } from '../../../lib/constructs/api';
+import { API_ROUTES as CDK_ROUTES, MCP_ROUTES as CDK_MCP_ROUTES } from '../../../lib/constructs/api';
 import { connect, type AddressInfo, type Socket } from 'node:net';
-import { API_ROUTES, createApiServer, SERVER_LIMITS, type AccessLogEntry, type HttpHandler, type ServerLimits } from '../../../local/http';
+import { API_ROUTES, MCP_ROUTES as LOCAL_MCP_ROUTES, createApiServer, SERVER_LIMITS, type AccessLogEntry, type HttpHandler, type ServerLimits } from '../../../local/http';
 import { createLocalIdentity } from '../../../local/identity';
 import { readSettings, startLocalServer, type LocalServer } from '../../../local/server';
 
@@ -70,6 +70,8 @@ describe('routes', () => {
     const local = API_ROUTES.map((r) => `${r.method} ${r.path} ${r.target} ${r.auth}`).sort();
     const cdk = CDK_ROUTES.map((r) => `${r.method} ${r.path} ${r.target} ${r.auth}`).sort();
     expect(local).toEqual(cdk);
+    const routeKeys = (routes: readonly { method: string; path: string; target: string; auth: string }[]) => routes.map((r) => `${r.method} ${r.path} ${r.target} ${r.auth}`).sort();
+    expect(routeKeys(LOCAL_MCP_ROUTES)).toEqual(routeKeys(CDK_MCP_ROUTES));
   });
 
   it('GET /health answers without a token, with a request id', async () => {
@@ -241,7 +243,7 @@ describe('a handler that throws', () => {
     const throwing: HttpHandler = async () => {
       throw new Error('db password is hunter2');
     };
-    const api = createApiServer({ identity: server.identity, gateway: throwing, approval: throwing, accessLog: (e) => entries.push(e) });
+    const api = createApiServer({ identity: server.identity, gateway: throwing, approval: throwing, mcp: throwing, accessLog: (e) => entries.push(e) });
     await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
     try {
       const response = await fetch(`http://127.0.0.1:${(api.address() as AddressInfo).port}/health`);
@@ -263,7 +265,7 @@ describe('connection limits', () => {
   const ok: HttpHandler = async () => ({ statusCode: 200, body: '{}' });
 
   async function limitedServer(limits: Partial<ServerLimits>) {
-    const api = createApiServer({ identity: server.identity, gateway: ok, approval: ok, limits });
+    const api = createApiServer({ identity: server.identity, gateway: ok, approval: ok, mcp: ok, limits });
     await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
     const port = (api.address() as AddressInfo).port;
     const close = async () => {
