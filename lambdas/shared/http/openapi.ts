@@ -29,7 +29,7 @@ type Json = Record<string, unknown>;
 type Method = 'get' | 'post';
 
 /** The statuses of API.md "Errors" that an operation can answer with problem+json. */
-type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 410 | 413 | 415 | 429 | 500 | 503;
+type ErrorStatus = 400 | 401 | 403 | 404 | 405 | 409 | 410 | 413 | 415 | 429 | 500 | 503;
 
 interface Answer {
   readonly description: string;
@@ -113,7 +113,11 @@ const GatewayMessage = z.strictObject({ message: z.string() });
 
 const SUBMIT = submitBodies();
 
+const MCP_UNAUTHORIZED = 'No valid token. `WWW-Authenticate` names the protected-resource metadata (RFC 9728), which names the issuer.';
+
 const REQUEST_ID = 'The `r_…` id `POST /v1/requests` returned.';
+
+const ALLOW: Header = { description: 'The methods the route takes.', schema: z.string(), required: true };
 
 const LOCATION: Header = { description: 'The request’s URL, as `links.self`.', schema: z.string(), required: true };
 
@@ -253,12 +257,28 @@ const OPERATIONS: readonly OperationSpec[] = [
     answers: {
       200: { description: 'The JSON-RPC response.', schema: JsonRpcMessage },
       202: { description: 'A notification or a response was accepted; no body.' },
+      // The MCP transport's own refusals are JSON-RPC error objects, as the MCP SDK's client expects.
+      400: { description: 'From the MCP transport: not JSON, or not a JSON-RPC message (a JSON-RPC error object).', schema: JsonRpcMessage },
+      406: { description: 'From the MCP transport: `Accept` must list both `application/json` and `text/event-stream` (a JSON-RPC error object).', schema: JsonRpcMessage },
+      415: { description: 'From the MCP transport: the body must be `application/json` (a JSON-RPC error object).', schema: JsonRpcMessage },
     },
     errors: {
-      401: 'No valid token. `WWW-Authenticate` names the protected-resource metadata (RFC 9728), which names the issuer.',
+      401: MCP_UNAUTHORIZED,
+      413: true,
       429: true,
       500: true,
     },
+  },
+  {
+    method: 'get',
+    path: '/mcp',
+    operationId: 'mcpStream',
+    tag: 'agents',
+    summary: 'No server-to-client stream: the endpoint is stateless',
+    auth: 'bearer',
+    verifiedBy: 'function',
+    answers: {},
+    errors: { 401: MCP_UNAUTHORIZED, 405: 'Always, once the token is valid: POST each message.', 429: true, 500: true },
   },
   {
     method: 'get',
@@ -302,6 +322,7 @@ const ERROR_RESPONSES: Record<ErrorStatus, { name: string; description: string }
   401: { name: 'Unauthorized', description: 'A missing, invalid or expired bearer token.' },
   403: { name: 'Forbidden', description: 'Authenticated, but not allowed.' },
   404: { name: 'NotFound', description: 'Unknown, or not visible to the caller.' },
+  405: { name: 'MethodNotAllowed', description: '`method_not_allowed`; `Allow` names the method to use.' },
   409: { name: 'Conflict', description: 'A conflict with the current state.' },
   410: { name: 'Gone', description: 'Expired.' },
   413: { name: 'PayloadTooLarge', description: `\`payload_too_large\`: the body is over ${MAX_BODY_BYTES / 1024} KiB.` },
@@ -348,6 +369,7 @@ function errorResponse(status: ErrorStatus, description: string, context: ErrorC
   return {
     description: byGateway ? `${description} In AWS, API Gateway answers this itself with \`{"message": …}\` before any function runs.` : description,
     ...(status === 401 ? { headers: { 'WWW-Authenticate': headerObject(fromFunction ? MCP_CHALLENGE : WWW_AUTHENTICATE) } } : {}),
+    ...(status === 405 ? { headers: { Allow: headerObject(ALLOW) } } : {}),
     content,
   };
 }

@@ -5,9 +5,9 @@ import { OpenApiSchemas } from '../../support/openapi';
 
 /**
  * The OpenAPI document against the running local stack: `GET /openapi.json` serves the
- * checked-in document without a token, and real answers of every kind — each route's success,
- * a 400 listing its fields, 401, 403, 404, 409, 415 — conform to what it documents for that
- * route and status, body, media type and headers.
+ * checked-in document without a token, and real answers of every kind — each route's success
+ * (MCP's too), a 400 listing its fields, 401, 403, 404, 405, 406, 409, 415 — conform to what it
+ * documents for that route and status, body, media type and headers.
  */
 
 const { client } = useTestServer();
@@ -93,6 +93,30 @@ it('a request that policy rejects, and one that free text leaves short, conform 
   const view = await client.waitForStatus(requester, short, 'REJECTED');
   expect((view.next as Json).missingFields).toEqual(expect.arrayContaining(['amount']));
   expectConforms('GET /v1/requests/{requestId}', await client.getRequest(requester, short), 200);
+});
+
+describe('MCP over HTTP conforms', () => {
+  const MCP_HEADERS = { accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-06-18' };
+  const initialize = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'openapi-suite', version: '1' } } };
+
+  it('POST /mcp: a JSON-RPC answer, an accepted notification, the transport’s refusal, and 401 naming the metadata', async () => {
+    const answered = await client.as(requester, '/mcp', { method: 'POST', body: initialize, headers: MCP_HEADERS });
+    expectConforms('POST /mcp', answered, 200);
+    expect(answered.body).toMatchObject({ jsonrpc: '2.0', id: 1, result: { serverInfo: expect.any(Object) } });
+    expectConforms('POST /mcp', await client.as(requester, '/mcp', { method: 'POST', body: { jsonrpc: '2.0', method: 'notifications/initialized' }, headers: MCP_HEADERS }), 202);
+    expectConforms('POST /mcp', await client.as(requester, '/mcp', { method: 'POST', body: initialize, headers: { accept: 'application/json' } }), 406);
+    const unauthorized = await client.call('/mcp', { method: 'POST', body: initialize, headers: MCP_HEADERS });
+    expectConforms('POST /mcp', unauthorized, 401);
+    expect(unauthorized.headers.get('www-authenticate')).toContain('/.well-known/oauth-protected-resource');
+  });
+
+  it('GET /mcp is 405 with Allow, and the protected-resource metadata names the endpoint and the issuer', async () => {
+    expectConforms('GET /mcp', await client.as(requester, '/mcp'), 405);
+    expectConforms('GET /mcp', await client.call('/mcp'), 401);
+    const metadata = await client.call('/.well-known/oauth-protected-resource');
+    expectConforms('GET /.well-known/oauth-protected-resource', metadata, 200);
+    expect(String(metadata.body.resource)).toMatch(/\/mcp$/);
+  });
 });
 
 describe('errors conform: problem+json with the documented schema', () => {
