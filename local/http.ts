@@ -30,8 +30,8 @@ export interface LocalRoute {
   readonly path: string;
   readonly target: 'gateway' | 'approval' | 'mcp' | 'devToken' | 'jwks';
   /**
-   * `none`: no authorizer, like /health in AWS and the local-only identity routes. `function`:
-   * no authorizer either, because the function checks the token itself (MCP's 401).
+   * `none`: no authorizer, like /health and /openapi.json in AWS and the local-only identity
+   * routes. `function`: no authorizer either, because the function checks the token itself (MCP's 401).
    */
   readonly auth: 'jwt' | 'none' | 'function';
 }
@@ -46,6 +46,7 @@ export const API_ROUTES: readonly LocalRoute[] = [
   { method: 'GET', path: '/v1/tasks/{taskId}', target: 'approval', auth: 'jwt' },
   { method: 'POST', path: '/v1/tasks/{taskId}/decision', target: 'approval', auth: 'jwt' },
   { method: 'GET', path: '/health', target: 'gateway', auth: 'none' },
+  { method: 'GET', path: '/openapi.json', target: 'gateway', auth: 'none' },
 ];
 
 /** The MCP endpoint and its RFC 9728 metadata (the same list as lib/constructs/api.ts). */

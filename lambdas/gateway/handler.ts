@@ -3,12 +3,15 @@ import { NotFound } from '../shared/errors';
 import { problemFromError, json } from '../shared/http/problem';
 import { callerOf, header, parseJsonBody, parseQuery, traceIdOf, type HttpEvent } from '../shared/http/request';
 import { appendCorrelation, describeError, logger, recordMetric, withObservability } from '../shared/observability';
-import { IdempotencyKey, ListRequestsQuery, SubmitRequestBody } from '../shared/schemas/api';
+import { openApiDocument } from '../shared/http/openapi';
+import { IdempotencyKey, ListRequestsQuery, SubmitRequestBody, type Health } from '../shared/schemas/api';
 import { submitRequest } from '../shared/requests/submit';
 import { getAuditFor, getRequestFor, listRequestsFor } from '../shared/requests/view';
 import { approvalTimeoutSeconds, auditLog, clock, idempotencyStore, orchestrator, piiVault, requestStore } from '../shared/runtime';
 import { InvalidInput } from '../shared/errors';
 import { warmPolicyEngine } from '../shared/policy';
+
+const HEALTHY: Health = { status: 'ok' };
 
 // Cedar compiles its wasm lazily, path by path: pay for the early permission check at init, not on the first request.
 warmPolicyEngine('request');
@@ -22,7 +25,9 @@ async function route(event: HttpEvent): Promise<APIGatewayProxyStructuredResultV
   try {
     switch (event.routeKey) {
       case 'GET /health':
-        return json(200, { status: 'ok' });
+        return json(200, HEALTHY);
+      case 'GET /openapi.json':
+        return json(200, openApiDocument(), { 'cache-control': 'public, max-age=300' });
       case 'POST /v1/requests':
         return await submit(event);
       case 'GET /v1/requests':

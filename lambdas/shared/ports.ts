@@ -1,6 +1,6 @@
 import type { HeadSignatureCheck, TrailVerdict } from './audit/chain';
 import type { ActionName, CustomerTier, Proposal } from './schemas/actions';
-import type { AuditEntry, AuditEvent, RequestRecord, RequestStatus, TaskItem } from './schemas/records';
+import type { AuditEntry, AuditEvent, RequestRecord, RequestStatus, SignedHeadRef, TaskItem } from './schemas/records';
 import type { ApprovalStatus, EffectReceipt, InferenceResult, ModelTier, WorkflowState } from './schemas/workflow';
 
 /**
@@ -112,7 +112,7 @@ export interface AuditLog {
 export type AuditTrail = {
   entries: AuditEntry[];
   /** The signed head as stored, for an auditor to check with the key's public half. */
-  head?: { seq: number; hash: string; keyId: string; signature: string };
+  head?: SignedHeadRef;
 } & TrailVerdict;
 
 /**

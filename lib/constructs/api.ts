@@ -12,8 +12,9 @@ export interface ApiRoute {
   readonly path: string;
   readonly target: 'gateway' | 'approval' | 'mcp';
   /**
-   * `none` only for the health check and the MCP metadata; `function` where the function checks
-   * the token itself (MCP must answer 401 with its own header); everything else the JWT authorizer.
+   * `none` only for the health check, the API description and the MCP metadata; `function` where
+   * the function checks the token itself (MCP must answer 401 with its own header); everything
+   * else the JWT authorizer.
    */
   readonly auth: 'jwt' | 'none' | 'function';
 }
@@ -28,6 +29,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   { method: HttpMethod.GET, path: '/v1/tasks/{taskId}', target: 'approval', auth: 'jwt' },
   { method: HttpMethod.POST, path: '/v1/tasks/{taskId}/decision', target: 'approval', auth: 'jwt' },
   { method: HttpMethod.GET, path: '/health', target: 'gateway', auth: 'none' },
+  { method: HttpMethod.GET, path: '/openapi.json', target: 'gateway', auth: 'none' },
 ];
 
 /**
@@ -47,6 +49,9 @@ function unauthorizedReason(route: ApiRoute): string {
     return `${route.method} ${route.path}: the mcp function verifies the bearer token itself (issuer, audience, JWKS of the JWT authorizer), because MCP requires a 401 naming the resource metadata.`;
   }
   if (route.target === 'mcp') return `${route.method} ${route.path} is the public RFC 9728 metadata: the resource URL and the issuer, nothing secret.`;
+  if (route.path === '/openapi.json') {
+    return `${route.method} ${route.path} is the API description (API.md "Operations"), the same for every caller and generated from the schemas; nothing secret.`;
+  }
   return `${route.method} ${route.path} is the unauthenticated health check; it returns a constant.`;
 }
 
@@ -81,7 +86,7 @@ export interface WardenApiProps {
   readonly removalPolicy: RemovalPolicy;
 }
 
-/** The HTTP API: a JWT authorizer on every route but /health and MCP's, throttling and access logs. */
+/** The HTTP API: a JWT authorizer on every route but /health, /openapi.json and MCP's, throttling and access logs. */
 export class WardenApi extends Construct {
   readonly httpApi: HttpApi;
   readonly stage: HttpStage;

@@ -40,6 +40,7 @@ describe('HTTP API routes', () => {
     expect(Object.keys(routes(cognito)).sort()).toEqual(
       [
         'GET /health',
+        'GET /openapi.json',
         'GET /v1/requests',
         'GET /v1/requests/{requestId}',
         'GET /v1/requests/{requestId}/audit',
@@ -52,11 +53,11 @@ describe('HTTP API routes', () => {
         'GET /.well-known/oauth-protected-resource',
       ].sort(),
     );
-    expect(API_ROUTES).toHaveLength(8);
+    expect(API_ROUTES).toHaveLength(9);
     expect(MCP_ROUTES).toHaveLength(3);
   });
 
-  it('sends request routes and /health to the gateway, task routes to the approval function and MCP to the mcp function', () => {
+  it('sends request routes, /health and /openapi.json to the gateway, task routes to the approval function and MCP to the mcp function', () => {
     const gateway = logicalIdOf(cognito.stack, cognito.stack.functions.byName.gateway);
     const approval = logicalIdOf(cognito.stack, cognito.stack.functions.byName.approval);
     const mcp = logicalIdOf(cognito.stack, cognito.stack.functions.byName.mcp);
@@ -66,9 +67,9 @@ describe('HTTP API routes', () => {
     }
   });
 
-  it('protects every route but /health and MCP\'s with the JWT authorizer; /mcp has none, for its function answers 401 as MCP says', () => {
+  it('protects every route but /health, /openapi.json and MCP\'s with the JWT authorizer; /mcp has none, for its function answers 401 as MCP says', () => {
     const authorizerId = Object.keys(resourcesOf(cognito, 'AWS::ApiGatewayV2::Authorizer'))[0];
-    const open = ['GET /health', 'POST /mcp', 'GET /mcp', 'GET /.well-known/oauth-protected-resource'];
+    const open = ['GET /health', 'GET /openapi.json', 'POST /mcp', 'GET /mcp', 'GET /.well-known/oauth-protected-resource'];
     for (const [key, route] of Object.entries(routes(cognito))) {
       if (open.includes(key)) {
         expect(route.authorizationType).toBe('NONE');

@@ -94,7 +94,7 @@ it('lets only API Gateway, for this API and one route each, invoke the gateway, 
     expect([fns.gateway, fns.approval, fns.mcp].map((fn) => logicalIdOf(synth.stack, fn)).some((id) => target.includes(`"${id}"`))).toBe(true);
     const source = JSON.stringify(permission.SourceArn);
     expect(source).toContain(`{"Ref":"${apiId}"}`);
-    expect(source).toMatch(/"\/\*\/\*\/(?:v1\/[a-z/{}A-Z]+|health|mcp|\.well-known\/oauth-protected-resource)"/);
+    expect(source).toMatch(/"\/\*\/\*\/(?:v1\/[a-z/{}A-Z]+|health|openapi\.json|mcp|\.well-known\/oauth-protected-resource)"/);
   }
 });
 

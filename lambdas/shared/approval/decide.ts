@@ -1,21 +1,24 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Conflict, Forbidden, Gone, NotFound, OrchestratorUnavailable } from '../errors';
-import { isValidId } from '../ids';
+import * as z from 'zod';
+import { Id, isValidId } from '../ids';
 import { scrubPii } from '../shield/pii';
 import type { DecisionBody } from '../schemas/api';
 import { TERMINAL_STATUSES, type Principal, type TaskItem } from '../schemas/records';
-import type { ApprovalOutcome } from '../schemas/workflow';
+import { ApprovalStatus, type ApprovalOutcome } from '../schemas/workflow';
 import { mayDecide, type DecideRefusal } from './authority';
 import type { ApprovalDeps } from './deps';
 import { isPastDeadline } from './view';
 
-export interface DecisionResult {
-  taskId: string;
-  requestId: string;
-  status: 'APPROVED' | 'REJECTED';
-  decidedBy: string;
-  decidedAt: string;
-}
+/** `POST /v1/tasks/{taskId}/decision`'s answer (API.md). */
+export const DecisionResult = z.strictObject({
+  taskId: Id,
+  requestId: Id,
+  status: ApprovalStatus.extract(['APPROVED', 'REJECTED']),
+  decidedBy: z.string(),
+  decidedAt: z.string(),
+});
+export type DecisionResult = z.infer<typeof DecisionResult>;
 
 type DecidedApproval = ApprovalOutcome & { status: 'APPROVED' | 'REJECTED'; decidedBy: string; decidedAt: string };
 

@@ -32,6 +32,10 @@ export const PublicTaskDetail = PublicTask.extend({
 });
 export type PublicTaskDetail = z.infer<typeof PublicTaskDetail>;
 
+/** `GET /v1/tasks`: one page of tasks the caller may decide, and where the next begins. */
+export const TaskList = z.strictObject({ tasks: z.array(PublicTask), nextToken: z.string().optional() });
+export type TaskList = z.infer<typeof TaskList>;
+
 export type ViewDeps = Pick<ApprovalDeps, 'tasks' | 'clock'>;
 
 /** Bounds one listing's reads of the index, so a caller who may decide almost nothing still gets a prompt answer (with a nextToken). */
@@ -88,7 +92,7 @@ export async function listTasksFor(
   principal: Principal,
   query: ListTasksQuery,
   deps: ViewDeps,
-): Promise<{ tasks: PublicTask[]; nextToken?: string }> {
+): Promise<TaskList> {
   const now = deps.clock.now();
   const visible: PublicTask[] = [];
   let cursor = query.nextToken;

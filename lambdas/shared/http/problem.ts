@@ -1,6 +1,8 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import * as z from 'zod';
 import { InvalidInput, WardenError } from '../errors';
-import type { FieldIssue } from '../schemas/issues';
+import { SNAKE_CASE } from '../ids';
+import { FieldIssue } from '../schemas/issues';
 
 /**
  * The one place where errors become HTTP responses (API.md "Errors"): problem+json with a
@@ -22,15 +24,16 @@ const TITLES: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  code: string;
+export const Problem = z.strictObject({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int().min(400).max(599),
+  detail: z.string(),
+  code: z.string().regex(SNAKE_CASE),
   /** 400 `validation_failed` from a schema: every offending field, with what it expects. */
-  errors?: readonly FieldIssue[];
-}
+  errors: z.array(FieldIssue).min(1).optional(),
+});
+export type Problem = z.infer<typeof Problem>;
 
 export function problem(status: number, code: string, detail: string, errors?: readonly FieldIssue[]): APIGatewayProxyStructuredResultV2 {
   const body: Problem = {
@@ -39,7 +42,7 @@ export function problem(status: number, code: string, detail: string, errors?: r
     status,
     detail,
     code,
-    ...(errors && errors.length > 0 ? { errors } : {}),
+    ...(errors && errors.length > 0 ? { errors: [...errors] } : {}),
   };
   return {
     statusCode: status,

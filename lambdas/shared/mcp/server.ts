@@ -5,6 +5,7 @@ import * as z from 'zod';
 import { publicErrorOf } from '../http/problem';
 import { describeError, logger } from '../observability';
 import { parseArguments, ToolError, toolNamed, TOOLS, type ToolSession, type WardenTool } from './tools';
+import type { ProtectedResourceMetadata } from '../schemas/api';
 
 /** The path of the MCP endpoint and of its RFC 9728 metadata, as API.md names them. */
 export const MCP_PATH = '/mcp';
@@ -82,7 +83,7 @@ export async function serveMcp(request: Request, session: ToolSession): Promise<
 }
 
 /** RFC 9728: what the MCP endpoint is and who issues its tokens. */
-export function protectedResourceMetadata(baseUrl: string, issuer: string): Record<string, unknown> {
+export function protectedResourceMetadata(baseUrl: string, issuer: string): ProtectedResourceMetadata {
   return {
     resource: `${baseUrl}${MCP_PATH}`,
     authorization_servers: [issuer],

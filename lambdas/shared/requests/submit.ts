@@ -7,7 +7,7 @@ import type { AuditLog, Clock, IdempotencyStore, Orchestrator, PiiVault, Request
 import { parseFields } from '../schemas/actions';
 import { fieldsGuide, invalidFields } from '../schemas/issues';
 import { actionDefinition } from '../catalog/registry';
-import type { SubmitRequestBody } from '../schemas/api';
+import type { SubmitRequestBody, SubmittedRequest } from '../schemas/api';
 import type { RequestRecord } from '../schemas/records';
 import type { InboundShield, Principal, WorkflowState } from '../schemas/workflow';
 import { normalizeFields, normalizeRequestText, scrubInbound, stripInvisibleDeep } from '../shield/inbound';
@@ -28,7 +28,7 @@ export interface SubmitDeps {
 export interface Submitted {
   /** 202 for a new request, 200 for an idempotent replay. */
   statusCode: 200 | 202;
-  body: { requestId: string; status: string; traceId: string; links: { self: string } };
+  body: SubmittedRequest;
 }
 
 /** Longer than the gateway Lambda's timeout: a submission this old that has not started has died. */

@@ -1,11 +1,11 @@
 import * as z from 'zod';
 import { NotFound } from '../errors';
-import { isValidId } from '../ids';
+import { Id, isValidId } from '../ids';
 import { explainReasons } from '../policy/explanations';
 import { AUDITOR_ROLE } from '../policy/roles';
-import type { AuditLog, AuditTrail, RequestStore } from '../ports';
+import type { AuditLog, RequestStore } from '../ports';
 import type { ListRequestsQuery } from '../schemas/api';
-import { Explanations, WaitingFor, type AuditEntry, type RequestRecord } from '../schemas/records';
+import { AuditEntry, AuditUnverifiedReason, Explanations, RequestRecord, SignedHeadRef, WaitingFor } from '../schemas/records';
 import type { Principal } from '../schemas/workflow';
 import { shieldOutbound, shieldProposal } from '../shield/outbound';
 
@@ -75,9 +75,23 @@ export function nextOf(record: RequestRecord): RequestNext {
   }
 }
 
-/** The API.md shape: internal attributes (requester roles, execution ARN) stay inside. */
-export type PublicRequest = Pick<RequestRecord, 'requestId' | 'status' | 'requestedBy' | 'createdAt' | 'updatedAt'> &
-  Partial<Pick<RequestRecord, 'action' | 'route' | 'model' | 'proposal' | 'decision' | 'approval' | 'result' | 'error'>> & { next: RequestNext };
+/** The request view of API.md: internal attributes (requester roles, execution ARN) stay inside. */
+export const PublicRequest = RequestRecord.pick({
+  requestId: true,
+  status: true,
+  requestedBy: true,
+  createdAt: true,
+  updatedAt: true,
+  action: true,
+  route: true,
+  model: true,
+  proposal: true,
+  decision: true,
+  approval: true,
+  result: true,
+  error: true,
+}).extend({ next: RequestNext });
+export type PublicRequest = z.infer<typeof PublicRequest>;
 
 export function toPublicRequest(record: RequestRecord): PublicRequest {
   const { requestId, status, requestedBy, createdAt, updatedAt, action, route, model, decision } = record;
@@ -96,7 +110,12 @@ export async function getRequestFor(principal: Principal, requestId: string, dep
 }
 
 /** A listed request: the request view without its two large parts, `proposal` and `result` (API.md). */
-export type PublicRequestSummary = Omit<PublicRequest, 'proposal' | 'result'>;
+export const PublicRequestSummary = PublicRequest.omit({ proposal: true, result: true });
+export type PublicRequestSummary = z.infer<typeof PublicRequestSummary>;
+
+/** `GET /v1/requests`: one page, and where the next begins. */
+export const RequestList = z.strictObject({ requests: z.array(PublicRequestSummary), nextToken: z.string().optional() });
+export type RequestList = z.infer<typeof RequestList>;
 
 export function toPublicRequestSummary(record: RequestRecord): PublicRequestSummary {
   const { proposal: _proposal, result: _result, ...summary } = toPublicRequest(record);
@@ -108,15 +127,25 @@ export async function listRequestsFor(
   principal: Principal,
   query: ListRequestsQuery,
   deps: { requests: RequestStore },
-): Promise<{ requests: PublicRequestSummary[]; nextToken?: string }> {
+): Promise<RequestList> {
   const scope = principal.roles.includes(AUDITOR_ROLE) ? 'everyone' : { requestedBy: principal.sub };
   const page = await deps.requests.list(scope, { status: query.status, limit: query.limit, cursor: query.nextToken });
   const requests = page.requests.map(toPublicRequestSummary);
   return page.nextToken ? { requests, nextToken: page.nextToken } : { requests };
 }
 
+const auditTrailView = {
+  requestId: Id,
+  entries: z.array(AuditEntry.omit({ requestId: true })),
+  head: SignedHeadRef.optional(),
+};
+
 /** The audit view: `verified` is false, with a `reason`, unless the chain is exactly what its signed head vouches for. */
-export type PublicAuditTrail = { requestId: string; entries: Omit<AuditEntry, 'requestId'>[] } & Omit<AuditTrail, 'entries'>;
+export const PublicAuditTrail = z.discriminatedUnion('verified', [
+  z.strictObject({ ...auditTrailView, verified: z.literal(true) }),
+  z.strictObject({ ...auditTrailView, verified: z.literal(false), reason: AuditUnverifiedReason }),
+]);
+export type PublicAuditTrail = z.infer<typeof PublicAuditTrail>;
 
 export async function getAuditFor(
   principal: Principal,

@@ -141,6 +141,10 @@ export const AuditHead = z.strictObject({
 });
 export type AuditHead = z.infer<typeof AuditHead>;
 
+/** The signed head as an audit view shows it, for an auditor to check with the key's public half. */
+export const SignedHeadRef = z.strictObject({ seq: z.number().int().min(1), hash: z.string(), keyId: z.string(), signature: z.string() });
+export type SignedHeadRef = z.infer<typeof SignedHeadRef>;
+
 /** Why `verified` is false, as the audit view says it. */
 export const AuditUnverifiedReason = z.enum([
   /** Entries that do not chain: a gap, a reordering, or an entry whose hash does not recompute. */

@@ -1,0 +1,45 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { OPENAPI_ROUTES, openApiDocument } from '../lambdas/shared/http/openapi';
+import { CommandError, runCli } from './cli';
+
+/**
+ * `npm run openapi`: `docs/openapi.json`, the document `GET /openapi.json` serves, checked in so
+ * that tools and reviewers can read it without a running stack. `--check` (run by a test in
+ * `npm test`) fails when the checked-in file is not what the schemas generate.
+ */
+
+export const OPENAPI_FILE = path.join(__dirname, '..', 'docs', 'openapi.json');
+
+/** The file's text: the served document, indented, with a final newline. */
+export function renderOpenApi(): string {
+  return `${JSON.stringify(openApiDocument(), null, 2)}\n`;
+}
+
+if (require.main === module) {
+  void runCli(
+    {
+      command: 'npm run openapi --',
+      summary: 'Writes docs/openapi.json (what GET /openapi.json serves) from the schemas and the action catalog; with --check, only says whether it is up to date.',
+      options: { check: { type: 'boolean', description: 'write nothing; exit 1 if docs/openapi.json is not what the schemas generate' } },
+      examples: ['npm run openapi', 'npm run openapi -- --check'],
+      exitStatus: { 1: 'with --check: docs/openapi.json is out of date' },
+    },
+    (values) => {
+      const text = renderOpenApi();
+      if (values.check) {
+        let current = '';
+        try {
+          current = readFileSync(OPENAPI_FILE, 'utf8');
+        } catch {
+          // A missing file is out of date too.
+        }
+        if (current !== text) throw new CommandError('docs/openapi.json is out of date: run `npm run openapi` and commit it.');
+        console.log('docs/openapi.json is up to date.');
+        return;
+      }
+      writeFileSync(OPENAPI_FILE, text);
+      console.log(`Wrote docs/openapi.json (${OPENAPI_ROUTES.length} routes).`);
+    },
+  );
+}
