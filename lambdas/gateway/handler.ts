@@ -7,7 +7,7 @@ import { openApiDocument } from '../shared/http/openapi';
 import { IdempotencyKey, ListRequestsQuery, SubmitRequestBody, type Health } from '../shared/schemas/api';
 import { submitRequest } from '../shared/requests/submit';
 import { getAuditFor, getRequestFor, listRequestsFor } from '../shared/requests/view';
-import { approvalTimeoutSeconds, auditLog, clock, idempotencyStore, orchestrator, piiVault, requestStore } from '../shared/runtime';
+import { auditLog, requestStore, submitDeps } from '../shared/runtime';
 import { InvalidInput } from '../shared/errors';
 import { warmPolicyEngine } from '../shared/policy';
 
@@ -64,15 +64,7 @@ async function submit(event: HttpEvent): Promise<APIGatewayProxyStructuredResult
   }
   const traceId = traceIdOf(event);
   appendCorrelation({ traceId });
-  const submitted = await submitRequest(caller, body, { idempotencyKey, traceId }, {
-    requests: requestStore(),
-    audit: auditLog(),
-    idempotency: idempotencyStore(),
-    orchestrator: orchestrator(),
-    vault: piiVault(),
-    clock: clock(),
-    approvalTimeoutSeconds: approvalTimeoutSeconds(),
-  });
+  const submitted = await submitRequest(caller, body, { idempotencyKey, traceId }, submitDeps());
   appendCorrelation({ requestId: submitted.body.requestId });
   logger.info('request submitted', { action: body.action ?? null, replay: submitted.statusCode === 200 });
   if (submitted.statusCode === 202) recordMetric('RequestsSubmitted', 1);

@@ -7,7 +7,7 @@ import { header, PayloadTooLarge, traceIdOf, type HttpEvent } from '../shared/ht
 import { MCP_PATH, mcpChallenge, protectedResourceMetadata, serveMcp } from '../shared/mcp/server';
 import { appendCorrelation, describeError, logger, withObservability } from '../shared/observability';
 import { warmPolicyEngine } from '../shared/policy';
-import { approvalTimeoutSeconds, auditLog, clock, idempotencyStore, orchestrator, piiVault, requestStore } from '../shared/runtime';
+import { submitDeps } from '../shared/runtime';
 import { MAX_BODY_BYTES } from '../shared/schemas/api';
 import type { Principal } from '../shared/schemas/workflow';
 
@@ -73,15 +73,7 @@ async function answer(event: HttpEvent, principal: Principal): Promise<APIGatewa
   const response = await serveMcp(new Request(`${baseUrlOf(event)}${MCP_PATH}`, { method: 'POST', headers, body: text }), {
     principal,
     traceId,
-    deps: {
-      requests: requestStore(),
-      audit: auditLog(),
-      idempotency: idempotencyStore(),
-      orchestrator: orchestrator(),
-      vault: piiVault(),
-      clock: clock(),
-      approvalTimeoutSeconds: approvalTimeoutSeconds(),
-    },
+    deps: submitDeps(),
   });
   const answered: Record<string, string> = { 'cache-control': 'no-store' };
   response.headers.forEach((value, name) => {

@@ -28,6 +28,7 @@ import type {
 } from './ports';
 import { systemClock } from './ports';
 import type { Route } from './schemas/workflow';
+import type { SubmitDeps } from './requests/submit';
 
 /**
  * The handlers' wiring: each adapter is built on first use from the environment the CDK
@@ -99,6 +100,19 @@ export function approvalTimeoutSeconds(env: NodeJS.ProcessEnv = process.env): nu
   const value = Number(env.APPROVAL_TIMEOUT_SECONDS ?? 604800);
   if (!Number.isInteger(value) || value <= 0) throw new Error('APPROVAL_TIMEOUT_SECONDS must be a positive integer');
   return value;
+}
+
+/** What submitting a request takes, wired: the gateway's `POST /v1/requests` and the MCP request tools alike. */
+export function submitDeps(): SubmitDeps {
+  return {
+    requests: requestStore(),
+    audit: auditLog(),
+    idempotency: idempotencyStore(),
+    orchestrator: orchestrator(),
+    vault: piiVault(),
+    clock: clock(),
+    approvalTimeoutSeconds: approvalTimeoutSeconds(),
+  };
 }
 
 export function confidenceThreshold(env: NodeJS.ProcessEnv = process.env): number | undefined {

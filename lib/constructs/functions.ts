@@ -249,6 +249,19 @@ export function bindTable(
 }
 
 /**
+ * What a way in for requests needs (the gateway over HTTP, mcp for agents): submit one (the
+ * request, its first audit entry, its idempotency claim, the vault of its PII originals) and read
+ * them, by id or listed (a Query on the requests table's indexes; writes stay off them).
+ */
+function bindRequestEntry(fn: WardenFunction, data: WardenData): void {
+  bindTable(fn, data, 'requests', ['GetItem', 'PutItem', 'UpdateItem']);
+  bindTable(fn, data, 'requests', ['Query']);
+  bindAuditLog(fn, data);
+  bindTable(fn, data, 'idempotency', ['GetItem', 'PutItem', 'DeleteItem']);
+  bindBucket(fn, data, 'vault', 'write');
+}
+
+/**
  * The only way a function gets the audit table: read its head, append, query, and use the audit
  * signing key — kms:Sign for the head it moves, kms:GetPublicKey to check the head it extends and
  * the ones it reads. Appending and signing are granted together, so they cannot drift apart.
@@ -570,13 +583,7 @@ export class WardenFunctions extends Construct {
         ROLE_CLAIM: config.auth.roleClaim,
       },
     });
-    bindTable(gateway, data, 'requests', ['GetItem', 'PutItem', 'UpdateItem']);
-    // GET /v1/requests reads the byRequester and byCreation indexes; writes stay off them.
-    bindTable(gateway, data, 'requests', ['Query']);
-    bindAuditLog(gateway, data);
-    bindTable(gateway, data, 'idempotency', ['GetItem', 'PutItem', 'DeleteItem']);
-    // The inbound shield keeps a request's PII originals in its vault.
-    bindBucket(gateway, data, 'vault', 'write');
+    bindRequestEntry(gateway, data);
 
     const triage = make('triage');
     bindTable(triage, data, 'requests', ['UpdateItem']);
@@ -638,12 +645,7 @@ export class WardenFunctions extends Construct {
         ROLE_CLAIM: config.auth.roleClaim,
       },
     });
-    bindTable(mcp, data, 'requests', ['GetItem', 'PutItem', 'UpdateItem']);
-    // list_my_requests: the same listing as GET /v1/requests, on the table's indexes.
-    bindTable(mcp, data, 'requests', ['Query']);
-    bindAuditLog(mcp, data);
-    bindTable(mcp, data, 'idempotency', ['GetItem', 'PutItem', 'DeleteItem']);
-    bindBucket(mcp, data, 'vault', 'write');
+    bindRequestEntry(mcp, data);
 
     this.byName = { gateway, triage, inference, validation, dehydrate, approval, execution, finalize, mcp };
     // Every function appends to the audit trail, so every one signs; nothing else may.
