@@ -216,7 +216,8 @@ async function addMissingIndexes(client: DynamoDBClient, name: string, table: Ta
   }
 }
 
-async function waitUntilGone(client: DynamoDBClient, name: string): Promise<void> {
+/** Waits until a deleted local table is gone (the emulator deletes asynchronously). */
+export async function waitUntilGone(client: DynamoDBClient, name: string): Promise<void> {
   for (let attempt = 0; attempt < 100; attempt++) {
     const { TableNames = [] } = await client.send(new ListTablesCommand({}));
     if (!TableNames.includes(name)) return;

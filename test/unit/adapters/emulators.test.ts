@@ -11,7 +11,7 @@ import { DynamoSystemOfRecord } from '../../../lambdas/shared/adapters/aws/syste
 import { DynamoTaskIndex } from '../../../lambdas/shared/adapters/aws/taskIndex';
 import { newRequestId } from '../../../lambdas/shared/ids';
 import { TABLES } from '../../../lambdas/shared/tables';
-import { createTable, LOCAL_CREDENTIALS, LOCAL_REGION, localTableNames, startEmulators, type Emulators } from '../../../local/emulators';
+import { createTable, LOCAL_CREDENTIALS, LOCAL_REGION, localTableNames, startEmulators, waitUntilGone, type Emulators } from '../../../local/emulators';
 import { aPendingTask, aRequestRecord, aWorkflowState } from '../../support/fixtures';
 
 /**
@@ -158,6 +158,7 @@ describe('startEmulators', () => {
       try {
         // The requests table as an earlier version created it: no secondary index.
         await dynamo.send(new DeleteTableCommand({ TableName: name }));
+        await waitUntilGone(dynamo, name);
         const { globalSecondaryIndexes: _none, ...withoutIndexes } = TABLES.requests;
         await createTable(dynamo, name, withoutIndexes);
         await doc.send(new PutCommand({ TableName: name, Item: old }));
