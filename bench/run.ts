@@ -238,7 +238,7 @@ function printPaths(paths: Record<string, PathFigures>): void {
 }
 
 function printThroughput(runs: ThroughputRun[]): void {
-  log('\nLocal throughput and latency: auto-approved structured POs, POST → execution end → GET COMPLETED (budget ≥ 100 req/s, 0 lost)');
+  log('\nLocal throughput and latency: auto-approved structured ticket routings, POST → execution end → GET COMPLETED (budget ≥ 100 req/s, 0 lost)');
   const rows: (string | number)[][] = [['clients', 'requests', 'completed', 'other end', 'lost', 'seconds', 'req/s', 'p50 ms', 'p99 ms', '', 'CPU ms/req', 'I/O ceiling req/s']];
   for (const r of runs) {
     rows.push([r.clients, r.requests, r.completed, r.notCompleted, r.lost, r.seconds, r.requestsPerSecond, r.latencyMs.p50, r.latencyMs.p99, verdict(r.met), r.cpuMsPerRequest, r.ioCeiling.requestsPerSecond]);
