@@ -1,12 +1,10 @@
 export { CumulativeLedger } from './ledger';
 export {
-  CumulativeDeclarationError,
   CumulativeFigure,
   cumulativeProblems,
   figureOf,
   LEDGER_TYPE,
   ledgerKey,
-  REQUESTER,
   sharesOf,
   type CumulativeShare,
   type ShareDeclaration,

@@ -5,10 +5,10 @@ import { InvalidInput } from '../errors';
 import { Id } from '../ids';
 import { recordMetric } from '../observability';
 import { submitRequest, type SubmitDeps } from '../requests/submit';
-import { getRequestFor, listRequestsFor, type PublicRequest } from '../requests/view';
+import { getRequestFor, listRequestsFor, PublicRequest, RequestList } from '../requests/view';
 import { describeIssues } from '../schemas/actions';
 import { IdempotencyKey, ListRequestsQuery, SubmitRequestBody } from '../schemas/api';
-import { RequestRecord, RequestStatus } from '../schemas/records';
+import { RequestStatus } from '../schemas/records';
 import type { Principal } from '../schemas/workflow';
 
 /**
@@ -46,21 +46,6 @@ export interface WardenTool {
 /** What a failed call carries in `structuredContent`: the stable codes of problem+json. */
 export const ToolError = z.strictObject({ code: z.string(), detail: z.string() });
 export type ToolError = z.infer<typeof ToolError>;
-
-/**
- * The request view (API.md) as tools return it. Open to keys it does not list, so a view that
- * grows (`next`) passes through unchanged; the proposal's fields are the action's, shielded.
- */
-export const RequestView = z.looseObject({
-  ...RequestRecord.pick({ requestId: true, status: true, requestedBy: true, createdAt: true, updatedAt: true }).shape,
-  ...RequestRecord.pick({ action: true, route: true, model: true, decision: true, approval: true, result: true, error: true }).shape,
-  proposal: z.looseObject({ action: z.string(), fields: z.record(z.string(), z.unknown()) }).optional(),
-});
-
-const RequestListing = z.looseObject({
-  requests: z.array(RequestView),
-  nextToken: z.string().optional(),
-});
 
 const Text = SubmitRequestBody.shape.text;
 const OPTIONAL_REQUEST_ARGUMENTS = {
@@ -115,7 +100,7 @@ function requestTool(action: CatalogAction): WardenTool {
     description: `${action.description} ${HUMANS_APPROVE}`,
     // The action's own schema, refinements and strictness included: the fields are checked as over HTTP.
     input: fields.safeExtend(OPTIONAL_REQUEST_ARGUMENTS),
-    output: RequestView,
+    output: PublicRequest,
     readOnly: false,
     run: (args, session) => {
       const { text, idempotencyKey, ...values } = args as { text?: string; idempotencyKey?: string } & Record<string, unknown>;
@@ -145,7 +130,7 @@ export const TOOLS: readonly WardenTool[] = [
     title: 'Submit a request in plain words',
     description: `Asks for any governed action in free text. ${HUMANS_APPROVE}`,
     input: SubmitArguments,
-    output: RequestView,
+    output: PublicRequest,
     readOnly: false,
     run: (args, session) => {
       const { text, idempotencyKey } = SubmitArguments.parse(args);
@@ -157,7 +142,7 @@ export const TOOLS: readonly WardenTool[] = [
     title: 'Read a request',
     description: 'The request as it stands now: status, decision and reason codes, approval, result. Visible to its requester and to auditors.',
     input: GetArguments,
-    output: RequestView,
+    output: PublicRequest,
     readOnly: true,
     run: async (args, session) => {
       const view = await getRequestFor(session.principal, GetArguments.parse(args).requestId, session.deps);
@@ -169,7 +154,7 @@ export const TOOLS: readonly WardenTool[] = [
     title: 'List my requests',
     description: 'Your requests, newest first (an auditor sees everyone\'s), optionally in one status; pass nextToken for the next page.',
     input: ListArguments,
-    output: RequestListing,
+    output: RequestList,
     readOnly: true,
     run: async (args, session) => {
       const listing = await listRequestsFor(session.principal, ListArguments.parse(args), session.deps);

@@ -1,4 +1,4 @@
-export { cumulativeSharesOf, missingFieldsOf, proposalOf, validateProposal } from './validate';
+export { cumulativeSharesOf, missingFieldsOf, validateProposal } from './validate';
 export type { ValidateProposalInput, ValidationResult, ValidationState } from './validate';
 export { canonicalProposalJson, fingerprintProposal } from './fingerprint';
 export { findUngroundedFields } from './grounding';

@@ -116,7 +116,7 @@ function clientProposal(state: Pick<ValidationState, 'submitted'>): Proposal | u
  * fields, else the model's candidate if it passes the schema. Deterministic, so that the steps
  * after validation find the same cumulative shares it reserved.
  */
-export function proposalOf(state: Pick<ValidationState, 'submitted' | 'inference'>): Proposal | undefined {
+function proposalOf(state: Pick<ValidationState, 'submitted' | 'inference'>): Proposal | undefined {
   const fromClient = clientProposal(state);
   if (fromClient) return fromClient;
   const parsed = Proposal.safeParse(state.inference?.candidate);
