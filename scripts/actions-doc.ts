@@ -1,10 +1,10 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as z from 'zod';
 import { actionsDir } from '../actions';
 import { CATALOG, fieldsOf, type CatalogAction } from '../lambdas/shared/catalog/registry';
 import { compilePolicy, POLICIES, type LoadedActionPolicy } from '../lambdas/shared/policy/policies';
-import { CommandError, runCli } from './cli';
+import { runCli, writeGenerated } from './cli';
 
 /**
  * `npm run docs`: `docs/actions.md`, the catalog as a platform engineer reads it, generated from
@@ -111,15 +111,7 @@ if (require.main === module) {
       examples: ['npm run docs', 'npm run docs -- --check'],
       exitStatus: { 1: 'with --check: docs/actions.md is out of date' },
     },
-    (values) => {
-      const text = renderActionsDoc();
-      if (values.check) {
-        if (readFileSync(ACTIONS_DOC, 'utf8') !== text) throw new CommandError('docs/actions.md is out of date: run `npm run docs` and commit it.');
-        console.log('docs/actions.md is up to date.');
-        return;
-      }
-      writeFileSync(ACTIONS_DOC, text);
-      console.log(`Wrote docs/actions.md (${CATALOG.length} actions).`);
-    },
+    (values) =>
+      writeGenerated({ file: ACTIONS_DOC, text: renderActionsDoc(), check: values.check === true, command: 'npm run docs', what: `${CATALOG.length} actions` }),
   );
 }

@@ -1,3 +1,5 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 
 /**
@@ -275,3 +277,25 @@ export class ProgressReporter {
 
 /** The `--quiet` option of the commands that report progress. */
 export const QUIET_OPTION = { type: 'boolean', short: 'q', description: 'no progress lines on stderr' } as const satisfies CliOption;
+
+/**
+ * A file generated from the code and checked in (docs/actions.md, docs/openapi.json): written, or
+ * with `check` only compared, failing when it is missing or differs. `what` says how many of what
+ * it holds ("5 actions").
+ */
+export function writeGenerated(args: { file: string; text: string; check: boolean; command: string; what: string }): void {
+  const name = path.relative(path.join(__dirname, '..'), args.file);
+  if (args.check) {
+    let current: string | undefined;
+    try {
+      current = readFileSync(args.file, 'utf8');
+    } catch {
+      // A missing file is out of date too.
+    }
+    if (current !== args.text) throw new CommandError(`${name} is out of date: run \`${args.command}\` and commit it.`);
+    console.log(`${name} is up to date.`);
+    return;
+  }
+  writeFileSync(args.file, args.text);
+  console.log(`Wrote ${name} (${args.what}).`);
+}

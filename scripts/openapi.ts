@@ -1,7 +1,6 @@
-import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { OPENAPI_ROUTES, openApiDocument } from '../lambdas/shared/http/openapi';
-import { CommandError, runCli } from './cli';
+import { runCli, writeGenerated } from './cli';
 
 /**
  * `npm run openapi`: `docs/openapi.json`, the document `GET /openapi.json` serves, checked in so
@@ -25,21 +24,7 @@ if (require.main === module) {
       examples: ['npm run openapi', 'npm run openapi -- --check'],
       exitStatus: { 1: 'with --check: docs/openapi.json is out of date' },
     },
-    (values) => {
-      const text = renderOpenApi();
-      if (values.check) {
-        let current = '';
-        try {
-          current = readFileSync(OPENAPI_FILE, 'utf8');
-        } catch {
-          // A missing file is out of date too.
-        }
-        if (current !== text) throw new CommandError('docs/openapi.json is out of date: run `npm run openapi` and commit it.');
-        console.log('docs/openapi.json is up to date.');
-        return;
-      }
-      writeFileSync(OPENAPI_FILE, text);
-      console.log(`Wrote docs/openapi.json (${OPENAPI_ROUTES.length} routes).`);
-    },
+    (values) =>
+      writeGenerated({ file: OPENAPI_FILE, text: renderOpenApi(), check: values.check === true, command: 'npm run openapi', what: `${OPENAPI_ROUTES.length} routes` }),
   );
 }
