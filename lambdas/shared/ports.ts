@@ -1,7 +1,7 @@
 import type { HeadSignatureCheck, TrailVerdict } from './audit/chain';
 import type { ActionName, CustomerTier, Proposal } from './schemas/actions';
-import type { AuditEntry, AuditEvent, RequestRecord, RequestStatus, SignedHeadRef, TaskItem } from './schemas/records';
-import type { ApprovalStatus, EffectReceipt, InferenceResult, ModelTier, WorkflowState } from './schemas/workflow';
+import type { AuditEntry, AuditEvent, RequestRecord, RequestStatus, SignedAuditEntry, SignedHeadRef, TaskItem } from './schemas/records';
+import type { ApprovalStatus, ChainHead, EffectReceipt, InferenceResult, ModelTier, WorkflowState } from './schemas/workflow';
 
 /**
  * The ports the domain talks to. Domain code never imports an AWS SDK client: the adapters in
@@ -93,20 +93,21 @@ export interface PiiVault {
 
 export interface AuditLog {
   /**
-   * Appends one entry to the request's hash chain (seq = last + 1, prevHash = last hash), signs
-   * the new head and returns the entry. Throws `AuditWriteFailed` when it cannot: the step must
-   * fail with it.
+   * Appends one entry to the request's hash chain (seq = last + 1, prevHash = last hash), signed
+   * by the audit key, and returns it. `after` is where the caller knows the chain ends (the
+   * workflow state carries it): then nothing is read first. Throws `AuditWriteFailed` when it
+   * cannot: the step must fail with it.
    */
-  append(requestId: string, event: AuditEvent): Promise<AuditEntry>;
+  append(requestId: string, event: AuditEvent, after?: ChainHead): Promise<SignedAuditEntry>;
   /**
    * As `append`, unless the chain is closed: its last entry ends the request
    * (`request.finalized`, or a failure recorded after it). Returns undefined then and writes
    * nothing, so a late writer can never put an entry after the one that says how it ended.
    */
-  appendUnlessClosed(requestId: string, event: AuditEvent): Promise<AuditEntry | undefined>;
+  appendUnlessClosed(requestId: string, event: AuditEvent, after?: ChainHead): Promise<SignedAuditEntry | undefined>;
   list(requestId: string): Promise<AuditEntry[]>;
-  /** The entries, checked against the request's signed head. */
-  trail(requestId: string): Promise<AuditTrail>;
+  /** The entries, checked against the request's signed head (the record's `auditHead`). */
+  trail(requestId: string, head?: SignedHeadRef): Promise<AuditTrail>;
 }
 
 export type AuditTrail = {
@@ -184,10 +185,10 @@ export interface RecordTable extends RecordReader {
   /** Writes the item unless its key exists; false when it did. */
   putIfAbsent(item: RecordItem & RecordKey): Promise<boolean>;
   /**
-   * One conditional update; the item as it is after it, or undefined when the condition failed.
+   * One update (conditional when given a `condition`); the item as it is after it, or undefined when the condition failed.
    * `names` are the expressions' `#placeholders` (for a path element that is data, such as an id).
    */
-  updateIf(args: { key: RecordKey; update: string; condition: string; values?: Record<string, unknown>; names?: Record<string, string> }): Promise<RecordItem | undefined>;
+  updateIf(args: { key: RecordKey; update: string; condition?: string; values?: Record<string, unknown>; names?: Record<string, string> }): Promise<RecordItem | undefined>;
 }
 
 /** Applies an approved proposal's effect (a connector) and returns its receipt. */

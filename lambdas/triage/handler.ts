@@ -1,6 +1,6 @@
 import type { Context } from 'aws-lambda';
 import { logger, logStepInput, recordMetric, withObservability } from '../shared/observability';
-import { auditLog, requestStore } from '../shared/runtime';
+import { auditLog } from '../shared/runtime';
 import { parseState, triageStep } from '../shared/workflow/steps';
 import type { WorkflowState } from '../shared/schemas/workflow';
 
@@ -9,7 +9,7 @@ export async function handler(event: unknown, context?: Partial<Context>): Promi
   const state = parseState(event);
   return withObservability({ requestId: state.requestId, traceId: state.traceId }, context, async () => {
     logStepInput(state);
-    const next = await triageStep(state, { requests: requestStore(), audit: auditLog() });
+    const next = await triageStep(state, { audit: auditLog() });
     logger.info('request triaged', { route: next.triage?.route, action: next.triage?.action, signals: next.triage?.signals });
     if (next.triage) recordMetric('Route', 1, { route: next.triage.route });
     return next;

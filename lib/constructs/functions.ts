@@ -585,8 +585,8 @@ export class WardenFunctions extends Construct {
     });
     bindRequestEntry(gateway, data);
 
+    // Triage only appends its audit entry: the next step writes the record.
     const triage = make('triage');
-    bindTable(triage, data, 'requests', ['UpdateItem']);
     bindAuditLog(triage, data);
 
     // A model call can take far longer than the other steps.
@@ -621,7 +621,7 @@ export class WardenFunctions extends Construct {
     const execution = make('execution');
     // DeleteItem frees a proposal's fingerprint claim when its effect's precondition failed.
     bindTable(execution, data, 'records', ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem']);
-    bindTable(execution, data, 'requests', ['UpdateItem']);
+    // The receipt goes to the record with Finalize's write: Execute writes no request.
     bindAuditLog(execution, data);
     // The effect writes the requester's own words back where the shield vaulted them.
     bindBucket(execution, data, 'vault', 'read');

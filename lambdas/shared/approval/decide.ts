@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { chainHeadOf } from '../audit/chain';
 import { Conflict, Forbidden, Gone, NotFound, OrchestratorUnavailable } from '../errors';
 import * as z from 'zod';
 import { Id, isValidId } from '../ids';
@@ -121,20 +122,26 @@ async function deliverDecision(task: TaskItem, approval: DecidedApproval, deps: 
     const state = await deps.states.getCheckpoint(task.checkpointKey);
     claimed = await deps.requests.updateIf(task.requestId, { status: 'RUNNING', approval }, ['PENDING_APPROVAL']);
     if (!claimed) await throwWhyNotWaiting(task.requestId, deps);
-    const entry = await deps.audit.appendUnlessClosed(task.requestId, {
-      step: 'Approval',
-      actor: { type: 'human', id: approval.decidedBy },
-      event: 'approval.decided',
-      data: {
-        taskId: task.taskId,
-        decision: approval.status,
-        ...(approval.comment !== undefined ? { comment: approval.comment } : {}),
+    const entry = await deps.audit.appendUnlessClosed(
+      task.requestId,
+      {
+        step: 'Approval',
+        actor: { type: 'human', id: approval.decidedBy },
+        event: 'approval.decided',
+        data: {
+          taskId: task.taskId,
+          decision: approval.status,
+          ...(approval.comment !== undefined ? { comment: approval.comment } : {}),
+        },
       },
-    });
+      state.audit,
+    );
     if (!entry) throw new WaitOver();
     audited = true;
     resuming = true;
-    await deps.orchestrator.resume(task.taskToken, { ...state, approval });
+    // The record's head moves with the next step's write (Execute leaves it to Finalize): this
+    // entry carries its own signature meanwhile.
+    await deps.orchestrator.resume(task.taskToken, { ...state, approval, audit: chainHeadOf(entry) });
   } catch (error) {
     // The request already ended, or the resume itself says the wait is over (timed out or the execution closed).
     const expired = error instanceof WaitOver || (resuming && error instanceof Gone);

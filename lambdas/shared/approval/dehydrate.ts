@@ -1,3 +1,4 @@
+import { chainHeadOf, signedHeadOf } from '../audit/chain';
 import { actionDefinition } from '../catalog/registry';
 import { InvalidWorkflowState } from '../errors';
 import { isValidId, newApprovalToken, taskIdFor } from '../ids';
@@ -12,10 +13,11 @@ export type DehydrateDeps = Pick<ApprovalDeps, 'tasks' | 'states' | 'requests' |
 /**
  * The AwaitApproval step: park the workflow state and open an approval task for it.
  *
- * Order matters. The checkpoint comes first so a task never points at missing state. The task
- * item comes last because it is what makes a decision possible: the request record and the
- * `approval.requested` audit entry are already written when an approver can first see it, so a
- * fast decision can neither be overwritten by this step nor precede the request in the chain.
+ * Order matters. The `approval.requested` entry comes first, so the parked state can say where
+ * the chain ends; the checkpoint before the task, so a task never points at missing state. The
+ * task item comes last because it is what makes a decision possible: the request record and the
+ * audit entry are already written when an approver can first see it, so a fast decision can
+ * neither be overwritten by this step nor precede the request in the chain.
  * Any failure throws and Step Functions retries the whole step with a fresh task token; the
  * retry overwrites the still-PENDING task (same taskId) with that token and a new approval token.
  */
@@ -42,19 +44,25 @@ export async function dehydrateForApproval(input: DehydrateInput, deps: Dehydrat
   // Without a named tier the roles themselves are the most honest description of who decides.
   const tier = decision.tier ?? approverRoles.join('+');
 
-  const checkpointKey = await deps.states.putCheckpoint(state.requestId, taskId, state);
+  const entry = await deps.audit.append(
+    state.requestId,
+    {
+      step: 'AwaitApproval',
+      actor: { type: 'system', id: 'approval' },
+      event: 'approval.requested',
+      // Never the task token or the approval token: the audit trail is readable by auditors.
+      data: { taskId, approverRoles, tier, reasons: decision.reasons, expiresAt },
+    },
+    state.audit,
+  );
+  // The parked state knows where the chain ends, so the decision appends after this entry unread.
+  const checkpointKey = await deps.states.putCheckpoint(state.requestId, taskId, { ...state, audit: chainHeadOf(entry) });
 
   await deps.requests.update(state.requestId, {
     status: 'PENDING_APPROVAL',
     approval: { taskId, status: 'PENDING' },
     waitingFor: { approverRoles, tier, deadline: expiresAt },
-  });
-  await deps.audit.append(state.requestId, {
-    step: 'AwaitApproval',
-    actor: { type: 'system', id: 'approval' },
-    event: 'approval.requested',
-    // Never the task token or the approval token: the audit trail is readable by auditors.
-    data: { taskId, approverRoles, tier, reasons: decision.reasons, expiresAt },
+    auditHead: signedHeadOf(entry),
   });
 
   const task: TaskItem = {

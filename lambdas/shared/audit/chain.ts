@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../canonical-json';
-import type { AuditEntry, AuditHead, AuditUnverifiedReason } from '../schemas/records';
+import type { AuditEntry, AuditHead, AuditUnverifiedReason, SignedAuditEntry, SignedHeadRef } from '../schemas/records';
+import type { ChainHead } from '../schemas/workflow';
 
 /**
  * The audit hash chain (DESIGN.md §6): each entry carries the hash of the previous one, so
@@ -12,6 +13,9 @@ import type { AuditEntry, AuditHead, AuditUnverifiedReason } from '../schemas/re
 
 /** The prevHash of a request's first entry. */
 export const GENESIS_HASH = '0'.repeat(64);
+
+/** What a request's first append is told the chain ends at: nothing yet (its entry is seq 1). */
+export const CHAIN_START: ChainHead = { seq: 0, hash: GENESIS_HASH };
 
 export type UnhashedAuditEntry = Omit<AuditEntry, 'hash'>;
 
@@ -94,4 +98,43 @@ export async function verifyTrail(
   if (entries.some((entry) => entry.requestId !== requestId) || !verifyChain(entries)) return { verified: false, reason: 'chain_broken' };
   if (!verifyChain(entries, { seq: head.entry.seq, hash: head.entry.hash })) return { verified: false, reason: 'head_mismatch' };
   return { verified: true };
+}
+
+/** True when the entry carries the audit key's signature over its own seq and hash. */
+export async function entryIsSigned(requestId: string, entry: SignedAuditEntry, check: HeadSignatureCheck): Promise<boolean> {
+  if (entry.requestId !== requestId || hashEntry(entry) !== entry.hash) return false;
+  return check(headMessage(requestId, entry.seq, entry.hash), Buffer.from(entry.signature, 'base64'), entry.keyId);
+}
+
+/**
+ * Whether `entries` are the chain the request record's signed head vouches for: unbroken from the
+ * first entry, passing through the head's seq and hash (nothing cut off before it), and every
+ * entry after the head — appended since the record was last written — signed by the audit key
+ * on its own (nothing added by anyone else).
+ */
+export async function verifySignedTrail(
+  requestId: string,
+  entries: readonly (AuditEntry | SignedAuditEntry)[],
+  head: SignedHeadRef,
+  check: HeadSignatureCheck,
+): Promise<TrailVerdict> {
+  if (!(await check(headMessage(requestId, head.seq, head.hash), Buffer.from(head.signature, 'base64'), head.keyId))) {
+    return { verified: false, reason: 'head_signature_invalid' };
+  }
+  if (entries.some((entry) => entry.requestId !== requestId) || !verifyChain(entries)) return { verified: false, reason: 'chain_broken' };
+  if (entries.length < head.seq || entries[head.seq - 1].hash !== head.hash) return { verified: false, reason: 'head_mismatch' };
+  for (const entry of entries.slice(head.seq)) {
+    if (!('signature' in entry) || !(await entryIsSigned(requestId, entry, check))) return { verified: false, reason: 'head_mismatch' };
+  }
+  return { verified: true };
+}
+
+/** The head a request record keeps for its chain after `entry` (`RequestRecord.auditHead`). */
+export function signedHeadOf(entry: SignedAuditEntry): SignedHeadRef {
+  return { seq: entry.seq, hash: entry.hash, keyId: entry.keyId, signature: entry.signature };
+}
+
+/** Where the chain ends after `entry`, as the workflow state carries it. */
+export function chainHeadOf(entry: Pick<AuditEntry, 'seq' | 'hash'>): ChainHead {
+  return { seq: entry.seq, hash: entry.hash };
 }

@@ -13,7 +13,11 @@ import { countOf, ledgerKey, type CumulativeShare } from './shares';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-/** One request's share in an aggregate item (`ledgerHolds[requestId]`). */
+/**
+ * One request's share in an aggregate item: the attribute `hold#<requestId>`. Top-level
+ * attributes, so that the first share of a new aggregate is the same single update as any other.
+ * (Items written before kept them in a `ledgerHolds` map: still counted, released and pruned.)
+ */
 interface Hold {
   units: number;
   /** When it was reserved (ISO): the window is counted from it. */
@@ -23,9 +27,20 @@ interface Hold {
 /** Shares older than every window are dropped once an aggregate holds more than this many of them. */
 const PRUNE_FROM = 50;
 
-function holdsOf(item: RecordItem | undefined): Record<string, Hold> {
-  const holds = item?.ledgerHolds;
-  return holds && typeof holds === 'object' ? (holds as Record<string, Hold>) : {};
+const HOLD_PREFIX = 'hold#';
+const LEGACY_MAP = 'ledgerHolds';
+
+/** Each share in the item, by request id; `legacy` for one in an older item's `ledgerHolds` map. */
+function holdsOf(item: RecordItem | undefined): [string, Hold & { legacy?: true }][] {
+  const holds: [string, Hold & { legacy?: true }][] = [];
+  for (const [name, value] of Object.entries(item ?? {})) {
+    if (name.startsWith(HOLD_PREFIX) && value && typeof value === 'object') holds.push([name.slice(HOLD_PREFIX.length), value as Hold]);
+  }
+  const legacy = item?.[LEGACY_MAP];
+  if (legacy && typeof legacy === 'object') {
+    for (const [id, hold] of Object.entries(legacy as Record<string, Hold>)) holds.push([id, { ...hold, legacy: true }]);
+  }
+  return holds;
 }
 
 function windowStart(share: Pick<CumulativeShare, 'windowDays'>, now: Date): number {
@@ -50,8 +65,8 @@ export class CumulativeLedger {
       shares.map(async (share) => {
         const item = await this.add(requestId, share, now);
         const start = windowStart(share, now);
-        const holds = Object.entries(holdsOf(item));
-        const expired = holds.filter(([, hold]) => !inWindow(hold, start)).map(([id]) => id);
+        const holds = holdsOf(item);
+        const expired = holds.filter(([, hold]) => !inWindow(hold, start));
         if (expired.length >= PRUNE_FROM) await this.drop(share, expired);
         // Saturates rather than losing precision: a total that large is over every limit anyway.
         return countOf(holds.filter(([, hold]) => inWindow(hold, start)).reduce((sum, [, hold]) => sum + Number(hold.units), 0));
@@ -62,44 +77,38 @@ export class CumulativeLedger {
   /** Removes the request's shares (it ended with no effect). Idempotent; an aggregate it never reached is left as it is. */
   async release(requestId: string, shares: readonly Pick<CumulativeShare, 'action' | 'name' | 'per'>[]): Promise<void> {
     await Promise.all(
-      shares.map((share) =>
-        this.records.updateIf({ key: ledgerKey(share), update: 'REMOVE ledgerHolds.#rid', condition: 'attribute_exists(ledgerHolds.#rid)', names: { '#rid': requestId } }),
-      ),
+      shares.map(async (share) => {
+        const key = ledgerKey(share);
+        const removed = await this.records.updateIf({ key, update: 'REMOVE #hold', condition: 'attribute_exists(#hold)', names: { '#hold': `${HOLD_PREFIX}${requestId}` } });
+        if (!removed) {
+          await this.records.updateIf({ key, update: `REMOVE ${LEGACY_MAP}.#rid`, condition: `attribute_exists(${LEGACY_MAP}.#rid)`, names: { '#rid': requestId } });
+        }
+      }),
     );
   }
 
   /** One update adding the share, unless the request holds one already; the item after it. */
   private async add(requestId: string, share: CumulativeShare, now: Date): Promise<RecordItem> {
-    const key = ledgerKey(share);
-    const args = {
-      key,
-      update: 'SET ledgerHolds.#rid = if_not_exists(ledgerHolds.#rid, :hold), ledgerOf = :of',
-      condition: 'attribute_exists(ledgerHolds)',
-      names: { '#rid': requestId },
+    const added = await this.records.updateIf({
+      key: ledgerKey(share),
+      update: 'SET #hold = if_not_exists(#hold, :hold), ledgerOf = :of',
+      // No condition: the same update creates the aggregate's item with its first share.
+      names: { '#hold': `${HOLD_PREFIX}${requestId}` },
       values: {
         ':hold': { units: share.units, at: now.toISOString() } satisfies Hold,
         // For an operator reading the table: which aggregate this is.
         ':of': { action: share.action, name: share.name, per: share.per },
       },
-    };
-    const added = await this.records.updateIf(args);
-    if (added) return added;
-    // The aggregate's first share: create its (empty) map, whoever gets there first, then add.
-    await this.records.updateIf({ key, update: 'SET ledgerHolds = if_not_exists(ledgerHolds, :empty)', condition: 'attribute_not_exists(ledgerHolds)', values: { ':empty': {} } });
-    const retried = await this.records.updateIf(args);
-    if (!retried) throw new Error(`${share.action} ${share.name}: the aggregate has no share map after creating it`);
-    return retried;
+    });
+    if (!added) throw new Error(`${share.action} ${share.name}: the aggregate could not be updated`);
+    return added;
   }
 
   /** Drops shares that are outside the window for good (a reserved time never moves). */
-  private async drop(share: CumulativeShare, requestIds: readonly string[]): Promise<void> {
-    const batch = requestIds.slice(0, 100);
-    const names = Object.fromEntries(batch.map((id, i) => [`#r${i}`, id]));
-    await this.records.updateIf({
-      key: ledgerKey(share),
-      update: `REMOVE ${batch.map((_, i) => `ledgerHolds.#r${i}`).join(', ')}`,
-      condition: 'attribute_exists(ledgerHolds)',
-      names,
-    });
+  private async drop(share: CumulativeShare, expired: readonly [string, Hold & { legacy?: true }][]): Promise<void> {
+    const batch = expired.slice(0, 100);
+    const names = Object.fromEntries(batch.map(([id, hold], i) => [`#r${i}`, hold.legacy ? id : `${HOLD_PREFIX}${id}`]));
+    const paths = batch.map(([, hold], i) => (hold.legacy ? `${LEGACY_MAP}.#r${i}` : `#r${i}`));
+    await this.records.updateIf({ key: ledgerKey(share), update: `REMOVE ${paths.join(', ')}`, condition: 'attribute_exists(ledgerOf)', names });
   }
 }

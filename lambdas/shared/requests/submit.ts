@@ -3,6 +3,7 @@ import { canonicalJson } from '../audit/chain';
 import { Conflict, Forbidden, InvalidInput } from '../errors';
 import { newRequestId } from '../ids';
 import { canRequest } from '../policy';
+import { CHAIN_START, chainHeadOf, signedHeadOf } from '../audit/chain';
 import type { AuditLog, Clock, IdempotencyStore, Orchestrator, PiiVault, RequestStore } from '../ports';
 import { parseFields } from '../schemas/actions';
 import { fieldsGuide, invalidFields } from '../schemas/issues';
@@ -98,6 +99,26 @@ export async function submitRequest(
   // (same key, same body) writes the same originals again.
   if (vaulted) await deps.vault.putVault(requestId, scrubbed.originals);
 
+  // The first entry before the record: a record never exists without it, and its head goes into
+  // the record and the workflow state (a retry with the same key finds this entry and keeps it).
+  const submitted = await deps.audit.append(
+    requestId,
+    {
+      step: 'Submit',
+      actor: { type: 'human', id: principal.sub },
+      event: 'request.submitted',
+      data: {
+        action: body.action ?? null,
+        structured: fields !== undefined,
+        textLength: normalizedText.length,
+        piiFound: scrubbed.findings,
+        ...(signals.length > 0 ? { injectionSignals: signals } : {}),
+        ...(hiddenCharacters > 0 ? { hiddenCharactersRemoved: hiddenCharacters } : {}),
+        piiVaulted: vaulted,
+      },
+    },
+    CHAIN_START,
+  );
   const now = deps.clock.now().toISOString();
   const state: WorkflowState = {
     requestId,
@@ -108,6 +129,7 @@ export async function submitRequest(
     ...(body.action ? { submitted: { action: body.action, ...(fields ? { fields } : {}) } } : {}),
     approvalTimeoutSeconds: deps.approvalTimeoutSeconds,
     shield,
+    audit: chainHeadOf(submitted),
   };
   const record: RequestRecord = {
     requestId,
@@ -119,6 +141,7 @@ export async function submitRequest(
     traceId: options.traceId,
     startInput: JSON.stringify(state),
     ...(body.action ? { action: body.action } : {}),
+    auditHead: signedHeadOf(submitted),
   };
   try {
     await deps.requests.create(record);
@@ -128,20 +151,6 @@ export async function submitRequest(
     if (winner) return finishOrReplay(winner, principal, deps);
     throw error;
   }
-  await deps.audit.append(requestId, {
-    step: 'Submit',
-    actor: { type: 'human', id: principal.sub },
-    event: 'request.submitted',
-    data: {
-      action: body.action ?? null,
-      structured: fields !== undefined,
-      textLength: normalizedText.length,
-      piiFound: scrubbed.findings,
-      ...(signals.length > 0 ? { injectionSignals: signals } : {}),
-      ...(hiddenCharacters > 0 ? { hiddenCharactersRemoved: hiddenCharacters } : {}),
-      piiVaulted: vaulted,
-    },
-  });
   await startExecution(record, state, deps, idempotencyId);
   return { statusCode: 202, body: { requestId, status: 'QUEUED', traceId: options.traceId, links: links(requestId) } };
 }
@@ -155,7 +164,7 @@ async function finishOrReplay(record: RequestRecord, principal: Principal, deps:
   // Only an attempt older than any gateway invocation can live is abandoned; a younger one is
   // still running (a concurrent retry) and will start the execution itself.
   const abandoned = deps.clock.now().getTime() - Date.parse(record.createdAt) > ABANDONED_AFTER_MS;
-  if (abandoned && record.status === 'QUEUED' && !record.executionArn && record.startInput) {
+  if (abandoned && record.status === 'QUEUED' && record.startInput) {
     const entries = await deps.audit.list(record.requestId);
     if (entries.length === 0) {
       await deps.audit.append(record.requestId, {
@@ -171,10 +180,13 @@ async function finishOrReplay(record: RequestRecord, principal: Principal, deps:
   return { statusCode: 200, body: { requestId: record.requestId, status: record.status, traceId, links: links(record.requestId) } };
 }
 
+/**
+ * Starts the request's execution. Its ARN is not written back: executions are named after their
+ * request (`executionArnFor`), and starting one that exists is answered with it (one call saved).
+ */
 async function startExecution(record: RequestRecord, state: WorkflowState, deps: SubmitDeps, idempotencyId?: string): Promise<void> {
-  let executionArn: string;
   try {
-    executionArn = await deps.orchestrator.start(record.requestId, state);
+    await deps.orchestrator.start(record.requestId, state);
   } catch (error) {
     await deps.requests.update(record.requestId, {
       status: 'FAILED',
@@ -184,7 +196,6 @@ async function startExecution(record: RequestRecord, state: WorkflowState, deps:
     if (idempotencyId) await deps.idempotency.release(idempotencyId);
     throw error;
   }
-  await deps.requests.update(record.requestId, { executionArn });
 }
 
 function links(requestId: string) {

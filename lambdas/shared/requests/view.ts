@@ -152,8 +152,8 @@ export async function getAuditFor(
   requestId: string,
   deps: { requests: RequestStore; audit: AuditLog },
 ): Promise<PublicAuditTrail> {
-  await visibleRecord(principal, requestId, deps.requests);
-  const { entries, ...verdict } = await deps.audit.trail(requestId);
+  const record = await visibleRecord(principal, requestId, deps.requests);
+  const { entries, ...verdict } = await deps.audit.trail(requestId, record.auditHead);
   return {
     requestId,
     ...verdict,

@@ -38,6 +38,10 @@ export type WaitingFor = z.infer<typeof WaitingFor>;
 /** A reason code's plain-language sentence, from the policy that decided (API.md `next.explanations`). */
 export const Explanations = z.record(ReasonCode, z.string());
 
+/** The signed head as an audit view shows it, for an auditor to check with the key's public half. */
+export const SignedHeadRef = z.strictObject({ seq: z.number().int().min(1), hash: z.string(), keyId: z.string(), signature: z.string() });
+export type SignedHeadRef = z.infer<typeof SignedHeadRef>;
+
 export const RequestRecord = z.object({
   requestId: Id,
   status: RequestStatus,
@@ -73,6 +77,11 @@ export const RequestRecord = z.object({
   missingFields: z.array(z.string()).optional(),
   /** Each of `decision.reasons` in a sentence, written with the decision by the policy that made it. */
   explanations: Explanations.optional(),
+  /**
+   * The audit chain's signed head (DESIGN.md §6): moved by each step that writes the record, never
+   * backwards. Entries after it carry their own signature until the next record write covers them.
+   */
+  auditHead: SignedHeadRef.optional(),
 });
 export type RequestRecord = z.infer<typeof RequestRecord>;
 
@@ -125,10 +134,15 @@ export const AuditEntry = z.strictObject({
 });
 export type AuditEntry = z.infer<typeof AuditEntry>;
 
+/** An entry as stored: the audit key's signature over its seq and hash (`headMessage`) rides with it. */
+export const SignedAuditEntry = z.strictObject({ ...AuditEntry.shape, keyId: z.string(), signature: z.string() });
+export type SignedAuditEntry = z.infer<typeof SignedAuditEntry>;
+
 /**
- * A request's signed chain head, kept beside its entries under seq 0: the latest entry (written
- * as an entry of its own by the next append) and a signature by Warden's audit key over its seq
- * and hash (`headMessage`). Only the Lambdas can sign, so the table alone cannot move it.
+ * A request's signed chain head as earlier versions kept it, beside its entries under seq 0: the
+ * latest entry (written as an entry of its own by the next append) and a signature by Warden's
+ * audit key over its seq and hash (`headMessage`). Read for requests written before the head
+ * moved to the request record; never written any more.
  */
 export const AuditHead = z.strictObject({
   requestId: Id,
@@ -141,9 +155,6 @@ export const AuditHead = z.strictObject({
 });
 export type AuditHead = z.infer<typeof AuditHead>;
 
-/** The signed head as an audit view shows it, for an auditor to check with the key's public half. */
-export const SignedHeadRef = z.strictObject({ seq: z.number().int().min(1), hash: z.string(), keyId: z.string(), signature: z.string() });
-export type SignedHeadRef = z.infer<typeof SignedHeadRef>;
 
 /** Why `verified` is false, as the audit view says it. */
 export const AuditUnverifiedReason = z.enum([

@@ -160,6 +160,13 @@ export type EffectReceipt = z.infer<typeof EffectReceipt>;
 export const CaughtError = z.object({ Error: z.string(), Cause: z.string().optional() });
 export type CaughtError = z.infer<typeof CaughtError>;
 
+/**
+ * The audit chain's last entry as the step before wrote it: the next step appends after it with
+ * no read (DESIGN.md §6). Carried in the workflow state, which only Warden's steps write.
+ */
+export const ChainHead = z.strictObject({ seq: z.number().int().min(1), hash: z.string().regex(/^[0-9a-f]{64}$/) });
+export type ChainHead = z.infer<typeof ChainHead>;
+
 export const WorkflowState = z.object({
   requestId: Id,
   traceId: z.string().max(128).optional(),
@@ -184,6 +191,8 @@ export const WorkflowState = z.object({
   approval: ApprovalOutcome.optional(),
   result: EffectReceipt.optional(),
   error: CaughtError.optional(),
+  /** Where the request's audit chain ends; absent in states written before it travelled here (then an append reads it). */
+  audit: ChainHead.optional(),
 });
 export type WorkflowState = z.infer<typeof WorkflowState>;
 

@@ -9,6 +9,7 @@ import { duplicateWindowStart, explainReasons, utcToday } from '../policy';
 import { shieldOutbound, shieldProposal } from '../shield/outbound';
 import type { PiiFinding } from '../shield/pii';
 import { restoreFreeText } from '../shield/vault';
+import { chainHeadOf, signedHeadOf } from '../audit/chain';
 import { triageRequest } from '../triage';
 import { cumulativeSharesOf, missingFieldsOf, validateProposal } from '../validation';
 import type { CumulativeLedger } from '../limits';
@@ -29,9 +30,15 @@ export function parseState(input: unknown): WorkflowState {
 
 const system = (id: string) => ({ type: 'system' as const, id });
 
+/** What the step after Triage writes to the record along with its own: the request runs, on this route. */
+function runningPatch(state: WorkflowState): Partial<RequestRecord> {
+  if (!state.triage) return {};
+  return { status: 'RUNNING', route: state.triage.route, ...(state.triage.action ? { action: state.triage.action } : {}) };
+}
+
 export async function triageStep(
   state: WorkflowState,
-  deps: { requests: RequestStore; audit: AuditLog },
+  deps: { audit: AuditLog },
 ): Promise<WorkflowState> {
   const triage = triageRequest({
     text: state.text,
@@ -39,18 +46,14 @@ export async function triageStep(
     requestedBy: state.requestedBy,
     ...(state.shield ? { observedSignals: state.shield.signals } : {}),
   });
-  await deps.requests.update(state.requestId, {
-    status: 'RUNNING',
-    route: triage.route,
-    ...(triage.action ? { action: triage.action } : {}),
-  });
-  await deps.audit.append(state.requestId, {
-    step: 'Triage',
-    actor: system('triage'),
-    event: 'request.triaged',
-    data: { ...triage },
-  });
-  return { ...state, triage };
+  // Only the entry: the next step's write (Inference or Validate, moments later) records the
+  // route and RUNNING, and moves the record's audit head past this entry (signed meanwhile).
+  const entry = await deps.audit.append(
+    state.requestId,
+    { step: 'Triage', actor: system('triage'), event: 'request.triaged', data: { ...triage } },
+    state.audit,
+  );
+  return { ...state, triage, audit: chainHeadOf(entry) };
 }
 
 export async function inferenceStep(
@@ -63,15 +66,19 @@ export async function inferenceStep(
     action: state.triage.action,
     tier: state.triage.modelTier,
   });
-  await deps.requests.update(state.requestId, { model: inference.model });
-  await deps.audit.append(state.requestId, {
-    step: 'Inference',
-    actor: { type: 'model', id: `${inference.model.provider}:${inference.model.id}` },
-    event: 'proposal.generated',
-    // Outbound shield: the candidate is model-authored text on its way into the audit trail.
-    data: shieldOutbound({ candidate: inference.candidate ?? null, confidence: inference.confidence, model: inference.model }).value,
-  });
-  return { ...state, inference };
+  const entry = await deps.audit.append(
+    state.requestId,
+    {
+      step: 'Inference',
+      actor: { type: 'model', id: `${inference.model.provider}:${inference.model.id}` },
+      event: 'proposal.generated',
+      // Outbound shield: the candidate is model-authored text on its way into the audit trail.
+      data: shieldOutbound({ candidate: inference.candidate ?? null, confidence: inference.confidence, model: inference.model }).value,
+    },
+    state.audit,
+  );
+  await deps.requests.update(state.requestId, { ...runningPatch(state), model: inference.model, auditHead: signedHeadOf(entry) });
+  return { ...state, inference, audit: chainHeadOf(entry) };
 }
 
 export async function validationStep(
@@ -105,31 +112,37 @@ export async function validationStep(
   // Without a proposal the candidate failed the schema: what it lacked is what the requester can add.
   const lacking = proposal ? { missing: [] } : missingFieldsOf(state.inference?.candidate);
   const explanations = explainReasons(decision.reasons, proposal?.action ?? lacking.action);
+  const entry = await deps.audit.append(
+    state.requestId,
+    {
+      step: 'Validate',
+      actor: system('validator'),
+      event: 'proposal.validated',
+      data: {
+        outcome: decision.outcome,
+        reasons: decision.reasons,
+        policy: decision.policy,
+        ...(decision.tier ? { tier: decision.tier, approverRoles: decision.approverRoles } : {}),
+        ...(decision.fingerprint ? { fingerprint: decision.fingerprint } : {}),
+        ...(decision.dryRun ? { dryRun: decision.dryRun } : {}),
+        ...(decision.cumulative ? { cumulative: decision.cumulative } : {}),
+        ...(ungroundedFields && ungroundedFields.length > 0 ? { ungroundedFields } : {}),
+        ...(lacking.missing.length > 0 ? { missingFields: lacking.missing } : {}),
+        ...(shown && shown.redactions.length > 0 ? { outboundRedactions: shown.redactions } : {}),
+      },
+    },
+    state.audit,
+  );
   await deps.requests.update(state.requestId, {
+    ...runningPatch(state),
     ...(proposal ? { action: proposal.action } : {}),
     ...(shown?.value ? { proposal: shown.value } : {}),
     decision: { outcome: decision.outcome, reasons: decision.reasons, policy: decision.policy },
     ...(Object.keys(explanations).length > 0 ? { explanations } : {}),
     ...(lacking.missing.length > 0 ? { missingFields: lacking.missing } : {}),
+    auditHead: signedHeadOf(entry),
   });
-  await deps.audit.append(state.requestId, {
-    step: 'Validate',
-    actor: system('validator'),
-    event: 'proposal.validated',
-    data: {
-      outcome: decision.outcome,
-      reasons: decision.reasons,
-      policy: decision.policy,
-      ...(decision.tier ? { tier: decision.tier, approverRoles: decision.approverRoles } : {}),
-      ...(decision.fingerprint ? { fingerprint: decision.fingerprint } : {}),
-      ...(decision.dryRun ? { dryRun: decision.dryRun } : {}),
-      ...(decision.cumulative ? { cumulative: decision.cumulative } : {}),
-      ...(ungroundedFields && ungroundedFields.length > 0 ? { ungroundedFields } : {}),
-      ...(lacking.missing.length > 0 ? { missingFields: lacking.missing } : {}),
-      ...(shown && shown.redactions.length > 0 ? { outboundRedactions: shown.redactions } : {}),
-    },
-  });
-  return { ...state, ...(shown?.value ? { proposal: shown.value } : {}), decision };
+  return { ...state, ...(shown?.value ? { proposal: shown.value } : {}), decision, audit: chainHeadOf(entry) };
 }
 
 /** The originals the inbound shield vaulted for this request (none when it vaulted nothing). */
@@ -171,18 +184,22 @@ export async function executionStep(
   // Outbound shield: the receipt is what clients and auditors will read. Restored originals go
   // back to their placeholders; any other PII or token-shaped string is redacted.
   const result = shieldOutbound(receipt, originals).value;
-  await deps.requests.update(state.requestId, { result });
-  await deps.audit.append(state.requestId, {
-    step: 'Execute',
-    actor: system('executor'),
-    event: 'effect.executed',
-    data: {
-      receipt: result,
-      approvedBy: approvedByHuman ? state.approval?.decidedBy : 'policy',
-      ...(effect.restored.length > 0 ? { piiRestoredIn: effect.restored } : {}),
+  // The receipt travels in the state: Finalize writes it to the record with the final status, one write for both.
+  const entry = await deps.audit.append(
+    state.requestId,
+    {
+      step: 'Execute',
+      actor: system('executor'),
+      event: 'effect.executed',
+      data: {
+        receipt: result,
+        approvedBy: approvedByHuman ? state.approval?.decidedBy : 'policy',
+        ...(effect.restored.length > 0 ? { piiRestoredIn: effect.restored } : {}),
+      },
     },
-  });
-  return { ...state, result };
+    state.audit,
+  );
+  return { ...state, result, audit: chainHeadOf(entry) };
 }
 
 /**
@@ -258,7 +275,7 @@ export function terminalStatus(state: WorkflowState, failurePath: boolean): Requ
  * Returns the attributes to rewrite (only those that changed) and what was redacted.
  */
 export function shieldRecord(
-  record: RequestRecord,
+  record: Pick<RequestRecord, 'proposal' | 'result' | 'error' | 'approval'>,
   originals: PiiOriginals,
 ): { patch: Partial<RequestRecord>; redactions: PiiFinding[] } {
   const patch: Partial<RequestRecord> = {};
@@ -302,16 +319,22 @@ export async function finalizeStep(
   options: { failurePath: boolean },
 ): Promise<FinalOutput> {
   const status = terminalStatus(state, options.failurePath);
-  const current = await deps.requests.get(state.requestId);
+  // On the normal paths the state holds everything the record does that matters here; only a
+  // failure can have left the record somewhere the state does not know (ended, or waiting).
+  const current = options.failurePath || state.error ? await deps.requests.get(state.requestId) : undefined;
   if (options.failurePath) {
     // A failure after the request already ended (e.g. Finalize's own audit write) never rewrites its outcome.
     if (current && TERMINAL_STATUSES.includes(current.status)) {
-      await deps.audit.append(state.requestId, {
-        step: 'MarkFailed',
-        actor: system('finalizer'),
-        event: 'request.failure_after_end',
-        data: { status: current.status, failedWith: state.error?.Error ?? null },
-      });
+      await deps.audit.append(
+        state.requestId,
+        {
+          step: 'MarkFailed',
+          actor: system('finalizer'),
+          event: 'request.failure_after_end',
+          data: { status: current.status, failedWith: state.error?.Error ?? null },
+        },
+        state.audit,
+      );
       return { requestId: state.requestId, status: current.status };
     }
   }
@@ -320,7 +343,8 @@ export async function finalizeStep(
   if (status !== 'COMPLETED' && deps.ledger && deps.records && !(await effectMayHaveRun(state, deps.records))) {
     await deps.ledger.release(state.requestId, cumulativeSharesOf(state));
   }
-  const patch: Partial<RequestRecord> = { status };
+  // Execute leaves the receipt in the state for this write.
+  const patch: Partial<RequestRecord> = { status, ...(state.result ? { result: state.result } : {}) };
   // A request that failed while waiting (e.g. its execution was aborted) leaves no task to decide.
   if (status === 'EXPIRED' || (status === 'FAILED' && current?.status === 'PENDING_APPROVAL')) {
     const taskId = taskIdFor(state.requestId);
@@ -342,19 +366,24 @@ export async function finalizeStep(
             : 'The request could not be completed; nothing was executed for it.',
     };
   }
-  const shielded = current ? shieldRecord({ ...current, ...patch }, await originalsForFinalize(state, deps.vault, options.failurePath)) : undefined;
-  await deps.requests.update(state.requestId, { ...patch, ...shielded?.patch });
-  await deps.audit.append(state.requestId, {
-    step: options.failurePath ? 'MarkFailed' : 'Finalize',
-    actor: system('finalizer'),
-    event: 'request.finalized',
-    data: {
-      status,
-      ...(patch.error ? { error: patch.error.code, failedWith: state.error?.Error ?? null } : {}),
-      ...(patch.error && modelCause ? { cause: modelCause } : {}),
-      ...(patch.error && connector ? { connector: connector.connector, cause: connector.reason } : {}),
-      ...(shielded && shielded.redactions.length > 0 ? { outboundRedactions: shielded.redactions } : {}),
+  const stored = current ?? { proposal: state.proposal, approval: state.approval };
+  const shielded = shieldRecord({ ...stored, ...patch }, await originalsForFinalize(state, deps.vault, options.failurePath));
+  const entry = await deps.audit.append(
+    state.requestId,
+    {
+      step: options.failurePath ? 'MarkFailed' : 'Finalize',
+      actor: system('finalizer'),
+      event: 'request.finalized',
+      data: {
+        status,
+        ...(patch.error ? { error: patch.error.code, failedWith: state.error?.Error ?? null } : {}),
+        ...(patch.error && modelCause ? { cause: modelCause } : {}),
+        ...(patch.error && connector ? { connector: connector.connector, cause: connector.reason } : {}),
+        ...(shielded.redactions.length > 0 ? { outboundRedactions: shielded.redactions } : {}),
+      },
     },
-  });
+    state.audit,
+  );
+  await deps.requests.update(state.requestId, { ...patch, ...shielded.patch, auditHead: signedHeadOf(entry) });
   return { requestId: state.requestId, status };
 }

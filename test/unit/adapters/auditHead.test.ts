@@ -1,19 +1,20 @@
 import { GetPublicKeyCommand } from '@aws-sdk/client-kms';
-import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
 import { DynamoAuditLog } from '../../../lambdas/shared/adapters/aws/auditLog';
-import { hashEntry, headMessage, verifyChain } from '../../../lambdas/shared/audit/chain';
+import { chainHeadOf, hashEntry, headMessage, signedHeadOf, verifyChain } from '../../../lambdas/shared/audit/chain';
 import { AuditWriteFailed } from '../../../lambdas/shared/errors';
 import { newRequestId } from '../../../lambdas/shared/ids';
 import type { AuditSigner } from '../../../lambdas/shared/ports';
-import type { AuditEntry, AuditEvent, AuditHead } from '../../../lambdas/shared/schemas/records';
+import type { AuditEntry, AuditEvent, SignedAuditEntry, SignedHeadRef } from '../../../lambdas/shared/schemas/records';
 import { useEmulatedStores } from '../../support/stores';
 
 /**
- * The anchored head (issue 12, finding 7): a chain only agrees with itself, so the audit log
- * signs each request's head with the audit key (the local KMS stand-in here) and `trail`
- * checks the entries against it. Each attack below is done to the table directly, as someone
- * who can write the table but not sign would do it.
+ * The signed head (issue 12, finding 7; issue 14): a chain only agrees with itself, so every entry
+ * is signed by the audit key (the local KMS stand-in here) over its seq and hash, and the request
+ * record keeps the signed head of the chain as its last write saw it (`auditHead`); `trail`
+ * checks the entries against that head. Each attack below is done to the table directly, as
+ * someone who can write the table but not sign would do it.
  */
 
 const stores = useEmulatedStores();
@@ -24,15 +25,21 @@ function anEvent(n: number): AuditEvent {
 
 const table = () => stores().emulators.tableNames.audit;
 
-async function appendN(requestId: string, n: number): Promise<AuditEntry[]> {
-  const entries = [];
-  for (let i = 1; i <= n; i++) entries.push(await stores().audit.append(requestId, anEvent(i)));
+/** Appends n entries as the workflow does: each after the one before, nothing read. */
+async function appendN(requestId: string, n: number): Promise<SignedAuditEntry[]> {
+  const entries: SignedAuditEntry[] = [];
+  for (let i = 1; i <= n; i++) {
+    const after = entries.length > 0 ? chainHeadOf(entries[entries.length - 1]!) : undefined;
+    entries.push(await stores().audit.append(requestId, anEvent(i), after ?? { seq: 0, hash: '0'.repeat(64) }));
+  }
   return entries;
 }
 
-async function storedHead(requestId: string): Promise<AuditHead> {
-  const { Item } = await stores().doc.send(new GetCommand({ TableName: table(), Key: { requestId, seq: 0 }, ConsistentRead: true }));
-  return Item as AuditHead;
+async function stored(requestId: string): Promise<Record<string, unknown>[]> {
+  const { Items } = await stores().doc.send(
+    new QueryCommand({ TableName: table(), KeyConditionExpression: 'requestId = :id', ExpressionAttributeValues: { ':id': requestId }, ConsistentRead: true }),
+  );
+  return Items ?? [];
 }
 
 async function put(item: object): Promise<void> {
@@ -43,152 +50,172 @@ async function remove(requestId: string, seq: number): Promise<void> {
   await stores().doc.send(new DeleteCommand({ TableName: table(), Key: { requestId, seq } }));
 }
 
-/** Re-hashes `entries` from the first one on, as someone would after editing one. */
-function rehash(entries: AuditEntry[]): AuditEntry[] {
-  const out: AuditEntry[] = [];
+/** Re-hashes `entries` from the first one on, as someone would after editing one (keeping the old signatures). */
+function rehash<E extends AuditEntry>(entries: E[]): E[] {
+  const out: E[] = [];
   for (const entry of entries) {
     const prevHash = out.length > 0 ? out[out.length - 1]!.hash : entry.prevHash;
-    const { hash: _old, ...unhashed } = { ...entry, prevHash };
-    out.push({ ...unhashed, hash: hashEntry(unhashed) });
+    const { hash: _old, ...rest } = { ...entry, prevHash };
+    out.push({ ...rest, hash: hashEntry(rest) } as E);
   }
   return out;
 }
+
+const unsigned = ({ keyId: _k, signature: _s, ...entry }: SignedAuditEntry): AuditEntry => entry;
 
 describe('the signed audit head', () => {
   it('is verified after normal appends and names the last entry, signed by the audit key', async () => {
     const requestId = newRequestId();
     const appended = await appendN(requestId, 4);
-    const trail = await stores().audit.trail(requestId);
+    const trail = await stores().audit.trail(requestId, signedHeadOf(appended[3]!));
     expect(trail).toMatchObject({ verified: true, head: { seq: 4, hash: appended[3]!.hash, keyId: stores().emulators.auditSigningKeyId } });
     expect(trail).not.toHaveProperty('reason');
-    expect(trail.entries).toEqual(appended);
-    // The head checks out with the key's public half alone, outside Warden.
+    expect(trail.entries).toEqual(appended.map(unsigned));
+    // The head, and each entry, check out with the key's public half alone, outside Warden.
     const { PublicKey } = await stores().signer.kms.send(new GetPublicKeyCommand({ KeyId: stores().emulators.auditSigningKeyId }));
     const publicKey = createPublicKey({ key: Buffer.from(PublicKey!), format: 'der', type: 'spki' });
     expect(verify('sha256', headMessage(requestId, 4, appended[3]!.hash), publicKey, Buffer.from(trail.head!.signature, 'base64'))).toBe(true);
+    for (const item of await stored(requestId)) {
+      expect(verify('sha256', headMessage(requestId, item.seq as number, item.hash as string), publicKey, Buffer.from(item.signature as string, 'base64'))).toBe(true);
+    }
   });
 
-  it('stays verified through 10 concurrent appends: the head never forks', async () => {
+  it('writes one item per append and reads nothing when told where the chain ends', async () => {
     const requestId = newRequestId();
-    await Promise.all(Array.from({ length: 10 }, (_, i) => stores().audit.append(requestId, anEvent(i))));
-    const trail = await stores().audit.trail(requestId);
+    const sent: string[] = [];
+    const watched = new DynamoAuditLog(
+      { send: (command: { constructor: { name: string } }) => (sent.push(command.constructor.name), stores().doc.send(command as never)) } as never,
+      table(),
+      stores().signer,
+    );
+    const first = await watched.append(requestId, anEvent(1), { seq: 0, hash: '0'.repeat(64) });
+    await watched.append(requestId, anEvent(2), chainHeadOf(first));
+    expect(sent).toEqual(['PutCommand', 'PutCommand']);
+    expect((await stored(requestId)).map((item) => item.seq)).toEqual([1, 2]);
+  });
+
+  it('a retried step gets the entry its first attempt wrote: no second entry, no fork', async () => {
+    const requestId = newRequestId();
+    const [first] = await appendN(requestId, 1);
+    const once = await stores().audit.append(requestId, anEvent(2), chainHeadOf(first!));
+    const retried = await stores().audit.append(requestId, anEvent(2), chainHeadOf(first!));
+    expect(retried).toEqual(once);
+    const trail = await stores().audit.trail(requestId, signedHeadOf(retried));
+    expect(trail).toMatchObject({ verified: true });
+    expect(trail.entries.map((e) => e.seq)).toEqual([1, 2]);
+  });
+
+  it('a writer told a stale end appends after what others wrote meanwhile', async () => {
+    const requestId = newRequestId();
+    const [first] = await appendN(requestId, 1);
+    const other = await stores().audit.append(requestId, { ...anEvent(9), step: 'Approval' }, chainHeadOf(first!));
+    const mine = await stores().audit.append(requestId, anEvent(2), chainHeadOf(first!));
+    expect(mine).toMatchObject({ seq: 3, prevHash: other.hash });
+    expect(await stores().audit.trail(requestId, signedHeadOf(mine))).toMatchObject({ verified: true });
+  });
+
+  it('stays verified through 10 concurrent appends: the chain never forks', async () => {
+    const requestId = newRequestId();
+    const appended = await Promise.all(Array.from({ length: 10 }, (_, i) => stores().audit.append(requestId, anEvent(i))));
+    const last = appended.find((entry) => entry.seq === 10)!;
+    const trail = await stores().audit.trail(requestId, signedHeadOf(last));
     expect(trail).toMatchObject({ verified: true, head: { seq: 10 } });
     expect(trail.entries.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
   });
 
-  it('catches a cut-off tail: the last entry (the head) removed', async () => {
-    const requestId = newRequestId();
-    await appendN(requestId, 4);
-    await remove(requestId, 0);
-    const trail = await stores().audit.trail(requestId);
-    // What is left still agrees with itself: only the missing head tells.
-    expect(verifyChain(trail.entries)).toBe(true);
-    expect(trail.entries).toHaveLength(3);
-    expect(trail).toMatchObject({ verified: false, reason: 'head_missing' });
-  });
-
-  it('catches a cut-off tail: the last entries removed and an unsigned head put over the new end', async () => {
+  it('catches a cut-off tail: the last entry removed', async () => {
     const requestId = newRequestId();
     const appended = await appendN(requestId, 4);
-    const head = await storedHead(requestId);
-    await remove(requestId, 3);
-    await put({ ...head, entry: appended[1] });
-    const trail = await stores().audit.trail(requestId);
+    await remove(requestId, 4);
+    const trail = await stores().audit.trail(requestId, signedHeadOf(appended[3]!));
+    // What is left still agrees with itself: only the head tells.
     expect(verifyChain(trail.entries)).toBe(true);
-    expect(trail).toMatchObject({ verified: false, reason: 'head_signature_invalid' });
+    expect(trail.entries).toHaveLength(3);
+    expect(trail).toMatchObject({ verified: false, reason: 'head_mismatch' });
+  });
+
+  it('catches a request whose chain has no head at all', async () => {
+    const requestId = newRequestId();
+    await appendN(requestId, 2);
+    expect(await stores().audit.trail(requestId)).toMatchObject({ verified: false, reason: 'head_missing' });
   });
 
   it('catches stored entries cut off under an intact head', async () => {
     const requestId = newRequestId();
-    await appendN(requestId, 5);
-    await remove(requestId, 4);
+    const appended = await appendN(requestId, 5);
     await remove(requestId, 3);
-    expect(await stores().audit.trail(requestId)).toMatchObject({ verified: false, reason: 'chain_broken' });
+    expect(await stores().audit.trail(requestId, signedHeadOf(appended[4]!))).toMatchObject({ verified: false, reason: 'chain_broken' });
   });
 
   it('catches an edited entry re-hashed through to the head', async () => {
     const requestId = newRequestId();
-    await appendN(requestId, 4);
-    const entries = await stores().audit.list(requestId);
-    const edited = rehash([{ ...entries[1]!, actor: { type: 'human', id: 'mallory' } }, ...entries.slice(2)]);
-    for (const entry of edited.slice(0, -1)) await put(entry);
-    await put({ ...(await storedHead(requestId)), entry: edited[edited.length - 1] });
-    const trail = await stores().audit.trail(requestId);
-    // The chain agrees with itself again: this is what `verified` used to accept.
+    const appended = await appendN(requestId, 4);
+    const edited = rehash([{ ...appended[1]!, actor: { type: 'human' as const, id: 'mallory' } }, ...appended.slice(2)]);
+    for (const entry of edited) await put(entry);
+    const trail = await stores().audit.trail(requestId, signedHeadOf(appended[3]!));
+    // The chain agrees with itself again: only the signed head tells.
     expect(verifyChain(trail.entries)).toBe(true);
     expect(trail.entries[1]!.actor.id).toBe('mallory');
-    expect(trail).toMatchObject({ verified: false, reason: 'head_signature_invalid' });
+    expect(trail).toMatchObject({ verified: false, reason: 'head_mismatch' });
   });
 
   it('catches an edited entry re-hashed up to, but not into, the head', async () => {
     const requestId = newRequestId();
-    await appendN(requestId, 4);
-    const entries = await stores().audit.list(requestId);
-    for (const entry of rehash([{ ...entries[0]!, data: { n: 'edited' } }, ...entries.slice(1, 3)])) await put(entry);
-    expect(await stores().audit.trail(requestId)).toMatchObject({ verified: false, reason: 'chain_broken' });
+    const appended = await appendN(requestId, 4);
+    for (const entry of rehash([{ ...appended[0]!, data: { n: 'edited' } }, ...appended.slice(1, 3)])) await put(entry);
+    expect(await stores().audit.trail(requestId, signedHeadOf(appended[3]!))).toMatchObject({ verified: false, reason: 'chain_broken' });
   });
 
   it('catches a head forged without the key, under the real key id or another', async () => {
     const requestId = newRequestId();
-    await appendN(requestId, 3);
-    const entries = await stores().audit.list(requestId);
-    const edited = rehash([{ ...entries[1]!, event: 'approval.decided' }, entries[2]!]);
-    await put(edited[0]!);
+    const appended = await appendN(requestId, 3);
+    const edited = rehash([{ ...appended[1]!, event: 'approval.decided' }, appended[2]!]);
+    for (const entry of edited) await put(entry);
     const forger = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
     const last = edited[1]!;
     const signature = sign('sha256', headMessage(requestId, last.seq, last.hash), forger).toString('base64');
     for (const keyId of [stores().emulators.auditSigningKeyId, 'arn:aws:kms:us-east-1:111122223333:key/forger']) {
-      await put({ requestId, seq: 0, entry: last, keyId, signature });
-      expect(await stores().audit.trail(requestId)).toMatchObject({ verified: false, reason: 'head_signature_invalid' });
+      const forged: SignedHeadRef = { seq: last.seq, hash: last.hash, keyId, signature };
+      expect(await stores().audit.trail(requestId, forged)).toMatchObject({ verified: false, reason: 'head_signature_invalid' });
     }
   });
 
-  it("catches another request's genuine head copied over this one's", async () => {
+  it("catches another request's genuine head presented as this one's", async () => {
     const [mine, other] = [newRequestId(), newRequestId()];
     await appendN(mine, 2);
-    await appendN(other, 2);
-    await put({ ...(await storedHead(other)), requestId: mine });
-    expect(await stores().audit.trail(mine)).toMatchObject({ verified: false, reason: 'head_signature_invalid' });
+    const theirs = await appendN(other, 2);
+    expect(await stores().audit.trail(mine, signedHeadOf(theirs[1]!))).toMatchObject({ verified: false, reason: 'head_signature_invalid' });
   });
 
-  it('catches entries added past the signed head', async () => {
+  it('catches entries added past the signed head without a signature of their own', async () => {
     const requestId = newRequestId();
     const appended = await appendN(requestId, 2);
-    const extra = rehash([appended[1]!, { ...appended[1]!, seq: 3, event: 'effect.executed' }]);
-    for (const entry of extra) await put(entry);
-    const trail = await stores().audit.trail(requestId);
+    const [, extra] = rehash([unsigned(appended[1]!), { ...unsigned(appended[1]!), seq: 3, event: 'effect.executed' }]);
+    await put(extra!);
+    const trail = await stores().audit.trail(requestId, signedHeadOf(appended[1]!));
     expect(verifyChain(trail.entries)).toBe(true);
     expect(trail).toMatchObject({ verified: false, reason: 'head_mismatch' });
   });
 
-  it('catches a malformed head', async () => {
+  it('accepts entries past the head that carry their own signature (appended since the record was written)', async () => {
     const requestId = newRequestId();
-    await appendN(requestId, 2);
-    await put({ requestId, seq: 0, note: 'not a head' });
-    expect(await stores().audit.trail(requestId)).toMatchObject({ verified: false, reason: 'head_signature_invalid' });
-    await expect(stores().audit.append(requestId, anEvent(3))).rejects.toBeInstanceOf(AuditWriteFailed);
+    const appended = await appendN(requestId, 4);
+    expect(await stores().audit.trail(requestId, signedHeadOf(appended[1]!))).toMatchObject({ verified: true, head: { seq: 2 } });
   });
 
-  it('refuses to extend a forged head, so a later append cannot vouch for it', async () => {
-    const requestId = newRequestId();
-    await appendN(requestId, 2);
-    const head = await storedHead(requestId);
-    await put({ ...head, signature: Buffer.from('not a signature').toString('base64') });
-    await expect(stores().audit.append(requestId, anEvent(3))).rejects.toBeInstanceOf(AuditWriteFailed);
-    expect(await stores().audit.trail(requestId)).toMatchObject({ verified: false, reason: 'head_signature_invalid' });
-  });
-
-  it('refuses to move the head past an entry someone else put where the head entry belongs', async () => {
+  it('refuses to extend an entry it did not sign, so a later append cannot vouch for it', async () => {
     const requestId = newRequestId();
     const appended = await appendN(requestId, 2);
-    await put(rehash([{ ...appended[1]!, actor: { type: 'human', id: 'mallory' } }])[0]!);
-    await expect(stores().audit.append(requestId, anEvent(3))).rejects.toThrow(/entry 2 in the table is not the one the signed head holds/);
-    expect(await stores().audit.trail(requestId)).toMatchObject({ verified: false });
+    const [, forged] = rehash([appended[0]!, { ...appended[1]!, seq: 3, event: 'effect.executed', signature: Buffer.from('not a signature').toString('base64') }]);
+    await put(forged!);
+    // Told the chain ends at 2, the append finds 3 taken, reads it, and refuses to build on it.
+    await expect(stores().audit.append(requestId, anEvent(3), chainHeadOf(appended[1]!))).rejects.toBeInstanceOf(AuditWriteFailed);
+    await expect(stores().audit.append(requestId, anEvent(3))).rejects.toThrow(/not signed by the audit key/);
   });
 
   it('when signing fails mid-append, leaves a verified chain and the next append carries on', async () => {
     const requestId = newRequestId();
-    await appendN(requestId, 2);
+    const appended = await appendN(requestId, 2);
     const unavailable: AuditSigner = {
       sign: async () => {
         throw Object.assign(new Error('KMS unavailable'), { name: 'KMSInternalException' });
@@ -196,12 +223,33 @@ describe('the signed audit head', () => {
       verify: stores().signer.verify,
     };
     const failing = new DynamoAuditLog(stores().doc, table(), unavailable);
-    await expect(failing.append(requestId, anEvent(3))).rejects.toMatchObject({ code: 'audit_write_failed', message: 'audit append failed: KMSInternalException' });
-    // The head's entry was already stored on its own; the head did not move.
-    expect(await stores().audit.trail(requestId)).toMatchObject({ verified: true, head: { seq: 2 } });
-    await stores().audit.append(requestId, anEvent(3));
-    const trail = await stores().audit.trail(requestId);
+    await expect(failing.append(requestId, anEvent(3), chainHeadOf(appended[1]!))).rejects.toMatchObject({
+      code: 'audit_write_failed',
+      message: 'audit append failed: KMSInternalException',
+    });
+    expect(await stores().audit.trail(requestId, signedHeadOf(appended[1]!))).toMatchObject({ verified: true, head: { seq: 2 } });
+    const third = await stores().audit.append(requestId, anEvent(3), chainHeadOf(appended[1]!));
+    const trail = await stores().audit.trail(requestId, signedHeadOf(third));
     expect(trail).toMatchObject({ verified: true, head: { seq: 3 } });
+    expect(trail.entries.map((e) => e.seq)).toEqual([1, 2, 3]);
+  });
+
+  it('reads and extends a chain written by an earlier version (its signed head under seq 0)', async () => {
+    const requestId = newRequestId();
+    // As earlier versions left it: entry 1 stored on its own, entry 2 only in the signed head.
+    const entries = rehash([
+      { requestId, seq: 1, at: '2026-12-01T00:00:00.000Z', step: 'Submit', actor: { type: 'human' as const, id: 'u' }, event: 'request.submitted', data: {}, prevHash: '0'.repeat(64), hash: '' },
+      { requestId, seq: 2, at: '2026-12-01T00:00:01.000Z', step: 'Triage', actor: { type: 'system' as const, id: 'triage' }, event: 'request.triaged', data: {}, prevHash: '', hash: '' },
+    ]);
+    const { signature, keyId } = await stores().signer.sign(headMessage(requestId, 2, entries[1]!.hash));
+    await put(entries[0]!);
+    await put({ requestId, seq: 0, entry: entries[1]!, keyId, signature: Buffer.from(signature).toString('base64') });
+    expect(await stores().audit.trail(requestId)).toMatchObject({ verified: true, head: { seq: 2 } });
+    // A step of a request in flight during the upgrade: its state says nothing about the chain.
+    const third = await stores().audit.append(requestId, anEvent(3));
+    expect(third).toMatchObject({ seq: 3, prevHash: entries[1]!.hash });
+    const trail = await stores().audit.trail(requestId, signedHeadOf(third));
+    expect(trail).toMatchObject({ verified: true });
     expect(trail.entries.map((e) => e.seq)).toEqual([1, 2, 3]);
   });
 

@@ -22,7 +22,7 @@ function share(units: number, options: { per?: Record<string, string>; windowDay
   };
 }
 
-const holdsOf = async (s: CumulativeShare) => ((await stores().records.get(ledgerKey(s)))?.ledgerHolds ?? {}) as Record<string, { units: number; at: string }>;
+const holdsOf = async (s: CumulativeShare) => Object.fromEntries(Object.entries((await stores().records.get(ledgerKey(s))) ?? {}).filter(([name]) => name.startsWith('hold#')).map(([name, hold]) => [name.slice('hold#'.length), hold])) as Record<string, { units: number; at: string }>;
 
 it('a reservation returns the total with the request included, and a retry of the same request counts once', async () => {
   const ledger = new CumulativeLedger(stores().records);

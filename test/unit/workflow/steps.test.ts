@@ -1,4 +1,5 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { CHAIN_START, chainHeadOf } from '../../../lambdas/shared/audit/chain';
 import { purchaseOrderKey, purchaseOrderNumber } from '../../../actions/purchase_order/builtin';
 import { ModelAccessDenied, ModelNotFound, ModelSettingError, ModelUnavailable, modelFailureCauseOf } from '../../../lambdas/shared/errors';
 import { taskIdFor } from '../../../lambdas/shared/ids';
@@ -200,16 +201,25 @@ describe('executionStep', () => {
     const { requests, audit, records, clock } = stores();
     const record = aRequestRecord({ status: 'RUNNING' });
     await requests.create(record);
+    const validated = await audit.append(record.requestId, { step: 'Validate', actor: { type: 'system', id: 'validator' }, event: 'proposal.validated', data: {} }, CHAIN_START);
     const state = aWorkflowState({
       requestId: record.requestId,
       proposal: po,
       decision: { outcome: 'approved', reasons: [], policy, fingerprint: 'e'.repeat(64) },
+      audit: chainHeadOf(validated),
     });
     const next = await executionStep(state, { requests, audit, records, clock });
     expect(next.result).toMatchObject({ vendor: 'Initech', amount: 100 });
-    expect((await requests.get(record.requestId))?.result).toEqual(next.result);
+    // The receipt travels in the state; Finalize writes it with the final status (one write).
+    expect((await requests.get(record.requestId))?.result).toBeUndefined();
+    expect(next.audit).toMatchObject({ seq: 2 });
     const again = await executionStep(state, { requests, audit, records, clock });
     expect(again.result).toEqual(next.result);
+    // The retried step got its first entry back: one entry, not two.
+    expect(again.audit).toEqual(next.audit);
+    expect(await audit.list(record.requestId)).toHaveLength(2);
+    await finalizeStep(next, { requests, tasks: stores().tasks, audit }, { failurePath: false });
+    expect(await requests.get(record.requestId)).toMatchObject({ status: 'COMPLETED', result: next.result, auditHead: { seq: 3 } });
   });
 });
 
@@ -239,7 +249,6 @@ describe('the vault and the outbound shield in the steps', () => {
 
     expect(await storedPurchaseOrder(record.requestId)).toMatchObject({ description: 'chairs, invoice to jane@example.com' });
     expect(next.result).toMatchObject({ description: 'chairs, invoice to [EMAIL_1]' });
-    expect((await requests.get(record.requestId))?.result).toMatchObject({ description: 'chairs, invoice to [EMAIL_1]' });
     const entries = await audit.list(record.requestId);
     expect(entries.map((e) => e.data)).toEqual([expect.objectContaining({ piiRestoredIn: ['description'] })]);
     expect(JSON.stringify([next, entries, await requests.get(record.requestId)])).not.toContain('jane@example.com');
@@ -301,20 +310,19 @@ describe('the vault and the outbound shield in the steps', () => {
     expect(JSON.stringify([await requests.get(record.requestId), entries])).not.toContain(APPROVAL_TOKEN);
   });
 
-  it('Finalize scans the stored request again, with the vault, and says what it redacted', async () => {
+  it('Finalize scans what the request shows again, with the vault, and says what it redacted', async () => {
     const { requests, tasks, audit, state: vault } = stores();
-    const record = aRequestRecord({
-      status: 'RUNNING',
-      proposal: { ...po, fields: { ...po.fields, description: 'toner for JANE@example.com' } },
-      result: { purchaseOrderNumber: 'PO-1', note: `ref ${APPROVAL_TOKEN}` },
-    });
+    // What Validate and Execute handed over (and Validate stored), echoing the original in another case.
+    const proposal = { ...po, fields: { ...po.fields, description: 'toner for JANE@example.com' } };
+    const record = aRequestRecord({ status: 'RUNNING', proposal });
     await requests.create(record);
     await vault.putVault(record.requestId, { '[EMAIL_1]': 'jane@example.com' });
     const state = aWorkflowState({
       requestId: record.requestId,
       shield: vaulted,
+      proposal,
       decision: { outcome: 'approved', reasons: [], policy },
-      result: { purchaseOrderNumber: 'PO-1' },
+      result: { purchaseOrderNumber: 'PO-1', note: `ref ${APPROVAL_TOKEN}` },
     });
 
     await expect(finalizeStep(state, { requests, tasks, audit, vault }, { failurePath: false })).resolves.toMatchObject({ status: 'COMPLETED' });

@@ -1,10 +1,11 @@
 import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { assembleTrail, GENESIS_HASH, hashEntry, headIsSigned, headMessage, verifyTrail, type UnhashedAuditEntry } from '../../audit/chain';
+import { assembleTrail, entryIsSigned, GENESIS_HASH, hashEntry, headIsSigned, headMessage, verifySignedTrail, verifyTrail, type UnhashedAuditEntry } from '../../audit/chain';
 import { AuditWriteFailed } from '../../errors';
 import { isValidId } from '../../ids';
 import { systemClock, type AuditLog, type AuditSigner, type AuditTrail, type Clock } from '../../ports';
-import { AuditEntry, AuditHead, type AuditEvent } from '../../schemas/records';
+import { AuditEntry, AuditHead, SignedAuditEntry, type AuditEvent, type SignedHeadRef } from '../../schemas/records';
+import type { ChainHead } from '../../schemas/workflow';
 import { TABLES } from '../../tables';
 import { KmsAuditSigner } from './auditSigner';
 import { documentClient, requireEnv } from './clients';
@@ -13,8 +14,16 @@ import { isConditionalCheckFailed, isoNow } from './dynamo';
 /** The entries that say how a request ended: `appendUnlessClosed` writes nothing after them. */
 const CLOSING_EVENTS: ReadonlySet<string> = new Set(['request.finalized', 'request.failure_after_end']);
 
-/** The sort key of a request's signed head; its entries run from 1. */
+/** The sort key of a request's signed head as earlier versions kept it; entries run from 1. */
 const HEAD_SEQ = 0;
+
+/** The chain's last entry, as an append needs it (and the entry itself when it was read). */
+interface ChainEnd {
+  seq: number;
+  hash: string;
+  event?: string;
+  entry?: SignedAuditEntry;
+}
 
 export interface DynamoAuditLogOptions {
   clock?: Clock;
@@ -29,12 +38,17 @@ export interface DynamoAuditLogOptions {
  * The append-only audit table: only GetItem, PutItem and Query. The Lambda roles have no
  * UpdateItem/DeleteItem on it, so an entry once written is never rewritten by the app.
  *
- * Each request has a head item (seq 0): its latest entry and a signature over that entry's seq
- * and hash. An append reads the head (one read, as the tail query was before), writes the head's
- * entry as an item of its own, and moves the head to the new entry only if it is still where it
- * was read (a conditional put): of two appenders or a retried step, one wins and the other
- * re-reads, so the head never forks and never goes back. A crash between the two writes leaves
- * the head where it was and the next append carries on; no entry is ever outside the signed chain.
+ * An append is one conditional PutItem: the entry at the next seq, signed by the audit key over
+ * its seq and hash (`headMessage`). The step knows where the chain ends (the workflow state
+ * carries it, `after`), so nothing is read first. Two writers, or a retried step, can never fork
+ * the chain: one seq holds one entry (`attribute_not_exists`). The loser reads the chain's end
+ * and either finds its own entry there (a retried step: it is returned, not written twice) or
+ * appends after it.
+ *
+ * The signed head a reader checks the chain against lives on the request record (`auditHead`):
+ * each step that writes the record moves it there (`signedHeadOf`), so cutting entries off the end
+ * is caught. Entries past it carry their own signature until the next record write covers them.
+ * Requests written by earlier versions keep their head under seq 0; it is read, never written.
  */
 export class DynamoAuditLog implements AuditLog {
   private readonly clock: Clock;
@@ -58,15 +72,15 @@ export class DynamoAuditLog implements AuditLog {
     return new DynamoAuditLog(doc, requireEnv(TABLES.audit.envVar, env), signer);
   }
 
-  async append(requestId: string, event: AuditEvent): Promise<AuditEntry> {
-    return (await this.write(requestId, event, false))!;
+  async append(requestId: string, event: AuditEvent, after?: ChainHead): Promise<SignedAuditEntry> {
+    return (await this.write(requestId, event, false, after))!;
   }
 
-  async appendUnlessClosed(requestId: string, event: AuditEvent): Promise<AuditEntry | undefined> {
-    return this.write(requestId, event, true);
+  async appendUnlessClosed(requestId: string, event: AuditEvent, after?: ChainHead): Promise<SignedAuditEntry | undefined> {
+    return this.write(requestId, event, true, after);
   }
 
-  private async write(requestId: string, event: AuditEvent, unlessClosed: boolean): Promise<AuditEntry | undefined> {
+  private async write(requestId: string, event: AuditEvent, unlessClosed: boolean, after: ChainHead | undefined): Promise<SignedAuditEntry | undefined> {
     if (!isValidId(requestId)) throw new AuditWriteFailed('audit: not a valid requestId');
     let data: Record<string, unknown>;
     try {
@@ -76,44 +90,26 @@ export class DynamoAuditLog implements AuditLog {
     } catch {
       throw new AuditWriteFailed('audit: event data is not JSON-serialisable');
     }
+    // Where the chain ends: given by the step (no read), or read when not given or found stale.
+    let end: ChainEnd | undefined = after ? (after.seq > 0 ? { seq: after.seq, hash: after.hash } : undefined) : await this.failClosed(this.readEnd(requestId));
     for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
       try {
-        const head = await this.readHead(requestId);
-        // Read with the seq this write claims: a closing entry that lands first makes the conditional put fail and this check run again.
-        if (unlessClosed && head && CLOSING_EVENTS.has(head.entry.event)) return undefined;
-        if (head) {
-          // Extending a head Warden did not sign would sign whatever was put in its place.
-          if (!(await headIsSigned(requestId, head, this.signer.verify))) {
-            throw new AuditWriteFailed('audit: the stored head is not signed by the audit key; refusing to extend it');
-          }
-          await this.storeEntry(head.entry);
-        }
+        // A closing entry that lands first makes the put below fail and this check run on a fresh read.
+        if (unlessClosed && end?.event !== undefined && CLOSING_EVENTS.has(end.event)) return undefined;
         const unhashed: UnhashedAuditEntry = {
           requestId,
-          seq: head ? head.entry.seq + 1 : 1,
+          seq: end ? end.seq + 1 : 1,
           at: isoNow(this.clock),
           step: event.step,
           actor: { type: event.actor.type, id: event.actor.id },
           event: event.event,
           data,
-          prevHash: head ? head.entry.hash : GENESIS_HASH,
+          prevHash: end ? end.hash : GENESIS_HASH,
         };
-        const entry: AuditEntry = { ...unhashed, hash: hashEntry(unhashed) };
-        const { signature, keyId } = await this.signer.sign(headMessage(requestId, entry.seq, entry.hash));
-        const next: AuditHead = { requestId, seq: HEAD_SEQ, entry, keyId, signature: Buffer.from(signature).toString('base64') };
-        await this.doc.send(
-          new PutCommand({
-            TableName: this.tableName,
-            Item: next,
-            ...(head
-              ? {
-                  ConditionExpression: '#entry.#seq = :seq',
-                  ExpressionAttributeNames: { '#entry': 'entry', '#seq': 'seq' },
-                  ExpressionAttributeValues: { ':seq': head.entry.seq },
-                }
-              : { ConditionExpression: 'attribute_not_exists(requestId)' }),
-          }),
-        );
+        const hash = hashEntry(unhashed);
+        const { signature, keyId } = await this.signer.sign(headMessage(requestId, unhashed.seq, hash));
+        const entry: SignedAuditEntry = { ...unhashed, hash, keyId, signature: Buffer.from(signature).toString('base64') };
+        await this.doc.send(new PutCommand({ TableName: this.tableName, Item: entry, ConditionExpression: 'attribute_not_exists(seq)' }));
         return entry;
       } catch (error) {
         if (error instanceof AuditWriteFailed) throw error;
@@ -121,36 +117,97 @@ export class DynamoAuditLog implements AuditLog {
           // The message names the failure, never the event's data (it may hold PII).
           throw new AuditWriteFailed(`audit append failed: ${error instanceof Error ? error.name : 'unknown error'}`);
         }
-        // Lost the race for the head: back off a little (jittered) and re-read it.
+        const claimed = end ? end.seq + 1 : 1;
+        end = await this.failClosed(this.readEnd(requestId));
+        // A retried step finds the entry its first attempt wrote: that one stands, once.
+        const own = end?.entry;
+        if (own && own.seq === claimed && own.step === event.step && own.event === event.event && own.actor.id === event.actor.id) return own;
+        // Another writer took the seq: back off a little (jittered) and append after it.
         await sleep(Math.floor(Math.random() * 10 * attempt));
       }
     }
     throw new AuditWriteFailed(`audit append lost the race ${this.maxAttempts} times`);
   }
 
-  async list(requestId: string): Promise<AuditEntry[]> {
-    const { stored, head } = await this.readAll(requestId);
-    return assembleTrail(stored, head.success ? head.data : undefined);
+  /** Any failure to read the chain is the append's failure: the step fails with AuditWriteFailed. */
+  private async failClosed<T>(reading: Promise<T>): Promise<T> {
+    try {
+      return await reading;
+    } catch (error) {
+      if (error instanceof AuditWriteFailed) throw error;
+      // The message names the failure, never the event's data (it may hold PII).
+      throw new AuditWriteFailed(`audit read failed: ${error instanceof Error ? error.name : 'unknown error'}`);
+    }
   }
 
-  async trail(requestId: string): Promise<AuditTrail> {
-    const { stored, head } = await this.readAll(requestId);
-    if (head.present && !head.success) {
-      return { entries: stored, verified: false, reason: 'head_signature_invalid' };
+  /**
+   * The chain's last entry, checked before anything is appended after it: signed by the audit key
+   * (its own signature, or an earlier version's head under seq 0). Extending an entry Warden did
+   * not sign would sign whatever was put in its place.
+   */
+  private async readEnd(requestId: string): Promise<ChainEnd | undefined> {
+    const { Items } = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'requestId = :id',
+        ExpressionAttributeValues: { ':id': requestId },
+        ScanIndexForward: false,
+        Limit: 1,
+        ConsistentRead: true,
+      }),
+    );
+    const last = Items?.[0];
+    if (last && last.seq !== HEAD_SEQ) {
+      const signed = SignedAuditEntry.safeParse(last);
+      if (signed.success) {
+        if (!(await entryIsSigned(requestId, signed.data, this.signer.verify))) {
+          throw new AuditWriteFailed('audit: the last entry is not signed by the audit key; refusing to extend it');
+        }
+        return { seq: signed.data.seq, hash: signed.data.hash, event: signed.data.event, entry: signed.data };
+      }
     }
-    const signed = head.success ? head.data : undefined;
-    const entries = assembleTrail(stored, signed);
-    const verdict = await verifyTrail(requestId, entries, signed, this.signer.verify);
+    // Written by an earlier version: its signed head under seq 0 holds the last entry.
+    const legacy = await this.readLegacyHead(requestId);
+    if (!legacy) {
+      if (last && last.seq !== HEAD_SEQ) throw new AuditWriteFailed('audit: the last entry is unsigned and no head vouches for it; refusing to extend it');
+      return undefined;
+    }
+    if (!(await headIsSigned(requestId, legacy, this.signer.verify))) {
+      throw new AuditWriteFailed('audit: the stored head is not signed by the audit key; refusing to extend it');
+    }
+    await this.storeEntry(legacy.entry);
+    return { seq: legacy.entry.seq, hash: legacy.entry.hash, event: legacy.entry.event };
+  }
+
+  async list(requestId: string): Promise<AuditEntry[]> {
+    const { stored, head } = await this.readAll(requestId);
+    return assembleTrail(stored, head.success ? head.data : undefined).map(unsigned);
+  }
+
+  async trail(requestId: string, recordHead?: SignedHeadRef): Promise<AuditTrail> {
+    const { stored, head } = await this.readAll(requestId);
+    const legacy = head.success ? head.data : undefined;
+    const chained = assembleTrail(stored, legacy);
+    const entries = chained.map(unsigned);
+    if (recordHead) {
+      const verdict = await verifySignedTrail(requestId, chained, recordHead, this.signer.verify);
+      return { entries, head: recordHead, ...verdict };
+    }
+    // A request written before its head moved to the record: its head under seq 0.
+    if (head.present && !head.success) {
+      return { entries, verified: false, reason: 'head_signature_invalid' };
+    }
+    const verdict = await verifyTrail(requestId, entries, legacy, this.signer.verify);
     return {
       entries,
-      ...(signed ? { head: { seq: signed.entry.seq, hash: signed.entry.hash, keyId: signed.keyId, signature: signed.signature } } : {}),
+      ...(legacy ? { head: { seq: legacy.entry.seq, hash: legacy.entry.hash, keyId: legacy.keyId, signature: legacy.signature } } : {}),
       ...verdict,
     };
   }
 
   /** Every item of the request: its stored entries in seq order, and its head if it has one. */
   private async readAll(requestId: string) {
-    const stored: AuditEntry[] = [];
+    const stored: (AuditEntry | SignedAuditEntry)[] = [];
     let headItem: Record<string, unknown> | undefined;
     if (isValidId(requestId)) {
       let startKey: Record<string, unknown> | undefined;
@@ -167,7 +224,7 @@ export class DynamoAuditLog implements AuditLog {
         );
         for (const item of page.Items ?? []) {
           if (item.seq === HEAD_SEQ) headItem = item;
-          else stored.push(AuditEntry.parse(item));
+          else stored.push(SignedAuditEntry.safeParse(item).data ?? AuditEntry.parse(item));
         }
         startKey = page.LastEvaluatedKey;
       } while (startKey);
@@ -176,7 +233,7 @@ export class DynamoAuditLog implements AuditLog {
     return { stored, head: { present: headItem !== undefined, ...parsed } };
   }
 
-  private async readHead(requestId: string): Promise<AuditHead | undefined> {
+  private async readLegacyHead(requestId: string): Promise<AuditHead | undefined> {
     const { Item } = await this.doc.send(
       new GetCommand({ TableName: this.tableName, Key: { requestId, seq: HEAD_SEQ }, ConsistentRead: true }),
     );
@@ -187,7 +244,7 @@ export class DynamoAuditLog implements AuditLog {
   }
 
   /**
-   * Writes the head's entry as an item of its own before the head moves past it. Already there
+   * Writes a legacy head's entry as an item of its own before the chain moves past it. Already there
    * is the normal outcome of a retried or concurrent append; anything else in its place is not.
    */
   private async storeEntry(entry: AuditEntry): Promise<void> {
@@ -201,4 +258,10 @@ export class DynamoAuditLog implements AuditLog {
       if (Item?.hash !== entry.hash) throw new AuditWriteFailed(`audit: entry ${entry.seq} in the table is not the one the signed head holds`);
     }
   }
+}
+
+/** An entry as readers see it: the signature stays in the table. */
+function unsigned(entry: AuditEntry | SignedAuditEntry): AuditEntry {
+  const { keyId: _keyId, signature: _signature, ...rest } = entry as SignedAuditEntry;
+  return rest;
 }

@@ -69,32 +69,41 @@ export class DynamoRequestStore implements RequestStore {
 
   async update(requestId: string, patch: RequestPatch): Promise<void> {
     if (!isValidId(requestId)) throw new NotFound(`Request not found.`);
-    try {
-      await this.doc.send(new UpdateCommand(this.updateCommand(requestId, patch)));
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) throw new NotFound(`Request ${requestId} not found.`);
-      throw error;
-    }
+    if (await this.send(this.updateCommand(requestId, patch), patch)) return;
+    throw new NotFound(`Request ${requestId} not found.`);
   }
 
   async updateIf(requestId: string, patch: RequestPatch, whenStatus: readonly RequestStatus[]): Promise<boolean> {
     if (!isValidId(requestId) || whenStatus.length === 0) return false;
-    const command = this.updateCommand(requestId, patch);
     const expected = Object.fromEntries(whenStatus.map((status, i) => [`:when${i}`, status]));
+    const when = (command: ReturnType<DynamoRequestStore['updateCommand']>) => ({
+      ...command,
+      ConditionExpression: `${command.ConditionExpression} AND #status IN (${Object.keys(expected).join(', ')})`,
+      ExpressionAttributeNames: { ...command.ExpressionAttributeNames, '#status': 'status' },
+      ExpressionAttributeValues: { ...command.ExpressionAttributeValues, ...expected },
+    });
+    return this.send(when(this.updateCommand(requestId, patch)), patch, when);
+  }
+
+  /**
+   * One conditional update; false when its condition failed. A patch that moves the audit head
+   * only moves it forward: if a later head is already there, the rest of the patch is written
+   * without it (a second call, only on that race).
+   */
+  private async send(
+    command: ReturnType<DynamoRequestStore['updateCommand']>,
+    patch: RequestPatch,
+    wrap: (c: ReturnType<DynamoRequestStore['updateCommand']>) => ReturnType<DynamoRequestStore['updateCommand']> = (c) => c,
+  ): Promise<boolean> {
     try {
-      await this.doc.send(
-        new UpdateCommand({
-          ...command,
-          ConditionExpression: `${command.ConditionExpression} AND #status IN (${Object.keys(expected).join(', ')})`,
-          ExpressionAttributeNames: { ...command.ExpressionAttributeNames, '#status': 'status' },
-          ExpressionAttributeValues: { ...command.ExpressionAttributeValues, ...expected },
-        }),
-      );
+      await this.doc.send(new UpdateCommand(command));
       return true;
     } catch (error) {
-      if (isConditionalCheckFailed(error)) return false;
-      throw error;
+      if (!isConditionalCheckFailed(error)) throw error;
+      if (!patch.auditHead) return false;
     }
+    const { auditHead: _behind, ...rest } = patch;
+    return this.send(wrap(this.updateCommand(command.Key.requestId, rest)), rest, wrap);
   }
 
   async list(scope: RequestListScope, page: { status?: RequestStatus; limit: number; cursor?: string }): Promise<RequestPage> {
@@ -155,11 +164,18 @@ export class DynamoRequestStore implements RequestStore {
     values[':timeline'] = REQUESTS_TIMELINE.value;
     assignments.push('#timeline = :timeline');
     names['#id'] = 'requestId';
+    let condition = 'attribute_exists(#id)';
+    if (patch.auditHead) {
+      names['#head'] = 'auditHead';
+      names['#headSeq'] = 'seq';
+      values[':headSeq'] = patch.auditHead.seq;
+      condition += ' AND (attribute_not_exists(#head) OR #head.#headSeq < :headSeq)';
+    }
     return {
       TableName: this.tableName,
       Key: { requestId },
       UpdateExpression: `SET ${assignments.join(', ')}`,
-      ConditionExpression: 'attribute_exists(#id)',
+      ConditionExpression: condition,
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,
     };

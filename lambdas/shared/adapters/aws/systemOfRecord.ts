@@ -162,14 +162,14 @@ export class DynamoSystemOfRecord implements SystemOfRecord {
     return this.getItem(key);
   }
 
-  async updateIf(args: { key: RecordKey; update: string; condition: string; values?: Record<string, unknown>; names?: Record<string, string> }): Promise<Item | undefined> {
+  async updateIf(args: { key: RecordKey; update: string; condition?: string; values?: Record<string, unknown>; names?: Record<string, string> }): Promise<Item | undefined> {
     try {
       const { Attributes } = await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: args.key,
           UpdateExpression: args.update,
-          ConditionExpression: args.condition,
+          ...(args.condition ? { ConditionExpression: args.condition } : {}),
           ...(args.values && Object.keys(args.values).length > 0 ? { ExpressionAttributeValues: args.values } : {}),
           ...(args.names ? { ExpressionAttributeNames: args.names } : {}),
           ReturnValues: 'ALL_NEW',
