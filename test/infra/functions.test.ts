@@ -192,12 +192,12 @@ describe('least privilege per function', () => {
       audit: ['GetItem', 'PutItem', 'Query'],
       idempotency: ['DeleteItem', 'GetItem', 'PutItem'],
     },
-    triage: { requests: ['UpdateItem'], audit: ['GetItem', 'PutItem', 'Query'] },
+    triage: { audit: ['GetItem', 'PutItem', 'Query'] },
     inference: { requests: ['UpdateItem'], audit: ['GetItem', 'PutItem', 'Query'] },
     validation: { records: ['GetItem', 'Query', 'UpdateItem'], requests: ['UpdateItem'], audit: ['GetItem', 'PutItem', 'Query'] },
     dehydrate: { tasks: ['GetItem', 'PutItem'], requests: ['UpdateItem'], audit: ['GetItem', 'PutItem', 'Query'] },
     approval: { tasks: ['GetItem', 'Query', 'UpdateItem'], requests: ['GetItem', 'UpdateItem'], audit: ['GetItem', 'PutItem', 'Query'] },
-    execution: { records: ['DeleteItem', 'GetItem', 'PutItem', 'UpdateItem'], requests: ['UpdateItem'], audit: ['GetItem', 'PutItem', 'Query'] },
+    execution: { records: ['DeleteItem', 'GetItem', 'PutItem', 'UpdateItem'], audit: ['GetItem', 'PutItem', 'Query'] },
     finalize: { records: ['GetItem', 'UpdateItem'], requests: ['GetItem', 'UpdateItem'], tasks: ['UpdateItem'], audit: ['GetItem', 'PutItem', 'Query'] },
     // The gateway's submit and view code, so the gateway's stores and nothing else.
     mcp: {

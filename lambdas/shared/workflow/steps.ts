@@ -344,7 +344,9 @@ export async function finalizeStep(
     await deps.ledger.release(state.requestId, cumulativeSharesOf(state));
   }
   // Execute leaves the receipt in the state for this write.
-  const patch: Partial<RequestRecord> = { status, ...(state.result ? { result: state.result } : {}) };
+  // The route too: a request that failed before its next step wrote the record still says how it was routed.
+  const { status: _running, ...routed } = runningPatch(state);
+  const patch: Partial<RequestRecord> = { ...routed, status, ...(state.result ? { result: state.result } : {}) };
   // A request that failed while waiting (e.g. its execution was aborted) leaves no task to decide.
   if (status === 'EXPIRED' || (status === 'FAILED' && current?.status === 'PENDING_APPROVAL')) {
     const taskId = taskIdFor(state.requestId);

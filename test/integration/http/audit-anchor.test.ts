@@ -1,4 +1,4 @@
-import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -43,11 +43,6 @@ async function completedRequest(description: string): Promise<{ requestId: strin
   return { requestId, audit: audit.body };
 }
 
-async function headItem(requestId: string) {
-  const { Item } = await doc.send(new GetCommand({ TableName: table(), Key: { requestId, seq: 0 }, ConsistentRead: true }));
-  return Item!;
-}
-
 function rehashed(entries: AuditEntry[]): AuditEntry[] {
   const out: AuditEntry[] = [];
   for (const entry of entries) {
@@ -68,10 +63,12 @@ it('a completed request is verified against a head signed by the local audit key
 
 it('cutting off the tail is not verified', async () => {
   const { requestId, audit } = await completedRequest('staples');
-  await doc.send(new DeleteCommand({ TableName: table(), Key: { requestId, seq: 0 } }));
+  const entries = audit.entries as Json[];
+  await doc.send(new DeleteCommand({ TableName: table(), Key: { requestId, seq: entries.length } }));
   const after = (await client.getAudit(auditor, requestId)).body;
-  expect(after.entries).toHaveLength((audit.entries as Json[]).length - 1);
-  expect(after).toMatchObject({ verified: false, reason: 'head_missing' });
+  expect(after.entries).toHaveLength(entries.length - 1);
+  // The record's signed head still names the entry that was cut off.
+  expect(after).toMatchObject({ verified: false, reason: 'head_mismatch' });
 });
 
 it('editing a receipt and re-hashing through to the end is not verified', async () => {
@@ -79,22 +76,29 @@ it('editing a receipt and re-hashing through to the end is not verified', async 
   const entries = (audit.entries as Omit<AuditEntry, 'requestId'>[]).map((e) => ({ ...e, requestId }));
   const executed = entries.findIndex((e) => e.step === 'Execute');
   const edited = rehashed([{ ...entries[executed]!, data: { ...entries[executed]!.data, amount: 99_999 } }, ...entries.slice(executed + 1)]);
-  for (const entry of edited.slice(0, -1)) await doc.send(new PutCommand({ TableName: table(), Item: entry }));
-  await doc.send(new PutCommand({ TableName: table(), Item: { ...(await headItem(requestId)), entry: edited.at(-1) } }));
+  for (const entry of edited) await doc.send(new PutCommand({ TableName: table(), Item: entry }));
   const after = (await client.getAudit(auditor, requestId)).body;
   expect((after.entries as { data: { amount?: number } }[])[executed]!.data.amount).toBe(99_999);
-  expect(after).toMatchObject({ verified: false, reason: 'head_signature_invalid' });
+  // The chain agrees with itself again; the record's signed head does not.
+  expect(after).toMatchObject({ verified: false, reason: 'head_mismatch' });
 });
 
 it('a head forged with another key is not verified', async () => {
   const { requestId, audit } = await completedRequest('clips');
   const entries = (audit.entries as Omit<AuditEntry, 'requestId'>[]).map((e) => ({ ...e, requestId }));
   const last = entries.length - 1;
-  // Drop the last step and sign the shorter chain with a key of one's own.
-  await doc.send(new PutCommand({ TableName: table(), Item: entries[last - 1]! }));
+  // Drop the last step and put a head for the shorter chain, signed with a key of one's own, on the record.
+  await doc.send(new DeleteCommand({ TableName: table(), Key: { requestId, seq: entries[last]!.seq } }));
   const forger = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
   const signature = sign('sha256', headMessage(requestId, entries[last - 1]!.seq, entries[last - 1]!.hash), forger).toString('base64');
-  await doc.send(new PutCommand({ TableName: table(), Item: { requestId, seq: 0, entry: entries[last - 1], keyId: env()[AUDIT_SIGNING_KEY_ENV], signature } }));
+  await doc.send(
+    new UpdateCommand({
+      TableName: env()[TABLES.requests.envVar]!,
+      Key: { requestId },
+      UpdateExpression: 'SET auditHead = :head',
+      ExpressionAttributeValues: { ':head': { seq: entries[last - 1]!.seq, hash: entries[last - 1]!.hash, keyId: env()[AUDIT_SIGNING_KEY_ENV], signature } },
+    }),
+  );
   const after = (await client.getAudit(auditor, requestId)).body;
   expect(after.entries).toHaveLength(last);
   expect(after).toMatchObject({ verified: false, reason: 'head_signature_invalid' });

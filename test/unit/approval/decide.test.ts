@@ -44,6 +44,8 @@ describe('decideTask', () => {
     expect(output).toEqual({
       ...opened.state,
       approval: { taskId: opened.taskId, status: 'APPROVED', decidedBy: approver.sub, decidedAt, comment: 'budget confirmed' },
+      // Where the chain now ends (the decision's entry): Execute appends after it with no read.
+      audit: { seq: 2, hash: expect.stringMatching(/^[0-9a-f]{64}$/) },
     });
 
     expect(await stores().tasks.get(opened.taskId)).toMatchObject({

@@ -1,4 +1,3 @@
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { InvalidInput, OrchestratorUnavailable } from '../../../lambdas/shared/errors';
 import type { Orchestrator } from '../../../lambdas/shared/ports';
 import { submitRequest, type SubmitDeps } from '../../../lambdas/shared/requests/submit';
@@ -46,7 +45,9 @@ it('records the request QUEUED, audits it, and starts one execution with the scr
   expect(submitted.statusCode).toBe(202);
   const { requestId } = submitted.body;
   const record = await stores().requests.get(requestId);
-  expect(record).toMatchObject({ status: 'QUEUED', requestedBy: 'alice', action: 'purchase_order', executionArn: expect.stringContaining(requestId) });
+  // The record vouches for its first audit entry, and the execution starts knowing where the chain ends.
+  expect(record).toMatchObject({ status: 'QUEUED', requestedBy: 'alice', action: 'purchase_order', auditHead: { seq: 1 } });
+  expect(orchestrator.started.get(requestId)?.audit).toEqual({ seq: 1, hash: record?.auditHead?.hash });
   const input = orchestrator.started.get(requestId)!;
   expect(input.text).toBe('Chairs, questions to [EMAIL_1]');
   expect(input.submitted?.fields).toMatchObject({ description: 'chairs for [EMAIL_1]', currency: 'USD' });
@@ -92,8 +93,6 @@ it('starts, on replay, a request whose first attempt was recorded but never star
   const first = await submitRequest(alice, po, { idempotencyKey: 'k-crash', traceId: 't' }, deps(orchestrator));
   // As if the first attempt had died between recording the request and starting its execution.
   orchestrator.started.clear();
-  const { executionArn: _dropped, ...withoutArn } = (await stores().requests.get(first.body.requestId))!;
-  await stores().doc.send(new PutCommand({ TableName: stores().emulators.tableNames.requests, Item: withoutArn }));
   // A replay while the first attempt could still be running leaves the start to it…
   const early = await submitRequest(alice, po, { idempotencyKey: 'k-crash', traceId: 't' }, deps(orchestrator));
   expect(early).toMatchObject({ statusCode: 200, body: { requestId: first.body.requestId, status: 'QUEUED' } });
@@ -103,7 +102,8 @@ it('starts, on replay, a request whose first attempt was recorded but never star
   const replay = await submitRequest(alice, po, { idempotencyKey: 'k-crash', traceId: 't' }, deps(orchestrator));
   expect(replay).toMatchObject({ statusCode: 200, body: { requestId: first.body.requestId } });
   expect(orchestrator.started.has(first.body.requestId)).toBe(true);
-  expect((await stores().requests.get(first.body.requestId))?.executionArn).toContain(first.body.requestId);
+  // Still one Submit entry: the replay found the first attempt's.
+  expect((await stores().audit.list(first.body.requestId)).map((e) => e.event)).toEqual(['request.submitted']);
 });
 
 it('refuses what can be refused at once: permission (403) and the fields schema (400 with the path)', async () => {

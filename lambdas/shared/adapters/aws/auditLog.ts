@@ -17,12 +17,11 @@ const CLOSING_EVENTS: ReadonlySet<string> = new Set(['request.finalized', 'reque
 /** The sort key of a request's signed head as earlier versions kept it; entries run from 1. */
 const HEAD_SEQ = 0;
 
-/** The chain's last entry, as an append needs it (and the entry itself when it was read). */
+/** The chain's last entry, as an append needs it. */
 interface ChainEnd {
   seq: number;
   hash: string;
   event?: string;
-  entry?: SignedAuditEntry;
 }
 
 export interface DynamoAuditLogOptions {
@@ -117,16 +116,47 @@ export class DynamoAuditLog implements AuditLog {
           // The message names the failure, never the event's data (it may hold PII).
           throw new AuditWriteFailed(`audit append failed: ${error instanceof Error ? error.name : 'unknown error'}`);
         }
+        // A retried step (or a concurrent retry of one submission) finds the entry its first
+        // attempt wrote at that seq: that one stands, once, however far the chain has moved on.
+        // Not once the same step has written past it: then it was an earlier, finished attempt
+        // (a decision released, say) and this one is new.
         const claimed = end ? end.seq + 1 : 1;
+        const own = await this.failClosed(this.readEntry(requestId, claimed));
+        if (own && own.step === event.step && own.event === event.event && own.actor.id === event.actor.id) {
+          if (!(await this.failClosed(this.stepWroteAfter(requestId, claimed, event.step)))) return own;
+        }
         end = await this.failClosed(this.readEnd(requestId));
-        // A retried step finds the entry its first attempt wrote: that one stands, once.
-        const own = end?.entry;
-        if (own && own.seq === claimed && own.step === event.step && own.event === event.event && own.actor.id === event.actor.id) return own;
         // Another writer took the seq: back off a little (jittered) and append after it.
         await sleep(Math.floor(Math.random() * 10 * attempt));
       }
     }
     throw new AuditWriteFailed(`audit append lost the race ${this.maxAttempts} times`);
+  }
+
+  /** The signed entry at `seq`, if one is there and the audit key signed it. */
+  private async readEntry(requestId: string, seq: number): Promise<SignedAuditEntry | undefined> {
+    const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { requestId, seq }, ConsistentRead: true }));
+    const parsed = SignedAuditEntry.safeParse(Item);
+    return parsed.success && (await entryIsSigned(requestId, parsed.data, this.signer.verify)) ? parsed.data : undefined;
+  }
+
+  /** Whether an entry of `step` follows `seq` in the chain (a rare read: only after a lost race). */
+  private async stepWroteAfter(requestId: string, seq: number, step: string): Promise<boolean> {
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'requestId = :id AND seq > :seq',
+          ExpressionAttributeValues: { ':id': requestId, ':seq': seq },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      if ((page.Items ?? []).some((item) => item.step === step)) return true;
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return false;
   }
 
   /** Any failure to read the chain is the append's failure: the step fails with AuditWriteFailed. */
@@ -163,7 +193,7 @@ export class DynamoAuditLog implements AuditLog {
         if (!(await entryIsSigned(requestId, signed.data, this.signer.verify))) {
           throw new AuditWriteFailed('audit: the last entry is not signed by the audit key; refusing to extend it');
         }
-        return { seq: signed.data.seq, hash: signed.data.hash, event: signed.data.event, entry: signed.data };
+        return { seq: signed.data.seq, hash: signed.data.hash, event: signed.data.event };
       }
     }
     // Written by an earlier version: its signed head under seq 0 holds the last entry.
