@@ -10,6 +10,7 @@ import { DEFAULT_MODEL_IDS } from '../lib/config';
 import { FUNCTION_NAMES, WardenFunction, type FunctionName } from '../lib/constructs/functions';
 import { STATE_BUCKET_ENV, STATE_KEY_ENV, STATE_MACHINE_ARN_ENV, TABLES } from '../lambdas/shared/tables';
 import type { ProgressReporter } from '../scripts/cli';
+import { COLD_START } from './budgets';
 import { median, round } from './stats';
 
 /**
@@ -19,7 +20,7 @@ import { median, round } from './stats';
  * same construct and is measured in the same rounds, so machine noise hits both alike.
  */
 
-export const COLD_START_BUDGET = 0.6;
+export const COLD_START_BUDGET = COLD_START.vsReference;
 /** Bench-only bundles, by name → entry folder relative to lambdas/ (the construct's convention). */
 const REFERENCE = 'reference';
 const FLOOR_PROBE = 'dynamodb-floor';

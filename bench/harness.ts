@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { documentClient, s3Client, sfnClient } from '../lambdas/shared/adapters/aws/clients';
+import { seedSystemOfRecord } from '../lambdas/shared/adapters/aws/seed';
 import type { AccessLogEntry } from '../local/http';
 import type { ExecutionRecord } from '../local/sfn/engine';
 import { startLocalServer, type LocalServer } from '../local/server';
@@ -153,12 +154,26 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
  * a throughput run can send again and again. Purchase orders to one vendor stop running with no
  * human once 5,000 is committed to it in 30 days.
  */
-export function ticketRouting(): Json {
+export function ticketRouting(ticketId: string): Json {
   return {
-    text: 'Route ticket T-2001 to billing',
+    text: `Route ticket ${ticketId} to billing`,
     action: 'ticket_routing',
-    fields: { ticketId: 'T-2001', queue: 'billing', priority: 'normal', summary: uniqueDescription('customer charged twice') },
+    fields: { ticketId, queue: 'billing', priority: 'normal', summary: uniqueDescription('customer charged twice') },
   };
+}
+
+/**
+ * `count` more open tickets in the system of record, loaded the way the seed loads T-2001
+ * (`seedSystemOfRecord`), so that concurrent routings each move a ticket of their own instead of
+ * all queueing on one item. Same-width ids (T-7000000…), so no id is the start of another.
+ */
+export async function seedOpenTickets(bench: BenchServer, count: number): Promise<string[]> {
+  const ids = Array.from({ length: count }, (_, i) => `T-${7_000_000 + i}`);
+  const records = ids.map((ticketId) => ({ type: 'TICKET', id: ticketId, attributes: { ticketId, ticketStatus: 'open', queue: 'technical', priority: 'normal' } }));
+  const results = await seedSystemOfRecord(documentClient(), bench.server.stack.env.RECORDS_TABLE, { vendors: [], customers: [], records });
+  const notWritten = results.filter((result) => result.outcome !== 'written');
+  if (notWritten.length > 0) throw new Error(`seeding bench tickets: ${notWritten.length} were already there (${notWritten[0].item.pk})`);
+  return ids;
 }
 
 /** A structured purchase order (no model): validated vendor under 5,000 auto-approves, if it is the vendor's first in 30 days. */

@@ -1,5 +1,6 @@
 import type { ExecutionRecord } from '../local/sfn/engine';
 import { APPROVER, purchaseOrder, uniqueDescription, type BenchServer, type Json } from './harness';
+import { ioCallsBudget, TRANSITIONS } from './budgets';
 import { summarize, type IoSummary, type RecordedCall } from './io-recorder';
 import { median, round } from './stats';
 
@@ -8,8 +9,6 @@ import { median, round } from './stats';
  * counted from what actually ran: state transitions from the local execution history, Lambda
  * invocations, HTTP API requests, and the adapters' DynamoDB/S3/Step Functions calls.
  */
-
-export const TRANSITION_BUDGET = { withoutApproval: 8, withApproval: 11 } as const;
 
 /** The Lambda each Task state invokes (statemachines/governed-request.asl.json). */
 const FUNCTION_OF_STATE: Record<string, string> = {
@@ -47,6 +46,8 @@ export interface PathFigures {
   /** Requests through the HTTP API: the client's submit and status read, the approver's list and decision. */
   httpRequests: number;
   io: IoSummary;
+  /** DynamoDB + S3 calls of the request (submit to the requester's last read), against the path's budget when it has one. */
+  calls: { count: number; budget?: number; met?: boolean };
 }
 
 export function transitionsOf(record: ExecutionRecord): Transitions {
@@ -139,8 +140,11 @@ export async function runPath(
   const calls = bench.recorder.stop();
   durations?.addExecution(record, calls, bench.server.stack.env.TASKS_TABLE);
   const transitions = transitionsOf(record);
-  const budget = script.approval ? TRANSITION_BUDGET.withApproval : TRANSITION_BUDGET.withoutApproval;
+  const budget = script.approval ? TRANSITIONS.withApproval : TRANSITIONS.withoutApproval;
   const decision = read.body.decision as { reasons?: unknown } | undefined;
+  const io = summarize(calls, [bench.server.stack.env.TASKS_TABLE]);
+  const callCount = io.dynamodb.calls + io.s3.put + io.s3.get;
+  const callBudget = ioCallsBudget(script.name);
   return {
     record,
     figures: {
@@ -153,7 +157,8 @@ export async function runPath(
       met: transitions.billable <= budget,
       invocations: invocationsOf(record, { ...http, gateway: (http.gateway ?? 0) + 1 }),
       httpRequests: bench.httpCalls() - httpBefore,
-      io: summarize(calls, [bench.server.stack.env.TASKS_TABLE]),
+      io,
+      calls: { count: callCount, ...(callBudget === undefined ? {} : { budget: callBudget, met: callCount <= callBudget }) },
     },
   };
 }

@@ -4,6 +4,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { FUNCTION_NAMES } from '../lib/constructs/functions';
 import { positiveInteger, ProgressReporter, QUIET_OPTION, runCli, UsageError, type CliOption, type CliSpec, type CliValues } from '../scripts/cli';
+import { checkBudgets, COLD_START, CYCLE, HOSTILE_TEXT, IO_CALLS, THROUGHPUT, TRANSITIONS, type BudgetVerdict } from './budgets';
 import { measureColdStart, type ColdStartResults } from './cold-start';
 import type { CycleResults } from './cycle';
 import type { PathFigures } from './paths';
@@ -12,9 +13,10 @@ import type { ThroughputRun } from './throughput';
 import { measureTextScanning, TEXT_STEPS, type TextResults } from './text';
 
 /**
- * `npm run bench`: the performance budget of issue 5, measured on this machine, offline, against
- * loopback only. Prints the figures and writes bench/results.json (read by `npm run cost`);
- * progress goes to stderr, the children's included (they inherit it).
+ * `npm run bench`: the performance budgets (bench/budgets.ts), measured on this machine, offline,
+ * against loopback only. Prints the figures and writes bench/results.json (read by `npm run cost`);
+ * progress goes to stderr, the children's included (they inherit it). With `--check`, a budget
+ * not met is exit status 3.
  *
  * The cold-start proxy runs here; every local-stack section runs in a child process of its own
  * with a fresh stack and data directory (the handlers' SDK clients are process-wide, so one stack
@@ -26,18 +28,20 @@ const SECTIONS = ['cold', 'paths', 'throughput', 'text'] as const;
 const COMMAND = {
   command: 'npm run bench --',
   summary:
-    'The performance budget, measured on this machine against loopback only: cold-start proxy per handler, billable\n' +
-    'transitions per path, the escalated approval cycle against its raw I/O, local throughput, the cost of reading hostile\n' +
-    'texts. Figures on stdout, progress on stderr; the results JSON is what `npm run cost` reads.',
+    'The performance budgets (bench/budgets.ts), measured on this machine against loopback only: cold-start proxy per\n' +
+    'handler, billable transitions and DynamoDB/S3 calls per path, the escalated approval cycle against its raw I/O, local\n' +
+    'throughput against the emulators\' own ceiling, the cost of reading hostile texts. Figures on stdout, progress on\n' +
+    'stderr; the results JSON is what `npm run cost` reads.',
   options: {
     'cold-runs': { type: 'string', value: 'n', default: '15', description: 'fresh imports of each bundle for the cold-start medians' },
     cycles: { type: 'string', value: 'n', default: '25', description: 'escalated cycles timed against their replays' },
     requests: { type: 'string', value: 'n', default: '400', description: 'requests per throughput run' },
-    clients: { type: 'string', value: 'n,n', default: '8,16', description: 'concurrent clients, one throughput run (and fresh stack) each' },
+    clients: { type: 'string', value: 'n,n', default: THROUGHPUT.clients.join(','), description: 'concurrent clients, one throughput run (and fresh stack) each' },
     'text-runs': { type: 'string', value: 'n', default: '100', description: 'timed runs of each step on each hostile text' },
     skip: { type: 'string', value: 'sections', default: '', description: `sections to leave out, comma-separated: ${SECTIONS.join(', ')}` },
     // No parseArgs default: a phase run by hand must not overwrite bench/results.json with its partial figures.
     out: { type: 'string', value: 'file', description: 'where the results JSON goes (default: bench/results.json; a phase: a temporary file)' },
+    check: { type: 'boolean', description: 'exit 3 when a budget measured in this run is not met (they are named on stderr)' },
     phase: { type: 'string', value: 'name', description: 'run one local-stack phase in this process (what the child processes run): paths, expired, throughput-<clients>' },
     quiet: QUIET_OPTION,
   },
@@ -45,8 +49,12 @@ const COMMAND = {
     'npm run bench',
     'npm run bench -- --skip cold,throughput --cycles 5 --out /tmp/bench.json 2> progress.log',
     'npm run bench -- --skip cold,paths,throughput --out /tmp/text.json',
+    'npm run bench -- --check',
   ],
-  exitStatus: { 1: 'a measurement failed (a phase crashed or ran out of time); budgets NOT MET do not change the status' },
+  exitStatus: {
+    1: 'a measurement failed (a phase crashed or ran out of time)',
+    3: 'with --check: a budget measured in this run is NOT MET (without --check, budgets do not change the status)',
+  },
 } as const satisfies CliSpec<Record<string, CliOption>>;
 
 interface BenchOptions {
@@ -96,7 +104,7 @@ export interface BenchResults {
   durations?: Record<string, { medianMs: number; samples: number }>;
   throughput?: ThroughputRun[];
   text?: TextResults;
-  budgets: { name: string; met: boolean; detail: string }[];
+  budgets: BudgetVerdict[];
 }
 
 // ---------------------------------------------------------------- child phases
@@ -228,20 +236,24 @@ function printPaths(paths: Record<string, PathFigures>): void {
     rows.push([name, p.route, p.status, p.transitions.entered, p.transitions.retries, p.transitions.billable, `≤ ${p.budget}`, verdict(p.met), p.transitions.states.join(' → ')]);
   }
   log(table(rows));
-  log('\nWhat one request costs per path (read by `npm run cost`)');
-  const io: (string | number)[][] = [['path', 'Lambda invocations', 'HTTP API', 'DynamoDB calls', 'RRU', 'WRU', 'GSI WRU', 'S3 PUT', 'S3 GET', 'SFN API']];
+  log(`\nWhat one request costs per path (read by \`npm run cost\`); calls: DynamoDB + S3, budget ${IO_CALLS.before['auto-approved']} → ${IO_CALLS.autoApproved} on auto-approved, the others cut in proportion`);
+  const io: (string | number)[][] = [['path', 'Lambda invocations', 'HTTP API', 'DynamoDB calls', 'RRU', 'WRU', 'GSI WRU', 'S3 PUT', 'S3 GET', 'SFN API', 'calls', 'budget', '']];
   for (const [name, p] of Object.entries(paths)) {
     const invocations = Object.values(p.invocations).reduce((a, b) => a + b, 0);
-    io.push([name, invocations, p.httpRequests, p.io.dynamodb.calls, p.io.dynamodb.readUnits, p.io.dynamodb.writeUnits, p.io.dynamodb.gsiWriteUnits, p.io.s3.put, p.io.s3.get, p.io.sfn.calls]);
+    const { count, budget, met } = p.calls;
+    io.push([
+      name, invocations, p.httpRequests, p.io.dynamodb.calls, p.io.dynamodb.readUnits, p.io.dynamodb.writeUnits, p.io.dynamodb.gsiWriteUnits,
+      p.io.s3.put, p.io.s3.get, p.io.sfn.calls, count, budget === undefined ? '' : `≤ ${budget}`, met === undefined ? '' : verdict(met),
+    ]);
   }
   log(table(io));
 }
 
 function printThroughput(runs: ThroughputRun[]): void {
-  log('\nLocal throughput and latency: auto-approved structured ticket routings, POST → execution end → GET COMPLETED (budget ≥ 100 req/s, 0 lost)');
-  const rows: (string | number)[][] = [['clients', 'requests', 'completed', 'other end', 'lost', 'seconds', 'req/s', 'p50 ms', 'p99 ms', '', 'CPU ms/req', 'I/O ceiling req/s']];
+  log(`\nLocal throughput and latency: auto-approved structured ticket routings, POST → execution end → GET COMPLETED (budget ≥ ${THROUGHPUT.vsIoCeiling}× the I/O ceiling, ${THROUGHPUT.lost} lost)`);
+  const rows: (string | number)[][] = [['clients', 'requests', 'completed', 'other end', 'lost', 'seconds', 'req/s', 'p50 ms', 'p99 ms', 'CPU ms/req', 'I/O ceiling req/s', '× ceiling', '']];
   for (const r of runs) {
-    rows.push([r.clients, r.requests, r.completed, r.notCompleted, r.lost, r.seconds, r.requestsPerSecond, r.latencyMs.p50, r.latencyMs.p99, verdict(r.met), r.cpuMsPerRequest, r.ioCeiling.requestsPerSecond]);
+    rows.push([r.clients, r.requests, r.completed, r.notCompleted, r.lost, r.seconds, r.requestsPerSecond, r.latencyMs.p50, r.latencyMs.p99, r.cpuMsPerRequest, r.ioCeiling.requestsPerSecond, r.ratio.toFixed(2), verdict(r.met)]);
   }
   log(table(rows));
   const calls = runs[0]?.ioCeiling.callsPerRequest;
@@ -273,11 +285,11 @@ function printDurations(durations: Record<string, { medianMs: number; samples: n
   log(table([['function', 'median ms', 'samples'], ...Object.entries(durations).map(([fn, d]) => [fn, d.medianMs, d.samples])]));
 }
 
-async function main(args: CliValues<typeof COMMAND.options>): Promise<void> {
+async function main(args: CliValues<typeof COMMAND.options>): Promise<number> {
   const options = readOptions(args);
   if (args.phase) {
     await runPhase(args.phase, options);
-    return;
+    return 0;
   }
   const { skip } = options;
   const progress = new ProgressReporter({ name: 'bench', quiet: options.quiet });
@@ -320,40 +332,54 @@ async function main(args: CliValues<typeof COMMAND.options>): Promise<void> {
     printColdStart(results.coldStart);
     for (const name of FUNCTION_NAMES) {
       const h = results.coldStart.handlers[name];
-      results.budgets.push({ name: `cold start ${name} ≤ ${results.coldStart.budget}× reference`, met: h.met, detail: `${h.ratio}× (${h.importMs} vs ${results.coldStart.reference.importMs} ms)` });
+      results.budgets.push({ name: `cold start ${name} ≤ ${results.coldStart.budget}× reference`, issue: COLD_START.source.issue, met: h.met, detail: `${h.ratio}× (${h.importMs} vs ${results.coldStart.reference.importMs} ms)` });
     }
   }
   if (results.paths) {
     printPaths(results.paths);
     for (const [name, p] of Object.entries(results.paths)) {
-      results.budgets.push({ name: `transitions ${name} ≤ ${p.budget}`, met: p.met, detail: `${p.transitions.billable}` });
+      results.budgets.push({ name: `transitions ${name} ≤ ${p.budget}`, issue: TRANSITIONS.source.issue, met: p.met, detail: `${p.transitions.billable}` });
+    }
+    for (const [name, p] of Object.entries(results.paths)) {
+      const { count, budget, met } = p.calls;
+      if (budget !== undefined && met !== undefined) results.budgets.push({ name: `DynamoDB + S3 calls ${name} ≤ ${budget}`, issue: IO_CALLS.source.issue, met, detail: `${count}` });
     }
   }
   if (results.durations) printDurations(results.durations);
   if (results.throughput) {
     printThroughput(results.throughput);
     for (const r of results.throughput) {
-      results.budgets.push({ name: `throughput ${r.clients} clients ≥ 100 req/s, 0 lost`, met: r.met, detail: `${r.requestsPerSecond} req/s, ${r.lost} lost, ${r.notCompleted} other end` });
+      results.budgets.push({
+        name: `throughput ${r.clients} clients ≥ ${THROUGHPUT.vsIoCeiling}× I/O ceiling, ${THROUGHPUT.lost} lost`,
+        issue: THROUGHPUT.source.issue,
+        met: r.met,
+        detail: `${r.ratio}× (${r.requestsPerSecond} vs ${r.ioCeiling.requestsPerSecond} req/s), ${r.lost} lost, ${r.notCompleted} other end`,
+      });
     }
   }
   if (results.text) {
     printText(results.text);
     for (const row of results.text.rows) {
       const worst = Math.max(...TEXT_STEPS.map((step) => row.p99Ms[step]));
-      results.budgets.push({ name: `hostile text "${row.input}" p99 < ${results.text.budgetMs} ms per step`, met: row.met, detail: `worst step ${worst} ms` });
+      results.budgets.push({ name: `hostile text "${row.input}" p99 < ${results.text.budgetMs} ms per step`, issue: HOSTILE_TEXT.source.issue, met: row.met, detail: `worst step ${worst} ms` });
     }
   }
   if (results.cycle) {
     printCycle(results.cycle);
-    results.budgets.push({ name: `escalated cycle ≤ ${results.cycle.budget}× I/O floor`, met: results.cycle.met, detail: `${results.cycle.ratio}× (${results.cycle.cycleMs.median} vs ${results.cycle.floorMs.median} ms)` });
+    results.budgets.push({ name: `escalated cycle ≤ ${results.cycle.budget}× I/O floor`, issue: CYCLE.source.issue, met: results.cycle.met, detail: `${results.cycle.ratio}× (${results.cycle.cycleMs.median} vs ${results.cycle.floorMs.median} ms)` });
   }
 
   results.machine.loadAverageAtEnd = loadavg().map((l) => Math.round(l * 100) / 100);
   log(`\nload average at the end ${results.machine.loadAverageAtEnd.join(' ')} (${results.machine.cpus} CPUs)`);
-  log('\nBudgets');
-  log(table([['budget', 'result', ''], ...results.budgets.map((b) => [b.name, b.detail, verdict(b.met)])]));
+  log('\nBudgets (bench/budgets.ts: each with the issue it comes from)');
+  log(table([['budget', 'from', 'result', ''], ...results.budgets.map((b) => [b.name, `issue ${b.issue}`, b.detail, verdict(b.met)])]));
   writeFileSync(options.out, `${JSON.stringify(results, null, 2)}\n`);
   log(`\nwrote ${options.out}`);
+  if (!args.check) return 0;
+  const { status, missed } = checkBudgets(results.budgets);
+  if (missed.length > 0) process.stderr.write(`bench --check: ${missed.length} budget${missed.length === 1 ? '' : 's'} NOT MET:\n${missed.map((b) => `  ${b.name}: ${b.detail}\n`).join('')}`);
+  else process.stderr.write(`bench --check: all ${results.budgets.length} budgets measured in this run are met\n`);
+  return status;
 }
 
 void runCli(COMMAND, main);

@@ -1,6 +1,7 @@
 import '../node-version';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 
@@ -283,7 +284,7 @@ export class LocalStepFunctions {
       });
       if (event.type === 'StateEntered' && event.state) {
         journaled.cursor = { stateName: event.state.name, input: event.state.input, enteredAt: event.timestamp };
-        this.persist(journaled);
+        this.persistSoon(journaled);
       }
       // A wait that ended by timing out: its token answers TaskTimedOut from now on.
       if (event.type === 'StateFailed' && event.Error === 'States.Timeout' && this.waiters.delete(journaled.token)) {
@@ -293,13 +294,60 @@ export class LocalStepFunctions {
     }
   }
 
+  /** Each journal's latest snapshot number: a write that finishes after a newer one has begun is dropped. */
+  private readonly snapshots = new Map<string, number>();
+  /** Journals behind memory, written once the current turn of the event loop is over. */
+  private readonly behind = new Set<Journaled>();
+  private readonly writes = new Set<Promise<void>>();
+
+  /**
+   * Writes the journal now: where it must be on disk before anything else happens (an execution
+   * started, a callback dispatched, a token closed, an execution ended).
+   */
   private persist(journaled: Journaled): void {
+    this.behind.delete(journaled);
     if (!this.options.journalDir || this.shuttingDown) return;
-    const file = join(this.options.journalDir, `${journaled.record.name}.json`);
+    const { file, snapshot } = this.nextSnapshot(journaled);
     // Write-then-rename: a crash mid-write never leaves a torn journal.
     // The owner's only: a journal holds each waiting execution's task token.
-    writeFileSync(`${file}.tmp`, JSON.stringify(journaled), { mode: 0o600 });
-    renameSync(`${file}.tmp`, file);
+    writeFileSync(`${file}.${snapshot}.tmp`, JSON.stringify(journaled), { mode: 0o600 });
+    renameSync(`${file}.${snapshot}.tmp`, file);
+  }
+
+  /**
+   * A state entered: written after this turn, off the event loop. A Choice and the state it picks
+   * are entered in the same turn and share one write; a crash before it lands resumes the state
+   * before, which runs again as a retry would. Only the rename is on the event loop, in snapshot order.
+   */
+  private persistSoon(journaled: Journaled): void {
+    if (!this.options.journalDir || this.shuttingDown) return;
+    if (this.behind.size === 0) setImmediate(() => this.writeBehind());
+    this.behind.add(journaled);
+  }
+
+  private writeBehind(): void {
+    for (const journaled of this.behind) {
+      const { file, snapshot } = this.nextSnapshot(journaled);
+      const tmp = `${file}.${snapshot}.tmp`;
+      // A newer snapshot (a later write, or shutdown catching up) makes this one obsolete.
+      const write = writeFile(tmp, JSON.stringify(journaled), { mode: 0o600 })
+        .then(() => (this.snapshots.get(file) === snapshot ? renameSync(tmp, file) : unlink(tmp)))
+        .catch(async (error: unknown) => {
+          await unlink(tmp).catch(() => undefined);
+          // As loud as the synchronous write it replaces: a journal that cannot be written is not hidden.
+          throw error;
+        })
+        .finally(() => this.writes.delete(write));
+      this.writes.add(write);
+    }
+    this.behind.clear();
+  }
+
+  private nextSnapshot(journaled: Journaled): { file: string; snapshot: number } {
+    const file = join(this.options.journalDir as string, `${journaled.record.name}.json`);
+    const snapshot = (this.snapshots.get(file) ?? 0) + 1;
+    this.snapshots.set(file, snapshot);
+    return { file, snapshot };
   }
 
   /**
@@ -431,13 +479,15 @@ export class LocalStepFunctions {
    * Resolves once the handlers already running have returned (no new ones start).
    */
   async shutdown(): Promise<void> {
+    // The journal catches up with memory first: a restart resumes from the last state entered.
+    for (const journaled of [...this.behind]) this.persist(journaled);
     this.shuttingDown = true;
     for (const abort of this.aborts.values()) abort();
     this.aborts.clear();
     // Settle the parked waits too, so the library clears their timeout timers and the process can exit.
     for (const waiter of this.waiters.values()) waiter.reject(new SfnError('States.Runtime', 'local Step Functions is shutting down'));
     this.waiters.clear();
-    await Promise.allSettled([...this.inFlight]);
+    await Promise.allSettled([...this.inFlight, ...this.writes]);
   }
 }
 

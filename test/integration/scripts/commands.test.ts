@@ -19,7 +19,12 @@ function npmRun(script: string, args: string[]): Promise<{ status: number | null
 
 const SCRIPTS = [
   { script: 'eval', options: ['--provider <name>', '--dataset <name>', '--only <prefix>', '-q, --quiet'], bad: ['--dataset', 'nope'], badLine: '--dataset must be one of development, held-out, got "nope"' },
-  { script: 'bench', options: ['--cold-runs <n>', '--cycles <n>', '--requests <n>', '--clients <n,n>', '--text-runs <n>', '--skip <sections>', '--out <file>', '-q, --quiet'], bad: ['--cycles', '0'], badLine: '--cycles must be a positive integer, got "0"' },
+  {
+    script: 'bench',
+    options: ['--cold-runs <n>', '--cycles <n>', '--requests <n>', '--clients <n,n>', '--text-runs <n>', '--skip <sections>', '--out <file>', '--check', '-q, --quiet'],
+    bad: ['--cycles', '0'],
+    badLine: '--cycles must be a positive integer, got "0"',
+  },
   { script: 'cost', options: ['--requests <n>', '--approval-rate <share>', '--model-mix <shares>', '--prices <file>'], bad: ['--requests', 'abc'], badLine: '--requests must be a number ≥ 0, got "abc"' },
   { script: 'demo', options: [], bad: ['now'], badLine: "Unexpected argument 'now'" },
   { script: 'seed', options: ['--stack <name>', '--table <name>', '--region <region>', '--dry-run'], bad: ['--region', ' '], badLine: '--region needs a non-empty value' },
@@ -56,6 +61,13 @@ describe.each(SCRIPTS)('npm run $script', ({ script, options, bad, badLine }) =>
     expect(run.stderr).not.toMatch(/\n\s+at /);
   }, 90_000);
 });
+
+it('npm run bench -- --help says what --check does to the exit status', async () => {
+  const run = await npmRun('bench', ['--help']);
+  expect(run.status).toBe(0);
+  expect(run.stdout).toMatch(/\n +--check +exit 3 when a budget measured in this run is not met/);
+  expect(run.stdout).toMatch(/\nExit status:\n(?: {2}\d .+\n)* {2}3 {2}with --check: a budget measured in this run is NOT MET/);
+}, 90_000);
 
 it('npm run cost -- --requests 1000 prints the cost table on stdout and nothing on stderr', async () => {
   const run = await npmRun('cost', ['--requests', '1000']);

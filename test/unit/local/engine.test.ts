@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalStepFunctions, type LocalLambda } from '../../../local/sfn/engine';
@@ -139,6 +139,47 @@ it("resumes a wait whose dispatch a restart cut short: dispatched again, its Ent
   // entry's deadline, and sooner than a fresh 2 s from the restart would be.
   expect(timedOut - Date.parse(firstEnteredAt)).toBeGreaterThanOrEqual(2000);
   expect(timedOut - restartedAt).toBeLessThan(2000);
+});
+
+it('journals a state entered without a shutdown: a process that dies mid-dispatch resumes in that state, not the one before', async () => {
+  const prepared: unknown[] = [];
+  let parkedOnce!: () => void;
+  const parking = new Promise<void>((resolve) => (parkedOnce = resolve));
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const first = new LocalStepFunctions({
+    definition: DEFINITION,
+    functions: {
+      PrepareFunctionArn: async (payload) => (prepared.push(payload), { prepared: true }),
+      // Still dispatching when the first process goes away.
+      ParkFunctionArn: async () => (parkedOnce(), await released, {}),
+      FinishFunctionArn: async (payload) => payload,
+    },
+    journalDir: dir,
+  });
+  const { executionArn } = first.startExecution({ name: 'dies-mid-dispatch', input: '{"n":1}' });
+  await parking;
+  // No shutdown: the journal must already be where the execution is (the write lands off the event loop).
+  const journal = join(dir, 'dies-mid-dispatch.json');
+  const cursor = () => (JSON.parse(readFileSync(journal, 'utf8')) as { cursor?: { stateName: string } }).cursor?.stateName;
+  for (let i = 0; i < 200 && cursor() !== 'Wait'; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+  expect(cursor()).toBe('Wait');
+  expect(readdirSync(dir).filter((file) => file.endsWith('.tmp'))).toEqual([]);
+  // The first process goes away mid-dispatch (it writes nothing more once stopping).
+  const stopped = first.shutdown();
+  release();
+  await stopped;
+
+  const parked: string[] = [];
+  const second = engineWith(parked, dir);
+  expect(second.resumeFromJournal()).toBe(1);
+  const token = await parkedToken(parked);
+  second.sendTaskSuccess(token, JSON.stringify({ approved: true }));
+  const record = await second.waitForEnd(executionArn);
+  expect(record.status).toBe('SUCCEEDED');
+  // Prepare ran once, in the first process: the resumed run re-entered Wait and dispatched it again.
+  expect(prepared).toEqual([{ n: 1 }]);
+  expect(record.history.filter((e) => e.type === 'StateEntered').map((e) => e.stateName)).toEqual(['Prepare', 'Wait', 'Finish']);
 });
 
 it('resumes a waiting execution after a restart: same token, no second dispatch', async () => {
