@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { LogLevel } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -15,19 +15,24 @@ import { median, round } from './stats';
 
 /**
  * Cold-start proxy: every Lambda bundled by the WardenFunction construct itself (so the esbuild
- * options are the deployed ones: ESM, minified, keepNames, SDK bundled, the runtime's target),
- * then imported by fresh Node processes. The reference bundle (bench/reference) goes through the
- * same construct and is measured in the same rounds, so machine noise hits both alike.
+ * options are the deployed ones), then imported by fresh Node processes. Beside them, bundled by
+ * the same construct and measured in the same interleaved rounds (machine noise hits all alike):
+ * the reference (bench/reference: four SDK clients and Powertools) and, per handler, its floor —
+ * a probe generated from the handler bundle's own metafile that loads exactly the SDK clients and
+ * Powertools utilities the handler loads at init, and nothing else.
  */
 
-export const COLD_START_BUDGET = COLD_START.vsReference;
+/** Issue 14, budget 1 ("each handler at its floor"), from bench/budgets.ts: both ratios in the same rounds. */
+export const COLD_START_BUDGETS = {
+  toFloor: COLD_START.vsOwnFloor,
+  toReference: COLD_START.vsReference,
+} as const;
+
 /** Bench-only bundles, by name → entry folder relative to lambdas/ (the construct's convention). */
 const REFERENCE = 'reference';
-const FLOOR_PROBE = 'dynamodb-floor';
-const BENCH_ENTRIES: Record<string, string> = {
-  [REFERENCE]: '../bench/reference',
-  [FLOOR_PROBE]: '../bench/probes/dynamodb-floor',
-};
+const BENCH_ENTRIES: Record<string, string> = { [REFERENCE]: '../bench/reference' };
+const FLOORS_PREFIX = join(__dirname, '.floors-');
+const SOURCE_MAPS_FLAG = '--enable-source-maps';
 
 export interface BundleFigures {
   bytes: number;
@@ -39,20 +44,33 @@ export interface BundleFigures {
   topPackages: { name: string; bytes: number }[];
 }
 
+export interface FloorFigures extends BundleFigures {
+  /** The SDK clients and Powertools utilities it loads (and builds) at import. */
+  packages: string[];
+}
+
 export interface HandlerFigures extends BundleFigures {
+  /** The name of its floor probe (handlers that load the same packages share one). */
+  floor: string;
+  /** importMs / its floor's importMs. */
+  ratioToFloor: number;
   /** importMs / the reference's importMs. */
-  ratio: number;
+  ratioToReference: number;
   met: boolean;
+  /** Median import ms of the same bundle with and without --enable-source-maps, same rounds. */
+  sourceMaps: { withMs: number; withoutMs: number };
 }
 
 export interface ColdStartResults {
   runs: number;
-  budget: number;
+  budgets: typeof COLD_START_BUDGETS;
+  /** The deployed NODE_OPTIONS every bundle is imported with (the source-map columns toggle the flag). */
   nodeOptions: string;
   reference: BundleFigures;
-  /** Powertools + the DynamoDB document client only: what no DynamoDB-using handler can go below. */
-  dynamodbFloor: HandlerFigures;
+  floors: Record<string, FloorFigures>;
   handlers: Record<FunctionName, HandlerFigures>;
+  /** Median over the handlers of (with − without) --enable-source-maps, ms. */
+  sourceMapsCostMs: number;
 }
 
 interface Bundle {
@@ -60,7 +78,6 @@ interface Bundle {
   file: string;
   environment: Record<string, string>;
 }
-
 /** What the handlers may read at import time, as dummies: a bundle must load without AWS. */
 function dummyEnvironment(name: string): Record<string, string> {
   const env: Record<string, string> = {
@@ -85,26 +102,27 @@ function dummyEnvironment(name: string): Record<string, string> {
   return env;
 }
 
-/** Synthesizes one bench stack holding the eight functions, the reference and the probe; returns their bundles. */
-export function bundleAll(outdir: string): Bundle[] {
+/**
+ * Synthesizes one bench stack holding a WardenFunction per entry (name → folder relative to
+ * lambdas/, the construct's convention) and returns their bundles.
+ */
+function bundleWith(outdir: string, stackName: string, entries: Record<string, string>): Bundle[] {
   // Asset metadata names each function's bundle directory, as the CDK CLI asks for.
   const app = new App({ outdir, context: { 'aws:cdk:enable-asset-metadata': true } });
-  const stack = new Stack(app, 'WardenBench', { env: { account: '123456789012', region: 'us-east-1' } });
-  const names: string[] = [...FUNCTION_NAMES, ...Object.keys(BENCH_ENTRIES)];
+  const stack = new Stack(app, stackName, { env: { account: '123456789012', region: 'us-east-1' } });
   const ids = new Map<string, string>();
-  for (const name of names) {
-    const id = `Bench${name.replace(/(?:^|-)([a-z])/g, (_m, c: string) => c.toUpperCase())}`;
+  for (const [name, entry] of Object.entries(entries)) {
+    const id = `Bench${name.replace(/(?:^|-)([a-z0-9])/g, (_m, c: string) => c.toUpperCase())}`;
     ids.set(id, name);
     new WardenFunction(stack, id, {
-      // The construct resolves lambdas/<name>/handler.ts; the bench's own bundles live in bench/.
-      name: BENCH_ENTRIES[name] ?? name,
+      name: entry,
       logRetention: RetentionDays.ONE_DAY,
       logRemovalPolicy: RemovalPolicy.DESTROY,
       // Only adds index.meta.json next to the bundle and quiets esbuild: the code is the deployed code.
       bundling: { metafile: true, logLevel: LogLevel.ERROR },
     });
   }
-  const template = app.synth().getStackByName('WardenBench').template as {
+  const template = app.synth().getStackByName(stackName).template as {
     Resources: Record<string, { Type: string; Properties: Record<string, unknown>; Metadata?: Record<string, unknown> }>;
   };
   const bundles: Bundle[] = [];
@@ -118,24 +136,117 @@ export function bundleAll(outdir: string): Bundle[] {
     const variables = (resource.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
     const environment = { ...dummyEnvironment(name) };
     for (const [key, value] of Object.entries(variables)) if (typeof value === 'string') environment[key] = value;
-    bundles.push({ name, file: join(outdir, assetPath, 'index.mjs'), environment });
+    // `index.mjs` for ESM output, `index.js` for CommonJS: whichever the construct wrote.
+    const file = ['index.mjs', 'index.js'].map((f) => join(outdir, assetPath, f)).find((f) => existsSync(f));
+    if (!file) throw new Error(`no index.mjs or index.js in the ${name} bundle`);
+    bundles.push({ name, file, environment });
   }
-  if (bundles.length !== names.length) throw new Error(`expected ${names.length} bundles, got ${bundles.length}`);
+  if (bundles.length !== ids.size) throw new Error(`expected ${ids.size} bundles, got ${bundles.length}`);
   return bundles;
+}
+
+/** The nine functions and the reference, as deployed. */
+export function bundleAll(outdir: string): Bundle[] {
+  return bundleWith(outdir, 'WardenBench', { ...Object.fromEntries(FUNCTION_NAMES.map((name) => [name, name])), ...BENCH_ENTRIES });
+}
+
+interface Metafile {
+  inputs: Record<string, { imports: { path: string; kind: string; external?: boolean }[] }>;
+  outputs: Record<string, { entryPoint?: string; inputs: Record<string, { bytesInOutput: number }> }>;
+}
+
+const readMetafile = (bundleFile: string): Metafile => JSON.parse(readFileSync(join(bundleFile, '..', 'index.meta.json'), 'utf8')) as Metafile;
+
+/** The npm package a bundled path belongs to (the innermost node_modules), or undefined for this repository's code. */
+function packageOf(input: string): string | undefined {
+  const matches = [...input.matchAll(/node_modules\/((?:@[^/]+\/)?[^/]+)/g)];
+  return matches.length > 0 ? matches[matches.length - 1][1] : undefined;
+}
+
+/** What a floor is made of: the SDK's service clients, its DynamoDB document client, the Powertools utilities. */
+const FLOOR_PACKAGE = /^(?:@aws-sdk\/client-[a-z0-9-]+|@aws-sdk\/lib-dynamodb|@aws-lambda-powertools\/(?!commons$)[a-z0-9-]+)$/;
+
+/**
+ * The SDK clients and Powertools utilities a bundle loads at init, read from its esbuild
+ * metafile: the modules reachable from the entry point through every import but `import()`
+ * (esbuild inlines a dynamic import as code that runs on first call), that are in the output.
+ */
+export function floorPackages(meta: Metafile): string[] {
+  const outputs = Object.values(meta.outputs).filter((output) => output.entryPoint !== undefined);
+  if (outputs.length !== 1) throw new Error(`expected one entry point in the metafile, found ${outputs.length}`);
+  const [output] = outputs;
+  const inOutput = new Set(Object.entries(output.inputs).filter(([, input]) => input.bytesInOutput > 0).map(([path]) => path));
+  const reached = new Set<string>();
+  const queue = [output.entryPoint as string];
+  while (queue.length > 0) {
+    const path = queue.pop() as string;
+    if (reached.has(path)) continue;
+    reached.add(path);
+    for (const imported of meta.inputs[path]?.imports ?? []) {
+      if (imported.kind !== 'dynamic-import' && !imported.external) queue.push(imported.path);
+    }
+  }
+  const packages = new Set<string>();
+  for (const path of reached) {
+    const name = inOutput.has(path) ? packageOf(path) : undefined;
+    if (name && FLOOR_PACKAGE.test(name)) packages.add(name);
+  }
+  return [...packages].sort();
+}
+
+/**
+ * A floor probe's source: imports each package's client or utility class and builds one at
+ * import, as the reference does. The class is read from the package itself (a service client's
+ * one `…Client` export; a Powertools utility's class named after it), so no list here can drift.
+ */
+export function floorSource(packages: readonly string[], handlers: readonly string[]): string {
+  const imports: string[] = [];
+  const built: string[] = [];
+  const classOf = (name: string): string => {
+    const exported = Object.keys(require(name) as Record<string, unknown>);
+    if (name.startsWith('@aws-lambda-powertools/')) {
+      const utility = name.slice(name.indexOf('/') + 1);
+      const className = utility.charAt(0).toUpperCase() + utility.slice(1);
+      if (!exported.includes(className)) throw new Error(`${name} exports no ${className}: no floor recipe for it`);
+      return className;
+    }
+    const clients = exported.filter((key) => key.endsWith('Client') && !key.startsWith('_'));
+    if (clients.length !== 1) throw new Error(`${name}: expected one …Client export, found [${clients.join(', ')}]`);
+    return clients[0];
+  };
+  const dynamodb = packages.includes('@aws-sdk/lib-dynamodb') ? classOf('@aws-sdk/client-dynamodb') : undefined;
+  for (const name of packages) {
+    const className = classOf(name);
+    imports.push(`import { ${className} } from '${name}';`);
+    if (name === '@aws-lambda-powertools/metrics') built.push(`new ${className}({ namespace: 'Bench', serviceName: 'bench-floor' })`);
+    else if (name.startsWith('@aws-lambda-powertools/')) built.push(`new ${className}({ serviceName: 'bench-floor' })`);
+    // The document client wraps a DynamoDB client (built there, not twice).
+    else if (name === '@aws-sdk/lib-dynamodb') built.push(`${className}.from(new ${dynamodb}({}))`);
+    else if (name !== '@aws-sdk/client-dynamodb' || !dynamodb) built.push(`new ${className}({})`);
+  }
+  if (dynamodb && !packages.includes('@aws-sdk/client-dynamodb')) imports.push(`import { ${dynamodb} } from '@aws-sdk/client-dynamodb';`);
+  return [
+    `// Generated by bench/cold-start.ts from the bundles of ${handlers.join(', ')}: their floor, never deployed.`,
+    ...imports,
+    '',
+    `const built = [${built.join(', ')}];`,
+    '',
+    'export async function handler(): Promise<{ built: number }> {',
+    '  return { built: built.length };',
+    '}',
+    '',
+  ].join('\n');
 }
 
 /** Bytes of output per npm package (or `(warden)` for this repository's code). */
 function topPackages(bundleFile: string, count = 6): { name: string; bytes: number }[] {
   const metaFile = join(bundleFile, '..', 'index.meta.json');
   if (!existsSync(metaFile)) return [];
-  const meta = JSON.parse(readFileSync(metaFile, 'utf8')) as {
-    outputs: Record<string, { inputs: Record<string, { bytesInOutput: number }> }>;
-  };
+  const meta = readMetafile(bundleFile);
   const byPackage = new Map<string, number>();
   for (const output of Object.values(meta.outputs)) {
     for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
-      const match = input.match(/node_modules\/((?:@[^/]+\/)?[^/]+)/);
-      const name = match ? match[1] : '(warden)';
+      const name = packageOf(input) ?? '(warden)';
       byPackage.set(name, (byPackage.get(name) ?? 0) + bytesInOutput);
     }
   }
@@ -168,32 +279,69 @@ function importOnce(bundle: Bundle, nodeOptions: string): { importMs: number; pr
   return { importMs, processMs };
 }
 
+/** The deployed NODE_OPTIONS with --enable-source-maps flipped: the other column of the source-map comparison. */
+function toggleSourceMaps(nodeOptions: string): string {
+  const flags = nodeOptions.split(' ').filter(Boolean);
+  return (flags.includes(SOURCE_MAPS_FLAG) ? flags.filter((flag) => flag !== SOURCE_MAPS_FLAG) : [...flags, SOURCE_MAPS_FLAG]).join(' ');
+}
+
 export async function measureColdStart(options: { runs: number; log: (line: string) => void; progress: ProgressReporter }): Promise<ColdStartResults> {
   const outdir = mkdtempSync(join(tmpdir(), 'warden-bench-bundles-'));
+  // The floors' generated entries live under bench/ so that esbuild resolves the project's node_modules.
+  const floorsDir = mkdtempSync(FLOORS_PREFIX);
   try {
-    options.log('  bundling the eight functions, the reference and the floor probe with WardenFunction (esbuild)…');
-    const bundling = options.progress.phase('cold start: bundling', 1);
+    options.log('  bundling the nine functions and the reference, then each handler\'s floor probe, with WardenFunction (esbuild)…');
+    const bundling = options.progress.phase('cold start: bundling', 2);
     let bundles: Bundle[];
+    const floorOf = new Map<string, string>();
+    const floorPackagesOf = new Map<string, string[]>();
     try {
-      bundles = bundleAll(outdir);
+      bundles = bundleAll(join(outdir, 'functions'));
+      bundling.tick();
+      // Handlers that load the same packages share one probe.
+      const bySet = new Map<string, string[]>();
+      for (const name of FUNCTION_NAMES) {
+        const packages = floorPackages(readMetafile(bundles.find((b) => b.name === name)!.file));
+        const key = packages.join(' ');
+        bySet.set(key, [...(bySet.get(key) ?? []), name]);
+        floorPackagesOf.set(name, packages);
+      }
+      const entries: Record<string, string> = {};
+      for (const [key, handlers] of bySet) {
+        const name = `floor-${handlers[0]}`;
+        const packages = key.split(' ').filter(Boolean);
+        mkdirSync(join(floorsDir, name));
+        writeFileSync(join(floorsDir, name, 'handler.ts'), floorSource(packages, handlers));
+        entries[name] = relative(join(__dirname, '..', 'lambdas'), join(floorsDir, name));
+        for (const handler of handlers) floorOf.set(handler, name);
+      }
+      bundles.push(...bundleWith(join(outdir, 'floors'), 'WardenBenchFloors', entries));
       bundling.tick();
     } finally {
       bundling.end();
     }
     // The deployed NODE_OPTIONS (e.g. --enable-source-maps) change load time: apply them as Lambda would.
     const nodeOptions = bundles[0].environment.NODE_OPTIONS ?? '';
-    const samples = new Map<string, { importMs: number[]; processMs: number[] }>(bundles.map((b) => [b.name, { importMs: [], processMs: [] }]));
+    const toggled = toggleSourceMaps(nodeOptions);
+    // Every bundle as deployed, and each handler again with the source-map flag flipped.
+    const targets = [
+      ...bundles.map((bundle) => ({ key: bundle.name, bundle, nodeOptions: bundle.environment.NODE_OPTIONS ?? '' })),
+      ...bundles
+        .filter((bundle) => (FUNCTION_NAMES as readonly string[]).includes(bundle.name))
+        .map((bundle) => ({ key: `${bundle.name} ${toggled}`, bundle, nodeOptions: toggleSourceMaps(bundle.environment.NODE_OPTIONS ?? '') })),
+    ];
+    const samples = new Map<string, { importMs: number[]; processMs: number[] }>(targets.map((t) => [t.key, { importMs: [], processMs: [] }]));
     // Warm the OS file cache once, then interleave: every round imports every bundle once.
-    const importing = options.progress.phase('cold start: fresh imports', bundles.length * (options.runs + 1));
+    const importing = options.progress.phase('cold start: fresh imports', targets.length * (options.runs + 1));
     try {
-      for (const bundle of bundles) {
-        importOnce(bundle, bundle.environment.NODE_OPTIONS ?? '');
+      for (const target of targets) {
+        importOnce(target.bundle, target.nodeOptions);
         importing.tick();
       }
       for (let round = 0; round < options.runs; round++) {
-        for (const bundle of bundles) {
-          const sample = importOnce(bundle, bundle.environment.NODE_OPTIONS ?? '');
-          const s = samples.get(bundle.name)!;
+        for (const target of targets) {
+          const sample = importOnce(target.bundle, target.nodeOptions);
+          const s = samples.get(target.key)!;
           s.importMs.push(sample.importMs);
           s.processMs.push(sample.processMs);
           importing.tick();
@@ -202,8 +350,9 @@ export async function measureColdStart(options: { runs: number; log: (line: stri
     } finally {
       importing.end();
     }
-    const figures = (bundle: Bundle): BundleFigures => {
-      const s = samples.get(bundle.name)!;
+    const figures = (name: string, key = name): BundleFigures => {
+      const bundle = bundles.find((b) => b.name === name)!;
+      const s = samples.get(key)!;
       return {
         bytes: statSync(bundle.file).size,
         importMs: round(median(s.importMs)),
@@ -211,16 +360,33 @@ export async function measureColdStart(options: { runs: number; log: (line: stri
         topPackages: topPackages(bundle.file),
       };
     };
-    const reference = figures(bundles.find((b) => b.name === REFERENCE)!);
-    const againstReference = (name: string): HandlerFigures => {
-      const own = figures(bundles.find((b) => b.name === name)!);
-      const ratio = round(own.importMs / reference.importMs, 2);
-      return { ...own, ratio, met: ratio <= COLD_START_BUDGET };
-    };
+    const reference = figures(REFERENCE);
+    const floors: Record<string, FloorFigures> = {};
+    for (const name of new Set(floorOf.values())) {
+      const handler = [...floorOf.entries()].find(([, floor]) => floor === name)![0];
+      floors[name] = { ...figures(name), packages: floorPackagesOf.get(handler)! };
+    }
+    const withFlag = nodeOptions.split(' ').includes(SOURCE_MAPS_FLAG);
     const handlers = {} as Record<FunctionName, HandlerFigures>;
-    for (const name of FUNCTION_NAMES) handlers[name] = againstReference(name);
-    return { runs: options.runs, budget: COLD_START_BUDGET, nodeOptions, reference, dynamodbFloor: againstReference(FLOOR_PROBE), handlers };
+    for (const name of FUNCTION_NAMES) {
+      const own = figures(name);
+      const flipped = figures(name, `${name} ${toggled}`).importMs;
+      const floor = floors[floorOf.get(name)!];
+      const ratioToFloor = round(own.importMs / floor.importMs, 2);
+      const ratioToReference = round(own.importMs / reference.importMs, 2);
+      handlers[name] = {
+        ...own,
+        floor: floorOf.get(name)!,
+        ratioToFloor,
+        ratioToReference,
+        met: ratioToFloor <= COLD_START_BUDGETS.toFloor && ratioToReference <= COLD_START_BUDGETS.toReference,
+        sourceMaps: withFlag ? { withMs: own.importMs, withoutMs: flipped } : { withMs: flipped, withoutMs: own.importMs },
+      };
+    }
+    const sourceMapsCostMs = round(median(FUNCTION_NAMES.map((name) => handlers[name].sourceMaps.withMs - handlers[name].sourceMaps.withoutMs)));
+    return { runs: options.runs, budgets: COLD_START_BUDGETS, nodeOptions, reference, floors, handlers, sourceMapsCostMs };
   } finally {
     rmSync(outdir, { recursive: true, force: true });
+    rmSync(floorsDir, { recursive: true, force: true });
   }
 }

@@ -6,10 +6,6 @@ import { callerOf, parseJsonBody, parseQuery, type HttpEvent } from '../shared/h
 import { appendCorrelation, describeError, logger, recordMetric, withObservability } from '../shared/observability';
 import { auditLog, clock, orchestrator, requestStore, stateStore, taskIndex } from '../shared/runtime';
 import { DecisionBody, ListTasksQuery } from '../shared/schemas/api';
-import { warmPolicyEngine } from '../shared/policy';
-
-// Cedar compiles its wasm lazily, path by path: pay for the approver-authority check at init, not on the first request.
-warmPolicyEngine('authority');
 
 /** Approver HTTP: list the tasks the caller may decide, read one, decide it (API.md "Approval tasks"). */
 export async function handler(event: HttpEvent, context?: Partial<Context>): Promise<APIGatewayProxyStructuredResultV2> {

@@ -9,12 +9,8 @@ import { submitRequest } from '../shared/requests/submit';
 import { getAuditFor, getRequestFor, listRequestsFor } from '../shared/requests/view';
 import { auditLog, requestStore, submitDeps } from '../shared/runtime';
 import { InvalidInput } from '../shared/errors';
-import { warmPolicyEngine } from '../shared/policy';
 
 const HEALTHY: Health = { status: 'ok' };
-
-// Cedar compiles its wasm lazily, path by path: pay for the early permission check at init, not on the first request.
-warmPolicyEngine('request');
 
 /** Inbound HTTP: submit a request, list requests, read one's status and its audit trail (API.md "Requests"). */
 export async function handler(event: HttpEvent, context?: Partial<Context>): Promise<APIGatewayProxyStructuredResultV2> {

@@ -6,13 +6,9 @@ import { json, problem, problemFromError } from '../shared/http/problem';
 import { header, PayloadTooLarge, traceIdOf, type HttpEvent } from '../shared/http/request';
 import { MCP_PATH, mcpChallenge, protectedResourceMetadata, serveMcp } from '../shared/mcp/server';
 import { appendCorrelation, describeError, logger, withObservability } from '../shared/observability';
-import { warmPolicyEngine } from '../shared/policy';
 import { submitDeps } from '../shared/runtime';
 import { MAX_BODY_BYTES } from '../shared/schemas/api';
 import type { Principal } from '../shared/schemas/workflow';
-
-// Cedar compiles its wasm lazily, path by path: pay for the early permission check at init, not on the first request.
-warmPolicyEngine('request');
 
 let verifier: TokenVerifier | undefined;
 

@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { LogAttributes, LogLevel } from '@aws-lambda-powertools/logger/types';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { Tracer } from '@aws-lambda-powertools/tracer';
+import type { Tracer } from '@aws-lambda-powertools/tracer';
 import type { Context } from 'aws-lambda';
 import { METRIC_NAMESPACE, METRIC_SERVICE, METRICS, type MetricDimensions, type MetricName } from './metrics-catalog';
 import type { ModelProvider } from './ports';
@@ -17,8 +17,44 @@ import { STATE_MACHINE_ARN_ENV } from './tables';
  * the dashboard and alarms can name them exactly.
  */
 const rootLogger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'warden' });
-export const tracer = new Tracer({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'warden' });
 export const metrics = new Metrics({ namespace: METRIC_NAMESPACE, serviceName: METRIC_SERVICE });
+
+/**
+ * Whether Powertools Tracer would trace here, by its own rule (Tracer#setTracingEnabled): not
+ * turned off by POWERTOOLS_TRACE_ENABLED, inside a Lambda execution environment, neither SAM
+ * local nor the Amplify mock.
+ */
+export function tracingEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
+  const executionEnv = env.AWS_EXECUTION_ENV ?? '';
+  return (
+    (env.POWERTOOLS_TRACE_ENABLED ?? '').toLowerCase() !== 'false' &&
+    executionEnv !== '' &&
+    executionEnv !== 'AWS_Lambda_amplify-mock' &&
+    (env.AWS_SAM_LOCAL ?? '') === ''
+  );
+}
+
+let builtTracer: Tracer | undefined;
+
+/**
+ * Powertools Tracer where it traces, built on first use; undefined where tracing is off. Its
+ * X-Ray SDK installs async hooks when it loads, which every promise then pays for: a process
+ * that does not trace (npm start, the tests) never loads it.
+ */
+export function tracer(): Tracer | undefined {
+  if (!tracingEnabled()) return undefined;
+  if (!builtTracer) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { Tracer: PowertoolsTracer } = require('@aws-lambda-powertools/tracer') as typeof import('@aws-lambda-powertools/tracer');
+    builtTracer = new PowertoolsTracer({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'warden' });
+  }
+  return builtTracer;
+}
+
+/** An AWS SDK v3 client, captured by X-Ray where tracing is on (each call a subsegment), as it is elsewhere. */
+export function captureClient<T>(client: T): T {
+  return tracer()?.captureAWSv3Client(client) ?? client;
+}
 
 export interface CorrelationKeys {
   requestId?: string;
@@ -165,8 +201,8 @@ export interface TraceSegment {
  * tier, the provider, the model id and the token counts (annotations are searchable). With
  * tracing off (locally, in tests) the provider is returned as it is.
  */
-export function traceModelCalls(provider: ModelProvider, traced: SubsegmentTracer = tracer as unknown as SubsegmentTracer): ModelProvider {
-  if (!traced.isTracingEnabled()) return provider;
+export function traceModelCalls(provider: ModelProvider, traced: SubsegmentTracer | undefined = tracer() as SubsegmentTracer | undefined): ModelProvider {
+  if (!traced?.isTracingEnabled()) return provider;
   return {
     name: provider.name,
     async propose(input: { text: string; action?: Parameters<ModelProvider['propose']>[0]['action']; tier: ModelTier }) {

@@ -13,7 +13,7 @@ import { Connectors, connectorsFromEnv } from './connectors';
 import { createModelProvider } from './models';
 import { sdkGetSecret, type CaptureClient } from './models/settings';
 import { RulesProvider } from './models/rules';
-import { tracer } from './observability';
+import { captureClient } from './observability';
 import type {
   AuditLog,
   Clock,
@@ -43,10 +43,10 @@ function once<T>(build: () => T): () => T {
   return () => (value ??= build());
 }
 
-const tracedDocumentClient = /* @__PURE__ */ once(() => tracer.captureAWSv3Client(documentClient()));
-const tracedS3Client = /* @__PURE__ */ once(() => tracer.captureAWSv3Client(s3Client()));
-const tracedSfnClient = /* @__PURE__ */ once(() => tracer.captureAWSv3Client(sfnClient()));
-const tracedKmsClient = /* @__PURE__ */ once(() => tracer.captureAWSv3Client(kmsClient()));
+const tracedDocumentClient = /* @__PURE__ */ once(() => captureClient(documentClient()));
+const tracedS3Client = /* @__PURE__ */ once(() => captureClient(s3Client()));
+const tracedSfnClient = /* @__PURE__ */ once(() => captureClient(sfnClient()));
+const tracedKmsClient = /* @__PURE__ */ once(() => captureClient(kmsClient()));
 
 export const requestStore: () => RequestStore = /* @__PURE__ */ once(() => DynamoRequestStore.fromEnv(tracedDocumentClient()));
 export const taskIndex: () => TaskIndex = /* @__PURE__ */ once(() => DynamoTaskIndex.fromEnv(tracedDocumentClient()));
@@ -72,7 +72,7 @@ export const clock: () => Clock = () => systemClock;
 
 /** Each action's facts and effect connectors, from WARDEN_CONNECTORS; a bad setting fails the first step that reads it. */
 export const connectors: () => Connectors = /* @__PURE__ */ once(() => {
-  const capture: CaptureClient = (client) => tracer.captureAWSv3Client(client);
+  const capture: CaptureClient = captureClient;
   return new Connectors(connectorsFromEnv(), {
     readSecret: cachedSecretReader(process.env, sdkGetSecret(capture)),
     invoke: sdkInvokeFunction(capture),
@@ -84,7 +84,7 @@ export const connectors: () => Connectors = /* @__PURE__ */ once(() => {
  * parameter, the API key secret) are captured by X-Ray like every other client here.
  */
 const configuredProvider = /* @__PURE__ */ once(() =>
-  createModelProvider(process.env, { captureClient: (client) => tracer.captureAWSv3Client(client) }),
+  createModelProvider(process.env, { captureClient }),
 );
 const rulesProvider = /* @__PURE__ */ once(() => new RulesProvider());
 

@@ -3,10 +3,6 @@ import { logger, logStepInput, recordMetric, withObservability } from '../shared
 import { auditLog, clock, connectors, confidenceThreshold, cumulativeLedger, requestStore, systemOfRecord } from '../shared/runtime';
 import { parseState, validationStep } from '../shared/workflow/steps';
 import type { WorkflowState } from '../shared/schemas/workflow';
-import { warmPolicyEngine } from '../shared/policy';
-
-// Cedar compiles its wasm lazily, path by path: pay for the policy decision at init, not on the first request.
-warmPolicyEngine('decide');
 
 /** Step Functions task: schema, grounding, existence, idempotency, then policy. */
 export async function handler(event: unknown, context?: Partial<Context>): Promise<WorkflowState> {

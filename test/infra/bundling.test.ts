@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as vm from 'node:vm';
 import { pathToFileURL } from 'node:url';
 import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -9,8 +10,7 @@ import { LAMBDA_RUNTIME, WardenFunction } from '../../lib/constructs/functions';
 import { CATALOG } from '../../lambdas/shared/catalog/registry';
 
 /**
- * One real bundle (local esbuild, no Docker): the ESM output, its source map and the banner
- * that gives CommonJS dependencies a `require`.
+ * One real bundle (local esbuild, no Docker): the CommonJS output and its source map.
  */
 describe('WardenFunction bundling', () => {
   let outdir: string;
@@ -36,23 +36,21 @@ describe('WardenFunction bundling', () => {
 
   afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
 
-  it('emits an ESM bundle and a source map', () => {
-    expect(fs.readdirSync(bundleDir).sort()).toEqual(['index.mjs', 'index.mjs.map']);
-  });
-
-  it('starts with the banner that defines require for CommonJS dependencies', () => {
-    const code = fs.readFileSync(path.join(bundleDir, 'index.mjs'), 'utf8');
-    expect(code.startsWith("import { createRequire as __wardenCreateRequire } from 'node:module';")).toBe(true);
-    expect(code).toContain('const require = __wardenCreateRequire(import.meta.url);');
+  it('emits a CommonJS bundle and its source map', () => {
+    expect(fs.readdirSync(bundleDir).sort()).toEqual(['index.js', 'index.js.map']);
+    const code = fs.readFileSync(path.join(bundleDir, 'index.js'), 'utf8');
+    // A script, not a module: any import/export statement or import.meta would not parse.
+    expect(() => new vm.Script(code, { filename: 'index.js' })).not.toThrow();
+    expect(code).toContain('//# sourceMappingURL=index.js.map');
   });
 
   it('is minified (long lines; only template literals keep their newlines)', () => {
-    const code = fs.readFileSync(path.join(bundleDir, 'index.mjs'), 'utf8');
+    const code = fs.readFileSync(path.join(bundleDir, 'index.js'), 'utf8');
     expect(code.length / code.split('\n').length).toBeGreaterThan(2000);
   });
 
   it('keeps class names, which the ASL Retry/Catch and the failure codes match on', () => {
-    const code = fs.readFileSync(path.join(bundleDir, 'index.mjs'), 'utf8');
+    const code = fs.readFileSync(path.join(bundleDir, 'index.js'), 'utf8');
     // Without keepNames the minifier renames InvalidWorkflowState and no string of its name survives.
     expect(code).toMatch(/["']InvalidWorkflowState["']/);
     expect(code).toMatch(/["']AuditWriteFailed["']/);
@@ -110,14 +108,14 @@ describe('WardenFunction bundling with the policy engine', () => {
   });
 
   it('ships the wasm and each catalog action’s policy as a pack of Cedar JSON forms beside the bundle, no Cedar text', () => {
-    expect(files).toEqual(expect.arrayContaining(['authority.pack.json', 'cedar_wasm_bg.wasm', 'index.mjs', ...CATALOG.map((a) => `${a.name}/policy.pack.json`)]));
+    expect(files).toEqual(expect.arrayContaining(['authority.pack.json', 'cedar_wasm_bg.wasm', 'index.js', ...CATALOG.map((a) => `${a.name}/policy.pack.json`)]));
     expect(files.filter((f) => /\.cedar(schema)?$/.test(f))).toEqual([]);
     // The nodejs build only: one 4 MB module, not the package's three.
     expect(files.filter((f) => f.endsWith('.wasm'))).toEqual(['cedar_wasm_bg.wasm']);
   });
 
   it('decides from another directory: tier, reasons, policy id, requester permission and approver authority', () => {
-    const url = pathToFileURL(path.join(moved, 'index.mjs')).href;
+    const url = pathToFileURL(path.join(moved, 'index.js')).href;
     const run = spawnSync(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(url)}); console.log(JSON.stringify(await m.handler()));`], {
       cwd: '/',
       encoding: 'utf8',

@@ -1,11 +1,10 @@
-import { actionDefinition, fieldsOf } from '../catalog/registry';
+import { fieldsOf } from '../catalog/registry';
 import { sharesOf } from '../limits/shares';
 import type { Customer, Order, Vendor } from '../ports';
 import { describeIssues, type ActionName, type Proposal } from '../schemas/actions';
 import type { Decision, DryRun, PolicyRef, ReasonCode } from '../schemas/workflow';
 import { vendorKey } from '../vendors';
 import { ask, PolicyEngineError, toCedarValue, userEntity, type CedarEntity, type CedarType } from './cedar';
-import { mayDecide } from '../approval/authority';
 import { compilePolicy, POLICIES, type CompiledPolicy, type PolicySet } from './policies';
 import type { ApprovalTier } from './schemas';
 
@@ -201,28 +200,6 @@ function tierFor(pack: CompiledPolicy, resource: CedarEntity, ctx: Record<string
   const matched = tiers.filter((t) => answer.policyIds.includes(t.name));
   if (matched.length !== 1) throw new PolicyEngineError(`${pack.key}: expected exactly one approver tier, got [${matched.map((t) => t.name).join(', ')}]`);
   return matched[0];
-}
-
-/**
- * Loads the wasm module and preparses the policies, then runs the evaluations a Lambda will run,
- * so that it pays for V8's lazy wasm compilation at init rather than on its first request:
- * `request` the permission check (gateway), `decide` that and a full decision per action
- * (validation), `authority` the approver check (approval). Throws if a policy does not load:
- * better no Lambda than one that decides without its policy.
- */
-export function warmPolicyEngine(what: 'request' | 'decide' | 'authority' = 'decide', policies: PolicySet = POLICIES): void {
-  if (what === 'authority') {
-    mayDecide({ requestedBy: 'warm-up-requester', approverRoles: ['warm-up'] }, { sub: 'warm-up', roles: ['warm-up'] });
-    return;
-  }
-  for (const action of Object.keys(policies) as (ActionName | 'routing')[]) {
-    if (action === 'routing') continue;
-    const pack = compilePolicy(policies[action]);
-    canRequest(action, pack.roles, policies, '2000-01-01');
-    // The catalog's first example, with no facts read: a real decision through the converters and the evaluator.
-    const example = actionDefinition(action).examples[0];
-    if (what === 'decide' && example) evaluatePolicy({ action, fields: example.fields } as Proposal, { today: '2000-01-01' }, pack.roles, policies);
-  }
 }
 
 /** Whether the vendor record is the proposal's vendor and is validated (the policies' own test, for callers outside them). */

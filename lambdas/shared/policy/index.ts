@@ -12,7 +12,6 @@ export {
   policyRef,
   utcToday,
   vendorKey,
-  warmPolicyEngine,
 } from './evaluate';
 export type { PolicyFacts } from './evaluate';
 export { PolicyEngineError, moneyToCents } from './cedar';

@@ -1,4 +1,7 @@
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
 import type { ModelProvider } from '../../../lambdas/shared/ports';
+import { TABLES } from '../../../lambdas/shared/tables';
 import type { InferenceResult } from '../../../lambdas/shared/schemas/workflow';
 
 /**
@@ -252,4 +255,73 @@ describe('traceModelCalls', () => {
     expect(o.traceModelCalls(plain, fakeTracer(false) as never)).toBe(plain);
     expect(o.traceModelCalls(plain)).toBe(plain);
   });
+});
+
+describe('tracing where it is on, and nothing where it is off', () => {
+  // Each case is what Powertools' own Tracer decides in the same environment.
+  const CASES: Record<string, Record<string, string>> = {
+    'no Lambda environment (npm start, tests)': {},
+    'in Lambda': { AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x' },
+    'in Lambda, turned off': { AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x', POWERTOOLS_TRACE_ENABLED: 'FALSE' },
+    'in Lambda, turned on explicitly': { AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x', POWERTOOLS_TRACE_ENABLED: 'true' },
+    'SAM local': { AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x', AWS_SAM_LOCAL: 'true' },
+    'the Amplify mock': { AWS_EXECUTION_ENV: 'AWS_Lambda_amplify-mock' },
+    'turned on outside Lambda': { POWERTOOLS_TRACE_ENABLED: 'true' },
+  };
+  const KEYS = ['AWS_EXECUTION_ENV', 'POWERTOOLS_TRACE_ENABLED', 'AWS_SAM_LOCAL'];
+
+  it.each(Object.entries(CASES))('decides as Powertools Tracer does: %s', async (_name, env) => {
+    const saved = Object.fromEntries(KEYS.map((key) => [key, process.env[key]]));
+    try {
+      for (const key of KEYS) delete process.env[key];
+      Object.assign(process.env, env);
+      const { Tracer } = await import('@aws-lambda-powertools/tracer');
+      expect(o.tracingEnabled()).toBe(new Tracer().isTracingEnabled());
+    } finally {
+      for (const key of KEYS) {
+        if (saved[key] === undefined) delete process.env[key];
+        else process.env[key] = saved[key];
+      }
+    }
+  });
+
+  /**
+   * A fresh process wires a handler's stores and a model provider as a handler does, then says
+   * whether the X-Ray SDK (and with it its async hooks) was loaded, and whether the client is captured.
+   */
+  function wireInFreshProcess(env: Record<string, string>): { xrayLoaded: boolean; captured: boolean; tracedProvider: boolean } {
+    const script = `
+      const runtime = require('./lambdas/shared/runtime');
+      const o = require('./lambdas/shared/observability');
+      const { DynamoDBClient } = require('@aws-sdk/client-dynamodb');
+      runtime.requestStore();
+      const client = o.captureClient(new DynamoDBClient({}));
+      const provider = { name: 'rules', propose: async () => { throw new Error('not called'); } };
+      const xrayLoaded = Object.keys(require.cache).some((file) => file.includes('/node_modules/aws-xray-sdk-core/'));
+      const captured = client.middlewareStack.identify().some((name) => /xray|segment/i.test(name));
+      process.stdout.write(JSON.stringify({ xrayLoaded, captured, tracedProvider: o.traceModelCalls(provider) !== provider }));
+    `;
+    const tables = Object.fromEntries(Object.values(TABLES).map((table) => [table.envVar, `test-${table.logicalName}`]));
+    const run = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], {
+      cwd: path.join(__dirname, '..', '..', '..'),
+      env: { PATH: process.env.PATH ?? '', AWS_REGION: 'us-east-1', POWERTOOLS_LOG_LEVEL: 'SILENT', ...tables, ...env },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    if (run.status !== 0) throw new Error(run.stderr);
+    return JSON.parse(run.stdout) as { xrayLoaded: boolean; captured: boolean; tracedProvider: boolean };
+  }
+
+  it('never loads the X-Ray SDK in a process that does not trace', () => {
+    expect(wireInFreshProcess({})).toEqual({ xrayLoaded: false, captured: false, tracedProvider: false });
+    expect(wireInFreshProcess({ AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x', POWERTOOLS_TRACE_ENABLED: 'false' })).toEqual({
+      xrayLoaded: false,
+      captured: false,
+      tracedProvider: false,
+    });
+  }, 60_000);
+
+  it('in Lambda with tracing on, captures the SDK clients and the model calls as before', () => {
+    expect(wireInFreshProcess({ AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x' })).toEqual({ xrayLoaded: true, captured: true, tracedProvider: true });
+  }, 60_000);
 });
