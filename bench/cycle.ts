@@ -1,10 +1,11 @@
 import * as DynamoDB from '@aws-sdk/client-dynamodb';
+import { SignCommand, type KMSClient, type MessageType, type SigningAlgorithmSpec } from '@aws-sdk/client-kms';
 import { GetObjectCommand, PutObjectCommand, type PutObjectCommandInput } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
-import { createS3Client } from '../lambdas/shared/adapters/aws/clients';
+import { createKmsClient, createS3Client } from '../lambdas/shared/adapters/aws/clients';
 import type { ProgressReporter } from '../scripts/cli';
 import { APPROVER, purchaseOrder, type BenchServer, type Json } from './harness';
-import { IoRecorder, summarize, type IoSummary, type RecordedCall } from './io-recorder';
+import { EMULATOR_SERVICES, IoRecorder, summarize, type IoSummary, type RecordedCall } from './io-recorder';
 import { CYCLE } from './budgets';
 import { DurationCollector } from './paths';
 import { median, percentile, round } from './stats';
@@ -34,7 +35,8 @@ export interface CycleResults {
    * Step Functions API calls (StartExecution, SendTaskSuccess), and everything else — HTTP and
    * JWT checks, the local engine, the handlers' own work, waits between steps.
    */
-  breakdownMs: { dynamodbAndS3: number; stepFunctionsApi: number; rest: number };
+  /** `emulatorCalls`: inside the adapters' DynamoDB, S3 and KMS calls. */
+  breakdownMs: { emulatorCalls: number; stepFunctionsApi: number; rest: number };
 }
 
 interface TimedCycle {
@@ -91,17 +93,21 @@ export function withFreshIds(calls: readonly RecordedCall[], requestId: string, 
 export class Replayer {
   private readonly dynamo: DynamoDB.DynamoDBClient;
   private readonly s3: ReturnType<typeof createS3Client>;
+  private readonly kms: KMSClient;
 
   constructor(env: Record<string, string>) {
     const credentials = { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY };
     this.dynamo = new DynamoDB.DynamoDBClient({ region: env.AWS_REGION, endpoint: env.AWS_ENDPOINT_URL_DYNAMODB, credentials });
     // The same S3 settings as the adapters (checksums only when required, path-style).
     this.s3 = createS3Client({ region: env.AWS_REGION, endpoint: env.AWS_ENDPOINT_URL_S3, credentials });
+    // The audit key's signatures go to the local KMS emulator, as the adapters' do.
+    this.kms = createKmsClient({ region: env.AWS_REGION, endpoint: env.AWS_ENDPOINT_URL_KMS, credentials });
     // The same (idle) recording middleware as on the adapters' clients, so both sides carry its
     // small cost and DynamoDB computes the consumed capacity for both.
     const idle = new IoRecorder();
     idle.attachDynamoDB(this.dynamo);
     idle.attachS3(this.s3);
+    idle.attachKms(this.kms);
   }
 
   /** Replays the calls one after another; returns the elapsed ms and how many answered with an error. */
@@ -127,6 +133,12 @@ export class Replayer {
       await this.dynamo.send(new Command(call.input));
       return;
     }
+    if (call.service === 'kms') {
+      if (call.operation !== 'Sign') throw new Error(`no replay for KMS ${call.operation}`);
+      const { KeyId, MessageType, SigningAlgorithm, Message } = call.input as { KeyId: string; MessageType: MessageType; SigningAlgorithm: SigningAlgorithmSpec; Message: string };
+      await this.kms.send(new SignCommand({ KeyId, MessageType, SigningAlgorithm, Message: Buffer.from(Message, 'base64') }));
+      return;
+    }
     if (call.operation === 'PutObject') {
       await this.s3.send(new PutObjectCommand(call.input as unknown as PutObjectCommandInput));
     } else if (call.operation === 'GetObject') {
@@ -140,6 +152,7 @@ export class Replayer {
   destroy(): void {
     this.dynamo.destroy();
     this.s3.destroy();
+    this.kms.destroy();
   }
 }
 
@@ -150,7 +163,7 @@ export async function measureCycle(
   const replayer = new Replayer(bench.server.stack.env);
   const progress = options.progress.phase('escalated cycles and their replays', options.runs + 1);
   try {
-    const ioCalls = (cycle: TimedCycle) => cycle.calls.filter((call) => call.service === 'dynamodb' || call.service === 's3');
+    const ioCalls = (cycle: TimedCycle) => cycle.calls.filter((call) => EMULATOR_SERVICES.includes(call.service));
     // One untimed cycle and replay first: the handlers' first invocations, the plain clients' connections.
     const first = await oneCycle(bench, options.durations);
     await replayer.replay(withFreshIds(ioCalls(first), first.requestId));
@@ -174,7 +187,7 @@ export async function measureCycle(
     const ratio = round(median(ratios), 2);
     const inside = (cycle: TimedCycle, services: string[]) =>
       cycle.calls.filter((call) => services.includes(call.service)).reduce((total, call) => total + call.ms, 0);
-    const io = median(cycles.map((cycle) => inside(cycle, ['dynamodb', 's3'])));
+    const io = median(cycles.map((cycle) => inside(cycle, [...EMULATOR_SERVICES])));
     const sfn = median(cycles.map((cycle) => inside(cycle, ['sfn'])));
     return {
       runs: options.runs,
@@ -185,7 +198,7 @@ export async function measureCycle(
       met: ratio <= CYCLE.vsIoFloor,
       io: summarize(cycles[0].calls, [bench.server.stack.env.TASKS_TABLE]),
       replayErrors,
-      breakdownMs: { dynamodbAndS3: round(io), stepFunctionsApi: round(sfn), rest: round(median(cycleMs) - io - sfn) },
+      breakdownMs: { emulatorCalls: round(io), stepFunctionsApi: round(sfn), rest: round(median(cycleMs) - io - sfn) },
     };
   } finally {
     progress.end();

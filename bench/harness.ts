@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { documentClient, s3Client, sfnClient } from '../lambdas/shared/adapters/aws/clients';
+import { documentClient, kmsClient, s3Client, sfnClient } from '../lambdas/shared/adapters/aws/clients';
 import { seedSystemOfRecord } from '../lambdas/shared/adapters/aws/seed';
 import type { AccessLogEntry } from '../local/http';
 import type { ExecutionRecord } from '../local/sfn/engine';
@@ -138,6 +138,7 @@ function attachRecorder(): IoRecorder {
   recorder.attachDynamoDB(documentClient());
   recorder.attachS3(s3Client());
   recorder.attachSfn(sfnClient());
+  recorder.attachKms(kmsClient());
   return recorder;
 }
 

@@ -1,6 +1,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SFNClient } from '@aws-sdk/client-sfn';
+import type { KMSClient } from '@aws-sdk/client-kms';
 
 /**
  * Records every call the adapters make, by adding one middleware to the process-wide SDK clients
@@ -9,7 +10,10 @@ import type { SFNClient } from '@aws-sdk/client-sfn';
  * capacity each call consumed (ReturnConsumedCapacity, which dynalite computes as DynamoDB does).
  */
 
-export type Service = 'dynamodb' | 's3' | 'sfn';
+export type Service = 'dynamodb' | 's3' | 'sfn' | 'kms';
+
+/** The calls a request makes to the emulators (DynamoDB, S3, KMS): what an I/O floor replays. Step Functions is the engine's, not an emulator's. */
+export const EMULATOR_SERVICES: readonly Service[] = ['dynamodb', 's3', 'kms'];
 
 export interface RecordedCall {
   service: Service;
@@ -124,6 +128,35 @@ export class IoRecorder {
     );
   }
 
+  /** The audit signer's KMS client: Sign calls, with what a replay needs (the message is a digest's wrapper, no secret). */
+  attachKms(client: Pick<KMSClient, 'middlewareStack'>): void {
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const operation = String(context.commandName ?? '').replace(/Command$/, '');
+        const given = args.input as { KeyId?: string; Message?: Uint8Array; MessageType?: string; SigningAlgorithm?: string };
+        const input: Record<string, unknown> = {
+          KeyId: given.KeyId,
+          MessageType: given.MessageType,
+          SigningAlgorithm: given.SigningAlgorithm,
+          ...(given.Message ? { Message: Buffer.from(given.Message).toString('base64') } : {}),
+        };
+        const startedAt = performance.now();
+        const call: RecordedCall = { service: 'kms', operation, resource: given.KeyId, input, startedAt, ms: 0 };
+        try {
+          return await next(args);
+        } catch (error) {
+          call.error = error instanceof Error ? error.name : 'Error';
+          throw error;
+        } finally {
+          call.ms = performance.now() - startedAt;
+          call.endedAt = Date.now();
+          this.emit(call);
+        }
+      },
+      { step: 'initialize', name: 'benchIoRecorder', override: true },
+    );
+  }
+
   attachSfn(client: SFNClient): void {
     client.middlewareStack.add(
       (next, context) => async (args) => {
@@ -151,6 +184,8 @@ export interface IoSummary {
   dynamodb: { calls: number; byOperation: Record<string, number>; readUnits: number; writeUnits: number; gsiWriteUnits: number };
   s3: { put: number; get: number; byOperation: Record<string, number> };
   sfn: { calls: number; byOperation: Record<string, number> };
+  /** The audit key's signatures (one per audit entry). */
+  kms: { calls: number; byOperation: Record<string, number> };
 }
 
 const DYNAMO_WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems']);
@@ -165,6 +200,7 @@ export function summarize(calls: readonly RecordedCall[], gsiTables: readonly st
     dynamodb: { calls: 0, byOperation: {}, readUnits: 0, writeUnits: 0, gsiWriteUnits: 0 },
     s3: { put: 0, get: 0, byOperation: {} },
     sfn: { calls: 0, byOperation: {} },
+    kms: { calls: 0, byOperation: {} },
   };
   const bump = (counts: Record<string, number>, key: string) => (counts[key] = (counts[key] ?? 0) + 1);
   for (const call of calls) {
@@ -187,6 +223,9 @@ export function summarize(calls: readonly RecordedCall[], gsiTables: readonly st
       bump(summary.s3.byOperation, call.operation);
       if (call.operation === 'GetObject' || call.operation === 'HeadObject') summary.s3.get++;
       else summary.s3.put++;
+    } else if (call.service === 'kms') {
+      summary.kms.calls++;
+      bump(summary.kms.byOperation, call.operation);
     } else {
       summary.sfn.calls++;
       bump(summary.sfn.byOperation, call.operation);

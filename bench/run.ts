@@ -250,13 +250,13 @@ function printPaths(paths: Record<string, PathFigures>): void {
   }
   log(table(rows));
   log(`\nWhat one request costs per path (read by \`npm run cost\`); calls: DynamoDB + S3, budget ${IO_CALLS.before['auto-approved']} → ${IO_CALLS.autoApproved} on auto-approved, the others cut in proportion`);
-  const io: (string | number)[][] = [['path', 'Lambda invocations', 'HTTP API', 'DynamoDB calls', 'RRU', 'WRU', 'GSI WRU', 'S3 PUT', 'S3 GET', 'SFN API', 'calls', 'budget', '']];
+  const io: (string | number)[][] = [['path', 'Lambda invocations', 'HTTP API', 'DynamoDB calls', 'RRU', 'WRU', 'GSI WRU', 'S3 PUT', 'S3 GET', 'SFN API', 'KMS Sign', 'calls', 'budget', '']];
   for (const [name, p] of Object.entries(paths)) {
     const invocations = Object.values(p.invocations).reduce((a, b) => a + b, 0);
     const { count, budget, met } = p.calls;
     io.push([
       name, invocations, p.httpRequests, p.io.dynamodb.calls, p.io.dynamodb.readUnits, p.io.dynamodb.writeUnits, p.io.dynamodb.gsiWriteUnits,
-      p.io.s3.put, p.io.s3.get, p.io.sfn.calls, count, budget === undefined ? '' : `≤ ${budget}`, met === undefined ? '' : verdict(met),
+      p.io.s3.put, p.io.s3.get, p.io.sfn.calls, p.io.kms?.calls ?? 0, count, budget === undefined ? '' : `≤ ${budget}`, met === undefined ? '' : verdict(met),
     ]);
   }
   log(table(io));
@@ -270,7 +270,7 @@ function printThroughput(runs: ThroughputRun[]): void {
   }
   log(table(rows));
   const calls = runs[0]?.ioCeiling.callsPerRequest;
-  log(`I/O ceiling: one request's ${calls} DynamoDB/S3 calls replayed by as many concurrent workers with plain SDK clients against the same emulators.`);
+  log(`I/O ceiling: one request's ${calls} calls to the emulators (DynamoDB, S3, and KMS for the audit signatures) replayed by as many concurrent workers with plain SDK clients against the same emulators.`);
 }
 
 function printCycle(cycle: CycleResults): void {
@@ -280,12 +280,12 @@ function printCycle(cycle: CycleResults): void {
     table([
       ['', 'median ms', 'p90 ms'],
       ['cycle over HTTP', cycle.cycleMs.median, cycle.cycleMs.p90],
-      [`floor: its ${d.calls} DynamoDB + ${cycle.io.s3.put + cycle.io.s3.get} S3 calls replayed`, cycle.floorMs.median, cycle.floorMs.p90],
+      [`floor: its ${d.calls} DynamoDB + ${cycle.io.s3.put + cycle.io.s3.get} S3 + ${cycle.io.kms?.calls ?? 0} KMS calls replayed`, cycle.floorMs.median, cycle.floorMs.p90],
     ]),
   );
   log(`ratio (median of each cycle over its own replay) ${cycle.ratio}× — ${verdict(cycle.met)}; DynamoDB per cycle ${JSON.stringify(d.byOperation)}, S3 ${JSON.stringify(cycle.io.s3.byOperation)}, replay errors ${cycle.replayErrors}`);
   const b = cycle.breakdownMs;
-  log(`a cycle's time: ${b.dynamodbAndS3} ms inside the adapters' DynamoDB/S3 calls, ${b.stepFunctionsApi} ms inside Step Functions API calls, ${b.rest} ms the rest (HTTP + JWT, engine, handler code)`);
+  log(`a cycle's time: ${b.emulatorCalls} ms inside the adapters' DynamoDB/S3/KMS calls, ${b.stepFunctionsApi} ms inside Step Functions API calls, ${b.rest} ms the rest (HTTP + JWT, engine, handler code)`);
 }
 
 function printText(text: TextResults): void {

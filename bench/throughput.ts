@@ -2,6 +2,7 @@ import type { ProgressReporter } from '../scripts/cli';
 import { THROUGHPUT } from './budgets';
 import { Replayer, withFreshIds } from './cycle';
 import { seedOpenTickets, ticketRouting, type BenchServer } from './harness';
+import { EMULATOR_SERVICES } from './io-recorder';
 import { percentile, round } from './stats';
 
 /**
@@ -73,7 +74,7 @@ export async function measureThroughput(
   const sampleId = await bench.submit(ticketRouting(sampleTicket));
   await bench.waitForEnd(sampleId);
   await bench.call(bench.requesterToken, 'GET', `/v1/requests/${sampleId}`);
-  const sample = bench.recorder.stop().filter((call) => call.service === 'dynamodb' || call.service === 's3');
+  const sample = bench.recorder.stop().filter((call) => EMULATOR_SERVICES.includes(call.service));
 
   const latencies: number[] = [];
   let issued = 0;

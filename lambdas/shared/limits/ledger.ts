@@ -79,8 +79,11 @@ export class CumulativeLedger {
     await Promise.all(
       shares.map(async (share) => {
         const key = ledgerKey(share);
-        const removed = await this.records.updateIf({ key, update: 'REMOVE #hold', condition: 'attribute_exists(#hold)', names: { '#hold': `${HOLD_PREFIX}${requestId}` } });
-        if (!removed) {
+        // One call: removing an attribute that is not there is a no-op, and the item after it tells
+        // whether an older item still holds the share in its map.
+        const after = await this.records.updateIf({ key, update: 'REMOVE #hold', condition: 'attribute_exists(ledgerOf)', names: { '#hold': `${HOLD_PREFIX}${requestId}` } });
+        const legacy = after?.[LEGACY_MAP] as Record<string, unknown> | undefined;
+        if (legacy && requestId in legacy) {
           await this.records.updateIf({ key, update: `REMOVE ${LEGACY_MAP}.#rid`, condition: `attribute_exists(${LEGACY_MAP}.#rid)`, names: { '#rid': requestId } });
         }
       }),

@@ -319,9 +319,9 @@ export async function finalizeStep(
   options: { failurePath: boolean },
 ): Promise<FinalOutput> {
   const status = terminalStatus(state, options.failurePath);
-  // On the normal paths the state holds everything the record does that matters here; only a
-  // failure can have left the record somewhere the state does not know (ended, or waiting).
-  const current = options.failurePath || state.error ? await deps.requests.get(state.requestId) : undefined;
+  // Off the failure path (an expiry included) the state holds all of the record that matters
+  // here; only a failure can have left the record somewhere the state does not know (ended, or waiting).
+  const current = options.failurePath ? await deps.requests.get(state.requestId) : undefined;
   if (options.failurePath) {
     // A failure after the request already ended (e.g. Finalize's own audit write) never rewrites its outcome.
     if (current && TERMINAL_STATUSES.includes(current.status)) {
@@ -340,7 +340,9 @@ export async function finalizeStep(
   }
   // Ended with no effect: its shares of cumulative limits count against no one any more. Before
   // the status is written, so that a failure here is retried rather than leaving a share behind.
-  if (status !== 'COMPLETED' && deps.ledger && deps.records && !(await effectMayHaveRun(state, deps.records))) {
+  // (Validate released a decision it rejected itself at once.)
+  const released = state.decision?.outcome === 'rejected';
+  if (status !== 'COMPLETED' && !released && deps.ledger && deps.records && !(await effectMayHaveRun(state, deps.records))) {
     await deps.ledger.release(state.requestId, cumulativeSharesOf(state));
   }
   // Execute leaves the receipt in the state for this write.
