@@ -322,6 +322,9 @@ export async function finalizeStep(
   // Off the failure path (an expiry included) the state holds all of the record that matters
   // here; only a failure can have left the record somewhere the state does not know (ended, or waiting).
   const current = options.failurePath ? await deps.requests.get(state.requestId) : undefined;
+  // A caught error's state is the failed step's input: that step (a wait that timed out after
+  // its entry, say) may have appended, so the chain's end is read rather than assumed.
+  const chainEnd = state.error ? undefined : state.audit;
   if (options.failurePath) {
     // A failure after the request already ended (e.g. Finalize's own audit write) never rewrites its outcome.
     if (current && TERMINAL_STATUSES.includes(current.status)) {
@@ -333,7 +336,7 @@ export async function finalizeStep(
           event: 'request.failure_after_end',
           data: { status: current.status, failedWith: state.error?.Error ?? null },
         },
-        state.audit,
+        chainEnd,
       );
       return { requestId: state.requestId, status: current.status };
     }
@@ -386,7 +389,7 @@ export async function finalizeStep(
         ...(shielded.redactions.length > 0 ? { outboundRedactions: shielded.redactions } : {}),
       },
     },
-    state.audit,
+    chainEnd,
   );
   await deps.requests.update(state.requestId, { ...patch, ...shielded.patch, auditHead: signedHeadOf(entry) });
   return { requestId: state.requestId, status };

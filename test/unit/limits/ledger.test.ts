@@ -83,3 +83,18 @@ it('twenty concurrent reservations on a new aggregate: each sees all that came b
   expect(totals.map(([total]) => total).sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, i) => (i + 1) * 100));
   expect(Object.keys(await holdsOf(s))).toHaveLength(20);
 });
+
+it('an aggregate written before shares were attributes (a ledgerHolds map) still counts, releases and prunes them', async () => {
+  const ledger = new CumulativeLedger(stores().records);
+  const s = share(100);
+  const old = T0.toISOString();
+  const stale = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`r_stale${i}`, { units: 1, at: new Date(T0.getTime() - 40 * DAY).toISOString() }]));
+  await stores().records.putIfAbsent({ ...ledgerKey(s), ledgerOf: { action: s.action, name: s.name, per: s.per }, ledgerHolds: { r_legacy: { units: 700, at: old }, ...stale } });
+  // The map's share counts with the new one (the stale ones are out of the window, and dropped).
+  expect(await ledger.reserve('r_new', [s], T0)).toEqual([800]);
+  const item = await stores().records.get(ledgerKey(s));
+  expect(Object.keys(item?.ledgerHolds as object)).toEqual(['r_legacy']);
+  await ledger.release('r_legacy', [s]);
+  expect(await ledger.reserve('r_after', [{ ...s, units: 1 }], T0)).toEqual([101]);
+  expect((await stores().records.get(ledgerKey(s)))?.ledgerHolds).toEqual({});
+});

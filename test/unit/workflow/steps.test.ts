@@ -123,6 +123,26 @@ describe('finalizeStep', () => {
     expect((await audit.list(record.requestId)).map((e) => e.event)).toEqual(['request.finalized']);
   });
 
+  it('after a timed-out wait, appends after the entry the wait wrote (its state predates it) and the chain verifies', async () => {
+    const { requests, tasks, audit } = stores();
+    const record = aRequestRecord({ status: 'PENDING_APPROVAL' });
+    await requests.create(record);
+    await tasks.putPending(aPendingTask({ requestId: record.requestId }));
+    const event = (step: string, name: string) => ({ step, actor: { type: 'system' as const, id: step.toLowerCase() }, event: name, data: {} });
+    const validated = await audit.append(record.requestId, event('Validate', 'proposal.validated'), CHAIN_START);
+    // AwaitApproval appended, then the wait timed out: the Catch hands Finalize the wait's input state.
+    await audit.append(record.requestId, event('AwaitApproval', 'approval.requested'), chainHeadOf(validated));
+    const state = aWorkflowState({ requestId: record.requestId, error: { Error: 'States.Timeout' }, audit: chainHeadOf(validated) });
+
+    await finalizeStep(state, { requests, tasks, audit }, { failurePath: false });
+
+    const stored = await requests.get(record.requestId);
+    expect(stored).toMatchObject({ status: 'EXPIRED', auditHead: { seq: 3 } });
+    const trail = await audit.trail(record.requestId, stored?.auditHead);
+    expect(trail).toMatchObject({ verified: true });
+    expect(trail.entries.map((e) => e.event)).toEqual(['proposal.validated', 'approval.requested', 'request.finalized']);
+  });
+
   it('never rewrites a request that already ended when a later step fails', async () => {
     const { requests, tasks, audit } = stores();
     const record = aRequestRecord({ status: 'COMPLETED', result: { purchaseOrderNumber: 'PO-1' } });
