@@ -29,6 +29,7 @@ import type {
 import { systemClock } from './ports';
 import type { Route } from './schemas/workflow';
 import type { SubmitDeps } from './requests/submit';
+import { lazy } from './lazy';
 
 /**
  * The handlers' wiring: each adapter is built on first use from the environment the CDK
@@ -38,26 +39,21 @@ import type { SubmitDeps } from './requests/submit';
  * and adapters only they import (a smaller bundle is a faster cold start).
  */
 
-function once<T>(build: () => T): () => T {
-  let value: T | undefined;
-  return () => (value ??= build());
-}
+const tracedDocumentClient = /* @__PURE__ */ lazy(() => captureClient(documentClient()));
+const tracedS3Client = /* @__PURE__ */ lazy(() => captureClient(s3Client()));
+const tracedSfnClient = /* @__PURE__ */ lazy(() => captureClient(sfnClient()));
+const tracedKmsClient = /* @__PURE__ */ lazy(() => captureClient(kmsClient()));
 
-const tracedDocumentClient = /* @__PURE__ */ once(() => captureClient(documentClient()));
-const tracedS3Client = /* @__PURE__ */ once(() => captureClient(s3Client()));
-const tracedSfnClient = /* @__PURE__ */ once(() => captureClient(sfnClient()));
-const tracedKmsClient = /* @__PURE__ */ once(() => captureClient(kmsClient()));
-
-export const requestStore: () => RequestStore = /* @__PURE__ */ once(() => DynamoRequestStore.fromEnv(tracedDocumentClient()));
-export const taskIndex: () => TaskIndex = /* @__PURE__ */ once(() => DynamoTaskIndex.fromEnv(tracedDocumentClient()));
-export const auditLog: () => AuditLog = /* @__PURE__ */ once(() =>
+export const requestStore: () => RequestStore = /* @__PURE__ */ lazy(() => DynamoRequestStore.fromEnv(tracedDocumentClient()));
+export const taskIndex: () => TaskIndex = /* @__PURE__ */ lazy(() => DynamoTaskIndex.fromEnv(tracedDocumentClient()));
+export const auditLog: () => AuditLog = /* @__PURE__ */ lazy(() =>
   DynamoAuditLog.fromEnv(tracedDocumentClient(), KmsAuditSigner.fromEnv(tracedKmsClient())),
 );
-export const idempotencyStore: () => IdempotencyStore = /* @__PURE__ */ once(() => DynamoIdempotencyStore.fromEnv(tracedDocumentClient()));
-export const systemOfRecord: () => SystemOfRecord = /* @__PURE__ */ once(() => DynamoSystemOfRecord.fromEnv(tracedDocumentClient()));
+export const idempotencyStore: () => IdempotencyStore = /* @__PURE__ */ lazy(() => DynamoIdempotencyStore.fromEnv(tracedDocumentClient()));
+export const systemOfRecord: () => SystemOfRecord = /* @__PURE__ */ lazy(() => DynamoSystemOfRecord.fromEnv(tracedDocumentClient()));
 /** The cumulative limits' aggregates, kept in the record table under `LIMIT#`. */
-export const cumulativeLedger: () => CumulativeLedger = /* @__PURE__ */ once(() => new CumulativeLedger(systemOfRecord()));
-const s3StateStore = /* @__PURE__ */ once(() => S3StateStore.fromEnv(tracedS3Client()));
+export const cumulativeLedger: () => CumulativeLedger = /* @__PURE__ */ lazy(() => new CumulativeLedger(systemOfRecord()));
+const s3StateStore = /* @__PURE__ */ lazy(() => S3StateStore.fromEnv(tracedS3Client()));
 export const stateStore: () => StateStore = s3StateStore;
 /**
  * The PII vault (the same S3 adapter). Its bucket is resolved on first use, not when a handler
@@ -67,11 +63,11 @@ export const piiVault = (): PiiVault => ({
   putVault: (requestId, originals) => s3StateStore().putVault(requestId, originals),
   getVault: (requestId) => s3StateStore().getVault(requestId),
 });
-export const orchestrator: () => Orchestrator = /* @__PURE__ */ once(() => SfnOrchestrator.fromEnv(tracedSfnClient()));
+export const orchestrator: () => Orchestrator = /* @__PURE__ */ lazy(() => SfnOrchestrator.fromEnv(tracedSfnClient()));
 export const clock: () => Clock = () => systemClock;
 
 /** Each action's facts and effect connectors, from WARDEN_CONNECTORS; a bad setting fails the first step that reads it. */
-export const connectors: () => Connectors = /* @__PURE__ */ once(() => {
+export const connectors: () => Connectors = /* @__PURE__ */ lazy(() => {
   const capture: CaptureClient = captureClient;
   return new Connectors(connectorsFromEnv(), {
     readSecret: cachedSecretReader(process.env, sdkGetSecret(capture)),
@@ -83,10 +79,10 @@ export const connectors: () => Connectors = /* @__PURE__ */ once(() => {
  * The SSM and Secrets Manager clients the provider builds on its first call (a tier's model id
  * parameter, the API key secret) are captured by X-Ray like every other client here.
  */
-const configuredProvider = /* @__PURE__ */ once(() =>
+const configuredProvider = /* @__PURE__ */ lazy(() =>
   createModelProvider(process.env, { captureClient }),
 );
-const rulesProvider = /* @__PURE__ */ once(() => new RulesProvider());
+const rulesProvider = /* @__PURE__ */ lazy(() => new RulesProvider());
 
 /**
  * Suspicious requests never reach a model: the human route extracts with the rules provider,

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { DEFAULT_CURRENCY, MAX_AMOUNT, minorUnits, type FieldMeta } from '../catalog/kinds';
+import { DEFAULT_CURRENCY, MAX_AMOUNT_TEXT, minorUnits, type FieldMeta } from '../catalog/kinds';
 import { fieldsOfDefinition } from '../catalog/registry';
 import type { ActionDefinition } from '../catalog/define';
 import { InvalidInput } from '../errors';
@@ -161,7 +161,7 @@ function describeJson(node: JsonSchema): string {
 function describeKind(meta: FieldMeta): string | undefined {
   switch (meta.kind) {
     case 'money':
-      return `number > 0, at most ${MAX_AMOUNT.toLocaleString('en-US')}, with no more decimals than its currency has (${minorUnits(DEFAULT_CURRENCY)} for ${DEFAULT_CURRENCY})`;
+      return `number > 0, at most ${MAX_AMOUNT_TEXT}, with no more decimals than its currency has (${minorUnits(DEFAULT_CURRENCY)} for ${DEFAULT_CURRENCY})`;
     case 'currency':
       return `ISO 4217 code such as ${DEFAULT_CURRENCY} (${DEFAULT_CURRENCY} when left out)`;
     case 'date':

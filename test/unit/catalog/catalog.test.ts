@@ -216,6 +216,11 @@ describe('amounts at the edge: every money field, by the currency its action nam
     expect(issuesOf(action, fieldsWith(action, field, MAX_AMOUNT, currencyField))).not.toContain(field);
   });
 
+  it('an amount over MAX_AMOUNT is refused with the limit written as en-US does', () => {
+    const parsed = money().safeParse(MAX_AMOUNT + 1);
+    expect(parsed.success ? [] : parsed.error.issues.map((issue) => issue.message)).toEqual([`must be at most ${MAX_AMOUNT.toLocaleString('en-US')}`]);
+  });
+
   it.each(moneyFields)('$action.$field: more decimals than the currency has are refused on the field ($4,999.999, $49,999.995, $1e-9)', ({ action, field, currencyField }) => {
     for (const amount of [4999.999, 49_999.995, 1e-9, 0.001]) expect({ amount, issues: issuesOf(action, fieldsWith(action, field, amount, currencyField)) }).toEqual({ amount, issues: [field] });
     for (const amount of [4999.99, 49_999.9, 0.01, 5000]) expect({ amount, issues: issuesOf(action, fieldsWith(action, field, amount, currencyField)) }).toEqual({ amount, issues: [] });

@@ -1,4 +1,5 @@
-import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand } from './sdk';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { assembleTrail, entryIsSigned, GENESIS_HASH, hashEntry, headIsSigned, headMessage, verifySignedTrail, verifyTrail, type UnhashedAuditEntry } from '../../audit/chain';
 import { AuditWriteFailed } from '../../errors';

@@ -1,4 +1,5 @@
-import { GetPublicKeyCommand, SignCommand, type KMSClient } from '@aws-sdk/client-kms';
+import type { KMSClient } from '@aws-sdk/client-kms';
+import { GetPublicKeyCommand, SignCommand } from './sdk';
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 import type { AuditSigner } from '../../ports';
 import { AUDIT_SIGNING_KEY_ENV } from '../../tables';

@@ -1,13 +1,14 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { KMSClient } from '@aws-sdk/client-kms';
-import { S3Client } from '@aws-sdk/client-s3';
-import { SFNClient } from '@aws-sdk/client-sfn';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { KMSClient } from '@aws-sdk/client-kms';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SFNClient } from '@aws-sdk/client-sfn';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { dynamodbSdk, kmsSdk, s3Sdk, sfnSdk } from './sdk';
 
 /**
  * SDK v3 clients, built once per process (a Lambda container reuses them across invocations).
  * Endpoints come from the standard AWS_ENDPOINT_URL_* variables, which the SDK reads itself:
- * nothing here knows whether it runs in AWS or against the local emulators.
+ * nothing here knows whether it runs in AWS or against the local emulators. Each client's package
+ * is loaded when the first one is built (sdk.ts).
  */
 
 export interface ClientOptions {
@@ -28,7 +29,7 @@ function baseConfig(options: ClientOptions) {
 }
 
 export function createDocumentClient(options: ClientOptions = {}): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(new DynamoDBClient(baseConfig(options)), {
+  return dynamodbSdk().DynamoDBDocumentClient.from(new (dynamodbSdk().DynamoDBClient)(baseConfig(options)), {
     marshallOptions: {
       // A patch or an optional field left undefined means "not set", not an error.
       removeUndefinedValues: true,
@@ -40,7 +41,7 @@ export function createDocumentClient(options: ClientOptions = {}): DynamoDBDocum
 
 export function createS3Client(options: ClientOptions = {}, env: Env = process.env): S3Client {
   const customEndpoint = options.endpoint ?? env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
-  return new S3Client({
+  return new (s3Sdk().S3Client)({
     ...baseConfig(options),
     // Default (streamed, trailing) checksums make s3rver store corrupted objects; S3 itself is
     // just as safe with WHEN_REQUIRED because the transport is TLS and KMS-encrypted at rest.
@@ -52,11 +53,11 @@ export function createS3Client(options: ClientOptions = {}, env: Env = process.e
 }
 
 export function createSfnClient(options: ClientOptions = {}): SFNClient {
-  return new SFNClient(baseConfig(options));
+  return new (sfnSdk().SFNClient)(baseConfig(options));
 }
 
 export function createKmsClient(options: ClientOptions = {}): KMSClient {
-  return new KMSClient(baseConfig(options));
+  return new (kmsSdk().KMSClient)(baseConfig(options));
 }
 
 let documentClientInstance: DynamoDBDocumentClient | undefined;

@@ -1,4 +1,5 @@
-import { DeleteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand } from './sdk';
 import { InvalidInput } from '../../errors';
 import { systemClock, type Clock, type IdempotencyRecord, type IdempotencyStore } from '../../ports';
 import { TABLES } from '../../tables';

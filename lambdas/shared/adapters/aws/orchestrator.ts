@@ -1,4 +1,5 @@
-import { SendTaskSuccessCommand, StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import type { SFNClient } from '@aws-sdk/client-sfn';
+import { SendTaskSuccessCommand, StartExecutionCommand } from './sdk';
 import { Gone, InvalidInput, OrchestratorUnavailable } from '../../errors';
 import { isValidId } from '../../ids';
 import type { Orchestrator } from '../../ports';

@@ -1,4 +1,5 @@
-import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from './sdk';
 import { isDeepStrictEqual } from 'node:util';
 import type { CustomerTier } from '../../schemas/actions';
 import { ActionDefinitionError, recordKey, type ActionDefinition, type SeedRecord } from '../../catalog';

@@ -1,4 +1,5 @@
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand } from './sdk';
 import * as z from 'zod';
 import { InvalidInput, InvalidWorkflowState, NotFound } from '../../errors';
 import { isValidId } from '../../ids';

@@ -1,10 +1,5 @@
-import {
-  DeleteCommand,
-  GetCommand,
-  PutCommand,
-  UpdateCommand,
-  type DynamoDBDocumentClient,
-} from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from './sdk';
 import { EFFECT_CLAIM_TYPE, recordKey } from '../../catalog/records';
 import { applyBuiltinEffect } from '../../connectors/builtin';
 import { DuplicateEffect, EffectPreconditionFailed, InvalidInput, InvalidWorkflowState } from '../../errors';
