@@ -107,63 +107,42 @@ export class IoRecorder {
   }
 
   attachS3(client: Pick<S3Client, 'middlewareStack'>): void {
-    client.middlewareStack.add(
-      (next, context) => async (args) => {
-        const operation = String(context.commandName ?? '').replace(/Command$/, '');
-        const input = { ...(args.input as Record<string, unknown>) };
-        const startedAt = performance.now();
-        const call: RecordedCall = { service: 's3', operation, resource: input.Bucket as string | undefined, input, startedAt, ms: 0 };
-        try {
-          return await next(args);
-        } catch (error) {
-          call.error = error instanceof Error ? error.name : 'Error';
-          throw error;
-        } finally {
-          call.ms = performance.now() - startedAt;
-          call.endedAt = Date.now();
-          this.emit(call);
-        }
-      },
-      { step: 'initialize', name: 'benchIoRecorder', override: true },
-    );
+    this.watch(client, 's3', (input) => {
+      const copy = { ...input };
+      return { resource: copy.Bucket as string | undefined, input: copy };
+    });
   }
 
   /** The audit signer's KMS client: Sign calls, with what a replay needs (the message is a digest's wrapper, no secret). */
   attachKms(client: Pick<KMSClient, 'middlewareStack'>): void {
-    client.middlewareStack.add(
-      (next, context) => async (args) => {
-        const operation = String(context.commandName ?? '').replace(/Command$/, '');
-        const given = args.input as { KeyId?: string; Message?: Uint8Array; MessageType?: string; SigningAlgorithm?: string };
-        const input: Record<string, unknown> = {
-          KeyId: given.KeyId,
-          MessageType: given.MessageType,
-          SigningAlgorithm: given.SigningAlgorithm,
-          ...(given.Message ? { Message: Buffer.from(given.Message).toString('base64') } : {}),
-        };
-        const startedAt = performance.now();
-        const call: RecordedCall = { service: 'kms', operation, resource: given.KeyId, input, startedAt, ms: 0 };
-        try {
-          return await next(args);
-        } catch (error) {
-          call.error = error instanceof Error ? error.name : 'Error';
-          throw error;
-        } finally {
-          call.ms = performance.now() - startedAt;
-          call.endedAt = Date.now();
-          this.emit(call);
-        }
-      },
-      { step: 'initialize', name: 'benchIoRecorder', override: true },
-    );
+    this.watch(client, 'kms', (input) => {
+      const { KeyId, Message, MessageType, SigningAlgorithm } = input as { KeyId?: string; Message?: Uint8Array; MessageType?: string; SigningAlgorithm?: string };
+      return { resource: KeyId, input: { KeyId, MessageType, SigningAlgorithm, ...(Message ? { Message: Buffer.from(Message).toString('base64') } : {}) } };
+    });
   }
 
-  attachSfn(client: SFNClient): void {
-    client.middlewareStack.add(
+  attachSfn(client: Pick<SFNClient, 'middlewareStack'>): void {
+    // Inputs hold task tokens: only the operation is kept.
+    this.watch(client, 'sfn', () => ({ input: {} }));
+  }
+
+  /** One initialize-step middleware that times each command and records what `describe` keeps of its input. */
+  private watch(
+    client: Pick<S3Client | KMSClient | SFNClient, 'middlewareStack'>,
+    service: Service,
+    describe: (input: Record<string, unknown>) => { resource?: string; input: Record<string, unknown> },
+  ): void {
+    // Every client's stack takes the same initialize middleware; its types differ only by service.
+    type Next = (args: { input: unknown }) => Promise<unknown>;
+    const add = client.middlewareStack.add.bind(client.middlewareStack) as unknown as (
+      middleware: (next: Next, context: { commandName?: string }) => Next,
+      options: { step: 'initialize'; name: string; override: boolean },
+    ) => void;
+    add(
       (next, context) => async (args) => {
         const operation = String(context.commandName ?? '').replace(/Command$/, '');
         const startedAt = performance.now();
-        // Inputs hold task tokens: only the operation is kept.
-        const call: RecordedCall = { service: 'sfn', operation, input: {}, startedAt, ms: 0 };
+        const call: RecordedCall = { service, operation, ...describe(args.input as Record<string, unknown>), startedAt, ms: 0 };
         try {
           return await next(args);
         } catch (error) {
