@@ -75,7 +75,7 @@ export const routingPolicy = lazy((): RoutingPolicy => parseRoutingPolicy(routin
 
 /**
  * The shipped policies: each catalog action's `policy.json`, bundled; parsed on first use, not at
- * import (about 10 ms of a cold start, and triage, dehydrate and finalize never read them), then kept.
+ * import (about 10 ms of every cold start, paid now only by a path that reads a policy), then kept.
  */
 export const shippedPolicies = lazy(
   (): PolicySet =>
