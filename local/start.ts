@@ -1,5 +1,5 @@
 import { connectorName, unconfiguredActions, type ConnectorsConfig } from '../lambdas/shared/connectors';
-import { POLICIES } from '../lambdas/shared/policy';
+import { shippedPolicies } from '../lambdas/shared/policy';
 import { AUDITOR_ROLE, knownRoles } from '../lambdas/shared/policy/roles';
 import { ACTIONS } from '../lambdas/shared/schemas/actions';
 import { DataDirInUse } from './data-dir-lock';
@@ -36,7 +36,7 @@ function devUsersForOtherRoles(): DevUser[] {
   return knownRoles()
     .filter((role) => !held.has(role) && role !== AUDITOR_ROLE)
     .map((role) => {
-      const approves = ACTIONS.flatMap((action) => POLICIES[action].tiers.filter((tier) => tier.approverRoles.includes(role)).map((tier) => `${action} (tier ${tier.name})`));
+      const approves = ACTIONS.flatMap((action) => shippedPolicies()[action].tiers.filter((tier) => tier.approverRoles.includes(role)).map((tier) => `${action} (tier ${tier.name})`));
       return { sub: role, roles: [role], what: `${role} (${approves.length > 0 ? `approves ${approves.join(', ')}` : 'requests what its policies permit'})` };
     });
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import * as z from 'zod';
 import { actionsDir } from '../actions';
 import { CATALOG, fieldsOf, type CatalogAction } from '../lambdas/shared/catalog/registry';
-import { compilePolicy, POLICIES, type LoadedActionPolicy } from '../lambdas/shared/policy/policies';
+import { compilePolicy, shippedPolicies, type LoadedActionPolicy } from '../lambdas/shared/policy/policies';
 import { runCli, writeGenerated } from './cli';
 
 /**
@@ -49,7 +49,7 @@ function cumulativeLines(policy: LoadedActionPolicy): string[] {
 }
 
 function section(action: CatalogAction): string {
-  const policy = POLICIES[action.name] as LoadedActionPolicy;
+  const policy = shippedPolicies()[action.name] as LoadedActionPolicy;
   const compiled = compilePolicy(policy);
   const json = z.toJSONSchema(action.fields, { io: 'input' }) as Json;
   const properties = (json.properties ?? {}) as Record<string, Json>;

@@ -5,7 +5,7 @@ import { describeIssues, type ActionName, type Proposal } from '../schemas/actio
 import type { Decision, DryRun, PolicyRef, ReasonCode } from '../schemas/workflow';
 import { vendorKey } from '../vendors';
 import { ask, PolicyEngineError, toCedarValue, userEntity, type CedarEntity, type CedarType } from './cedar';
-import { compilePolicy, POLICIES, type CompiledPolicy, type PolicySet } from './policies';
+import { compilePolicy, shippedPolicies, type CompiledPolicy, type PolicySet } from './policies';
 import type { ApprovalTier } from './schemas';
 
 /** What the rules may know beyond the proposal: records already read, and today's date. */
@@ -31,7 +31,7 @@ export function utcToday(now: Date): string {
 // The one vendor-name comparison (also the system of record's key); re-exported for policy callers.
 export { vendorKey };
 
-export function policyRef(action: ActionName, policies: PolicySet = POLICIES): PolicyRef {
+export function policyRef(action: ActionName, policies: PolicySet = shippedPolicies()): PolicyRef {
   const { id, version } = policies[action];
   return { id, version };
 }
@@ -41,7 +41,7 @@ export function policyRef(action: ActionName, policies: PolicySet = POLICIES): P
  * action itself (resource `Kind`), before any fact is read; only the policies that do not look
  * at a proposal apply.
  */
-export function canRequest(action: ActionName, roles: readonly string[], policies: PolicySet = POLICIES, today = utcToday(new Date())): boolean {
+export function canRequest(action: ActionName, roles: readonly string[], policies: PolicySet = shippedPolicies(), today = utcToday(new Date())): boolean {
   const pack = compilePolicy(policies[action]);
   const kind: CedarEntity = { uid: { type: 'Kind', id: action }, attrs: {}, parents: [] };
   // No record is read yet and nothing is reserved: every cumulative total is 0.
@@ -50,12 +50,12 @@ export function canRequest(action: ActionName, roles: readonly string[], policie
 }
 
 /** The tier a human signal escalates an otherwise approved proposal to. */
-export function lowestApprovalTier(action: ActionName, policies: PolicySet = POLICIES): ApprovalTier {
+export function lowestApprovalTier(action: ActionName, policies: PolicySet = shippedPolicies()): ApprovalTier {
   return policies[action].tiers[0];
 }
 
 /** The tier whose approvers may decide any amount: where an order of unknown size goes. */
-export function highestApprovalTier(action: ActionName, policies: PolicySet = POLICIES): ApprovalTier {
+export function highestApprovalTier(action: ActionName, policies: PolicySet = shippedPolicies()): ApprovalTier {
   const tiers = policies[action].tiers;
   return tiers[tiers.length - 1];
 }
@@ -68,7 +68,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
  * executed before it is not, and its claim on the fingerprint may be taken over. ISO
  * timestamps compare correctly as strings, in code and in a DynamoDB condition alike.
  */
-export function duplicateWindowStart(action: ActionName, today: string, policies: PolicySet = POLICIES): string {
+export function duplicateWindowStart(action: ActionName, today: string, policies: PolicySet = shippedPolicies()): string {
   if (!ISO_DATE.test(today)) throw new Error(`today must be YYYY-MM-DD, got ${JSON.stringify(today)}`);
   const start = Date.parse(`${today}T00:00:00.000Z`) - policies[action].duplicateWindowDays * DAY_MS;
   if (Number.isNaN(start)) throw new Error(`today is not a calendar date: ${today}`);
@@ -146,7 +146,7 @@ export function evaluatePolicy(
   proposal: Proposal,
   facts: PolicyFacts,
   requesterRoles: readonly string[],
-  policies: PolicySet = POLICIES,
+  policies: PolicySet = shippedPolicies(),
 ): Decision {
   if (!ISO_DATE.test(facts.today)) throw new Error(`facts.today must be YYYY-MM-DD, got ${JSON.stringify(facts.today)}`);
   const ref = policyRef(proposal.action, policies);

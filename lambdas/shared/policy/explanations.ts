@@ -1,6 +1,6 @@
 import type { ActionName } from '../schemas/actions';
 import type { CORE_REASON_CODES, ReasonCode } from '../schemas/workflow';
-import { compilePolicy, POLICIES, type PolicySet } from './policies';
+import { compilePolicy, shippedPolicies, type PolicySet } from './policies';
 
 /**
  * The sentences of the core's reason codes (API.md `next.explanations`): those the pipeline
@@ -23,7 +23,7 @@ export const CORE_EXPLANATIONS: Readonly<Record<(typeof CORE_REASON_CODES)[numbe
  * then the core table. A code neither knows (a stored decision of a policy since changed) is
  * left out rather than explained wrongly.
  */
-export function explainReasons(reasons: readonly ReasonCode[], action?: ActionName, policies: PolicySet = POLICIES): Record<string, string> {
+export function explainReasons(reasons: readonly ReasonCode[], action?: ActionName, policies: PolicySet = shippedPolicies()): Record<string, string> {
   const own = action ? compilePolicy(policies[action]).explanations : {};
   const core: Readonly<Record<string, string>> = CORE_EXPLANATIONS;
   return Object.fromEntries(

@@ -1,4 +1,4 @@
-export { POLICIES, parsePolicySet, compilePolicy, reasonCodes } from './policies';
+export { compilePolicy, parsePolicySet, reasonCodes, routingPolicy, shippedPolicies } from './policies';
 export { CORE_EXPLANATIONS, explainReasons } from './explanations';
 export type { LoadedActionPolicy, PolicySet, RawPolicySet, RawActionPolicy } from './policies';
 export {

@@ -4,6 +4,7 @@ import { actionsDir } from '../../../actions';
 import routing from '../../../policies/routing.json';
 import type { ActionDefinition, ActionDryRun } from '../catalog/define';
 import { actionDefinition, CATALOG, fieldsOfDefinition } from '../catalog/registry';
+import { lazy } from '../lazy';
 import { cumulativeProblems } from '../limits/shares';
 import { describeIssues, type ActionName } from '../schemas/actions';
 import { SNAKE_CASE } from '../ids';
@@ -42,10 +43,7 @@ export function parsePolicySet(
   raw: RawPolicySet,
   catalog: readonly (Pick<ActionDefinition, 'name' | 'dryRun'> & Partial<Pick<ActionDefinition, 'fields'>>)[] = CATALOG,
 ): PolicySet {
-  const set: Record<string, unknown> = {};
-  const routingParsed = RoutingPolicy.safeParse(raw.routing);
-  if (!routingParsed.success) throw new Error(`invalid policy files: ${describeIssues(routingParsed.error, 'routing')}`);
-  set.routing = routingParsed.data;
+  const set: Record<string, unknown> = { routing: parseRoutingPolicy(raw.routing) };
   for (const action of catalog) {
     const entry = raw.actions[action.name];
     if (!entry) throw new Error(`invalid policy files: ${action.name} has no policy`);
@@ -63,11 +61,29 @@ export function parsePolicySet(
   return set as PolicySet;
 }
 
-/** The shipped policies: each catalog action's `policy.json`, bundled; parsed once at module load. */
-export const POLICIES: PolicySet = parsePolicySet({
-  routing,
-  actions: Object.fromEntries(CATALOG.map((action) => [action.name, { policy: actionDefinition(action.name).policy }])),
-});
+function parseRoutingPolicy(raw: unknown): RoutingPolicy {
+  const parsed = RoutingPolicy.safeParse(raw);
+  if (!parsed.success) throw new Error(`invalid policy files: ${describeIssues(parsed.error, 'routing')}`);
+  return parsed.data;
+}
+
+/**
+ * The shipped `policies/routing.json`, parsed on first use: triage reads it on every request
+ * without the actions' policies, which it never needs.
+ */
+export const routingPolicy = lazy((): RoutingPolicy => parseRoutingPolicy(routing));
+
+/**
+ * The shipped policies: each catalog action's `policy.json`, bundled; parsed on first use, not at
+ * import (about 10 ms of every cold start, paid now only by a path that reads a policy), then kept.
+ */
+export const shippedPolicies = lazy(
+  (): PolicySet =>
+    parsePolicySet({
+      routing,
+      actions: Object.fromEntries(CATALOG.map((action) => [action.name, { policy: actionDefinition(action.name).policy }])),
+    }),
+);
 
 /** A policy compiled for the engine: preparsed under `key`, with what the evaluator needs beside it. */
 export interface CompiledPolicy {
@@ -163,7 +179,7 @@ function packFor(policy: LoadedActionPolicy): PolicyPack {
 }
 
 /** The files a Lambda bundle ships: each catalog action's pack, relative to the bundle's folder. */
-export function bundledPolicyFiles(policies: PolicySet = POLICIES): Record<string, string> {
+export function bundledPolicyFiles(policies: PolicySet = shippedPolicies()): Record<string, string> {
   return Object.fromEntries(
     [
       ...CATALOG.map((action) => [path.join(action.name, PACK_FILE), JSON.stringify(buildPolicyPack(policies[action.name]))]),
@@ -270,7 +286,7 @@ function checkCumulativeFacts(policy: LoadedActionPolicy, schema: CedarSchemaJso
  * Every reason code a decision can carry: the core's, and each catalog action's own (its
  * policy's forbid ids). Derived from the policies, so an action's folder adds its codes.
  */
-export function reasonCodes(policies: PolicySet = POLICIES): string[] {
+export function reasonCodes(policies: PolicySet = shippedPolicies()): string[] {
   const codes = new Set<string>(CORE_REASON_CODES);
   for (const [action, policy] of Object.entries(policies)) {
     if (action !== 'routing') for (const code of compilePolicy(policy as LoadedActionPolicy).reasons) codes.add(code);

@@ -1,4 +1,4 @@
-import { compilePolicy, POLICIES, type LoadedActionPolicy, type PolicySet } from './policies';
+import { compilePolicy, shippedPolicies, type LoadedActionPolicy, type PolicySet } from './policies';
 
 /** Reads every request, whoever made it (API.md "Identity"); the one role no policy names. */
 export const AUDITOR_ROLE = 'auditor';
@@ -8,7 +8,7 @@ export const AUDITOR_ROLE = 'auditor';
  * requesters and approvers), each approver role of its tiers, and the auditor. A role outside this
  * set could never request, approve or read anything.
  */
-export function knownRoles(policies: PolicySet = POLICIES): string[] {
+export function knownRoles(policies: PolicySet = shippedPolicies()): string[] {
   const roles = new Set<string>([AUDITOR_ROLE]);
   for (const [action, policy] of Object.entries(policies)) {
     if (action === 'routing') continue;

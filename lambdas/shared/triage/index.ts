@@ -6,7 +6,6 @@ export {
   HIDDEN_CHARACTERS,
   INFORMATION_REQUESTS,
   INJECTION_PATTERNS,
-  ROUTING_POLICY,
   asksForSeveral,
   classifierOf,
   complexityScore,
@@ -17,6 +16,7 @@ export {
   informationRequests,
   injectionSignals,
   readActions,
+  routingPolicy,
   triageRequest,
 } from './triage';
 export type { ActionReading, CuedAction, PatternFamily, RoutingPolicy, TriageInput } from './triage';

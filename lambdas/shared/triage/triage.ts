@@ -5,7 +5,7 @@ import { CATALOG, actionDefinition, orList } from '../catalog/registry';
 import { escapeRegExp, findAmounts, findCatalogRecordIds, findChoiceChanges, findDates, findVendors } from '../models/extract';
 import { findRecurrence, MAX_AMOUNT_CANDIDATES, readAmounts } from '../text/values';
 import { exampleClassifier, type ActionSimilarity, type ExampleClassifier } from './examples';
-import { POLICIES } from '../policy/policies';
+import { routingPolicy } from '../policy/policies';
 import type { RoutingPolicy } from '../policy/schemas';
 import { parseFields, type ActionName } from '../schemas/actions';
 import { INJECTION_SIGNALS, type InjectionSignal, type Principal, type ReasonCode, type TriageResult } from '../schemas/workflow';
@@ -177,8 +177,8 @@ export const COMPLEXITY = {
 
 export type { RoutingPolicy };
 
-/** The versioned routing policy: the one parse of `policies/routing.json`, in `policy/policies.ts`. */
-export const ROUTING_POLICY: RoutingPolicy = POLICIES.routing;
+/** The versioned routing policy (`policies/routing.json`), parsed in `policy/policies.ts` on first use. */
+export { routingPolicy };
 
 export interface TriageInput {
   text: string;
@@ -405,7 +405,7 @@ function addOnce<T>(list: T[], item: T): void {
  * generative (a model proposes; the tier follows complexity) or human (risk signals, no
  * recognisable action, or more than one). Pure: same input, same result.
  */
-export function triageRequest(input: TriageInput, policy: RoutingPolicy = ROUTING_POLICY): TriageResult {
+export function triageRequest(input: TriageInput, policy: RoutingPolicy = routingPolicy()): TriageResult {
   const { text, submitted } = input;
   // The text and the submitted fields' strings, plus what the inbound shield saw before scrubbing.
   const injection = [...new Set([...detectInjection([text, ...fieldStrings(submitted?.fields)].join('\n'))])];

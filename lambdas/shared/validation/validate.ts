@@ -1,4 +1,4 @@
-import { canRequest, duplicateWindowStart, evaluatePolicy, isWithinDuplicateWindow, lowestApprovalTier, POLICIES, policyRef } from '../policy';
+import { canRequest, duplicateWindowStart, evaluatePolicy, isWithinDuplicateWindow, lowestApprovalTier, shippedPolicies, policyRef } from '../policy';
 import type { PolicyFacts, PolicySet } from '../policy';
 import { Connectors } from '../connectors';
 import { fieldsOf } from '../catalog/registry';
@@ -17,9 +17,9 @@ export interface ValidateProposalInput {
   records: RecordReader;
   /** Today in UTC (`YYYY-MM-DD`), from the caller's clock. */
   today: string;
-  /** Model confidence below this goes to a human. @default POLICIES.routing.confidenceThreshold */
+  /** Model confidence below this goes to a human. @default shippedPolicies().routing.confidenceThreshold */
   confidenceThreshold?: number;
-  /** @default POLICIES */
+  /** @default shippedPolicies() */
   policies?: PolicySet;
   /** Where each action's facts come from. @default builtin for every action, over `records` */
   connectors?: Connectors;
@@ -126,7 +126,7 @@ function proposalOf(state: Pick<ValidationState, 'submitted' | 'inference'>): Pr
 /** The request's shares of its action's cumulative limits (none when it has no proposal, or the policy counts none). */
 export function cumulativeSharesOf(
   state: Pick<ValidationState, 'submitted' | 'inference' | 'requestedBy'>,
-  policies: PolicySet = POLICIES,
+  policies: PolicySet = shippedPolicies(),
 ): CumulativeShare[] {
   const proposal = proposalOf(state);
   if (!proposal) return [];
@@ -178,7 +178,7 @@ function duplicateRejection(decision: Decision, ref: PolicyRef): Decision {
  */
 export async function validateProposal(input: ValidateProposalInput): Promise<ValidationResult> {
   const { state, records, today } = input;
-  const policies = input.policies ?? POLICIES;
+  const policies = input.policies ?? shippedPolicies();
   const threshold = input.confidenceThreshold ?? policies.routing.confidenceThreshold;
   if (!(threshold >= 0 && threshold <= 1)) throw new Error(`confidenceThreshold must be within [0, 1], got ${threshold}`);
   const roles = state.requestedBy.roles;

@@ -4,7 +4,7 @@ import {
   evaluatePolicy,
   isWithinDuplicateWindow,
   moneyToCents,
-  POLICIES,
+  shippedPolicies,
   utcToday,
   vendorKey,
 } from '../../../lambdas/shared/policy';
@@ -87,7 +87,7 @@ describe('helpers', () => {
     expect(vendorKey('Ａｌｐｈａ\u00A0Tech Systems')).toBe('alpha tech systems');
   });
   it('duplicateWindowStart is duplicateWindowDays before today, at midnight UTC', () => {
-    expect(POLICIES.purchase_order.duplicateWindowDays).toBe(30);
+    expect(shippedPolicies().purchase_order.duplicateWindowDays).toBe(30);
     expect(duplicateWindowStart('purchase_order', '2026-11-15')).toBe('2026-10-16T00:00:00.000Z');
     expect(duplicateWindowStart('refund', '2026-03-01')).toBe('2026-01-30T00:00:00.000Z');
     expect(() => duplicateWindowStart('refund', '1/3/2026')).toThrow('YYYY-MM-DD');

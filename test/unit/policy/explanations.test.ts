@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import routingJson from '../../../policies/routing.json';
-import { compilePolicy, CORE_EXPLANATIONS, explainReasons, parsePolicySet, POLICIES, reasonCodes } from '../../../lambdas/shared/policy';
+import { compilePolicy, CORE_EXPLANATIONS, explainReasons, parsePolicySet, shippedPolicies, reasonCodes } from '../../../lambdas/shared/policy';
 import { bundledPolicyFiles } from '../../../lambdas/shared/policy/policies';
 import { ACTIONS } from '../../../lambdas/shared/schemas/actions';
 import { CORE_REASON_CODES } from '../../../lambdas/shared/schemas/workflow';
@@ -23,7 +23,7 @@ it("reads each forbid's sentence from its @explain annotation in policy.cedar", 
   const text = read('refund', 'policy.cedar');
   const sentence = /@explain\("([^"]+)"\)\n@id\("refund_exceeds_order"\)/.exec(text)?.[1];
   expect(sentence).toMatch(/exceed/);
-  expect(compilePolicy(POLICIES.refund).explanations.refund_exceeds_order).toBe(sentence);
+  expect(compilePolicy(shippedPolicies().refund).explanations.refund_exceeds_order).toBe(sentence);
 });
 
 it('a changed @explain changes the sentence, with the same rule', () => {
@@ -38,19 +38,19 @@ it('refuses a forbid with no @explain, naming it, so an action cannot forget one
 
 it('a permit needs no @explain (refund has three without one): only reason codes are explained', () => {
   expect(read('refund', 'policy.cedar')).not.toMatch(/@explain\("[^"]*"\)\n@id\("(requesters|support-lead|finance-director)"\)/);
-  expect(Object.keys(compilePolicy(POLICIES.refund).explanations).sort()).toEqual(['action_not_permitted', 'high_risk_action', 'order_not_found', 'refund_exceeds_order']);
+  expect(Object.keys(compilePolicy(shippedPolicies().refund).explanations).sort()).toEqual(['action_not_permitted', 'high_risk_action', 'order_not_found', 'refund_exceeds_order']);
 });
 
 it('every reason code the catalog can give has a sentence, from its policy or the core table', () => {
   const explained = new Set<string>(Object.keys(CORE_EXPLANATIONS));
-  for (const action of ACTIONS) for (const code of Object.keys(compilePolicy(POLICIES[action]).explanations)) explained.add(code);
+  for (const action of ACTIONS) for (const code of Object.keys(compilePolicy(shippedPolicies()[action]).explanations)) explained.add(code);
   expect(reasonCodes().filter((code) => !explained.has(code))).toEqual([]);
   expect(Object.keys(CORE_EXPLANATIONS).sort()).toEqual([...CORE_REASON_CODES].sort());
 });
 
 it("prefers the action's own sentence to the core's, and uses the core's for pipeline codes", () => {
   const explanations = explainReasons(['high_risk_action', 'low_confidence'], 'refund');
-  expect(explanations.high_risk_action).toBe(compilePolicy(POLICIES.refund).explanations.high_risk_action);
+  expect(explanations.high_risk_action).toBe(compilePolicy(shippedPolicies().refund).explanations.high_risk_action);
   expect(explanations.high_risk_action).not.toBe(CORE_EXPLANATIONS.high_risk_action);
   expect(explanations.low_confidence).toBe(CORE_EXPLANATIONS.low_confidence);
   // No action known (free text no action was read from): the core's sentence.
@@ -63,5 +63,5 @@ it('leaves out a code no policy explains rather than inventing a sentence', () =
 
 it('the bundled pack (what a Lambda loads) keeps the sentences', () => {
   const pack = JSON.parse(bundledPolicyFiles()[path.join('purchase_order', 'policy.pack.json')] as string) as { policies: Record<string, { annotations?: Record<string, string> }> };
-  expect(pack.policies.unvalidated_vendor?.annotations?.explain).toBe(compilePolicy(POLICIES.purchase_order).explanations.unvalidated_vendor);
+  expect(pack.policies.unvalidated_vendor?.annotations?.explain).toBe(compilePolicy(shippedPolicies().purchase_order).explanations.unvalidated_vendor);
 });

@@ -1,12 +1,12 @@
-import { AUDITOR_ROLE, knownRoles, POLICIES, type PolicySet } from '../../../lambdas/shared/policy';
+import { AUDITOR_ROLE, knownRoles, shippedPolicies, type PolicySet } from '../../../lambdas/shared/policy';
 
 /** The known roles come from the policy data (API.md "Identity"), never from a second list. */
 
 function withRefund(policy: string): PolicySet {
-  const refund = POLICIES.refund;
+  const refund = shippedPolicies().refund;
   // The shipped schema, read the way the loader reads it, with another Cedar text.
   const schema = require('node:fs').readFileSync(require('node:path').join(__dirname, '../../../actions/refund/policy.cedarschema'), 'utf8') as string;
-  return { ...POLICIES, refund: { ...refund, source: { policy, schema } } };
+  return { ...shippedPolicies(), refund: { ...refund, source: { policy, schema } } };
 }
 
 describe('knownRoles', () => {
@@ -16,8 +16,8 @@ describe('knownRoles', () => {
 
   it('follow the policy data: a role a team adds to an approval tier is known', () => {
     const policies: PolicySet = {
-      ...POLICIES,
-      tier_upgrade: { ...POLICIES.tier_upgrade, tiers: [{ name: 'account-manager', approverRoles: ['account-manager', 'claims-reviewer'] }] },
+      ...shippedPolicies(),
+      tier_upgrade: { ...shippedPolicies().tier_upgrade, tiers: [{ name: 'account-manager', approverRoles: ['account-manager', 'claims-reviewer'] }] },
     };
     expect(knownRoles(policies)).toEqual([...knownRoles(), 'claims-reviewer'].sort());
   });

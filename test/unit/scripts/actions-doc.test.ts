@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { CATALOG } from '../../../lambdas/shared/catalog/registry';
-import { POLICIES, compilePolicy, type LoadedActionPolicy } from '../../../lambdas/shared/policy/policies';
+import { shippedPolicies, compilePolicy, type LoadedActionPolicy } from '../../../lambdas/shared/policy/policies';
 import { ACTIONS_DOC, renderActionsDoc } from '../../../scripts/actions-doc';
 
 describe('docs/actions.md', () => {
@@ -11,7 +11,7 @@ describe('docs/actions.md', () => {
   it('shows every action with its policy version, reason codes, fields and examples', () => {
     const doc = renderActionsDoc();
     for (const action of CATALOG) {
-      const policy = POLICIES[action.name] as LoadedActionPolicy;
+      const policy = shippedPolicies()[action.name] as LoadedActionPolicy;
       expect(doc).toContain(`## \`${action.name}\``);
       expect(doc).toContain(`\`${policy.id}@${policy.version}\``);
       for (const code of compilePolicy(policy).reasons) expect(doc).toContain(`\`${code}\``);

@@ -1,5 +1,5 @@
 import { RulesProvider } from '../../../lambdas/shared/models/rules';
-import { POLICIES } from '../../../lambdas/shared/policy';
+import { shippedPolicies } from '../../../lambdas/shared/policy';
 import type { InferenceResult, WorkflowState } from '../../../lambdas/shared/schemas/workflow';
 import { findAmounts } from '../../../lambdas/shared/text/values';
 import { injectionSignals, triageRequest } from '../../../lambdas/shared/triage';
@@ -16,7 +16,7 @@ import { seedRecords, TODAY } from '../validation/seedRecords';
 
 const requestedBy = { sub: 'requester-1', roles: ['support-agent'] };
 const rules = new RulesProvider();
-const THRESHOLD = POLICIES.routing.confidenceThreshold;
+const THRESHOLD = shippedPolicies().routing.confidenceThreshold;
 
 async function decide(text: string, inference?: InferenceResult) {
   const triage = triageRequest({ text, requestedBy });

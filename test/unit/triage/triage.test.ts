@@ -1,5 +1,5 @@
-import { INFORMATION_REQUESTS, ROUTING_POLICY, complexityScore, detectActions, informationRequests, injectionSignals, triageRequest } from '../../../lambdas/shared/triage';
-import { POLICIES } from '../../../lambdas/shared/policy';
+import { INFORMATION_REQUESTS, routingPolicy, complexityScore, detectActions, informationRequests, injectionSignals, triageRequest } from '../../../lambdas/shared/triage';
+import { shippedPolicies } from '../../../lambdas/shared/policy';
 import { TriageResult } from '../../../lambdas/shared/schemas/workflow';
 
 const requester = { sub: 'alice', roles: ['support-agent'] };
@@ -50,7 +50,7 @@ describe('triageRequest: free text', () => {
   ])('%s → generative %s on the low tier', (text, action) => {
     const result = triage(text);
     expect(result).toMatchObject({ route: 'generative', action, modelTier: 'low', signals: [] });
-    expect(result.complexity).toBeLessThan(ROUTING_POLICY.complexityHighFrom);
+    expect(result.complexity).toBeLessThan(routingPolicy().complexityHighFrom);
     expect(result.reason).toContain('complexity');
   });
 
@@ -75,17 +75,18 @@ describe('triageRequest: free text', () => {
       'under $7,000, in which case split it between them depending on stock, and either way copy finance on it. ' +
       'Delivery to site 4 before 1 Feb 2027, installation included, three year warranty on every unit.';
     const result = triage(text);
-    expect(result.complexity).toBeGreaterThanOrEqual(ROUTING_POLICY.complexityHighFrom);
+    expect(result.complexity).toBeGreaterThanOrEqual(routingPolicy().complexityHighFrom);
     expect(result).toMatchObject({ route: 'generative', action: 'purchase_order', modelTier: 'high' });
   });
 
-  it('reads the one parsed routing policy (policies/routing.json is parsed once, in policy/)', () => {
-    expect(ROUTING_POLICY).toBe(POLICIES.routing);
+  it('reads policies/routing.json as the shipped policies do, parsed once on first use', () => {
+    expect(routingPolicy()).toBe(routingPolicy());
+    expect(routingPolicy()).toEqual(shippedPolicies().routing);
   });
 
   it('uses the policy threshold it is given', () => {
     const text = 'Create a PO for Alpha Tech Systems for $7,850 of workstations';
-    const result = triageRequest({ text, requestedBy: requester }, { ...ROUTING_POLICY, complexityHighFrom: 0 });
+    const result = triageRequest({ text, requestedBy: requester }, { ...routingPolicy(), complexityHighFrom: 0 });
     expect(result.modelTier).toBe('high');
   });
 });

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { evaluatePolicy, isValidatedVendor, POLICIES, reasonCodes } from '../../../lambdas/shared/policy';
+import { evaluatePolicy, isValidatedVendor, shippedPolicies, reasonCodes } from '../../../lambdas/shared/policy';
 import type { PolicyFacts } from '../../../lambdas/shared/policy';
 import { Proposal } from '../../../lambdas/shared/schemas/actions';
 import { Decision } from '../../../lambdas/shared/schemas/workflow';
@@ -176,7 +176,7 @@ describe('validateProposal property: model output cannot buy an approval', () =>
           expect(alone.decision.outcome).toBe('approved');
           expect(route).not.toBe('human');
           expect(findUngroundedFields(parsed.data, text)).toEqual([]);
-          expect(confidence).toBeGreaterThanOrEqual(POLICIES.routing.confidenceThreshold);
+          expect(confidence).toBeGreaterThanOrEqual(shippedPolicies().routing.confidenceThreshold);
           expect(signals).not.toContain('suspected_prompt_injection');
           expect(signals).not.toContain('needs_human_triage');
           expect(parsed.data.action).not.toBe('refund');

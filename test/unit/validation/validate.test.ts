@@ -1,4 +1,4 @@
-import { POLICIES, reasonCodes, type PolicySet } from '../../../lambdas/shared/policy';
+import { shippedPolicies, reasonCodes, type PolicySet } from '../../../lambdas/shared/policy';
 import { triageRequest } from '../../../lambdas/shared/triage';
 import { fingerprintProposal, validateProposal } from '../../../lambdas/shared/validation';
 import type { ValidationState } from '../../../lambdas/shared/validation';
@@ -476,7 +476,7 @@ describe('idempotency', () => {
     });
 
     it('the window is policy data', async () => {
-      const policies: PolicySet = { ...POLICIES, purchase_order: { ...POLICIES.purchase_order, duplicateWindowDays: 1 } };
+      const policies: PolicySet = { ...shippedPolicies(), purchase_order: { ...shippedPolicies().purchase_order, duplicateWindowDays: 1 } };
       const { text, candidate } = smallPo();
       const state = modelState(text, candidate);
       const first = await validateProposal({ state, records, today: TODAY, policies });
@@ -497,7 +497,7 @@ describe('idempotency', () => {
 
 describe('policies are injectable', () => {
   it('the routing policy’s threshold is the default', async () => {
-    const policies: PolicySet = { ...POLICIES, routing: { ...POLICIES.routing, confidenceThreshold: 0.5 } };
+    const policies: PolicySet = { ...shippedPolicies(), routing: { ...shippedPolicies().routing, confidenceThreshold: 0.5 } };
     const { text, candidate } = smallPo();
     const state = modelState(text, candidate, { confidence: 0.6 });
     expect((await validateProposal({ state, records, today: TODAY })).decision.reasons).toEqual(['low_confidence']);
@@ -542,7 +542,7 @@ describe('reason codes', () => {
     const first = await collect(modelState(text, candidate));
     await collect(modelState(text, candidate), (r) => r.effects.set(first.fingerprint!, 'r_other'));
 
-    const seeded = { routing: POLICIES.routing, purchase_order: POLICIES.purchase_order, tier_upgrade: POLICIES.tier_upgrade, refund: POLICIES.refund };
+    const seeded = { routing: shippedPolicies().routing, purchase_order: shippedPolicies().purchase_order, tier_upgrade: shippedPolicies().tier_upgrade, refund: shippedPolicies().refund };
     expect([...seen].sort()).toEqual(reasonCodes(seeded as PolicySet).sort());
   });
 });
