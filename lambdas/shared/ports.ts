@@ -1,6 +1,6 @@
-import type { HeadSignatureCheck, TrailVerdict } from './audit/chain';
+import type { AppendedEntry, HeadSignatureCheck, TrailVerdict } from './audit/chain';
 import type { ActionName, CustomerTier, Proposal } from './schemas/actions';
-import type { AuditEntry, AuditEvent, RequestRecord, RequestStatus, SignedAuditEntry, SignedHeadRef, TaskItem } from './schemas/records';
+import type { AuditEntry, AuditEvent, RequestRecord, RequestStatus, SignedHeadRef, TaskItem } from './schemas/records';
 import type { ApprovalStatus, ChainHead, EffectReceipt, InferenceResult, ModelTier, WorkflowState } from './schemas/workflow';
 
 /**
@@ -98,16 +98,21 @@ export interface AuditLog {
    * workflow state carries it): then nothing is read first. Throws `AuditWriteFailed` when it
    * cannot: the step must fail with it.
    */
-  append(requestId: string, event: AuditEvent, after?: ChainHead): Promise<SignedAuditEntry>;
+  append(requestId: string, event: AuditEvent, after?: ChainHead, options?: AppendOptions): Promise<AppendedEntry>;
   /**
    * As `append`, unless the chain is closed: its last entry ends the request
    * (`request.finalized`, or a failure recorded after it). Returns undefined then and writes
    * nothing, so a late writer can never put an entry after the one that says how it ended.
    */
-  appendUnlessClosed(requestId: string, event: AuditEvent, after?: ChainHead): Promise<SignedAuditEntry | undefined>;
+  appendUnlessClosed(requestId: string, event: AuditEvent, after?: ChainHead, options?: AppendOptions): Promise<AppendedEntry | undefined>;
   list(requestId: string): Promise<AuditEntry[]>;
   /** The entries, checked against the request's signed head (the record's `auditHead`). */
   trail(requestId: string, head?: SignedHeadRef): Promise<AuditTrail>;
+}
+
+export interface AppendOptions {
+  /** Also sign the chain's head at this entry, for the request record (`RequestRecord.auditHead`). */
+  head?: boolean;
 }
 
 export type AuditTrail = {

@@ -54,6 +54,7 @@ export async function dehydrateForApproval(input: DehydrateInput, deps: Dehydrat
       data: { taskId, approverRoles, tier, reasons: decision.reasons, expiresAt },
     },
     state.audit,
+    { head: true },
   );
   // The parked state knows where the chain ends, so the decision appends after this entry unread.
   const checkpointKey = await deps.states.putCheckpoint(state.requestId, taskId, { ...state, audit: chainHeadOf(entry) });

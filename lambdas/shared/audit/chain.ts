@@ -2,6 +2,10 @@ import { createHash } from 'node:crypto';
 import { canonicalJson } from '../canonical-json';
 import type { AuditEntry, AuditHead, AuditUnverifiedReason, SignedAuditEntry, SignedHeadRef } from '../schemas/records';
 import type { ChainHead } from '../schemas/workflow';
+import { AuditWriteFailed } from '../errors';
+
+/** An appended entry; with the head signed over it when the append was asked for one. */
+export type AppendedEntry = SignedAuditEntry & { head?: SignedHeadRef };
 
 /**
  * The audit hash chain (DESIGN.md §6): each entry carries the hash of the previous one, so
@@ -60,6 +64,15 @@ export function headMessage(requestId: string, seq: number, hash: string): Uint8
   return Buffer.from(canonicalJson({ purpose: 'warden-audit-head-v1', requestId, seq, hash }), 'utf8');
 }
 
+/**
+ * The bytes the audit key signs for one entry: tagged apart from a head's, so that an entry's
+ * signature (stored with every entry) can never stand in for a head and vouch for a chain cut
+ * off after it. Only a head signature says "the chain ends here".
+ */
+export function entryMessage(requestId: string, seq: number, hash: string): Uint8Array {
+  return Buffer.from(canonicalJson({ purpose: 'warden-audit-entry-v1', requestId, seq, hash }), 'utf8');
+}
+
 /** Checks a signature over `message` against Warden's audit key; false for any other key. */
 export type HeadSignatureCheck = (message: Uint8Array, signature: Uint8Array, keyId: string) => Promise<boolean>;
 
@@ -100,10 +113,10 @@ export async function verifyTrail(
   return { verified: true };
 }
 
-/** True when the entry carries the audit key's signature over its own seq and hash. */
+/** True when the entry carries the audit key's entry signature over its own seq and hash. */
 export async function entryIsSigned(requestId: string, entry: SignedAuditEntry, check: HeadSignatureCheck): Promise<boolean> {
   if (entry.requestId !== requestId || hashEntry(entry) !== entry.hash) return false;
-  return check(headMessage(requestId, entry.seq, entry.hash), Buffer.from(entry.signature, 'base64'), entry.keyId);
+  return check(entryMessage(requestId, entry.seq, entry.hash), Buffer.from(entry.signature, 'base64'), entry.keyId);
 }
 
 /**
@@ -129,9 +142,13 @@ export async function verifySignedTrail(
   return { verified: true };
 }
 
-/** The head a request record keeps for its chain after `entry` (`RequestRecord.auditHead`). */
-export function signedHeadOf(entry: SignedAuditEntry): SignedHeadRef {
-  return { seq: entry.seq, hash: entry.hash, keyId: entry.keyId, signature: entry.signature };
+/**
+ * The signed head a request record keeps for its chain after `entry` (`RequestRecord.auditHead`):
+ * appended with `{ head: true }`, the entry comes back with it.
+ */
+export function signedHeadOf(entry: AppendedEntry): SignedHeadRef {
+  if (!entry.head) throw new AuditWriteFailed('audit: the entry was appended without a signed head');
+  return entry.head;
 }
 
 /** Where the chain ends after `entry`, as the workflow state carries it. */

@@ -92,19 +92,24 @@ export class CumulativeLedger {
 
   /** One update adding the share, unless the request holds one already; the item after it. */
   private async add(requestId: string, share: CumulativeShare, now: Date): Promise<RecordItem> {
+    const key = ledgerKey(share);
     const added = await this.records.updateIf({
-      key: ledgerKey(share),
+      key,
       update: 'SET #hold = if_not_exists(#hold, :hold), ledgerOf = :of',
-      // No condition: the same update creates the aggregate's item with its first share.
-      names: { '#hold': `${HOLD_PREFIX}${requestId}` },
+      // The same update creates the aggregate's item with its first share. The condition only
+      // fails for a request whose share an older item holds in its map: that one stands.
+      condition: `attribute_not_exists(${LEGACY_MAP}.#rid)`,
+      names: { '#hold': `${HOLD_PREFIX}${requestId}`, '#rid': requestId },
       values: {
         ':hold': { units: share.units, at: now.toISOString() } satisfies Hold,
         // For an operator reading the table: which aggregate this is.
         ':of': { action: share.action, name: share.name, per: share.per },
       },
     });
-    if (!added) throw new Error(`${share.action} ${share.name}: the aggregate could not be updated`);
-    return added;
+    if (added) return added;
+    const item = await this.records.get(key);
+    if (!item) throw new Error(`${share.action} ${share.name}: the aggregate could not be updated`);
+    return item;
   }
 
   /** Drops shares that are outside the window for good (a reserved time never moves). */

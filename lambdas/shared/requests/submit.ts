@@ -118,6 +118,7 @@ export async function submitRequest(
       },
     },
     CHAIN_START,
+    { head: true },
   );
   const now = deps.clock.now().toISOString();
   const state: WorkflowState = {

@@ -3,7 +3,7 @@ import type { Connectors } from '../connectors';
 import { connectorFailureOf, InvalidWorkflowState, modelFailureCauseOf } from '../errors';
 import { taskIdFor } from '../ids';
 import type { AuditLog, Clock, ModelProvider, PiiOriginals, PiiVault, RecordReader, RequestStore, SystemOfRecord, TaskIndex } from '../ports';
-import { TERMINAL_STATUSES, type RequestRecord, type RequestStatus } from '../schemas/records';
+import { RequestStatus, TERMINAL_STATUSES, type RequestRecord } from '../schemas/records';
 import { WorkflowState } from '../schemas/workflow';
 import { duplicateWindowStart, explainReasons, utcToday } from '../policy';
 import { shieldOutbound, shieldProposal } from '../shield/outbound';
@@ -34,6 +34,20 @@ const system = (id: string) => ({ type: 'system' as const, id });
 function runningPatch(state: WorkflowState): Partial<RequestRecord> {
   if (!state.triage) return {};
   return { status: 'RUNNING', route: state.triage.route, ...(state.triage.action ? { action: state.triage.action } : {}) };
+}
+
+/**
+ * The step's record write with the route and RUNNING: only while the request is queued or running.
+ * A step that outlives its execution (stopped during a model call, say) finds the request ended by
+ * Finalize and leaves it as it ended.
+ */
+async function writeRunning(requests: RequestStore, state: WorkflowState, patch: Partial<RequestRecord>): Promise<void> {
+  const running = runningPatch(state);
+  if (running.status === undefined) {
+    await requests.update(state.requestId, patch);
+    return;
+  }
+  await requests.updateIf(state.requestId, { ...running, ...patch }, ['QUEUED', 'RUNNING']);
 }
 
 export async function triageStep(
@@ -76,8 +90,9 @@ export async function inferenceStep(
       data: shieldOutbound({ candidate: inference.candidate ?? null, confidence: inference.confidence, model: inference.model }).value,
     },
     state.audit,
+    { head: true },
   );
-  await deps.requests.update(state.requestId, { ...runningPatch(state), model: inference.model, auditHead: signedHeadOf(entry) });
+  await writeRunning(deps.requests, state, { model: inference.model, auditHead: signedHeadOf(entry) });
   return { ...state, inference, audit: chainHeadOf(entry) };
 }
 
@@ -132,9 +147,9 @@ export async function validationStep(
       },
     },
     state.audit,
+    { head: true },
   );
-  await deps.requests.update(state.requestId, {
-    ...runningPatch(state),
+  await writeRunning(deps.requests, state, {
     ...(proposal ? { action: proposal.action } : {}),
     ...(shown?.value ? { proposal: shown.value } : {}),
     decision: { outcome: decision.outcome, reasons: decision.reasons, policy: decision.policy },
@@ -228,6 +243,14 @@ async function effectMayHaveRun(state: WorkflowState, records: RecordReader): Pr
   return (await records.findEffect(fingerprint))?.requestId === state.requestId;
 }
 
+/** The status the chain's closing `request.finalized` entry gives, when the chain is closed. */
+async function closingEntryOf(audit: AuditLog, requestId: string): Promise<{ status: RequestStatus } | undefined> {
+  const last = (await audit.list(requestId)).at(-1);
+  if (last?.event !== 'request.finalized') return undefined;
+  const status = RequestStatus.safeParse(last.data.status);
+  return status.success && TERMINAL_STATUSES.includes(status.data) ? { status: status.data } : undefined;
+}
+
 /** What Finalize returns as the execution's output: the outcome, nothing sensitive. */
 export const FinalOutput = z.object({ requestId: z.string(), status: z.string() });
 export type FinalOutput = z.infer<typeof FinalOutput>;
@@ -318,7 +341,7 @@ export async function finalizeStep(
   },
   options: { failurePath: boolean },
 ): Promise<FinalOutput> {
-  const status = terminalStatus(state, options.failurePath);
+  let status = terminalStatus(state, options.failurePath);
   // Off the failure path (an expiry included) the state holds all of the record that matters
   // here; only a failure can have left the record somewhere the state does not know (ended, or waiting).
   const current = options.failurePath ? await deps.requests.get(state.requestId) : undefined;
@@ -341,6 +364,10 @@ export async function finalizeStep(
       return { requestId: state.requestId, status: current.status };
     }
   }
+  // Finalize appends its entry before it writes the record: if that write is what failed, the
+  // chain already says how the request ended, and that is what the record gets (no second end).
+  const closing = options.failurePath ? await closingEntryOf(deps.audit, state.requestId) : undefined;
+  if (closing) status = closing.status;
   // Ended with no effect: its shares of cumulative limits count against no one any more. Before
   // the status is written, so that a failure here is retried rather than leaving a share behind.
   // (Validate released a decision it rejected itself at once.)
@@ -375,7 +402,9 @@ export async function finalizeStep(
   }
   const stored = current ?? { proposal: state.proposal, approval: state.approval };
   const shielded = shieldRecord({ ...stored, ...patch }, await originalsForFinalize(state, deps.vault, options.failurePath));
-  const entry = await deps.audit.append(
+  const entry = closing
+    ? undefined
+    : await deps.audit.append(
     state.requestId,
     {
       step: options.failurePath ? 'MarkFailed' : 'Finalize',
@@ -390,7 +419,8 @@ export async function finalizeStep(
       },
     },
     chainEnd,
+    { head: true },
   );
-  await deps.requests.update(state.requestId, { ...patch, ...shielded.patch, auditHead: signedHeadOf(entry) });
+  await deps.requests.update(state.requestId, { ...patch, ...shielded.patch, ...(entry ? { auditHead: signedHeadOf(entry) } : {}) });
   return { requestId: state.requestId, status };
 }

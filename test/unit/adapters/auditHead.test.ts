@@ -2,11 +2,11 @@ import { GetPublicKeyCommand } from '@aws-sdk/client-kms';
 import { DeleteCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
 import { DynamoAuditLog } from '../../../lambdas/shared/adapters/aws/auditLog';
-import { chainHeadOf, hashEntry, headMessage, signedHeadOf, verifyChain } from '../../../lambdas/shared/audit/chain';
+import { chainHeadOf, entryMessage, hashEntry, headMessage, signedHeadOf, verifyChain, type AppendedEntry } from '../../../lambdas/shared/audit/chain';
 import { AuditWriteFailed } from '../../../lambdas/shared/errors';
 import { newRequestId } from '../../../lambdas/shared/ids';
 import type { AuditSigner } from '../../../lambdas/shared/ports';
-import type { AuditEntry, AuditEvent, SignedAuditEntry, SignedHeadRef } from '../../../lambdas/shared/schemas/records';
+import type { AuditEntry, AuditEvent, SignedHeadRef } from '../../../lambdas/shared/schemas/records';
 import { useEmulatedStores } from '../../support/stores';
 
 /**
@@ -26,11 +26,11 @@ function anEvent(n: number): AuditEvent {
 const table = () => stores().emulators.tableNames.audit;
 
 /** Appends n entries as the workflow does: each after the one before, nothing read. */
-async function appendN(requestId: string, n: number): Promise<SignedAuditEntry[]> {
-  const entries: SignedAuditEntry[] = [];
+async function appendN(requestId: string, n: number): Promise<AppendedEntry[]> {
+  const entries: AppendedEntry[] = [];
   for (let i = 1; i <= n; i++) {
     const after = entries.length > 0 ? chainHeadOf(entries[entries.length - 1]!) : undefined;
-    entries.push(await stores().audit.append(requestId, anEvent(i), after ?? { seq: 0, hash: '0'.repeat(64) }));
+    entries.push(await stores().audit.append(requestId, anEvent(i), after ?? { seq: 0, hash: '0'.repeat(64) }, { head: true }));
   }
   return entries;
 }
@@ -55,13 +55,14 @@ function rehash<E extends AuditEntry>(entries: E[]): E[] {
   const out: E[] = [];
   for (const entry of entries) {
     const prevHash = out.length > 0 ? out[out.length - 1]!.hash : entry.prevHash;
-    const { hash: _old, ...rest } = { ...entry, prevHash };
+    // As stored: the head an append handed back is not part of the item.
+    const { hash: _old, head: _head, ...rest } = { ...entry, prevHash } as E & { head?: unknown };
     out.push({ ...rest, hash: hashEntry(rest) } as E);
   }
   return out;
 }
 
-const unsigned = ({ keyId: _k, signature: _s, ...entry }: SignedAuditEntry): AuditEntry => entry;
+const unsigned = ({ keyId: _k, signature: _s, head: _h, ...entry }: AppendedEntry): AuditEntry => entry;
 
 describe('the signed audit head', () => {
   it('is verified after normal appends and names the last entry, signed by the audit key', async () => {
@@ -76,7 +77,7 @@ describe('the signed audit head', () => {
     const publicKey = createPublicKey({ key: Buffer.from(PublicKey!), format: 'der', type: 'spki' });
     expect(verify('sha256', headMessage(requestId, 4, appended[3]!.hash), publicKey, Buffer.from(trail.head!.signature, 'base64'))).toBe(true);
     for (const item of await stored(requestId)) {
-      expect(verify('sha256', headMessage(requestId, item.seq as number, item.hash as string), publicKey, Buffer.from(item.signature as string, 'base64'))).toBe(true);
+      expect(verify('sha256', entryMessage(requestId, item.seq as number, item.hash as string), publicKey, Buffer.from(item.signature as string, 'base64'))).toBe(true);
     }
   });
 
@@ -97,9 +98,9 @@ describe('the signed audit head', () => {
   it('a retried step gets the entry its first attempt wrote: no second entry, no fork', async () => {
     const requestId = newRequestId();
     const [first] = await appendN(requestId, 1);
-    const once = await stores().audit.append(requestId, anEvent(2), chainHeadOf(first!));
-    const retried = await stores().audit.append(requestId, anEvent(2), chainHeadOf(first!));
-    expect(retried).toEqual(once);
+    const once = await stores().audit.append(requestId, anEvent(2), chainHeadOf(first!), { head: true });
+    const retried = await stores().audit.append(requestId, anEvent(2), chainHeadOf(first!), { head: true });
+    expect(retried).toMatchObject({ seq: once.seq, hash: once.hash, head: { seq: 2, hash: once.hash } });
     const trail = await stores().audit.trail(requestId, signedHeadOf(retried));
     expect(trail).toMatchObject({ verified: true });
     expect(trail.entries.map((e) => e.seq)).toEqual([1, 2]);
@@ -109,14 +110,14 @@ describe('the signed audit head', () => {
     const requestId = newRequestId();
     const [first] = await appendN(requestId, 1);
     const other = await stores().audit.append(requestId, { ...anEvent(9), step: 'Approval' }, chainHeadOf(first!));
-    const mine = await stores().audit.append(requestId, anEvent(2), chainHeadOf(first!));
+    const mine = await stores().audit.append(requestId, anEvent(2), chainHeadOf(first!), { head: true });
     expect(mine).toMatchObject({ seq: 3, prevHash: other.hash });
     expect(await stores().audit.trail(requestId, signedHeadOf(mine))).toMatchObject({ verified: true });
   });
 
   it('stays verified through 10 concurrent appends: the chain never forks', async () => {
     const requestId = newRequestId();
-    const appended = await Promise.all(Array.from({ length: 10 }, (_, i) => stores().audit.append(requestId, anEvent(i))));
+    const appended = await Promise.all(Array.from({ length: 10 }, (_, i) => stores().audit.append(requestId, anEvent(i), undefined, { head: true })));
     const last = appended.find((entry) => entry.seq === 10)!;
     const trail = await stores().audit.trail(requestId, signedHeadOf(last));
     expect(trail).toMatchObject({ verified: true, head: { seq: 10 } });
@@ -132,6 +133,27 @@ describe('the signed audit head', () => {
     expect(verifyChain(trail.entries)).toBe(true);
     expect(trail.entries).toHaveLength(3);
     expect(trail).toMatchObject({ verified: false, reason: 'head_mismatch' });
+  });
+
+  it("catches an entry's own signature passed off as the head of a chain cut off after it", async () => {
+    const requestId = newRequestId();
+    const appended = await appendN(requestId, 5);
+    // Every entry is stored with its signature: take entry 3's and cut entries 4 and 5.
+    await remove(requestId, 5);
+    await remove(requestId, 4);
+    const [third] = (await stored(requestId)).filter((item) => item.seq === 3);
+    const posing: SignedHeadRef = { seq: 3, hash: appended[2]!.hash, keyId: third!.keyId as string, signature: third!.signature as string };
+    expect(await stores().audit.trail(requestId, posing)).toMatchObject({ verified: false, reason: 'head_signature_invalid' });
+    // The head signed for entry 3 when it was appended would pass: that is the kept-an-old-head limit the README states.
+    expect(await stores().audit.trail(requestId, signedHeadOf(appended[2]!))).toMatchObject({ verified: true });
+  });
+
+  it('a retry that would say something else is appended after the first attempt, not passed off as it', async () => {
+    const requestId = newRequestId();
+    const [first] = await appendN(requestId, 1);
+    const once = await stores().audit.append(requestId, { ...anEvent(2), data: { proposal: 'A' } }, chainHeadOf(first!));
+    const other = await stores().audit.append(requestId, { ...anEvent(2), data: { proposal: 'B' } }, chainHeadOf(first!));
+    expect(other).toMatchObject({ seq: 3, prevHash: once.hash, data: { proposal: 'B' } });
   });
 
   it('catches a request whose chain has no head at all', async () => {
@@ -228,7 +250,7 @@ describe('the signed audit head', () => {
       message: 'audit append failed: KMSInternalException',
     });
     expect(await stores().audit.trail(requestId, signedHeadOf(appended[1]!))).toMatchObject({ verified: true, head: { seq: 2 } });
-    const third = await stores().audit.append(requestId, anEvent(3), chainHeadOf(appended[1]!));
+    const third = await stores().audit.append(requestId, anEvent(3), chainHeadOf(appended[1]!), { head: true });
     const trail = await stores().audit.trail(requestId, signedHeadOf(third));
     expect(trail).toMatchObject({ verified: true, head: { seq: 3 } });
     expect(trail.entries.map((e) => e.seq)).toEqual([1, 2, 3]);
@@ -246,7 +268,7 @@ describe('the signed audit head', () => {
     await put({ requestId, seq: 0, entry: entries[1]!, keyId, signature: Buffer.from(signature).toString('base64') });
     expect(await stores().audit.trail(requestId)).toMatchObject({ verified: true, head: { seq: 2 } });
     // A step of a request in flight during the upgrade: its state says nothing about the chain.
-    const third = await stores().audit.append(requestId, anEvent(3));
+    const third = await stores().audit.append(requestId, anEvent(3), undefined, { head: true });
     expect(third).toMatchObject({ seq: 3, prevHash: entries[1]!.hash });
     const trail = await stores().audit.trail(requestId, signedHeadOf(third));
     expect(trail).toMatchObject({ verified: true });

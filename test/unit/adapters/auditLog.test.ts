@@ -1,9 +1,9 @@
 import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoAuditLog } from '../../../lambdas/shared/adapters/aws/auditLog';
-import { GENESIS_HASH, signedHeadOf, verifyChain } from '../../../lambdas/shared/audit/chain';
+import { GENESIS_HASH, signedHeadOf, verifyChain, type AppendedEntry } from '../../../lambdas/shared/audit/chain';
 import { AuditWriteFailed } from '../../../lambdas/shared/errors';
 import { newRequestId } from '../../../lambdas/shared/ids';
-import type { AuditEvent, SignedAuditEntry } from '../../../lambdas/shared/schemas/records';
+import type { AuditEvent } from '../../../lambdas/shared/schemas/records';
 import { useEmulatedStores } from '../../support/stores';
 
 const stores = useEmulatedStores();
@@ -19,7 +19,7 @@ describe('DynamoAuditLog', () => {
     for (let n = 1; n <= 5; n++) appended.push(await stores().audit.append(requestId, anEvent(n)));
 
     const entries = await stores().audit.list(requestId);
-    expect(entries).toEqual(appended.map(({ keyId: _k, signature: _s, ...entry }) => entry));
+    expect(entries).toEqual(appended.map(({ keyId: _k, signature: _s, head: _h, ...entry }) => entry));
     expect(entries.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
     expect(entries[0]!.prevHash).toBe(GENESIS_HASH);
     expect(entries[3]!.prevHash).toBe(entries[2]!.hash);
@@ -123,14 +123,14 @@ describe('DynamoAuditLog', () => {
   it('gives up with AuditWriteFailed after losing the race maxAttempts times', async () => {
     const requestId = newRequestId();
     const impatient = new DynamoAuditLog(stores().doc, stores().emulators.tableNames.audit, stores().signer, { maxAttempts: 1 });
-    const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => impatient.append(requestId, anEvent(i))));
+    const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => impatient.append(requestId, anEvent(i), undefined, { head: true })));
     const failures = results.filter((r) => r.status === 'rejected');
     expect(failures.length).toBeGreaterThan(0);
     for (const failure of failures) expect((failure as PromiseRejectedResult).reason).toBeInstanceOf(AuditWriteFailed);
     // The losers left nothing behind: the chain is still whole, and signed where it ends.
     const entries = await stores().audit.list(requestId);
     expect(verifyChain(entries)).toBe(true);
-    const last = results.filter((r) => r.status === 'fulfilled').map((r) => (r as PromiseFulfilledResult<SignedAuditEntry>).value).find((e) => e.seq === entries.length)!;
+    const last = results.filter((r) => r.status === 'fulfilled').map((r) => (r as PromiseFulfilledResult<AppendedEntry>).value).find((e) => e.seq === entries.length)!;
     expect(await stores().audit.trail(requestId, signedHeadOf(last))).toMatchObject({ verified: true });
   });
 });

@@ -98,3 +98,11 @@ it('an aggregate written before shares were attributes (a ledgerHolds map) still
   expect(await ledger.reserve('r_after', [{ ...s, units: 1 }], T0)).toEqual([101]);
   expect((await stores().records.get(ledgerKey(s)))?.ledgerHolds).toEqual({});
 });
+
+it('a request whose share an older item holds in its map is not counted twice when its reservation is retried', async () => {
+  const ledger = new CumulativeLedger(stores().records);
+  const s = share(100);
+  await stores().records.putIfAbsent({ ...ledgerKey(s), ledgerOf: { action: s.action, name: s.name, per: s.per }, ledgerHolds: { r_retried: { units: 700, at: T0.toISOString() } } });
+  expect(await ledger.reserve('r_retried', [{ ...s, units: 700 }], T0)).toEqual([700]);
+  expect(await holdsOf(s)).toEqual({});
+});

@@ -155,6 +155,20 @@ describe('finalizeStep', () => {
     expect((await audit.list(record.requestId)).map((e) => e.event)).toEqual(['request.failure_after_end']);
   });
 
+  it('when Finalize closed the chain but its record write failed, MarkFailed writes what the chain says and no second end', async () => {
+    const { requests, tasks, audit } = stores();
+    const record = aRequestRecord({ status: 'RUNNING' });
+    await requests.create(record);
+    const executed = await audit.append(record.requestId, { step: 'Execute', actor: { type: 'system', id: 'executor' }, event: 'effect.executed', data: {} }, CHAIN_START);
+    // Finalize appended its end, then its record write threw (an error the Retry does not cover).
+    await audit.append(record.requestId, { step: 'Finalize', actor: { type: 'system', id: 'finalizer' }, event: 'request.finalized', data: { status: 'COMPLETED' } }, chainHeadOf(executed));
+    const state = aWorkflowState({ requestId: record.requestId, result: { purchaseOrderNumber: 'PO-9' }, audit: chainHeadOf(executed), error: { Error: 'ThrottlingException' } });
+
+    await expect(finalizeStep(state, { requests, tasks, audit }, { failurePath: true })).resolves.toMatchObject({ status: 'COMPLETED' });
+    expect(await requests.get(record.requestId)).toMatchObject({ status: 'COMPLETED', result: { purchaseOrderNumber: 'PO-9' } });
+    expect((await audit.list(record.requestId)).map((e) => e.event)).toEqual(['effect.executed', 'request.finalized']);
+  });
+
   it('marks an aborted execution\'s request FAILED and closes its pending task (ExecutionAbandoned rule)', async () => {
     const { requests, tasks, audit } = stores();
     const record = aRequestRecord({ status: 'PENDING_APPROVAL' });
@@ -328,6 +342,19 @@ describe('the vault and the outbound shield in the steps', () => {
     const entries = await audit.list(record.requestId);
     expect(entries[0]?.data).toMatchObject({ outboundRedactions: [{ type: 'token', count: 1 }] });
     expect(JSON.stringify([await requests.get(record.requestId), entries])).not.toContain(APPROVAL_TOKEN);
+  });
+
+  it('Validate that outlives its execution leaves a request Finalize already ended as it ended', async () => {
+    const { requests, audit, records, clock } = stores();
+    const record = aRequestRecord({ status: 'FAILED' });
+    await requests.create(record);
+    const state = aWorkflowState({
+      requestId: record.requestId,
+      triage: { route: 'deterministic', action: 'purchase_order', complexity: 0, modelTier: 'low', signals: [], reason: 'test' },
+      submitted: { action: 'purchase_order', fields: { vendor: 'Initech', amount: 10, currency: 'USD', description: 'pens' } },
+    });
+    await validationStep(state, { requests, audit, records, clock });
+    expect(await requests.get(record.requestId)).toMatchObject({ status: 'FAILED' });
   });
 
   it('Finalize scans what the request shows again, with the vault, and says what it redacted', async () => {

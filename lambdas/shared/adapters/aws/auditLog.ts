@@ -1,10 +1,11 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetCommand, PutCommand, QueryCommand } from './sdk';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { assembleTrail, entryIsSigned, GENESIS_HASH, hashEntry, headIsSigned, headMessage, verifySignedTrail, verifyTrail, type UnhashedAuditEntry } from '../../audit/chain';
+import { assembleTrail, entryIsSigned, entryMessage, GENESIS_HASH, hashEntry, headIsSigned, headMessage, verifySignedTrail, verifyTrail, type AppendedEntry, type UnhashedAuditEntry } from '../../audit/chain';
+import { canonicalJson } from '../../canonical-json';
 import { AuditWriteFailed } from '../../errors';
 import { isValidId } from '../../ids';
-import { systemClock, type AuditLog, type AuditSigner, type AuditTrail, type Clock } from '../../ports';
+import { systemClock, type AppendOptions, type AuditLog, type AuditSigner, type AuditTrail, type Clock } from '../../ports';
 import { AuditEntry, AuditHead, SignedAuditEntry, type AuditEvent, type SignedHeadRef } from '../../schemas/records';
 import type { ChainHead } from '../../schemas/workflow';
 import { TABLES } from '../../tables';
@@ -39,15 +40,15 @@ export interface DynamoAuditLogOptions {
  * UpdateItem/DeleteItem on it, so an entry once written is never rewritten by the app.
  *
  * An append is one conditional PutItem: the entry at the next seq, signed by the audit key over
- * its seq and hash (`headMessage`). The step knows where the chain ends (the workflow state
+ * its seq and hash (`entryMessage`). The step knows where the chain ends (the workflow state
  * carries it, `after`), so nothing is read first. Two writers, or a retried step, can never fork
  * the chain: one seq holds one entry (`attribute_not_exists`). The loser reads the chain's end
  * and either finds its own entry there (a retried step: it is returned, not written twice) or
  * appends after it.
  *
  * The signed head a reader checks the chain against lives on the request record (`auditHead`):
- * each step that writes the record moves it there (`signedHeadOf`), so cutting entries off the end
- * is caught. Entries past it carry their own signature until the next record write covers them.
+ * each step that writes the record asks its append for a head signature (`headMessage`, a message
+ * no entry signature can stand for) and moves it there, so cutting entries off the end is caught. Entries past it carry their own signature until the next record write covers them.
  * Requests written by earlier versions keep their head under seq 0; it is read, never written.
  */
 export class DynamoAuditLog implements AuditLog {
@@ -72,15 +73,21 @@ export class DynamoAuditLog implements AuditLog {
     return new DynamoAuditLog(doc, requireEnv(TABLES.audit.envVar, env), signer);
   }
 
-  async append(requestId: string, event: AuditEvent, after?: ChainHead): Promise<SignedAuditEntry> {
-    return (await this.write(requestId, event, false, after))!;
+  async append(requestId: string, event: AuditEvent, after?: ChainHead, options: AppendOptions = {}): Promise<AppendedEntry> {
+    return (await this.write(requestId, event, false, after, options))!;
   }
 
-  async appendUnlessClosed(requestId: string, event: AuditEvent, after?: ChainHead): Promise<SignedAuditEntry | undefined> {
-    return this.write(requestId, event, true, after);
+  async appendUnlessClosed(requestId: string, event: AuditEvent, after?: ChainHead, options: AppendOptions = {}): Promise<AppendedEntry | undefined> {
+    return this.write(requestId, event, true, after, options);
   }
 
-  private async write(requestId: string, event: AuditEvent, unlessClosed: boolean, after: ChainHead | undefined): Promise<SignedAuditEntry | undefined> {
+  private async write(
+    requestId: string,
+    event: AuditEvent,
+    unlessClosed: boolean,
+    after: ChainHead | undefined,
+    options: AppendOptions,
+  ): Promise<AppendedEntry | undefined> {
     if (!isValidId(requestId)) throw new AuditWriteFailed('audit: not a valid requestId');
     let data: Record<string, unknown>;
     try {
@@ -107,10 +114,14 @@ export class DynamoAuditLog implements AuditLog {
           prevHash: end ? end.hash : GENESIS_HASH,
         };
         const hash = hashEntry(unhashed);
-        const { signature, keyId } = await this.signer.sign(headMessage(requestId, unhashed.seq, hash));
-        const entry: SignedAuditEntry = { ...unhashed, hash, keyId, signature: Buffer.from(signature).toString('base64') };
+        // The head's signature, when asked for, is made alongside the entry's (no extra wait).
+        const [signed, head] = await Promise.all([
+          this.signer.sign(entryMessage(requestId, unhashed.seq, hash)),
+          options.head ? this.signHead(requestId, unhashed.seq, hash) : undefined,
+        ]);
+        const entry: SignedAuditEntry = { ...unhashed, hash, keyId: signed.keyId, signature: Buffer.from(signed.signature).toString('base64') };
         await this.doc.send(new PutCommand({ TableName: this.tableName, Item: entry, ConditionExpression: 'attribute_not_exists(seq)' }));
-        return entry;
+        return head ? { ...entry, head } : entry;
       } catch (error) {
         if (error instanceof AuditWriteFailed) throw error;
         if (!isConditionalCheckFailed(error)) {
@@ -122,9 +133,13 @@ export class DynamoAuditLog implements AuditLog {
         // Not once the same step has written past it: then it was an earlier, finished attempt
         // (a decision released, say) and this one is new.
         const claimed = end ? end.seq + 1 : 1;
+        // Only the very same entry: a retry that would say something else (another proposal,
+        // another decision) is appended after it, so the trail shows both.
         const own = await this.failClosed(this.readEntry(requestId, claimed));
-        if (own && own.step === event.step && own.event === event.event && own.actor.id === event.actor.id) {
-          if (!(await this.failClosed(this.stepWroteAfter(requestId, claimed, event.step)))) return own;
+        if (own && own.step === event.step && own.event === event.event && own.actor.id === event.actor.id && canonicalJson(own.data) === canonicalJson(data)) {
+          if (!(await this.failClosed(this.stepWroteAfter(requestId, claimed, event.step)))) {
+            return options.head ? { ...own, head: await this.failClosed(this.signHead(requestId, own.seq, own.hash)) } : own;
+          }
         }
         end = await this.failClosed(this.readEnd(requestId));
         // Another writer took the seq: back off a little (jittered) and append after it.
@@ -139,6 +154,11 @@ export class DynamoAuditLog implements AuditLog {
     const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { requestId, seq }, ConsistentRead: true }));
     const parsed = SignedAuditEntry.safeParse(Item);
     return parsed.success && (await entryIsSigned(requestId, parsed.data, this.signer.verify)) ? parsed.data : undefined;
+  }
+
+  private async signHead(requestId: string, seq: number, hash: string): Promise<SignedHeadRef> {
+    const { signature, keyId } = await this.signer.sign(headMessage(requestId, seq, hash));
+    return { seq, hash, keyId, signature: Buffer.from(signature).toString('base64') };
   }
 
   /** Whether an entry of `step` follows `seq` in the chain (a rare read: only after a lost race). */
