@@ -217,7 +217,7 @@ function child<T>(phase: string, timeoutMs: number, options: BenchOptions): Prom
 }
 
 function printColdStart(cold: ColdStartResults): void {
-  const { toFloor, toReference } = cold.budgets;
+  const { vsOwnFloor: toFloor, vsReference: toReference } = cold.budgets;
   log(`\nCold-start proxy: median of ${cold.runs} fresh \`${['node', cold.nodeOptions].filter(Boolean).join(' ')} -e "await import(bundle)"\` per bundle, in the same rounds (budget ≤ ${toFloor}× its floor and ≤ ${toReference}× reference)`);
   const top = (packages: { name: string; bytes: number }[]) => packages.slice(0, 3).map((p) => `${p.name} ${kib(p.bytes)}`).join(', ');
   const rows: (string | number)[][] = [['bundle', 'size', 'import ms', 'floor ms', '× floor', '× ref', 'budget', 'process ms', 'largest packages']];
@@ -345,7 +345,7 @@ async function main(args: CliValues<typeof COMMAND.options>): Promise<number> {
     printColdStart(results.coldStart);
     for (const name of FUNCTION_NAMES) {
       const h = results.coldStart.handlers[name];
-      const { toFloor, toReference } = results.coldStart.budgets;
+      const { vsOwnFloor: toFloor, vsReference: toReference } = results.coldStart.budgets;
       results.budgets.push({
         name: `cold start ${name} ≤ ${toFloor}× floor, ≤ ${toReference}× reference`,
         issue: COLD_START.source.issue,

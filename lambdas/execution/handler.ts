@@ -1,6 +1,6 @@
 import type { Context } from 'aws-lambda';
 import { logger, logStepInput, withObservability } from '../shared/observability';
-import { auditLog, clock, connectors, piiVault, requestStore, systemOfRecord } from '../shared/runtime';
+import { auditLog, clock, connectors, piiVault, systemOfRecord } from '../shared/runtime';
 import { executionStep, parseState } from '../shared/workflow/steps';
 import type { WorkflowState } from '../shared/schemas/workflow';
 
@@ -10,7 +10,6 @@ export async function handler(event: unknown, context?: Partial<Context>): Promi
   return withObservability({ requestId: state.requestId, traceId: state.traceId }, context, async () => {
     logStepInput(state);
     const next = await executionStep(state, {
-      requests: requestStore(),
       audit: auditLog(),
       records: systemOfRecord(),
       clock: clock(),

@@ -134,7 +134,7 @@ export const AuditEntry = z.strictObject({
 });
 export type AuditEntry = z.infer<typeof AuditEntry>;
 
-/** An entry as stored: the audit key's signature over its seq and hash (`headMessage`) rides with it. */
+/** An entry as stored: the audit key's entry signature over its seq and hash (`entryMessage`, never valid as a head's) rides with it. */
 export const SignedAuditEntry = z.strictObject({ ...AuditEntry.shape, keyId: z.string(), signature: z.string() });
 export type SignedAuditEntry = z.infer<typeof SignedAuditEntry>;
 

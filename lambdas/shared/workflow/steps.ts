@@ -169,7 +169,7 @@ async function vaultedOriginals(state: WorkflowState, vault: PiiVault | undefine
 
 export async function executionStep(
   state: WorkflowState,
-  deps: { requests: RequestStore; audit: AuditLog; records: SystemOfRecord; clock: Clock; vault?: PiiVault; connectors?: Connectors },
+  deps: { audit: AuditLog; records: SystemOfRecord; clock: Clock; vault?: PiiVault; connectors?: Connectors },
 ): Promise<WorkflowState> {
   const { proposal, decision } = state;
   if (!proposal || !decision?.fingerprint) throw new InvalidWorkflowState('execution needs a validated proposal');

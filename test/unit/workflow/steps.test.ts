@@ -222,12 +222,12 @@ describe('finalizeStep', () => {
 
 describe('executionStep', () => {
   it('refuses to execute a proposal that needed a human and has no approval', async () => {
-    const { requests, audit, records, clock } = stores();
+    const { audit, records, clock } = stores();
     const state = aWorkflowState({
       proposal: po,
       decision: { outcome: 'pending_approval', reasons: ['above_autonomous_limit'], policy, fingerprint: 'f'.repeat(64) },
     });
-    await expect(executionStep(state, { requests, audit, records, clock })).rejects.toMatchObject({ name: 'InvalidWorkflowState' });
+    await expect(executionStep(state, { audit, records, clock })).rejects.toMatchObject({ name: 'InvalidWorkflowState' });
     expect(await records.findEffect('f'.repeat(64))).toBeUndefined();
   });
 
@@ -242,12 +242,12 @@ describe('executionStep', () => {
       decision: { outcome: 'approved', reasons: [], policy, fingerprint: 'e'.repeat(64) },
       audit: chainHeadOf(validated),
     });
-    const next = await executionStep(state, { requests, audit, records, clock });
+    const next = await executionStep(state, { audit, records, clock });
     expect(next.result).toMatchObject({ vendor: 'Initech', amount: 100 });
     // The receipt travels in the state; Finalize writes it with the final status (one write).
     expect((await requests.get(record.requestId))?.result).toBeUndefined();
     expect(next.audit).toMatchObject({ seq: 2 });
-    const again = await executionStep(state, { requests, audit, records, clock });
+    const again = await executionStep(state, { audit, records, clock });
     expect(again.result).toEqual(next.result);
     // The retried step got its first entry back: one entry, not two.
     expect(again.audit).toEqual(next.audit);
@@ -279,7 +279,7 @@ describe('the vault and the outbound shield in the steps', () => {
       decision: { outcome: 'approved', reasons: [], policy, fingerprint: `vault-${record.requestId}` },
     });
 
-    const next = await executionStep(state, { requests, audit, records, clock, vault });
+    const next = await executionStep(state, { audit, records, clock, vault });
 
     expect(await storedPurchaseOrder(record.requestId)).toMatchObject({ description: 'chairs, invoice to jane@example.com' });
     expect(next.result).toMatchObject({ description: 'chairs, invoice to [EMAIL_1]' });
@@ -289,14 +289,14 @@ describe('the vault and the outbound shield in the steps', () => {
   });
 
   it('Execute fails rather than write placeholders when the vault it was promised is missing', async () => {
-    const { requests, audit, records, clock, state: vault } = stores();
+    const { audit, records, clock, state: vault } = stores();
     const state = aWorkflowState({
       shield: vaulted,
       proposal: po,
       decision: { outcome: 'approved', reasons: [], policy, fingerprint: 'v'.repeat(64) },
     });
-    await expect(executionStep(state, { requests, audit, records, clock, vault })).rejects.toMatchObject({ status: 404 });
-    await expect(executionStep(state, { requests, audit, records, clock })).rejects.toMatchObject({ name: 'InvalidWorkflowState' });
+    await expect(executionStep(state, { audit, records, clock, vault })).rejects.toMatchObject({ status: 404 });
+    await expect(executionStep(state, { audit, records, clock })).rejects.toMatchObject({ name: 'InvalidWorkflowState' });
     expect(await records.findEffect('v'.repeat(64))).toBeUndefined();
   });
 
