@@ -86,11 +86,14 @@ export class IoRecorder {
           if (request.headers?.['content-length'] !== undefined) request.headers['content-length'] = String(Buffer.byteLength(rewritten));
         }
         const startedAt = performance.now();
-        const call: RecordedCall = { service: 'dynamodb', operation, resource: input.TableName as string | undefined, input, startedAt, ms: 0 };
+        // A batch names its table in RequestItems (Warden's batches read one table).
+        const resource = (input.TableName as string | undefined) ?? Object.keys((input.RequestItems as Record<string, unknown> | undefined) ?? {})[0];
+        const call: RecordedCall = { service: 'dynamodb', operation, resource, input, startedAt, ms: 0 };
         try {
           const result = await next(args);
-          const consumed = (result.output as { ConsumedCapacity?: { CapacityUnits?: number } }).ConsumedCapacity;
-          call.capacityUnits = consumed?.CapacityUnits;
+          // One object per call; a list (one per table) for a batch.
+          const consumed = (result.output as { ConsumedCapacity?: { CapacityUnits?: number } | { CapacityUnits?: number }[] }).ConsumedCapacity;
+          call.capacityUnits = Array.isArray(consumed) ? consumed.reduce((sum, c) => sum + (c.CapacityUnits ?? 0), 0) : consumed?.CapacityUnits;
           return result;
         } catch (error) {
           call.error = error instanceof Error ? error.name : 'Error';
@@ -188,7 +191,10 @@ export function summarize(calls: readonly RecordedCall[], gsiTables: readonly st
       bump(summary.dynamodb.byOperation, call.operation);
       // DynamoDB bills at least one unit per request (half a read unit when eventually
       // consistent), also for a miss or a failed condition; dynalite reports 0 or nothing then.
-      const minimum = DYNAMO_WRITES.has(call.operation) || call.input.ConsistentRead === true ? 1 : 0.5;
+      // A batch read bills each key like a read of its own (a miss included).
+      const batch = Object.values((call.input.RequestItems as Record<string, { Keys?: unknown[]; ConsistentRead?: boolean }> | undefined) ?? {});
+      const perRead = DYNAMO_WRITES.has(call.operation) || call.input.ConsistentRead === true || batch.some((t) => t.ConsistentRead === true) ? 1 : 0.5;
+      const minimum = perRead * Math.max(1, batch.reduce((sum, t) => sum + (t.Keys?.length ?? 0), 0));
       const units = Math.max(call.capacityUnits ?? 0, minimum);
       if (DYNAMO_WRITES.has(call.operation)) {
         summary.dynamodb.writeUnits += units;

@@ -591,7 +591,7 @@ export class WardenFunctions extends Construct {
     const validation = make('validation', {
       environment: { CONFIDENCE_THRESHOLD: String(config.confidenceThreshold) },
     });
-    bindTable(validation, data, 'records', ['GetItem', 'Query']);
+    bindTable(validation, data, 'records', ['GetItem', 'BatchGetItem', 'Query']);
     // Reserving a share of a cumulative limit writes its aggregate, and nothing else in the table.
     bindTable(validation, data, 'records', ['UpdateItem'], { leadingKeys: [LEDGER_KEYS] });
     bindTable(validation, data, 'requests', ['UpdateItem']);
@@ -613,7 +613,7 @@ export class WardenFunctions extends Construct {
 
     const execution = make('execution');
     // DeleteItem frees a proposal's fingerprint claim when its effect's precondition failed.
-    bindTable(execution, data, 'records', ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem']);
+    bindTable(execution, data, 'records', ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem']);
     // The receipt goes to the record with Finalize's write: Execute writes no request.
     bindAuditLog(execution, data);
     // The effect writes the requester's own words back where the shield vaulted them.
@@ -624,7 +624,7 @@ export class WardenFunctions extends Construct {
     // Releasing the shares of cumulative limits of a request that ended with no effect (whether
     // its effect may have run is its claim on the proposal's fingerprint).
     bindTable(finalize, data, 'records', ['UpdateItem'], { leadingKeys: [LEDGER_KEYS] });
-    bindTable(finalize, data, 'records', ['GetItem'], { leadingKeys: [`${EFFECT_CLAIM_TYPE}#*`] });
+    bindTable(finalize, data, 'records', ['GetItem', 'BatchGetItem'], { leadingKeys: [`${EFFECT_CLAIM_TYPE}#*`] });
     bindTable(finalize, data, 'requests', ['GetItem', 'UpdateItem']);
     bindTable(finalize, data, 'tasks', ['UpdateItem']);
     bindAuditLog(finalize, data);

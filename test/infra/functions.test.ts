@@ -195,11 +195,11 @@ describe('least privilege per function', () => {
     },
     triage: { audit: ['GetItem', 'PutItem', 'Query'] },
     inference: { requests: ['UpdateItem'], audit: ['GetItem', 'PutItem', 'Query'] },
-    validation: { records: ['GetItem', 'Query', 'UpdateItem'], requests: ['UpdateItem'], audit: ['GetItem', 'PutItem', 'Query'] },
+    validation: { records: ['BatchGetItem', 'GetItem', 'Query', 'UpdateItem'], requests: ['UpdateItem'], audit: ['GetItem', 'PutItem', 'Query'] },
     dehydrate: { tasks: ['GetItem', 'PutItem'], requests: ['UpdateItem'], audit: ['GetItem', 'PutItem', 'Query'] },
     approval: { tasks: ['GetItem', 'Query', 'UpdateItem'], requests: ['GetItem', 'UpdateItem'], audit: ['GetItem', 'PutItem', 'Query'] },
-    execution: { records: ['DeleteItem', 'GetItem', 'PutItem', 'UpdateItem'], audit: ['GetItem', 'PutItem', 'Query'] },
-    finalize: { records: ['GetItem', 'UpdateItem'], requests: ['GetItem', 'UpdateItem'], tasks: ['UpdateItem'], audit: ['GetItem', 'PutItem', 'Query'] },
+    execution: { records: ['BatchGetItem', 'DeleteItem', 'GetItem', 'PutItem', 'UpdateItem'], audit: ['GetItem', 'PutItem', 'Query'] },
+    finalize: { records: ['BatchGetItem', 'GetItem', 'UpdateItem'], requests: ['GetItem', 'UpdateItem'], tasks: ['UpdateItem'], audit: ['GetItem', 'PutItem', 'Query'] },
     // The gateway's submit and view code, so the gateway's stores and nothing else.
     mcp: {
       requests: ['GetItem', 'PutItem', 'Query', 'UpdateItem'],
@@ -221,7 +221,7 @@ describe('least privilege per function', () => {
     const tableId = logicalIdOf(synth.stack, synth.stack.data.tables.records);
     const reads = statementsOf('finalize').filter((s) => s.resources.some((r) => refersTo(r, tableId)) && s.actions.includes('dynamodb:GetItem'));
     expect(reads).toHaveLength(1);
-    expect(reads[0]).toMatchObject({ actions: ['dynamodb:GetItem'], condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['EFFECT#*'] } } });
+    expect(reads[0]).toMatchObject({ actions: ['dynamodb:BatchGetItem', 'dynamodb:GetItem'], condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['EFFECT#*'] } } });
   });
 
   it.each(FUNCTION_NAMES)('%s has exactly its DynamoDB actions, table by table', (name) => {

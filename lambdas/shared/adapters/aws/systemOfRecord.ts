@@ -1,5 +1,5 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from './sdk';
+import { DeleteCommand, PutCommand, UpdateCommand } from './sdk';
 import { EFFECT_CLAIM_TYPE, recordKey } from '../../catalog/records';
 import { applyBuiltinEffect } from '../../connectors/builtin';
 import { DuplicateEffect, EffectPreconditionFailed, InvalidInput, InvalidWorkflowState } from '../../errors';
@@ -10,7 +10,7 @@ import type { EffectReceipt } from '../../schemas/workflow';
 import { TABLES } from '../../tables';
 import { vendorKey } from '../../vendors';
 import { documentClient, requireEnv } from './clients';
-import { isConditionalCheckFailed } from './dynamo';
+import { ConsistentReads, isConditionalCheckFailed } from './dynamo';
 
 /**
  * The example system of record: one table, `pk`/`sk`, every entity under sk = META.
@@ -38,10 +38,14 @@ export const recordKeys = {
 type Item = RecordItem;
 
 export class DynamoSystemOfRecord implements SystemOfRecord {
+  private readonly reads: ConsistentReads;
+
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly tableName: string,
-  ) {}
+  ) {
+    this.reads = new ConsistentReads(doc, tableName, ['pk', 'sk']);
+  }
 
   static fromEnv(doc: DynamoDBDocumentClient = documentClient(), env: NodeJS.ProcessEnv = process.env): DynamoSystemOfRecord {
     return new DynamoSystemOfRecord(doc, requireEnv(TABLES.records.envVar, env));
@@ -177,9 +181,9 @@ export class DynamoSystemOfRecord implements SystemOfRecord {
     }
   }
 
-  private async getItem(key: RecordKey): Promise<Item | undefined> {
-    const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }));
-    return Item;
+  /** Reads started together (validation's facts and its duplicate check) share one call. */
+  private getItem(key: RecordKey): Promise<Item | undefined> {
+    return this.reads.get({ pk: key.pk, sk: key.sk });
   }
 
   /** Writes the item unless its key exists; false when it did. */

@@ -22,6 +22,7 @@ function loadedOnNew<C extends new (...args: never[]) => object>(load: () => C):
 }
 
 export const GetCommand = /* @__PURE__ */ loadedOnNew(() => dynamodbSdk().GetCommand);
+export const BatchGetCommand = /* @__PURE__ */ loadedOnNew(() => dynamodbSdk().BatchGetCommand);
 export const PutCommand = /* @__PURE__ */ loadedOnNew(() => dynamodbSdk().PutCommand);
 export const UpdateCommand = /* @__PURE__ */ loadedOnNew(() => dynamodbSdk().UpdateCommand);
 export const DeleteCommand = /* @__PURE__ */ loadedOnNew(() => dynamodbSdk().DeleteCommand);
