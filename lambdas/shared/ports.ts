@@ -55,8 +55,8 @@ export interface TaskIndex {
   listByStatus(status: ApprovalStatus, limit: number, cursor?: string): Promise<TaskPage>;
   /**
    * Consumes the single-use approval token: succeeds for exactly one caller, and only while
-   * the task is PENDING, the token matches and `now` is before the deadline. Returns false
-   * when the condition failed (the caller re-reads the task to say why).
+   * the task is PENDING, the token matches and `now` is before the deadline. Returns the task as
+   * it is now (decided), or undefined when the condition failed (the caller re-reads it to say why).
    */
   consumeApprovalToken(args: {
     taskId: string;
@@ -65,7 +65,7 @@ export interface TaskIndex {
     decidedBy: string;
     decidedAt: string;
     comment?: string;
-  }): Promise<boolean>;
+  }): Promise<TaskItem | undefined>;
   /** Puts a consumed task back to PENDING when its decision could not be delivered. */
   releaseDecision(taskId: string, decidedBy: string): Promise<void>;
   markExpired(taskId: string): Promise<void>;

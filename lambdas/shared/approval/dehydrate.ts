@@ -5,6 +5,7 @@ import { isValidId, newApprovalToken, taskIdFor } from '../ids';
 import type { ActionName, Proposal } from '../schemas/actions';
 import type { TaskItem } from '../schemas/records';
 import type { DehydrateInput, WorkflowState } from '../schemas/workflow';
+import { runningPatch, validatedPatch } from '../workflow/record';
 import { approvalDeadline } from './deadline';
 import type { ApprovalDeps } from './deps';
 
@@ -57,9 +58,15 @@ export async function dehydrateForApproval(input: DehydrateInput, deps: Dehydrat
     { head: true },
   );
   // The parked state knows where the chain ends, so the decision appends after this entry unread.
-  const checkpointKey = await deps.states.putCheckpoint(state.requestId, taskId, { ...state, audit: chainHeadOf(entry) });
+  // (What Validate left for the record is written below: the parked state no longer carries it.)
+  const { validated: _forTheRecord, ...parked } = state;
+  const checkpointKey = await deps.states.putCheckpoint(state.requestId, taskId, { ...parked, audit: chainHeadOf(entry) });
 
+  // Validate left its part of the record to this write (one write, not two), with the route.
+  const { status: _running, ...routed } = runningPatch(state);
   await deps.requests.update(state.requestId, {
+    ...routed,
+    ...validatedPatch(state),
     status: 'PENDING_APPROVAL',
     approval: { taskId, status: 'PENDING' },
     waitingFor: { approverRoles, tier, deadline: expiresAt },

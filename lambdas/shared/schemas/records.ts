@@ -6,6 +6,7 @@ import {
   Decision,
   DryRun,
   EffectReceipt,
+  Explanations,
   ModelUsage,
   Principal,
   ReasonCode,
@@ -35,8 +36,7 @@ export const WaitingFor = z.strictObject({
 });
 export type WaitingFor = z.infer<typeof WaitingFor>;
 
-/** A reason code's plain-language sentence, from the policy that decided (API.md `next.explanations`). */
-export const Explanations = z.record(ReasonCode, z.string());
+export { Explanations };
 
 /** The signed head as an audit view shows it, for an auditor to check with the key's public half. */
 export const SignedHeadRef = z.strictObject({ seq: z.number().int().min(1), hash: z.string(), keyId: z.string(), signature: z.string() });

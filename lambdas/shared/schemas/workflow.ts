@@ -36,6 +36,9 @@ export const CORE_REASON_CODES = ['action_not_permitted', 'amount_out_of_range',
 export const ReasonCode = z.string().max(64).regex(SNAKE_CASE, 'must be a snake_case reason code');
 export type ReasonCode = z.infer<typeof ReasonCode>;
 
+/** A reason code's plain-language sentence, from the policy that decided (API.md `next.explanations`). */
+export const Explanations = z.record(ReasonCode, z.string());
+
 export const Principal = z.strictObject({
   sub: z.string().min(1).max(256),
   roles: z.array(z.string().min(1).max(128)).max(100),
@@ -193,6 +196,13 @@ export const WorkflowState = z.object({
   error: CaughtError.optional(),
   /** Where the request's audit chain ends; absent in states written before it travelled here (then an append reads it). */
   audit: ChainHead.optional(),
+  /**
+   * What Validate leaves to AwaitApproval's record write when it sends the request to an
+   * approver (one write, not two): the parts of its record the state does not hold otherwise.
+   */
+  validated: z
+    .strictObject({ action: ActionName.optional(), explanations: Explanations.optional(), missingFields: z.array(z.string()).optional() })
+    .optional(),
 });
 export type WorkflowState = z.infer<typeof WorkflowState>;
 

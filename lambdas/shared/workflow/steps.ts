@@ -12,6 +12,7 @@ import { restoreFreeText } from '../shield/vault';
 import { chainHeadOf, signedHeadOf } from '../audit/chain';
 import { triageRequest } from '../triage';
 import { cumulativeSharesOf, missingFieldsOf, validateProposal } from '../validation';
+import { runningPatch, validatedPatch } from './record';
 import type { CumulativeLedger } from '../limits';
 
 /**
@@ -30,11 +31,6 @@ export function parseState(input: unknown): WorkflowState {
 
 const system = (id: string) => ({ type: 'system' as const, id });
 
-/** What the step after Triage writes to the record along with its own: the request runs, on this route. */
-function runningPatch(state: WorkflowState): Partial<RequestRecord> {
-  if (!state.triage) return {};
-  return { status: 'RUNNING', route: state.triage.route, ...(state.triage.action ? { action: state.triage.action } : {}) };
-}
 
 /**
  * The step's record write with the route and RUNNING: only while the request is queued or running.
@@ -127,6 +123,9 @@ export async function validationStep(
   // Without a proposal the candidate failed the schema: what it lacked is what the requester can add.
   const lacking = proposal ? { missing: [] } : missingFieldsOf(state.inference?.candidate);
   const explanations = explainReasons(decision.reasons, proposal?.action ?? lacking.action);
+  // A request for an approver: AwaitApproval's record write, a moment later, carries this step's
+  // part too (one write, not two), so this entry needs no signed head of its own.
+  const deferred = decision.outcome === 'pending_approval';
   const entry = await deps.audit.append(
     state.requestId,
     {
@@ -147,17 +146,18 @@ export async function validationStep(
       },
     },
     state.audit,
-    { head: true },
+    { head: !deferred },
   );
-  await writeRunning(deps.requests, state, {
+  const validated = {
     ...(proposal ? { action: proposal.action } : {}),
-    ...(shown?.value ? { proposal: shown.value } : {}),
-    decision: { outcome: decision.outcome, reasons: decision.reasons, policy: decision.policy },
     ...(Object.keys(explanations).length > 0 ? { explanations } : {}),
     ...(lacking.missing.length > 0 ? { missingFields: lacking.missing } : {}),
-    auditHead: signedHeadOf(entry),
-  });
-  return { ...state, ...(shown?.value ? { proposal: shown.value } : {}), decision, audit: chainHeadOf(entry) };
+  };
+  const next: WorkflowState = { ...state, ...(shown?.value ? { proposal: shown.value } : {}), decision, validated, audit: chainHeadOf(entry) };
+  if (deferred) return next;
+  await writeRunning(deps.requests, state, { ...validatedPatch(next), auditHead: signedHeadOf(entry) });
+  const { validated: _written, ...handedOn } = next;
+  return handedOn;
 }
 
 /** The originals the inbound shield vaulted for this request (none when it vaulted nothing). */
@@ -378,7 +378,8 @@ export async function finalizeStep(
   // Execute leaves the receipt in the state for this write.
   // The route too: a request that failed before its next step wrote the record still says how it was routed.
   const { status: _running, ...routed } = runningPatch(state);
-  const patch: Partial<RequestRecord> = { ...routed, status, ...(state.result ? { result: state.result } : {}) };
+  // So does Validate's part, when it left it to an AwaitApproval that never wrote it (or wrote it already: the same values).
+  const patch: Partial<RequestRecord> = { ...routed, ...(state.validated ? validatedPatch(state) : {}), status, ...(state.result ? { result: state.result } : {}) };
   // A request that failed while waiting (e.g. its execution was aborted) leaves no task to decide.
   if (status === 'EXPIRED' || (status === 'FAILED' && current?.status === 'PENDING_APPROVAL')) {
     const taskId = taskIdFor(state.requestId);

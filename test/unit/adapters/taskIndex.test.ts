@@ -41,7 +41,7 @@ describe('DynamoTaskIndex.putPending / get', () => {
   it('never overwrites a decided task', async () => {
     const task = aPendingTask();
     await stores().tasks.putPending(task);
-    expect(await decide(task.taskId, task.approvalToken)).toBe(true);
+    expect(await decide(task.taskId, task.approvalToken)).toMatchObject({ status: 'APPROVED' });
     await expect(stores().tasks.putPending({ ...task, taskToken: 'newer-token' })).rejects.toBeInstanceOf(Conflict);
     expect(await stores().tasks.get(task.taskId)).toMatchObject({ status: 'APPROVED', taskToken: task.taskToken });
   });
@@ -127,17 +127,19 @@ describe('DynamoTaskIndex.consumeApprovalToken', () => {
     const task = aPendingTask();
     await stores().tasks.putPending(task);
 
-    expect(await decide(task.taskId, newApprovalToken())).toBe(false);
+    expect(await decide(task.taskId, newApprovalToken())).toBeUndefined();
     expect((await stores().tasks.get(task.taskId))?.status).toBe('PENDING');
 
-    expect(await decide(task.taskId, task.approvalToken)).toBe(true);
-    expect(await stores().tasks.get(task.taskId)).toMatchObject({
+    const decided = await decide(task.taskId, task.approvalToken);
+    // The task as it is now comes back with the write.
+    expect(decided).toEqual(await stores().tasks.get(task.taskId));
+    expect(decided).toMatchObject({
       status: 'APPROVED',
       decidedBy: 'approver-1',
       comment: 'looks right',
     });
 
-    expect(await decide(task.taskId, task.approvalToken, 'approver-2')).toBe(false);
+    expect(await decide(task.taskId, task.approvalToken, 'approver-2')).toBeUndefined();
     expect((await stores().tasks.get(task.taskId))?.decidedBy).toBe('approver-1');
   });
 
@@ -148,7 +150,7 @@ describe('DynamoTaskIndex.consumeApprovalToken', () => {
       Array.from({ length: 10 }, (_, i) => decide(task.taskId, task.approvalToken, `approver-${i}`)),
     );
     expect(results.filter(Boolean)).toHaveLength(1);
-    const winner = `approver-${results.indexOf(true)}`;
+    const winner = `approver-${results.findIndex((result) => result !== undefined)}`;
     expect((await stores().tasks.get(task.taskId))?.decidedBy).toBe(winner);
   });
 
@@ -156,13 +158,13 @@ describe('DynamoTaskIndex.consumeApprovalToken', () => {
     const task = aPendingTask({ expiresAt: new Date(Date.now() + 60_000).toISOString() });
     await stores().tasks.putPending(task);
     stores().clock.advance(61_000);
-    expect(await decide(task.taskId, task.approvalToken)).toBe(false);
+    expect(await decide(task.taskId, task.approvalToken)).toBeUndefined();
     expect((await stores().tasks.get(task.taskId))?.status).toBe('PENDING');
   });
 
-  it('returns false for unknown and invalid task ids without creating anything', async () => {
-    expect(await decide('t_unknown', 'token')).toBe(false);
-    expect(await decide('../x', 'token')).toBe(false);
+  it('returns nothing for unknown and invalid task ids without creating anything', async () => {
+    expect(await decide('t_unknown', 'token')).toBeUndefined();
+    expect(await decide('../x', 'token')).toBeUndefined();
     expect(await rawItem('t_unknown')).toBeUndefined();
   });
 
@@ -176,8 +178,8 @@ describe('DynamoTaskIndex.consumeApprovalToken', () => {
       decidedBy: 'approver-1',
       decidedAt: '2026-01-01T00:00:00.000Z',
     });
-    expect(ok).toBe(true);
     const stored = await stores().tasks.get(task.taskId);
+    expect(ok).toEqual(stored);
     expect(stored).toMatchObject({ status: 'REJECTED', decidedAt: '2026-01-01T00:00:00.000Z' });
     expect(stored).not.toHaveProperty('comment');
   });
@@ -187,7 +189,7 @@ describe('DynamoTaskIndex.releaseDecision', () => {
   it('puts the task back to PENDING so the same token can decide again', async () => {
     const task = aPendingTask();
     await stores().tasks.putPending(task);
-    expect(await decide(task.taskId, task.approvalToken)).toBe(true);
+    expect(await decide(task.taskId, task.approvalToken)).toMatchObject({ status: 'APPROVED' });
 
     await stores().tasks.releaseDecision(task.taskId, 'approver-1');
     const released = await rawItem(task.taskId);
@@ -196,13 +198,13 @@ describe('DynamoTaskIndex.releaseDecision', () => {
     expect(released).not.toHaveProperty('decidedAt');
     expect(released).not.toHaveProperty('comment');
 
-    expect(await decide(task.taskId, task.approvalToken, 'approver-2')).toBe(true);
+    expect(await decide(task.taskId, task.approvalToken, 'approver-2')).toMatchObject({ status: 'APPROVED' });
   });
 
   it("does not undo another approver's decision", async () => {
     const task = aPendingTask();
     await stores().tasks.putPending(task);
-    expect(await decide(task.taskId, task.approvalToken, 'approver-1')).toBe(true);
+    expect(await decide(task.taskId, task.approvalToken, 'approver-1')).toMatchObject({ status: 'APPROVED' });
     await stores().tasks.releaseDecision(task.taskId, 'approver-2');
     expect(await stores().tasks.get(task.taskId)).toMatchObject({ status: 'APPROVED', decidedBy: 'approver-1' });
   });
@@ -224,7 +226,7 @@ describe('DynamoTaskIndex.markExpired', () => {
     await stores().tasks.markExpired(task.taskId);
     await stores().tasks.markExpired(task.taskId);
     expect((await stores().tasks.get(task.taskId))?.status).toBe('EXPIRED');
-    expect(await decide(task.taskId, task.approvalToken)).toBe(false);
+    expect(await decide(task.taskId, task.approvalToken)).toBeUndefined();
   });
 
   it('leaves a decided task and an unknown id alone', async () => {

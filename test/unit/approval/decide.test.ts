@@ -105,7 +105,16 @@ describe('decideTask', () => {
     expect(error).toMatchObject({ status: 403, code });
     expectNoTokens(error, opened);
     expect(orchestrator.resumed).toEqual([]);
-    expect(await stores().tasks.get(opened.taskId)).toMatchObject({ status: 'PENDING' });
+    // The right token in the wrong hands: the task is pending again, as it was, and nothing else was written.
+    const task = await stores().tasks.get(opened.taskId);
+    expect(task).toMatchObject({ status: 'PENDING', approvalToken: opened.task.approvalToken });
+    expect(task).not.toHaveProperty('decidedBy');
+    expect(task).not.toHaveProperty('decidedAt');
+    expect((await stores().requests.get(opened.state.requestId))?.status).toBe('PENDING_APPROVAL');
+    expect((await stores().audit.list(opened.state.requestId)).map((e) => e.event)).not.toContain('approval.decided');
+    // And the same token still decides it for an approver who may.
+    await expect(decideTask(principal(['finance-director']), opened.taskId, approve(opened), deps)).resolves.toMatchObject({ status: 'APPROVED' });
+    expect(orchestrator.resumed).toHaveLength(1);
   });
 
   it('answers 404 for a malformed or unknown task id', async () => {

@@ -3,6 +3,7 @@ import { CHAIN_START, chainHeadOf } from '../../../lambdas/shared/audit/chain';
 import { purchaseOrderKey, purchaseOrderNumber } from '../../../actions/purchase_order/builtin';
 import { ModelAccessDenied, ModelNotFound, ModelSettingError, ModelUnavailable, modelFailureCauseOf } from '../../../lambdas/shared/errors';
 import { taskIdFor } from '../../../lambdas/shared/ids';
+import { dehydrateForApproval } from '../../../lambdas/shared/approval';
 import type { ModelProvider } from '../../../lambdas/shared/ports';
 import { executionStep, failureCode, finalizeStep, inferenceStep, terminalStatus, validationStep } from '../../../lambdas/shared/workflow/steps';
 import type { WorkflowState } from '../../../lambdas/shared/schemas/workflow';
@@ -322,8 +323,8 @@ describe('the vault and the outbound shield in the steps', () => {
     expect(JSON.stringify(entry)).not.toContain('eve@evil.example');
   });
 
-  it('Validate stores and audits the proposal with the smuggled token redacted', async () => {
-    const { requests, audit, records, clock } = stores();
+  it('Validate stores and audits the proposal with the smuggled token redacted (for an approver: with AwaitApproval\'s write)', async () => {
+    const { requests, audit, records, clock, tasks, state: states } = stores();
     const record = aRequestRecord({ status: 'RUNNING' });
     await requests.create(record);
     const candidate = { action: 'purchase_order', fields: { vendor: 'Initech', amount: 900, currency: 'USD', description: `toner ${APPROVAL_TOKEN}` } };
@@ -335,13 +336,48 @@ describe('the vault and the outbound shield in the steps', () => {
       inference: { candidate, confidence: 0.99, model: { provider: 'test', id: 'm', inputTokens: 1, outputTokens: 1, costUsd: 0 } },
     });
     const next = await validationStep(state, { requests, audit, records, clock });
-    expect((await requests.get(record.requestId))?.proposal).toMatchObject({ fields: { description: 'toner [TOKEN_1]' } });
     // What goes on (to the approver's task and the effect) is the shielded proposal, and a human decides it.
     expect(next.proposal?.fields).toMatchObject({ description: 'toner [TOKEN_1]' });
     expect(next.decision).toMatchObject({ outcome: 'pending_approval', reasons: expect.arrayContaining(['ungrounded_value']) });
+    // A request for an approver: Validate's part of the record comes with AwaitApproval's one write.
+    expect(await requests.get(record.requestId)).not.toHaveProperty('decision');
+    await dehydrateForApproval({ taskToken: 'sfn-task-token', waitEnteredAt: clock.now().toISOString(), state: next }, { tasks, states, requests, audit, clock });
+    expect(await requests.get(record.requestId)).toMatchObject({
+      status: 'PENDING_APPROVAL',
+      route: 'generative',
+      action: 'purchase_order',
+      proposal: { fields: { description: 'toner [TOKEN_1]' } },
+      decision: { outcome: 'pending_approval', reasons: expect.arrayContaining(['ungrounded_value']) },
+      explanations: { ungrounded_value: expect.any(String) },
+    });
     const entries = await audit.list(record.requestId);
     expect(entries[0]?.data).toMatchObject({ outboundRedactions: [{ type: 'token', count: 1 }] });
     expect(JSON.stringify([await requests.get(record.requestId), entries])).not.toContain(APPROVAL_TOKEN);
+  });
+
+  it('MarkFailed after an AwaitApproval that never wrote the record writes the part Validate left to it', async () => {
+    const { requests, audit, records, clock, tasks } = stores();
+    const record = aRequestRecord({ status: 'QUEUED' });
+    await requests.create(record);
+    const state = aWorkflowState({
+      requestId: record.requestId,
+      triage: { route: 'deterministic', action: 'purchase_order', complexity: 0, modelTier: 'low', signals: [], reason: 'test' },
+      // Over the autonomous limit: an approver decides.
+      submitted: { action: 'purchase_order', fields: { vendor: 'Initech', amount: 7850, currency: 'USD', description: 'workstations' } },
+    });
+    const next = await validationStep(state, { requests, audit, records, clock });
+    expect(next.decision?.outcome).toBe('pending_approval');
+    expect(await requests.get(record.requestId)).toMatchObject({ status: 'QUEUED' });
+    const failed = { ...next, error: { Error: 'Lambda.ServiceException', Cause: 'dehydrate unavailable' } };
+    await finalizeStep(failed, { requests, tasks, audit }, { failurePath: true });
+    expect(await requests.get(record.requestId)).toMatchObject({
+      status: 'FAILED',
+      route: 'deterministic',
+      action: 'purchase_order',
+      proposal: { action: 'purchase_order', fields: { vendor: 'Initech', amount: 7850 } },
+      decision: { outcome: 'pending_approval', reasons: next.decision?.reasons },
+      explanations: expect.any(Object),
+    });
   });
 
   it('Validate that outlives its execution leaves a request Finalize already ended as it ended', async () => {

@@ -93,16 +93,18 @@ export class DynamoTaskIndex implements TaskIndex {
     decidedBy: string;
     decidedAt: string;
     comment?: string;
-  }): Promise<boolean> {
-    if (!isValidId(args.taskId)) return false;
+  }): Promise<TaskItem | undefined> {
+    if (!isValidId(args.taskId)) return undefined;
     const hasComment = args.comment !== undefined;
     try {
       // One conditional write is the whole protocol: DynamoDB serialises writes to an item,
       // so of any number of concurrent callers exactly one sees the condition hold.
-      await this.doc.send(
+      // The task comes back with the write: the decision reads it from there, not with a read of its own.
+      const { Attributes } = await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { taskId: args.taskId },
+          ReturnValues: 'ALL_NEW',
           UpdateExpression: `SET #status = :status, decidedBy = :by, decidedAt = :at${hasComment ? ', #comment = :comment' : ''}`,
           ConditionExpression: '#status = :pending AND approvalToken = :token AND expiresAt > :now',
           ExpressionAttributeNames: { '#status': 'status', ...(hasComment ? { '#comment': 'comment' } : {}) },
@@ -117,9 +119,9 @@ export class DynamoTaskIndex implements TaskIndex {
           },
         }),
       );
-      return true;
+      return TaskItem.parse(Attributes);
     } catch (error) {
-      if (isConditionalCheckFailed(error)) return false;
+      if (isConditionalCheckFailed(error)) return undefined;
       throw error;
     }
   }
