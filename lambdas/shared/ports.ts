@@ -68,7 +68,8 @@ export interface TaskIndex {
   }): Promise<TaskItem | undefined>;
   /** Puts a consumed task back to PENDING when its decision could not be delivered. */
   releaseDecision(taskId: string, decidedBy: string): Promise<void>;
-  markExpired(taskId: string): Promise<void>;
+  /** PENDING → EXPIRED; the task as it is then, or undefined when it was not pending (decided, expired already, unknown). */
+  markExpired(taskId: string): Promise<TaskItem | undefined>;
 }
 
 export interface StateStore {

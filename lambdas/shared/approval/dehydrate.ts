@@ -88,6 +88,7 @@ export async function dehydrateForApproval(input: DehydrateInput, deps: Dehydrat
     approvalToken: newApprovalToken(),
     taskToken,
     checkpointKey,
+    chain: chainHeadOf(entry),
     evidence: {
       proposal: state.proposal,
       decision,

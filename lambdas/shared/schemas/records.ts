@@ -3,6 +3,7 @@ import { Id } from '../ids';
 import { ActionName, Proposal } from './actions';
 import {
   ApprovalStatus,
+  ChainHead,
   Decision,
   DryRun,
   EffectReceipt,
@@ -103,6 +104,12 @@ export const TaskItem = z.object({
   taskToken: z.string(),
   /** S3 key of the dehydrated state. */
   checkpointKey: z.string(),
+  /**
+   * Where the audit chain ended when the task opened (its `approval.requested` entry): what
+   * Finalize appends after when the wait times out, with no read. (An entry appended since makes
+   * that append read the chain's end, as any writer that lost a race.) Absent on older tasks.
+   */
+  chain: ChainHead.optional(),
   evidence: z.object({
     proposal: Proposal.optional(),
     decision: Decision,

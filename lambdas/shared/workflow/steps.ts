@@ -347,7 +347,7 @@ export async function finalizeStep(
   const current = options.failurePath ? await deps.requests.get(state.requestId) : undefined;
   // A caught error's state is the failed step's input: that step (a wait that timed out after
   // its entry, say) may have appended, so the chain's end is read rather than assumed.
-  const chainEnd = state.error ? undefined : state.audit;
+  let chainEnd = state.error ? undefined : state.audit;
   if (options.failurePath) {
     // A failure after the request already ended (e.g. Finalize's own audit write) never rewrites its outcome.
     if (current && TERMINAL_STATUSES.includes(current.status)) {
@@ -383,7 +383,9 @@ export async function finalizeStep(
   // A request that failed while waiting (e.g. its execution was aborted) leaves no task to decide.
   if (status === 'EXPIRED' || (status === 'FAILED' && current?.status === 'PENDING_APPROVAL')) {
     const taskId = taskIdFor(state.requestId);
-    await deps.tasks.markExpired(taskId);
+    const expired = await deps.tasks.markExpired(taskId);
+    // The wait's input is the state before AwaitApproval's entry: the task knows where the chain ended after it.
+    chainEnd ??= expired?.chain;
     patch.approval = { taskId, status: 'EXPIRED' };
   }
   const modelCause = modelFailureCauseOf(state.error);

@@ -221,10 +221,12 @@ describe('DynamoTaskIndex.releaseDecision', () => {
 
 describe('DynamoTaskIndex.markExpired', () => {
   it('expires a pending task, idempotently, and then refuses its token', async () => {
-    const task = aPendingTask();
+    const chain = { seq: 4, hash: 'a'.repeat(64) };
+    const task = aPendingTask({ chain });
     await stores().tasks.putPending(task);
-    await stores().tasks.markExpired(task.taskId);
-    await stores().tasks.markExpired(task.taskId);
+    // The one call that expires it says where the chain ended when the task opened; a repeat expires nothing.
+    expect(await stores().tasks.markExpired(task.taskId)).toMatchObject({ taskId: task.taskId, status: 'EXPIRED', chain });
+    expect(await stores().tasks.markExpired(task.taskId)).toBeUndefined();
     expect((await stores().tasks.get(task.taskId))?.status).toBe('EXPIRED');
     expect(await decide(task.taskId, task.approvalToken)).toBeUndefined();
   });
@@ -233,8 +235,8 @@ describe('DynamoTaskIndex.markExpired', () => {
     const task = aPendingTask();
     await stores().tasks.putPending(task);
     await decide(task.taskId, task.approvalToken);
-    await stores().tasks.markExpired(task.taskId);
-    await stores().tasks.markExpired('t_never');
+    expect(await stores().tasks.markExpired(task.taskId)).toBeUndefined();
+    expect(await stores().tasks.markExpired('t_never')).toBeUndefined();
     expect((await stores().tasks.get(task.taskId))?.status).toBe('APPROVED');
     expect(await rawItem('t_never')).toBeUndefined();
   });

@@ -333,6 +333,23 @@ describe('decideTask', () => {
       expect(await expectEndedExpired(stores(), opened)).toEqual(['approval.requested', 'approval.decided APPROVED', 'request.finalized']);
     });
 
+    it('after a decision that was released (the chain moved past the task\'s), Finalize still appends at the end: one chain, verified', async () => {
+      const opened = await openTask(stores());
+      const { deps, orchestrator } = approvalDeps(stores());
+      orchestrator.failNextResume(new OrchestratorUnavailable('SendTaskSuccess failed (ServiceUnavailable); retry later.'));
+      await failureOf(decideTask(principal(['procurement-manager']), opened.taskId, approve(opened), deps));
+      // The task is pending again, still saying where the chain ended when it opened: two entries ago.
+      expect(await stores().tasks.get(opened.taskId)).toMatchObject({ status: 'PENDING', chain: { seq: 1 } });
+
+      await timeOutWorkflow(opened);
+
+      expect(await expectEndedExpired(stores(), opened)).toEqual(['approval.requested', 'approval.decided APPROVED', 'approval.released APPROVED', 'request.finalized']);
+      const record = await stores().requests.get(opened.state.requestId);
+      const trail = await stores().audit.trail(opened.state.requestId, record?.auditHead);
+      expect(trail).toMatchObject({ verified: true });
+      expect(trail.entries.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+    });
+
     it('when Finalize comes after the failed resume: the release is recorded first, and Finalize still ends it EXPIRED', async () => {
       const opened = await openTask(stores());
       const { deps, orchestrator } = approvalDeps(stores());

@@ -25,6 +25,7 @@ describe('dehydrateForApproval', () => {
     // Parked with where the chain now ends (its approval.requested entry): the decision appends after it unread.
     expect(await stores().state.getCheckpoint(checkpointKey(state.requestId, taskId))).toEqual({ ...state, audit: { seq: 1, hash: expect.stringMatching(/^[0-9a-f]{64}$/) } });
 
+    const entries = await stores().audit.list(state.requestId);
     expect(task).toEqual({
       taskId,
       requestId: state.requestId,
@@ -40,6 +41,8 @@ describe('dehydrateForApproval', () => {
       approvalToken: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
       taskToken,
       checkpointKey: checkpointKey(state.requestId, taskId),
+      // Where the chain ends with this step's entry (what Finalize appends after if the wait times out).
+      chain: { seq: 1, hash: entries[0].hash },
       evidence: {
         proposal: state.proposal,
         decision: state.decision,
@@ -54,7 +57,6 @@ describe('dehydrateForApproval', () => {
       approval: { taskId, status: 'PENDING' },
     });
 
-    const entries = await stores().audit.list(state.requestId);
     expect(entries).toHaveLength(1);
     expect(entries[0]).toMatchObject({
       step: 'AwaitApproval',

@@ -148,22 +148,24 @@ export class DynamoTaskIndex implements TaskIndex {
     }
   }
 
-  async markExpired(taskId: string): Promise<void> {
-    if (!isValidId(taskId)) return;
+  async markExpired(taskId: string): Promise<TaskItem | undefined> {
+    if (!isValidId(taskId)) return undefined;
     try {
-      await this.doc.send(
+      const { Attributes } = await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { taskId },
+          ReturnValues: 'ALL_NEW',
           UpdateExpression: 'SET #status = :expired',
           ConditionExpression: '#status = :pending',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: { ':pending': 'PENDING', ':expired': 'EXPIRED' },
         }),
       );
+      return TaskItem.parse(Attributes);
     } catch (error) {
       // Already expired (a retry), decided, or unknown: a decided task is never rewritten.
-      if (isConditionalCheckFailed(error)) return;
+      if (isConditionalCheckFailed(error)) return undefined;
       throw error;
     }
   }
