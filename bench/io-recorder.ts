@@ -55,7 +55,11 @@ export class IoRecorder {
     return calls;
   }
 
-  /** Called after every completed call, recording or not (waits use it to avoid polling). */
+  /**
+   * Called after every completed call while recording; between recordings, after each DynamoDB
+   * PutItem only (the waits watch task writes). The rest of the traffic then passes unwatched,
+   * so that a throughput run pays nothing for the recorder.
+   */
   onCall(listener: Listener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -72,6 +76,7 @@ export class IoRecorder {
         const request = (args as { request?: { body?: unknown; headers?: Record<string, string> } }).request;
         const target = request?.headers?.['x-amz-target'] ?? '';
         const operation = target.split('.').pop() || String(context.commandName ?? '').replace(/Command$/, '');
+        if (!this.recording && !(operation === 'PutItem' && this.listeners.size > 0)) return next(args);
         let input: Record<string, unknown> = {};
         const body = request?.body;
         // Read the bytes through their buffer: Buffer.from(body) would call the SDK body's valueOf (and warn).
@@ -79,7 +84,9 @@ export class IoRecorder {
           typeof body === 'string' ? body : body instanceof Uint8Array ? Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8') : undefined;
         if (request && text !== undefined) {
           input = JSON.parse(text) as Record<string, unknown>;
-          // Ask for the capacity: the body is signed later (finalizeRequest), so this is safe.
+        }
+        // Ask for the capacity while recording: the body is signed later (finalizeRequest), so this is safe.
+        if (request && text !== undefined && this.recording) {
           input.ReturnConsumedCapacity = 'TOTAL';
           const rewritten = JSON.stringify(input);
           request.body = typeof body === 'string' ? rewritten : new Uint8Array(Buffer.from(rewritten, 'utf8'));
@@ -143,6 +150,8 @@ export class IoRecorder {
     ) => void;
     add(
       (next, context) => async (args) => {
+        // Between recordings nobody listens to these services (see onCall).
+        if (!this.recording) return next(args);
         const operation = String(context.commandName ?? '').replace(/Command$/, '');
         const startedAt = performance.now();
         const call: RecordedCall = { service, operation, ...describe(args.input as Record<string, unknown>), startedAt, ms: 0 };

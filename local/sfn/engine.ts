@@ -1,7 +1,7 @@
 import '../node-version';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { unlink, writeFile } from 'node:fs/promises';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 
@@ -169,7 +169,7 @@ export class LocalStepFunctions {
           journaled.dispatched = undefined;
           await this.track(target.fn(Payload, context));
           journaled.dispatched = { stateName };
-          this.persist(journaled);
+          await this.persist(journaled);
         }
         return waiting;
       };
@@ -177,7 +177,7 @@ export class LocalStepFunctions {
     return handlers;
   }
 
-  startExecution(args: { name?: string; input?: string }): { executionArn: string; startDate: Date } {
+  async startExecution(args: { name?: string; input?: string }): Promise<{ executionArn: string; startDate: Date }> {
     const name = args.name ?? randomUUID();
     const executionArn = `${this.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
     const input = args.input ?? '{}';
@@ -202,7 +202,8 @@ export class LocalStepFunctions {
     };
     this.executions.set(executionArn, journaled);
     this.tokens.set(journaled.token, executionArn);
-    this.persist(journaled);
+    // On disk before the caller hears it started: a restart resumes it.
+    await this.persist(journaled);
     this.run(journaled, this.definition, parsedInput);
     return { executionArn, startDate: journaled.record.startDate };
   }
@@ -254,14 +255,14 @@ export class LocalStepFunctions {
     );
   }
 
-  private end(journaled: Journaled): ExecutionRecord {
+  private async end(journaled: Journaled): Promise<ExecutionRecord> {
     this.aborts.delete(journaled.record.executionArn);
     // A shutdown leaves the journal as it was: the next start resumes from there.
     if (this.shuttingDown) return journaled.record;
     journaled.record.stopDate ??= new Date();
     this.waiters.delete(journaled.token);
     journaled.tokenEnd ??= 'closed';
-    this.persist(journaled);
+    await this.persist(journaled);
     return journaled.record;
   }
 
@@ -289,58 +290,89 @@ export class LocalStepFunctions {
       // A wait that ended by timing out: its token answers TaskTimedOut from now on.
       if (event.type === 'StateFailed' && event.Error === 'States.Timeout' && this.waiters.delete(journaled.token)) {
         journaled.tokenEnd = 'timed_out';
-        this.persist(journaled);
+        await this.persist(journaled);
       }
     }
   }
 
-  /** Each journal's latest snapshot number: a write that finishes after a newer one has begun is dropped. */
+  /** Each journal's latest snapshot number: a queued write that a newer one has overtaken is skipped. */
   private readonly snapshots = new Map<string, number>();
   /** Journals behind memory, written once the current turn of the event loop is over. */
   private readonly behind = new Set<Journaled>();
+  /** Every journal write not yet settled: shutdown waits for them. */
   private readonly writes = new Set<Promise<void>>();
+  /** Per journal file, its last queued write: the next one starts after it, so no rename lands over a newer snapshot. */
+  private readonly tails = new Map<string, Promise<void>>();
 
   /**
-   * Writes the journal now: where it must be on disk before anything else happens (an execution
-   * started, a callback dispatched, a token closed, an execution ended).
+   * Writes the journal where it must be on disk before anything else happens (an execution
+   * started, a callback dispatched, a token closed, an execution ended): the caller awaits it.
    */
-  private persist(journaled: Journaled): void {
+  private persist(journaled: Journaled): Promise<void> {
     this.behind.delete(journaled);
-    if (!this.options.journalDir || this.shuttingDown) return;
-    const { file, snapshot } = this.nextSnapshot(journaled);
-    // Write-then-rename: a crash mid-write never leaves a torn journal.
-    // The owner's only: a journal holds each waiting execution's task token.
-    writeFileSync(`${file}.${snapshot}.tmp`, JSON.stringify(journaled), { mode: 0o600 });
-    renameSync(`${file}.${snapshot}.tmp`, file);
+    if (!this.options.journalDir || this.shuttingDown) return Promise.resolve();
+    return this.writeJournal(journaled);
   }
 
   /**
-   * A state entered: written after this turn, off the event loop. A Choice and the state it picks
-   * are entered in the same turn and share one write; a crash before it lands resumes the state
-   * before, which runs again as a retry would. Only the rename is on the event loop, in snapshot order.
+   * A state entered: written after this turn. A Choice and the state it picks are entered in the
+   * same turn and share one write; a crash before it lands resumes the state before, which runs
+   * again as a retry would.
    */
   private persistSoon(journaled: Journaled): void {
-    if (!this.options.journalDir || this.shuttingDown) return;
+    // An ended execution's last snapshot is end()'s: an event read after it adds nothing to resume from.
+    if (!this.options.journalDir || this.shuttingDown || journaled.record.stopDate) return;
     if (this.behind.size === 0) setImmediate(() => this.writeBehind());
     this.behind.add(journaled);
   }
 
   private writeBehind(): void {
     for (const journaled of this.behind) {
-      const { file, snapshot } = this.nextSnapshot(journaled);
-      const tmp = `${file}.${snapshot}.tmp`;
-      // A newer snapshot (a later write, or shutdown catching up) makes this one obsolete.
-      const write = writeFile(tmp, JSON.stringify(journaled), { mode: 0o600 })
-        .then(() => (this.snapshots.get(file) === snapshot ? renameSync(tmp, file) : unlink(tmp)))
-        .catch(async (error: unknown) => {
-          await unlink(tmp).catch(() => undefined);
-          // As loud as the synchronous write it replaces: a journal that cannot be written is not hidden.
+      // As loud as a synchronous write would be: a journal that cannot be written is not hidden.
+      this.writeJournal(journaled).catch((error: unknown) =>
+        setImmediate(() => {
           throw error;
-        })
-        .finally(() => this.writes.delete(write));
-      this.writes.add(write);
+        }),
+      );
     }
     this.behind.clear();
+  }
+
+  /**
+   * Queues a snapshot of the journal as it is now and resolves once it, or a newer snapshot, is on
+   * disk. The write and the rename run on libuv's threads, not the event loop (a rename that
+   * replaces the last snapshot takes milliseconds on some disks: measured by npm run bench), and
+   * one after another per file, in snapshot order.
+   */
+  private writeJournal(journaled: Journaled): Promise<void> {
+    const { file, snapshot } = this.nextSnapshot(journaled);
+    const json = JSON.stringify(journaled);
+    const tmp = `${file}.${snapshot}.tmp`;
+    const write = (this.tails.get(file) ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(async () => {
+        // A newer snapshot is queued behind this one: that one is written instead.
+        if (this.snapshots.get(file) !== snapshot) return;
+        try {
+          // Write-then-rename: a crash mid-write never leaves a torn journal.
+          // The owner's only: a journal holds each waiting execution's task token.
+          await writeFile(tmp, json, { mode: 0o600 });
+          await rename(tmp, file);
+        } catch (error) {
+          await unlink(tmp).catch(() => undefined);
+          throw error;
+        }
+      });
+    this.tails.set(file, write);
+    this.writes.add(write);
+    void write
+      .finally(() => {
+        this.writes.delete(write);
+        if (this.tails.get(file) === write) this.tails.delete(file);
+      })
+      .catch(() => undefined);
+    // This snapshot is on disk, or skipped for a newer one: then that one.
+    return write.then(() => this.tails.get(file));
   }
 
   private nextSnapshot(journaled: Journaled): { file: string; snapshot: number } {
@@ -480,7 +512,7 @@ export class LocalStepFunctions {
    */
   async shutdown(): Promise<void> {
     // The journal catches up with memory first: a restart resumes from the last state entered.
-    for (const journaled of [...this.behind]) this.persist(journaled);
+    for (const journaled of [...this.behind]) void this.persist(journaled).catch(() => undefined);
     this.shuttingDown = true;
     for (const abort of this.aborts.values()) abort();
     this.aborts.clear();

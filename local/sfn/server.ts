@@ -34,9 +34,9 @@ const str = (value: unknown, field: string): string => {
 };
 
 const OPERATIONS: Record<string, Operation> = {
-  StartExecution: (engine, body) => {
+  StartExecution: async (engine, body) => {
     if (body.stateMachineArn !== engine.stateMachineArn) throw new SfnError('StateMachineDoesNotExist', 'State machine does not exist');
-    const started = engine.startExecution({ name: body.name as string | undefined, input: body.input as string | undefined });
+    const started = await engine.startExecution({ name: body.name as string | undefined, input: body.input as string | undefined });
     return { executionArn: started.executionArn, startDate: seconds(started.startDate) };
   },
   DescribeExecution: (engine, body) => describe(engine.describeExecution(str(body.executionArn, 'executionArn'))),
@@ -98,7 +98,7 @@ export async function startSfnServer(engine: LocalStepFunctions, port = 0): Prom
         if (request.method !== 'POST' || !operation) throw new SfnError('UnknownOperationException', 'Unsupported operation');
         const text = await readBody(request);
         const body = (text ? JSON.parse(text) : {}) as Record<string, unknown>;
-        reply(200, operation(engine, body));
+        reply(200, await operation(engine, body));
       } catch (error) {
         if (error instanceof SfnError) reply(400, { __type: error.type, message: error.message });
         else reply(500, { __type: 'InternalFailure', message: 'internal error' });

@@ -63,7 +63,7 @@ async function parkedToken(parked: string[]): Promise<string> {
 it('hands the callback a token and continues with what SendTaskSuccess returns', async () => {
   const parked: string[] = [];
   const engine = engineWith(parked);
-  const { executionArn } = engine.startExecution({ name: 'one', input: '{"a":1}' });
+  const { executionArn } = await engine.startExecution({ name: 'one', input: '{"a":1}' });
   const token = await parkedToken(parked);
   engine.sendTaskSuccess(token, JSON.stringify({ decided: 'yes' }));
   const record = await engine.waitForEnd(executionArn);
@@ -77,7 +77,7 @@ it('times the wait out into the Catch, after which the token answers TaskTimedOu
   const parked: string[] = [];
   const enteredAts: string[] = [];
   const engine = engineWith(parked, undefined, enteredAts);
-  const { executionArn } = engine.startExecution({ name: 'late', input: '{}' });
+  const { executionArn } = await engine.startExecution({ name: 'late', input: '{}' });
   const token = await parkedToken(parked);
   const record = await engine.waitForEnd(executionArn);
   expect(JSON.parse(record.output!)).toMatchObject({ finished: { prepared: true, error: { Error: 'States.Timeout' } } });
@@ -111,7 +111,7 @@ it("resumes a wait whose dispatch a restart cut short: dispatched again, its Ent
     },
     journalDir: dir,
   });
-  const { executionArn } = first.startExecution({ name: 'cut-short', input: '{}' });
+  const { executionArn } = await first.startExecution({ name: 'cut-short', input: '{}' });
   const firstEnteredAt = await firstDispatch;
   // The journal has the wait as the current state once its history shows the entry.
   const enteredWait = () => first.describeExecution(executionArn).history.some((e) => e.type === 'StateEntered' && e.stateName === 'Wait');
@@ -157,7 +157,7 @@ it('journals a state entered without a shutdown: a process that dies mid-dispatc
     },
     journalDir: dir,
   });
-  const { executionArn } = first.startExecution({ name: 'dies-mid-dispatch', input: '{"n":1}' });
+  const { executionArn } = await first.startExecution({ name: 'dies-mid-dispatch', input: '{"n":1}' });
   await parking;
   // No shutdown: the journal must already be where the execution is (the write lands off the event loop).
   const journal = join(dir, 'dies-mid-dispatch.json');
@@ -185,7 +185,7 @@ it('journals a state entered without a shutdown: a process that dies mid-dispatc
 it('resumes a waiting execution after a restart: same token, no second dispatch', async () => {
   const parked: string[] = [];
   const first = engineWith(parked, dir);
-  const { executionArn } = first.startExecution({ name: 'survivor', input: '{"b":2}' });
+  const { executionArn } = await first.startExecution({ name: 'survivor', input: '{"b":2}' });
   const token = await parkedToken(parked);
   await first.shutdown();
 
@@ -224,7 +224,7 @@ it('shuts down cleanly while a callback task is still being dispatched (no unhan
       },
       journalDir: dir,
     });
-    engine.startExecution({ name: 'mid-dispatch', input: '{}' });
+    await engine.startExecution({ name: 'mid-dispatch', input: '{}' });
     await dispatching;
     const stopped = engine.shutdown();
     await new Promise((resolve) => setImmediate(resolve));
@@ -239,7 +239,7 @@ it('shuts down cleanly while a callback task is still being dispatched (no unhan
 
 it('refuses a second execution with the same name and a different input', async () => {
   const engine = engineWith([]);
-  engine.startExecution({ name: 'dup', input: '{"x":1}' });
-  expect(() => engine.startExecution({ name: 'dup', input: '{"x":2}' })).toThrow(expect.objectContaining({ name: 'ExecutionAlreadyExists' }));
+  await engine.startExecution({ name: 'dup', input: '{"x":1}' });
+  await expect(engine.startExecution({ name: 'dup', input: '{"x":2}' })).rejects.toMatchObject({ name: 'ExecutionAlreadyExists' });
   return engine.shutdown();
 });
