@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { CATALOG } from '../lambdas/shared/catalog/registry';
+import { wholeCatalog } from '../lambdas/shared/catalog/registry';
 import { classifierOf, detectActions, leaveOneOutAccuracy, readActions } from '../lambdas/shared/triage';
 
 /**
@@ -25,15 +25,15 @@ function perCallMicros(read: (text: string) => unknown, rounds: number): number 
   return ((performance.now() - start) * 1000) / (rounds * texts.length);
 }
 
-const loo = leaveOneOutAccuracy(CATALOG);
+const loo = leaveOneOutAccuracy(wholeCatalog());
 const buildStart = performance.now();
-classifierOf([...CATALOG]);
+classifierOf([...wholeCatalog()]);
 const buildMs = performance.now() - buildStart;
 const ROUNDS = 20;
 const cues = perCallMicros((text) => detectActions(text), ROUNDS);
 const both = perCallMicros((text) => readActions(text), ROUNDS);
 
-console.log(`examples: ${CATALOG.map((a) => `${a.name} ${a.examples.length}`).join(', ')}`);
+console.log(`examples: ${wholeCatalog().map((a) => `${a.name} ${a.examples.length}`).join(', ')}`);
 console.log(`leave-one-out accuracy: ${loo.correct}/${loo.total} (${((100 * loo.correct) / loo.total).toFixed(1)}%)`);
 for (const m of loo.misread) console.log(`  misread ${m.action} as ${m.read}: ${m.text}`);
 console.log(`build once per catalog: ${buildMs.toFixed(2)} ms`);

@@ -1,8 +1,9 @@
 import * as z from 'zod';
 import { DecisionResult } from '../approval/decide';
 import { PublicTask, PublicTaskDetail, TaskList } from '../approval/view';
-import { CATALOG } from '../catalog/registry';
+import { wholeCatalog } from '../catalog/registry';
 import { Id } from '../ids';
+import { lazy } from '../lazy';
 import { PublicAuditTrail, PublicRequest, PublicRequestSummary, RequestList, RequestNext } from '../requests/view';
 import {
   DecisionBody,
@@ -78,7 +79,7 @@ const TAGS: readonly { name: Tag; description: string }[] = [
 /** One body per way of asking: free text (the action optional), or one action with exactly its fields. */
 function submitBodies(): { union: z.ZodType; variants: { id: string; schema: z.ZodType; description: string }[]; fields: { id: string; schema: z.ZodType; description: string }[] } {
   const freeText = SubmitRequestBody.omit({ fields: true });
-  const perAction = CATALOG.map((action) => ({
+  const perAction = wholeCatalog().map((action) => ({
     name: action.name,
     title: action.title,
     body: SubmitRequestBody.extend({ action: z.literal(action.name), fields: action.fields }),
@@ -111,7 +112,8 @@ const OpenApiDocument = z.looseObject({ openapi: z.string() });
 /** What API Gateway itself answers before any function runs (README "Known limits"). */
 const GatewayMessage = z.strictObject({ message: z.string() });
 
-const SUBMIT = submitBodies();
+// Built with the document: every action's schemas, which the gateway needs for no other route.
+const submit = lazy(submitBodies);
 
 const MCP_UNAUTHORIZED = 'No valid token. `WWW-Authenticate` names the protected-resource metadata (RFC 9728), which names the issuer.';
 
@@ -146,7 +148,9 @@ const OPERATIONS: readonly OperationSpec[] = [
     requestHeaders: {
       'Idempotency-Key': { description: 'Makes a retry safe: the same key and body give the same request.', schema: IdempotencyKey },
     },
-    body: SUBMIT.union,
+    get body() {
+      return submit().union;
+    },
     answers: {
       200: { description: 'A replay of an earlier request with the same Idempotency-Key and body: its id and current status.', schema: SubmittedRequest, headers: { Location: LOCATION } },
       202: { description: 'Accepted and `QUEUED`; follow `links.self`.', schema: SubmittedRequest, headers: { Location: LOCATION } },
@@ -442,9 +446,9 @@ export const OPENAPI_ROUTES: readonly string[] = OPERATIONS.map((operation) => `
 
 export function buildOpenApiDocument(): Json {
   const bodies = [
-    { id: 'SubmitRequest', schema: SUBMIT.union, description: 'Free text, or one action with exactly its fields.' },
-    ...SUBMIT.variants,
-    ...SUBMIT.fields,
+    { id: 'SubmitRequest', schema: submit().union, description: 'Free text, or one action with exactly its fields.' },
+    ...submit().variants,
+    ...submit().fields,
     { id: 'DecisionBody', schema: DecisionBody },
     { id: 'JsonRpcMessage', schema: JsonRpcMessage },
   ];

@@ -4,7 +4,7 @@ import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError, typ
 import * as z from 'zod';
 import { publicErrorOf } from '../http/problem';
 import { describeError, logger } from '../observability';
-import { parseArguments, ToolError, toolNamed, TOOLS, type ToolSession, type WardenTool } from './tools';
+import { parseArguments, ToolError, toolNamed, tools, type ToolSession, type WardenTool } from './tools';
 import type { ProtectedResourceMetadata } from '../schemas/api';
 
 /** The path of the MCP endpoint and of its RFC 9728 metadata, as API.md names them. */
@@ -62,7 +62,7 @@ async function callTool(name: string, args: unknown, session: ToolSession): Prom
 /** A server for one caller; the stateless transport wants a fresh one per HTTP request. */
 export function createWardenMcpServer(session: ToolSession): Server {
   const server = new Server(SERVER_INFO, { capabilities: { tools: { listChanged: false } }, instructions: INSTRUCTIONS });
-  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: (described ??= TOOLS.map(describeTool)) }));
+  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: (described ??= tools().map(describeTool)) }));
   server.setRequestHandler(CallToolRequestSchema, (request) => callTool(request.params.name, request.params.arguments, session));
   return server;
 }

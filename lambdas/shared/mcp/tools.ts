@@ -1,8 +1,9 @@
 import * as z from 'zod';
-import { CATALOG, type CatalogAction } from '../catalog/registry';
+import { wholeCatalog, type CatalogAction } from '../catalog/registry';
 import { ActionDefinitionError } from '../catalog/define';
 import { InvalidInput } from '../errors';
 import { Id } from '../ids';
+import { lazy } from '../lazy';
 import { recordMetric } from '../observability';
 import { submitRequest, type SubmitDeps } from '../requests/submit';
 import { getRequestFor, listRequestsFor, PublicRequest, RequestList } from '../requests/view';
@@ -123,8 +124,9 @@ const ListArguments = ListRequestsQuery.extend({
   nextToken: ListRequestsQuery.shape.nextToken.describe('From the previous page.'),
 });
 
-export const TOOLS: readonly WardenTool[] = [
-  ...CATALOG.map(requestTool),
+/** Built on first use: a `request_<action>` tool loads every action's schemas. */
+export const tools = lazy((): readonly WardenTool[] => [
+  ...wholeCatalog().map(requestTool),
   {
     name: 'submit_request',
     title: 'Submit a request in plain words',
@@ -162,12 +164,12 @@ export const TOOLS: readonly WardenTool[] = [
       return { structured: { ...listing }, summary: `${listing.requests.length} request(s)${more}` };
     },
   },
-];
+]);
 
-const BY_NAME = new Map(TOOLS.map((tool) => [tool.name, tool]));
+const byName = lazy(() => new Map(tools().map((tool) => [tool.name, tool])));
 
 export function toolNamed(name: string): WardenTool | undefined {
-  return BY_NAME.get(name);
+  return byName().get(name);
 }
 
 /** The arguments as the tool takes them; a bad one is 400-like `validation_failed` naming it. */

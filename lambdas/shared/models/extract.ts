@@ -1,5 +1,6 @@
 import type { FieldMeta } from '../catalog/kinds';
-import { CATALOG, fieldsOf } from '../catalog/registry';
+import { wholeCatalog, fieldsOf } from '../catalog/registry';
+import { lazy } from '../lazy';
 import { NAME_WORD, NOT_NAME_WORDS, nameContinuation, trimName } from '../text/names';
 import { findAmounts, withoutOverlaps, type Span, type ValueMatch } from '../text/values';
 import { vendorKey } from '../vendors';
@@ -53,28 +54,28 @@ export function findRecordIds(text: string, meta: RecordIdMeta): ValueMatch<stri
   return findIds(text, recordIdForms(meta));
 }
 
-/** Each kind of record id the catalog's actions declare, once: a customer id is one whichever action names it. */
-const CATALOG_RECORD_IDS: readonly RecordIdMeta[] = [
+/** Each kind of record id the catalog's actions declare, once: a customer id is one whichever action names it. Read on first use, as the lists below. */
+const catalogRecordIds = lazy((): readonly RecordIdMeta[] => [
   ...new Map(
-    CATALOG.flatMap((action) => fieldsOf(action.name).map((f) => f.meta))
+    wholeCatalog().flatMap((action) => fieldsOf(action.name).map((f) => f.meta))
       .filter((meta): meta is RecordIdMeta => meta.kind === 'recordId')
       .map((meta) => [`${meta.identifies}\u0000${meta.prefix ?? ''}`, meta] as const),
   ).values(),
-];
+]);
 
 /** The record ids a text names, one list per kind of record the catalog knows. */
 export function findCatalogRecordIds(text: string): ValueMatch<string>[][] {
-  return CATALOG_RECORD_IDS.map((meta) => findRecordIds(text, meta));
+  return catalogRecordIds().map((meta) => findRecordIds(text, meta));
 }
 
 /** Every value of the catalog's choice fields, and the words they go with ("tier", "plan"). */
-export const CATALOG_CHOICE_WORDS: readonly string[] = [
+export const catalogChoiceWords = lazy((): readonly string[] => [
   ...new Set(
-    CATALOG.flatMap((action) => fieldsOf(action.name).map((f) => f.meta)).flatMap((meta) =>
+    wholeCatalog().flatMap((action) => fieldsOf(action.name).map((f) => f.meta)).flatMap((meta) =>
       meta.kind === 'choice' ? [...meta.values, ...(meta.nouns ?? [])] : [],
     ),
   ),
-];
+]);
 
 /** A stated change between two values of a choice field; a value said on its own leaves the other out. */
 export interface ChoiceChange extends Span {
@@ -130,11 +131,11 @@ type PartyMeta = Extract<FieldMeta, { kind: 'partyName' }>;
  * Every party name field of the catalog as one: the parties its actions know and the words that
  * put a name in a party's place. Triage counts parties with it; the rules read each field with its own.
  */
-export const CATALOG_PARTY: PartyMeta = (() => {
-  const parties = CATALOG.flatMap((action) => fieldsOf(action.name).map((f) => f.meta)).filter((meta): meta is PartyMeta => meta.kind === 'partyName');
+export const catalogParty = lazy((): PartyMeta => {
+  const parties = wholeCatalog().flatMap((action) => fieldsOf(action.name).map((f) => f.meta)).filter((meta): meta is PartyMeta => meta.kind === 'partyName');
   const all = (pick: (meta: PartyMeta) => readonly string[]) => [...new Set(parties.flatMap(pick))];
   return { kind: 'partyName', known: all((m) => m.known), nouns: all((m) => m.nouns), joinedBy: all((m) => m.joinedBy), headedBy: all((m) => m.headedBy) };
-})();
+});
 
 /** Whether a sticky pattern matches at `index` of the text (no copy of the text before or after it). */
 function testAt(pattern: RegExp, text: string, index: number): boolean {
@@ -153,7 +154,7 @@ function vendorPattern(name: string, flags: string): RegExp {
 }
 
 /** The known party a phrase is (compared by `vendorKey`, the whole phrase), in its canonical spelling. */
-export function canonicalVendor(phrase: string, names: readonly string[] = CATALOG_PARTY.known): string | undefined {
+export function canonicalVendor(phrase: string, names: readonly string[] = catalogParty().known): string | undefined {
   const key = vendorKey(phrase);
   return names.find((name) => vendorKey(name) === key);
 }
@@ -221,7 +222,7 @@ const asWritten = (s: string) => s.replace(/\s+/g, ' ').trim();
  * name, as written: another company, never shortened to the validated one. Distinct values, in
  * order of appearance; each says whether it was `named` in the vendor's place.
  */
-export function findVendors(text: string, party: PartyMeta = CATALOG_PARTY): VendorMatch[] {
+export function findVendors(text: string, party: PartyMeta = catalogParty()): VendorMatch[] {
   const names = party.known;
   const namedAt = (start: number, end: number) =>
     testAt(namedBefore(party), text, start) || testAt(NAMED_AFTER, text, end) || (testAt(HEADING_BEFORE, text, start) && testAt(HEADING_AFTER, text, end));
@@ -292,7 +293,7 @@ export function findVendors(text: string, party: PartyMeta = CATALOG_PARTY): Ven
 }
 
 /** Whether the name is a known party's, compared as the system of record compares it (`vendorKey`). */
-export function isSeedVendor(name: string, names: readonly string[] = CATALOG_PARTY.known): boolean {
+export function isSeedVendor(name: string, names: readonly string[] = catalogParty().known): boolean {
   const key = vendorKey(name);
   return names.some((n) => vendorKey(n) === key);
 }

@@ -2,13 +2,14 @@ import type { ModelProvider } from '../ports';
 import type { ActionCues, ActionDefinition } from '../catalog/define';
 import type { FieldMeta } from '../catalog/kinds';
 import { actionDefinition, fieldsOfDefinition, type CatalogField } from '../catalog/registry';
+import { lazy } from '../lazy';
 import type { ActionName } from '../schemas/actions';
 import type { InferenceResult, ModelTier, ModelUsage } from '../schemas/workflow';
 import { asksForSeveral, detectActions } from '../triage/triage';
 import { trimEnd } from '../text/names';
 import { findRecurrence, keepDigitGrouping, readAmounts } from '../text/values';
 import {
-  CATALOG_CHOICE_WORDS,
+  catalogChoiceWords,
   distinct,
   escapeRegExp,
   findAmounts,
@@ -152,10 +153,10 @@ function leadingReason(text: string): string | undefined {
 }
 
 /** Words that only restate who and which choice (the catalog's values, and their nouns): "C-1002 is currently on the standard plan" gives no reason. */
-const NO_REASON_WORDS = new Set([
+const noReasonWords = lazy(() => new Set([
   'is', 'are', 'was', 'were', 'has', 'have', 'currently', 'now', 'still', 'on', 'in', 'at', 'the', 'a', 'an',
-  'customer', 'they', 'them', 'their', 'it', 'its', 'account', 'order', 'for', 'of', ...CATALOG_CHOICE_WORDS,
-]);
+  'customer', 'they', 'them', 'their', 'it', 'its', 'account', 'order', 'for', 'of', ...catalogChoiceWords(),
+]));
 
 /** Whether a clause says more than ids, choices, dates and amounts. */
 function saysSomething(clause: string): boolean {
@@ -172,7 +173,7 @@ function saysSomething(clause: string): boolean {
     .join(' ')
     .toLowerCase()
     .split(/[^\p{L}]+/u)
-    .some((w) => w.length > 1 && !NO_REASON_WORDS.has(w));
+    .some((w) => w.length > 1 && !noReasonWords().has(w));
 }
 
 function markedOrTrailingReason(text: string, spans: Span[]): string | undefined {

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { actionsDir } from '../../../actions';
 import routing from '../../../policies/routing.json';
 import type { ActionDefinition, ActionDryRun } from '../catalog/define';
-import { actionDefinition, CATALOG, fieldsOfDefinition } from '../catalog/registry';
+import { actionDefinition, wholeCatalog, fieldsOfDefinition } from '../catalog/registry';
 import { lazy } from '../lazy';
 import { cumulativeProblems } from '../limits/shares';
 import { describeIssues, type ActionName } from '../schemas/actions';
@@ -41,7 +41,7 @@ export interface RawPolicySet {
  */
 export function parsePolicySet(
   raw: RawPolicySet,
-  catalog: readonly (Pick<ActionDefinition, 'name' | 'dryRun'> & Partial<Pick<ActionDefinition, 'fields'>>)[] = CATALOG,
+  catalog: readonly (Pick<ActionDefinition, 'name' | 'dryRun'> & Partial<Pick<ActionDefinition, 'fields'>>)[] = wholeCatalog(),
 ): PolicySet {
   const set: Record<string, unknown> = { routing: parseRoutingPolicy(raw.routing) };
   for (const action of catalog) {
@@ -81,7 +81,7 @@ export const shippedPolicies = lazy(
   (): PolicySet =>
     parsePolicySet({
       routing,
-      actions: Object.fromEntries(CATALOG.map((action) => [action.name, { policy: actionDefinition(action.name).policy }])),
+      actions: Object.fromEntries(wholeCatalog().map((action) => [action.name, { policy: actionDefinition(action.name).policy }])),
     }),
 );
 
@@ -182,7 +182,7 @@ function packFor(policy: LoadedActionPolicy): PolicyPack {
 export function bundledPolicyFiles(policies: PolicySet = shippedPolicies()): Record<string, string> {
   return Object.fromEntries(
     [
-      ...CATALOG.map((action) => [path.join(action.name, PACK_FILE), JSON.stringify(buildPolicyPack(policies[action.name]))]),
+      ...wholeCatalog().map((action) => [path.join(action.name, PACK_FILE), JSON.stringify(buildPolicyPack(policies[action.name]))]),
       [AUTHORITY_PACK_FILE, JSON.stringify(buildAuthorityPack())],
     ],
   );

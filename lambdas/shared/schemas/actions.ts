@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import type { ActionDefinition } from '../catalog/define';
-import { CATALOG, type Catalog, type CatalogActionName } from '../catalog/registry';
+import { ACTION_NAMES, actionDefinition, type Catalog, type CatalogActionName } from '../catalog/registry';
 
 export { Amount, IsoDate } from '../catalog/kinds';
 export { describeIssues } from './issues';
@@ -9,24 +9,27 @@ export { CustomerTier, TIERS } from './customers';
 /*
  * The actions of the catalog (`actions/`), one zod schema each: the API's `fields`, the model's
  * structured output (as JSON schema) and the validator's first check. Derived, never listed here.
- * The helper types map over a type parameter, so that the catalog's tuple of actions gives a
- * tuple of names and of schemas, and `Proposal` still narrows by `action`.
+ * The helper type maps over a type parameter, so that the catalog's tuple of actions gives a
+ * tuple of schemas, and `Proposal` still narrows by `action`. An action's schemas are built on
+ * its first use: `FIELDS_SCHEMA` reads them when asked, `Proposal` when a proposal names it.
  */
-type NamesOf<T extends readonly ActionDefinition[]> = { readonly [K in keyof T]: T[K]['name'] };
 type ProposalSchemasOf<T extends readonly ActionDefinition[]> = {
-  readonly [K in keyof T]: z.ZodObject<{ action: z.ZodLiteral<T[K]['name']>; fields: T[K]['fields'] }, z.core.$strict>;
+  readonly [K in keyof T]: z.ZodObject<{ action: z.ZodLiteral<T[K]['name']>; fields: z.ZodLazy<T[K]['fields']> }, z.core.$strict>;
 };
 
-export const ACTIONS = CATALOG.map((action) => action.name) as unknown as NamesOf<Catalog>;
+export const ACTIONS = ACTION_NAMES;
 export const ActionName = z.enum(ACTIONS);
 export type ActionName = CatalogActionName;
 
 type FieldsSchemas = { readonly [A in Catalog[number] as A['name']]: A['fields'] };
-export const FIELDS_SCHEMA = Object.fromEntries(CATALOG.map((action) => [action.name, action.fields])) as unknown as FieldsSchemas;
+export const FIELDS_SCHEMA = Object.defineProperties(
+  {},
+  Object.fromEntries(ACTIONS.map((name) => [name, { enumerable: true, get: () => actionDefinition(name).fields }])),
+) as FieldsSchemas;
 
 export const Proposal = z.discriminatedUnion(
   'action',
-  CATALOG.map((action) => z.strictObject({ action: z.literal(action.name), fields: action.fields })) as unknown as ProposalSchemasOf<Catalog>,
+  ACTIONS.map((name) => z.strictObject({ action: z.literal(name), fields: z.lazy(() => actionDefinition(name).fields) })) as unknown as ProposalSchemasOf<Catalog>,
 );
 export type Proposal = z.infer<typeof Proposal>;
 

@@ -4,7 +4,7 @@ export {
   DETECTION,
   ENCODED_PAYLOAD_PATTERNS,
   HIDDEN_CHARACTERS,
-  INFORMATION_REQUESTS,
+  catalogInformationRequests,
   INJECTION_PATTERNS,
   asksForSeveral,
   classifierOf,

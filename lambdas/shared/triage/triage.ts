@@ -1,7 +1,8 @@
 import type * as z from 'zod';
 import type { ActionDefinition } from '../catalog/define';
 import { fieldMetaOf } from '../catalog/kinds';
-import { CATALOG, actionDefinition, orList } from '../catalog/registry';
+import { wholeCatalog, actionDefinition, orList } from '../catalog/registry';
+import { lazy } from '../lazy';
 import { escapeRegExp, findAmounts, findCatalogRecordIds, findChoiceChanges, findDates, findVendors } from '../models/extract';
 import { findRecurrence, MAX_AMOUNT_CANDIDATES, readAmounts } from '../text/values';
 import { exampleClassifier, type ActionSimilarity, type ExampleClassifier } from './examples';
@@ -26,7 +27,7 @@ const phrasesPattern = (phrases: readonly string[]) =>
   [...new Set(phrases)].map((phrase) => phrase.trim().split(/\s+/).map(escapeRegExp).join(String.raw`\s+`)).join('|');
 
 /**
- * `INFORMATION_REQUESTS`, with the catalog's plurals (`cues.plurals`) as what a report may be
+ * `catalogInformationRequests()`, with the catalog's plurals (`cues.plurals`) as what a report may be
  * of, and its verbs (`cues.madeBy`) as what a question may ask was done.
  */
 export function informationRequests(catalog: readonly Pick<ActionDefinition, 'title' | 'cues'>[]): RegExp[] {
@@ -47,7 +48,7 @@ export function informationRequests(catalog: readonly Pick<ActionDefinition, 'ti
  * Requests for information, not for an action: "How many purchase orders did we raise last
  * month?", "Give me a summary of refunds". They name an action's words but ask for none.
  */
-export const INFORMATION_REQUESTS: readonly RegExp[] = informationRequests(CATALOG);
+export const catalogInformationRequests = lazy((): readonly RegExp[] => informationRequests(wholeCatalog()));
 
 /** The pattern-based injection families; hidden characters and encoded payloads have their own data below. */
 export type PatternFamily = Exclude<InjectionSignal, 'hidden_characters' | 'encoded_payload'>;
@@ -214,7 +215,7 @@ function withinOneEdit(a: string, b: string): boolean {
 export type CuedAction = Pick<ActionDefinition, 'name' | 'fields' | 'cues' | 'examples'>;
 
 /** The text with action words' typos ("purchse", "Upgade") written as the action word. */
-export function correctActionWords(text: string, catalog: readonly CuedAction[] = CATALOG): string {
+export function correctActionWords(text: string, catalog: readonly CuedAction[] = wholeCatalog()): string {
   const words = catalog.flatMap((action) => action.cues?.words ?? []);
   return text.replace(/\p{L}{5,}/gu, (word) => {
     const lower = word.toLowerCase();
@@ -226,7 +227,7 @@ export function correctActionWords(text: string, catalog: readonly CuedAction[] 
 
 /** Whether the text asks for information (a count, a summary) rather than for an action. */
 export function isInformationRequest(text: string): boolean {
-  return INFORMATION_REQUESTS.some((re) => re.test(text));
+  return catalogInformationRequests().some((re) => re.test(text));
 }
 
 /** Whether the text states a change between two values of the action's `change` fields ("from standard to premium"). */
@@ -240,7 +241,7 @@ function statesChange(action: CuedAction, text: string): boolean {
 /** The actions the text names, in catalog order; none when it only asks for information. */
 export function detectActions(text: string): ActionName[];
 export function detectActions<A extends CuedAction>(text: string, catalog: readonly A[]): A['name'][];
-export function detectActions(text: string, catalog: readonly CuedAction[] = CATALOG): string[] {
+export function detectActions(text: string, catalog: readonly CuedAction[] = wholeCatalog()): string[] {
   if (isInformationRequest(text)) return [];
   const read = correctActionWords(text, catalog);
   return catalog
@@ -284,7 +285,7 @@ export function classifierOf(catalog: readonly CuedAction[]): ExampleClassifier 
  */
 export function readActions(text: string): ActionReading<ActionName>;
 export function readActions<A extends CuedAction>(text: string, catalog: readonly A[]): ActionReading<A['name']>;
-export function readActions(text: string, catalog: readonly CuedAction[] = CATALOG): ActionReading {
+export function readActions(text: string, catalog: readonly CuedAction[] = wholeCatalog()): ActionReading {
   const actions = detectActions(text, catalog);
   if (isInformationRequest(text)) return { actions, disagree: false };
   const { ranked, margin } = classifierOf(catalog).read(text);
@@ -453,7 +454,7 @@ export function triageRequest(input: TriageInput, policy: RoutingPolicy = routin
     problems.push(
       isInformationRequest(text)
         ? 'asks for information, not for an action'
-        : `no recognisable action (${orList(CATALOG.map((a) => a.title))})${reading.learned ? `, though ${examplesSay(reading.learned)}` : ''}`,
+        : `no recognisable action (${orList(wholeCatalog().map((a) => a.title))})${reading.learned ? `, though ${examplesSay(reading.learned)}` : ''}`,
     );
   } else if (actions.length > 1) {
     addOnce(signals, 'needs_human_triage');

@@ -1,5 +1,5 @@
 import { catalogSeed, seedItems } from '../../../lambdas/shared/adapters/aws/seed';
-import { CATALOG } from '../../../lambdas/shared/catalog/registry';
+import { wholeCatalog } from '../../../lambdas/shared/catalog/registry';
 import { reasonCodes } from '../../../lambdas/shared/policy';
 import { expectProblem, useTestServer, type Json } from '../../support/http-client';
 
@@ -17,9 +17,9 @@ jest.mock('../../../actions', () => {
   const actual = jest.requireActual<typeof import('../../../actions')>('../../../actions');
   const { parkingPermit } = jest.requireActual<typeof import('../../fixtures/actions/parking_permit/action')>('../../fixtures/actions/parking_permit/action');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'warden-catalog-'));
-  for (const action of actual.ACTION_CATALOG) fs.symlinkSync(path.join(actual.actionsDir(), action.name), path.join(dir, action.name));
+  for (const [name] of actual.ACTION_CATALOG) fs.symlinkSync(path.join(actual.actionsDir(), name), path.join(dir, name));
   fs.symlinkSync(path.join(__dirname, '../../fixtures/actions/parking_permit'), path.join(dir, parkingPermit.name));
-  return { ...actual, ACTION_CATALOG: [...actual.ACTION_CATALOG, parkingPermit], actionsDir: () => dir };
+  return { ...actual, ACTION_CATALOG: [...actual.ACTION_CATALOG, [parkingPermit.name, () => parkingPermit]], actionsDir: () => dir };
 });
 
 const employee = { sub: 'pp-erin', roles: ['employee'] };
@@ -32,8 +32,8 @@ const permit = (employeeId: string, zone = 'north') => ({ text: 'Parking permit 
 
 describe('an action added as a catalog folder only', () => {
   it('is registered, with its reason codes among the known ones and its records in the seed', () => {
-    const shipped = jest.requireActual<typeof import('../../../actions')>('../../../actions').ACTION_CATALOG.map((action) => action.name);
-    expect(CATALOG.map((action) => action.name)).toEqual([...shipped, 'parking_permit']);
+    const shipped = jest.requireActual<typeof import('../../../actions')>('../../../actions').ACTION_CATALOG.map(([name]) => name);
+    expect(wholeCatalog().map((action) => action.name)).toEqual([...shipped, 'parking_permit']);
     expect(reasonCodes()).toEqual(expect.arrayContaining(['employee_not_found', 'permit_limit_reached', 'refund_exceeds_order', 'duplicate_proposal']));
     expect(seedItems()).toEqual(
       expect.arrayContaining([

@@ -1,7 +1,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { CATALOG } from '../../../lambdas/shared/catalog/registry';
+import { wholeCatalog } from '../../../lambdas/shared/catalog/registry';
 import { poll, useTestServer, type Caller, type Json } from '../../support/http-client';
 
 /**
@@ -55,7 +55,7 @@ describe('tools', () => {
     const mcp = await connect(agent);
     const { tools } = await mcp.listTools();
     expect(tools.map((t) => t.name).sort()).toEqual(
-      [...CATALOG.map((a) => `request_${a.name}`), 'submit_request', 'get_request', 'list_my_requests'].sort(),
+      [...wholeCatalog().map((a) => `request_${a.name}`), 'submit_request', 'get_request', 'list_my_requests'].sort(),
     );
     for (const tool of tools) {
       expect([tool.name, tool.outputSchema?.type, typeof tool.description]).toEqual([tool.name, 'object', 'string']);

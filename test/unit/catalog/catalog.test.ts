@@ -14,24 +14,24 @@ import {
   type FieldMeta,
 } from '../../../lambdas/shared/catalog';
 import { catalogSeed, seedItems } from '../../../lambdas/shared/adapters/aws/seed';
-import { CATALOG, fieldsOf, orList } from '../../../lambdas/shared/catalog/registry';
+import { wholeCatalog, type CatalogActionName, fieldsOf, orList } from '../../../lambdas/shared/catalog/registry';
 import { RulesProvider } from '../../../lambdas/shared/models/rules';
 import { ACTIONS, FIELDS_SCHEMA, Proposal } from '../../../lambdas/shared/schemas/actions';
 import { triageRequest } from '../../../lambdas/shared/triage';
 import { findUngroundedFields } from '../../../lambdas/shared/validation';
 
 const requester = { sub: 'alice', roles: ['support-agent'] };
-const examples = CATALOG.flatMap((action) => action.examples.map((example) => ({ action: action.name, ...example })));
+const examples = wholeCatalog().flatMap((action) => action.examples.map((example) => ({ action: action.name, ...example })));
 
 describe('the action catalog', () => {
   it('registers each action once, under a snake_case name, in the order the API lists them', () => {
-    const names = CATALOG.map((a) => a.name);
+    const names = wholeCatalog().map((a) => a.name);
     expect(new Set(names).size).toBe(names.length);
     for (const name of names) expect(name).toMatch(/^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$/);
     expect(ACTIONS).toEqual(names);
   });
 
-  it.each(CATALOG.map((a) => [a.name, a] as const))('%s has a title, a one-paragraph description, a risk class and 5–10 examples', (_name, action) => {
+  it.each(wholeCatalog().map((a) => [a.name, a] as const))('%s has a title, a one-paragraph description, a risk class and 5–10 examples', (_name, action) => {
     expect(action.title).toMatch(/^[a-z][a-z ]+$/);
     expect(action.description.length).toBeGreaterThanOrEqual(80);
     expect(action.description).not.toMatch(/\n/);
@@ -43,10 +43,10 @@ describe('the action catalog', () => {
 
   it("takes the seed actions' risk classes from seed 003's decision matrix", () => {
     // The shipped actions; a team's own action (README, "Add your own action") picks its own.
-    expect(Object.fromEntries(CATALOG.map((a) => [a.name, a.riskClass]))).toMatchObject({ purchase_order: 'medium', tier_upgrade: 'medium', refund: 'high', ticket_routing: 'low', credit_limit_change: 'high' });
+    expect(Object.fromEntries(wholeCatalog().map((a) => [a.name, a.riskClass]))).toMatchObject({ purchase_order: 'medium', tier_upgrade: 'medium', refund: 'high', ticket_routing: 'low', credit_limit_change: 'high' });
   });
 
-  it.each(CATALOG.map((a) => [a.name, a] as const))('every field of %s has a kind, and its summary fields are fields', (name, action) => {
+  it.each(wholeCatalog().map((a) => [a.name, a] as const))('every field of %s has a kind, and its summary fields are fields', (name, action) => {
     const shape = action.fields.shape as Record<string, z.ZodType>;
     for (const [field, schema] of Object.entries(shape)) expect([field, fieldMetaOf(schema)?.kind]).toEqual([field, expect.any(String)]);
     expect(fieldsOf(name).map((f) => f.name)).toEqual(Object.keys(shape));
@@ -183,24 +183,24 @@ describe('defineAction', () => {
 describe('core text from the catalog', () => {
   it("lists the actions' titles when no action is recognised (unchanged wording)", () => {
     const result = triageRequest({ text: 'Can you check the status of my ticket?', requestedBy: requester });
-    expect(result.reason).toContain(`no recognisable action (${orList(CATALOG.map((a) => a.title))})`);
+    expect(result.reason).toContain(`no recognisable action (${orList(wholeCatalog().map((a) => a.title))})`);
     expect(result.reason).toMatch(/no recognisable action \(purchase order, tier upgrade, refund(, [a-z ]+)* or [a-z ]+\)/);
   });
 });
 
 describe('amounts at the edge: every money field, by the currency its action names (issue 12, finding 8)', () => {
-  const moneyFields = CATALOG.flatMap((action) =>
+  const moneyFields = wholeCatalog().flatMap((action) =>
     fieldsOf(action.name)
       .filter((field) => field.meta.kind === 'money')
       .map((field) => ({ action: action.name, field: field.name, currencyField: fieldsOf(action.name).find((f) => f.meta.kind === 'currency')?.name })),
   );
   /** The action's first example with the amount (and currency) replaced. */
-  const fieldsWith = (action: (typeof CATALOG)[number]['name'], field: string, amount: number, currencyField?: string, code?: string) => ({
-    ...(CATALOG.find((a) => a.name === action)?.examples[0]?.fields as Record<string, unknown>),
+  const fieldsWith = (action: CatalogActionName, field: string, amount: number, currencyField?: string, code?: string) => ({
+    ...(wholeCatalog().find((a) => a.name === action)?.examples[0]?.fields as Record<string, unknown>),
     [field]: amount,
     ...(currencyField && code ? { [currencyField]: code } : {}),
   });
-  const issuesOf = (action: (typeof CATALOG)[number]['name'], fields: Record<string, unknown>) => {
+  const issuesOf = (action: CatalogActionName, fields: Record<string, unknown>) => {
     const parsed = FIELDS_SCHEMA[action].safeParse(fields);
     return parsed.success ? [] : parsed.error.issues.map((issue) => issue.path.join('.'));
   };

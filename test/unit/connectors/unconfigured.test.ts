@@ -24,7 +24,7 @@ jest.mock('../../../actions', () => {
     facts: zod.object({}),
     receipt: zod.object({ resetId: zod.string() }),
   });
-  return { ...actual, ACTION_CATALOG: [...actual.ACTION_CATALOG, remoteOnly] };
+  return { ...actual, ACTION_CATALOG: [...actual.ACTION_CATALOG, [remoteOnly.name, () => remoteOnly]] };
 });
 
 const records = {} as RecordTable;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { API_ROUTES, MCP_ROUTES } from '../../../lib/constructs/api';
-import { CATALOG } from '../../../lambdas/shared/catalog/registry';
+import { wholeCatalog } from '../../../lambdas/shared/catalog/registry';
 import { OPENAPI_ROUTES } from '../../../lambdas/shared/http/openapi';
 import { OPENAPI_FILE, renderOpenApi } from '../../../scripts/openapi';
 import { OpenApiSchemas, type Json } from '../../support/openapi';
@@ -204,8 +204,8 @@ describe('POST /v1/requests bodies', () => {
   it('one variant per catalog action, with exactly that action’s fields', () => {
     const variants = (component('SubmitRequest').anyOf as Json[]).map((v) => v.$ref);
     expect(operation('POST /v1/requests').requestBody).toMatchObject({ content: { 'application/json': { schema: { $ref: '#/components/schemas/SubmitRequest' } } } });
-    expect(variants).toEqual(['#/components/schemas/FreeTextRequest', ...CATALOG.map((action) => `#/components/schemas/${pascal(action.name)}Request`)]);
-    for (const action of CATALOG) {
+    expect(variants).toEqual(['#/components/schemas/FreeTextRequest', ...wholeCatalog().map((action) => `#/components/schemas/${pascal(action.name)}Request`)]);
+    for (const action of wholeCatalog()) {
       const variant = component(`${pascal(action.name)}Request`) as { properties: Record<string, Json>; required: string[] };
       expect(variant.properties.action).toMatchObject({ const: action.name });
       expect(variant.properties.fields).toEqual({ $ref: `#/components/schemas/${pascal(action.name)}Fields` });
@@ -215,7 +215,7 @@ describe('POST /v1/requests bodies', () => {
 
   it('agree with the handler’s zod schemas on every catalog example, whole and with a field broken or missing', () => {
     let checked = 0;
-    for (const action of CATALOG) {
+    for (const action of wholeCatalog()) {
       for (const example of action.examples) {
         const [first] = Object.keys(example.fields);
         const bodies = [

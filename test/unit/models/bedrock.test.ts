@@ -20,7 +20,7 @@ import {
   promptFor,
   proposalInputSchema,
 } from '../../../lambdas/shared/models/bedrock';
-import { CATALOG, orList } from '../../../lambdas/shared/catalog/registry';
+import { wholeCatalog, orList } from '../../../lambdas/shared/catalog/registry';
 import { ACTIONS } from '../../../lambdas/shared/schemas/actions';
 import { InferenceResult } from '../../../lambdas/shared/schemas/workflow';
 
@@ -132,7 +132,7 @@ describe('BedrockProvider', () => {
     expect(schema.properties.action.enum).toEqual([...ACTIONS]);
     const variants = schema.properties.fields.anyOf as { properties: Record<string, unknown> }[];
     const keys = variants.map((v) => Object.keys(v.properties));
-    expect(keys).toEqual(CATALOG.map((action) => Object.keys(action.fields.shape)));
+    expect(keys).toEqual(wholeCatalog().map((action) => Object.keys(action.fields.shape)));
     expect(keys.slice(0, 3)).toEqual([
       ['vendor', 'amount', 'currency', 'description'],
       ['customerId', 'currentTier', 'targetTier', 'effectiveDate', 'justification'],

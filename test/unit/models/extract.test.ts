@@ -1,5 +1,5 @@
 import { fieldMetaOf, partyName, type FieldMeta } from '../../../lambdas/shared/catalog';
-import { CATALOG_PARTY, canonicalVendor, findAmounts, findCurrencies, findDates, findVendors, isSeedVendor } from '../../../lambdas/shared/models/extract';
+import { catalogParty, canonicalVendor, findAmounts, findCurrencies, findDates, findVendors, isSeedVendor } from '../../../lambdas/shared/models/extract';
 import { SEED } from '../../../lambdas/shared/tables';
 import { findRecurrence, MAX_AMOUNT_CANDIDATES, readAmounts } from '../../../lambdas/shared/text/values';
 import { vendorKey } from '../../../lambdas/shared/vendors';
@@ -269,11 +269,11 @@ describe("a party name field's own known names and words", () => {
   });
 
   it('the catalog’s party reads the purchase order’s vendors and words, as before', () => {
-    expect(CATALOG_PARTY.known).toEqual(SEED.vendors.map((vendor) => vendor.name));
-    expect(read('Purchase order Globex Corporation, 4 desks', CATALOG_PARTY)).toEqual([{ value: 'Globex Corporation', named: true }]);
-    expect(read('orders with Hooli Inc are late', CATALOG_PARTY)).toEqual([{ value: 'Hooli Inc', named: true }]);
-    expect(read('Supplier is Hooli Inc', CATALOG_PARTY)).toEqual([{ value: 'Hooli Inc', named: true }]);
-    expect(read('Send the shipment with Northway Transport', CATALOG_PARTY)).toEqual([]);
+    expect(catalogParty().known).toEqual(SEED.vendors.map((vendor) => vendor.name));
+    expect(read('Purchase order Globex Corporation, 4 desks', catalogParty())).toEqual([{ value: 'Globex Corporation', named: true }]);
+    expect(read('orders with Hooli Inc are late', catalogParty())).toEqual([{ value: 'Hooli Inc', named: true }]);
+    expect(read('Supplier is Hooli Inc', catalogParty())).toEqual([{ value: 'Hooli Inc', named: true }]);
+    expect(read('Send the shipment with Northway Transport', catalogParty())).toEqual([]);
   });
 });
 

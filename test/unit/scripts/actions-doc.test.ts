@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { CATALOG } from '../../../lambdas/shared/catalog/registry';
+import { wholeCatalog } from '../../../lambdas/shared/catalog/registry';
 import { shippedPolicies, compilePolicy, type LoadedActionPolicy } from '../../../lambdas/shared/policy/policies';
 import { ACTIONS_DOC, renderActionsDoc } from '../../../scripts/actions-doc';
 
@@ -10,7 +10,7 @@ describe('docs/actions.md', () => {
 
   it('shows every action with its policy version, reason codes, fields and examples', () => {
     const doc = renderActionsDoc();
-    for (const action of CATALOG) {
+    for (const action of wholeCatalog()) {
       const policy = shippedPolicies()[action.name] as LoadedActionPolicy;
       expect(doc).toContain(`## \`${action.name}\``);
       expect(doc).toContain(`\`${policy.id}@${policy.version}\``);

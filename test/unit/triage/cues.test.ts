@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { ActionDefinitionError, choice, defineAction, freeText, recordId } from '../../../lambdas/shared/catalog';
-import { CATALOG } from '../../../lambdas/shared/catalog/registry';
+import { wholeCatalog } from '../../../lambdas/shared/catalog/registry';
 import { RULES_CONFIDENCE, readFields } from '../../../lambdas/shared/models/rules';
 import { asksForSeveral, correctActionWords, detectActions } from '../../../lambdas/shared/triage';
 
@@ -35,7 +35,7 @@ const ticketMove = () =>
     },
   });
 
-const withFake = () => [...CATALOG, ticketMove()];
+const withFake = () => [...wholeCatalog(), ticketMove()];
 
 describe('detection reads each action’s cues from its definition', () => {
   it('names a test-only action by its own phrase, and the seed catalog alone does not', () => {

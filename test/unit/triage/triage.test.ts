@@ -1,4 +1,4 @@
-import { INFORMATION_REQUESTS, routingPolicy, complexityScore, detectActions, informationRequests, injectionSignals, triageRequest } from '../../../lambdas/shared/triage';
+import { catalogInformationRequests, routingPolicy, complexityScore, detectActions, informationRequests, injectionSignals, triageRequest } from '../../../lambdas/shared/triage';
 import { shippedPolicies } from '../../../lambdas/shared/policy';
 import { TriageResult } from '../../../lambdas/shared/schemas/workflow';
 
@@ -353,9 +353,9 @@ describe('requests for information', () => {
   const asksForInformation = (patterns: readonly RegExp[], text: string) => patterns.some((re) => re.test(text));
 
   it("read what a report may be of from the catalog's plurals", () => {
-    expect(asksForInformation(INFORMATION_REQUESTS, 'Give me a summary of POs raised in March')).toBe(true);
-    expect(asksForInformation(INFORMATION_REQUESTS, 'Send me all tier upgrades from last week')).toBe(true);
-    expect(asksForInformation(INFORMATION_REQUESTS, 'Send me the parking permits of last week')).toBe(false);
+    expect(asksForInformation(catalogInformationRequests(), 'Give me a summary of POs raised in March')).toBe(true);
+    expect(asksForInformation(catalogInformationRequests(), 'Send me all tier upgrades from last week')).toBe(true);
+    expect(asksForInformation(catalogInformationRequests(), 'Send me the parking permits of last week')).toBe(false);
   });
 
   it("take a new action's plurals, or its title with an s", () => {
@@ -366,13 +366,13 @@ describe('requests for information', () => {
   });
 
   it("read what a question may ask was done from each action's verbs (cues.madeBy), and Warden's own", () => {
-    expect(asksForInformation(INFORMATION_REQUESTS, 'Have we already raised a PO for Initech this month?')).toBe(true);
-    expect(asksForInformation(INFORMATION_REQUESTS, 'Did we issue a refund on O-5001?')).toBe(true);
-    expect(asksForInformation(INFORMATION_REQUESTS, 'Did you approve the upgrade for C-1001?')).toBe(true);
+    expect(asksForInformation(catalogInformationRequests(), 'Have we already raised a PO for Initech this month?')).toBe(true);
+    expect(asksForInformation(catalogInformationRequests(), 'Did we issue a refund on O-5001?')).toBe(true);
+    expect(asksForInformation(catalogInformationRequests(), 'Did you approve the upgrade for C-1001?')).toBe(true);
     const desks = [{ title: 'desk booking', cues: { phrases: [], madeBy: ['book', 'booked'] } }];
     expect(asksForInformation(informationRequests(desks), 'Did we already book desk 12 for Tuesday?')).toBe(true);
     expect(asksForInformation(informationRequests(desks), 'Did we already raise a PO for Initech?')).toBe(false);
-    expect(asksForInformation(INFORMATION_REQUESTS, 'Did we already book desk 12 for Tuesday?')).toBe(false);
+    expect(asksForInformation(catalogInformationRequests(), 'Did we already book desk 12 for Tuesday?')).toBe(false);
     expect(asksForInformation(informationRequests(desks), 'Did you already process it?')).toBe(true);
   });
 });

@@ -3,7 +3,7 @@ import { GetCommand, PutCommand } from './sdk';
 import { isDeepStrictEqual } from 'node:util';
 import type { CustomerTier } from '../../schemas/actions';
 import { ActionDefinitionError, recordKey, type ActionDefinition, type SeedRecord } from '../../catalog';
-import { CATALOG } from '../../catalog/registry';
+import { wholeCatalog } from '../../catalog/registry';
 import { SEED } from '../../tables';
 import { isConditionalCheckFailed } from './dynamo';
 import { recordKeys } from './systemOfRecord';
@@ -40,7 +40,7 @@ export interface SeedOptions {
  * What local mode and `npm run seed` load: the records several actions share (`SEED`) and every
  * catalog action's builtin seed records. Two actions may declare the same record only identically.
  */
-export function catalogSeed(catalog: readonly Pick<ActionDefinition, 'name' | 'builtin'>[] = CATALOG): SeedData {
+export function catalogSeed(catalog: readonly Pick<ActionDefinition, 'name' | 'builtin'>[] = wholeCatalog()): SeedData {
   const byKey = new Map<string, { action: string; record: SeedRecord }>();
   for (const action of catalog) {
     for (const record of action.builtin?.seed ?? []) {
