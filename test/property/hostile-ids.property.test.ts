@@ -86,6 +86,10 @@ function recordingClient(): { client: { send: (command: object) => Promise<Recor
     client: {
       send: async (command: object) => {
         sent.push(command.constructor.name);
+        // An empty table, as DynamoDB answers it: nothing found, and a conditional write on a missing item fails its condition.
+        if ((command as { input?: { ConditionExpression?: string } }).input?.ConditionExpression) {
+          throw Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException' });
+        }
         return {};
       },
     },
