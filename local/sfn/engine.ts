@@ -202,8 +202,10 @@ export class LocalStepFunctions {
     };
     this.executions.set(executionArn, journaled);
     this.tokens.set(journaled.token, executionArn);
-    // On disk before the caller hears it started: a restart resumes it.
+    // On disk before the caller hears it started: a restart resumes it (from the start, until a state is entered).
     await this.persist(journaled);
+    // Stopped, or the engine shut down, while that was written: it does not run (a restart resumes it then).
+    if (this.shuttingDown || journaled.record.status !== 'RUNNING') return { executionArn, startDate: journaled.record.startDate };
     this.run(journaled, this.definition, parsedInput);
     return { executionArn, startDate: journaled.record.startDate };
   }
@@ -398,8 +400,14 @@ export class LocalStepFunctions {
       if (record.stopDate) record.stopDate = new Date(record.stopDate);
       this.executions.set(record.executionArn, journaled);
       this.tokens.set(journaled.token, record.executionArn);
-      if (record.status !== 'RUNNING' || !journaled.cursor) {
+      if (record.status !== 'RUNNING') {
         this.finished.set(record.executionArn, Promise.resolve(record));
+        continue;
+      }
+      if (!journaled.cursor) {
+        // Journaled as started, with no state entered yet: it starts again from the beginning.
+        this.run(journaled, this.definition, JSON.parse(record.input) as unknown);
+        resumed++;
         continue;
       }
       const { stateName, input, enteredAt } = journaled.cursor;
@@ -443,17 +451,18 @@ export class LocalStepFunctions {
     throw new SfnError('TaskDoesNotExist', 'Task does not exist anymore');
   }
 
-  private closeToken(token: string): void {
+  /** Closes the token (a second answer finds it gone at once) and journals that before the wait goes on. */
+  private async closeToken(token: string): Promise<void> {
     this.waiters.delete(token);
     const arn = this.tokens.get(token);
     const journaled = arn ? this.executions.get(arn) : undefined;
     if (journaled) {
       journaled.tokenEnd = 'closed';
-      this.persist(journaled);
+      await this.persist(journaled);
     }
   }
 
-  sendTaskSuccess(token: string, output: string): void {
+  async sendTaskSuccess(token: string, output: string): Promise<void> {
     let value: unknown;
     try {
       value = JSON.parse(output);
@@ -461,13 +470,13 @@ export class LocalStepFunctions {
       throw new SfnError('InvalidOutput', 'Invalid output: not JSON');
     }
     const waiter = this.waiterFor(token);
-    this.closeToken(token);
+    await this.closeToken(token);
     waiter.resolve(value);
   }
 
-  sendTaskFailure(token: string, error?: string, cause?: string): void {
+  async sendTaskFailure(token: string, error?: string, cause?: string): Promise<void> {
     const waiter = this.waiterFor(token);
-    this.closeToken(token);
+    await this.closeToken(token);
     const failure = new Error(cause ?? '');
     failure.name = error ?? 'States.TaskFailed';
     waiter.reject(failure);
@@ -477,7 +486,7 @@ export class LocalStepFunctions {
     this.waiterFor(token);
   }
 
-  stopExecution(executionArn: string, error?: string, cause?: string): Date {
+  async stopExecution(executionArn: string, error?: string, cause?: string): Promise<Date> {
     const journaled = this.executions.get(executionArn);
     if (!journaled) throw new SfnError('ExecutionDoesNotExist', `Execution does not exist: '${executionArn}'`);
     const { record } = journaled;
@@ -491,7 +500,7 @@ export class LocalStepFunctions {
       this.waiters.get(journaled.token)?.reject(new SfnError('States.Runtime', 'execution stopped'));
       this.waiters.delete(journaled.token);
       journaled.tokenEnd = 'closed';
-      this.persist(journaled);
+      await this.persist(journaled);
     }
     return record.stopDate ?? new Date();
   }
@@ -512,7 +521,7 @@ export class LocalStepFunctions {
    */
   async shutdown(): Promise<void> {
     // The journal catches up with memory first: a restart resumes from the last state entered.
-    for (const journaled of [...this.behind]) void this.persist(journaled).catch(() => undefined);
+    const catchingUp = [...this.behind].map((journaled) => this.persist(journaled));
     this.shuttingDown = true;
     for (const abort of this.aborts.values()) abort();
     this.aborts.clear();
@@ -520,6 +529,9 @@ export class LocalStepFunctions {
     for (const waiter of this.waiters.values()) waiter.reject(new SfnError('States.Runtime', 'local Step Functions is shutting down'));
     this.waiters.clear();
     await Promise.allSettled([...this.inFlight, ...this.writes]);
+    // As loud as the writes while running: a journal that could not catch up is not hidden.
+    const failed = (await Promise.allSettled(catchingUp)).find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 }
 

@@ -51,20 +51,20 @@ const OPERATIONS: Record<string, Operation> = {
     }));
     return { events: body.reverseOrder === true ? events.reverse() : events };
   },
-  SendTaskSuccess: (engine, body) => {
-    engine.sendTaskSuccess(str(body.taskToken, 'taskToken'), str(body.output, 'output'));
+  SendTaskSuccess: async (engine, body) => {
+    await engine.sendTaskSuccess(str(body.taskToken, 'taskToken'), str(body.output, 'output'));
     return {};
   },
-  SendTaskFailure: (engine, body) => {
-    engine.sendTaskFailure(str(body.taskToken, 'taskToken'), body.error as string | undefined, body.cause as string | undefined);
+  SendTaskFailure: async (engine, body) => {
+    await engine.sendTaskFailure(str(body.taskToken, 'taskToken'), body.error as string | undefined, body.cause as string | undefined);
     return {};
   },
   SendTaskHeartbeat: (engine, body) => {
     engine.sendTaskHeartbeat(str(body.taskToken, 'taskToken'));
     return {};
   },
-  StopExecution: (engine, body) => ({
-    stopDate: seconds(engine.stopExecution(str(body.executionArn, 'executionArn'), body.error as string | undefined, body.cause as string | undefined)),
+  StopExecution: async (engine, body) => ({
+    stopDate: seconds(await engine.stopExecution(str(body.executionArn, 'executionArn'), body.error as string | undefined, body.cause as string | undefined)),
   }),
 };
 

@@ -29,12 +29,9 @@ const REFUSALS: Record<DecideRefusal, string> = {
 };
 
 /**
- * `POST /v1/tasks/{taskId}/decision`. The conditional write that consumes the approval token
- * (`consumeApprovalToken`) comes first and decides a race: of two concurrent decisions exactly
- * one reaches the workflow. It returns the task, so the caller's authority is checked on it with
- * no read of its own; a caller without it gives the task back at once (`releaseDecision`) and is
- * refused. Only when the write fails is the task read, to say precisely why, in the same order
- * as ever: not found, not the caller's to decide, expired, decided, token.
+ * `POST /v1/tasks/{taskId}/decision`. The checks before the conditional write only give a
+ * precise answer; the write itself (`consumeApprovalToken`) is what decides a race, so of two
+ * concurrent decisions exactly one reaches the workflow.
  */
 export async function decideTask(
   principal: Principal,
@@ -43,7 +40,14 @@ export async function decideTask(
   deps: ApprovalDeps,
 ): Promise<DecisionResult> {
   if (!isValidId(taskId)) throw new NotFound('No such task.');
+  const task = await deps.tasks.get(taskId);
+  if (!task) throw new NotFound('No such task.');
+  const authority = mayDecide(task, principal);
+  if (!authority.ok) throw new Forbidden(authority.code, REFUSALS[authority.code]);
+
   const now = deps.clock.now();
+  await assertDecidable(task, body.approvalToken, now, deps);
+
   const approval: DecidedApproval = {
     taskId,
     status: body.decision === 'approve' ? 'APPROVED' : 'REJECTED',
@@ -52,22 +56,13 @@ export async function decideTask(
     // The comment reaches the request, the audit and the workflow: it passes the same shield as request text.
     ...(body.comment !== undefined ? { comment: scrubPii(body.comment).text } : {}),
   };
-  const task = await deps.tasks.consumeApprovalToken({ ...approval, approvalToken: body.approvalToken });
-  if (!task) {
+  const won = await deps.tasks.consumeApprovalToken({ ...approval, approvalToken: body.approvalToken });
+  if (!won) {
     const current = await deps.tasks.get(taskId);
     if (!current) throw new NotFound('No such task.');
-    assertMayDecide(current, principal);
     await assertDecidable(current, body.approvalToken, now, deps);
     // It still looks decidable: another decision holds it right now and may yet be released.
     throw new Conflict('task_already_decided', 'Another decision on this task is in progress.');
-  }
-  // The token was right but the caller may not decide (a token that reached someone else):
-  // the task is pending again before the refusal leaves, and nothing else was written.
-  try {
-    assertMayDecide(task, principal);
-  } catch (refusal) {
-    await deps.tasks.releaseDecision(taskId, principal.sub);
-    throw refusal;
   }
 
   await deliverDecision(task, approval, deps);
@@ -85,12 +80,6 @@ export async function decideTask(
     decidedBy: approval.decidedBy,
     decidedAt: approval.decidedAt,
   };
-}
-
-/** Throws 403 unless the caller's verified roles may decide the task (and it is not their own request). */
-function assertMayDecide(task: TaskItem, principal: Principal): void {
-  const authority = mayDecide(task, principal);
-  if (!authority.ok) throw new Forbidden(authority.code, REFUSALS[authority.code]);
 }
 
 /** Throws the error that says why `task` cannot be decided with `approvalToken` at `now`. */

@@ -105,7 +105,7 @@ describe('decideTask', () => {
     expect(error).toMatchObject({ status: 403, code });
     expectNoTokens(error, opened);
     expect(orchestrator.resumed).toEqual([]);
-    // The right token in the wrong hands: the task is pending again, as it was, and nothing else was written.
+    // The right token in the wrong hands: nothing was written, the task is pending as it was.
     const task = await stores().tasks.get(opened.taskId);
     expect(task).toMatchObject({ status: 'PENDING', approvalToken: opened.task.approvalToken });
     expect(task).not.toHaveProperty('decidedBy');

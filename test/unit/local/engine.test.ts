@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalStepFunctions, type LocalLambda } from '../../../local/sfn/engine';
@@ -65,12 +65,12 @@ it('hands the callback a token and continues with what SendTaskSuccess returns',
   const engine = engineWith(parked);
   const { executionArn } = await engine.startExecution({ name: 'one', input: '{"a":1}' });
   const token = await parkedToken(parked);
-  engine.sendTaskSuccess(token, JSON.stringify({ decided: 'yes' }));
+  await engine.sendTaskSuccess(token, JSON.stringify({ decided: 'yes' }));
   const record = await engine.waitForEnd(executionArn);
   expect(record.status).toBe('SUCCEEDED');
   expect(JSON.parse(record.output!)).toEqual({ finished: { decided: 'yes' } });
-  expect(() => engine.sendTaskSuccess(token, '{}')).toThrow(expect.objectContaining({ name: 'TaskDoesNotExist' }));
-  expect(() => engine.sendTaskSuccess('not-a-token', '{}')).toThrow(expect.objectContaining({ name: 'InvalidToken' }));
+  await expect(engine.sendTaskSuccess(token, '{}')).rejects.toMatchObject({ name: 'TaskDoesNotExist' });
+  await expect(engine.sendTaskSuccess('not-a-token', '{}')).rejects.toMatchObject({ name: 'InvalidToken' });
 });
 
 it('times the wait out into the Catch, after which the token answers TaskTimedOut', async () => {
@@ -81,7 +81,7 @@ it('times the wait out into the Catch, after which the token answers TaskTimedOu
   const token = await parkedToken(parked);
   const record = await engine.waitForEnd(executionArn);
   expect(JSON.parse(record.output!)).toMatchObject({ finished: { prepared: true, error: { Error: 'States.Timeout' } } });
-  expect(() => engine.sendTaskSuccess(token, '{}')).toThrow(expect.objectContaining({ name: 'TaskTimedOut' }));
+  await expect(engine.sendTaskSuccess(token, '{}')).rejects.toMatchObject({ name: 'TaskTimedOut' });
 
   // $$.State.EnteredTime (the library has no $$.State): when the wait was entered, which its timeout counts from.
   const entered = record.history.find((e) => e.type === 'StateEntered' && e.stateName === 'Wait')!.timestamp;
@@ -174,12 +174,35 @@ it('journals a state entered without a shutdown: a process that dies mid-dispatc
   const second = engineWith(parked, dir);
   expect(second.resumeFromJournal()).toBe(1);
   const token = await parkedToken(parked);
-  second.sendTaskSuccess(token, JSON.stringify({ approved: true }));
+  await second.sendTaskSuccess(token, JSON.stringify({ approved: true }));
   const record = await second.waitForEnd(executionArn);
   expect(record.status).toBe('SUCCEEDED');
   // Prepare ran once, in the first process: the resumed run re-entered Wait and dispatched it again.
   expect(prepared).toEqual([{ n: 1 }]);
   expect(record.history.filter((e) => e.type === 'StateEntered').map((e) => e.stateName)).toEqual(['Prepare', 'Wait', 'Finish']);
+});
+
+it('resumes an execution journaled as started before any state was entered: it runs from the start', async () => {
+  const first = engineWith([], dir);
+  const { executionArn } = await first.startExecution({ name: 'just-started', input: '{"c":3}' });
+  // What a process that died right after answering StartExecution leaves: the start's journal, no state entered.
+  const atStart = readFileSync(join(dir, 'just-started.json'), 'utf8');
+  expect(JSON.parse(atStart)).not.toHaveProperty('cursor');
+  await first.shutdown();
+  const crashed = mkdtempSync(join(tmpdir(), 'warden-engine-crashed-'));
+  try {
+    writeFileSync(join(crashed, 'just-started.json'), atStart);
+    const parked: string[] = [];
+    const second = engineWith(parked, crashed);
+    expect(second.resumeFromJournal()).toBe(1);
+    await second.sendTaskSuccess(await parkedToken(parked), JSON.stringify({ approved: true }));
+    const record = await second.waitForEnd(executionArn);
+    expect(record.status).toBe('SUCCEEDED');
+    expect(record.history.filter((e) => e.type === 'StateEntered').map((e) => e.stateName)).toEqual(['Prepare', 'Wait', 'Finish']);
+    await second.shutdown();
+  } finally {
+    rmSync(crashed, { recursive: true, force: true });
+  }
 });
 
 it('resumes a waiting execution after a restart: same token, no second dispatch', async () => {
@@ -193,7 +216,7 @@ it('resumes a waiting execution after a restart: same token, no second dispatch'
   const second = engineWith(afterRestart, dir);
   expect(second.resumeFromJournal()).toBe(1);
   expect(second.describeExecution(executionArn).status).toBe('RUNNING');
-  second.sendTaskSuccess(token, JSON.stringify({ approved: true }));
+  await second.sendTaskSuccess(token, JSON.stringify({ approved: true }));
   const record = await second.waitForEnd(executionArn);
   expect(record.status).toBe('SUCCEEDED');
   expect(JSON.parse(record.output!)).toEqual({ finished: { approved: true } });
