@@ -6,7 +6,8 @@ import { Id, isValidId } from '../ids';
 import { scrubPii } from '../shield/pii';
 import type { DecisionBody } from '../schemas/api';
 import { TERMINAL_STATUSES, type Principal, type TaskItem } from '../schemas/records';
-import { ApprovalStatus, type ApprovalOutcome } from '../schemas/workflow';
+import { ApprovalStatus, type ApprovalOutcome, type WorkflowState } from '../schemas/workflow';
+import { checkpointKey } from '../tables';
 import { mayDecide, type DecideRefusal } from './authority';
 import type { ApprovalDeps } from './deps';
 import { isPastDeadline } from './view';
@@ -29,9 +30,12 @@ const REFUSALS: Record<DecideRefusal, string> = {
 };
 
 /**
- * `POST /v1/tasks/{taskId}/decision`. The checks before the conditional write only give a
- * precise answer; the write itself (`consumeApprovalToken`) is what decides a race, so of two
- * concurrent decisions exactly one reaches the workflow.
+ * `POST /v1/tasks/{taskId}/decision`. The caller's authority is checked first, on the parked
+ * state the task was opened from (the requester, the roles its tier named: the task copies
+ * them from it), which the resume needs anyway, so no read of the task comes before the write.
+ * The checks before the conditional write only give a precise answer; the write itself
+ * (`consumeApprovalToken`) is what decides a race, so of two concurrent decisions exactly one
+ * reaches the workflow. When the write fails, the task is read to say why.
  */
 export async function decideTask(
   principal: Principal,
@@ -40,13 +44,13 @@ export async function decideTask(
   deps: ApprovalDeps,
 ): Promise<DecisionResult> {
   if (!isValidId(taskId)) throw new NotFound('No such task.');
-  const task = await deps.tasks.get(taskId);
-  if (!task) throw new NotFound('No such task.');
-  const authority = mayDecide(task, principal);
-  if (!authority.ok) throw new Forbidden(authority.code, REFUSALS[authority.code]);
+  const parked = await parkedStateOf(taskId, deps);
+  if (!parked) throw new NotFound('No such task.');
+  assertMayDecide(authorityOf(parked.state), principal);
 
   const now = deps.clock.now();
-  await assertDecidable(task, body.approvalToken, now, deps);
+  // Read already (its request id did not follow from its id): the precise answers come before the write, as ever.
+  if (parked.task) await assertDecidable(parked.task, body.approvalToken, now, deps);
 
   const approval: DecidedApproval = {
     taskId,
@@ -56,16 +60,30 @@ export async function decideTask(
     // The comment reaches the request, the audit and the workflow: it passes the same shield as request text.
     ...(body.comment !== undefined ? { comment: scrubPii(body.comment).text } : {}),
   };
-  const won = await deps.tasks.consumeApprovalToken({ ...approval, approvalToken: body.approvalToken });
-  if (!won) {
+  const task = await deps.tasks.consumeApprovalToken({ ...approval, approvalToken: body.approvalToken });
+  if (!task) {
     const current = await deps.tasks.get(taskId);
     if (!current) throw new NotFound('No such task.');
+    assertMayDecide(current, principal);
     await assertDecidable(current, body.approvalToken, now, deps);
     // It still looks decidable: another decision holds it right now and may yet be released.
     throw new Conflict('task_already_decided', 'Another decision on this task is in progress.');
   }
+  // The task the write returned must be the one whose state was read (it is, unless two request
+  // ids map to one task id); otherwise its own state is read, and nothing goes on that the
+  // authority check did not see.
+  let state = parked.state;
+  if (task.requestId !== state.requestId || task.checkpointKey !== parked.key) {
+    try {
+      assertMayDecide(task, principal);
+      state = await deps.states.getCheckpoint(task.checkpointKey);
+    } catch (error) {
+      await deps.tasks.releaseDecision(taskId, approval.decidedBy);
+      throw error;
+    }
+  }
 
-  await deliverDecision(task, approval, deps);
+  await deliverDecision(task, state, approval, deps);
   deps.onDecisionDelivered?.({
     taskId,
     requestId: task.requestId,
@@ -80,6 +98,38 @@ export async function decideTask(
     decidedBy: approval.decidedBy,
     decidedAt: approval.decidedAt,
   };
+}
+
+/** Throws 403 unless the caller's verified roles may decide (and it is not their own request). */
+function assertMayDecide(task: Pick<TaskItem, 'requestedBy' | 'approverRoles'>, principal: Principal): void {
+  const authority = mayDecide(task, principal);
+  if (!authority.ok) throw new Forbidden(authority.code, REFUSALS[authority.code]);
+}
+
+/** What authority is checked on, as AwaitApproval copied it from the state into the task. */
+function authorityOf(state: WorkflowState): Pick<TaskItem, 'requestedBy' | 'approverRoles'> {
+  return { requestedBy: state.requestedBy.sub, approverRoles: state.decision?.approverRoles ?? [] };
+}
+
+/**
+ * The task's parked state, at the checkpoint its id names (a task id is its request's id with
+ * `t_` for `r_`: `taskIdFor`). A task of a request id that does not follow that pattern is read
+ * first, for its checkpoint key.
+ */
+async function parkedStateOf(taskId: string, deps: ApprovalDeps): Promise<{ state: WorkflowState; key: string; task?: TaskItem } | undefined> {
+  const requestId = taskId.startsWith('t_') ? `r_${taskId.slice(2)}` : undefined;
+  if (requestId !== undefined && isValidId(requestId)) {
+    const key = checkpointKey(requestId, taskId);
+    try {
+      const state = await deps.states.getCheckpoint(key);
+      if (state.requestId === requestId) return { state, key };
+    } catch (error) {
+      if (!(error instanceof NotFound)) throw error;
+    }
+  }
+  const task = await deps.tasks.get(taskId);
+  if (!task) return undefined;
+  return { state: await deps.states.getCheckpoint(task.checkpointKey), key: task.checkpointKey, task };
 }
 
 /** Throws the error that says why `task` cannot be decided with `approvalToken` at `now`. */
@@ -114,12 +164,11 @@ async function assertDecidable(
  * PENDING_APPROVAL and goes back only from this call's own RUNNING, and the trail takes no
  * entry after the one that ends the request.
  */
-async function deliverDecision(task: TaskItem, approval: DecidedApproval, deps: ApprovalDeps): Promise<void> {
+async function deliverDecision(task: TaskItem, state: WorkflowState, approval: DecidedApproval, deps: ApprovalDeps): Promise<void> {
   let claimed = false;
   let audited = false;
   let resuming = false;
   try {
-    const state = await deps.states.getCheckpoint(task.checkpointKey);
     claimed = await deps.requests.updateIf(task.requestId, { status: 'RUNNING', approval }, ['PENDING_APPROVAL']);
     if (!claimed) await throwWhyNotWaiting(task.requestId, deps);
     const entry = await deps.audit.appendUnlessClosed(

@@ -117,6 +117,21 @@ describe('decideTask', () => {
     expect(orchestrator.resumed).toHaveLength(1);
   });
 
+  it('decides the task of a request id from another producer (no r_ prefix): its task is read first, for its checkpoint', async () => {
+    const opened = await openTask(stores(), { requestId: `ext-${Date.now().toString(36)}` });
+    expect(opened.taskId).toBe(`t_${opened.state.requestId}`);
+    const { deps, orchestrator } = approvalDeps(stores());
+
+    await expect(decideTask(principal(['procurement-manager']), opened.taskId, approve(opened), deps)).resolves.toMatchObject({ status: 'APPROVED' });
+
+    expect(orchestrator.resumed).toHaveLength(1);
+    expect((await stores().requests.get(opened.state.requestId))?.status).toBe('RUNNING');
+    // And a caller without the role is refused there too, before anything is written.
+    const other = await openTask(stores(), { requestId: `ext2-${Date.now().toString(36)}` });
+    await expect(decideTask(principal(['support-agent']), other.taskId, approve(other), deps)).rejects.toMatchObject({ status: 403, code: 'not_authorized_approver' });
+    expect(await stores().tasks.get(other.taskId)).toMatchObject({ status: 'PENDING' });
+  });
+
   it('answers 404 for a malformed or unknown task id', async () => {
     const { deps } = approvalDeps(stores());
     const body = { decision: 'approve' as const, approvalToken: 'x' };

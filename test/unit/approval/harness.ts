@@ -84,6 +84,8 @@ export const REFUND_PROPOSAL: Proposal = {
 };
 
 export interface PendingStateOptions {
+  /** A fresh `r_…` id by default; another producer's ids need not have the prefix. */
+  requestId?: string;
   proposal?: Proposal;
   approverRoles?: string[];
   tier?: string;
@@ -99,7 +101,7 @@ export function aPendingApprovalState(options: PendingStateOptions = {}): Workfl
   const proposal = options.proposal ?? PO_PROPOSAL;
   const approverRoles = options.approverRoles ?? ['procurement-manager'];
   return {
-    requestId: newRequestId(),
+    requestId: options.requestId ?? newRequestId(),
     traceId: `trace-${randomUUID()}`,
     requestedBy: options.requestedBy ?? REQUESTER,
     submittedAt: new Date().toISOString(),
