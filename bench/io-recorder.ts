@@ -57,8 +57,8 @@ export class IoRecorder {
 
   /**
    * Called after every completed call while recording; between recordings, after each DynamoDB
-   * PutItem only (the waits watch task writes). The rest of the traffic then passes unwatched,
-   * so that a throughput run pays nothing for the recorder.
+   * PutItem only (the waits watch task writes): the rest of the traffic then passes unwatched,
+   * so that a throughput run pays for the recorder only on its puts.
    */
   onCall(listener: Listener): () => void {
     this.listeners.add(listener);
