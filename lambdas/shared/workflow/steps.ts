@@ -31,7 +31,6 @@ export function parseState(input: unknown): WorkflowState {
 
 const system = (id: string) => ({ type: 'system' as const, id });
 
-
 /**
  * The step's record write with the route and RUNNING: only while the request is queued or running.
  * A step that outlives its execution (stopped during a model call, say) finds the request ended by
