@@ -112,7 +112,12 @@ it('a lock left by a process that no longer runs does not block a start, and is 
 
 /** Every path under `dir` (itself included) with its permission bits; links are not followed. */
 async function modesUnder(dir: string): Promise<{ path: string; mode: number; directory: boolean }[]> {
-  const info = await lstat(dir);
+  // The stack runs on meanwhile: a journal's temporary snapshot can be renamed away between readdir and lstat.
+  const info = await lstat(dir).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
+    throw error;
+  });
+  if (!info) return [];
   const here = { path: dir, mode: info.mode & 0o777, directory: info.isDirectory() };
   if (!info.isDirectory()) return [here];
   const below = await Promise.all((await readdir(dir)).map((name) => modesUnder(join(dir, name))));
