@@ -15,6 +15,16 @@ import { cumulativeSharesOf } from '../../../lambdas/shared/validation';
 /** The last steps of the flow, against the real stores: what a request ends as, and what is kept. */
 
 const stores = useEmulatedStores();
+
+/** Triage's result for a purchase order on `route`, as the steps after it read it. */
+const poTriage = (route: 'deterministic' | 'generative'): NonNullable<WorkflowState['triage']> => ({
+  route,
+  action: 'purchase_order',
+  complexity: 0,
+  modelTier: 'low',
+  signals: [],
+  reason: 'test',
+});
 const policy = { id: 'purchase-order', version: 'test' };
 const po = { action: 'purchase_order' as const, fields: { vendor: 'Initech', amount: 100, currency: 'USD', description: 'staplers' } };
 
@@ -315,7 +325,7 @@ describe('the vault and the outbound shield in the steps', () => {
         };
       },
     };
-    const state = aWorkflowState({ requestId: record.requestId, triage: { route: 'generative', action: 'purchase_order', complexity: 0, modelTier: 'low', signals: [], reason: 'test' } });
+    const state = aWorkflowState({ requestId: record.requestId, triage: poTriage('generative') });
     await inferenceStep(state, { requests, audit, provider: smuggler });
     const [entry] = await audit.list(record.requestId);
     expect(entry?.data).toMatchObject({ candidate: { fields: { description: 'toner [TOKEN_1] mail [EMAIL_1]' } } });
@@ -332,7 +342,7 @@ describe('the vault and the outbound shield in the steps', () => {
       requestId: record.requestId,
       text: 'Create a PO for Initech for $900 of toner',
       proposal: undefined,
-      triage: { route: 'generative', action: 'purchase_order', complexity: 0, modelTier: 'low', signals: [], reason: 'test' },
+      triage: poTriage('generative'),
       inference: { candidate, confidence: 0.99, model: { provider: 'test', id: 'm', inputTokens: 1, outputTokens: 1, costUsd: 0 } },
     });
     const next = await validationStep(state, { requests, audit, records, clock });
@@ -361,7 +371,7 @@ describe('the vault and the outbound shield in the steps', () => {
     await requests.create(record);
     const state = aWorkflowState({
       requestId: record.requestId,
-      triage: { route: 'deterministic', action: 'purchase_order', complexity: 0, modelTier: 'low', signals: [], reason: 'test' },
+      triage: poTriage('deterministic'),
       // Over the autonomous limit: an approver decides.
       submitted: { action: 'purchase_order', fields: { vendor: 'Initech', amount: 7850, currency: 'USD', description: 'workstations' } },
     });
@@ -386,7 +396,7 @@ describe('the vault and the outbound shield in the steps', () => {
     await requests.create(record);
     const state = aWorkflowState({
       requestId: record.requestId,
-      triage: { route: 'deterministic', action: 'purchase_order', complexity: 0, modelTier: 'low', signals: [], reason: 'test' },
+      triage: poTriage('deterministic'),
       submitted: { action: 'purchase_order', fields: { vendor: 'Initech', amount: 10, currency: 'USD', description: 'pens' } },
     });
     await validationStep(state, { requests, audit, records, clock });
