@@ -5,6 +5,7 @@ import { isValidId, newApprovalToken, taskIdFor } from '../ids';
 import type { ActionName, Proposal } from '../schemas/actions';
 import type { TaskItem } from '../schemas/records';
 import type { DehydrateInput, WorkflowState } from '../schemas/workflow';
+import { allSettled } from '../settled';
 import { runningPatch, validatedPatch } from '../workflow/record';
 import { approvalDeadline } from './deadline';
 import type { ApprovalDeps } from './deps';
@@ -15,10 +16,11 @@ export type DehydrateDeps = Pick<ApprovalDeps, 'tasks' | 'states' | 'requests' |
  * The AwaitApproval step: park the workflow state and open an approval task for it.
  *
  * Order matters. The `approval.requested` entry comes first, so the parked state can say where
- * the chain ends; the checkpoint before the task, so a task never points at missing state. The
- * task item comes last because it is what makes a decision possible: the request record and the
- * audit entry are already written when an approver can first see it, so a fast decision can
- * neither be overwritten by this step nor precede the request in the chain.
+ * the chain ends; the checkpoint and the request record then (at once: neither needs the other)
+ * before the task, so a task never points at missing state. The task item comes last because it
+ * is what makes a decision possible: the request record and the audit entry are already written
+ * when an approver can first see it, so a fast decision can neither be overwritten by this step
+ * nor precede the request in the chain.
  * Any failure throws and Step Functions retries the whole step with a fresh task token; the
  * retry overwrites the still-PENDING task (same taskId) with that token and a new approval token.
  */
@@ -60,18 +62,20 @@ export async function dehydrateForApproval(input: DehydrateInput, deps: Dehydrat
   // The parked state knows where the chain ends, so the decision appends after this entry unread.
   // (What Validate left for the record is written below: the parked state no longer carries it.)
   const { validated: _forTheRecord, ...parked } = state;
-  const checkpointKey = await deps.states.putCheckpoint(state.requestId, taskId, { ...parked, audit: chainHeadOf(entry) });
-
   // Validate left its part of the record to this write (one write, not two), with the route.
   const { status: _running, ...routed } = runningPatch(state);
-  await deps.requests.update(state.requestId, {
-    ...routed,
-    ...validatedPatch(state),
-    status: 'PENDING_APPROVAL',
-    approval: { taskId, status: 'PENDING' },
-    waitingFor: { approverRoles, tier, deadline: expiresAt },
-    auditHead: signedHeadOf(entry),
-  });
+  // Both settled before the task is written or a failure thrown (a retry then starts from nothing in flight).
+  const [checkpointKey] = await allSettled([
+    deps.states.putCheckpoint(state.requestId, taskId, { ...parked, audit: chainHeadOf(entry) }),
+    deps.requests.update(state.requestId, {
+      ...routed,
+      ...validatedPatch(state),
+      status: 'PENDING_APPROVAL',
+      approval: { taskId, status: 'PENDING' },
+      waitingFor: { approverRoles, tier, deadline: expiresAt },
+      auditHead: signedHeadOf(entry),
+    }),
+  ] as const);
 
   const task: TaskItem = {
     taskId,

@@ -43,11 +43,25 @@ export function policyRef(action: ActionName, policies: PolicySet = shippedPolic
  */
 export function canRequest(action: ActionName, roles: readonly string[], policies: PolicySet = shippedPolicies(), today = utcToday(new Date())): boolean {
   const pack = compilePolicy(policies[action]);
+  // The answer follows from the pack, the day and the set of roles alone: asked once per container for each.
+  const key = `${today} ${JSON.stringify([...new Set(roles)].sort())}`;
+  let answers = requestAnswers.get(pack);
+  if (!answers) requestAnswers.set(pack, (answers = new Map()));
+  const known = answers.get(key);
+  if (known !== undefined) return known;
   const kind: CedarEntity = { uid: { type: 'Kind', id: action }, attrs: {}, parents: [] };
   // No record is read yet and nothing is reserved: every cumulative total is 0.
   const cumulative = Object.fromEntries(pack.policy.cumulative.map((measure) => [measure.name, 0]));
-  return ask(pack.key, { principal: userEntity('requester', roles), action: 'Request', resource: kind, context: context(pack, { today, cumulative }) }).allowed;
+  const allowed = ask(pack.key, { principal: userEntity('requester', roles), action: 'Request', resource: kind, context: context(pack, { today, cumulative }) }).allowed;
+  // Bounded: a long-lived container sees new days and many role sets.
+  if (answers.size >= REQUEST_ANSWERS_KEPT) answers.clear();
+  answers.set(key, allowed);
+  return allowed;
 }
+
+/** canRequest's answers per compiled pack, by day and role set. */
+const requestAnswers = new WeakMap<CompiledPolicy, Map<string, boolean>>();
+const REQUEST_ANSWERS_KEPT = 256;
 
 /** The tier a human signal escalates an otherwise approved proposal to. */
 export function lowestApprovalTier(action: ActionName, policies: PolicySet = shippedPolicies()): ApprovalTier {

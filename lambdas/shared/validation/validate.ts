@@ -6,6 +6,7 @@ import type { RecordReader } from '../ports';
 import { figureOf, sharesOf, type CumulativeLedger, type CumulativeShare } from '../limits';
 import { ActionName, Proposal } from '../schemas/actions';
 import type { Decision, PolicyRef, ReasonCode, WorkflowState } from '../schemas/workflow';
+import { allSettled } from '../settled';
 import { fingerprintProposal } from './fingerprint';
 import { findUngroundedFields } from './grounding';
 
@@ -208,15 +209,24 @@ export async function validateProposal(input: ValidateProposalInput): Promise<Va
   // d) Grounding.
   const ungrounded = fromClientFields ? [] : findUngroundedFields(proposal, state.text);
 
-  // e) Facts, f) idempotency.
-  const [facts, effect] = await Promise.all([readFacts(state.requestId, proposal, records, input.connectors ?? BUILTIN_ONLY, today), records.findEffect(fingerprint)]);
-  // f') Cumulative limits: this request's share is reserved before the decision, so a concurrent
-  //     request to the same counterparty sees it, and the policy reads the totals it is part of.
-  //     Set after the connector's facts: no connector can state them.
+  // e) Facts, f) idempotency, f') cumulative limits, read and written at once (none depends on
+  //    another's answer). This request's share is reserved before the decision, so a concurrent
+  //    request to the same counterparty sees it, and the policy reads the totals it is part of. A
+  //    step that fails after reserving leaves its share to Finalize's failure path, which releases
+  //    it (the shares follow from the state alone); a retry keeps the first reservation.
   const shares = cumulativeSharesOf(state, policies);
   const now = input.now ?? new Date(`${today}T00:00:00.000Z`);
-  const totals = input.ledger && shares.length > 0 ? await input.ledger.reserve(state.requestId, shares, now) : shares.map((share) => share.units);
-  if (input.ledger && shares.length > 0) facts.cumulative = Object.fromEntries(shares.map((share, i) => [share.name, totals[i]]));
+  const reserving = input.ledger && shares.length > 0 ? input.ledger.reserve(state.requestId, shares, now) : undefined;
+  // Settled, all three, before a failure is thrown: no reservation is still in flight when the
+  // step ends (and Finalize's release could otherwise come before it).
+  const [facts, effect, reserved] = await allSettled([
+    readFacts(state.requestId, proposal, records, input.connectors ?? BUILTIN_ONLY, today),
+    records.findEffect(fingerprint),
+    reserving,
+  ] as const);
+  const totals = reserved ?? shares.map((share) => share.units);
+  // Set after the connector's facts: no connector can state them.
+  if (reserved) facts.cumulative = Object.fromEntries(shares.map((share, i) => [share.name, totals[i]]));
   const figures = shares.map((share, i) => figureOf(share, totals[i]));
   // Another request's identical effect is a duplicate only within the policy's window before today.
   const duplicate =

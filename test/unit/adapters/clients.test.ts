@@ -1,4 +1,4 @@
-import { createDocumentClient, createS3Client, requireEnv } from '../../../lambdas/shared/adapters/aws/clients';
+import { createDocumentClient, createKmsClient, createS3Client, createSfnClient, requireEnv } from '../../../lambdas/shared/adapters/aws/clients';
 
 describe('SDK client factories', () => {
   it('builds S3 clients that only checksum when required', async () => {
@@ -34,6 +34,20 @@ describe('SDK client factories', () => {
       });
     } finally {
       doc.destroy();
+    }
+  });
+
+  it('builds clients without the SDK logger middleware (they have no logger; it only copied every input and output)', () => {
+    const clients = [createDocumentClient({ region: 'us-east-1' }), createS3Client({ region: 'us-east-1' }, {}), createSfnClient({ region: 'us-east-1' }), createKmsClient({ region: 'us-east-1' })];
+    try {
+      for (const client of clients) {
+        const stack = client.middlewareStack.identify();
+        // Still a whole stack: only the logger is gone.
+        expect(stack.some((name) => name.startsWith('retryMiddleware'))).toBe(true);
+        expect(stack.filter((name) => name.startsWith('loggerMiddleware'))).toEqual([]);
+      }
+    } finally {
+      for (const client of clients) client.destroy();
     }
   });
 

@@ -93,6 +93,32 @@ describe('dehydrateForApproval', () => {
     expect(error).toMatchObject({ status: 409, code: 'approval_token_mismatch' });
   });
 
+  it('opens no task when the checkpoint cannot be written, and fails only once the record write has landed', async () => {
+    const state = aPendingApprovalState();
+    const now = stores().clock.now().toISOString();
+    await stores().requests.create({ requestId: state.requestId, status: 'RUNNING', requestedBy: state.requestedBy.sub, requesterRoles: state.requestedBy.roles, createdAt: now, updatedAt: now });
+    const { deps } = approvalDeps(stores());
+    // The record write is slow; the checkpoint fails at once.
+    const requests = Object.create(stores().requests) as typeof deps.requests;
+    requests.update = async (...args) => {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      return stores().requests.update(...args);
+    };
+    const states = Object.create(stores().state) as typeof deps.states;
+    states.putCheckpoint = async () => {
+      throw new Error('state bucket unavailable');
+    };
+
+    await expect(dehydrateForApproval({ taskToken: 'sfn-task-token', waitEnteredAt: now, state }, { ...deps, requests, states })).rejects.toThrow('state bucket unavailable');
+    // Nothing an approver could act on, and nothing of the step still in flight (Step Functions retries it whole).
+    expect(await stores().tasks.get(taskIdFor(state.requestId))).toBeUndefined();
+    expect(await stores().requests.get(state.requestId)).toMatchObject({ status: 'PENDING_APPROVAL' });
+
+    // The retry finds the record as the failed attempt left it and opens the task.
+    const { taskId } = await dehydrateForApproval({ taskToken: 'sfn-task-token-2', waitEnteredAt: now, state }, deps);
+    expect(await stores().tasks.get(taskId)).toMatchObject({ status: 'PENDING', taskToken: 'sfn-task-token-2' });
+  });
+
   it('summarises a tier upgrade and a refund, with the refund dry-run in the evidence', async () => {
     const upgrade = await openTask(stores(), { proposal: TIER_UPGRADE_PROPOSAL, approverRoles: ['account-manager'] });
     expect(upgrade.task).toMatchObject({

@@ -55,6 +55,18 @@ describe('canRequest', () => {
   ] as const)('%s with roles %j → %s', (action, roles, expected) => {
     expect(canRequest(action, roles)).toBe(expected);
   });
+
+  it('answers each role set the same, asked again, in another order or on another day (answers are kept per pack, day and set)', () => {
+    for (let round = 0; round < 2; round++) {
+      expect(canRequest('refund', ['support-agent'])).toBe(true);
+      expect(canRequest('refund', ['account-manager'])).toBe(false);
+      expect(canRequest('refund', ['support-agent', 'auditor'])).toBe(true);
+      expect(canRequest('refund', ['auditor', 'support-agent', 'auditor'])).toBe(true);
+      expect(canRequest('refund', ['finance-director', 'auditor'])).toBe(false);
+      expect(canRequest('tier_upgrade', ['support-agent'], undefined, '2031-01-01')).toBe(true);
+      expect(canRequest('tier_upgrade', [], undefined, '2031-01-01')).toBe(false);
+    }
+  });
 });
 
 describe('moneyToCents: what Cedar compares', () => {

@@ -11,6 +11,7 @@ import { aPendingTask, aRequestRecord, aWorkflowState } from '../../support/fixt
 import { useEmulatedStores } from '../../support/stores';
 import { CumulativeLedger } from '../../../lambdas/shared/limits';
 import { cumulativeSharesOf } from '../../../lambdas/shared/validation';
+import { ledgerKey } from '../../../lambdas/shared/limits/shares';
 
 /** The last steps of the flow, against the real stores: what a request ends as, and what is kept. */
 
@@ -228,6 +229,38 @@ describe('finalizeStep', () => {
     const failed = await requests.get(record.requestId);
     expect(failed).toMatchObject({ status: 'FAILED', error: { code: 'audit_write_failed' } });
     expect(failed?.error?.message).toMatch(/effect was applied/);
+  });
+});
+
+describe('validationStep and the cumulative ledger', () => {
+  it('a fact read that fails ends the step only once its reservation has landed, and MarkFailed then releases it', async () => {
+    const { requests, audit, records, clock, tasks } = stores();
+    const record = aRequestRecord({ status: 'QUEUED' });
+    await requests.create(record);
+    // A vendor of this request's own: the aggregate holds this request's share or nothing.
+    const submitted = { action: 'purchase_order' as const, fields: { vendor: `Vendor ${record.requestId}`, amount: 900, currency: 'USD', description: 'paper' } };
+    const state = aWorkflowState({ requestId: record.requestId, triage: poTriage('deterministic'), submitted });
+    const [share] = cumulativeSharesOf(state);
+    // The reservation is slow to land; the vendor read fails at once.
+    const slowTable = Object.create(records) as typeof records;
+    slowTable.updateIf = async (args) => {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      return records.updateIf(args);
+    };
+    const failingReads = Object.create(records) as typeof records;
+    failingReads.findVendor = async () => {
+      throw new Error('system of record unavailable');
+    };
+    const ledger = new CumulativeLedger(slowTable);
+    await expect(validationStep(state, { requests, audit, records: failingReads, clock, ledger })).rejects.toThrow('system of record unavailable');
+    // Nothing of the step is still in flight: its share is there as the step fails.
+    const aggregate = await records.get(ledgerKey(share));
+    expect(aggregate).toHaveProperty([`hold#${record.requestId}`]);
+
+    // The share follows from the state alone: the failure path finds it and releases it.
+    await finalizeStep({ ...state, error: { Error: 'Error', Cause: 'system of record unavailable' } }, { requests, tasks, audit, ledger, records }, { failurePath: true });
+    expect(await records.get(ledgerKey(share))).not.toHaveProperty([`hold#${record.requestId}`]);
+    expect(await requests.get(record.requestId)).toMatchObject({ status: 'FAILED' });
   });
 });
 
