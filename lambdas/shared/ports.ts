@@ -114,6 +114,12 @@ export interface AuditLog {
 export interface AppendOptions {
   /** Also sign the chain's head at this entry, for the request record (`RequestRecord.auditHead`). */
   head?: boolean;
+  /**
+   * A write the entry records, which must land before it: the entry is signed meanwhile (its
+   * signature needs nothing from it) and written only once this fulfils. If it rejects, nothing
+   * is written and its error is what the append throws. Either way the append settles only after it.
+   */
+  once?: Promise<unknown>;
 }
 
 export type AuditTrail = {

@@ -169,8 +169,12 @@ async function deliverDecision(task: TaskItem, state: WorkflowState, approval: D
   let audited = false;
   let resuming = false;
   try {
-    claimed = await deps.requests.updateIf(task.requestId, { status: 'RUNNING', approval }, ['PENDING_APPROVAL']);
-    if (!claimed) await throwWhyNotWaiting(task.requestId, deps);
+    const claim = (async () => {
+      claimed = await deps.requests.updateIf(task.requestId, { status: 'RUNNING', approval }, ['PENDING_APPROVAL']);
+      if (!claimed) await throwWhyNotWaiting(task.requestId, deps);
+    })();
+    // The entry is signed while the request is claimed, and written only once it is (`once`):
+    // a claim that fails writes nothing and is what this throws.
     const entry = await deps.audit.appendUnlessClosed(
       task.requestId,
       {
@@ -184,6 +188,7 @@ async function deliverDecision(task: TaskItem, state: WorkflowState, approval: D
         },
       },
       state.audit,
+      { once: claim },
     );
     if (!entry) throw new WaitOver();
     audited = true;

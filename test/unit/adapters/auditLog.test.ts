@@ -49,6 +49,44 @@ describe('DynamoAuditLog', () => {
     expect(events.indexOf('request.finalized')).toBe(events.length - 1);
   });
 
+  describe('once: the write an entry records', () => {
+    it('writes the entry only after that write has landed', async () => {
+      const requestId = newRequestId();
+      const first = await stores().audit.append(requestId, anEvent(1));
+      let landed!: () => void;
+      const write = new Promise<void>((resolve) => (landed = resolve));
+      const appending = stores().audit.appendUnlessClosed(requestId, anEvent(2), { seq: first.seq, hash: first.hash }, { once: write, head: true });
+      // Long enough for the signatures (and a put, were it not waiting).
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect((await stores().audit.list(requestId)).map((e) => e.seq)).toEqual([1]);
+      landed();
+      expect(await appending).toMatchObject({ seq: 2, head: { seq: 2 } });
+      const entries = await stores().audit.list(requestId);
+      expect(entries.map((e) => e.seq)).toEqual([1, 2]);
+      expect(verifyChain(entries)).toBe(true);
+    });
+
+    it('writes nothing when that write fails, and throws its error as it was', async () => {
+      const requestId = newRequestId();
+      const first = await stores().audit.append(requestId, anEvent(1));
+      const refused = new Error('the request is no longer waiting');
+      const write = new Promise<void>((_, reject) => setTimeout(() => reject(refused), 50));
+      await expect(stores().audit.append(requestId, anEvent(2), { seq: first.seq, hash: first.hash }, { once: write })).rejects.toBe(refused);
+      expect((await stores().audit.list(requestId)).map((e) => e.seq)).toEqual([1]);
+    });
+
+    it('settles only after that write, even when the entry itself cannot be written', async () => {
+      const { doc, emulators, signer } = stores();
+      const failing = new DynamoAuditLog(doc, emulators.tableNames.audit, { sign: async () => Promise.reject(new Error('kms down')), verify: signer.verify });
+      let settled = false;
+      const write = new Promise<void>((resolve) => setTimeout(resolve, 80)).then(() => {
+        settled = true;
+      });
+      await expect(failing.append(newRequestId(), anEvent(1), { seq: 0, hash: GENESIS_HASH }, { once: write })).rejects.toBeInstanceOf(AuditWriteFailed);
+      expect(settled).toBe(true);
+    });
+  });
+
   it('lands 10 concurrent appends on one request without a gap or a fork', async () => {
     const requestId = newRequestId();
     const appended = await Promise.all(Array.from({ length: 10 }, (_, i) => stores().audit.append(requestId, anEvent(i))));

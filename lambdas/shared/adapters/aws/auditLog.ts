@@ -5,6 +5,7 @@ import { assembleTrail, entryIsSigned, entryMessage, GENESIS_HASH, hashEntry, he
 import { canonicalJson } from '../../canonical-json';
 import { AuditWriteFailed } from '../../errors';
 import { isValidId } from '../../ids';
+import { allSettled } from '../../settled';
 import { systemClock, type AppendOptions, type AuditLog, type AuditSigner, type AuditTrail, type Clock } from '../../ports';
 import { AuditEntry, AuditHead, SignedAuditEntry, type AuditEvent, type SignedHeadRef } from '../../schemas/records';
 import type { ChainHead } from '../../schemas/workflow';
@@ -15,6 +16,14 @@ import { isConditionalCheckFailed, isoNow } from './dynamo';
 
 /** The entries that say how a request ended: `appendUnlessClosed` writes nothing after them. */
 const CLOSING_EVENTS: ReadonlySet<string> = new Set(['request.finalized', 'request.failure_after_end']);
+
+/** The write an entry records failed (`AppendOptions.once`): carries its error out of the append untouched. */
+class PrecedingWriteFailed extends Error {
+  constructor(readonly reason: unknown) {
+    super('the write the entry records failed');
+    this.name = 'PrecedingWriteFailed';
+  }
+}
 
 /** The sort key of a request's signed head as earlier versions kept it; entries run from 1. */
 const HEAD_SEQ = 0;
@@ -88,6 +97,35 @@ export class DynamoAuditLog implements AuditLog {
     after: ChainHead | undefined,
     options: AppendOptions,
   ): Promise<AppendedEntry | undefined> {
+    const { once } = options;
+    if (!once) return this.writeAfter(requestId, event, unlessClosed, after, options, async () => undefined);
+    // The write it records first: its failure is the append's, and the append settles only after it, whatever happens here.
+    const outcome = once.then(
+      () => ({ passed: true as const }),
+      (reason: unknown) => ({ passed: false as const, reason }),
+    );
+    const passed = async () => {
+      const settled = await outcome;
+      if (!settled.passed) throw new PrecedingWriteFailed(settled.reason);
+    };
+    try {
+      return await this.writeAfter(requestId, event, unlessClosed, after, options, passed);
+    } catch (error) {
+      if (error instanceof PrecedingWriteFailed) throw error.reason;
+      throw error;
+    } finally {
+      await outcome;
+    }
+  }
+
+  private async writeAfter(
+    requestId: string,
+    event: AuditEvent,
+    unlessClosed: boolean,
+    after: ChainHead | undefined,
+    options: AppendOptions,
+    passed: () => Promise<void>,
+  ): Promise<AppendedEntry | undefined> {
     if (!isValidId(requestId)) throw new AuditWriteFailed('audit: not a valid requestId');
     let data: Record<string, unknown>;
     try {
@@ -102,7 +140,10 @@ export class DynamoAuditLog implements AuditLog {
     for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
       try {
         // A closing entry that lands first makes the put below fail and this check run on a fresh read.
-        if (unlessClosed && end?.event !== undefined && CLOSING_EVENTS.has(end.event)) return undefined;
+        if (unlessClosed && end?.event !== undefined && CLOSING_EVENTS.has(end.event)) {
+          await passed();
+          return undefined;
+        }
         const unhashed: UnhashedAuditEntry = {
           requestId,
           seq: end ? end.seq + 1 : 1,
@@ -115,15 +156,17 @@ export class DynamoAuditLog implements AuditLog {
         };
         const hash = hashEntry(unhashed);
         // The head's signature, when asked for, is made alongside the entry's (no extra wait).
-        const [signed, head] = await Promise.all([
+        // The preceding write's failure first: it is the reason nothing is written.
+        const [, signed, head] = await allSettled([
+          passed(),
           this.signer.sign(entryMessage(requestId, unhashed.seq, hash)),
           options.head ? this.signHead(requestId, unhashed.seq, hash) : undefined,
-        ]);
+        ] as const);
         const entry: SignedAuditEntry = { ...unhashed, hash, keyId: signed.keyId, signature: Buffer.from(signed.signature).toString('base64') };
         await this.doc.send(new PutCommand({ TableName: this.tableName, Item: entry, ConditionExpression: 'attribute_not_exists(seq)' }));
         return head ? { ...entry, head } : entry;
       } catch (error) {
-        if (error instanceof AuditWriteFailed) throw error;
+        if (error instanceof AuditWriteFailed || error instanceof PrecedingWriteFailed) throw error;
         if (!isConditionalCheckFailed(error)) {
           // The message names the failure, never the event's data (it may hold PII).
           throw new AuditWriteFailed(`audit append failed: ${error instanceof Error ? error.name : 'unknown error'}`);
