@@ -9,6 +9,13 @@ import { countOf, ledgerKey, type CumulativeShare } from './shares';
  * one's share, and they cannot both slip under a limit. A share is released when its request ends
  * with no effect (rejected, expired, failed before its effect); one whose effect ran stays until
  * its window has passed.
+ *
+ * A measure counted per more values than another of the same action, adding up the same thing in
+ * the same unit (per requester and vendor, beside per vendor), lives in the coarser one's item: each
+ * share there carries the values it is also counted per, and the finer total is the sum of the
+ * shares whose values match. One update reserves both, one releases both. A share in that item
+ * that does not say a value (written before measures shared items, or while a policy declared
+ * fewer measures) counts towards every finer total: an aggregate is never counted short.
  */
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -22,6 +29,59 @@ interface Hold {
   units: number;
   /** When it was reserved (ISO): the window is counted from it. */
   at: string;
+  /** The values the finer measures in this item count it per, beyond the item's own (absent: it counts towards each of them). */
+  per?: Record<string, string>;
+}
+
+/**
+ * The request's shares by the item they are kept in: the coarsest of its shares that covers each
+ * (same action, measure and unit; every value it is counted per the same), or the share itself.
+ */
+interface Group {
+  home: CumulativeShare;
+  members: { share: CumulativeShare; index: number }[];
+  /** What the finer members are counted per beyond the home's values: stored with the share. */
+  per: Record<string, string>;
+}
+
+function covers(coarse: CumulativeShare, fine: CumulativeShare): boolean {
+  return (
+    coarse.action === fine.action &&
+    coarse.measure === fine.measure &&
+    coarse.unit === fine.unit &&
+    coarse.units === fine.units &&
+    Object.entries(coarse.per).every(([key, value]) => fine.per[key] === value)
+  );
+}
+
+function groupsOf(shares: readonly CumulativeShare[]): Group[] {
+  const groups = new Map<CumulativeShare, Group>();
+  shares.forEach((share, index) => {
+    // The fewest values wins (then the first declared): covering is transitive, so every share a home covers finds the same home.
+    let home = share;
+    for (const candidate of shares) {
+      if (candidate !== share && covers(candidate, share) && Object.keys(candidate.per).length < Object.keys(home.per).length) home = candidate;
+    }
+    if (home === share) {
+      for (const candidate of shares) {
+        if (candidate === share) break;
+        if (covers(candidate, share) && covers(share, candidate)) home = candidate;
+      }
+    }
+    const group = groups.get(home) ?? { home, members: [], per: {} };
+    group.members.push({ share, index });
+    for (const [key, value] of Object.entries(share.per)) if (!(key in home.per)) group.per[key] = value;
+    groups.set(home, group);
+  });
+  return [...groups.values()];
+}
+
+/** Whether a share in `group`'s item counts towards `member`: it says the member's values, or does not say them (counted). */
+function countsFor(hold: Hold, member: CumulativeShare, home: CumulativeShare): boolean {
+  if (member === home) return true;
+  const per = hold.per;
+  if (!per || typeof per !== 'object') return true;
+  return Object.entries(member.per).every(([key, value]) => key in home.per || !(key in per) || per[key] === value);
 }
 
 /** Shares older than every window are dropped once an aggregate holds more than this many of them. */
@@ -61,24 +121,31 @@ export class CumulativeLedger {
    * this request included. A retried reservation keeps the first one (one share per request).
    */
   async reserve(requestId: string, shares: readonly CumulativeShare[], now: Date): Promise<number[]> {
-    return Promise.all(
-      shares.map(async (share) => {
-        const item = await this.add(requestId, share, now);
-        const start = windowStart(share, now);
+    const totals = new Array<number>(shares.length);
+    await Promise.all(
+      groupsOf(shares).map(async (group) => {
+        const item = await this.add(requestId, group, now);
         const holds = holdsOf(item);
+        // Kept while any measure in the item still counts it.
+        const start = Math.min(...group.members.map(({ share }) => windowStart(share, now)));
         const expired = holds.filter(([, hold]) => !inWindow(hold, start));
-        if (expired.length >= PRUNE_FROM) await this.drop(share, expired);
-        // Saturates rather than losing precision: a total that large is over every limit anyway.
-        return countOf(holds.filter(([, hold]) => inWindow(hold, start)).reduce((sum, [, hold]) => sum + Number(hold.units), 0));
+        if (expired.length >= PRUNE_FROM) await this.drop(group.home, expired);
+        for (const { share, index } of group.members) {
+          const from = windowStart(share, now);
+          const counted = holds.filter(([, hold]) => inWindow(hold, from) && countsFor(hold, share, group.home));
+          // Saturates rather than losing precision: a total that large is over every limit anyway.
+          totals[index] = countOf(counted.reduce((sum, [, hold]) => sum + Number(hold.units), 0));
+        }
       }),
     );
+    return totals;
   }
 
   /** Removes the request's shares (it ended with no effect). Idempotent; an aggregate it never reached is left as it is. */
-  async release(requestId: string, shares: readonly Pick<CumulativeShare, 'action' | 'name' | 'per'>[]): Promise<void> {
+  async release(requestId: string, shares: readonly CumulativeShare[]): Promise<void> {
     await Promise.all(
-      shares.map(async (share) => {
-        const key = ledgerKey(share);
+      groupsOf(shares).map(async ({ home }) => {
+        const key = ledgerKey(home);
         // One call: removing an attribute that is not there is a no-op, and the item after it tells
         // whether an older item still holds the share in its map.
         const after = await this.records.updateIf({ key, update: 'REMOVE #hold', condition: 'attribute_exists(ledgerOf)', names: { '#hold': `${HOLD_PREFIX}${requestId}` } });
@@ -90,9 +157,11 @@ export class CumulativeLedger {
     );
   }
 
-  /** One update adding the share, unless the request holds one already; the item after it. */
-  private async add(requestId: string, share: CumulativeShare, now: Date): Promise<RecordItem> {
-    const key = ledgerKey(share);
+  /** One update adding the request's share to its group's item, unless the request holds one already; the item after it. */
+  private async add(requestId: string, group: Group, now: Date): Promise<RecordItem> {
+    const { home } = group;
+    const key = ledgerKey(home);
+    const hold: Hold = { units: home.units, at: now.toISOString(), ...(Object.keys(group.per).length > 0 ? { per: group.per } : {}) };
     const added = await this.records.updateIf({
       key,
       update: 'SET #hold = if_not_exists(#hold, :hold), ledgerOf = :of',
@@ -101,22 +170,22 @@ export class CumulativeLedger {
       condition: `attribute_not_exists(${LEGACY_MAP}.#rid)`,
       names: { '#hold': `${HOLD_PREFIX}${requestId}`, '#rid': requestId },
       values: {
-        ':hold': { units: share.units, at: now.toISOString() } satisfies Hold,
+        ':hold': hold,
         // For an operator reading the table: which aggregate this is.
-        ':of': { action: share.action, name: share.name, per: share.per },
+        ':of': { action: home.action, name: home.name, per: home.per },
       },
     });
     if (added) return added;
     const item = await this.records.get(key);
-    if (!item) throw new Error(`${share.action} ${share.name}: the aggregate could not be updated`);
+    if (!item) throw new Error(`${home.action} ${home.name}: the aggregate could not be updated`);
     return item;
   }
 
   /** Drops shares that are outside the window for good (a reserved time never moves). */
-  private async drop(share: CumulativeShare, expired: readonly [string, Hold & { legacy?: true }][]): Promise<void> {
+  private async drop(home: CumulativeShare, expired: readonly [string, Hold & { legacy?: true }][]): Promise<void> {
     const batch = expired.slice(0, 100);
     const names = Object.fromEntries(batch.map(([id, hold], i) => [`#r${i}`, hold.legacy ? id : `${HOLD_PREFIX}${id}`]));
     const paths = batch.map(([, hold], i) => (hold.legacy ? `${LEGACY_MAP}.#r${i}` : `#r${i}`));
-    await this.records.updateIf({ key: ledgerKey(share), update: `REMOVE ${paths.join(', ')}`, condition: 'attribute_exists(ledgerOf)', names });
+    await this.records.updateIf({ key: ledgerKey(home), update: `REMOVE ${paths.join(', ')}`, condition: 'attribute_exists(ledgerOf)', names });
   }
 }

@@ -77,6 +77,14 @@ it('finding 3: $60,000 as 2 × $30,000 goes to the finance-director the whole wo
   await client.waitForStatus(requester, third, 'PENDING_APPROVAL');
   expect((await client.waitForTask(procurementManager, third)).approverRoles).toEqual(['procurement-manager']);
   expect(await packetFigure(procurementManager, third, 'requesterVendor')).toMatchObject({ total: 45000 });
+
+  // Another requester's $30,000 to the same vendor is counted with theirs alone (both measures share one ledger item).
+  const other = nobody('cl-other-requester');
+  const fourth = await client.submitOk(other, po('Alpha Tech Systems', 30000, 'workstations for another team'));
+  await client.waitForStatus(other, fourth, 'PENDING_APPROVAL');
+  expect((await client.waitForTask(procurementManager, fourth)).approverRoles).toEqual(['procurement-manager']);
+  expect(await packetFigure(procurementManager, fourth, 'requesterVendor')).toMatchObject({ total: 30000 });
+  expect(await packetFigure(procurementManager, fourth, 'vendor')).toMatchObject({ total: 75000 });
 });
 
 it("finding 3: O-5002's $2,400 refunded as 3 × $800 needs the finance-director from the second", async () => {

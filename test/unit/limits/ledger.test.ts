@@ -14,6 +14,7 @@ function share(units: number, options: { per?: Record<string, string>; windowDay
   return {
     action: 'purchase_order',
     name: 'vendor',
+    measure: 'sum:amount',
     per: options.per ?? { vendor: `ledger-test-vendor-${++n}`, currency: 'USD' },
     units,
     unit: 'USD',
@@ -105,4 +106,66 @@ it('a request whose share an older item holds in its map is not counted twice wh
   await stores().records.putIfAbsent({ ...ledgerKey(s), ledgerOf: { action: s.action, name: s.name, per: s.per }, ledgerHolds: { r_retried: { units: 700, at: T0.toISOString() } } });
   expect(await ledger.reserve('r_retried', [{ ...s, units: 700 }], T0)).toEqual([700]);
   expect(await holdsOf(s)).toEqual({});
+});
+
+describe('a finer measure kept in the coarser one\'s item (per requester and vendor, beside per vendor)', () => {
+  /** The vendor share and the requester-and-vendor share of one request, as sharesOf gives them. */
+  function sharesFor(vendor: string, requester: string, units: number, windows: { vendor?: number; requesterVendor?: number } = {}): CumulativeShare[] {
+    const base = { action: 'purchase_order', measure: 'sum:amount', units, unit: 'USD', scale: 100 };
+    return [
+      { ...base, name: 'vendor', per: { vendor, currency: 'USD' }, windowDays: windows.vendor ?? 30 },
+      { ...base, name: 'requesterVendor', per: { requester, vendor, currency: 'USD' }, windowDays: windows.requesterVendor ?? 30 },
+    ];
+  }
+
+  it('one item holds both: each requester\'s total counts only their shares, the vendor\'s counts all', async () => {
+    const ledger = new CumulativeLedger(stores().records);
+    const vendor = `fold-vendor-${++n}`;
+    expect(await ledger.reserve('r_f1', sharesFor(vendor, 'alice', 100), T0)).toEqual([100, 100]);
+    expect(await ledger.reserve('r_f2', sharesFor(vendor, 'bob', 200), T0)).toEqual([300, 200]);
+    expect(await ledger.reserve('r_f3', sharesFor(vendor, 'alice', 50), T0)).toEqual([350, 150]);
+    // A retry counts once.
+    expect(await ledger.reserve('r_f3', sharesFor(vendor, 'alice', 50), T0)).toEqual([350, 150]);
+    const [vendorShare, requesterShare] = sharesFor(vendor, 'alice', 0);
+    expect(await holdsOf(vendorShare)).toEqual({
+      r_f1: { units: 100, at: T0.toISOString(), per: { requester: 'alice' } },
+      r_f2: { units: 200, at: T0.toISOString(), per: { requester: 'bob' } },
+      r_f3: { units: 50, at: T0.toISOString(), per: { requester: 'alice' } },
+    });
+    expect(await stores().records.get(ledgerKey(requesterShare))).toBeUndefined();
+
+    // A release takes the share out of both totals.
+    await ledger.release('r_f1', sharesFor(vendor, 'alice', 100));
+    expect(await ledger.reserve('r_f4', sharesFor(vendor, 'alice', 1), T0)).toEqual([251, 51]);
+  });
+
+  it('a share that does not say its requester (written before) counts towards every requester: never short', async () => {
+    const ledger = new CumulativeLedger(stores().records);
+    const vendor = `fold-vendor-${++n}`;
+    const [vendorShare] = sharesFor(vendor, 'alice', 0);
+    await ledger.reserve('r_before', [{ ...vendorShare, units: 700 }], T0);
+    expect(await ledger.reserve('r_alice', sharesFor(vendor, 'alice', 100), T0)).toEqual([800, 800]);
+    expect(await ledger.reserve('r_bob', sharesFor(vendor, 'bob', 10), T0)).toEqual([810, 710]);
+  });
+
+  it('each total is counted over its own window, and a share is kept while the longest still counts it', async () => {
+    const ledger = new CumulativeLedger(stores().records);
+    const vendor = `fold-vendor-${++n}`;
+    const windows = { vendor: 30, requesterVendor: 90 };
+    for (let i = 0; i < 50; i++) await ledger.reserve(`r_aged${i}`, sharesFor(vendor, 'alice', 1, windows), new Date(T0.getTime() - 40 * DAY));
+    expect(await ledger.reserve('r_now', sharesFor(vendor, 'alice', 100, windows), T0)).toEqual([100, 150]);
+    const [vendorShare] = sharesFor(vendor, 'alice', 0);
+    expect(Object.keys(await holdsOf(vendorShare))).toHaveLength(51);
+  });
+
+  it('twenty concurrent reservations by two requesters: every total is exact', async () => {
+    const ledger = new CumulativeLedger(stores().records);
+    const vendor = `fold-vendor-${++n}`;
+    const totals = await Promise.all(Array.from({ length: 20 }, (_, i) => ledger.reserve(`r_frace${i}`, sharesFor(vendor, i % 2 === 0 ? 'alice' : 'bob', 100), T0)));
+    expect(totals.map(([total]) => total).sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, i) => (i + 1) * 100));
+    for (const requester of [0, 1]) {
+      const own = totals.filter((_, i) => i % 2 === requester).map(([, total]) => total).sort((x, y) => x - y);
+      expect(own).toEqual(Array.from({ length: 10 }, (_, i) => (i + 1) * 100));
+    }
+  });
 });
