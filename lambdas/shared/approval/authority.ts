@@ -12,6 +12,21 @@ export type MayDecide = { ok: true } | { ok: false; code: DecideRefusal };
  * decision body — and nobody decides their own request.
  */
 export function mayDecide(task: Pick<TaskItem, 'requestedBy' | 'approverRoles'>, principal: Principal): MayDecide {
+  // The answer follows from these four alone (the policy is the process's): a listing and the
+  // decision that follows it ask the same question once.
+  const key = JSON.stringify([task.requestedBy, [...new Set(task.approverRoles)].sort(), principal.sub, [...new Set(principal.roles)].sort()]);
+  const known = answers.get(key);
+  if (known) return known;
+  const answer = evaluate(task, principal);
+  if (answers.size >= ANSWERS_KEPT) answers.clear();
+  answers.set(key, answer);
+  return answer;
+}
+
+const answers = new Map<string, MayDecide>();
+const ANSWERS_KEPT = 512;
+
+function evaluate(task: Pick<TaskItem, 'requestedBy' | 'approverRoles'>, principal: Principal): MayDecide {
   const requester = userEntity(task.requestedBy, []);
   const approver = userEntity(principal.sub, principal.roles);
   const answer = ask(authorityPolicy(), {

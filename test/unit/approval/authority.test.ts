@@ -19,4 +19,14 @@ describe('mayDecide', () => {
       code: 'self_approval_forbidden',
     });
   });
+
+  it('answers each question the same when asked again, with the roles in another order (answers are kept)', () => {
+    for (let round = 0; round < 2; round++) {
+      expect(mayDecide(task, { sub: 'approver-2', roles: ['finance-director', 'auditor'] })).toEqual({ ok: true });
+      expect(mayDecide(task, { sub: 'approver-2', roles: ['auditor'] })).toEqual({ ok: false, code: 'not_authorized_approver' });
+      expect(mayDecide(task, { sub: 'requester-1', roles: ['auditor', 'finance-director'] })).toEqual({ ok: false, code: 'self_approval_forbidden' });
+      expect(mayDecide({ ...task, requestedBy: 'approver-2' }, { sub: 'approver-2', roles: ['finance-director'] })).toEqual({ ok: false, code: 'self_approval_forbidden' });
+      expect(mayDecide({ ...task, approverRoles: ['procurement-manager', 'finance-director'] }, { sub: 'approver-2', roles: ['procurement-manager'] })).toEqual({ ok: true });
+    }
+  });
 });

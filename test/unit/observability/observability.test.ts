@@ -111,6 +111,39 @@ describe('withObservability', () => {
     expect(logs()[0]).toMatchObject({ function_request_id: 'lambda-req-1', function_name: 'warden-triage', requestId: 'r_1' });
   });
 
+  it("reuses no key and no Lambda context of an earlier invocation (its logger may serve the next)", async () => {
+    await o.withObservability({ requestId: 'r_first', taskId: 't_first' }, { awsRequestId: 'lambda-first', functionName: 'warden-approval' }, async () => o.logger.info('first'));
+    await o.withObservability({ requestId: 'r_second' }, { awsRequestId: 'lambda-second', functionName: 'warden-approval' }, async () => o.logger.info('second'));
+    await o.withObservability({ traceId: 'trace-third' }, undefined, async () => o.logger.info('third'));
+    const [first, second, third] = logs();
+    expect(first).toMatchObject({ function_request_id: 'lambda-first', requestId: 'r_first', taskId: 't_first' });
+    expect(second).toMatchObject({ function_request_id: 'lambda-second', requestId: 'r_second' });
+    expect(second).not.toHaveProperty('taskId');
+    expect(third).toMatchObject({ traceId: 'trace-third' });
+    for (const key of ['function_request_id', 'requestId', 'taskId']) expect(third).not.toHaveProperty(key);
+  });
+
+  it('in Lambda, says cold_start on the first invocation of the process only', async () => {
+    process.env.AWS_LAMBDA_INITIALIZATION_TYPE = 'on-demand';
+    try {
+      let fresh!: Observability;
+      jest.isolateModules(() => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        fresh = require('../../../lambdas/shared/observability') as Observability;
+      });
+      for (const id of ['first', 'second', 'third']) {
+        await fresh.withObservability({}, { awsRequestId: id, functionName: 'warden-triage' }, async () => fresh.logger.info(id));
+      }
+      expect(logs().map((line) => [line.function_request_id, line.cold_start])).toEqual([
+        ['first', true],
+        ['second', false],
+        ['third', false],
+      ]);
+    } finally {
+      delete process.env.AWS_LAMBDA_INITIALIZATION_TYPE;
+    }
+  });
+
   it('publishes what the invocation recorded also when it throws', async () => {
     await expect(
       o.withObservability({ requestId: 'r_1' }, undefined, async () => {
