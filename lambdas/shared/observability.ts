@@ -73,6 +73,8 @@ interface RecordedMetric {
 interface InvocationScope {
   logger: Logger;
   metrics: RecordedMetric[];
+  /** Set when the invocation has returned: its logger may serve another one by then. */
+  ended?: boolean;
 }
 
 /**
@@ -82,7 +84,11 @@ interface InvocationScope {
  */
 const scopes = new AsyncLocalStorage<InvocationScope>();
 const outsideInvocations: InvocationScope = { logger: rootLogger, metrics: [] };
-const currentScope = (): InvocationScope => scopes.getStore() ?? outsideInvocations;
+/** Work an ended invocation left running logs as if outside any: never with another invocation's keys. */
+const currentScope = (): InvocationScope => {
+  const scope = scopes.getStore();
+  return scope && !scope.ended ? scope : outsideInvocations;
+};
 
 /**
  * The current invocation's logger: every line carries its correlation keys. The level is the
@@ -123,6 +129,7 @@ export async function withObservability<T>(keys: CorrelationKeys, context: Parti
       return await work();
     } finally {
       publishMetrics();
+      scope.ended = true;
       release(scope.logger, withContext);
     }
   });

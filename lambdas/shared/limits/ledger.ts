@@ -1,4 +1,5 @@
 import type { RecordItem, RecordTable } from '../ports';
+import { allSettled } from '../settled';
 import { countOf, ledgerKey, type CumulativeShare } from './shares';
 
 /**
@@ -15,7 +16,10 @@ import { countOf, ledgerKey, type CumulativeShare } from './shares';
  * share there carries the values it is also counted per, and the finer total is the sum of the
  * shares whose values match. One update reserves both, one releases both. A share in that item
  * that does not say a value (written before measures shared items, or while a policy declared
- * fewer measures) counts towards every finer total: an aggregate is never counted short.
+ * fewer measures) counts towards every finer total: an aggregate is never counted short. Nor when
+ * a measure starts being kept in a coarser item (this version, or a policy that adds the coarser
+ * measure): the item records when (`fold#<measure>`), and for one window from then the measure's
+ * own item, read with the update, counts too.
  */
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -44,8 +48,15 @@ interface Group {
   per: Record<string, string>;
 }
 
+/**
+ * Whether `fine` can be kept in `coarse`'s item: the same action, measure, unit and amount, every
+ * value `coarse` is counted per the same, and a window no longer than its (the item is pruned by
+ * the longest window in it, and a finer lifetime total would keep every share of the coarser one).
+ */
 function covers(coarse: CumulativeShare, fine: CumulativeShare): boolean {
+  const days = (share: CumulativeShare) => share.windowDays ?? Number.POSITIVE_INFINITY;
   return (
+    days(fine) <= days(coarse) &&
     coarse.action === fine.action &&
     coarse.measure === fine.measure &&
     coarse.unit === fine.unit &&
@@ -57,17 +68,18 @@ function covers(coarse: CumulativeShare, fine: CumulativeShare): boolean {
 function groupsOf(shares: readonly CumulativeShare[]): Group[] {
   const groups = new Map<CumulativeShare, Group>();
   shares.forEach((share, index) => {
-    // The fewest values wins (then the first declared): covering is transitive, so every share a home covers finds the same home.
+    // The covering share with the fewest values, the first declared of those: covering is
+    // transitive, so every share that a home covers finds that same home (and the home itself).
     let home = share;
-    for (const candidate of shares) {
-      if (candidate !== share && covers(candidate, share) && Object.keys(candidate.per).length < Object.keys(home.per).length) home = candidate;
-    }
-    if (home === share) {
-      for (const candidate of shares) {
-        if (candidate === share) break;
-        if (covers(candidate, share) && covers(share, candidate)) home = candidate;
+    let homeIndex = index;
+    shares.forEach((candidate, candidateIndex) => {
+      if (!covers(candidate, share)) return;
+      const fewer = Object.keys(candidate.per).length - Object.keys(home.per).length;
+      if (fewer < 0 || (fewer === 0 && candidateIndex < homeIndex)) {
+        home = candidate;
+        homeIndex = candidateIndex;
       }
-    }
+    });
     const group = groups.get(home) ?? { home, members: [], per: {} };
     group.members.push({ share, index });
     for (const [key, value] of Object.entries(share.per)) if (!(key in home.per)) group.per[key] = value;
@@ -88,6 +100,8 @@ function countsFor(hold: Hold, member: CumulativeShare, home: CumulativeShare): 
 const PRUNE_FROM = 50;
 
 const HOLD_PREFIX = 'hold#';
+/** `fold#<measure>`: when a finer measure's shares were first kept in this item. */
+const FOLD_PREFIX = 'fold#';
 const LEGACY_MAP = 'ledgerHolds';
 
 /** Each share in the item, by request id; `legacy` for one in an older item's `ledgerHolds` map. */
@@ -122,28 +136,47 @@ export class CumulativeLedger {
    */
   async reserve(requestId: string, shares: readonly CumulativeShare[], now: Date): Promise<number[]> {
     const totals = new Array<number>(shares.length);
-    await Promise.all(
+    // Every item's update settled before this answers or throws: nothing is still in flight when
+    // the step ends (a release after a failure must come after every reservation).
+    await allSettled(
       groupsOf(shares).map(async (group) => {
-        const item = await this.add(requestId, group, now);
+        const finer = group.members.map(({ share }) => share).filter((share) => share !== group.home);
+        // A finer measure's own item, read with the update (on the record table this joins the
+        // step's other reads in one BatchGetItem): counted only while the measure is young here.
+        const [item, ...ownItems] = await allSettled([this.add(requestId, group, now), ...finer.map((share) => this.records.get(ledgerKey(share)))] as const);
         const holds = holdsOf(item);
         // Kept while any measure in the item still counts it.
         const start = Math.min(...group.members.map(({ share }) => windowStart(share, now)));
         const expired = holds.filter(([, hold]) => !inWindow(hold, start));
         if (expired.length >= PRUNE_FROM) await this.drop(group.home, expired);
+        const young = new Set(this.youngerFolds(group, item, now));
+        const inThisItem = new Set(holds.map(([id]) => id));
         for (const { share, index } of group.members) {
           const from = windowStart(share, now);
-          const counted = holds.filter(([, hold]) => inWindow(hold, from) && countsFor(hold, share, group.home));
+          // While the measure is young here its own item is read, and says exactly whose a share that
+          // names no values is (the previous version wrote a share to both items); later such a share counts.
+          const own = young.has(share) ? holdsOf(ownItems[finer.indexOf(share)]) : undefined;
+          const ownIds = own && new Set(own.map(([id]) => id));
+          const counted = holds
+            .filter(([id, hold]) => inWindow(hold, from) && (ownIds && !hold.per ? ownIds.has(id) : countsFor(hold, share, group.home)))
+            .map(([, hold]) => hold);
+          // What the measure's own item got before it was kept here, that this item does not hold.
+          if (own) counted.push(...own.filter(([id, hold]) => !inThisItem.has(id) && inWindow(hold, from)).map(([, hold]) => hold));
           // Saturates rather than losing precision: a total that large is over every limit anyway.
-          totals[index] = countOf(counted.reduce((sum, [, hold]) => sum + Number(hold.units), 0));
+          totals[index] = countOf(counted.reduce((sum, hold) => sum + Number(hold.units), 0));
         }
       }),
     );
     return totals;
   }
 
-  /** Removes the request's shares (it ended with no effect). Idempotent; an aggregate it never reached is left as it is. */
+  /**
+   * Removes the request's shares (it ended with no effect). Idempotent; an aggregate it never
+   * reached is left as it is. A share its measure's own item got before the measure was kept in
+   * a coarser one stays there: counted (never short) until it leaves the window.
+   */
   async release(requestId: string, shares: readonly CumulativeShare[]): Promise<void> {
-    await Promise.all(
+    await allSettled(
       groupsOf(shares).map(async ({ home }) => {
         const key = ledgerKey(home);
         // One call: removing an attribute that is not there is a no-op, and the item after it tells
@@ -157,22 +190,40 @@ export class CumulativeLedger {
     );
   }
 
+  /**
+   * The group's finer measures whose own item may still hold shares in their window: kept in this
+   * item for less than their window (or over a lifetime, with none). Only for these is that read counted.
+   */
+  private youngerFolds(group: Group, item: RecordItem, now: Date): CumulativeShare[] {
+    return group.members
+      .map(({ share }) => share)
+      .filter((share) => {
+        if (share === group.home) return false;
+        const since = Date.parse(String(item[`${FOLD_PREFIX}${share.name}`]));
+        return Number.isNaN(since) || since >= windowStart(share, now);
+      });
+  }
+
   /** One update adding the request's share to its group's item, unless the request holds one already; the item after it. */
   private async add(requestId: string, group: Group, now: Date): Promise<RecordItem> {
     const { home } = group;
     const key = ledgerKey(home);
     const hold: Hold = { units: home.units, at: now.toISOString(), ...(Object.keys(group.per).length > 0 ? { per: group.per } : {}) };
+    const finer = group.members.filter(({ share }) => share !== home).map(({ share }) => share);
+    // When each finer measure was first kept here: until its window has passed since, its own item is read too.
+    const folds = finer.map((_, i) => `#f${i} = if_not_exists(#f${i}, :now)`);
     const added = await this.records.updateIf({
       key,
-      update: 'SET #hold = if_not_exists(#hold, :hold), ledgerOf = :of',
+      update: ['SET #hold = if_not_exists(#hold, :hold), ledgerOf = :of', ...folds].join(', '),
       // The same update creates the aggregate's item with its first share. The condition only
       // fails for a request whose share an older item holds in its map: that one stands.
       condition: `attribute_not_exists(${LEGACY_MAP}.#rid)`,
-      names: { '#hold': `${HOLD_PREFIX}${requestId}`, '#rid': requestId },
+      names: { '#hold': `${HOLD_PREFIX}${requestId}`, '#rid': requestId, ...Object.fromEntries(finer.map((share, i) => [`#f${i}`, `${FOLD_PREFIX}${share.name}`])) },
       values: {
         ':hold': hold,
         // For an operator reading the table: which aggregate this is.
         ':of': { action: home.action, name: home.name, per: home.per },
+        ...(finer.length > 0 ? { ':now': now.toISOString() } : {}),
       },
     });
     if (added) return added;

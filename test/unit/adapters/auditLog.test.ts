@@ -84,6 +84,13 @@ describe('DynamoAuditLog', () => {
       });
       await expect(failing.append(newRequestId(), anEvent(1), { seq: 0, hash: GENESIS_HASH }, { once: write })).rejects.toBeInstanceOf(AuditWriteFailed);
       expect(settled).toBe(true);
+      // Refused before anything is signed (not a request id): still only after that write.
+      settled = false;
+      const another = new Promise<void>((resolve) => setTimeout(resolve, 80)).then(() => {
+        settled = true;
+      });
+      await expect(stores().audit.append('not a request id', anEvent(1), undefined, { once: another })).rejects.toBeInstanceOf(AuditWriteFailed);
+      expect(settled).toBe(true);
     });
   });
 

@@ -1,5 +1,6 @@
 import { decideTask } from '../../../lambdas/shared/approval';
-import { Gone, OrchestratorUnavailable, type WardenError } from '../../../lambdas/shared/errors';
+import { DynamoAuditLog } from '../../../lambdas/shared/adapters/aws/auditLog';
+import { AuditWriteFailed, Gone, OrchestratorUnavailable, type WardenError } from '../../../lambdas/shared/errors';
 import type { WorkflowState } from '../../../lambdas/shared/schemas/workflow';
 import { finalizeStep } from '../../../lambdas/shared/workflow/steps';
 import { useEmulatedStores, type EmulatedStores } from '../../support/stores';
@@ -266,6 +267,21 @@ describe('decideTask', () => {
     expect(events).toEqual(['approval.requested', 'approval.decided', 'approval.released', 'approval.decided']);
   });
 
+  it('an entry that cannot be signed after the request was claimed: the claim is undone and the task put back', async () => {
+    const opened = await openTask(stores());
+    const { deps, orchestrator } = approvalDeps(stores());
+    const s = stores();
+    deps.audit = new DynamoAuditLog(s.doc, s.emulators.tableNames.audit, { sign: async () => Promise.reject(new Error('kms unavailable')), verify: s.signer.verify });
+
+    const error = await failureOf(decideTask(principal(['procurement-manager']), opened.taskId, approve(opened), deps));
+
+    expect(error).toBeInstanceOf(AuditWriteFailed);
+    expect(orchestrator.resumed).toEqual([]);
+    expect(await s.requests.get(opened.state.requestId)).toMatchObject({ status: 'PENDING_APPROVAL', approval: { taskId: opened.taskId, status: 'PENDING' } });
+    expect(await s.tasks.get(opened.taskId)).toMatchObject({ status: 'PENDING' });
+    expect((await s.audit.list(opened.state.requestId)).map((e) => e.event)).toEqual(['approval.requested']);
+  });
+
   it('a request still held by an earlier decision is a passing state: 503 to retry, the task not expired', async () => {
     const opened = await openTask(stores());
     const { deps, orchestrator } = approvalDeps(stores());
@@ -279,6 +295,8 @@ describe('decideTask', () => {
     expect(error).toMatchObject({ status: 503 });
     expect(await stores().tasks.get(opened.taskId)).toMatchObject({ status: 'PENDING' });
     expect(orchestrator.resumed).toEqual([]);
+    // The entry, signed while the claim was tried, was never written: the trail says nothing was decided.
+    expect((await stores().audit.list(opened.state.requestId)).map((e) => e.event)).toEqual(['approval.requested']);
 
     // Once the request waits again, the same approver's retry goes through.
     await stores().requests.updateIf(opened.state.requestId, { status: 'PENDING_APPROVAL' }, ['RUNNING']);

@@ -123,6 +123,24 @@ describe('withObservability', () => {
     for (const key of ['function_request_id', 'requestId', 'taskId']) expect(third).not.toHaveProperty(key);
   });
 
+  it('a line logged by work an ended invocation left running never carries the next invocation\'s keys', async () => {
+    let letGo!: () => void;
+    const gate = new Promise<void>((resolve) => (letGo = resolve));
+    let late!: Promise<void>;
+    await o.withObservability({ requestId: 'r_left' }, { awsRequestId: 'lambda-left', functionName: 'warden-approval' }, async () => {
+      late = gate.then(() => o.logger.info('late'));
+    });
+    await o.withObservability({ requestId: 'r_next' }, { awsRequestId: 'lambda-next', functionName: 'warden-approval' }, async () => {
+      letGo();
+      await late;
+      o.logger.info('next');
+    });
+    const byMessage = Object.fromEntries(logs().map((line) => [line.message, line]));
+    expect(byMessage.next).toMatchObject({ requestId: 'r_next', function_request_id: 'lambda-next' });
+    expect(byMessage.late).not.toHaveProperty('requestId');
+    expect(byMessage.late).not.toHaveProperty('function_request_id');
+  });
+
   it('in Lambda, says cold_start on the first invocation of the process only', async () => {
     process.env.AWS_LAMBDA_INITIALIZATION_TYPE = 'on-demand';
     try {

@@ -56,7 +56,7 @@ describe('canRequest', () => {
     expect(canRequest(action, roles)).toBe(expected);
   });
 
-  it('answers each role set the same, asked again, in another order or on another day (answers are kept per pack, day and set)', () => {
+  it('answers each role set the same when asked again or with its roles in another order (answers are kept per pack, day and set)', () => {
     for (let round = 0; round < 2; round++) {
       expect(canRequest('refund', ['support-agent'])).toBe(true);
       expect(canRequest('refund', ['account-manager'])).toBe(false);
