@@ -16,11 +16,6 @@ import { vendorKey } from '../vendors';
 export interface CumulativeShare {
   readonly action: string;
   readonly name: string;
-  /**
-   * What it adds up, as the declaration says it: `sum:<field>` or `steps:<from>><to>`. Two shares
-   * of one action that add up the same thing in the same unit differ only in what they are counted per.
-   */
-  readonly measure: string;
   /** The values it is counted per, folded as the system of record compares them (a vendor's name by `vendorKey`). */
   readonly per: Readonly<Record<string, string>>;
   /** This request's amount: an integer, in the currency's minor units or in steps. */
@@ -137,8 +132,7 @@ export function sharesOf(
       unit = 'steps';
       scale = 1;
     }
-    const identity = 'sum' in measure ? `sum:${measure.sum}` : `steps:${measure.steps.from}>${measure.steps.to}`;
-    return { action: declaration.action, name: measure.name, measure: identity, per, units, unit, scale, ...(measure.windowDays !== undefined ? { windowDays: measure.windowDays } : {}) };
+    return { action: declaration.action, name: measure.name, per, units, unit, scale, ...(measure.windowDays !== undefined ? { windowDays: measure.windowDays } : {}) };
   });
 }
 

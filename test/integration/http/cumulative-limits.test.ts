@@ -78,7 +78,7 @@ it('finding 3: $60,000 as 2 × $30,000 goes to the finance-director the whole wo
   expect((await client.waitForTask(procurementManager, third)).approverRoles).toEqual(['procurement-manager']);
   expect(await packetFigure(procurementManager, third, 'requesterVendor')).toMatchObject({ total: 45000 });
 
-  // Another requester's $30,000 to the same vendor is counted with theirs alone (both measures share one ledger item).
+  // Another requester's $30,000 to the same vendor is counted with theirs alone for the tier, with everyone's for the vendor.
   const other = nobody('cl-other-requester');
   const fourth = await client.submitOk(other, po('Alpha Tech Systems', 30000, 'workstations for another team'));
   await client.waitForStatus(other, fourth, 'PENDING_APPROVAL');
