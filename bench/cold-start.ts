@@ -109,12 +109,14 @@ function bundleWith(outdir: string, stackName: string, entries: Record<string, s
   for (const [name, entry] of Object.entries(entries)) {
     const id = `Bench${name.replace(/(?:^|-)([a-z0-9])/g, (_m, c: string) => c.toUpperCase())}`;
     ids.set(id, name);
+    // A Warden function is bundled as deployed; a probe (the reference, a floor) has every package it imports in its bundle.
+    const probe = !(FUNCTION_NAMES as readonly string[]).includes(name);
     new WardenFunction(stack, id, {
       name: entry,
       logRetention: RetentionDays.ONE_DAY,
       logRemovalPolicy: RemovalPolicy.DESTROY,
       // Only adds index.meta.json next to the bundle and quiets esbuild: the code is the deployed code.
-      bundling: { metafile: true, logLevel: LogLevel.ERROR },
+      bundling: { metafile: true, logLevel: LogLevel.ERROR, ...(probe ? { externalModules: [] } : {}) },
     });
   }
   const template = app.synth().getStackByName(stackName).template as {

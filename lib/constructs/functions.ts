@@ -16,6 +16,7 @@ import {
   TABLES,
   type TableKey,
 } from '../../lambdas/shared/tables';
+import { OPTIONAL_SDK } from '../../lambdas/shared/adapters/aws/optional-sdk';
 import { CONNECTORS_ENV, unconfiguredActions } from '../../lambdas/shared/connectors/config';
 import { JWT_ENV } from '../../lambdas/shared/http/bearer';
 import { bundledPolicyFiles } from '../../lambdas/shared/policy/policies';
@@ -51,6 +52,16 @@ export function policyEngineFiles(inputDir: string, outputDir: string): string[]
     commands.push(`mkdir -p ${path.dirname(target)}`, `echo ${Buffer.from(content).toString('base64')} | base64 -d > ${target}`);
   }
   return commands;
+}
+
+/**
+ * The hook's command for the SDK clients only some code paths load (optional-sdk.ts): left out of
+ * the bundle, each one the bundle names is built as `sdk/<client>.js` beside it, so a cold start
+ * parses none of them and a path that needs one reads it then (measured by npm run bench).
+ */
+export function optionalSdkFiles(inputDir: string, outputDir: string): string[] {
+  const script = path.join(inputDir, 'lib', 'bundling', 'optional-sdk.cjs');
+  return [['node', script, inputDir, outputDir, ESBUILD_TARGET, ...OPTIONAL_SDK].map((arg) => JSON.stringify(arg)).join(' ')];
 }
 
 export interface WardenFunctionProps
@@ -105,17 +116,18 @@ export class WardenFunction extends NodejsFunction {
       sourceMap: true,
       sourcesContent: false,
       mainFields: ['module', 'main'],
-      ...(policyEngine
-        ? {
-            commandHooks: {
-              beforeBundling: () => [],
-              beforeInstall: () => [],
-              afterBundling: (inputDir: string, outputDir: string) => policyEngineFiles(inputDir, outputDir),
-            },
-          }
-        : {}),
-      // Ship the SDK version the code was tested with, not whatever the runtime carries.
+      commandHooks: {
+        beforeBundling: () => [],
+        beforeInstall: () => [],
+        afterBundling: (inputDir: string, outputDir: string) => [
+          ...optionalSdkFiles(inputDir, outputDir),
+          ...(policyEngine ? policyEngineFiles(inputDir, outputDir) : []),
+        ],
+      },
+      // Ship the SDK version the code was tested with, not whatever the runtime carries: the
+      // clients only some paths load go beside the bundle as files of their own (optionalSdkFiles).
       bundleAwsSDK: true,
+      externalModules: [...OPTIONAL_SDK],
     };
     super(scope, id, {
       memorySize: 512,

@@ -135,3 +135,55 @@ describe('WardenFunction bundling with the policy engine', () => {
     });
   });
 });
+
+/**
+ * The SDK clients only some paths load stay out of the bundle: the construct's hook writes each
+ * one the bundle names beside it (`sdk/<client>.js`), and the bundle loads it from there, from
+ * anywhere, with no node_modules to fall back on.
+ */
+describe('WardenFunction bundling of the optional SDK clients', () => {
+  let outdir: string;
+  let moved: string;
+  let files: string[];
+
+  beforeAll(() => {
+    outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'warden-optional-sdk-'));
+    const app = new App({ outdir });
+    const stack = new Stack(app, 'OptionalSdk', { env: { account: '123456789012', region: 'us-east-1' } });
+    new WardenFunction(stack, 'OptionalSdk', {
+      name: '../test/infra/fixtures/optional-sdk',
+      logRetention: RetentionDays.ONE_WEEK,
+      logRemovalPolicy: RemovalPolicy.DESTROY,
+    });
+    app.synth();
+    const [asset] = fs.readdirSync(outdir).filter((entry) => entry.startsWith('asset.'));
+    files = fs.readdirSync(path.join(outdir, asset), { recursive: true }).map(String).sort();
+    moved = fs.mkdtempSync(path.join(os.tmpdir(), 'warden-optional-sdk-run-'));
+    fs.cpSync(path.join(outdir, asset), moved, { recursive: true });
+  }, 120_000);
+
+  afterAll(() => {
+    fs.rmSync(outdir, { recursive: true, force: true });
+    fs.rmSync(moved, { recursive: true, force: true });
+  });
+
+  it('ships each client the bundle names as a file of its own, and only those', () => {
+    expect(files).toEqual(['index.js', 'index.js.map', 'sdk', 'sdk/client-lambda.js', 'sdk/client-ssm.js']);
+    const size = (file: string) => fs.statSync(path.join(moved, file)).size;
+    // The bundle holds none of their code; each file holds its client whole.
+    expect(size('index.js')).toBeLessThan(20_000);
+    expect(size('sdk/client-ssm.js')).toBeGreaterThan(100_000);
+  });
+
+  it('loads them from beside the bundle, run from another directory, one module per client', () => {
+    const url = pathToFileURL(path.join(moved, 'index.js')).href;
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(url)}); console.log(JSON.stringify(await m.handler()));`], {
+      cwd: '/',
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(run.stderr).toBe('');
+    expect(JSON.parse(run.stdout)).toEqual({ ssm: 'GetParameterCommand', lambda: 'InvokeCommand', sameModule: 'true' });
+  });
+});
+

@@ -1,6 +1,7 @@
 // Types only: the SDKs themselves are imported on first use.
 import type { GetSecretValueCommandOutput } from '@aws-sdk/client-secrets-manager';
 import type { GetParameterCommandOutput } from '@aws-sdk/client-ssm';
+import { loadOptionalSdk } from '../adapters/aws/optional-sdk';
 import { ModelSettingError } from '../errors';
 import type { ModelTier } from '../schemas/workflow';
 
@@ -121,7 +122,7 @@ const asIs: CaptureClient = (client) => client;
 export function sdkGetParameter(capture: CaptureClient = asIs): GetParameter {
   let send: Promise<(name: string) => Promise<GetParameterCommandOutput>> | undefined;
   const client = () =>
-    (send ??= import('@aws-sdk/client-ssm').then(({ SSMClient, GetParameterCommand }) => {
+    (send ??= loadOptionalSdk('@aws-sdk/client-ssm', () => import('@aws-sdk/client-ssm')).then(({ SSMClient, GetParameterCommand }) => {
       const ssm = capture(new SSMClient({}));
       return (name: string) => ssm.send(new GetParameterCommand({ Name: name }));
     }));
@@ -145,7 +146,7 @@ export function sdkGetParameter(capture: CaptureClient = asIs): GetParameter {
 export function sdkGetSecret(capture: CaptureClient = asIs): GetSecret {
   let send: Promise<(secretId: string) => Promise<GetSecretValueCommandOutput>> | undefined;
   const client = () =>
-    (send ??= import('@aws-sdk/client-secrets-manager').then(({ SecretsManagerClient, GetSecretValueCommand }) => {
+    (send ??= loadOptionalSdk('@aws-sdk/client-secrets-manager', () => import('@aws-sdk/client-secrets-manager')).then(({ SecretsManagerClient, GetSecretValueCommand }) => {
       const secrets = capture(new SecretsManagerClient({}));
       return (secretId: string) => secrets.send(new GetSecretValueCommand({ SecretId: secretId }));
     }));

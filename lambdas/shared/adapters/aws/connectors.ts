@@ -1,5 +1,6 @@
 import type { InvokeFunction, SecretReader } from '../../connectors';
 import { sdkGetSecret, type CaptureClient } from '../../models/settings';
+import { loadOptionalSdk } from './optional-sdk';
 
 /**
  * The AWS side of the connectors: Lambda Invoke for `lambda`, Secrets Manager for the `http`
@@ -11,7 +12,7 @@ import { sdkGetSecret, type CaptureClient } from '../../models/settings';
 export function sdkInvokeFunction(capture: CaptureClient = (client) => client): InvokeFunction {
   let send: Promise<InvokeFunction> | undefined;
   const client = () =>
-    (send ??= import('@aws-sdk/client-lambda').then(({ LambdaClient, InvokeCommand }) => {
+    (send ??= loadOptionalSdk('@aws-sdk/client-lambda', () => import('@aws-sdk/client-lambda')).then(({ LambdaClient, InvokeCommand }) => {
       const lambda = capture(new LambdaClient({}));
       return async (functionArn: string, payload: string) => {
         const out = await lambda.send(new InvokeCommand({ FunctionName: functionArn, InvocationType: 'RequestResponse', Payload: new TextEncoder().encode(payload) }));
