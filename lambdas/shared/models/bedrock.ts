@@ -1,5 +1,11 @@
-import type { BedrockRuntimeClient, ContentBlock, ConverseCommandInput, ConverseCommandOutput, ToolInputSchema } from '@aws-sdk/client-bedrock-runtime';
-import { loadOptionalSdk } from '../adapters/aws/optional-sdk';
+import {
+  ConverseCommand,
+  type BedrockRuntimeClient,
+  type ContentBlock,
+  type ConverseCommandInput,
+  type ConverseCommandOutput,
+  type ToolInputSchema,
+} from '@aws-sdk/client-bedrock-runtime';
 import { orList } from '../catalog/registry';
 import { ModelAccessDenied, ModelCallFailed, ModelNotFound, ModelSettingError, ModelUnavailable } from '../errors';
 import type { ModelProvider } from '../ports';
@@ -209,8 +215,6 @@ export class BedrockProvider implements ModelProvider {
     return withRetries(this.retry, this.options.timeoutMs ?? 20_000, `Bedrock model ${modelId}`, async (timeoutMs) => {
       const abortSignal = AbortSignal.timeout(timeoutMs);
       try {
-        // The command from the client's own copy of the package (optional-sdk.ts).
-        const { ConverseCommand } = await loadOptionalSdk('@aws-sdk/client-bedrock-runtime', () => import('@aws-sdk/client-bedrock-runtime'));
         return await this.options.client.send(new ConverseCommand(input), { abortSignal });
       } catch (error) {
         throw classifyBedrockError(error, modelId, abortSignal.aborted ? { ms: timeoutMs } : undefined);

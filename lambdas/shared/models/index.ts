@@ -2,7 +2,6 @@ import * as z from 'zod';
 import type { ModelProvider } from '../ports';
 import type { ActionName } from '../schemas/actions';
 import type { InferenceResult, ModelTier } from '../schemas/workflow';
-import { loadOptionalSdk } from '../adapters/aws/optional-sdk';
 import { OpenAiCompatibleProvider } from './openai-compatible';
 import { RulesProvider } from './rules';
 import {
@@ -126,7 +125,7 @@ export function createModelProvider(env: NodeJS.ProcessEnv = process.env, source
   return new DeferredProvider('bedrock', async () => {
     const [ids, [{ BedrockRuntimeClient }, { BedrockProvider, checkAwsSetup }]] = await Promise.all([
       modelIds(),
-      Promise.all([loadOptionalSdk('@aws-sdk/client-bedrock-runtime', () => import('@aws-sdk/client-bedrock-runtime')), import('./bedrock')]),
+      Promise.all([import('@aws-sdk/client-bedrock-runtime'), import('./bedrock')]),
     ]);
     // One retry layer only: BedrockProvider backs off on throttling itself.
     const client = new BedrockRuntimeClient({ maxAttempts: 1 });

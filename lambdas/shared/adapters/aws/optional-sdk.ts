@@ -3,13 +3,16 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
- * The SDK clients only some code paths load: a connector's Lambda and its secret, a tier's model
- * id in SSM, Bedrock. In a Lambda bundle each ships as a file of its own beside `index.js`
+ * The SDK clients only some deployments' code paths load: a connector's Lambda and its secret, a
+ * tier's model id in SSM. In a Lambda bundle each ships as a file of its own beside `index.js`
  * (`sdk/<client>.js`, written by lib/constructs/functions.ts, which leaves these packages out of
  * the bundle), so a cold start does not parse code the function may never run; the file is read
  * when the client is first wanted. Elsewhere (npm start, the tests) it is the package itself.
+ *
+ * Such a file carries its own copy of the SDK's core, which a path that uses it parses once more:
+ * Bedrock, what most deployments' inference calls on its first request, stays in the bundle.
  */
-export const OPTIONAL_SDK = ['@aws-sdk/client-bedrock-runtime', '@aws-sdk/client-lambda', '@aws-sdk/client-secrets-manager', '@aws-sdk/client-ssm'] as const;
+export const OPTIONAL_SDK = ['@aws-sdk/client-lambda', '@aws-sdk/client-secrets-manager', '@aws-sdk/client-ssm'] as const;
 export type OptionalSdk = (typeof OPTIONAL_SDK)[number];
 
 /** Where a bundle keeps the package, relative to `index.js`. */
@@ -28,7 +31,10 @@ export function loadOptionalSdk<M>(name: OptionalSdk, fromPackage: () => Promise
   let module = loaded.get(name) as Promise<M> | undefined;
   if (!module) {
     const file = join(__dirname, optionalSdkFile(name));
-    module = existsSync(file) ? Promise.resolve(require(file) as M) : fromPackage();
+    if (existsSync(file)) module = Promise.resolve(require(file) as M);
+    // In Lambda the bundle leaves the package out: without its file the runtime's own SDK would answer instead.
+    else if (process.env.AWS_LAMBDA_FUNCTION_NAME) module = Promise.reject(new Error(`${name}: ${optionalSdkFile(name)} is missing beside the bundle (lib/constructs/functions.ts writes it)`));
+    else module = fromPackage();
     loaded.set(name, module);
   }
   return module;
