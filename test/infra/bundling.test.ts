@@ -75,37 +75,59 @@ describe('WardenFunction bundling', () => {
 });
 
 /**
+ * Bundles the fixture Lambda `name` (a folder under test/infra/fixtures) with the construct, and
+ * copies its asset somewhere else entirely: nothing may resolve back into the project or its
+ * node_modules. Returns the asset's files and a way to run its handler from `/`.
+ */
+function bundleElsewhere(name: string, policyEngine = false) {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), `warden-${name}-bundle-`));
+  const app = new App({ outdir });
+  const stack = new Stack(app, 'FixtureBundle', { env: { account: '123456789012', region: 'us-east-1' } });
+  new WardenFunction(stack, 'Fixture', {
+    name: `../test/infra/fixtures/${name}`,
+    ...(policyEngine ? { policyEngine } : {}),
+    logRetention: RetentionDays.ONE_WEEK,
+    logRemovalPolicy: RemovalPolicy.DESTROY,
+  });
+  app.synth();
+  const [asset] = fs.readdirSync(outdir).filter((entry) => entry.startsWith('asset.'));
+  const files = fs.readdirSync(path.join(outdir, asset), { recursive: true }).map(String).sort();
+  const moved = fs.mkdtempSync(path.join(os.tmpdir(), `warden-${name}-run-`));
+  fs.cpSync(path.join(outdir, asset), moved, { recursive: true });
+  return {
+    files,
+    moved,
+    /** The handler's answer, run from `/` in a fresh Node. */
+    run() {
+      const url = pathToFileURL(path.join(moved, 'index.js')).href;
+      return spawnSync(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(url)}); console.log(JSON.stringify(await m.handler()));`], {
+        cwd: '/',
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+    },
+    remove() {
+      fs.rmSync(outdir, { recursive: true, force: true });
+      fs.rmSync(moved, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
  * A bundle that evaluates Cedar: the wasm and the catalog's policies (validated packs) are put
  * beside it by the construct's hook, and the bundle works from anywhere (copied elsewhere, run from `/`),
  * giving real decisions — not only a source run under ts-jest.
  */
 describe('WardenFunction bundling with the policy engine', () => {
-  let outdir: string;
-  let moved: string;
+  let bundle: ReturnType<typeof bundleElsewhere>;
   let files: string[];
 
   beforeAll(() => {
-    outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'warden-cedar-bundle-'));
-    const app = new App({ outdir });
-    const stack = new Stack(app, 'CedarBundle', { env: { account: '123456789012', region: 'us-east-1' } });
-    new WardenFunction(stack, 'PolicyDecision', {
-      name: '../test/infra/fixtures/policy-decision',
-      policyEngine: true,
-      logRetention: RetentionDays.ONE_WEEK,
-      logRemovalPolicy: RemovalPolicy.DESTROY,
-    });
-    app.synth();
-    const [asset] = fs.readdirSync(outdir).filter((entry) => entry.startsWith('asset.'));
-    files = fs.readdirSync(path.join(outdir, asset), { recursive: true }).map(String).sort();
-    // Somewhere else entirely: nothing may resolve back into the project or its node_modules.
-    moved = fs.mkdtempSync(path.join(os.tmpdir(), 'warden-cedar-run-'));
-    fs.cpSync(path.join(outdir, asset), moved, { recursive: true });
+    bundle = bundleElsewhere('policy-decision', true);
+    files = bundle.files;
   }, 120_000);
 
-  afterAll(() => {
-    fs.rmSync(outdir, { recursive: true, force: true });
-    fs.rmSync(moved, { recursive: true, force: true });
-  });
+  afterAll(() => bundle.remove());
 
   it('ships the wasm and each catalog action’s policy as a pack of Cedar JSON forms beside the bundle, no Cedar text', () => {
     expect(files).toEqual(expect.arrayContaining(['authority.pack.json', 'cedar_wasm_bg.wasm', 'index.js', ...wholeCatalog().map((a) => `${a.name}/policy.pack.json`)]));
@@ -115,12 +137,7 @@ describe('WardenFunction bundling with the policy engine', () => {
   });
 
   it('decides from another directory: tier, reasons, policy id, requester permission and approver authority', () => {
-    const url = pathToFileURL(path.join(moved, 'index.js')).href;
-    const run = spawnSync(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(url)}); console.log(JSON.stringify(await m.handler()));`], {
-      cwd: '/',
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+    const run = bundle.run();
     expect(run.stderr).toBe('');
     expect(JSON.parse(run.stdout)).toEqual({
       decision: {
@@ -142,46 +159,24 @@ describe('WardenFunction bundling with the policy engine', () => {
  * anywhere, with no node_modules to fall back on.
  */
 describe('WardenFunction bundling of the optional SDK clients', () => {
-  let outdir: string;
-  let moved: string;
-  let files: string[];
+  let bundle: ReturnType<typeof bundleElsewhere>;
 
   beforeAll(() => {
-    outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'warden-optional-sdk-'));
-    const app = new App({ outdir });
-    const stack = new Stack(app, 'OptionalSdk', { env: { account: '123456789012', region: 'us-east-1' } });
-    new WardenFunction(stack, 'OptionalSdk', {
-      name: '../test/infra/fixtures/optional-sdk',
-      logRetention: RetentionDays.ONE_WEEK,
-      logRemovalPolicy: RemovalPolicy.DESTROY,
-    });
-    app.synth();
-    const [asset] = fs.readdirSync(outdir).filter((entry) => entry.startsWith('asset.'));
-    files = fs.readdirSync(path.join(outdir, asset), { recursive: true }).map(String).sort();
-    moved = fs.mkdtempSync(path.join(os.tmpdir(), 'warden-optional-sdk-run-'));
-    fs.cpSync(path.join(outdir, asset), moved, { recursive: true });
+    bundle = bundleElsewhere('optional-sdk');
   }, 120_000);
 
-  afterAll(() => {
-    fs.rmSync(outdir, { recursive: true, force: true });
-    fs.rmSync(moved, { recursive: true, force: true });
-  });
+  afterAll(() => bundle.remove());
 
   it('ships each client the bundle names as a file of its own, and only those', () => {
-    expect(files).toEqual(['index.js', 'index.js.map', 'sdk', 'sdk/client-lambda.js', 'sdk/client-ssm.js']);
-    const size = (file: string) => fs.statSync(path.join(moved, file)).size;
+    expect(bundle.files).toEqual(['index.js', 'index.js.map', 'sdk', 'sdk/client-lambda.js', 'sdk/client-ssm.js']);
+    const size = (file: string) => fs.statSync(path.join(bundle.moved, file)).size;
     // The bundle holds none of their code; each file holds its client whole.
     expect(size('index.js')).toBeLessThan(20_000);
     expect(size('sdk/client-ssm.js')).toBeGreaterThan(100_000);
   });
 
   it('loads them from beside the bundle, run from another directory, one module per client', () => {
-    const url = pathToFileURL(path.join(moved, 'index.js')).href;
-    const run = spawnSync(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(url)}); console.log(JSON.stringify(await m.handler()));`], {
-      cwd: '/',
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+    const run = bundle.run();
     expect(run.stderr).toBe('');
     expect(JSON.parse(run.stdout)).toEqual({ ssm: 'GetParameterCommand', lambda: 'InvokeCommand', sameModule: 'true' });
   });
