@@ -1,4 +1,6 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv-provider.js';
+import type { jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import * as z from 'zod';
@@ -59,9 +61,19 @@ async function callTool(name: string, args: unknown, session: ToolSession): Prom
   }
 }
 
+/**
+ * The JSON Schema validator a server checks a client's elicitation answers with. Without one the
+ * SDK builds an Ajv instance, with every format, for each server, and so for each request here;
+ * Warden never elicits, so one is built on first use, once per process.
+ */
+let ajv: AjvJsonSchemaValidator | undefined;
+const schemaValidator: jsonSchemaValidator = {
+  getValidator: (schema) => (ajv ??= new AjvJsonSchemaValidator()).getValidator(schema),
+};
+
 /** A server for one caller; the stateless transport wants a fresh one per HTTP request. */
 export function createWardenMcpServer(session: ToolSession): Server {
-  const server = new Server(SERVER_INFO, { capabilities: { tools: { listChanged: false } }, instructions: INSTRUCTIONS });
+  const server = new Server(SERVER_INFO, { capabilities: { tools: { listChanged: false } }, instructions: INSTRUCTIONS, jsonSchemaValidator: schemaValidator });
   server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: (described ??= tools().map(describeTool)) }));
   server.setRequestHandler(CallToolRequestSchema, (request) => callTool(request.params.name, request.params.arguments, session));
   return server;
