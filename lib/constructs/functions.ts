@@ -16,7 +16,7 @@ import {
   TABLES,
   type TableKey,
 } from '../../lambdas/shared/tables';
-import { OPTIONAL_SDK } from '../../lambdas/shared/adapters/aws/optional-sdk';
+import { OPTIONAL_SDK, optionalSdkFile } from '../../lambdas/shared/adapters/aws/optional-sdk';
 import { CONNECTORS_ENV, unconfiguredActions } from '../../lambdas/shared/connectors/config';
 import { JWT_ENV } from '../../lambdas/shared/http/bearer';
 import { bundledPolicyFiles } from '../../lambdas/shared/policy/policies';
@@ -61,7 +61,8 @@ export function policyEngineFiles(inputDir: string, outputDir: string): string[]
  */
 export function optionalSdkFiles(inputDir: string, outputDir: string): string[] {
   const script = path.join(inputDir, 'lib', 'bundling', 'optional-sdk.cjs');
-  return [['node', script, inputDir, outputDir, ESBUILD_TARGET, ...OPTIONAL_SDK].map((arg) => JSON.stringify(arg)).join(' ')];
+  const files = OPTIONAL_SDK.map((name) => `${name}=${optionalSdkFile(name)}`);
+  return [['node', script, inputDir, outputDir, ESBUILD_TARGET, ...files].map((arg) => JSON.stringify(arg)).join(' ')];
 }
 
 export interface WardenFunctionProps
