@@ -4,8 +4,14 @@ import type { FieldIssue } from './schemas/issues';
 /**
  * Named errors. Step Functions-invoked Lambdas throw them so the ASL can `Catch` by name;
  * the HTTP handlers map them to problem+json in one place (`http/problem.ts`).
+ *
+ * Each class states its name as a string: a Lambda bundle is minified without keeping class
+ * names (esbuild's keepNames costs every cold start), so a name taken from the class itself would
+ * not survive it, and the ASL's Retry/Catch and the failure codes match on the name.
  */
 export class WardenError extends Error {
+  override readonly name: string = 'WardenError';
+
   constructor(
     readonly code: string,
     message: string,
@@ -13,12 +19,13 @@ export class WardenError extends Error {
     options?: ErrorOptions,
   ) {
     super(message, options);
-    this.name = new.target.name;
   }
 }
 
 /** Bad input from a caller: 400 with the field path in the message, and every offending field in `errors` when a schema said which. */
 export class InvalidInput extends WardenError {
+  override readonly name = 'InvalidInput';
+
   constructor(
     code: string,
     message: string,
@@ -30,36 +37,48 @@ export class InvalidInput extends WardenError {
 
 /** 401: the same code the API's edge (JWT authorizer, local API) uses. */
 export class Unauthenticated extends WardenError {
+  override readonly name = 'Unauthenticated';
+
   constructor(message = 'A valid bearer token is required.') {
     super('unauthorized', message, 401);
   }
 }
 
 export class Forbidden extends WardenError {
+  override readonly name = 'Forbidden';
+
   constructor(code: string, message: string) {
     super(code, message, 403);
   }
 }
 
 export class NotFound extends WardenError {
+  override readonly name = 'NotFound';
+
   constructor(message = 'Not found.') {
     super('not_found', message, 404);
   }
 }
 
 export class Conflict extends WardenError {
+  override readonly name = 'Conflict';
+
   constructor(code: string, message: string) {
     super(code, message, 409);
   }
 }
 
 export class Gone extends WardenError {
+  override readonly name = 'Gone';
+
   constructor(code: string, message: string) {
     super(code, message, 410);
   }
 }
 
 export class OrchestratorUnavailable extends WardenError {
+  override readonly name = 'OrchestratorUnavailable';
+
   constructor(message = 'The orchestrator is unavailable; retry later.') {
     super('orchestrator_unavailable', message, 503);
   }
@@ -67,6 +86,8 @@ export class OrchestratorUnavailable extends WardenError {
 
 /** A state-machine payload that does not match its schema: a bug or tampering, never retried. */
 export class InvalidWorkflowState extends WardenError {
+  override readonly name = 'InvalidWorkflowState';
+
   constructor(message: string) {
     super('invalid_workflow_state', message, 500);
   }
@@ -74,6 +95,8 @@ export class InvalidWorkflowState extends WardenError {
 
 /** The audit entry could not be written: the step fails (fail-closed) and Step Functions retries it. */
 export class AuditWriteFailed extends WardenError {
+  override readonly name = 'AuditWriteFailed';
+
   constructor(message: string) {
     super('audit_write_failed', message, 500);
   }
@@ -111,6 +134,8 @@ export type ModelFailureCause = z.infer<typeof ModelFailureCause>;
  * message starts with `[cause]` for `modelFailureCauseOf` to read back.
  */
 export abstract class ModelCallFailed extends WardenError {
+  override readonly name: string = 'ModelCallFailed';
+
   constructor(
     code: string,
     readonly modelCause: ModelFailureCause,
@@ -125,6 +150,8 @@ export abstract class ModelCallFailed extends WardenError {
 
 /** Throttled, timed out, a server fault or unreachable, after the provider's own retries: the state machine retries it. */
 export class ModelUnavailable extends ModelCallFailed {
+  override readonly name = 'ModelUnavailable';
+
   constructor(modelCause: ModelFailureCause, message: string, options?: ErrorOptions) {
     super('model_unavailable', modelCause, message, 503, options);
   }
@@ -132,6 +159,8 @@ export class ModelUnavailable extends ModelCallFailed {
 
 /** No credentials, credentials the service rejects, or a role that may not invoke the model: never retried. */
 export class ModelAccessDenied extends ModelCallFailed {
+  override readonly name = 'ModelAccessDenied';
+
   constructor(modelCause: ModelFailureCause, message: string, options?: ErrorOptions) {
     super('model_access_denied', modelCause, message, 502, options);
   }
@@ -139,6 +168,8 @@ export class ModelAccessDenied extends ModelCallFailed {
 
 /** An unknown model id, or one past its end of life: never retried. */
 export class ModelNotFound extends ModelCallFailed {
+  override readonly name = 'ModelNotFound';
+
   constructor(modelCause: ModelFailureCause, message: string, options?: ErrorOptions) {
     super('model_not_found', modelCause, message, 502, options);
   }
@@ -151,12 +182,19 @@ export class ModelNotFound extends ModelCallFailed {
  * and the inference function's Errors alarm fires. Named for what the state machine catches.
  */
 export class ModelSettingError extends ModelCallFailed {
+  override readonly name = 'ModelSettingError';
+
   constructor(modelCause: ModelFailureCause, message: string, options?: ErrorOptions) {
     super('model_misconfigured', modelCause, message, 500, options);
   }
 }
 
-const MODEL_FAILURE_NAMES: ReadonlySet<string> = new Set([ModelUnavailable, ModelAccessDenied, ModelNotFound, ModelSettingError].map((type) => type.name));
+const MODEL_FAILURE_NAMES: ReadonlySet<string> = new Set<(ModelUnavailable | ModelAccessDenied | ModelNotFound | ModelSettingError)['name']>([
+  'ModelUnavailable',
+  'ModelAccessDenied',
+  'ModelNotFound',
+  'ModelSettingError',
+]);
 
 /** The error message in a Catch's Cause: the Cause itself locally, Lambda's `{"errorMessage": ...}` JSON in AWS. */
 function causeMessage(cause: string): string {
@@ -183,6 +221,8 @@ export function modelFailureCauseOf(caught: { Error: string; Cause?: string } | 
 
 /** An identical effect was already executed for another request. */
 export class DuplicateEffect extends WardenError {
+  override readonly name = 'DuplicateEffect';
+
   constructor(message: string) {
     super('duplicate_proposal', message, 409);
   }
@@ -190,6 +230,8 @@ export class DuplicateEffect extends WardenError {
 
 /** The system of record changed between validation and execution (e.g. a tier no longer matches). */
 export class EffectPreconditionFailed extends WardenError {
+  override readonly name = 'EffectPreconditionFailed';
+
   constructor(code: string, message: string) {
     super(code, message, 409);
   }
@@ -215,6 +257,8 @@ export type ConnectorFailureReason = z.infer<typeof ConnectorFailureReason>;
  * connector (`connectorFailureOf`) from what Step Functions hands on.
  */
 export class ConnectorFailed extends WardenError {
+  override readonly name = 'ConnectorFailed';
+
   constructor(
     readonly connector: string,
     readonly reason: ConnectorFailureReason,
@@ -225,11 +269,12 @@ export class ConnectorFailed extends WardenError {
   }
 }
 
+const CONNECTOR_FAILED: ConnectorFailed['name'] = 'ConnectorFailed';
 const CONNECTOR_PREFIX = /^\[([a-z][a-z0-9_]* (?:facts|effect) (?:builtin|lambda|http)): ([a-z_]+)\]/;
 
 /** The connector and the reason of a ConnectorFailed a Catch handed over; only what the pattern allows, never free text. */
 export function connectorFailureOf(caught: { Error: string; Cause?: string } | undefined): { connector: string; reason: ConnectorFailureReason } | undefined {
-  if (!caught?.Cause || caught.Error !== ConnectorFailed.name) return undefined;
+  if (!caught?.Cause || caught.Error !== CONNECTOR_FAILED) return undefined;
   const message = causeMessage(caught.Cause);
   const match = CONNECTOR_PREFIX.exec(message);
   const reason = ConnectorFailureReason.safeParse(match?.[2]);

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // Run by WardenFunction's afterBundling hook (lib/constructs/functions.ts):
 //   node optional-sdk.cjs <projectRoot> <outputDir> <esbuildTarget> <package>=<file>...
-// For each optional SDK package the bundle leaves out and still names (it loads it on first use,
-// lambdas/shared/adapters/aws/optional-sdk.ts), writes the package as a bundle of its own to
-// <outputDir>/<file> (optionalSdkFile), built as the function's bundle is (CommonJS, minified, class names kept).
+// For each SDK package the bundle leaves out and still names (an optional client it loads on first
+// use, lambdas/shared/adapters/aws/optional-sdk.ts; a credential provider the SDK imports only
+// without credentials in the environment), writes the package as a bundle of its own to
+// <outputDir>/<file>, built as the function's bundle is (CommonJS, minified).
 'use strict';
 const { readFileSync, mkdirSync } = require('node:fs');
 const { dirname, join } = require('node:path');
@@ -21,13 +22,15 @@ for (const pair of files) {
   const outfile = join(outputDir, file);
   mkdirSync(dirname(outfile), { recursive: true });
   buildSync({
-    stdin: { contents: `module.exports = require(${JSON.stringify(name)});`, resolveDir: projectRoot, loader: 'js', sourcefile: `${name}.js` },
+    // An ES module entry: esbuild then names its exports in the CommonJS output where Node's
+    // import() finds them (the SDK imports the credential providers with import(), not require()).
+    stdin: { contents: `export * from ${JSON.stringify(name)};`, resolveDir: projectRoot, loader: 'js', sourcefile: `${name}.js` },
     bundle: true,
     platform: 'node',
     format: 'cjs',
     target,
     minify: true,
-    keepNames: true,
+    keepNames: false,
     mainFields: ['module', 'main'],
     outfile,
     logLevel: 'error',

@@ -55,13 +55,33 @@ export function policyEngineFiles(inputDir: string, outputDir: string): string[]
 }
 
 /**
- * The hook's command for the SDK clients only some code paths load (optional-sdk.ts): left out of
- * the bundle, each one the bundle names is built as `sdk/<client>.js` beside it, so a cold start
- * parses none of them and a path that needs one reads it then (measured by npm run bench).
+ * The credential providers the SDK's default chain imports, by name, only when the environment
+ * holds no credentials. Lambda always sets them (AWS_ACCESS_KEY_ID, …), so in the bundle they
+ * would be code every cold start parses and no invocation runs: about 100 KiB with the STS and
+ * SSO clients they build. Each ships instead as a package of its own beside the bundle,
+ * `node_modules/<name>/index.js`, where Node finds it should the chain ever import it.
+ */
+export const FALLBACK_CREDENTIAL_PROVIDERS = [
+  '@aws-sdk/credential-provider-ini',
+  '@aws-sdk/credential-provider-sso',
+  '@aws-sdk/credential-provider-process',
+  '@aws-sdk/credential-provider-web-identity',
+  '@aws-sdk/credential-provider-http',
+  '@smithy/credential-provider-imds',
+] as const;
+
+/**
+ * The hook's command for what the bundle leaves out and still names: the SDK clients only some
+ * code paths load (optional-sdk.ts), each built as `sdk/<client>.js` beside it, and the fallback
+ * credential providers, each as `node_modules/<name>/index.js`. A cold start parses none of them;
+ * a path that needs one reads it then (measured by npm run bench).
  */
 export function optionalSdkFiles(inputDir: string, outputDir: string): string[] {
   const script = path.join(inputDir, 'lib', 'bundling', 'optional-sdk.cjs');
-  const files = OPTIONAL_SDK.map((name) => `${name}=${optionalSdkFile(name)}`);
+  const files = [
+    ...OPTIONAL_SDK.map((name) => `${name}=${optionalSdkFile(name)}`),
+    ...FALLBACK_CREDENTIAL_PROVIDERS.map((name) => `${name}=node_modules/${name}/index.js`),
+  ];
   return [['node', script, inputDir, outputDir, ESBUILD_TARGET, ...files].map((arg) => JSON.stringify(arg)).join(' ')];
 }
 
@@ -110,8 +130,10 @@ export class WardenFunction extends NodejsFunction {
       format: OutputFormat.CJS,
       target: ESBUILD_TARGET,
       minify: true,
-      // Error class names are what the ASL's Retry/Catch and the failure codes match on.
-      keepNames: true,
+      // Class names are not kept: keepNames wraps every class and function in a call that names it,
+      // at every cold start. The errors the ASL's Retry/Catch and the failure codes match on state
+      // their names as strings (errors.ts); a bundling test checks them in a minified bundle.
+      keepNames: false,
       // The map ships beside the bundle for reading a stack trace offline (README); Node reads it
       // only under --enable-source-maps, which is left off: it costs every cold start (npm run bench).
       sourceMap: true,
@@ -126,9 +148,10 @@ export class WardenFunction extends NodejsFunction {
         ],
       },
       // Ship the SDK version the code was tested with, not whatever the runtime carries: the
-      // clients only some paths load go beside the bundle as files of their own (optionalSdkFiles).
+      // clients only some paths load, and the credential providers Lambda never needs, go beside
+      // the bundle as files of their own (optionalSdkFiles).
       bundleAwsSDK: true,
-      externalModules: [...OPTIONAL_SDK],
+      externalModules: [...OPTIONAL_SDK, ...FALLBACK_CREDENTIAL_PROVIDERS],
     };
     super(scope, id, {
       memorySize: 512,

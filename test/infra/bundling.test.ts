@@ -1,4 +1,6 @@
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -6,7 +8,7 @@ import * as vm from 'node:vm';
 import { pathToFileURL } from 'node:url';
 import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { LAMBDA_RUNTIME, WardenFunction } from '../../lib/constructs/functions';
+import { FALLBACK_CREDENTIAL_PROVIDERS, LAMBDA_RUNTIME, WardenFunction } from '../../lib/constructs/functions';
 import { wholeCatalog } from '../../lambdas/shared/catalog/registry';
 
 /**
@@ -36,8 +38,10 @@ describe('WardenFunction bundling', () => {
 
   afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
 
-  it('emits a CommonJS bundle and its source map', () => {
-    expect(fs.readdirSync(bundleDir).sort()).toEqual(['index.js', 'index.js.map']);
+  it('emits a CommonJS bundle and its source map, and the fallback credential providers as packages beside it', () => {
+    expect(fs.readdirSync(bundleDir).sort()).toEqual(['index.js', 'index.js.map', 'node_modules']);
+    const packages = FALLBACK_CREDENTIAL_PROVIDERS.map((name) => `node_modules/${name}/index.js`);
+    for (const file of packages) expect(fs.statSync(path.join(bundleDir, file)).size).toBeGreaterThan(1_000);
     const code = fs.readFileSync(path.join(bundleDir, 'index.js'), 'utf8');
     // A script, not a module: any import/export statement or import.meta would not parse.
     expect(() => new vm.Script(code, { filename: 'index.js' })).not.toThrow();
@@ -47,13 +51,6 @@ describe('WardenFunction bundling', () => {
   it('is minified (long lines; only template literals keep their newlines)', () => {
     const code = fs.readFileSync(path.join(bundleDir, 'index.js'), 'utf8');
     expect(code.length / code.split('\n').length).toBeGreaterThan(2000);
-  });
-
-  it('keeps class names, which the ASL Retry/Catch and the failure codes match on', () => {
-    const code = fs.readFileSync(path.join(bundleDir, 'index.js'), 'utf8');
-    // Without keepNames the minifier renames InvalidWorkflowState and no string of its name survives.
-    expect(code).toMatch(/["']InvalidWorkflowState["']/);
-    expect(code).toMatch(/["']AuditWriteFailed["']/);
   });
 
   it('targets the runtime the function runs on', () => {
@@ -73,6 +70,12 @@ describe('WardenFunction bundling', () => {
     });
   });
 });
+
+/** Node's arguments that import the bundle in `dir` and print its handler's answer as JSON. */
+function runArgs(dir: string): string[] {
+  const url = pathToFileURL(path.join(dir, 'index.js')).href;
+  return ['--input-type=module', '-e', `const m = await import(${JSON.stringify(url)}); console.log(JSON.stringify(await m.handler()));`];
+}
 
 /**
  * Bundles the fixture Lambda `name` (a folder under test/infra/fixtures) with the construct, and
@@ -99,11 +102,14 @@ function bundleElsewhere(name: string, policyEngine = false) {
     moved,
     /** The handler's answer, run from `/` in a fresh Node. */
     run() {
-      const url = pathToFileURL(path.join(moved, 'index.js')).href;
-      return spawnSync(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(url)}); console.log(JSON.stringify(await m.handler()));`], {
-        cwd: '/',
-        encoding: 'utf8',
-        timeout: 60_000,
+      return spawnSync(process.execPath, runArgs(moved), { cwd: '/', encoding: 'utf8', timeout: 60_000 });
+    },
+    /** The same, with only `env` for environment, without blocking this process (a server of the test's may answer it). */
+    runWith(env: Record<string, string>) {
+      return new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+        execFile(process.execPath, runArgs(moved), { cwd: '/', env, encoding: 'utf8', timeout: 60_000 }, (error, stdout, stderr) =>
+          resolve({ status: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
+        );
       });
     },
     remove() {
@@ -178,7 +184,109 @@ describe('WardenFunction bundling of the optional SDK clients', () => {
   it('loads them from beside the bundle, run from another directory, one module per client', () => {
     const run = bundle.run();
     expect(run.stderr).toBe('');
-    expect(JSON.parse(run.stdout)).toEqual({ ssm: 'GetParameterCommand', lambda: 'InvokeCommand', sameModule: 'true' });
+    expect(JSON.parse(run.stdout)).toEqual({ ssm: '/warden/model/low', lambda: 'f', sameModule: 'true' });
   });
 });
 
+
+/**
+ * Lambda bundles are minified without class names kept: the errors still carry the names the
+ * ASL's Retry/Catch and the failure codes match on, read in a bundle run from elsewhere.
+ */
+describe('WardenFunction bundling of the named errors', () => {
+  let bundle: ReturnType<typeof bundleElsewhere>;
+
+  beforeAll(() => {
+    bundle = bundleElsewhere('error-names');
+  }, 120_000);
+
+  afterAll(() => bundle.remove());
+
+  it('gives every error its own name, and reads the failure codes back from a Catch', () => {
+    const run = bundle.run();
+    expect(run.stderr).toBe('');
+    expect(JSON.parse(run.stdout)).toEqual({
+      names: [
+        'WardenError',
+        'InvalidInput',
+        'Unauthenticated',
+        'Forbidden',
+        'NotFound',
+        'Conflict',
+        'Gone',
+        'OrchestratorUnavailable',
+        'InvalidWorkflowState',
+        'AuditWriteFailed',
+        'ModelUnavailable',
+        'ModelAccessDenied',
+        'ModelNotFound',
+        'ModelSettingError',
+        'DuplicateEffect',
+        'EffectPreconditionFailed',
+        'ConnectorFailed',
+        'PayloadTooLarge',
+        'UnsupportedMediaType',
+      ],
+      connectorFailure: { connector: 'refund effect http', reason: 'timeout' },
+      modelFailureCause: 'throttled',
+    });
+  });
+});
+
+/**
+ * The credential providers the SDK imports only without credentials in the environment ship
+ * beside the bundle, not in it: run with none, from elsewhere, the default chain still reaches a
+ * container credentials endpoint (a server of the test's) through the one beside the bundle.
+ */
+describe('WardenFunction bundling of the fallback credential providers', () => {
+  let bundle: ReturnType<typeof bundleElsewhere>;
+  let server: Server;
+  let home: string;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    bundle = bundleElsewhere('credential-fallback');
+    server = createServer((_request, response) => {
+      response.setHeader('content-type', 'application/json');
+      response.end(JSON.stringify({ AccessKeyId: 'AKIDFROMCONTAINER', SecretAccessKey: 'secret', Token: 'token', Expiration: new Date(Date.now() + 3_600_000).toISOString() }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    home = fs.mkdtempSync(path.join(os.tmpdir(), 'warden-empty-home-'));
+    // No credentials in the environment and no ~/.aws: only the container endpoint has them.
+    env = {
+      PATH: process.env.PATH ?? '',
+      HOME: home,
+      AWS_CONFIG_FILE: path.join(home, 'config'),
+      AWS_SHARED_CREDENTIALS_FILE: path.join(home, 'credentials'),
+      AWS_CONTAINER_CREDENTIALS_FULL_URI: `http://127.0.0.1:${(server.address() as AddressInfo).port}/credentials`,
+    };
+  }, 120_000);
+
+  afterAll(async () => {
+    bundle.remove();
+    fs.rmSync(home, { recursive: true, force: true });
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('leaves them out of the bundle and writes each the bundle names beside it', () => {
+    expect(bundle.files.filter((file) => file.endsWith('index.js')).sort()).toEqual(
+      ['index.js', ...FALLBACK_CREDENTIAL_PROVIDERS.map((name) => `node_modules/${name}/index.js`)].sort(),
+    );
+  });
+
+  it('finds the credentials through the provider beside the bundle, and not without it', async () => {
+    const run = await bundle.runWith(env);
+    expect(run.stderr).toBe('');
+    expect(JSON.parse(run.stdout)).toEqual({ accessKeyId: 'AKIDFROMCONTAINER' });
+
+    const provider = path.join(bundle.moved, 'node_modules/@aws-sdk/credential-provider-http');
+    fs.renameSync(provider, `${provider}.away`);
+    try {
+      const without = await bundle.runWith(env);
+      expect(without.status).not.toBe(0);
+      expect(without.stderr).toContain('@aws-sdk/credential-provider-http');
+    } finally {
+      fs.renameSync(`${provider}.away`, provider);
+    }
+  });
+});

@@ -11,12 +11,16 @@ import type { Principal } from '../schemas/workflow';
 export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
 
 export class PayloadTooLarge extends WardenError {
+  override readonly name = 'PayloadTooLarge';
+
   constructor() {
     super('payload_too_large', `The body must be at most ${MAX_BODY_BYTES} bytes.`, 413);
   }
 }
 
 export class UnsupportedMediaType extends WardenError {
+  override readonly name = 'UnsupportedMediaType';
+
   constructor() {
     super('unsupported_media_type', 'The body must be application/json.', 415);
   }
