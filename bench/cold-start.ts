@@ -2,7 +2,6 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { LogLevel } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -30,7 +29,7 @@ const SOURCE_MAPS_FLAG = '--enable-source-maps';
 
 export interface BundleFigures {
   bytes: number;
-  /** Median ms for `await import(bundle)` inside a fresh process: the part a handler controls. */
+  /** Median ms for loading the bundle inside a fresh process, as the Lambda runtime loads it (LOAD_PROBE): the part a handler controls. */
   importMs: number;
   /** Median ms from spawn to exit of that process (Node's own start-up included). */
   processMs: number;
@@ -253,20 +252,29 @@ function topPackages(bundleFile: string, count = 6): { name: string; bytes: numb
     .slice(0, count);
 }
 
-const IMPORT_PROBE = [
+/**
+ * Loads the bundle as the Lambda Node.js runtime loads a handler (its UserFunction.js): `index.js`
+ * with no `"type": "module"` above it by `require()`, `index.mjs` by `import()`. An `import()` of a
+ * CommonJS `.js` file would cost a second parse the runtime never pays: Node first reads the whole
+ * file to tell its format.
+ */
+const LOAD_PROBE = [
+  'const file = process.env.BENCH_BUNDLE_FILE;',
   'const started = performance.now();',
-  'const module = await import(process.env.BENCH_BUNDLE_URL);',
+  "const module = file.endsWith('.mjs') ? await import(require('node:url').pathToFileURL(file).href) : require(file);",
   'const importMs = performance.now() - started;',
   "if (typeof module.handler !== 'function') { console.error('no handler export'); process.exit(3); }",
   'process.stdout.write(JSON.stringify({ importMs }));',
 ].join('\n');
 
-/** One fresh process importing one bundle: in-process import time and spawn-to-exit time. */
+/** One fresh process loading one bundle: in-process load time and spawn-to-exit time. */
 function importOnce(bundle: Bundle, nodeOptions: string): { importMs: number; processMs: number } {
   const started = process.hrtime.bigint();
-  const result = spawnSync(process.execPath, [...nodeOptions.split(' ').filter(Boolean), '--input-type=module', '-e', IMPORT_PROBE], {
+  // A CommonJS script (require() is there) whose top level may await: wrapped in an async function.
+  const script = `(async () => {\n${LOAD_PROBE}\n})().catch((error) => { console.error(error); process.exit(4); });`;
+  const result = spawnSync(process.execPath, [...nodeOptions.split(' ').filter(Boolean), '-e', script], {
     // Only what a Lambda sandbox would have: no inherited NODE_OPTIONS, no tsx loader.
-    env: { PATH: process.env.PATH ?? '', ...bundle.environment, NODE_OPTIONS: '', BENCH_BUNDLE_URL: pathToFileURL(bundle.file).href },
+    env: { PATH: process.env.PATH ?? '', ...bundle.environment, NODE_OPTIONS: '', BENCH_BUNDLE_FILE: bundle.file },
     encoding: 'utf8',
     timeout: 30_000,
   });

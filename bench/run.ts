@@ -218,7 +218,7 @@ function child<T>(phase: string, timeoutMs: number, options: BenchOptions): Prom
 
 function printColdStart(cold: ColdStartResults): void {
   const { vsOwnFloor: toFloor, vsReference: toReference } = cold.budgets;
-  log(`\nCold-start proxy: median of ${cold.runs} fresh \`${['node', cold.nodeOptions].filter(Boolean).join(' ')} -e "await import(bundle)"\` per bundle, in the same rounds (budget ≤ ${toFloor}× its floor and ≤ ${toReference}× reference)`);
+  log(`\nCold-start proxy: median of ${cold.runs} fresh \`${['node', cold.nodeOptions].filter(Boolean).join(' ')} -e "require(bundle)"\` per bundle (as the Lambda runtime loads a CommonJS index.js), in the same rounds (budget ≤ ${toFloor}× its floor and ≤ ${toReference}× reference)`);
   const top = (packages: { name: string; bytes: number }[]) => packages.slice(0, 3).map((p) => `${p.name} ${kib(p.bytes)}`).join(', ');
   const rows: (string | number)[][] = [['bundle', 'size', 'import ms', 'floor ms', '× floor', '× ref', 'budget', 'process ms', 'largest packages']];
   rows.push(['reference (4 SDK clients + Powertools)', kib(cold.reference.bytes), cold.reference.importMs, '', '', '1.00', '', cold.reference.processMs, top(cold.reference.topPackages)]);
