@@ -6,7 +6,7 @@ import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { LogLevel } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { DEFAULT_MODEL_IDS } from '../lib/config';
-import { FUNCTION_NAMES, WardenFunction, type FunctionName } from '../lib/constructs/functions';
+import { FALLBACK_CREDENTIAL_PROVIDERS, FUNCTION_NAMES, WardenFunction, type FunctionName } from '../lib/constructs/functions';
 import { STATE_BUCKET_ENV, STATE_KEY_ENV, STATE_MACHINE_ARN_ENV, TABLES } from '../lambdas/shared/tables';
 import type { ProgressReporter } from '../scripts/cli';
 import { COLD_START } from './budgets';
@@ -14,7 +14,8 @@ import { median, round } from './stats';
 
 /**
  * Cold-start proxy: every Lambda bundled by the WardenFunction construct itself (so the esbuild
- * options are the deployed ones), then imported by fresh Node processes. Beside them, bundled by
+ * options are the deployed ones), then loaded by fresh Node processes as the Lambda runtime loads
+ * them (LOAD_PROBE). Beside them, bundled by
  * the same construct and measured in the same interleaved rounds (machine noise hits all alike):
  * the reference (bench/reference: four SDK clients and Powertools) and, per handler, its floor —
  * a probe generated from the handler bundle's own metafile that loads exactly the SDK clients and
@@ -108,14 +109,16 @@ function bundleWith(outdir: string, stackName: string, entries: Record<string, s
   for (const [name, entry] of Object.entries(entries)) {
     const id = `Bench${name.replace(/(?:^|-)([a-z0-9])/g, (_m, c: string) => c.toUpperCase())}`;
     ids.set(id, name);
-    // A Warden function is bundled as deployed; a probe (the reference, a floor) has every package it imports in its bundle.
+    // A Warden function is bundled as deployed. A probe (the reference, a floor) has every client it
+    // imports in its bundle, and leaves out only what every deployed bundle leaves out: the
+    // credential providers Lambda never needs, so that it loads exactly what a handler would.
     const probe = !(FUNCTION_NAMES as readonly string[]).includes(name);
     new WardenFunction(stack, id, {
       name: entry,
       logRetention: RetentionDays.ONE_DAY,
       logRemovalPolicy: RemovalPolicy.DESTROY,
       // Only adds index.meta.json next to the bundle and quiets esbuild: the code is the deployed code.
-      bundling: { metafile: true, logLevel: LogLevel.ERROR, ...(probe ? { externalModules: [] } : {}) },
+      bundling: { metafile: true, logLevel: LogLevel.ERROR, ...(probe ? { externalModules: [...FALLBACK_CREDENTIAL_PROVIDERS] } : {}) },
     });
   }
   const template = app.synth().getStackByName(stackName).template as {

@@ -7,7 +7,7 @@ import type { FieldIssue } from './schemas/issues';
  *
  * Each class states its name as a string: a Lambda bundle is minified without keeping class
  * names (esbuild's keepNames costs every cold start), so a name taken from the class itself would
- * not survive it, and the ASL's Retry/Catch and the failure codes match on the name.
+ * not survive it, and the ASL's Retry/Catch and the failure codes match on names.
  */
 export class WardenError extends Error {
   override readonly name: string = 'WardenError';
@@ -37,7 +37,7 @@ export class InvalidInput extends WardenError {
 
 /** 401: the same code the API's edge (JWT authorizer, local API) uses. */
 export class Unauthenticated extends WardenError {
-  override readonly name = 'Unauthenticated';
+  override readonly name: string = 'Unauthenticated';
 
   constructor(message = 'A valid bearer token is required.') {
     super('unauthorized', message, 401);

@@ -1,24 +1,34 @@
 #!/usr/bin/env node
 // Run by WardenFunction's afterBundling hook (lib/constructs/functions.ts):
 //   node optional-sdk.cjs <projectRoot> <outputDir> <esbuildTarget> <package>=<file>...
-// For each SDK package the bundle leaves out and still names (an optional client it loads on first
-// use, lambdas/shared/adapters/aws/optional-sdk.ts; a credential provider the SDK imports only
-// without credentials in the environment), writes the package as a bundle of its own to
-// <outputDir>/<file>, built as the function's bundle is (CommonJS, minified).
+// For each SDK package the bundle leaves out and still names, writes the package as a bundle of
+// its own to <outputDir>/<file>, built as the function's bundle is (CommonJS, minified):
+// - an optional client it loads on first use (lambdas/shared/adapters/aws/optional-sdk.ts), as
+//   sdk/<client>.js;
+// - a credential provider the SDK imports only without credentials in the environment, as
+//   node_modules/<name>/index.js, where Node finds it from the bundle and from sdk/ alike. The
+//   clients' files leave these out too, so a provider is written when the bundle or one of those
+//   files names it.
 'use strict';
 const { readFileSync, mkdirSync } = require('node:fs');
 const { dirname, join } = require('node:path');
 const { buildSync } = require('esbuild');
 
-const [projectRoot, outputDir, target, ...files] = process.argv.slice(2);
-if (!projectRoot || !outputDir || !target || files.some((pair) => !pair.includes('='))) {
+const [projectRoot, outputDir, target, ...pairs] = process.argv.slice(2);
+if (!projectRoot || !outputDir || !target || pairs.some((pair) => !pair.includes('='))) {
   console.error('usage: optional-sdk.cjs <projectRoot> <outputDir> <esbuildTarget> <package>=<file>...');
   process.exit(2);
 }
-const bundle = readFileSync(join(outputDir, 'index.js'), 'utf8');
-for (const pair of files) {
+const packages = pairs.map((pair) => {
   const [name, file] = pair.split('=');
-  if (!bundle.includes(`"${name}"`)) continue;
+  return { name, file, asPackage: file.startsWith('node_modules/') };
+});
+const shared = packages.filter((p) => p.asPackage).map((p) => p.name);
+// What names the packages: the bundle, then each file written here.
+const written = [readFileSync(join(outputDir, 'index.js'), 'utf8')];
+// The clients first: a provider is wanted if they name it too.
+for (const { name, file, asPackage } of [...packages.filter((p) => !p.asPackage), ...packages.filter((p) => p.asPackage)]) {
+  if (!written.some((code) => code.includes(`"${name}"`))) continue;
   const outfile = join(outputDir, file);
   mkdirSync(dirname(outfile), { recursive: true });
   buildSync({
@@ -32,7 +42,10 @@ for (const pair of files) {
     minify: true,
     keepNames: false,
     mainFields: ['module', 'main'],
+    // A client's file leaves the shared packages out, as the bundle does; a package its own.
+    external: asPackage ? [] : shared,
     outfile,
     logLevel: 'error',
   });
+  written.push(readFileSync(outfile, 'utf8'));
 }

@@ -5,7 +5,6 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vm from 'node:vm';
-import { pathToFileURL } from 'node:url';
 import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { FALLBACK_CREDENTIAL_PROVIDERS, LAMBDA_RUNTIME, WardenFunction } from '../../lib/constructs/functions';
@@ -71,10 +70,10 @@ describe('WardenFunction bundling', () => {
   });
 });
 
-/** Node's arguments that import the bundle in `dir` and print its handler's answer as JSON. */
+/** Node's arguments that load the bundle in `dir` as the Lambda runtime does (`require()`) and print its handler's answer as JSON. */
 function runArgs(dir: string): string[] {
-  const url = pathToFileURL(path.join(dir, 'index.js')).href;
-  return ['--input-type=module', '-e', `const m = await import(${JSON.stringify(url)}); console.log(JSON.stringify(await m.handler()));`];
+  const file = JSON.stringify(path.join(dir, 'index.js'));
+  return ['-e', `require(${file}).handler().then((answer) => console.log(JSON.stringify(answer)), (error) => { console.error(error); process.exit(1); });`];
 }
 
 /**
@@ -173,8 +172,12 @@ describe('WardenFunction bundling of the optional SDK clients', () => {
 
   afterAll(() => bundle.remove());
 
-  it('ships each client the bundle names as a file of its own, and only those', () => {
-    expect(bundle.files).toEqual(['index.js', 'index.js.map', 'sdk', 'sdk/client-lambda.js', 'sdk/client-ssm.js']);
+  it('ships each client the bundle names as a file of its own, and only those, with the credential providers they leave out', () => {
+    expect(bundle.files.filter((file) => file.endsWith('.js'))).toEqual(
+      [...FALLBACK_CREDENTIAL_PROVIDERS.map((name) => `node_modules/${name}/index.js`), 'index.js', 'sdk/client-lambda.js', 'sdk/client-ssm.js'].sort(),
+    );
+    const ssm = fs.readFileSync(path.join(bundle.moved, 'sdk/client-ssm.js'), 'utf8');
+    for (const name of FALLBACK_CREDENTIAL_PROVIDERS) expect(ssm).toContain(`"${name}"`);
     const size = (file: string) => fs.statSync(path.join(bundle.moved, file)).size;
     // The bundle holds none of their code; each file holds its client whole.
     expect(size('index.js')).toBeLessThan(20_000);
@@ -184,7 +187,7 @@ describe('WardenFunction bundling of the optional SDK clients', () => {
   it('loads them from beside the bundle, run from another directory, one module per client', () => {
     const run = bundle.run();
     expect(run.stderr).toBe('');
-    expect(JSON.parse(run.stdout)).toEqual({ ssm: '/warden/model/low', lambda: 'f', sameModule: 'true' });
+    expect(JSON.parse(run.stdout)).toEqual({ ssm: 'GetParameter', lambda: 'Invoke', sameModule: 'true' });
   });
 });
 
@@ -210,6 +213,7 @@ describe('WardenFunction bundling of the named errors', () => {
         'WardenError',
         'InvalidInput',
         'Unauthenticated',
+        'TokenRejected',
         'Forbidden',
         'NotFound',
         'Conflict',
@@ -268,10 +272,13 @@ describe('WardenFunction bundling of the fallback credential providers', () => {
     await new Promise((resolve) => server.close(resolve));
   });
 
-  it('leaves them out of the bundle and writes each the bundle names beside it', () => {
+  it('leaves them out of the bundle, which imports each by name, and writes each beside it', () => {
     expect(bundle.files.filter((file) => file.endsWith('index.js')).sort()).toEqual(
       ['index.js', ...FALLBACK_CREDENTIAL_PROVIDERS.map((name) => `node_modules/${name}/index.js`)].sort(),
     );
+    // Bundled, a package leaves no import of its name behind; left out, the import stays.
+    const code = fs.readFileSync(path.join(bundle.moved, 'index.js'), 'utf8');
+    for (const name of FALLBACK_CREDENTIAL_PROVIDERS) expect(code).toMatch(new RegExp(`(?:import|require)\\("${name.replace('/', '\\/')}"\\)`));
   });
 
   it('finds the credentials through the provider beside the bundle, and not without it', async () => {
@@ -288,5 +295,27 @@ describe('WardenFunction bundling of the fallback credential providers', () => {
     } finally {
       fs.renameSync(`${provider}.away`, provider);
     }
+  });
+});
+
+/**
+ * The SDK sends its own warnings to `console` only when it recognises its default logger, by a
+ * class name a minified bundle does not keep: the clients are built with a logger of Warden's
+ * that says where warnings go. Run as bundled, one of the SDK's warnings reaches stderr.
+ */
+describe('WardenFunction bundling keeps the SDK warnings', () => {
+  let bundle: ReturnType<typeof bundleElsewhere>;
+
+  beforeAll(() => {
+    bundle = bundleElsewhere('sdk-warnings');
+  }, 120_000);
+
+  afterAll(() => bundle.remove());
+
+  it("writes the SDK's warning about an app id that is too long, and nothing of its per-call detail", async () => {
+    const run = await bundle.runWith({ PATH: process.env.PATH ?? '', HOME: os.tmpdir(), AWS_SDK_UA_APP_ID: 'x'.repeat(60) });
+    expect(JSON.parse(run.stdout)).toEqual({ failed: 'yes' });
+    expect(run.stderr).toContain('userAgentAppId exceeds the maximum length of 50 characters');
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
   });
 });

@@ -20,6 +20,8 @@ export const JWT_ENV = {
 
 /** Why a token was refused; answered 401 without ever echoing the token. */
 export class TokenRejected extends Unauthenticated {
+  override readonly name = 'TokenRejected';
+
   constructor(readonly reason: 'missing' | 'expired' | 'invalid') {
     super(reason === 'expired' ? 'The bearer token has expired.' : reason === 'missing' ? 'A bearer token is required.' : 'The bearer token is invalid.');
   }

@@ -129,7 +129,8 @@ describe('createModelProvider', () => {
 
     expect(sdk.loaded).toBe(true);
     expect(ssm.loaded).toBe(false);
-    expect(clients).toEqual([{ maxAttempts: 1 }]);
+    // The SDK retries off, and Warden's logger (sdk-logger.ts), whose module jest loads afresh per test.
+    expect(clients).toEqual([{ maxAttempts: 1, logger: expect.objectContaining({ warn: expect.any(Function), error: expect.any(Function) }) }]);
     expect(sent.map((input) => input.modelId)).toEqual(['strong-model', 'small-model']);
     expect(result.model).toMatchObject({ provider: 'bedrock', id: 'strong-model', inputTokens: 812, outputTokens: 96 });
     // 812/1000 * 0.003 + 96/1000 * 0.015

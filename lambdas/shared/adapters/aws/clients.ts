@@ -3,6 +3,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { dynamodbSdk, kmsSdk, s3Sdk, sfnSdk } from './sdk';
+import { sdkLogger } from './sdk-logger';
 
 /**
  * SDK v3 clients, built once per process (a Lambda container reuses them across invocations).
@@ -22,6 +23,7 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 function baseConfig(options: ClientOptions) {
   return {
+    logger: sdkLogger,
     ...(options.region ? { region: options.region } : {}),
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     ...(options.credentials ? { credentials: options.credentials } : {}),

@@ -1,6 +1,7 @@
 import type { InvokeFunction, SecretReader } from '../../connectors';
 import { sdkGetSecret, type CaptureClient } from '../../models/settings';
 import { loadOptionalSdk } from './optional-sdk';
+import { sdkLogger } from './sdk-logger';
 
 /**
  * The AWS side of the connectors: Lambda Invoke for `lambda`, Secrets Manager for the `http`
@@ -13,7 +14,7 @@ export function sdkInvokeFunction(capture: CaptureClient = (client) => client): 
   let send: Promise<InvokeFunction> | undefined;
   const client = () =>
     (send ??= loadOptionalSdk('@aws-sdk/client-lambda', () => import('@aws-sdk/client-lambda')).then(({ LambdaClient, InvokeCommand }) => {
-      const lambda = capture(new LambdaClient({}));
+      const lambda = capture(new LambdaClient({ logger: sdkLogger }));
       return async (functionArn: string, payload: string) => {
         const out = await lambda.send(new InvokeCommand({ FunctionName: functionArn, InvocationType: 'RequestResponse', Payload: new TextEncoder().encode(payload) }));
         return {
