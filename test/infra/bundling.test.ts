@@ -118,31 +118,36 @@ function bundleElsewhere(name: string, policyEngine = false) {
   };
 }
 
+/** The fixture `name` bundled elsewhere for the enclosing describe: built before its tests, removed after them. */
+function bundledFixture(name: string, policyEngine = false): () => ReturnType<typeof bundleElsewhere> {
+  let bundle: ReturnType<typeof bundleElsewhere> | undefined;
+  beforeAll(() => {
+    bundle = bundleElsewhere(name, policyEngine);
+  }, 120_000);
+  afterAll(() => bundle?.remove());
+  return () => {
+    if (!bundle) throw new Error(`the ${name} fixture was not bundled`);
+    return bundle;
+  };
+}
+
 /**
  * A bundle that evaluates Cedar: the wasm and the catalog's policies (validated packs) are put
  * beside it by the construct's hook, and the bundle works from anywhere (copied elsewhere, run from `/`),
  * giving real decisions — not only a source run under ts-jest.
  */
 describe('WardenFunction bundling with the policy engine', () => {
-  let bundle: ReturnType<typeof bundleElsewhere>;
-  let files: string[];
-
-  beforeAll(() => {
-    bundle = bundleElsewhere('policy-decision', true);
-    files = bundle.files;
-  }, 120_000);
-
-  afterAll(() => bundle.remove());
+  const bundle = bundledFixture('policy-decision', true);
 
   it('ships the wasm and each catalog action’s policy as a pack of Cedar JSON forms beside the bundle, no Cedar text', () => {
-    expect(files).toEqual(expect.arrayContaining(['authority.pack.json', 'cedar_wasm_bg.wasm', 'index.js', ...wholeCatalog().map((a) => `${a.name}/policy.pack.json`)]));
-    expect(files.filter((f) => /\.cedar(schema)?$/.test(f))).toEqual([]);
+    expect(bundle().files).toEqual(expect.arrayContaining(['authority.pack.json', 'cedar_wasm_bg.wasm', 'index.js', ...wholeCatalog().map((a) => `${a.name}/policy.pack.json`)]));
+    expect(bundle().files.filter((f) => /\.cedar(schema)?$/.test(f))).toEqual([]);
     // The nodejs build only: one 4 MB module, not the package's three.
-    expect(files.filter((f) => f.endsWith('.wasm'))).toEqual(['cedar_wasm_bg.wasm']);
+    expect(bundle().files.filter((f) => f.endsWith('.wasm'))).toEqual(['cedar_wasm_bg.wasm']);
   });
 
   it('decides from another directory: tier, reasons, policy id, requester permission and approver authority', () => {
-    const run = bundle.run();
+    const run = bundle().run();
     expect(run.stderr).toBe('');
     expect(JSON.parse(run.stdout)).toEqual({
       decision: {
@@ -164,28 +169,22 @@ describe('WardenFunction bundling with the policy engine', () => {
  * anywhere, with no node_modules to fall back on.
  */
 describe('WardenFunction bundling of the optional SDK clients', () => {
-  let bundle: ReturnType<typeof bundleElsewhere>;
-
-  beforeAll(() => {
-    bundle = bundleElsewhere('optional-sdk');
-  }, 120_000);
-
-  afterAll(() => bundle.remove());
+  const bundle = bundledFixture('optional-sdk');
 
   it('ships each client the bundle names as a file of its own, and only those, with the credential providers they leave out', () => {
-    expect(bundle.files.filter((file) => file.endsWith('.js'))).toEqual(
+    expect(bundle().files.filter((file) => file.endsWith('.js'))).toEqual(
       [...FALLBACK_CREDENTIAL_PROVIDERS.map((name) => `node_modules/${name}/index.js`), 'index.js', 'sdk/client-lambda.js', 'sdk/client-ssm.js'].sort(),
     );
-    const ssm = fs.readFileSync(path.join(bundle.moved, 'sdk/client-ssm.js'), 'utf8');
+    const ssm = fs.readFileSync(path.join(bundle().moved, 'sdk/client-ssm.js'), 'utf8');
     for (const name of FALLBACK_CREDENTIAL_PROVIDERS) expect(ssm).toContain(`"${name}"`);
-    const size = (file: string) => fs.statSync(path.join(bundle.moved, file)).size;
+    const size = (file: string) => fs.statSync(path.join(bundle().moved, file)).size;
     // The bundle holds none of their code; each file holds its client whole.
     expect(size('index.js')).toBeLessThan(20_000);
     expect(size('sdk/client-ssm.js')).toBeGreaterThan(100_000);
   });
 
   it('loads them from beside the bundle, run from another directory, one module per client', () => {
-    const run = bundle.run();
+    const run = bundle().run();
     expect(run.stderr).toBe('');
     expect(JSON.parse(run.stdout)).toEqual({ ssm: 'GetParameter', lambda: 'Invoke', sameModule: 'true' });
   });
@@ -197,16 +196,10 @@ describe('WardenFunction bundling of the optional SDK clients', () => {
  * ASL's Retry/Catch and the failure codes match on, read in a bundle run from elsewhere.
  */
 describe('WardenFunction bundling of the named errors', () => {
-  let bundle: ReturnType<typeof bundleElsewhere>;
-
-  beforeAll(() => {
-    bundle = bundleElsewhere('error-names');
-  }, 120_000);
-
-  afterAll(() => bundle.remove());
+  const bundle = bundledFixture('error-names');
 
   it('gives every error its own name, and reads the failure codes back from a Catch', () => {
-    const run = bundle.run();
+    const run = bundle().run();
     expect(run.stderr).toBe('');
     expect(JSON.parse(run.stdout)).toEqual({
       names: [
@@ -304,16 +297,10 @@ describe('WardenFunction bundling of the fallback credential providers', () => {
  * that says where warnings go. Run as bundled, one of the SDK's warnings reaches stderr.
  */
 describe('WardenFunction bundling keeps the SDK warnings', () => {
-  let bundle: ReturnType<typeof bundleElsewhere>;
-
-  beforeAll(() => {
-    bundle = bundleElsewhere('sdk-warnings');
-  }, 120_000);
-
-  afterAll(() => bundle.remove());
+  const bundle = bundledFixture('sdk-warnings');
 
   it("writes the SDK's warning about an app id that is too long, and nothing of its per-call detail", async () => {
-    const run = await bundle.runWith({ PATH: process.env.PATH ?? '', HOME: os.tmpdir(), AWS_SDK_UA_APP_ID: 'x'.repeat(60) });
+    const run = await bundle().runWith({ PATH: process.env.PATH ?? '', HOME: os.tmpdir(), AWS_SDK_UA_APP_ID: 'x'.repeat(60) });
     expect(JSON.parse(run.stdout)).toEqual({ failed: 'yes' });
     expect(run.stderr).toContain('userAgentAppId exceeds the maximum length of 50 characters');
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
