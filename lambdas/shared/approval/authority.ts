@@ -1,6 +1,7 @@
 import { ask, userEntity } from '../policy/cedar';
 import { authorityPolicy } from '../policy/policies';
 import type { Principal, TaskItem } from '../schemas/records';
+import { keptAnswers } from '../lazy';
 
 export type DecideRefusal = 'self_approval_forbidden' | 'not_authorized_approver';
 export type MayDecide = { ok: true } | { ok: false; code: DecideRefusal };
@@ -15,16 +16,10 @@ export function mayDecide(task: Pick<TaskItem, 'requestedBy' | 'approverRoles'>,
   // The answer follows from these four alone (the policy is the process's): a listing and the
   // decision that follows it ask the same question once.
   const key = JSON.stringify([task.requestedBy, [...new Set(task.approverRoles)].sort(), principal.sub, [...new Set(principal.roles)].sort()]);
-  const known = answers.get(key);
-  if (known) return known;
-  const answer = evaluate(task, principal);
-  if (answers.size >= ANSWERS_KEPT) answers.clear();
-  answers.set(key, answer);
-  return answer;
+  return answers(key, () => evaluate(task, principal));
 }
 
-const answers = new Map<string, MayDecide>();
-const ANSWERS_KEPT = 512;
+const answers = keptAnswers<MayDecide>(512);
 
 function evaluate(task: Pick<TaskItem, 'requestedBy' | 'approverRoles'>, principal: Principal): MayDecide {
   const requester = userEntity(task.requestedBy, []);

@@ -4,6 +4,7 @@ import type { Customer, Order, Vendor } from '../ports';
 import { describeIssues, type ActionName, type Proposal } from '../schemas/actions';
 import type { Decision, DryRun, PolicyRef, ReasonCode } from '../schemas/workflow';
 import { vendorKey } from '../vendors';
+import { keptAnswers } from '../lazy';
 import { ask, PolicyEngineError, toCedarValue, userEntity, type CedarEntity, type CedarType } from './cedar';
 import { compilePolicy, shippedPolicies, type CompiledPolicy, type PolicySet } from './policies';
 import type { ApprovalTier } from './schemas';
@@ -46,22 +47,17 @@ export function canRequest(action: ActionName, roles: readonly string[], policie
   // The answer follows from the pack, the day and the set of roles alone: asked once per container for each.
   const key = `${today} ${JSON.stringify([...new Set(roles)].sort())}`;
   let answers = requestAnswers.get(pack);
-  if (!answers) requestAnswers.set(pack, (answers = new Map()));
-  const known = answers.get(key);
-  if (known !== undefined) return known;
-  const kind: CedarEntity = { uid: { type: 'Kind', id: action }, attrs: {}, parents: [] };
-  // No record is read yet and nothing is reserved: every cumulative total is 0.
-  const cumulative = Object.fromEntries(pack.policy.cumulative.map((measure) => [measure.name, 0]));
-  const allowed = ask(pack.key, { principal: userEntity('requester', roles), action: 'Request', resource: kind, context: context(pack, { today, cumulative }) }).allowed;
-  // Bounded: a long-lived container sees new days and many role sets.
-  if (answers.size >= REQUEST_ANSWERS_KEPT) answers.clear();
-  answers.set(key, allowed);
-  return allowed;
+  if (!answers) requestAnswers.set(pack, (answers = keptAnswers<boolean>(256)));
+  return answers(key, () => {
+    const kind: CedarEntity = { uid: { type: 'Kind', id: action }, attrs: {}, parents: [] };
+    // No record is read yet and nothing is reserved: every cumulative total is 0.
+    const cumulative = Object.fromEntries(pack.policy.cumulative.map((measure) => [measure.name, 0]));
+    return ask(pack.key, { principal: userEntity('requester', roles), action: 'Request', resource: kind, context: context(pack, { today, cumulative }) }).allowed;
+  });
 }
 
 /** canRequest's answers per compiled pack, by day and role set. */
-const requestAnswers = new WeakMap<CompiledPolicy, Map<string, boolean>>();
-const REQUEST_ANSWERS_KEPT = 256;
+const requestAnswers = new WeakMap<CompiledPolicy, (key: string, answer: () => boolean) => boolean>();
 
 /** The tier a human signal escalates an otherwise approved proposal to. */
 export function lowestApprovalTier(action: ActionName, policies: PolicySet = shippedPolicies()): ApprovalTier {
