@@ -70,6 +70,11 @@ export const FALLBACK_CREDENTIAL_PROVIDERS = [
   '@smithy/credential-provider-imds',
 ] as const;
 
+/** Where a bundle keeps a fallback credential provider, relative to `index.js`: where Node's resolution finds the package. */
+export function fallbackProviderFile(name: (typeof FALLBACK_CREDENTIAL_PROVIDERS)[number]): string {
+  return `node_modules/${name}/index.js`;
+}
+
 /**
  * The hook's command for what the bundle leaves out and still names: the SDK clients only some
  * code paths load (optional-sdk.ts), each built as `sdk/<client>.js` beside it, and the fallback
@@ -80,7 +85,7 @@ export function optionalSdkFiles(inputDir: string, outputDir: string): string[] 
   const script = path.join(inputDir, 'lib', 'bundling', 'optional-sdk.cjs');
   const files = [
     ...OPTIONAL_SDK.map((name) => `${name}=${optionalSdkFile(name)}`),
-    ...FALLBACK_CREDENTIAL_PROVIDERS.map((name) => `${name}=node_modules/${name}/index.js`),
+    ...FALLBACK_CREDENTIAL_PROVIDERS.map((name) => `${name}=${fallbackProviderFile(name)}`),
   ];
   return [['node', script, inputDir, outputDir, ESBUILD_TARGET, ...files].map((arg) => JSON.stringify(arg)).join(' ')];
 }

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import * as vm from 'node:vm';
 import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { FALLBACK_CREDENTIAL_PROVIDERS, LAMBDA_RUNTIME, WardenFunction } from '../../lib/constructs/functions';
+import { FALLBACK_CREDENTIAL_PROVIDERS, LAMBDA_RUNTIME, WardenFunction, fallbackProviderFile } from '../../lib/constructs/functions';
 import { wholeCatalog } from '../../lambdas/shared/catalog/registry';
 
 /**
@@ -39,7 +39,7 @@ describe('WardenFunction bundling', () => {
 
   it('emits a CommonJS bundle and its source map, and the fallback credential providers as packages beside it', () => {
     expect(fs.readdirSync(bundleDir).sort()).toEqual(['index.js', 'index.js.map', 'node_modules']);
-    const packages = FALLBACK_CREDENTIAL_PROVIDERS.map((name) => `node_modules/${name}/index.js`);
+    const packages = FALLBACK_CREDENTIAL_PROVIDERS.map(fallbackProviderFile);
     for (const file of packages) expect(fs.statSync(path.join(bundleDir, file)).size).toBeGreaterThan(1_000);
     const code = fs.readFileSync(path.join(bundleDir, 'index.js'), 'utf8');
     // A script, not a module: any import/export statement or import.meta would not parse.
@@ -173,7 +173,7 @@ describe('WardenFunction bundling of the optional SDK clients', () => {
 
   it('ships each client the bundle names as a file of its own, and only those, with the credential providers they leave out', () => {
     expect(bundle().files.filter((file) => file.endsWith('.js'))).toEqual(
-      [...FALLBACK_CREDENTIAL_PROVIDERS.map((name) => `node_modules/${name}/index.js`), 'index.js', 'sdk/client-lambda.js', 'sdk/client-ssm.js'].sort(),
+      [...FALLBACK_CREDENTIAL_PROVIDERS.map(fallbackProviderFile), 'index.js', 'sdk/client-lambda.js', 'sdk/client-ssm.js'].sort(),
     );
     const ssm = fs.readFileSync(path.join(bundle().moved, 'sdk/client-ssm.js'), 'utf8');
     for (const name of FALLBACK_CREDENTIAL_PROVIDERS) expect(ssm).toContain(`"${name}"`);
@@ -267,7 +267,7 @@ describe('WardenFunction bundling of the fallback credential providers', () => {
 
   it('leaves them out of the bundle, which imports each by name, and writes each beside it', () => {
     expect(bundle.files.filter((file) => file.endsWith('index.js')).sort()).toEqual(
-      ['index.js', ...FALLBACK_CREDENTIAL_PROVIDERS.map((name) => `node_modules/${name}/index.js`)].sort(),
+      ['index.js', ...FALLBACK_CREDENTIAL_PROVIDERS.map(fallbackProviderFile)].sort(),
     );
     // Bundled, a package leaves no import of its name behind; left out, the import stays.
     const code = fs.readFileSync(path.join(bundle.moved, 'index.js'), 'utf8');
