@@ -4,7 +4,7 @@ import type { ActionName } from '../schemas/actions';
 import type { InferenceResult, ModelTier } from '../schemas/workflow';
 import { OpenAiCompatibleProvider } from './openai-compatible';
 import { RulesProvider } from './rules';
-import { sdkLogger } from '../adapters/aws/sdk-logger';
+import { quietSdkClient } from '../adapters/aws/sdk-logger';
 import {
   parseModelIdList,
   readApiKey,
@@ -129,7 +129,7 @@ export function createModelProvider(env: NodeJS.ProcessEnv = process.env, source
       Promise.all([import('@aws-sdk/client-bedrock-runtime'), import('./bedrock')]),
     ]);
     // One retry layer only: BedrockProvider backs off on throttling itself.
-    const client = new BedrockRuntimeClient({ maxAttempts: 1, logger: sdkLogger });
+    const client = quietSdkClient(BedrockRuntimeClient, { maxAttempts: 1 });
     await checkAwsSetup(client.config, ids.low);
     return new BedrockProvider({ client, modelIds: ids, ...prices });
   });

@@ -2,7 +2,7 @@
 import type { GetSecretValueCommandOutput } from '@aws-sdk/client-secrets-manager';
 import type { GetParameterCommandOutput } from '@aws-sdk/client-ssm';
 import { loadOptionalSdk } from '../adapters/aws/optional-sdk';
-import { sdkLogger } from '../adapters/aws/sdk-logger';
+import { quietSdkClient } from '../adapters/aws/sdk-logger';
 import { ModelSettingError } from '../errors';
 import type { ModelTier } from '../schemas/workflow';
 
@@ -124,7 +124,7 @@ export function sdkGetParameter(capture: CaptureClient = asIs): GetParameter {
   let send: Promise<(name: string) => Promise<GetParameterCommandOutput>> | undefined;
   const client = () =>
     (send ??= loadOptionalSdk('@aws-sdk/client-ssm', () => import('@aws-sdk/client-ssm')).then(({ SSMClient, GetParameterCommand }) => {
-      const ssm = capture(new SSMClient({ logger: sdkLogger }));
+      const ssm = capture(quietSdkClient(SSMClient, {}));
       return (name: string) => ssm.send(new GetParameterCommand({ Name: name }));
     }));
   return async (name) => {
@@ -148,7 +148,7 @@ export function sdkGetSecret(capture: CaptureClient = asIs): GetSecret {
   let send: Promise<(secretId: string) => Promise<GetSecretValueCommandOutput>> | undefined;
   const client = () =>
     (send ??= loadOptionalSdk('@aws-sdk/client-secrets-manager', () => import('@aws-sdk/client-secrets-manager')).then(({ SecretsManagerClient, GetSecretValueCommand }) => {
-      const secrets = capture(new SecretsManagerClient({ logger: sdkLogger }));
+      const secrets = capture(quietSdkClient(SecretsManagerClient, {}));
       return (secretId: string) => secrets.send(new GetSecretValueCommand({ SecretId: secretId }));
     }));
   return async (secretId) => {

@@ -1,4 +1,18 @@
+import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { createDocumentClient, createKmsClient, createS3Client, createSfnClient, requireEnv } from '../../../lambdas/shared/adapters/aws/clients';
+import { sdkInvokeFunction } from '../../../lambdas/shared/adapters/aws/connectors';
+import { quietSdkClient, sdkLogger } from '../../../lambdas/shared/adapters/aws/sdk-logger';
+import { sdkGetParameter, sdkGetSecret } from '../../../lambdas/shared/models/settings';
+
+/** A client's middleware stack still whole (its retries), with the SDK's logger middleware gone. */
+function expectQuiet(client: { middlewareStack: { identify(): string[] } }): void {
+  const stack = client.middlewareStack.identify();
+  expect(stack.some((name) => name.startsWith('retryMiddleware'))).toBe(true);
+  expect(stack.filter((name) => name.startsWith('loggerMiddleware'))).toEqual([]);
+}
 
 describe('SDK client factories', () => {
   it('builds S3 clients that only checksum when required', async () => {
@@ -37,17 +51,44 @@ describe('SDK client factories', () => {
     }
   });
 
-  it('builds clients without the SDK logger middleware (they have no logger; it only copied every input and output)', () => {
+  it('builds the adapter clients with Warden\'s SDK logger and without the SDK logger middleware (it only copied every input and output)', () => {
     const clients = [createDocumentClient({ region: 'us-east-1' }), createS3Client({ region: 'us-east-1' }, {}), createSfnClient({ region: 'us-east-1' }), createKmsClient({ region: 'us-east-1' })];
     try {
       for (const client of clients) {
-        const stack = client.middlewareStack.identify();
-        // Still a whole stack: only the logger is gone.
-        expect(stack.some((name) => name.startsWith('retryMiddleware'))).toBe(true);
-        expect(stack.filter((name) => name.startsWith('loggerMiddleware'))).toEqual([]);
+        expectQuiet(client);
+        expect(client.config.logger).toBe(sdkLogger);
       }
     } finally {
       for (const client of clients) client.destroy();
+    }
+  });
+
+  it('builds the model and connector clients the same way, keeping their own settings', async () => {
+    const bedrock = quietSdkClient(BedrockRuntimeClient, { region: 'us-east-1', maxAttempts: 1 });
+    try {
+      expectQuiet(bedrock);
+      expect(bedrock.config.logger).toBe(sdkLogger);
+      expect(await bedrock.config.maxAttempts()).toBe(1);
+    } finally {
+      bedrock.destroy();
+    }
+    // The clients the SSM, Secrets Manager and Lambda readers build on their first call, as built there.
+    const built: { middlewareStack: { identify(): string[] }; config: { logger: unknown }; destroy(): void }[] = [];
+    const keep = <T>(client: T): T => {
+      built.push(client as (typeof built)[number]);
+      throw new Error('built; no call is made');
+    };
+    await expect(sdkGetParameter(keep)('/warden/model')).rejects.toThrow();
+    await expect(sdkGetSecret(keep)('warden/key')).rejects.toThrow();
+    await expect(sdkInvokeFunction(keep)('arn:aws:lambda:us-east-1:123456789012:function:f', '{}')).rejects.toThrow('built; no call is made');
+    try {
+      expect(built.map((client) => client.constructor)).toEqual([SSMClient, SecretsManagerClient, LambdaClient]);
+      for (const client of built) {
+        expectQuiet(client);
+        expect(client.config.logger).toBe(sdkLogger);
+      }
+    } finally {
+      for (const client of built) client.destroy();
     }
   });
 

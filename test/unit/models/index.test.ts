@@ -13,6 +13,12 @@ const AWS_READY = { region: async () => 'us-east-1', credentials: async () => ({
 
 type FakeClient = new (config: Record<string, unknown>) => { send(command: { input: unknown }): Promise<unknown> };
 
+/** What Warden asks of an SDK client besides `send`: the middleware stack it takes the SDK's logger out of (quietSdkClient). */
+class FakeSdkClient {
+  readonly removed: string[] = [];
+  readonly middlewareStack = { remove: (name: string) => this.removed.push(name) > 0 };
+}
+
 /** Wraps an SDK module so a test can tell whether (and when) it was loaded, optionally swapping its client. */
 function track(module: string, clientName: string, fakeClient?: FakeClient): { loaded: boolean } {
   const sdk = { loaded: false };
@@ -40,7 +46,7 @@ function load(fakeClient?: FakeClient, fakes: { ssm?: FakeClient; secrets?: Fake
 /** A Bedrock client that answers every Converse with the recorded tool use, keeping what it was sent. */
 function recordingBedrock() {
   const sent: Record<string, unknown>[] = [];
-  class FakeBedrockClient {
+  class FakeBedrockClient extends FakeSdkClient {
     config = AWS_READY;
     async send(command: { input: unknown }) {
       sent.push(command.input as Record<string, unknown>);
@@ -102,11 +108,14 @@ describe('createModelProvider', () => {
 
   it('builds the Bedrock client on first use, with the SDK retries off and the configured models and prices', async () => {
     const clients: Record<string, unknown>[] = [];
+    const removed: string[][] = [];
     const sent: Record<string, unknown>[] = [];
-    class FakeBedrockClient {
+    class FakeBedrockClient extends FakeSdkClient {
       config = AWS_READY;
       constructor(config: Record<string, unknown>) {
+        super();
         clients.push(config);
+        removed.push(this.removed);
       }
       async send(command: { input: unknown }) {
         sent.push(command.input as Record<string, unknown>);
@@ -131,6 +140,8 @@ describe('createModelProvider', () => {
     expect(ssm.loaded).toBe(false);
     // The SDK retries off, and Warden's logger (sdk-logger.ts), whose module jest loads afresh per test.
     expect(clients).toEqual([{ maxAttempts: 1, logger: expect.objectContaining({ warn: expect.any(Function), error: expect.any(Function) }) }]);
+    // Built by quietSdkClient (its own test builds the real client): the SDK's logger middleware taken out.
+    expect(removed).toEqual([['loggerMiddleware']]);
     expect(sent.map((input) => input.modelId)).toEqual(['strong-model', 'small-model']);
     expect(result.model).toMatchObject({ provider: 'bedrock', id: 'strong-model', inputTokens: 812, outputTokens: 96 });
     // 812/1000 * 0.003 + 96/1000 * 0.015
@@ -139,7 +150,7 @@ describe('createModelProvider', () => {
 
   it('uses the one configured model id for both tiers', async () => {
     const sent: Record<string, unknown>[] = [];
-    class FakeBedrockClient {
+    class FakeBedrockClient extends FakeSdkClient {
       config = AWS_READY;
       async send(command: { input: unknown }) {
         sent.push(command.input as Record<string, unknown>);
@@ -243,7 +254,7 @@ describe('a tier’s model id from an SSM parameter', () => {
   it('reads the parameter with GetParameter through the SSM SDK, loaded only on the first model call', async () => {
     const names: unknown[] = [];
     const values: Record<string, { Type: string; Value: string }> = { '/warden/model/low': { Type: 'String', Value: 'strong-model' } };
-    class FakeSsmClient {
+    class FakeSsmClient extends FakeSdkClient {
       async send(command: { input: unknown }) {
         const { Name } = command.input as { Name: string };
         names.push(Name);
@@ -270,7 +281,7 @@ describe('a tier’s model id from an SSM parameter', () => {
     ['a SecureString (it would come back encrypted)', '/warden/model/secure', /SSM parameter \/warden\/model\/secure must be a String parameter/],
     ['access denied', '/warden/model/denied', /SSM parameter \/warden\/model\/denied could not be read \(AccessDeniedException\)/],
   ])('fails the model call on %s, naming the parameter', async (_label, name, message) => {
-    class FakeSsmClient {
+    class FakeSsmClient extends FakeSdkClient {
       async send(command: { input: unknown }) {
         const { Name } = command.input as { Name: string };
         if (Name.endsWith('/secure')) return { Parameter: { Name, Type: 'SecureString', Value: 'AQICAHh-ciphertext' } };
@@ -291,7 +302,7 @@ describe('a tier’s model id from an SSM parameter', () => {
 
   it('reads a secret with GetSecretValue through the Secrets Manager SDK, and names the secret (only) when it cannot', async () => {
     const ids: unknown[] = [];
-    class FakeSecretsClient {
+    class FakeSecretsClient extends FakeSdkClient {
       async send(command: { input: unknown }) {
         const { SecretId } = command.input as { SecretId: string };
         ids.push(SecretId);

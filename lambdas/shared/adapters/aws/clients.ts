@@ -3,7 +3,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { dynamodbSdk, kmsSdk, s3Sdk, sfnSdk } from './sdk';
-import { sdkLogger } from './sdk-logger';
+import { quietSdkClient } from './sdk-logger';
 
 /**
  * SDK v3 clients, built once per process (a Lambda container reuses them across invocations).
@@ -23,27 +23,15 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 function baseConfig(options: ClientOptions) {
   return {
-    logger: sdkLogger,
     ...(options.region ? { region: options.region } : {}),
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     ...(options.credentials ? { credentials: options.credentials } : {}),
   };
 }
 
-/**
- * The SDK's `loggerMiddleware` copies every input and output through the operation's sensitive-data
- * filter to hand the copies to the client's logger, even the default no-op one: these clients have
- * no logger (the handlers log through Powertools), so it is taken out of their stack. Measured
- * (npm run bench, the escalated cycle's CPU profile): the filter was the SDK's costliest function.
- */
-function withoutSdkLogging<C extends { middlewareStack: { remove(name: string): boolean } }>(client: C): C {
-  client.middlewareStack.remove('loggerMiddleware');
-  return client;
-}
-
 export function createDocumentClient(options: ClientOptions = {}): DynamoDBDocumentClient {
   // The document client runs on its base client's middleware stack.
-  return dynamodbSdk().DynamoDBDocumentClient.from(withoutSdkLogging(new (dynamodbSdk().DynamoDBClient)(baseConfig(options))), {
+  return dynamodbSdk().DynamoDBDocumentClient.from(quietSdkClient(dynamodbSdk().DynamoDBClient, baseConfig(options)), {
     marshallOptions: {
       // A patch or an optional field left undefined means "not set", not an error.
       removeUndefinedValues: true,
@@ -55,7 +43,7 @@ export function createDocumentClient(options: ClientOptions = {}): DynamoDBDocum
 
 export function createS3Client(options: ClientOptions = {}, env: Env = process.env): S3Client {
   const customEndpoint = options.endpoint ?? env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
-  return withoutSdkLogging(new (s3Sdk().S3Client)({
+  return quietSdkClient(s3Sdk().S3Client, {
     ...baseConfig(options),
     // Default (streamed, trailing) checksums make s3rver store corrupted objects; S3 itself is
     // just as safe with WHEN_REQUIRED because the transport is TLS and KMS-encrypted at rest.
@@ -63,15 +51,15 @@ export function createS3Client(options: ClientOptions = {}, env: Env = process.e
     responseChecksumValidation: 'WHEN_REQUIRED',
     // A custom endpoint (an emulator) has no per-bucket DNS names.
     ...(customEndpoint ? { forcePathStyle: true } : {}),
-  }));
+  });
 }
 
 export function createSfnClient(options: ClientOptions = {}): SFNClient {
-  return withoutSdkLogging(new (sfnSdk().SFNClient)(baseConfig(options)));
+  return quietSdkClient(sfnSdk().SFNClient, baseConfig(options));
 }
 
 export function createKmsClient(options: ClientOptions = {}): KMSClient {
-  return withoutSdkLogging(new (kmsSdk().KMSClient)(baseConfig(options)));
+  return quietSdkClient(kmsSdk().KMSClient, baseConfig(options));
 }
 
 let documentClientInstance: DynamoDBDocumentClient | undefined;

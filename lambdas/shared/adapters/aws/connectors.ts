@@ -1,7 +1,7 @@
 import type { InvokeFunction, SecretReader } from '../../connectors';
 import { sdkGetSecret, type CaptureClient } from '../../models/settings';
 import { loadOptionalSdk } from './optional-sdk';
-import { sdkLogger } from './sdk-logger';
+import { quietSdkClient } from './sdk-logger';
 
 /**
  * The AWS side of the connectors: Lambda Invoke for `lambda`, Secrets Manager for the `http`
@@ -14,7 +14,7 @@ export function sdkInvokeFunction(capture: CaptureClient = (client) => client): 
   let send: Promise<InvokeFunction> | undefined;
   const client = () =>
     (send ??= loadOptionalSdk('@aws-sdk/client-lambda', () => import('@aws-sdk/client-lambda')).then(({ LambdaClient, InvokeCommand }) => {
-      const lambda = capture(new LambdaClient({ logger: sdkLogger }));
+      const lambda = capture(quietSdkClient(LambdaClient, {}));
       return async (functionArn: string, payload: string) => {
         const out = await lambda.send(new InvokeCommand({ FunctionName: functionArn, InvocationType: 'RequestResponse', Payload: new TextEncoder().encode(payload) }));
         return {
