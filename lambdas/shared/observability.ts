@@ -163,11 +163,17 @@ function release(logger: Logger, withContext: boolean): void {
   if (idle.length < IDLE_LOGGERS_KEPT) idle.push(logger);
 }
 
-/** Adds keys learned mid-invocation (e.g. the request id behind a task), keeping the others. */
+/**
+ * Adds keys learned mid-invocation (e.g. the request id behind a task), keeping the others.
+ * Outside an invocation, or once it has ended, there is nothing to add them to: the root logger
+ * would pass them on to every invocation's logger after.
+ */
 export function appendCorrelation(keys: CorrelationKeys): void {
+  const scope = currentScope();
+  if (scope === outsideInvocations) return;
   const executionArn = keys.executionArn ?? (keys.requestId ? executionArnFor(keys.requestId) : undefined);
   const defined = Object.fromEntries(Object.entries({ ...keys, executionArn }).filter(([, v]) => v !== undefined));
-  currentScope().logger.appendKeys(defined);
+  scope.logger.appendKeys(defined);
 }
 
 /**

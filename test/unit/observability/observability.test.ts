@@ -141,6 +141,25 @@ describe('withObservability', () => {
     expect(byMessage.late).not.toHaveProperty('function_request_id');
   });
 
+  it('keys added by work an ended invocation left running, or outside any, reach no later line', async () => {
+    let letGo!: () => void;
+    const gate = new Promise<void>((resolve) => (letGo = resolve));
+    let late!: Promise<void>;
+    await o.withObservability({ requestId: 'r_left' }, undefined, async () => {
+      late = gate.then(() => o.appendCorrelation({ taskId: 't_late' }));
+    });
+    letGo();
+    await late;
+    o.appendCorrelation({ requestId: 'r_outside' });
+    o.logger.info('outside');
+    await o.withObservability({ traceId: 'trace-next' }, undefined, async () => o.logger.info('next'));
+    for (const line of logs()) {
+      expect(line).not.toHaveProperty('taskId');
+      expect(line).not.toHaveProperty('requestId');
+    }
+    expect(logs().map((line) => line.message)).toEqual(['outside', 'next']);
+  });
+
   it('in Lambda, says cold_start on the first invocation of the process only', async () => {
     process.env.AWS_LAMBDA_INITIALIZATION_TYPE = 'on-demand';
     try {
