@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import { WORKFLOW_FUNCTIONS } from '../../lib/constructs/functions';
 import { ModelAccessDenied, ModelNotFound, ModelSettingError, ModelUnavailable } from '../../lambdas/shared/errors';
 import { ASL_FILE, aslPlaceholders, functionArnPlaceholder } from '../../lib/constructs/workflow';
+import { exportedErrorClasses } from '../support/error-classes';
 
 /**
  * The ASL file itself, as written: the one orchestration for CDK and for local mode.
@@ -164,6 +165,21 @@ it('reaches Execute only after an approved decision', () => {
   expect(outcome.find((choice) => choice.Next === 'Execute')?.StringEquals).toBe('approved');
   const approval = definition.States.ApprovalOutcome.Choices as unknown as { StringEquals: string; Next: string }[];
   expect(approval.find((choice) => choice.Next === 'Execute')?.StringEquals).toBe('APPROVED');
+});
+
+it('retries and catches only errors that exist: Step Functions\' own, the Lambda service\'s, or a name Warden\'s code gives an error', () => {
+  const thrown = new Set(exportedErrorClasses().map(([, Class]) => Class.name));
+  const named = states.flatMap(([, state]) => [...(state.Retry ?? []), ...(state.Catch ?? [])].flatMap((rule) => rule.ErrorEquals));
+  const warden = named.filter((name) => !name.startsWith('States.') && !name.startsWith('Lambda.'));
+  expect(warden.length).toBeGreaterThan(0);
+  for (const name of warden) expect([name, thrown.has(name)]).toEqual([name, true]);
+});
+
+it('retries a system-of-record read left incomplete by throttling, in every step that reads it', () => {
+  for (const name of ['Validate', 'Execute', 'Finalize', 'MarkFailed']) {
+    const retried = (definition.States[name].Retry ?? []).flatMap((retrier) => retrier.ErrorEquals);
+    expect([name, retried]).toEqual([name, expect.arrayContaining(['BatchReadIncomplete'])]);
+  }
 });
 
 describe('Inference: model failures', () => {

@@ -1,22 +1,4 @@
-import * as errors from '../../../lambdas/shared/errors';
-import * as request from '../../../lambdas/shared/http/request';
-import * as bearer from '../../../lambdas/shared/http/bearer';
-import * as catalog from '../../../lambdas/shared/catalog/define';
-import * as shares from '../../../lambdas/shared/limits/shares';
-import * as cedar from '../../../lambdas/shared/policy/cedar';
-import * as dynamo from '../../../lambdas/shared/adapters/aws/dynamo';
-
-type ErrorClass = new (...args: never[]) => Error;
-
-/** Every error class a module exports (jest keeps class names: here `X.name` is the class's own). */
-function errorClasses(module: Record<string, unknown>): [string, ErrorClass][] {
-  return Object.entries(module).filter((entry): entry is [string, ErrorClass] => {
-    const value = entry[1];
-    return typeof value === 'function' && value.prototype instanceof Error;
-  });
-}
-
-const MODULES = { errors, request, bearer, catalog, shares, cedar, dynamo };
+import { exportedErrorClasses } from '../../support/error-classes';
 
 /**
  * A Lambda bundle is minified without keeping class names, so each error states its name as a
@@ -24,7 +6,7 @@ const MODULES = { errors, request, bearer, catalog, shares, cedar, dynamo };
  * would silently take its parent's name; this catches it, whatever the class's constructor takes.
  */
 describe('error names', () => {
-  const classes = Object.entries(MODULES).flatMap(([module, exports]) => errorClasses(exports).map(([name, Class]) => [`${module}.${name}`, Class] as const));
+  const classes = exportedErrorClasses();
 
   it('finds the error classes', () => {
     // The ones the ASL and the failure codes name, among them.
