@@ -4,6 +4,7 @@ import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import { allSettled } from '../../lambdas/shared/settled';
 
 /**
  * A local Step Functions: runs the repository's ASL file, unchanged, with aws-local-stepfunctions.
@@ -530,8 +531,7 @@ export class LocalStepFunctions {
     this.waiters.clear();
     await Promise.allSettled([...this.inFlight, ...this.writes]);
     // As loud as the writes while running: a journal that could not catch up is not hidden.
-    const failed = (await Promise.allSettled(catchingUp)).find((result) => result.status === 'rejected');
-    if (failed) throw failed.reason;
+    await allSettled(catchingUp);
   }
 }
 
