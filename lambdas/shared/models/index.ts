@@ -82,7 +82,7 @@ export interface ModelProviderSources {
   readonly getParameter?: GetParameter;
   /** @default GetSecretValue via @aws-sdk/client-secrets-manager, loaded on first use */
   readonly getSecret?: GetSecret;
-  /** Wraps the SSM and Secrets Manager clients the defaults build (X-Ray capture in Lambda). */
+  /** Wraps the Bedrock, SSM and Secrets Manager clients built here (X-Ray capture in Lambda). */
   readonly captureClient?: CaptureClient;
 }
 
@@ -128,8 +128,9 @@ export function createModelProvider(env: NodeJS.ProcessEnv = process.env, source
       modelIds(),
       Promise.all([import('@aws-sdk/client-bedrock-runtime'), import('./bedrock')]),
     ]);
-    // One retry layer only: BedrockProvider backs off on throttling itself.
-    const client = quietSdkClient(BedrockRuntimeClient, { maxAttempts: 1 });
+    // One retry layer only: BedrockProvider backs off on throttling itself. Captured like every
+    // other client, so that a model call is its own X-Ray subsegment.
+    const client = (sources.captureClient ?? ((built) => built))(quietSdkClient(BedrockRuntimeClient, { maxAttempts: 1 }));
     await checkAwsSetup(client.config, ids.low);
     return new BedrockProvider({ client, modelIds: ids, ...prices });
   });

@@ -78,8 +78,8 @@ describe('SDK client factories', () => {
       built.push(client as (typeof built)[number]);
       throw new Error('built; no call is made');
     };
-    await expect(sdkGetParameter(keep)('/warden/model')).rejects.toThrow();
-    await expect(sdkGetSecret(keep)('warden/key')).rejects.toThrow();
+    await expect(sdkGetParameter(keep)('/warden/model')).rejects.toThrow('SSM parameter /warden/model could not be read');
+    await expect(sdkGetSecret(keep)('warden/key')).rejects.toThrow('Secret warden/key (the OpenAI-compatible API key) could not be read');
     await expect(sdkInvokeFunction(keep)('arn:aws:lambda:us-east-1:123456789012:function:f', '{}')).rejects.toThrow('built; no call is made');
     try {
       expect(built.map((client) => client.constructor)).toEqual([SSMClient, SecretsManagerClient, LambdaClient]);

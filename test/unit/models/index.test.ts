@@ -100,6 +100,32 @@ describe('createModelProvider', () => {
     expect([sdk.loaded, ssm.loaded, secrets.loaded]).toEqual([false, false, false]);
   });
 
+  it('sends model calls through the client capture it is given (X-Ray in Lambda)', async () => {
+    const { sent, FakeBedrockClient } = recordingBedrock();
+    const { createModelProvider } = load(FakeBedrockClient);
+    const captured: unknown[] = [];
+    const capture = <T>(client: T): T => {
+      captured.push(client);
+      // As X-Ray's capture does, the client comes back instrumented: here its calls are counted.
+      const instrumented = client as unknown as { send(command: unknown): Promise<unknown>; calls: number };
+      const send = instrumented.send.bind(instrumented);
+      instrumented.calls = 0;
+      instrumented.send = (command) => {
+        instrumented.calls++;
+        return send(command);
+      };
+      return client;
+    };
+
+    const provider = createModelProvider({ MODEL_PROVIDER: 'bedrock', MODEL_ID_LOW: 'small-model' }, { captureClient: capture });
+    await provider.propose({ text: TEXT, action: 'purchase_order', tier: 'low' });
+
+    expect(captured).toHaveLength(1);
+    expect(captured[0]).toBeInstanceOf(FakeBedrockClient);
+    expect((captured[0] as { calls: number }).calls).toBe(1);
+    expect(sent).toHaveLength(1);
+  });
+
   it('honours the local-mode variable name', () => {
     const { createModelProvider } = load();
     expect(createModelProvider({ WARDEN_MODEL_PROVIDER: 'rules' }).name).toBe('rules');

@@ -11,7 +11,7 @@ describe('error names', () => {
   it('finds the error classes', () => {
     // The ones the ASL and the failure codes name, among them.
     expect(classes.map(([name]) => name)).toEqual(
-      expect.arrayContaining(['errors.AuditWriteFailed', 'errors.ConnectorFailed', 'errors.ModelUnavailable', 'errors.InvalidWorkflowState', 'request.PayloadTooLarge', 'bearer.TokenRejected']),
+      expect.arrayContaining(['shared/errors.AuditWriteFailed', 'shared/errors.ConnectorFailed', 'shared/errors.ModelUnavailable', 'shared/errors.InvalidWorkflowState', 'shared/http/request.PayloadTooLarge', 'shared/http/bearer.TokenRejected', 'shared/adapters/aws/dynamo.BatchReadIncomplete']),
     );
     expect(classes.length).toBeGreaterThanOrEqual(20);
   });

@@ -20,7 +20,7 @@ export const sdkLogger: Logger = {
   error: () => undefined,
 };
 
-/** What `quietSdkClient` needs of a client class: the SDK's own constructor and middleware stack. */
+/** What `quietSdkClient` needs of a client besides its constructor: the SDK's middleware stack. */
 interface SdkClient {
   middlewareStack: { remove(name: string): boolean };
 }
