@@ -40,7 +40,12 @@ export interface ThroughputRun {
    * replayed by as many concurrent workers with plain SDK clients — no HTTP API, no engine, no
    * handlers. Requests/s above this are out of reach whatever the product code does.
    */
-  ioCeiling: { callsPerRequest: number; requestsPerSecond: number };
+  ioCeiling: {
+    callsPerRequest: number;
+    requestsPerSecond: number;
+    /** Process CPU per replayed request, counted as `cpuMsPerRequest` is: the emulators and the replaying clients. Warden's own share is the difference. */
+    cpuMsPerRequest: number;
+  };
 }
 
 const TERMINAL = new Set(['COMPLETED', 'REJECTED', 'FAILED', 'EXPIRED']);
@@ -147,6 +152,7 @@ async function measureIoCeiling(
   try {
     await replayer.replay(nextReplay());
     let issued = 0;
+    const cpuBefore = process.cpuUsage();
     const started = performance.now();
     const worker = async () => {
       while (issued < requests) {
@@ -157,7 +163,8 @@ async function measureIoCeiling(
     };
     await Promise.all(Array.from({ length: workers }, () => worker()));
     const seconds = (performance.now() - started) / 1000;
-    return { callsPerRequest, requestsPerSecond: round(requests / seconds, 1) };
+    const cpu = process.cpuUsage(cpuBefore);
+    return { callsPerRequest, requestsPerSecond: round(requests / seconds, 1), cpuMsPerRequest: round((cpu.user + cpu.system) / 1000 / requests) };
   } finally {
     replaying.end();
     replayer.destroy();
