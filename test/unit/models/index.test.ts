@@ -175,14 +175,7 @@ describe('createModelProvider', () => {
   });
 
   it('uses the one configured model id for both tiers', async () => {
-    const sent: Record<string, unknown>[] = [];
-    class FakeBedrockClient extends FakeSdkClient {
-      config = AWS_READY;
-      async send(command: { input: unknown }) {
-        sent.push(command.input as Record<string, unknown>);
-        return recorded();
-      }
-    }
+    const { sent, FakeBedrockClient } = recordingBedrock();
     const { createModelProvider } = load(FakeBedrockClient);
 
     await createModelProvider({ MODEL_PROVIDER: 'bedrock', MODEL_ID_HIGH: 'only-model' }).propose({ text: 'x', tier: 'low' });
