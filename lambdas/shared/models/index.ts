@@ -6,6 +6,7 @@ import { OpenAiCompatibleProvider } from './openai-compatible';
 import { RulesProvider } from './rules';
 import { quietSdkClient } from '../adapters/aws/sdk-logger';
 import {
+  asIs,
   parseModelIdList,
   readApiKey,
   resolveModelIds,
@@ -130,7 +131,7 @@ export function createModelProvider(env: NodeJS.ProcessEnv = process.env, source
     ]);
     // One retry layer only: BedrockProvider backs off on throttling itself. Captured like every
     // other client, so that a model call is its own X-Ray subsegment.
-    const client = (sources.captureClient ?? ((built) => built))(quietSdkClient(BedrockRuntimeClient, { maxAttempts: 1 }));
+    const client = (sources.captureClient ?? asIs)(quietSdkClient(BedrockRuntimeClient, { maxAttempts: 1 }));
     await checkAwsSetup(client.config, ids.low);
     return new BedrockProvider({ client, modelIds: ids, ...prices });
   });

@@ -114,7 +114,8 @@ export async function readApiKey(secretId: string, getSecret: GetSecret): Promis
 
 /** Wraps an SDK client built here (the Lambdas pass X-Ray capture). */
 export type CaptureClient = <T>(client: T) => T;
-const asIs: CaptureClient = (client) => client;
+/** No capture: the client as built (tests, local mode). */
+export const asIs: CaptureClient = (client) => client;
 
 /**
  * GetParameter through @aws-sdk/client-ssm, loaded and built on first use so that a provider

@@ -1,5 +1,5 @@
 import type { InvokeFunction, SecretReader } from '../../connectors';
-import { sdkGetSecret, type CaptureClient } from '../../models/settings';
+import { asIs, sdkGetSecret, type CaptureClient } from '../../models/settings';
 import { loadOptionalSdk } from './optional-sdk';
 import { quietSdkClient } from './sdk-logger';
 
@@ -10,7 +10,7 @@ import { quietSdkClient } from './sdk-logger';
  */
 
 /** RequestResponse invoke; the endpoint comes from AWS_ENDPOINT_URL_LAMBDA when set (local mode, tests). */
-export function sdkInvokeFunction(capture: CaptureClient = (client) => client): InvokeFunction {
+export function sdkInvokeFunction(capture: CaptureClient = asIs): InvokeFunction {
   let send: Promise<InvokeFunction> | undefined;
   const client = () =>
     (send ??= loadOptionalSdk('@aws-sdk/client-lambda', () => import('@aws-sdk/client-lambda')).then(({ LambdaClient, InvokeCommand }) => {

@@ -31,7 +31,7 @@ interface SdkClient {
  * to the logger's `info`, although `sdkLogger` drops them (the handlers log through Powertools).
  * For a model call the copies are the request text and the model's answer. Measured (npm run
  * bench, the escalated cycle's CPU profile): the filter was the SDK's costliest function. Every
- * SDK client Warden builds is built here.
+ * SDK client the Lambdas build is built here.
  */
 export function quietSdkClient<C extends SdkClient, Config extends object>(
   Client: new (...config: [] | [Config]) => C,
