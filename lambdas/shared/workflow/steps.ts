@@ -242,12 +242,12 @@ async function effectMayHaveRun(state: WorkflowState, records: RecordReader): Pr
   return (await records.findEffect(fingerprint))?.requestId === state.requestId;
 }
 
-/** The status the chain's closing `request.finalized` entry gives, when the chain is closed. */
-async function closingEntryOf(audit: AuditLog, requestId: string): Promise<{ status: RequestStatus } | undefined> {
+/** The chain's closing `request.finalized` entry, when the chain ends with one: the status it gives, the step that wrote it and the error it ended with. */
+async function closingEntryOf(audit: AuditLog, requestId: string): Promise<{ status: RequestStatus; step: string; failedWith: unknown } | undefined> {
   const last = (await audit.list(requestId)).at(-1);
   if (last?.event !== 'request.finalized') return undefined;
   const status = RequestStatus.safeParse(last.data.status);
-  return status.success && TERMINAL_STATUSES.includes(status.data) ? { status: status.data } : undefined;
+  return status.success && TERMINAL_STATUSES.includes(status.data) ? { status: status.data, step: last.step, failedWith: last.data.failedWith ?? null } : undefined;
 }
 
 /** What Finalize returns as the execution's output: the outcome, nothing sensitive. */
@@ -350,6 +350,10 @@ export async function finalizeStep(
   if (options.failurePath) {
     // A failure after the request already ended (e.g. Finalize's own audit write) never rewrites its outcome.
     if (current && TERMINAL_STATUSES.includes(current.status)) {
+      // Unless this is a retry of the very MarkFailed that ended it (its record write landed, its
+      // answer did not): then nothing failed after the end, and the trail says so by saying nothing.
+      const closing = await closingEntryOf(deps.audit, state.requestId);
+      if (closing?.step === 'MarkFailed' && closing.failedWith === (state.error?.Error ?? null)) return { requestId: state.requestId, status: current.status };
       await deps.audit.append(
         state.requestId,
         {

@@ -106,6 +106,31 @@ describe('the signed audit head', () => {
     expect(trail.entries.map((e) => e.seq)).toEqual([1, 2]);
   });
 
+  it('a retried step that reads the end (no end given) finds its entry there: returned with its head, not written twice', async () => {
+    const requestId = newRequestId();
+    await appendN(requestId, 1);
+    const once = await stores().audit.append(requestId, anEvent(2), undefined, { head: true });
+    const retried = await stores().audit.append(requestId, anEvent(2), undefined, { head: true });
+    expect(retried).toMatchObject({ seq: 2, hash: once.hash, head: { seq: 2, hash: once.hash } });
+    expect((await stored(requestId)).map((item) => item.seq)).toEqual([1, 2]);
+    expect(await stores().audit.trail(requestId, signedHeadOf(retried))).toMatchObject({ verified: true });
+    // Something else after it is new, and is appended.
+    expect(await stores().audit.append(requestId, { ...anEvent(2), data: { n: 'other' } })).toMatchObject({ seq: 3 });
+  });
+
+  it('a retry whose first attempt lost a race and landed further on gets that entry back', async () => {
+    const requestId = newRequestId();
+    const [first] = await appendN(requestId, 1);
+    // Another writer takes seq 2; this step's first attempt loses it and lands at seq 3.
+    await stores().audit.append(requestId, { ...anEvent(9), step: 'Approval' }, chainHeadOf(first!));
+    const once = await stores().audit.append(requestId, anEvent(2), chainHeadOf(first!));
+    expect(once.seq).toBe(3);
+    // The retry is told the same end: seq 2 is the other writer's, and the end it reads then is its own entry.
+    const retried = await stores().audit.append(requestId, anEvent(2), chainHeadOf(first!));
+    expect(retried).toMatchObject({ seq: 3, hash: once.hash });
+    expect((await stored(requestId)).map((item) => item.seq)).toEqual([1, 2, 3]);
+  });
+
   it('a writer told a stale end appends after what others wrote meanwhile', async () => {
     const requestId = newRequestId();
     const [first] = await appendN(requestId, 1);

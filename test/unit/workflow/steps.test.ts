@@ -155,6 +155,43 @@ describe('finalizeStep', () => {
     expect(trail.entries.map((e) => e.event)).toEqual(['proposal.validated', 'approval.requested', 'request.finalized']);
   });
 
+  it('a Finalize of an expired wait, retried after its writes landed, ends the trail once', async () => {
+    const { requests, tasks, audit } = stores();
+    const record = aRequestRecord({ status: 'PENDING_APPROVAL' });
+    await requests.create(record);
+    await tasks.putPending(aPendingTask({ requestId: record.requestId }));
+    const validated = await audit.append(record.requestId, { step: 'Validate', actor: { type: 'system', id: 'validator' }, event: 'proposal.validated', data: {} }, CHAIN_START);
+    const state = aWorkflowState({ requestId: record.requestId, error: { Error: 'States.Timeout' }, audit: chainHeadOf(validated) });
+
+    await finalizeStep(state, { requests, tasks, audit }, { failurePath: false });
+    // Its answer was lost (Lambda.Unknown, say): Step Functions runs it again on the same state. The task is already EXPIRED.
+    await expect(finalizeStep(state, { requests, tasks, audit }, { failurePath: false })).resolves.toMatchObject({ status: 'EXPIRED' });
+
+    const stored = await requests.get(record.requestId);
+    const trail = await audit.trail(record.requestId, stored?.auditHead);
+    expect(trail.entries.map((e) => e.event)).toEqual(['proposal.validated', 'request.finalized']);
+    expect(trail).toMatchObject({ verified: true, head: { seq: 2 } });
+  });
+
+  it('a MarkFailed retried after it ended the request adds nothing; another failure after the end is still recorded', async () => {
+    const { requests, tasks, audit } = stores();
+    const record = aRequestRecord({ status: 'RUNNING' });
+    await requests.create(record);
+    const state = aWorkflowState({ requestId: record.requestId, error: { Error: 'ConnectorFailed', Cause: 'x' } });
+
+    await finalizeStep(state, { requests, tasks, audit }, { failurePath: true });
+    await expect(finalizeStep(state, { requests, tasks, audit }, { failurePath: true })).resolves.toMatchObject({ status: 'FAILED' });
+    expect((await audit.list(record.requestId)).map((e) => e.event)).toEqual(['request.finalized']);
+
+    // The ExecutionAbandoned rule's MarkFailed, for another error, after the end: that is news.
+    await finalizeStep({ ...state, error: { Error: 'ABORTED' } }, { requests, tasks, audit }, { failurePath: true });
+    expect((await audit.list(record.requestId)).map((e) => [e.event, e.data.failedWith])).toEqual([
+      ['request.finalized', 'ConnectorFailed'],
+      ['request.failure_after_end', 'ABORTED'],
+    ]);
+    expect(await requests.get(record.requestId)).toMatchObject({ status: 'FAILED', error: { code: 'connector_failed' } });
+  });
+
   it('never rewrites a request that already ended when a later step fails', async () => {
     const { requests, tasks, audit } = stores();
     const record = aRequestRecord({ status: 'COMPLETED', result: { purchaseOrderNumber: 'PO-1' } });

@@ -33,6 +33,13 @@ interface ChainEnd {
   seq: number;
   hash: string;
   event?: string;
+  /** The entry itself, when it was read from the table (not told by the step). */
+  entry?: SignedAuditEntry;
+}
+
+/** Whether `entry` says exactly what `event` would: the same step, event, actor and data. */
+function sameEntry(entry: SignedAuditEntry, event: AuditEvent, data: Record<string, unknown>): boolean {
+  return entry.step === event.step && entry.event === event.event && entry.actor.id === event.actor.id && canonicalJson(entry.data) === canonicalJson(data);
 }
 
 export interface DynamoAuditLogOptions {
@@ -53,7 +60,8 @@ export interface DynamoAuditLogOptions {
  * carries it, `after`), so nothing is read first. Two writers, or a retried step, can never fork
  * the chain: one seq holds one entry (`attribute_not_exists`). The loser reads the chain's end
  * and either finds its own entry there (a retried step: it is returned, not written twice) or
- * appends after it.
+ * appends after it. An append that reads the end (no `after`, or one found stale) and finds the
+ * very entry it would write there returns that entry too.
  *
  * The signed head a reader checks the chain against lives on the request record (`auditHead`):
  * each step that writes the record asks its append for a head signature (`headMessage`, a message
@@ -144,6 +152,13 @@ export class DynamoAuditLog implements AuditLog {
           await passed();
           return undefined;
         }
+        // The chain, as read, already ends with this very entry: a retried step (or a retry of one
+        // that lost a race and landed further on) whose first attempt's write landed, with nothing
+        // after it. That entry stands, once.
+        if (end?.entry && sameEntry(end.entry, event, data)) {
+          await passed();
+          return options.head ? { ...end.entry, head: await this.failClosed(this.signHead(requestId, end.seq, end.hash)) } : end.entry;
+        }
         const unhashed: UnhashedAuditEntry = {
           requestId,
           seq: end ? end.seq + 1 : 1,
@@ -179,7 +194,7 @@ export class DynamoAuditLog implements AuditLog {
         // Only the very same entry: a retry that would say something else (another proposal,
         // another decision) is appended after it, so the trail shows both.
         const own = await this.failClosed(this.readEntry(requestId, claimed));
-        if (own && own.step === event.step && own.event === event.event && own.actor.id === event.actor.id && canonicalJson(own.data) === canonicalJson(data)) {
+        if (own && sameEntry(own, event, data)) {
           if (!(await this.failClosed(this.stepWroteAfter(requestId, claimed, event.step)))) {
             return options.head ? { ...own, head: await this.failClosed(this.signHead(requestId, own.seq, own.hash)) } : own;
           }
@@ -257,7 +272,7 @@ export class DynamoAuditLog implements AuditLog {
         if (!(await entryIsSigned(requestId, signed.data, this.signer.verify))) {
           throw new AuditWriteFailed('audit: the last entry is not signed by the audit key; refusing to extend it');
         }
-        return { seq: signed.data.seq, hash: signed.data.hash, event: signed.data.event };
+        return { seq: signed.data.seq, hash: signed.data.hash, event: signed.data.event, entry: signed.data };
       }
     }
     // Written by an earlier version: its signed head under seq 0 holds the last entry.
