@@ -354,7 +354,7 @@ export async function finalizeStep(
       // answer did not): then nothing failed after the end, and the trail says so by saying nothing.
       const closing = await closingEntryOf(deps.audit, state.requestId);
       if (closing?.step === 'MarkFailed' && closing.failedWith === (state.error?.Error ?? null)) return { requestId: state.requestId, status: current.status };
-      await deps.audit.append(
+      const entry = await deps.audit.append(
         state.requestId,
         {
           step: 'MarkFailed',
@@ -363,7 +363,10 @@ export async function finalizeStep(
           data: { status: current.status, failedWith: state.error?.Error ?? null },
         },
         chainEnd,
+        { head: true },
       );
+      // Only the head moves, so that the entry cannot be cut off the trail unseen; the outcome stays as it was.
+      await deps.requests.update(state.requestId, { auditHead: signedHeadOf(entry) });
       return { requestId: state.requestId, status: current.status };
     }
   }

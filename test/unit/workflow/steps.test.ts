@@ -202,6 +202,10 @@ describe('finalizeStep', () => {
     expect(output.status).toBe('COMPLETED');
     expect(await requests.get(record.requestId)).toMatchObject({ status: 'COMPLETED', result: { purchaseOrderNumber: 'PO-1' } });
     expect((await audit.list(record.requestId)).map((e) => e.event)).toEqual(['request.failure_after_end']);
+    // The record's signed head covers it: cutting it off the trail would show.
+    const stored = await requests.get(record.requestId);
+    expect(stored?.auditHead).toMatchObject({ seq: 1 });
+    expect(await audit.trail(record.requestId, stored?.auditHead)).toMatchObject({ verified: true });
   });
 
   it('when Finalize closed the chain but its record write failed, MarkFailed writes what the chain says and no second end', async () => {
