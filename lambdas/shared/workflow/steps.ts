@@ -269,7 +269,7 @@ const FAILURE_CODES: Record<string, string> = {
   ModelSettingError: 'model_misconfigured',
   InvalidWorkflowState: 'invalid_workflow_state',
   'States.Timeout': 'step_timed_out',
-  // Execution statuses, from the ExecutionAbandoned rule: MarkFailed never ran for these.
+  // Execution statuses, from the ExecutionAbandoned rule: the execution stopped before its own MarkFailed finished.
   ABORTED: 'execution_aborted',
   TIMED_OUT: 'execution_timed_out',
 };
@@ -348,7 +348,7 @@ export async function finalizeStep(
   // its entry, say) may have appended, so the chain's end is read rather than assumed.
   let chainEnd = state.error ? undefined : state.audit;
   if (options.failurePath) {
-    // A failure after the request already ended (e.g. Finalize's own audit write) never rewrites its outcome.
+    // A failure after the request already ended (e.g. Finalize failing once its record write landed, or an abort then) never rewrites its outcome.
     if (current && TERMINAL_STATUSES.includes(current.status)) {
       // Unless this is a retry of the very MarkFailed that ended it (its record write landed, its
       // answer did not): then nothing failed after the end, and the trail says so by saying nothing.
