@@ -106,6 +106,13 @@ export interface AuditLog {
    * nothing, so a late writer can never put an entry after the one that says how it ended.
    */
   appendUnlessClosed(requestId: string, event: AuditEvent, after?: ChainHead, options?: AppendOptions): Promise<AppendedEntry | undefined>;
+  /**
+   * The chain's last entry, checked as an append checks the end it extends (signed by the audit
+   * key), with a head signed at it for the request record: for a step that completes the record
+   * of an entry another step wrote. Undefined for an empty chain, or one that still ends in an
+   * earlier version's head.
+   */
+  signedEnd(requestId: string): Promise<AppendedEntry | undefined>;
   list(requestId: string): Promise<AuditEntry[]>;
   /** The entries, checked against the request's signed head (the record's `auditHead`). */
   trail(requestId: string, head?: SignedHeadRef): Promise<AuditTrail>;

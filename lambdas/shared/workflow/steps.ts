@@ -430,6 +430,9 @@ export async function finalizeStep(
     chainEnd,
     { head: true },
   );
-  await deps.requests.update(state.requestId, { ...patch, ...shielded.patch, ...(entry ? { auditHead: signedHeadOf(entry) } : {}) });
+  // Without an entry of its own, the record's head moves to the closing entry Finalize wrote, as
+  // Finalize's record write would have moved it: that entry cannot be cut off the trail unseen.
+  const headed = entry ?? (closing ? await deps.audit.signedEnd(state.requestId) : undefined);
+  await deps.requests.update(state.requestId, { ...patch, ...shielded.patch, ...(headed ? { auditHead: signedHeadOf(headed) } : {}) });
   return { requestId: state.requestId, status };
 }

@@ -260,6 +260,19 @@ describe('the signed audit head', () => {
     await expect(stores().audit.append(requestId, anEvent(3))).rejects.toThrow(/not signed by the audit key/);
   });
 
+  it('signs a head at the chain\'s end only over an entry the audit key signed', async () => {
+    const requestId = newRequestId();
+    expect(await stores().audit.signedEnd(requestId)).toBeUndefined();
+    const appended = await appendN(requestId, 2);
+    const end = await stores().audit.signedEnd(requestId);
+    expect(end).toMatchObject({ seq: 2, hash: appended[1]!.hash, head: { seq: 2, hash: appended[1]!.hash } });
+    expect(await stores().audit.trail(requestId, signedHeadOf(end!))).toMatchObject({ verified: true });
+    // An entry put in the table by someone without the key gets no head.
+    const [, forged] = rehash([appended[0]!, { ...appended[1]!, seq: 3, event: 'request.finalized', signature: Buffer.from('not a signature').toString('base64') }]);
+    await put(forged!);
+    await expect(stores().audit.signedEnd(requestId)).rejects.toThrow(/not signed by the audit key/);
+  });
+
   it('when signing fails mid-append, leaves a verified chain and the next append carries on', async () => {
     const requestId = newRequestId();
     const appended = await appendN(requestId, 2);

@@ -218,8 +218,12 @@ describe('finalizeStep', () => {
     const state = aWorkflowState({ requestId: record.requestId, result: { purchaseOrderNumber: 'PO-9' }, audit: chainHeadOf(executed), error: { Error: 'ThrottlingException' } });
 
     await expect(finalizeStep(state, { requests, tasks, audit }, { failurePath: true })).resolves.toMatchObject({ status: 'COMPLETED' });
-    expect(await requests.get(record.requestId)).toMatchObject({ status: 'COMPLETED', result: { purchaseOrderNumber: 'PO-9' } });
+    const stored = await requests.get(record.requestId);
+    expect(stored).toMatchObject({ status: 'COMPLETED', result: { purchaseOrderNumber: 'PO-9' } });
     expect((await audit.list(record.requestId)).map((e) => e.event)).toEqual(['effect.executed', 'request.finalized']);
+    // The record's signed head is at Finalize's closing entry, as Finalize's own write would have put it.
+    expect(stored?.auditHead).toMatchObject({ seq: 2 });
+    expect(await audit.trail(record.requestId, stored?.auditHead)).toMatchObject({ verified: true });
   });
 
   it('marks an aborted execution\'s request FAILED and closes its pending task (ExecutionAbandoned rule)', async () => {

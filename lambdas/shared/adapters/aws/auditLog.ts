@@ -288,6 +288,13 @@ export class DynamoAuditLog implements AuditLog {
     return { seq: legacy.entry.seq, hash: legacy.entry.hash, event: legacy.entry.event };
   }
 
+  async signedEnd(requestId: string): Promise<AppendedEntry | undefined> {
+    if (!isValidId(requestId)) throw new AuditWriteFailed('audit: not a valid requestId');
+    const end = await this.failClosed(this.readEnd(requestId));
+    if (!end?.entry) return undefined;
+    return { ...end.entry, head: await this.failClosed(this.signHead(requestId, end.seq, end.hash)) };
+  }
+
   async list(requestId: string): Promise<AuditEntry[]> {
     const { stored, head } = await this.readAll(requestId);
     return assembleTrail(stored, head.success ? head.data : undefined).map(unsigned);
