@@ -7,7 +7,7 @@ import type { AuditLog, RequestStore } from '../ports';
 import type { ListRequestsQuery } from '../schemas/api';
 import { AuditEntry, AuditUnverifiedReason, Explanations, RequestRecord, SignedHeadRef, WaitingFor } from '../schemas/records';
 import type { Principal } from '../schemas/workflow';
-import { shieldOutbound, shieldProposal } from '../shield/outbound';
+import { shieldApproval, shieldOutbound, shieldProposal } from '../shield/outbound';
 
 /** Requests are visible to their requester and to auditors; to anyone else they do not exist. */
 async function visibleRecord(principal: Principal, requestId: string, requests: RequestStore): Promise<RequestRecord> {
@@ -98,7 +98,8 @@ export function toPublicRequest(record: RequestRecord): PublicRequest {
   // Outbound shield, last line: the steps store these shielded already, and a record written
   // before a detector existed (or mid-flight) is scanned again on its way out.
   const proposal = record.proposal ? shieldProposal(record.proposal).value : undefined;
-  const { approval, result, error } = shieldOutbound({ approval: record.approval, result: record.result, error: record.error }).value;
+  const { result, error } = shieldOutbound({ result: record.result, error: record.error }).value;
+  const approval = record.approval ? shieldApproval(record.approval).value : undefined;
   const next = nextOf(record);
   return JSON.parse(
     JSON.stringify({ requestId, status, requestedBy, createdAt, updatedAt, action, route, model, proposal, decision, approval, result, error, next }),

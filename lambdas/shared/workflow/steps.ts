@@ -6,7 +6,7 @@ import type { AuditLog, Clock, ModelProvider, PiiOriginals, PiiVault, RecordRead
 import { RequestStatus, TERMINAL_STATUSES, type RequestRecord } from '../schemas/records';
 import { WorkflowState } from '../schemas/workflow';
 import { duplicateWindowStart, explainReasons, utcToday } from '../policy';
-import { shieldOutbound, shieldProposal } from '../shield/outbound';
+import { shieldApproval, shieldOutbound, shieldProposal } from '../shield/outbound';
 import type { PiiFinding } from '../shield/pii';
 import { restoreFreeText } from '../shield/vault';
 import { chainHeadOf, signedHeadOf } from '../audit/chain';
@@ -317,7 +317,7 @@ export function shieldRecord(
   for (const key of ['result', 'error', 'approval'] as const) {
     const value = record[key];
     if (value === undefined) continue;
-    const scanned = shieldOutbound(value, originals);
+    const scanned = key === 'approval' ? shieldApproval(record.approval!, originals) : shieldOutbound(value, originals);
     if (scanned.redactions.length > 0) {
       note(scanned.redactions);
       (patch as Record<string, unknown>)[key] = scanned.value;

@@ -1,4 +1,4 @@
-import { shieldOutbound, shieldProposal } from '../../../lambdas/shared/shield/outbound';
+import { shieldApproval, shieldOutbound, shieldProposal } from '../../../lambdas/shared/shield/outbound';
 import { restoreFreeText } from '../../../lambdas/shared/shield/vault';
 import type { Proposal } from '../../../lambdas/shared/schemas/actions';
 
@@ -66,6 +66,20 @@ describe('shieldProposal', () => {
       fields: { customerId: 'C-1001', currentTier: 'basic', targetTier: 'standard', effectiveDate: '2027-01-01', justification: TASK_TOKEN },
     };
     expect(shieldProposal(upgrade).value?.fields).toMatchObject({ justification: '[REDACTED]' });
+  });
+});
+
+describe('shieldApproval', () => {
+  /** A task id as taskIdFor makes it, whose random digits include a Luhn-valid 14-digit run. */
+  const CARD_LIKE_TASK = 't_mx96y7rx4e17228633594054';
+
+  it('passes the task id and status as they are, though the digits in the id pass for a card number', () => {
+    expect(shieldOutbound({ taskId: CARD_LIKE_TASK }).value.taskId).toBe('t_mx96y7rx4e[CARD_1]');
+    const approval = { taskId: CARD_LIKE_TASK, status: 'REJECTED', decidedBy: 'approver-1', comment: 'call me on bob@example.com' };
+    expect(shieldApproval(approval)).toEqual({
+      value: { taskId: CARD_LIKE_TASK, status: 'REJECTED', decidedBy: 'approver-1', comment: 'call me on [EMAIL_1]' },
+      redactions: [{ type: 'email', count: 1 }],
+    });
   });
 });
 

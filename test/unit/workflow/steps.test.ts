@@ -8,6 +8,7 @@ import type { ModelProvider } from '../../../lambdas/shared/ports';
 import { executionStep, failureCode, finalizeStep, inferenceStep, terminalStatus, validationStep } from '../../../lambdas/shared/workflow/steps';
 import type { WorkflowState } from '../../../lambdas/shared/schemas/workflow';
 import { aPendingTask, aRequestRecord, aWorkflowState } from '../../support/fixtures';
+import { toPublicRequest } from '../../../lambdas/shared/requests/view';
 import { useEmulatedStores } from '../../support/stores';
 import { CumulativeLedger } from '../../../lambdas/shared/limits';
 import { cumulativeSharesOf } from '../../../lambdas/shared/validation';
@@ -133,6 +134,20 @@ describe('finalizeStep', () => {
     expect(await requests.get(record.requestId)).toMatchObject({ status: 'EXPIRED', approval: { status: 'EXPIRED' } });
     expect((await tasks.get(taskIdFor(record.requestId)))?.status).toBe('EXPIRED');
     expect((await audit.list(record.requestId)).map((e) => e.event)).toEqual(['request.finalized']);
+  });
+
+  it('an expired request whose task id holds a card-like digit run reads back, its task id intact', async () => {
+    const { requests, tasks, audit } = stores();
+    // taskIdFor gives t_mx96y7rx4e17228633594054: its last 14 digits pass the card detector's Luhn check.
+    const record = aRequestRecord({ requestId: 'r_mx96y7rx4e17228633594054', status: 'PENDING_APPROVAL' });
+    await requests.create(record);
+    await tasks.putPending(aPendingTask({ requestId: record.requestId }));
+
+    await finalizeStep(aWorkflowState({ requestId: record.requestId, error: { Error: 'States.Timeout' } }), { requests, tasks, audit }, { failurePath: false });
+
+    const stored = await requests.get(record.requestId);
+    expect(stored?.approval).toEqual({ taskId: 't_mx96y7rx4e17228633594054', status: 'EXPIRED' });
+    expect(toPublicRequest(stored!).approval).toEqual({ taskId: 't_mx96y7rx4e17228633594054', status: 'EXPIRED' });
   });
 
   it('after a timed-out wait, appends after the entry the wait wrote (its state predates it) and the chain verifies', async () => {
