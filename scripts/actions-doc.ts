@@ -43,7 +43,7 @@ function cumulativeLines(policy: LoadedActionPolicy): string[] {
     'Cumulative (executed or in flight, this request included; the rule reads `context.facts.cumulative.<name>`):',
     '',
     ...policy.cumulative.map(
-      (m) => `- \`${m.name}\`: ${measured(m)} per ${m.per.map((p) => `\`${p}\``).join(' and ')}, ${m.windowDays === undefined ? 'for its lifetime' : `over ${m.windowDays} days`}`,
+      (m) => `- \`${m.name}\`: ${measured(m)} per ${m.per.map((p) => `\`${p}\``).join(' and ')}, ${m.windowDays === undefined ? 'for its lifetime' : `over ${m.windowDays} days`}${m.countedFrom === undefined ? '' : `, counted from \`${m.countedFrom}\` when that is later than the request`}`,
     ),
   ];
 }

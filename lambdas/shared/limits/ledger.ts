@@ -21,7 +21,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
  */
 interface Hold {
   units: number;
-  /** When it was reserved (ISO): the window is counted from it. */
+  /** When it counts from (ISO): its reservation, or the later date its effect takes effect (`countsFrom`). The window is counted from it. */
   at: string;
 }
 
@@ -52,6 +52,12 @@ function windowStart(share: Pick<CumulativeShare, 'windowDays'>, now: Date): num
 function inWindow(hold: Hold, start: number): boolean {
   const at = Date.parse(hold.at);
   return Number.isNaN(at) || at >= start;
+}
+
+/** A share counts from its reservation, or from the later date its effect takes effect. */
+function countedFrom(share: Pick<CumulativeShare, 'countsFrom'>, now: Date): string {
+  const reserved = now.toISOString();
+  return share.countsFrom !== undefined && Date.parse(share.countsFrom) > now.getTime() ? share.countsFrom : reserved;
 }
 
 export class CumulativeLedger {
@@ -104,7 +110,7 @@ export class CumulativeLedger {
       condition: `attribute_not_exists(${LEGACY_MAP}.#rid)`,
       names: { '#hold': `${HOLD_PREFIX}${requestId}`, '#rid': requestId },
       values: {
-        ':hold': { units: share.units, at: now.toISOString() } satisfies Hold,
+        ':hold': { units: share.units, at: countedFrom(share, now) } satisfies Hold,
         // For an operator reading the table: which aggregate this is.
         ':of': { action: share.action, name: share.name, per: share.per },
       },

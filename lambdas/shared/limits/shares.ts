@@ -25,6 +25,8 @@ export interface CumulativeShare {
   /** Minor units per unit of `unit` (100 for USD, 1 for JPY and for steps): what `units` are divided by to show them. */
   readonly scale: number;
   readonly windowDays?: number;
+  /** When the share counts from, if later than its reservation (the ISO start of the declared `countedFrom` date). */
+  readonly countsFrom?: string;
 }
 
 /** What an approver and the audit see of one cumulative fact: this request included. */
@@ -71,6 +73,7 @@ export function cumulativeProblems(declaration: ShareDeclaration, fields: readon
       if (per !== REQUESTER && !kindOf.has(per)) problems.push(`${where}: per ${per} is neither "requester" nor a field`);
     }
     if (new Set(measure.per).size !== measure.per.length) problems.push(`${where}: per names a value twice`);
+    if (measure.countedFrom !== undefined && kindOf.get(measure.countedFrom) !== 'date') problems.push(`${where}: countedFrom ${measure.countedFrom} is not a date field`);
     if ('sum' in measure) {
       if (kindOf.get(measure.sum) !== 'money') problems.push(`${where}: sum ${measure.sum} is not a money field`);
       if (fields.filter((field) => field.meta.kind === 'currency').length > 1) problems.push(`${where}: the action has more than one currency field`);
@@ -132,8 +135,25 @@ export function sharesOf(
       unit = 'steps';
       scale = 1;
     }
-    return { action: declaration.action, name: measure.name, per, units, unit, scale, ...(measure.windowDays !== undefined ? { windowDays: measure.windowDays } : {}) };
+    const countsFrom = measure.countedFrom !== undefined ? startOfDate(values[measure.countedFrom]) : undefined;
+    return {
+      action: declaration.action,
+      name: measure.name,
+      per,
+      units,
+      unit,
+      scale,
+      ...(measure.windowDays !== undefined ? { windowDays: measure.windowDays } : {}),
+      ...(countsFrom !== undefined ? { countsFrom } : {}),
+    };
   });
+}
+
+/** The start (00:00 UTC) of a `YYYY-MM-DD` date as an ISO timestamp, or undefined for anything else. */
+function startOfDate(value: unknown): string | undefined {
+  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(value)) return undefined;
+  const at = Date.parse(`${value}T00:00:00.000Z`);
+  return Number.isNaN(at) ? undefined : new Date(at).toISOString();
 }
 
 /** Where an aggregate lives in the record table: one item per action, measure and values (hashed: names are free text). */

@@ -30,6 +30,12 @@ const CumulativeCommon = {
   per: z.array(z.string().min(1)).min(1),
   /** The window, in days before the decision; absent: for the counterparty's lifetime (a refund per order). */
   windowDays: z.number().int().min(1).max(3650).optional(),
+  /**
+   * A date field the share counts from when that date is later than the request (an effect that
+   * takes effect then, e.g. `effectiveDate`): a change scheduled for day 90 counts in the window
+   * around day 90, not only in the one around its request.
+   */
+  countedFrom: z.string().min(1).optional(),
 };
 
 /**

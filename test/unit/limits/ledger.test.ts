@@ -51,6 +51,23 @@ it('shares older than the window no longer count; a lifetime aggregate keeps the
   expect(await ledger.reserve('r_edge2', [edge], new Date(T0.getTime() + 30 * DAY))).toEqual([2]);
 });
 
+it('a share whose effect takes effect later counts from that date, in every window that reaches it', async () => {
+  const ledger = new CumulativeLedger(stores().records);
+  const steps = share(1, { windowDays: 90 });
+  const effective = new Date(T0.getTime() + 90 * DAY);
+  // Day 0: a one-step change that takes effect on day 90.
+  expect(await ledger.reserve('r_scheduled', [{ ...steps, countsFrom: effective.toISOString() }], T0)).toEqual([1]);
+  expect((await holdsOf(steps)).r_scheduled).toEqual({ units: 1, at: effective.toISOString() });
+  // Day 90 and a second (the red team's timing): the first request is past the window, its effect is not.
+  expect(await ledger.reserve('r_day90', [steps], new Date(effective.getTime() + 1000))).toEqual([2]);
+  // 90 days after the day it took effect, it no longer counts (r_day90, a second younger, still does).
+  expect(await ledger.reserve('r_day180', [steps], new Date(effective.getTime() + 90 * DAY + 1))).toEqual([2]);
+  // A date already past counts from the reservation, as any share.
+  const past = share(1, { windowDays: 90 });
+  await ledger.reserve('r_backdated', [{ ...past, countsFrom: new Date(T0.getTime() - 30 * DAY).toISOString() }], T0);
+  expect((await holdsOf(past)).r_backdated).toEqual({ units: 1, at: T0.toISOString() });
+});
+
 it('once an aggregate holds 50 shares older than its window, they are dropped from the item', async () => {
   const ledger = new CumulativeLedger(stores().records);
   const s = share(1);

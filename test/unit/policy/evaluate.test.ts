@@ -14,7 +14,7 @@ import type { Proposal } from '../../../lambdas/shared/schemas/actions';
 
 const TODAY = '2026-11-15';
 const PO_POLICY = { id: 'purchase-order', version: '2026-12-03' };
-const TU_POLICY = { id: 'tier-upgrade', version: '2026-12-03' };
+const TU_POLICY = { id: 'tier-upgrade', version: '2026-12-04' };
 const REFUND_POLICY = { id: 'refund', version: '2026-12-03' };
 
 function purchaseOrder(amount: number, vendor = 'Alpha Tech Systems'): Proposal {

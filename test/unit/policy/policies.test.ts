@@ -26,7 +26,7 @@ function rawPolicies(): RawPolicySet & { actions: Record<string, { policy: Recor
 describe('catalog policies', () => {
   it('load with their ids and versions', () => {
     expect(shippedPolicies().purchase_order).toMatchObject({ id: 'purchase-order', version: '2026-12-03', limits: { autonomousLimitCents: 500_000 } });
-    expect(shippedPolicies().tier_upgrade).toMatchObject({ id: 'tier-upgrade', version: '2026-12-03' });
+    expect(shippedPolicies().tier_upgrade).toMatchObject({ id: 'tier-upgrade', version: '2026-12-04' });
     expect(shippedPolicies().refund).toMatchObject({ id: 'refund', version: '2026-12-03' });
     expect(shippedPolicies().routing.confidenceThreshold).toBe(0.95);
   });
@@ -149,6 +149,7 @@ describe('catalog policies', () => {
       ['a sum of a field that is not money', (m: Measures) => (m[0].sum = 'description'), /sum description is not a money field/],
       ['a name Cedar cannot read as an attribute', (m: Measures) => (m[0].name = 'per-vendor'), /camelCase/],
       ['two measures of one name', (m: Measures) => (m[1].name = 'vendor'), /cumulative names must be unique/],
+      ['counted from a field that is not a date', (m: Measures) => (m[0].countedFrom = 'description'), /countedFrom description is not a date field/],
     ])('%s is refused at load', (_case, spoil, message) => {
       const raw = rawPolicies();
       spoil(measures(raw));

@@ -545,3 +545,15 @@ describe('the vault and the outbound shield in the steps', () => {
     expect(await requests.get(record.requestId)).toMatchObject({ status: 'FAILED', error: { code: 'model_misconfigured' } });
   });
 });
+
+describe('cumulativeSharesOf', () => {
+  it("counts a tier upgrade's step from its effective date (policy.json `countedFrom`), a purchase order's from its request", () => {
+    const upgrade = { action: 'tier_upgrade' as const, fields: { customerId: 'C-1001', currentTier: 'basic', targetTier: 'standard', effectiveDate: '2031-05-30', justification: 'they outgrew their plan' } };
+    expect(cumulativeSharesOf(aWorkflowState({ submitted: upgrade }))).toEqual([
+      expect.objectContaining({ name: 'customerSteps', units: 1, windowDays: 90, countsFrom: '2031-05-30T00:00:00.000Z' }),
+    ]);
+    const shares = cumulativeSharesOf(aWorkflowState({ submitted: po }));
+    expect(shares.map((share) => share.name)).toEqual(['vendor', 'requesterVendor']);
+    for (const share of shares) expect(share).not.toHaveProperty('countsFrom');
+  });
+});
