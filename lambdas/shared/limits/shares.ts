@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import { canonicalJson } from '../canonical-json';
-import { DEFAULT_CURRENCY, minorUnits, type FieldMeta } from '../catalog/kinds';
+import { DEFAULT_CURRENCY, IsoDate, minorUnits, type FieldMeta } from '../catalog/kinds';
 import { recordKey } from '../catalog/records';
 import type { RecordKey } from '../ports';
 import type { CumulativeMeasure } from '../policy/schemas';
@@ -149,11 +149,10 @@ export function sharesOf(
   });
 }
 
-/** The start (00:00 UTC) of a `YYYY-MM-DD` date as an ISO timestamp, or undefined for anything else. */
+/** The start (00:00 UTC) of a date field's value as an ISO timestamp, or undefined for anything that is not a date. */
 function startOfDate(value: unknown): string | undefined {
-  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(value)) return undefined;
-  const at = Date.parse(`${value}T00:00:00.000Z`);
-  return Number.isNaN(at) ? undefined : new Date(at).toISOString();
+  const date = IsoDate.safeParse(value);
+  return date.success ? `${date.data}T00:00:00.000Z` : undefined;
 }
 
 /** Where an aggregate lives in the record table: one item per action, measure and values (hashed: names are free text). */

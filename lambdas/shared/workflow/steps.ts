@@ -314,11 +314,13 @@ export function shieldRecord(
       patch.proposal = shown.value;
     }
   }
-  for (const key of ['result', 'error', 'approval'] as const) {
-    const value = record[key];
-    if (value === undefined) continue;
-    const scanned = key === 'approval' ? shieldApproval(record.approval!, originals) : shieldOutbound(value, originals);
-    if (scanned.redactions.length > 0) {
+  const scans = {
+    result: record.result && shieldOutbound(record.result, originals),
+    error: record.error && shieldOutbound(record.error, originals),
+    approval: record.approval && shieldApproval(record.approval, originals),
+  };
+  for (const [key, scanned] of Object.entries(scans)) {
+    if (scanned && scanned.redactions.length > 0) {
       note(scanned.redactions);
       (patch as Record<string, unknown>)[key] = scanned.value;
     }
