@@ -1,6 +1,6 @@
 import type { Context } from 'aws-lambda';
 import { logger, logStepInput, withObservability } from '../shared/observability';
-import { auditLog, clock, connectors, piiVault, systemOfRecord } from '../shared/runtime';
+import { auditLog, clock, connectors, cumulativeLedger, piiVault, systemOfRecord } from '../shared/runtime';
 import { executionStep, parseState } from '../shared/workflow/steps';
 import type { WorkflowState } from '../shared/schemas/workflow';
 
@@ -15,6 +15,7 @@ export async function handler(event: unknown, context?: Partial<Context>): Promi
       clock: clock(),
       vault: piiVault(),
       connectors: connectors(),
+      ledger: cumulativeLedger(),
     });
     logger.info('effect executed', { action: next.proposal?.action });
     return next;

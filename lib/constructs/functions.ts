@@ -653,7 +653,8 @@ export class WardenFunctions extends Construct {
     bindAuditLog(approval, data);
 
     const execution = make('execution');
-    // DeleteItem frees a proposal's fingerprint claim when its effect's precondition failed.
+    // DeleteItem frees a proposal's fingerprint claim when its effect's precondition failed;
+    // UpdateItem also moves a human-approved request's cumulative shares to its execution.
     bindTable(execution, data, 'records', ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem']);
     // The receipt goes to the record with Finalize's write: Execute writes no request.
     bindAuditLog(execution, data);

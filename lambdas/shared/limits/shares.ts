@@ -155,10 +155,18 @@ function startOfDate(value: unknown): string | undefined {
   return date.success ? `${date.data}T00:00:00.000Z` : undefined;
 }
 
-/** Where an aggregate lives in the record table: one item per action, measure and values (hashed: names are free text). */
+/**
+ * An aggregate's own item in the record table: one per action, measure and values (hashed: names
+ * are free text). A measure another hosts keeps its shares in the host's item (ledger.ts); its own
+ * item only holds shares from before measures shared items.
+ */
 export function ledgerKey(share: Pick<CumulativeShare, 'action' | 'name' | 'per'>): RecordKey {
-  const digest = createHash('sha256').update(canonicalJson({ action: share.action, name: share.name, per: share.per })).digest('hex').slice(0, 40);
-  return recordKey(LEDGER_TYPE, `${share.action}.${share.name}.${digest}`);
+  return recordKey(LEDGER_TYPE, `${share.action}.${share.name}.${aggregateDigest(share)}`);
+}
+
+/** The aggregate's identity as hex: the action, the measure and the values it is counted per. */
+export function aggregateDigest(share: Pick<CumulativeShare, 'action' | 'name' | 'per'>): string {
+  return createHash('sha256').update(canonicalJson({ action: share.action, name: share.name, per: share.per })).digest('hex').slice(0, 40);
 }
 
 /** The record type of the aggregates: IAM lets validation and finalize write only items under `LIMIT#`. */

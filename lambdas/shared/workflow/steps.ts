@@ -10,6 +10,7 @@ import { shieldApproval, shieldOutbound, shieldProposal } from '../shield/outbou
 import type { PiiFinding } from '../shield/pii';
 import { restoreFreeText } from '../shield/vault';
 import { chainHeadOf, signedHeadOf } from '../audit/chain';
+import { allSettled } from '../settled';
 import { triageRequest } from '../triage';
 import { cumulativeSharesOf, missingFieldsOf, validateProposal } from '../validation';
 import { runningPatch, validatedPatch } from './record';
@@ -168,7 +169,15 @@ async function vaultedOriginals(state: WorkflowState, vault: PiiVault | undefine
 
 export async function executionStep(
   state: WorkflowState,
-  deps: { audit: AuditLog; records: SystemOfRecord; clock: Clock; vault?: PiiVault; connectors?: Connectors },
+  deps: {
+    audit: AuditLog;
+    records: SystemOfRecord;
+    clock: Clock;
+    vault?: PiiVault;
+    connectors?: Connectors;
+    /** Where the request's cumulative shares are held: after a human's approval they count from the effect. */
+    ledger?: CumulativeLedger;
+  },
 ): Promise<WorkflowState> {
   const { proposal, decision } = state;
   if (!proposal || !decision?.fingerprint) throw new InvalidWorkflowState('execution needs a validated proposal');
@@ -185,16 +194,23 @@ export async function executionStep(
   const now = deps.clock.now();
   const at = now.toISOString();
   const approvedBy = approvedByHuman ? (state.approval?.decidedBy ?? 'unknown') : 'policy';
+  // A share reserved before a human's wait counts from the effect, as one with no wait does: the
+  // window then reaches back to what was committed, not to when it was asked for (else an order
+  // approved a week after it was asked would leave the window a week early).
+  const shares = approvedByHuman && deps.ledger ? cumulativeSharesOf(state) : [];
   // The receipt comes back (and is recorded below) before Finalize runs: no COMPLETED without one.
-  const receipt = await deps.records.execute({
-    requestId: state.requestId,
-    fingerprint: decision.fingerprint,
-    proposal: effect.proposal,
-    at,
-    // An identical effect older than the policy's duplicate window no longer blocks this one.
-    duplicateWindowStart: duplicateWindowStart(proposal.action, utcToday(now)),
-    ...(deps.connectors ? { apply: deps.connectors.effect({ requestId: state.requestId, at, approvedBy, records: deps.records }) } : {}),
-  });
+  const [receipt] = await allSettled([
+    deps.records.execute({
+      requestId: state.requestId,
+      fingerprint: decision.fingerprint,
+      proposal: effect.proposal,
+      at,
+      // An identical effect older than the policy's duplicate window no longer blocks this one.
+      duplicateWindowStart: duplicateWindowStart(proposal.action, utcToday(now)),
+      ...(deps.connectors ? { apply: deps.connectors.effect({ requestId: state.requestId, at, approvedBy, records: deps.records }) } : {}),
+    }),
+    shares.length > 0 ? deps.ledger?.commit(state.requestId, shares, now) : undefined,
+  ] as const);
   // Outbound shield: the receipt is what clients and auditors will read. Restored originals go
   // back to their placeholders; any other PII or token-shaped string is redacted.
   const result = shieldOutbound(receipt, originals).value;

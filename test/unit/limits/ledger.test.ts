@@ -1,4 +1,5 @@
 import { CumulativeLedger, ledgerKey, type CumulativeShare } from '../../../lambdas/shared/limits';
+import type { RecordTable } from '../../../lambdas/shared/ports';
 import { useEmulatedStores } from '../../support/stores';
 
 /** The cumulative ledger on the emulated record table: what a reservation counts, and what a race does. */
@@ -124,10 +125,11 @@ it('a request whose share an older item holds in its map is not counted twice wh
   expect(await holdsOf(s)).toEqual({});
 });
 
-it('two aggregates, one of which cannot be updated: the reservation fails only once the other has landed', async () => {
+it('two items, one of which cannot be updated: the reservation fails only once the other has landed', async () => {
   const records = stores().records;
   const perVendor = share(100);
-  const perRequester: CumulativeShare = { ...share(100), name: 'requesterVendor', per: { requester: 'alice', ...perVendor.per } };
+  // Counted per a requester alone: not a subset of the vendor's values either way, so an item of its own.
+  const perRequester: CumulativeShare = { ...share(100), name: 'requester', per: { requester: `alice-${++n}`, currency: 'USD' } };
   const table = Object.create(records) as typeof records;
   table.updateIf = async (args) => {
     if (args.key.pk === ledgerKey(perRequester).pk) throw new Error('throttled');
@@ -137,4 +139,175 @@ it('two aggregates, one of which cannot be updated: the reservation fails only o
   await expect(new CumulativeLedger(table).reserve('r_half', [perVendor, perRequester], T0)).rejects.toThrow('throttled');
   // Nothing in flight when it failed: the share it did reserve is there (a release after this finds it).
   expect(Object.keys(await holdsOf(perVendor))).toEqual(['r_half']);
+});
+
+describe('measures that share an item (one counted per a subset of what the other is counted per)', () => {
+  /** A purchase order's two shares, as policy.json declares them: per vendor, and per requester and vendor. */
+  function orderShares(vendor: string, requester: string, units: number, windowDays = 30): [CumulativeShare, CumulativeShare] {
+    const perVendor: CumulativeShare = { ...share(units, { windowDays }), per: { vendor, currency: 'USD' } };
+    return [perVendor, { ...perVendor, name: 'requesterVendor', per: { requester, vendor, currency: 'USD' } }];
+  }
+
+  /** The record table, counting the calls the ledger makes. */
+  function countingTable(): { table: RecordTable; calls: string[] } {
+    const records = stores().records;
+    const calls: string[] = [];
+    const table = Object.create(records) as RecordTable;
+    table.updateIf = (args) => (calls.push(`update ${args.key.pk}`), records.updateIf(args));
+    table.get = (key) => (calls.push(`get ${key.pk}`), records.get(key));
+    return { table, calls };
+  }
+
+  const itemOf = async (s: CumulativeShare) => (await stores().records.get(ledgerKey(s))) ?? {};
+
+  it('a request\'s shares are reserved, counted and released in one update each, in the wider measure\'s item', async () => {
+    const vendor = `hosted-${++n}`;
+    const { table, calls } = countingTable();
+    const ledger = new CumulativeLedger(table);
+    expect(await ledger.reserve('r_alice', orderShares(vendor, 'alice', 300_000), T0)).toEqual([300_000, 300_000]);
+    expect(calls).toEqual([`update ${ledgerKey(orderShares(vendor, 'alice', 0)[0]).pk}`]);
+    // Bob's own total starts at his order; the vendor's counts both.
+    expect(await ledger.reserve('r_bob', orderShares(vendor, 'bob', 200_000), T0)).toEqual([500_000, 200_000]);
+    expect(await ledger.reserve('r_alice2', orderShares(vendor, 'alice', 1), T0)).toEqual([500_001, 300_001]);
+
+    const [perVendor, aliceVendor] = orderShares(vendor, 'alice', 0);
+    const item = await itemOf(perVendor);
+    // One attribute per request: the narrower share says only which aggregate it counts in (its amount and time are the same).
+    expect(item).toMatchObject({ ledgerLayout: 'hosted' });
+    expect(item['hold#r_alice']).toEqual({ units: 300_000, at: T0.toISOString(), by: { requesterVendor: { of: expect.stringMatching(/^[0-9a-f]{16}$/) } } });
+    // The narrower measure has no item of its own.
+    expect(await stores().records.get(ledgerKey(aliceVendor))).toBeUndefined();
+
+    calls.length = 0;
+    await ledger.release('r_alice', orderShares(vendor, 'alice', 300_000));
+    expect(calls).toHaveLength(1);
+    expect(await ledger.reserve('r_probe', orderShares(vendor, 'alice', 0), T0)).toEqual([200_001, 1]);
+    expect(Object.keys(await itemOf(perVendor)).filter((name) => name.startsWith('hold#r_alice'))).toEqual(['hold#r_alice2']);
+  });
+
+  it('a hosted share whose amount or time differs from the own share keeps its own', async () => {
+    const vendor = `differs-${++n}`;
+    const ledger = new CumulativeLedger(stores().records);
+    const [perVendor, perRequester] = orderShares(vendor, 'alice', 100);
+    const later = new Date(T0.getTime() + 10 * DAY).toISOString();
+    expect(await ledger.reserve('r_d', [perVendor, { ...perRequester, units: 7, countsFrom: later }], T0)).toEqual([100, 7]);
+    expect((await itemOf(perVendor))['hold#r_d']).toEqual({ units: 100, at: T0.toISOString(), by: { requesterVendor: { of: expect.any(String), units: 7, at: later } } });
+    // Committed on day 12: both move to it (the later date is behind it now).
+    const day12 = new Date(T0.getTime() + 12 * DAY);
+    await ledger.commit('r_d', [perVendor, { ...perRequester, units: 7, countsFrom: later }], day12);
+    expect((await itemOf(perVendor))['hold#r_d']).toMatchObject({ at: day12.toISOString(), by: { requesterVendor: { at: day12.toISOString() } } });
+  });
+
+  it('each measure counts in its own window; a request\'s hold is dropped only once all its shares are past theirs', async () => {
+    const vendor = `windows-${++n}`;
+    const ledger = new CumulativeLedger(stores().records);
+    const [perVendor] = orderShares(vendor, 'alice', 1, 7);
+    // The vendor's counted over 7 days, one requester's to it over 30.
+    const shares = (units: number): CumulativeShare[] => {
+      const [wide, narrow] = orderShares(vendor, 'alice', units, 7);
+      return [wide, { ...narrow, windowDays: 30 }];
+    };
+    for (let i = 0; i < 50; i++) await ledger.reserve(`r_old${i}`, shares(1), T0);
+    const holds = async () => Object.keys(await itemOf(perVendor)).filter((name) => name.startsWith('hold#'));
+    // Day 8: the vendor's window has let them go, the requester's has not; they stay.
+    expect(await ledger.reserve('r_day8', shares(1), new Date(T0.getTime() + 8 * DAY))).toEqual([1, 51]);
+    expect(await holds()).toHaveLength(51);
+    // Day 31: past both; the 50 are dropped.
+    expect(await ledger.reserve('r_day31', shares(1), new Date(T0.getTime() + 31 * DAY))).toEqual([1, 2]);
+    expect((await holds()).sort()).toEqual(['hold#r_day31', 'hold#r_day8']);
+  });
+
+  it('concurrent orders from two requesters: every total counts each share that came before it, and none is lost', async () => {
+    const vendor = `race-${++n}`;
+    const ledger = new CumulativeLedger(stores().records);
+    const totals = await Promise.all(Array.from({ length: 20 }, (_, i) => ledger.reserve(`r_race${i}`, orderShares(vendor, i % 2 === 0 ? 'alice' : 'bob', 100), T0)));
+    expect(totals.map(([wide]) => wide).sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, i) => (i + 1) * 100));
+    for (const requester of ['alice', 'bob']) {
+      const own = totals.filter((_, i) => (i % 2 === 0 ? 'alice' : 'bob') === requester).map(([, narrow]) => narrow);
+      expect(own.sort((x, y) => x - y)).toEqual(Array.from({ length: 10 }, (_, i) => (i + 1) * 100));
+    }
+  });
+
+  it('an item from before measures shared items: each requester\'s older shares are moved in once, and one released before that is not', async () => {
+    const vendor = `upgrade-${++n}`;
+    const records = stores().records;
+    const [perVendor, aliceVendor] = orderShares(vendor, 'alice', 0);
+    const [, bobVendor] = orderShares(vendor, 'bob', 0);
+    const old = (units: number) => ({ units, at: T0.toISOString() });
+    // As the ledger left them: the vendor's item, and one item per requester and vendor.
+    await records.putIfAbsent({ ...ledgerKey(perVendor), ledgerOf: { action: perVendor.action, name: perVendor.name, per: perVendor.per }, 'hold#r_a1': old(100), 'hold#r_b1': old(200), 'hold#r_b2': old(400) });
+    await records.putIfAbsent({ ...ledgerKey(aliceVendor), ledgerOf: { action: aliceVendor.action, name: aliceVendor.name, per: aliceVendor.per }, 'hold#r_a1': old(100) });
+    await records.putIfAbsent({ ...ledgerKey(bobVendor), ledgerOf: { action: bobVendor.action, name: bobVendor.name, per: bobVendor.per }, 'hold#r_b1': old(200), 'hold#r_b2': old(400) });
+
+    const { table, calls } = countingTable();
+    const ledger = new CumulativeLedger(table);
+    // Bob's r_b2 ends with no effect before his measure has moved: its share leaves its own item too.
+    await ledger.release('r_b2', orderShares(vendor, 'bob', 400));
+    expect(await records.get(ledgerKey(bobVendor))).not.toHaveProperty(['hold#r_b2']);
+
+    expect(await ledger.reserve('r_a2', orderShares(vendor, 'alice', 10), T0)).toEqual([310, 110]);
+    expect(await ledger.reserve('r_b3', orderShares(vendor, 'bob', 1), T0)).toEqual([311, 201]);
+    // Moved once: later reservations read no other item.
+    calls.length = 0;
+    expect(await ledger.reserve('r_a3', orderShares(vendor, 'alice', 1), T0)).toEqual([312, 111]);
+    expect(calls).toEqual([`update ${ledgerKey(perVendor).pk}`]);
+    const item = await itemOf(perVendor);
+    expect(item).toMatchObject({ ledgerLayout: 'hosted-after-separate', 'hold#r_a1#requesterVendor': { units: 100 }, 'hold#r_b1#requesterVendor': { units: 200 } });
+    expect(item).not.toHaveProperty(['hold#r_b2#requesterVendor']);
+    // A release after the move is one update.
+    calls.length = 0;
+    await ledger.release('r_a1', orderShares(vendor, 'alice', 100));
+    expect(calls).toHaveLength(1);
+    expect(await ledger.reserve('r_probe', orderShares(vendor, 'alice', 0), T0)).toEqual([212, 11]);
+  });
+
+  it('a new item is marked as hosting from the start: no reservation or release looks anywhere else', async () => {
+    const vendor = `fresh-${++n}`;
+    const { table, calls } = countingTable();
+    const ledger = new CumulativeLedger(table);
+    await ledger.reserve('r_1', orderShares(vendor, 'alice', 1), T0);
+    await ledger.reserve('r_2', orderShares(vendor, 'bob', 1), T0);
+    await ledger.release('r_1', orderShares(vendor, 'alice', 1));
+    expect(calls.every((call) => call === `update ${ledgerKey(orderShares(vendor, 'alice', 0)[0]).pk}`)).toBe(true);
+    expect(calls).toHaveLength(3);
+  });
+
+  it('commit after a human\'s approval: the shares count from the effect, so the window reaches back to it and not to the request', async () => {
+    const vendor = `commit-${++n}`;
+    const { table, calls } = countingTable();
+    const ledger = new CumulativeLedger(table);
+    // Day 0: asked for, held while a human decides; day 6: approved and executed.
+    await ledger.reserve('r_waited', orderShares(vendor, 'alice', 400_000), T0);
+    calls.length = 0;
+    await ledger.commit('r_waited', orderShares(vendor, 'alice', 400_000), new Date(T0.getTime() + 6 * DAY));
+    expect(calls).toHaveLength(1);
+    // Day 31: the request is past the window, its effect is not.
+    expect(await ledger.reserve('r_day31', orderShares(vendor, 'alice', 100_000), new Date(T0.getTime() + 31 * DAY))).toEqual([500_000, 500_000]);
+    // Day 37: neither is.
+    expect(await ledger.reserve('r_day37', orderShares(vendor, 'alice', 1), new Date(T0.getTime() + 37 * DAY))).toEqual([100_001, 100_001]);
+    // A later date it takes effect on stands; a share no longer held is not brought back.
+    const steps = share(1, { windowDays: 90 });
+    const effective = new Date(T0.getTime() + 90 * DAY).toISOString();
+    await ledger.reserve('r_scheduled', [{ ...steps, countsFrom: effective }], T0);
+    await ledger.commit('r_scheduled', [{ ...steps, countsFrom: effective }], new Date(T0.getTime() + DAY));
+    expect((await holdsOf(steps)).r_scheduled).toEqual({ units: 1, at: effective });
+    await ledger.release('r_scheduled', [steps]);
+    await ledger.commit('r_scheduled', [{ ...steps, countsFrom: effective }], new Date(T0.getTime() + DAY));
+    expect(await holdsOf(steps)).toEqual({});
+  });
+
+  it('commit finds a share where an older layout keeps it: an older item\'s map, or a narrower measure\'s own item not yet moved', async () => {
+    const vendor = `commit-upgrade-${++n}`;
+    const records = stores().records;
+    const [perVendor, aliceVendor] = orderShares(vendor, 'alice', 0);
+    const then = T0.toISOString();
+    await records.putIfAbsent({ ...ledgerKey(perVendor), ledgerOf: { action: perVendor.action, name: perVendor.name, per: perVendor.per }, ledgerHolds: { r_old: { units: 100, at: then } } });
+    await records.putIfAbsent({ ...ledgerKey(aliceVendor), ledgerOf: { action: aliceVendor.action, name: aliceVendor.name, per: aliceVendor.per }, 'hold#r_old': { units: 100, at: then } });
+    const later = new Date(T0.getTime() + 5 * DAY);
+    await new CumulativeLedger(records).commit('r_old', orderShares(vendor, 'alice', 100), later);
+    expect((await records.get(ledgerKey(perVendor)))?.ledgerHolds).toEqual({ r_old: { units: 100, at: later.toISOString() } });
+    expect((await records.get(ledgerKey(aliceVendor)))?.['hold#r_old']).toEqual({ units: 100, at: later.toISOString() });
+    // Moved in with its new time: on day 34 it still counts (it would not from day 0).
+    expect(await new CumulativeLedger(records).reserve('r_new', orderShares(vendor, 'alice', 1), new Date(T0.getTime() + 34 * DAY))).toEqual([101, 101]);
+  });
 });

@@ -359,6 +359,37 @@ describe('executionStep', () => {
     await finalizeStep(next, { requests, tasks: stores().tasks, audit }, { failurePath: false });
     expect(await requests.get(record.requestId)).toMatchObject({ status: 'COMPLETED', result: next.result, auditHead: { seq: 3 } });
   });
+
+  it('an order a human approved days after it was asked counts against its vendor from its execution, not from its request', async () => {
+    const { requests, audit, records, clock } = stores();
+    const ledger = new CumulativeLedger(records);
+    const record = aRequestRecord({ status: 'RUNNING' });
+    await requests.create(record);
+    const submitted = { action: 'purchase_order' as const, fields: { vendor: `Waited ${record.requestId}`, amount: 4000, currency: 'USD', description: 'approved late' } };
+    const state = aWorkflowState({
+      requestId: record.requestId,
+      submitted,
+      proposal: submitted,
+      decision: { outcome: 'pending_approval', reasons: ['above_autonomous_limit'], policy, fingerprint: `late-${record.requestId}` },
+      approval: { taskId: taskIdFor(record.requestId), status: 'APPROVED', decidedBy: 'approver-1', decidedAt: new Date().toISOString() },
+    });
+    const shares = cumulativeSharesOf(state);
+    const asked = clock.now();
+    await ledger.reserve(record.requestId, shares, asked);
+    // Approved and executed six days later.
+    clock.advance(6 * 24 * 3600 * 1000);
+    await executionStep(state, { audit, records, clock, ledger });
+    // Thirty-one days after the request, twenty-five after the effect: it still counts, under both measures.
+    const probe = shares.map((share) => ({ ...share, units: 0 }));
+    expect(await ledger.reserve('r_probe', probe, new Date(asked.getTime() + 31 * 24 * 3600 * 1000))).toEqual([400_000, 400_000]);
+    // An order policy approved at once is not written again.
+    const calls: string[] = [];
+    const counting = Object.create(records) as typeof records;
+    counting.updateIf = (args) => (calls.push(args.key.pk), records.updateIf(args));
+    const auto = aWorkflowState({ submitted, proposal: submitted, decision: { outcome: 'approved', reasons: [], policy, fingerprint: `auto-${record.requestId}` } });
+    await executionStep(auto, { audit, records: counting, clock, ledger: new CumulativeLedger(counting) });
+    expect(calls.filter((pk) => pk.startsWith('LIMIT#'))).toEqual([]);
+  });
 });
 
 describe('the vault and the outbound shield in the steps', () => {
