@@ -258,6 +258,18 @@ async function effectMayHaveRun(state: WorkflowState, records: RecordReader): Pr
   return (await records.findEffect(fingerprint))?.requestId === state.requestId;
 }
 
+/**
+ * An execution that stopped with nothing but its request id (aborted or timed out: the
+ * ExecutionAbandoned rule) leaves the record to say what it asked for. Its shares are released
+ * only when no effect can have run: it waited for a human who had not approved it. An effect
+ * may have run after any approval, and a record's proposal is the shown one (a model's text in
+ * it may be redacted), so a claim cannot be checked from it: those shares stay (fail safe).
+ */
+function sharesLeftWaiting(current: RequestRecord): ReturnType<typeof cumulativeSharesOf> {
+  if (!current.proposal || current.decision?.outcome !== 'pending_approval' || current.approval?.status === 'APPROVED') return [];
+  return cumulativeSharesOf({ submitted: { action: current.proposal.action, fields: current.proposal.fields }, requestedBy: { sub: current.requestedBy, roles: current.requesterRoles } });
+}
+
 /** The chain's closing `request.finalized` entry, when the chain ends with one: the status it gives, the step that wrote it and the error it ended with. */
 async function closingEntryOf(audit: AuditLog, requestId: string): Promise<{ status: RequestStatus; step: string; failedWith: unknown } | undefined> {
   const last = (await audit.list(requestId)).at(-1);
@@ -396,8 +408,13 @@ export async function finalizeStep(
   // the status is written, so that a failure here is retried rather than leaving a share behind.
   // (Validate released a decision it rejected itself at once.)
   const released = state.decision?.outcome === 'rejected';
-  if (status !== 'COMPLETED' && !released && deps.ledger && deps.records && !(await effectMayHaveRun(state, deps.records))) {
-    await deps.ledger.release(state.requestId, cumulativeSharesOf(state));
+  if (status !== 'COMPLETED' && !released && deps.ledger && deps.records) {
+    const shares = cumulativeSharesOf(state);
+    if (shares.length > 0) {
+      if (!(await effectMayHaveRun(state, deps.records))) await deps.ledger.release(state.requestId, shares);
+    } else if (current) {
+      await deps.ledger.release(state.requestId, sharesLeftWaiting(current));
+    }
   }
   // Execute leaves the receipt in the state for this write.
   // The route too: a request that failed before its next step wrote the record still says how it was routed.

@@ -118,6 +118,33 @@ describe('finalizeStep', () => {
       const decision = { outcome: 'approved' as const, reasons: [], policy, fingerprint: `fp-${Math.random().toString(36).slice(2)}` };
       expect(await vendorTotalAfter({ decision, error: { Error: 'ConnectorFailed' } }, false, true)).toBe(0);
     });
+
+    it.each([
+      ['waiting for a human', undefined, 0],
+      ['after a human rejected it', 'REJECTED' as const, 0],
+      // Its effect may have run: the shares stay (fail safe).
+      ['after a human approved it', 'APPROVED' as const, 4000],
+    ])('an execution aborted %s (only its request id reaches MarkFailed) is judged from the record', async (_when, approved, expected) => {
+      const { requests, tasks, audit, records } = stores();
+      const ledger = new CumulativeLedger(records);
+      const proposal = { action: 'purchase_order' as const, fields: { vendor: `Aborted ${Math.random().toString(36).slice(2)}`, amount: 4000, currency: 'USD', description: 'aborted' } };
+      const record = aRequestRecord({
+        status: 'PENDING_APPROVAL',
+        proposal,
+        decision: { outcome: 'pending_approval', reasons: ['above_autonomous_limit'], policy },
+        ...(approved ? { approval: { taskId: taskIdFor('r_x'), status: approved } } : {}),
+      });
+      await requests.create(record);
+      const shares = cumulativeSharesOf({ submitted: proposal, requestedBy: { sub: record.requestedBy, roles: record.requesterRoles } });
+      await ledger.reserve(record.requestId, shares, new Date());
+      // What the finalize handler makes of the ExecutionAbandoned rule's input.
+      const abandoned: WorkflowState = { requestId: record.requestId, requestedBy: { sub: 'unknown', roles: [] }, submittedAt: '', text: '', approvalTimeoutSeconds: 1, error: { Error: 'ABORTED' } };
+      await finalizeStep(abandoned, { requests, tasks, audit, ledger, records }, { failurePath: true });
+      expect(await requests.get(record.requestId)).toMatchObject({ status: 'FAILED' });
+      const totals = await ledger.reserve('r_probe', shares.map((share) => ({ ...share, units: 0 })), new Date());
+      // Both measures (the vendor's, and this requester's to the vendor), in dollars.
+      expect(totals.map((total) => total / 100)).toEqual([expected, expected]);
+    });
   });
 
   it('marks an expired wait EXPIRED, expires the task, and audits it', async () => {
