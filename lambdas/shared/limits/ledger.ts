@@ -206,8 +206,12 @@ export class CumulativeLedger {
   /**
    * Adds the request's share to each aggregate and returns each aggregate's total in its window,
    * this request included. A retried reservation keeps the first one (one share per request).
+   * `waitsUpToMs`: how long a share may wait for a human before its effect runs (the approval
+   * timeout). A share is not dropped before its window and that wait have both passed, so that
+   * an effect approved late still finds its share to count from (`commit`).
    */
-  async reserve(requestId: string, shares: readonly CumulativeShare[], now: Date): Promise<number[]> {
+  async reserve(requestId: string, shares: readonly CumulativeShare[], now: Date, options: { waitsUpToMs?: number } = {}): Promise<number[]> {
+    const dropBefore = new Date(now.getTime() - (options.waitsUpToMs ?? 0));
     const totals = shares.map(() => 0);
     // Every item's update settled before this answers or throws: nothing is still in flight
     // when the step ends (a release after a failure must come after every reservation).
@@ -215,7 +219,7 @@ export class CumulativeLedger {
       placementsOf(shares).map(async (placement) => {
         const item = await this.moveSeparate(placement, await this.add(requestId, placement, now));
         const stored = storedOf(item);
-        const expired = stored.filter((entry) => entry.shares.every((share) => isPast(share, placement, now)));
+        const expired = stored.filter((entry) => entry.shares.every((share) => isPast(share, placement, dropBefore)));
         if (expired.length >= PRUNE_FROM) await this.drop(placement.key, expired);
         const all = stored.flatMap((entry) => entry.shares);
         for (const member of placement.members) {
@@ -244,9 +248,11 @@ export class CumulativeLedger {
           await this.records.updateIf({ key: placement.key, update: `REMOVE ${LEGACY_MAP}.#rid`, condition: `attribute_exists(${LEGACY_MAP}.#rid)`, names: { '#rid': requestId } });
         }
         await allSettled(
-          this.notMovedIn(placement, after).map((member) =>
-            this.records.updateIf({ key: ledgerKey(member.share), update: 'REMOVE #hold', condition: 'attribute_exists(ledgerOf)', names: { '#hold': holdAttribute(requestId) } }),
-          ),
+          this.notMovedIn(placement, after).map(async (member) => {
+            const key = ledgerKey(member.share);
+            const separate = await this.records.updateIf({ key, update: 'REMOVE #hold', condition: 'attribute_exists(ledgerOf)', names: { '#hold': holdAttribute(requestId) } });
+            if (holdInMap(separate, requestId)) await this.records.updateIf({ key, update: `REMOVE ${LEGACY_MAP}.#rid`, condition: `attribute_exists(${LEGACY_MAP}.#rid)`, names: { '#rid': requestId } });
+          }),
         );
       }),
     );
@@ -302,8 +308,9 @@ export class CumulativeLedger {
         } else if (item[movedAttribute(requestId, member)] !== undefined) {
           await set(placement.key, '#h', { '#h': movedAttribute(requestId, member) }, at);
         } else if (separate.has(member)) {
-          // Moved in with this time whenever it is moved.
-          await set(ledgerKey(member.share), '#h', { '#h': holdAttribute(requestId) }, at);
+          // Moved in with this time whenever it is moved (from an attribute, or an even older item's map).
+          const key = ledgerKey(member.share);
+          if (!(await set(key, '#h', { '#h': holdAttribute(requestId) }, at))) await set(key, `${LEGACY_MAP}.#rid`, { '#rid': requestId }, at);
         }
       }),
     );

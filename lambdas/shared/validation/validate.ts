@@ -11,7 +11,7 @@ import { fingerprintProposal } from './fingerprint';
 import { findUngroundedFields } from './grounding';
 
 /** The parts of the workflow state the validator reads. */
-export type ValidationState = Pick<WorkflowState, 'requestId' | 'requestedBy' | 'text' | 'submitted' | 'triage' | 'inference'>;
+export type ValidationState = Pick<WorkflowState, 'requestId' | 'requestedBy' | 'text' | 'submitted' | 'triage' | 'inference'> & Partial<Pick<WorkflowState, 'approvalTimeoutSeconds'>>;
 
 export interface ValidateProposalInput {
   state: ValidationState;
@@ -216,7 +216,8 @@ export async function validateProposal(input: ValidateProposalInput): Promise<Va
   //    it (the shares follow from the state alone); a retry keeps the first reservation.
   const shares = cumulativeSharesOf(state, policies);
   const now = input.now ?? new Date(`${today}T00:00:00.000Z`);
-  const reserving = input.ledger && shares.length > 0 ? input.ledger.reserve(state.requestId, shares, now) : undefined;
+  // A share may wait for a human as long as the approval timeout: it is not pruned before then.
+  const reserving = input.ledger && shares.length > 0 ? input.ledger.reserve(state.requestId, shares, now, { waitsUpToMs: (state.approvalTimeoutSeconds ?? 0) * 1000 }) : undefined;
   // Settled, all three, before a failure is thrown: no reservation is still in flight when the
   // step ends (and Finalize's release could otherwise come before it).
   const [facts, effect, reserved] = await allSettled([

@@ -296,6 +296,56 @@ describe('measures that share an item (one counted per a subset of what the othe
     expect(await holdsOf(steps)).toEqual({});
   });
 
+  it('a share waiting for a human longer than its window is not dropped before the wait is over, so its effect still counts once approved', async () => {
+    const vendor = `long-wait-${++n}`;
+    const ledger = new CumulativeLedger(stores().records);
+    const wait = { waitsUpToMs: 45 * DAY };
+    for (let i = 0; i < 49; i++) await ledger.reserve(`r_old${i}`, orderShares(vendor, 'bob', 1), T0, wait);
+    await ledger.reserve('r_pending', orderShares(vendor, 'alice', 400_000), T0, wait);
+    // Day 31: fifty requests are past the window; the one still waiting must stay.
+    await ledger.reserve('r_other', orderShares(vendor, 'carol', 1), new Date(T0.getTime() + 31 * DAY), wait);
+    expect(await itemOf(orderShares(vendor, 'alice', 0)[0])).toHaveProperty(['hold#r_pending']);
+    // Approved and executed on day 40: it counts from then.
+    await ledger.commit('r_pending', orderShares(vendor, 'alice', 400_000), new Date(T0.getTime() + 40 * DAY));
+    expect(await ledger.reserve('r_probe', orderShares(vendor, 'alice', 0), new Date(T0.getTime() + 41 * DAY), wait)).toEqual([400_001, 400_000]);
+    // Past the window and the longest wait (30 + 45 days), fifty of day 0 go; the one that ran on day 40 stays.
+    await ledger.reserve('r_old49', orderShares(vendor, 'bob', 1), T0, wait);
+    await ledger.reserve('r_day77', orderShares(vendor, 'dave', 1), new Date(T0.getTime() + 77 * DAY), wait);
+    expect(Object.keys(await itemOf(orderShares(vendor, 'alice', 0)[0])).filter((name) => name.startsWith('hold#')).sort()).toEqual(['hold#r_day77', 'hold#r_other', 'hold#r_pending', 'hold#r_probe']);
+  });
+
+  it('more older shares than one update moves: all are moved in, and a move cut short is finished by the next reservation', async () => {
+    const vendor = `many-${++n}`;
+    const records = stores().records;
+    const [perVendor, aliceVendor] = orderShares(vendor, 'alice', 0);
+    const olds = Object.fromEntries(Array.from({ length: 95 }, (_, i) => [`hold#r_m${i}`, { units: 1, at: T0.toISOString() }]));
+    await records.putIfAbsent({ ...ledgerKey(perVendor), ledgerOf: { action: perVendor.action, name: perVendor.name, per: perVendor.per }, ...olds });
+    await records.putIfAbsent({ ...ledgerKey(aliceVendor), ledgerOf: { action: aliceVendor.action, name: aliceVendor.name, per: aliceVendor.per }, ...olds });
+    // The second of three updates fails.
+    let updates = 0;
+    const flaky = Object.create(records) as RecordTable;
+    flaky.updateIf = async (args) => {
+      if (Object.values(args.names ?? {}).some((name) => name.endsWith('#requesterVendor')) && ++updates === 2) throw new Error('throttled');
+      return records.updateIf(args);
+    };
+    await expect(new CumulativeLedger(flaky).reserve('r_a', orderShares(vendor, 'alice', 1), T0)).rejects.toThrow('throttled');
+    expect(Object.keys(await itemOf(perVendor)).some((name) => name.startsWith('moved#'))).toBe(false);
+    expect(await new CumulativeLedger(records).reserve('r_b', orderShares(vendor, 'alice', 1), T0)).toEqual([97, 97]);
+    expect(Object.keys(await itemOf(perVendor)).filter((name) => name.endsWith('#requesterVendor'))).toHaveLength(95);
+  });
+
+  it('a request counts once under a measure, wherever an older layout left a second copy of its share', async () => {
+    const vendor = `dedup-${++n}`;
+    const records = stores().records;
+    const [perVendor] = orderShares(vendor, 'alice', 0);
+    const ledger = new CumulativeLedger(records);
+    await ledger.reserve('r_twice', orderShares(vendor, 'alice', 100), T0);
+    const of = ((await itemOf(perVendor))['hold#r_twice'] as { by: { requesterVendor: { of: string } } }).by.requesterVendor.of;
+    // As a move of an older item the same request had reserved in would leave it.
+    await records.updateIf({ key: ledgerKey(perVendor), update: 'SET #m = :m', names: { '#m': 'hold#r_twice#requesterVendor' }, values: { ':m': { units: 100, at: T0.toISOString(), of } } });
+    expect(await ledger.reserve('r_probe', orderShares(vendor, 'alice', 0), T0)).toEqual([100, 100]);
+  });
+
   it('commit finds a share where an older layout keeps it: an older item\'s map, or a narrower measure\'s own item not yet moved', async () => {
     const vendor = `commit-upgrade-${++n}`;
     const records = stores().records;
@@ -309,5 +359,35 @@ describe('measures that share an item (one counted per a subset of what the othe
     expect((await records.get(ledgerKey(aliceVendor)))?.['hold#r_old']).toEqual({ units: 100, at: later.toISOString() });
     // Moved in with its new time: on day 34 it still counts (it would not from day 0).
     expect(await new CumulativeLedger(records).reserve('r_new', orderShares(vendor, 'alice', 1), new Date(T0.getTime() + 34 * DAY))).toEqual([101, 101]);
+  });
+
+  it('commit of a request whose own share an older map holds moves that one and its hosted share in the item', async () => {
+    const vendor = `commit-map-${++n}`;
+    const records = stores().records;
+    const [perVendor] = orderShares(vendor, 'alice', 0);
+    await records.putIfAbsent({ ...ledgerKey(perVendor), ledgerOf: { action: perVendor.action, name: perVendor.name, per: perVendor.per }, ledgerLayout: 'hosted', ledgerHolds: { r_map: { units: 100, at: T0.toISOString() } } });
+    const ledger = new CumulativeLedger(records);
+    // Its reservation retried: the map's own share stands, the hosted one is written with its own amount and time.
+    expect(await ledger.reserve('r_map', orderShares(vendor, 'alice', 100), T0)).toEqual([100, 100]);
+    expect((await itemOf(perVendor))['hold#r_map']).toEqual({ by: { requesterVendor: { of: expect.any(String), units: 100, at: T0.toISOString() } } });
+    const day6 = new Date(T0.getTime() + 6 * DAY);
+    await ledger.commit('r_map', orderShares(vendor, 'alice', 100), day6);
+    const item = await itemOf(perVendor);
+    expect(item.ledgerHolds).toEqual({ r_map: { units: 100, at: day6.toISOString() } });
+    expect(item['hold#r_map']).toMatchObject({ by: { requesterVendor: { at: day6.toISOString() } } });
+  });
+
+  it('release and commit reach a share an even older item keeps in its map, before it is moved in', async () => {
+    const vendor = `separate-map-${++n}`;
+    const records = stores().records;
+    const [perVendor, aliceVendor] = orderShares(vendor, 'alice', 0);
+    const then = T0.toISOString();
+    await records.putIfAbsent({ ...ledgerKey(perVendor), ledgerOf: { action: perVendor.action, name: perVendor.name, per: perVendor.per }, ledgerHolds: { r_c: { units: 100, at: then }, r_r: { units: 50, at: then } } });
+    await records.putIfAbsent({ ...ledgerKey(aliceVendor), ledgerOf: { action: aliceVendor.action, name: aliceVendor.name, per: aliceVendor.per }, ledgerHolds: { r_c: { units: 100, at: then }, r_r: { units: 50, at: then } } });
+    const ledger = new CumulativeLedger(records);
+    await ledger.release('r_r', orderShares(vendor, 'alice', 50));
+    await ledger.commit('r_c', orderShares(vendor, 'alice', 100), new Date(T0.getTime() + 6 * DAY));
+    expect(await ledger.reserve('r_probe', orderShares(vendor, 'alice', 0), T0)).toEqual([100, 100]);
+    expect(await ledger.reserve('r_probe31', orderShares(vendor, 'alice', 0), new Date(T0.getTime() + 31 * DAY))).toEqual([100, 100]);
   });
 });

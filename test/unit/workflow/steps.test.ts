@@ -320,6 +320,21 @@ describe('finalizeStep', () => {
 });
 
 describe('validationStep and the cumulative ledger', () => {
+  it('keeps a share that may still be waiting for a human (its approval timeout) when it prunes what is past the window', async () => {
+    const { requests, audit, records, clock } = stores();
+    const ledger = new CumulativeLedger(records);
+    const record = aRequestRecord({ status: 'QUEUED' });
+    await requests.create(record);
+    const submitted = { action: 'purchase_order' as const, fields: { vendor: `Long wait ${record.requestId}`, amount: 10, currency: 'USD', description: 'paper' } };
+    // Approvals may wait 45 days here; fifty requests were reserved 31 days ago, one of them still waiting.
+    const state = aWorkflowState({ requestId: record.requestId, triage: poTriage('deterministic'), submitted, approvalTimeoutSeconds: 45 * 24 * 3600 });
+    const shares = cumulativeSharesOf(state);
+    const then = new Date(clock.now().getTime() - 31 * 24 * 3600 * 1000);
+    for (let i = 0; i < 50; i++) await ledger.reserve(`r_waiting${i}`, shares, then);
+    await validationStep(state, { requests, audit, records, clock, ledger });
+    expect(Object.keys((await records.get(ledgerKey(shares[0]))) ?? {}).filter((name) => name.startsWith('hold#'))).toHaveLength(51);
+  });
+
   it('a fact read that fails ends the step only once its reservation has landed, and MarkFailed then releases it', async () => {
     const { requests, audit, records, clock, tasks } = stores();
     const record = aRequestRecord({ status: 'QUEUED' });
