@@ -15,6 +15,10 @@ import { aggregateDigest, countOf, ledgerKey, type CumulativeShare } from './sha
  * counted per (a vendor's orders, and one requester's orders to that vendor): the narrower
  * measure's shares live in the wider one's item, each tagged with its own aggregate. A request's
  * shares are then reserved, released and committed in one update, all of them or none.
+ *
+ * A share is kept on its own while it may still be released or committed (the approval wait and
+ * a day); after that, shares are summed per day and aggregate, so that an item holds the last
+ * days one by one and each earlier day as a few numbers.
  */
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -56,6 +60,8 @@ interface Share {
 interface Stored {
   attribute: string;
   legacy?: true;
+  /** A day's settled shares, summed (`day#…`). */
+  rolledUp?: true;
   shares: Share[];
 }
 
@@ -63,8 +69,19 @@ interface Stored {
 const PRUNE_FROM = 50;
 /** Shares moved from a measure's own item per update (an update expression is at most 4 KB). */
 const MOVE_CHUNK = 40;
+/**
+ * Settled shares (past every release and commit: the approval wait and a day more) are summed
+ * per day once this many have gathered, this many per update: an item then holds the shares of
+ * the last few days one by one and each earlier day as one sum per aggregate.
+ */
+const ROLL_UP_FROM = 50;
+const ROLL_UP_CHUNK = 25;
+/** How long after the approval wait a share may still be released or committed (a failure, an abort). */
+const SETTLE_MARGIN_MS = DAY_MS;
 
 const HOLD_PREFIX = 'hold#';
+/** A day's settled shares: `day#<date>` for the item's own measure, `day#<date>#<measure>#<tag>` for a hosted one (a number). */
+const DAY_PREFIX = 'day#';
 const LEGACY_MAP = 'ledgerHolds';
 /** Marks a hosted aggregate whose own item (from before measures shared items) has been moved in: `moved#<measure>#<tag>`. */
 const MOVED_PREFIX = 'moved#';
@@ -133,6 +150,13 @@ function isObject(value: unknown): value is Record<string, unknown> {
 function storedOf(item: RecordItem | undefined): Stored[] {
   const stored: Stored[] = [];
   for (const [attribute, value] of Object.entries(item ?? {})) {
+    if (attribute.startsWith(DAY_PREFIX)) {
+      const [date, measure, of] = attribute.slice(DAY_PREFIX.length).split('#');
+      // A day counts while any part of it is in the window (up to a day longer than its shares would).
+      const share: Share = { requestId: attribute, units: value as number, at: `${date}T23:59:59.999Z`, ...(measure !== undefined ? { measure, of } : {}) };
+      stored.push({ attribute, rolledUp: true, shares: [share] });
+      continue;
+    }
     if (!attribute.startsWith(HOLD_PREFIX) || !isObject(value)) continue;
     const rest = attribute.slice(HOLD_PREFIX.length);
     const cut = rest.indexOf('#');
@@ -221,6 +245,9 @@ export class CumulativeLedger {
         const stored = storedOf(item);
         const expired = stored.filter((entry) => entry.shares.every((share) => isPast(share, placement, dropBefore)));
         if (expired.length >= PRUNE_FROM) await this.drop(placement.key, expired);
+        const settleBefore = dropBefore.getTime() - SETTLE_MARGIN_MS;
+        const settled = stored.filter((entry) => !entry.legacy && !entry.rolledUp && !expired.includes(entry) && isSettled(entry, settleBefore));
+        if (settled.length >= ROLL_UP_FROM) await this.rollUp(placement.key, settled.slice(0, ROLL_UP_CHUNK));
         const all = stored.flatMap((entry) => entry.shares);
         for (const member of placement.members) {
           const start = windowStart(member.share, now);
@@ -389,6 +416,33 @@ export class CumulativeLedger {
     return after;
   }
 
+  /**
+   * Sums settled shares into their day's attributes and removes them, in one update that applies
+   * only if every one is still there (so two reservations never sum the same share twice).
+   */
+  private async rollUp(key: RecordKey, entries: readonly Stored[]): Promise<void> {
+    const sums = new Map<string, number>();
+    for (const share of entries.flatMap((entry) => entry.shares)) {
+      const date = new Date(Date.parse(share.at)).toISOString().slice(0, 10);
+      const day = share.measure === undefined ? `${DAY_PREFIX}${date}` : `${DAY_PREFIX}${date}#${share.measure}#${share.of}`;
+      sums.set(day, (sums.get(day) ?? 0) + countOf(Number(share.units)));
+    }
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    entries.forEach((entry, i) => (names[`#r${i}`] = entry.attribute));
+    [...sums].forEach(([day, units], i) => {
+      names[`#d${i}`] = day;
+      values[`:d${i}`] = units;
+    });
+    await this.records.updateIf({
+      key,
+      update: `REMOVE ${entries.map((_, i) => `#r${i}`).join(', ')} ADD ${[...sums.keys()].map((_, i) => `#d${i} :d${i}`).join(', ')}`,
+      condition: entries.map((_, i) => `attribute_exists(#r${i})`).join(' AND '),
+      names,
+      values,
+    });
+  }
+
   /** Drops attributes whose shares are all outside their windows for good (a share's time only moves forward). */
   private async drop(key: RecordKey, expired: readonly Stored[]): Promise<void> {
     const batch = expired.slice(0, 100);
@@ -396,6 +450,11 @@ export class CumulativeLedger {
     const paths = batch.map((entry, i) => (entry.legacy ? `${LEGACY_MAP}.#r${i}` : `#r${i}`));
     await this.records.updateIf({ key, update: `REMOVE ${paths.join(', ')}`, condition: 'attribute_exists(ledgerOf)', names });
   }
+}
+
+/** Whether every share of the entry counts from before `before` (and can be summed under its day: a hosted one knows its aggregate). */
+function isSettled(entry: Stored, before: number): boolean {
+  return entry.shares.length > 0 && entry.shares.every((share) => Date.parse(share.at) < before && (share.measure === undefined || typeof share.of === 'string'));
 }
 
 /** Past its measure's window; a share of a measure the action no longer counts is past every window. */

@@ -198,7 +198,7 @@ describe('measures that share an item (one counted per a subset of what the othe
     expect((await itemOf(perVendor))['hold#r_d']).toMatchObject({ at: day12.toISOString(), by: { requesterVendor: { at: day12.toISOString() } } });
   });
 
-  it('each measure counts in its own window; a request\'s hold is dropped only once all its shares are past theirs', async () => {
+  it('each measure counts in its own window; a request\'s shares leave the item only once all are past theirs', async () => {
     const vendor = `windows-${++n}`;
     const ledger = new CumulativeLedger(stores().records);
     const [perVendor] = orderShares(vendor, 'alice', 1, 7);
@@ -207,14 +207,54 @@ describe('measures that share an item (one counted per a subset of what the othe
       const [wide, narrow] = orderShares(vendor, 'alice', units, 7);
       return [wide, { ...narrow, windowDays: 30 }];
     };
-    for (let i = 0; i < 50; i++) await ledger.reserve(`r_old${i}`, shares(1), T0);
+    const wait = { waitsUpToMs: 30 * DAY };
+    for (let i = 0; i < 50; i++) await ledger.reserve(`r_old${i}`, shares(1), T0, wait);
     const holds = async () => Object.keys(await itemOf(perVendor)).filter((name) => name.startsWith('hold#'));
     // Day 8: the vendor's window has let them go, the requester's has not; they stay.
-    expect(await ledger.reserve('r_day8', shares(1), new Date(T0.getTime() + 8 * DAY))).toEqual([1, 51]);
+    expect(await ledger.reserve('r_day8', shares(1), new Date(T0.getTime() + 8 * DAY), wait)).toEqual([1, 51]);
     expect(await holds()).toHaveLength(51);
-    // Day 31: past both; the 50 are dropped.
-    expect(await ledger.reserve('r_day31', shares(1), new Date(T0.getTime() + 31 * DAY))).toEqual([1, 2]);
-    expect((await holds()).sort()).toEqual(['hold#r_day31', 'hold#r_day8']);
+    // Day 61: past both windows and the wait; the 50 are dropped.
+    expect(await ledger.reserve('r_day61', shares(1), new Date(T0.getTime() + 61 * DAY), wait)).toEqual([1, 1]);
+    expect((await holds()).sort()).toEqual(['hold#r_day61', 'hold#r_day8']);
+  });
+
+  it('settled shares (past the approval wait and a day) are summed per day: the totals stay, the item shrinks', async () => {
+    const vendor = `roll-${++n}`;
+    const ledger = new CumulativeLedger(stores().records);
+    const [perVendor] = orderShares(vendor, 'alice', 0);
+    const wait = { waitsUpToMs: 7 * DAY };
+    for (let i = 0; i < 60; i++) await ledger.reserve(`r_old${i}`, orderShares(vendor, i % 2 === 0 ? 'alice' : 'bob', 100), T0, wait);
+    const attributes = async () => Object.entries(await itemOf(perVendor)).filter(([name]) => name.startsWith('hold#') || name.startsWith('day#'));
+    // Day 9: day 0 is past the wait and a day; 25 of the 60 are summed.
+    const day9 = new Date(T0.getTime() + 9 * DAY);
+    expect(await ledger.reserve('r_a9', orderShares(vendor, 'alice', 1), day9, wait)).toEqual([6001, 3001]);
+    const days = Object.fromEntries((await attributes()).filter(([name]) => name.startsWith('day#')));
+    // One sum for the vendor's, one per requester for theirs (alice's and bob's).
+    expect(days['day#2031-03-01']).toBe(2500);
+    const perRequester = Object.entries(days).filter(([name]) => name !== 'day#2031-03-01');
+    expect(perRequester.map(([name]) => name)).toEqual([expect.stringMatching(/^day#2031-03-01#requesterVendor#[0-9a-f]{16}$/), expect.stringMatching(/^day#2031-03-01#requesterVendor#[0-9a-f]{16}$/)]);
+    expect(perRequester.reduce((sum, [, units]) => sum + Number(units), 0)).toBe(2500);
+    expect((await attributes()).filter(([name]) => name.startsWith('hold#'))).toHaveLength(36);
+    // Every total is what it was: the vendor's, and each requester's.
+    expect(await ledger.reserve('r_b9', orderShares(vendor, 'bob', 1), day9, wait)).toEqual([6002, 3001]);
+    expect(await ledger.reserve('r_a9b', orderShares(vendor, 'alice', 0), day9, wait)).toEqual([6002, 3001]);
+    // A day counts while any part of it is in the window: an hour after day 0's shares left it, its sums still count.
+    const justAfter = new Date(T0.getTime() + 30 * DAY + 3600 * 1000);
+    const [vendorTotal] = await ledger.reserve('r_edge', orderShares(vendor, 'carol', 0), justAfter, wait);
+    expect(vendorTotal).toBeGreaterThanOrEqual(2500 + 2);
+    expect(vendorTotal).toBeLessThan(6002);
+    // The next day it no longer does.
+    expect(await ledger.reserve('r_day31', orderShares(vendor, 'alice', 0), new Date(T0.getTime() + 31 * DAY), wait)).toEqual([2, 1]);
+  });
+
+  it('two reservations summing at once never sum a share twice', async () => {
+    const vendor = `roll-race-${++n}`;
+    const ledger = new CumulativeLedger(stores().records);
+    for (let i = 0; i < 60; i++) await ledger.reserve(`r_old${i}`, orderShares(vendor, 'alice', 100), T0);
+    const later = new Date(T0.getTime() + 2 * DAY);
+    const totals = await Promise.all(Array.from({ length: 6 }, (_, i) => ledger.reserve(`r_new${i}`, orderShares(vendor, 'alice', 0), later)));
+    expect(totals.every(([wide, narrow]) => wide === 6000 && narrow === 6000)).toBe(true);
+    expect(await ledger.reserve('r_after', orderShares(vendor, 'alice', 0), later)).toEqual([6000, 6000]);
   });
 
   it('concurrent orders from two requesters: every total counts each share that came before it, and none is lost', async () => {
