@@ -86,6 +86,14 @@ const LEGACY_MAP = 'ledgerHolds';
 /** Marks a hosted aggregate whose own item (from before measures shared items) has been moved in: `moved#<measure>#<tag>`. */
 const MOVED_PREFIX = 'moved#';
 const LAYOUT = 'ledgerLayout';
+/**
+ * The longest approval wait any reservation of the item has named (ms): a share is neither
+ * summed nor dropped before it, so that a shorter timeout set later does not take the shares of
+ * requests still waiting under a longer one (their executions keep the wait they started with).
+ */
+const WAIT = 'ledgerWaitMs';
+/** A share larger than this stays on its own (a day's sum must stay an exact number). */
+const ROLL_UP_MAX_UNITS = 2 ** 40;
 /** The item was created where its hosted measures live: none of their shares was ever anywhere else. */
 const HOSTED_FROM_START = 'hosted';
 /** The item held its own measure's shares before measures shared items: a hosted measure's older shares may be in their own item until it is moved in. */
@@ -235,18 +243,23 @@ export class CumulativeLedger {
    * an effect approved late still finds its share to count from (`commit`).
    */
   async reserve(requestId: string, shares: readonly CumulativeShare[], now: Date, options: { waitsUpToMs?: number } = {}): Promise<number[]> {
-    const dropBefore = new Date(now.getTime() - (options.waitsUpToMs ?? 0));
+    const wait = Math.max(0, options.waitsUpToMs ?? 0);
     const totals = shares.map(() => 0);
     // Every item's update settled before this answers or throws: nothing is still in flight
     // when the step ends (a release after a failure must come after every reservation).
     await allSettled(
       placementsOf(shares).map(async (placement) => {
-        const item = await this.moveSeparate(placement, await this.add(requestId, placement, now));
+        const added = await this.add(requestId, placement, now, wait);
+        const item = await this.moveSeparate(placement, await this.waitAtLeast(placement.key, added, wait));
+        const dropBefore = new Date(now.getTime() - Math.max(wait, Number(item[WAIT]) || 0));
         const stored = storedOf(item);
         const expired = stored.filter((entry) => entry.shares.every((share) => isPast(share, placement, dropBefore)));
         if (expired.length >= PRUNE_FROM) await this.drop(placement.key, expired);
         const settleBefore = dropBefore.getTime() - SETTLE_MARGIN_MS;
-        const settled = stored.filter((entry) => !entry.legacy && !entry.rolledUp && !expired.includes(entry) && isSettled(entry, settleBefore));
+        const nested = new Set(stored.flatMap((entry) => entry.shares.filter((share) => share.measure !== undefined && entry.attribute === holdAttribute(share.requestId)).map((share) => `${share.requestId}#${share.measure}`)));
+        // A share moved in beside the same request's own copy stays out of a sum (it counts once, as the copy).
+        const duplicate = (entry: Stored) => entry.shares.some((share) => entry.attribute !== holdAttribute(share.requestId) && nested.has(`${share.requestId}#${share.measure}`));
+        const settled = stored.filter((entry) => !entry.legacy && !entry.rolledUp && !expired.includes(entry) && !duplicate(entry) && isSettled(entry, settleBefore));
         if (settled.length >= ROLL_UP_FROM) await this.rollUp(placement.key, settled.slice(0, ROLL_UP_CHUNK));
         const all = stored.flatMap((entry) => entry.shares);
         for (const member of placement.members) {
@@ -348,16 +361,16 @@ export class CumulativeLedger {
    * after it. An item from before measures shared items, or one whose older map holds the
    * request's own share (that one stands), takes a second update that says so.
    */
-  private async add(requestId: string, placement: Placement<CumulativeShare>, now: Date): Promise<RecordItem> {
+  private async add(requestId: string, placement: Placement<CumulativeShare>, now: Date, wait: number): Promise<RecordItem> {
     const of = { action: placement.host.action, name: placement.host.name, per: placement.host.per };
     const added = await this.records.updateIf({
       key: placement.key,
       // The same update creates the item with its first shares.
-      update: 'SET #h = if_not_exists(#h, :h), ledgerOf = :of, #layout = if_not_exists(#layout, :layout)',
+      update: 'SET #h = if_not_exists(#h, :h), ledgerOf = :of, #layout = if_not_exists(#layout, :layout), #wait = if_not_exists(#wait, :wait)',
       condition: `(attribute_exists(#layout) OR attribute_not_exists(ledgerOf)) AND attribute_not_exists(${LEGACY_MAP}.#rid)`,
-      names: { '#h': holdAttribute(requestId), '#layout': LAYOUT, '#rid': requestId },
+      names: { '#h': holdAttribute(requestId), '#layout': LAYOUT, '#rid': requestId, '#wait': WAIT },
       // ledgerOf: for an operator reading the table, which aggregate this is.
-      values: { ':h': holdOf(placement.members, now, false), ':of': of, ':layout': HOSTED_FROM_START },
+      values: { ':h': holdOf(placement.members, now, false), ':of': of, ':layout': HOSTED_FROM_START, ':wait': wait },
     });
     if (added) return added;
     const ownElsewhere = holdInMap(await this.records.get(placement.key), requestId);
@@ -365,12 +378,19 @@ export class CumulativeLedger {
     const writes = Object.keys(hold).length > 0;
     const updated = await this.records.updateIf({
       key: placement.key,
-      update: `SET ${writes ? '#h = if_not_exists(#h, :h), ' : ''}ledgerOf = :of, #layout = if_not_exists(#layout, :layout)`,
-      names: { ...(writes ? { '#h': holdAttribute(requestId) } : {}), '#layout': LAYOUT },
-      values: { ...(writes ? { ':h': hold } : {}), ':of': of, ':layout': HOSTED_SINCE_UPGRADE },
+      update: `SET ${writes ? '#h = if_not_exists(#h, :h), ' : ''}ledgerOf = :of, #layout = if_not_exists(#layout, :layout), #wait = if_not_exists(#wait, :wait)`,
+      names: { ...(writes ? { '#h': holdAttribute(requestId) } : {}), '#layout': LAYOUT, '#wait': WAIT },
+      values: { ...(writes ? { ':h': hold } : {}), ':of': of, ':layout': HOSTED_SINCE_UPGRADE, ':wait': wait },
     });
     if (!updated) throw new Error(`${placement.host.action} ${placement.host.name}: the aggregate could not be updated`);
     return updated;
+  }
+
+  /** The item after its longest wait is at least `wait` (one more update, only when a longer approval timeout is first named). */
+  private async waitAtLeast(key: RecordKey, item: RecordItem, wait: number): Promise<RecordItem> {
+    if ((Number(item[WAIT]) || 0) >= wait) return item;
+    const raised = await this.records.updateIf({ key, update: 'SET #wait = :wait', condition: 'attribute_not_exists(#wait) OR #wait < :wait', names: { '#wait': WAIT }, values: { ':wait': wait } });
+    return raised ?? (await this.records.get(key)) ?? item;
   }
 
   /** The hosted members whose shares from before measures shared items may still be in their own item. */
@@ -454,7 +474,10 @@ export class CumulativeLedger {
 
 /** Whether every share of the entry counts from before `before` (and can be summed under its day: a hosted one knows its aggregate). */
 function isSettled(entry: Stored, before: number): boolean {
-  return entry.shares.length > 0 && entry.shares.every((share) => Date.parse(share.at) < before && (share.measure === undefined || typeof share.of === 'string'));
+  return (
+    entry.shares.length > 0 &&
+    entry.shares.every((share) => Date.parse(share.at) < before && Number(share.units) >= 0 && Number(share.units) <= ROLL_UP_MAX_UNITS && (share.measure === undefined || typeof share.of === 'string'))
+  );
 }
 
 /** Past its measure's window; a share of a measure the action no longer counts is past every window. */

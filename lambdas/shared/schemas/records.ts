@@ -72,6 +72,8 @@ export const RequestRecord = z.object({
     .optional(),
   result: EffectReceipt.optional(),
   error: z.object({ code: z.string(), message: z.string() }).optional(),
+  /** Internal: the validated proposal's fingerprint, so that an effect's claim can be checked from the record alone (an aborted execution). */
+  effectFingerprint: z.string().optional(),
   /** Written when the approval task opens, so the request's view names who decides without reading the task. */
   waitingFor: WaitingFor.optional(),
   /** Fields the action needs that the free text did not give (the proposal failed its schema for want of them). */

@@ -24,6 +24,7 @@ export function validatedPatch(state: WorkflowState): Partial<RequestRecord> {
     ...(validated?.action ? { action: validated.action } : {}),
     ...(state.proposal ? { proposal: state.proposal } : {}),
     decision: { outcome: decision.outcome, reasons: decision.reasons, policy: decision.policy },
+    ...(decision.fingerprint ? { effectFingerprint: decision.fingerprint } : {}),
     ...(validated?.explanations && Object.keys(validated.explanations).length > 0 ? { explanations: validated.explanations } : {}),
     ...(validated?.missingFields && validated.missingFields.length > 0 ? { missingFields: validated.missingFields } : {}),
   };

@@ -261,12 +261,15 @@ async function effectMayHaveRun(state: WorkflowState, records: RecordReader): Pr
 /**
  * An execution that stopped with nothing but its request id (aborted or timed out: the
  * ExecutionAbandoned rule) leaves the record to say what it asked for. Its shares are released
- * only when no effect can have run: it waited for a human who had not approved it. An effect
- * may have run after any approval, and a record's proposal is the shown one (a model's text in
- * it may be redacted), so a claim cannot be checked from it: those shares stay (fail safe).
+ * only when no effect can have run: it waited for a human who had not approved it, and the
+ * proposal's claim (by the fingerprint Validate recorded) is not this request's. An effect may
+ * have run after any approval: those shares stay (fail safe).
  */
-function sharesLeftWaiting(current: RequestRecord): ReturnType<typeof cumulativeSharesOf> {
+async function sharesLeftWaiting(current: RequestRecord, records: RecordReader): Promise<ReturnType<typeof cumulativeSharesOf>> {
   if (!current.proposal || current.decision?.outcome !== 'pending_approval' || current.approval?.status === 'APPROVED') return [];
+  // A decision whose delivery looked failed may still have reached the workflow (its undo put the
+  // task back): the proposal's claim says whether the effect started. No fingerprint, no release.
+  if (!current.effectFingerprint || (await records.findEffect(current.effectFingerprint))?.requestId === current.requestId) return [];
   return cumulativeSharesOf({ submitted: { action: current.proposal.action, fields: current.proposal.fields }, requestedBy: { sub: current.requestedBy, roles: current.requesterRoles } });
 }
 
@@ -413,7 +416,7 @@ export async function finalizeStep(
     if (shares.length > 0) {
       if (!(await effectMayHaveRun(state, deps.records))) await deps.ledger.release(state.requestId, shares);
     } else if (current) {
-      await deps.ledger.release(state.requestId, sharesLeftWaiting(current));
+      await deps.ledger.release(state.requestId, await sharesLeftWaiting(current, deps.records));
     }
   }
   // Execute leaves the receipt in the state for this write.

@@ -247,6 +247,50 @@ describe('measures that share an item (one counted per a subset of what the othe
     expect(await ledger.reserve('r_day31', orderShares(vendor, 'alice', 0), new Date(T0.getTime() + 31 * DAY), wait)).toEqual([2, 1]);
   });
 
+  it('a share is summed only a day after the longest approval wait any reservation named, so a shorter timeout set later takes no waiting share', async () => {
+    const vendor = `roll-wait-${++n}`;
+    const ledger = new CumulativeLedger(stores().records);
+    const [perVendor] = orderShares(vendor, 'alice', 0);
+    const dayAttributes = async () => Object.keys(await itemOf(perVendor)).filter((name) => name.startsWith('day#'));
+    // The item's first reservation named a 1-day timeout; the others, under a 30-day one, raise it. One of them still waits.
+    await ledger.reserve('r_first', orderShares(vendor, 'bob', 1), T0, { waitsUpToMs: DAY });
+    for (let i = 0; i < 55; i++) await ledger.reserve(`r_old${i}`, orderShares(vendor, 'bob', 1), T0, { waitsUpToMs: 30 * DAY });
+    await ledger.reserve('r_pending', orderShares(vendor, 'alice', 400_000), T0, { waitsUpToMs: 30 * DAY });
+    // Day 3, the timeout since lowered to a day: nothing is summed or dropped.
+    await ledger.reserve('r_day3', orderShares(vendor, 'carol', 1), new Date(T0.getTime() + 3 * DAY), { waitsUpToMs: DAY });
+    expect(await dayAttributes()).toEqual([]);
+    // Approved on day 20, it counts from then: on day 35 too.
+    await ledger.commit('r_pending', orderShares(vendor, 'alice', 400_000), new Date(T0.getTime() + 20 * DAY));
+    expect((await ledger.reserve('r_day35', orderShares(vendor, 'alice', 0), new Date(T0.getTime() + 35 * DAY), { waitsUpToMs: DAY }))[1]).toBe(400_000);
+  });
+
+  it('nothing is summed within a day of the wait\'s end (a late failure may still release it), nor a share in an older map, nor one too large for an exact sum', async () => {
+    const records = stores().records;
+    const ledger = new CumulativeLedger(records);
+    const wait = { waitsUpToMs: 7 * DAY };
+    const vendor = `roll-margin-${++n}`;
+    const [perVendor] = orderShares(vendor, 'alice', 0);
+    const dayAttributes = async (s: CumulativeShare) => Object.keys((await records.get(ledgerKey(s))) ?? {}).filter((name) => name.startsWith('day#'));
+    for (let i = 0; i < 55; i++) await ledger.reserve(`r_old${i}`, orderShares(vendor, 'bob', 1), T0, wait);
+    await ledger.reserve('r_7d12h', orderShares(vendor, 'bob', 1), new Date(T0.getTime() + 7.5 * DAY), wait);
+    expect(await dayAttributes(perVendor)).toEqual([]);
+    await ledger.reserve('r_8d1h', orderShares(vendor, 'bob', 1), new Date(T0.getTime() + 8 * DAY + 3600 * 1000), wait);
+    expect(await dayAttributes(perVendor)).not.toEqual([]);
+
+    // An older item's map: counted and pruned as ever, never summed.
+    const mapped = share(1);
+    const old = Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`r_map${i}`, { units: 1, at: T0.toISOString() }]));
+    await records.putIfAbsent({ ...ledgerKey(mapped), ledgerOf: { action: mapped.action, name: mapped.name, per: mapped.per }, ledgerHolds: old });
+    expect(await ledger.reserve('r_map_new', [mapped], new Date(T0.getTime() + 10 * DAY), wait)).toEqual([61]);
+    expect(await dayAttributes(mapped)).toEqual([]);
+
+    // Shares too large to sum exactly stay on their own (and still count, saturated).
+    const large = share(2 ** 41);
+    for (let i = 0; i < 55; i++) await ledger.reserve(`r_large${i}`, [large], T0, wait);
+    await ledger.reserve('r_large_new', [{ ...large, units: 1 }], new Date(T0.getTime() + 10 * DAY), wait);
+    expect(await dayAttributes(large)).toEqual([]);
+  });
+
   it('two reservations summing at once never sum a share twice', async () => {
     const vendor = `roll-race-${++n}`;
     const ledger = new CumulativeLedger(stores().records);

@@ -9,6 +9,8 @@ import { executionStep, failureCode, finalizeStep, inferenceStep, terminalStatus
 import type { WorkflowState } from '../../../lambdas/shared/schemas/workflow';
 import { aPendingTask, aRequestRecord, aWorkflowState } from '../../support/fixtures';
 import { toPublicRequest } from '../../../lambdas/shared/requests/view';
+import { validatedPatch } from '../../../lambdas/shared/workflow/record';
+import type { RequestRecord } from '../../../lambdas/shared/schemas/records';
 import { useEmulatedStores } from '../../support/stores';
 import { CumulativeLedger } from '../../../lambdas/shared/limits';
 import { cumulativeSharesOf } from '../../../lambdas/shared/validation';
@@ -120,21 +122,26 @@ describe('finalizeStep', () => {
     });
 
     it.each([
-      ['waiting for a human', undefined, 0],
-      ['after a human rejected it', 'REJECTED' as const, 0],
+      ['waiting for a human', undefined, false, 0],
+      ['after a human rejected it', 'REJECTED' as const, false, 0],
       // Its effect may have run: the shares stay (fail safe).
-      ['after a human approved it', 'APPROVED' as const, 4000],
-    ])('an execution aborted %s (only its request id reaches MarkFailed) is judged from the record', async (_when, approved, expected) => {
+      ['after a human approved it', 'APPROVED' as const, false, 4000],
+      // A decision whose undo put the task back although it reached the workflow: the claim says the effect started.
+      ['waiting, its proposal claimed by it', 'PENDING' as const, true, 4000],
+    ])('an execution aborted %s (only its request id reaches MarkFailed) is judged from the record', async (_when, approved, claimed, expected) => {
       const { requests, tasks, audit, records } = stores();
       const ledger = new CumulativeLedger(records);
       const proposal = { action: 'purchase_order' as const, fields: { vendor: `Aborted ${Math.random().toString(36).slice(2)}`, amount: 4000, currency: 'USD', description: 'aborted' } };
+      const effectFingerprint = `fp-${Math.random().toString(36).slice(2)}`;
       const record = aRequestRecord({
         status: 'PENDING_APPROVAL',
         proposal,
         decision: { outcome: 'pending_approval', reasons: ['above_autonomous_limit'], policy },
+        effectFingerprint,
         ...(approved ? { approval: { taskId: taskIdFor('r_x'), status: approved } } : {}),
       });
       await requests.create(record);
+      if (claimed) await records.putIfAbsent({ pk: `EFFECT#${effectFingerprint}`, sk: 'META', requestId: record.requestId, at: new Date().toISOString() });
       const shares = cumulativeSharesOf({ submitted: proposal, requestedBy: { sub: record.requestedBy, roles: record.requesterRoles } });
       await ledger.reserve(record.requestId, shares, new Date());
       // What the finalize handler makes of the ExecutionAbandoned rule's input.
@@ -320,6 +327,19 @@ describe('finalizeStep', () => {
 });
 
 describe('validationStep and the cumulative ledger', () => {
+  it('Validate records the proposal\'s fingerprint for the abort path, and the request view does not show it', async () => {
+    const { requests, audit, records, clock } = stores();
+    const record = aRequestRecord({ status: 'QUEUED' });
+    await requests.create(record);
+    const state = aWorkflowState({ requestId: record.requestId, triage: poTriage('deterministic'), submitted: po });
+    const next = await validationStep(state, { requests, audit, records, clock });
+    // An approved decision is written by Validate; one for a human, by AwaitApproval from the same patch.
+    const stored = next.decision?.outcome === 'approved' ? await requests.get(record.requestId) : { ...record, ...validatedPatch(next) };
+    expect(stored?.effectFingerprint).toBe(next.decision?.fingerprint);
+    expect(next.decision?.fingerprint).toMatch(/^[0-9a-f]{64}$/);
+    expect(JSON.stringify(toPublicRequest(stored as RequestRecord))).not.toContain(String(next.decision?.fingerprint));
+  });
+
   it('keeps a share that may still be waiting for a human (its approval timeout) when it prunes what is past the window', async () => {
     const { requests, audit, records, clock } = stores();
     const ledger = new CumulativeLedger(records);
