@@ -72,8 +72,12 @@ describe('SfnOrchestrator.resume', () => {
     expect(`${thrown.message} ${thrown.stack} ${JSON.stringify(thrown)}`).not.toContain(TASK_TOKEN);
   });
 
-  it('counts a retried SendTaskSuccess that finds the task closed as delivered (the first attempt landed)', async () => {
-    sfnMock.on(SendTaskSuccessCommand).rejects(new TaskDoesNotExist({ message: 'Task does not exist', $metadata: { attempts: 2 } }));
+  it.each([
+    ['TaskDoesNotExist', () => new TaskDoesNotExist({ message: 'Task does not exist', $metadata: { attempts: 2 } })],
+    // What Step Functions answers a token already used: "Task Timed Out: 'Provided task does not exist anymore'".
+    ['TaskTimedOut', () => new TaskTimedOut({ message: "Task Timed Out: 'Provided task does not exist anymore'", $metadata: { attempts: 2 } })],
+  ])('counts a retried SendTaskSuccess that finds the task closed (%s) as delivered (the first attempt landed)', async (_name, error) => {
+    sfnMock.on(SendTaskSuccessCommand).rejects(error());
     await expect(orchestrator.resume(TASK_TOKEN, aWorkflowState())).resolves.toBeUndefined();
   });
 

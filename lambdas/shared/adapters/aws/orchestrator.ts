@@ -60,9 +60,12 @@ export class SfnOrchestrator implements Orchestrator {
       await this.sfn.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) }));
     } catch (error) {
       const name = errorName(error);
-      // The SDK retried after a lost response and found the task closed: the earlier attempt delivered it.
+      // The SDK retried after a lost response and found the task closed: the earlier attempt
+      // delivered it. Step Functions answers a token already used with TaskTimedOut ("Provided task
+      // does not exist anymore"), as it does a wait that timed out; this API stops taking decisions
+      // a margin before the wait's timeout, so on a retry it is the earlier attempt that closed it.
       const attempts = (error as { $metadata?: { attempts?: number } }).$metadata?.attempts ?? 1;
-      if (name === 'TaskDoesNotExist' && attempts > 1) return;
+      if ((name === 'TaskDoesNotExist' || name === 'TaskTimedOut') && attempts > 1) return;
       if (TASK_GONE.has(name)) throw new Gone('task_expired', 'The approval task has expired or is already closed.');
       throw new OrchestratorUnavailable(`SendTaskSuccess failed (${name}); retry later.`);
     }
