@@ -239,8 +239,10 @@ export class CumulativeLedger {
    * Adds the request's share to each aggregate and returns each aggregate's total in its window,
    * this request included. A retried reservation keeps the first one (one share per request).
    * `waitsUpToMs`: how long a share may wait for a human before its effect runs (the approval
-   * timeout). A share is not dropped before its window and that wait have both passed, so that
-   * an effect approved late still finds its share to count from (`commit`).
+   * timeout); the item keeps the longest any reservation named. A share is not dropped before its
+   * window and that wait have both passed, nor summed under its day before that wait and a day,
+   * so that an effect approved late still finds its share to count from (`commit`), and a late
+   * release still finds its share to remove.
    */
   async reserve(requestId: string, shares: readonly CumulativeShare[], now: Date, options: { waitsUpToMs?: number } = {}): Promise<number[]> {
     const wait = Math.max(0, options.waitsUpToMs ?? 0);
