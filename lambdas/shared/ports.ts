@@ -113,6 +113,11 @@ export interface AuditLog {
    * earlier version's head.
    */
   signedEnd(requestId: string): Promise<AppendedEntry | undefined>;
+  /**
+   * The chain's last entry, checked as an append checks the end it extends (signed by the audit
+   * key; throws AuditWriteFailed if it is not): for a step that acts on how the chain ends.
+   */
+  end(requestId: string): Promise<AuditEntry | undefined>;
   list(requestId: string): Promise<AuditEntry[]>;
   /** The entries, checked against the request's signed head (the record's `auditHead`). */
   trail(requestId: string, head?: SignedHeadRef): Promise<AuditTrail>;

@@ -273,9 +273,13 @@ async function sharesLeftWaiting(current: RequestRecord, records: RecordReader):
   return cumulativeSharesOf({ submitted: { action: current.proposal.action, fields: current.proposal.fields }, requestedBy: { sub: current.requestedBy, roles: current.requesterRoles } });
 }
 
-/** The chain's closing `request.finalized` entry, when the chain ends with one: the status it gives, the step that wrote it and the error it ended with. */
+/**
+ * The chain's closing `request.finalized` entry, when the chain ends with one: the status it
+ * gives, the step that wrote it and the error it ended with. Read as an append reads the end (the
+ * audit key must have signed it): the record takes its status from it.
+ */
 async function closingEntryOf(audit: AuditLog, requestId: string): Promise<{ status: RequestStatus; step: string; failedWith: unknown } | undefined> {
-  const last = (await audit.list(requestId)).at(-1);
+  const last = await audit.end(requestId);
   if (last?.event !== 'request.finalized') return undefined;
   const status = RequestStatus.safeParse(last.data.status);
   return status.success && TERMINAL_STATUSES.includes(status.data) ? { status: status.data, step: last.step, failedWith: last.data.failedWith ?? null } : undefined;

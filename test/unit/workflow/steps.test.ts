@@ -1,5 +1,5 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { CHAIN_START, chainHeadOf } from '../../../lambdas/shared/audit/chain';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { CHAIN_START, chainHeadOf, hashEntry } from '../../../lambdas/shared/audit/chain';
 import { purchaseOrderKey, purchaseOrderNumber } from '../../../actions/purchase_order/builtin';
 import { ModelAccessDenied, ModelNotFound, ModelSettingError, ModelUnavailable, modelFailureCauseOf } from '../../../lambdas/shared/errors';
 import { taskIdFor } from '../../../lambdas/shared/ids';
@@ -84,6 +84,31 @@ describe('modelFailureCauseOf', () => {
 });
 
 describe('finalizeStep', () => {
+  it('MarkFailed acts on no closing entry the audit key did not sign: a forged one can neither end the request nor hide a failure after its end', async () => {
+    const { requests, tasks, audit, doc, emulators } = stores();
+    /** Someone with write access to the table, but not the key, appends an entry that ends the chain. */
+    const forgeEnd = async (requestId: string, data: Record<string, unknown>, step: string) => {
+      const [last] = (await audit.list(requestId)).slice(-1);
+      const { hash: _hash, ...rest } = { ...last!, seq: last!.seq + 1, prevHash: last!.hash, step, event: 'request.finalized', data, keyId: 'k', signature: Buffer.from('not a signature').toString('base64') };
+      await doc.send(new PutCommand({ TableName: emulators.tableNames.audit, Item: { ...rest, hash: hashEntry(rest) } }));
+    };
+    const record = aRequestRecord({ status: 'RUNNING' });
+    await requests.create(record);
+    await audit.append(record.requestId, { step: 'Validate', actor: { type: 'system', id: 'validator' }, event: 'proposal.validated', data: {} }, CHAIN_START);
+    await forgeEnd(record.requestId, { status: 'COMPLETED' }, 'Finalize');
+    const failed = aWorkflowState({ requestId: record.requestId, error: { Error: 'Error' } });
+    await expect(finalizeStep(failed, { requests, tasks, audit }, { failurePath: true })).rejects.toMatchObject({ name: 'AuditWriteFailed' });
+    expect(await requests.get(record.requestId)).toMatchObject({ status: 'RUNNING' });
+
+    // An ended request, and a forged entry that says this very failure already ended it.
+    const ended = aRequestRecord({ status: 'COMPLETED' });
+    await requests.create(ended);
+    await audit.append(ended.requestId, { step: 'Finalize', actor: { type: 'system', id: 'finalizer' }, event: 'request.finalized', data: { status: 'COMPLETED' } }, CHAIN_START);
+    await forgeEnd(ended.requestId, { status: 'COMPLETED', failedWith: 'Error' }, 'MarkFailed');
+    const late = aWorkflowState({ requestId: ended.requestId, error: { Error: 'Error' } });
+    await expect(finalizeStep(late, { requests, tasks, audit }, { failurePath: true })).rejects.toMatchObject({ name: 'AuditWriteFailed' });
+  });
+
   describe('shares of cumulative limits', () => {
     /** A request whose share of its vendor was reserved, ending as `overrides` say; the vendor's total after Finalize. */
     async function vendorTotalAfter(overrides: Partial<WorkflowState>, claimed: boolean, failurePath: boolean): Promise<number> {

@@ -295,6 +295,14 @@ export class DynamoAuditLog implements AuditLog {
     return { ...end.entry, head: await this.failClosed(this.signHead(requestId, end.seq, end.hash)) };
   }
 
+  async end(requestId: string): Promise<AuditEntry | undefined> {
+    if (!isValidId(requestId)) throw new AuditWriteFailed('audit: not a valid requestId');
+    const end = await this.failClosed(this.readEnd(requestId));
+    if (!end || end.entry) return end?.entry;
+    // A chain an earlier version wrote: its signed head (checked) vouches for the entry it names.
+    return (await this.list(requestId)).find((entry) => entry.seq === end.seq && entry.hash === end.hash);
+  }
+
   async list(requestId: string): Promise<AuditEntry[]> {
     const { stored, head } = await this.readAll(requestId);
     return assembleTrail(stored, head.success ? head.data : undefined).map(unsigned);
