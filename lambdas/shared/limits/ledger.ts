@@ -258,9 +258,13 @@ export class CumulativeLedger {
         const expired = stored.filter((entry) => entry.shares.every((share) => isPast(share, placement, dropBefore)));
         if (expired.length >= PRUNE_FROM) await this.drop(placement.key, expired);
         const settleBefore = dropBefore.getTime() - SETTLE_MARGIN_MS;
-        const nested = new Set(stored.flatMap((entry) => entry.shares.filter((share) => share.measure !== undefined && entry.attribute === holdAttribute(share.requestId)).map((share) => `${share.requestId}#${share.measure}`)));
-        // A share moved in beside the same request's own copy stays out of a sum (it counts once, as the copy).
-        const duplicate = (entry: Stored) => entry.shares.some((share) => entry.attribute !== holdAttribute(share.requestId) && nested.has(`${share.requestId}#${share.measure}`));
+        // A share moved in beside the same request's own copy: both stay out of a sum, where they
+        // would count twice (counting takes one share per request; a sum no longer knows whose).
+        const hostedKey = (share: Share) => `${share.requestId}#${share.measure}`;
+        const hostedIn = (nested: boolean) => new Set(stored.flatMap((entry) => entry.shares.filter((share) => share.measure !== undefined && (entry.attribute === holdAttribute(share.requestId)) === nested).map(hostedKey)));
+        const moved = hostedIn(false);
+        const twice = new Set([...hostedIn(true)].filter((key) => moved.has(key)));
+        const duplicate = (entry: Stored) => entry.shares.some((share) => share.measure !== undefined && twice.has(hostedKey(share)));
         const settled = stored.filter((entry) => !entry.legacy && !entry.rolledUp && !expired.includes(entry) && !duplicate(entry) && isSettled(entry, settleBefore));
         if (settled.length >= ROLL_UP_FROM) await this.rollUp(placement.key, settled.slice(0, ROLL_UP_CHUNK));
         const all = stored.flatMap((entry) => entry.shares);

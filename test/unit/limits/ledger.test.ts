@@ -291,6 +291,23 @@ describe('measures that share an item (one counted per a subset of what the othe
     expect(await dayAttributes(large)).toEqual([]);
   });
 
+  it('a request whose share an older layout left twice in the item is never summed: it would count twice, for good on a lifetime measure', async () => {
+    const vendor = `roll-twice-${++n}`;
+    const records = stores().records;
+    const ledger = new CumulativeLedger(records);
+    const lifetime = (requester: string, units: number): CumulativeShare[] => orderShares(vendor, requester, units).map(({ windowDays: _w, ...s }) => s);
+    const [perVendor] = lifetime('alice', 0);
+    await ledger.reserve('r_twice', lifetime('alice', 100), T0);
+    const of = ((await itemOf(perVendor))['hold#r_twice'] as { by: { requesterVendor: { of: string } } }).by.requesterVendor.of;
+    // As a move of an older item the same request had reserved in would leave it.
+    await records.updateIf({ key: ledgerKey(perVendor), update: 'SET #m = :m', names: { '#m': 'hold#r_twice#requesterVendor' }, values: { ':m': { units: 100, at: T0.toISOString(), of } } });
+    for (let i = 0; i < 55; i++) await ledger.reserve(`r_bob${i}`, lifetime('bob', 1), T0);
+    // Day 3 sums the settled shares; a year on, alice's total is still her one order.
+    await ledger.reserve('r_day3', lifetime('carol', 0), new Date(T0.getTime() + 3 * DAY));
+    expect(Object.keys(await itemOf(perVendor)).some((name) => name.startsWith('day#'))).toBe(true);
+    expect((await ledger.reserve('r_year', lifetime('alice', 0), new Date(T0.getTime() + 400 * DAY)))[1]).toBe(100);
+  });
+
   it('two reservations summing at once never sum a share twice', async () => {
     const vendor = `roll-race-${++n}`;
     const ledger = new CumulativeLedger(stores().records);

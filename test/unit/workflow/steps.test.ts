@@ -1,5 +1,5 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { CHAIN_START, chainHeadOf, hashEntry } from '../../../lambdas/shared/audit/chain';
+import { CHAIN_START, chainHeadOf, GENESIS_HASH, hashEntry, headMessage } from '../../../lambdas/shared/audit/chain';
 import { purchaseOrderKey, purchaseOrderNumber } from '../../../actions/purchase_order/builtin';
 import { ModelAccessDenied, ModelNotFound, ModelSettingError, ModelUnavailable, modelFailureCauseOf } from '../../../lambdas/shared/errors';
 import { taskIdFor } from '../../../lambdas/shared/ids';
@@ -84,6 +84,46 @@ describe('modelFailureCauseOf', () => {
 });
 
 describe('finalizeStep', () => {
+  describe('on a chain an earlier version wrote (its last entry vouched for by a signed head under seq 0)', () => {
+    async function legacyChain(requestId: string, last: { step: string; data: Record<string, unknown> }) {
+      const { doc, emulators, signer } = stores();
+      const first = { requestId, seq: 1, at: '2026-12-01T00:00:00.000Z', step: 'Submit', actor: { type: 'human' as const, id: 'u' }, event: 'request.submitted', data: {}, prevHash: GENESIS_HASH };
+      const e1 = { ...first, hash: hashEntry(first) };
+      const second = { requestId, seq: 2, at: '2026-12-01T00:00:01.000Z', step: last.step, actor: { type: 'system' as const, id: 'finalizer' }, event: 'request.finalized', data: last.data, prevHash: e1.hash };
+      const e2 = { ...second, hash: hashEntry(second) };
+      const { signature, keyId } = await signer.sign(headMessage(requestId, 2, e2.hash));
+      await doc.send(new PutCommand({ TableName: emulators.tableNames.audit, Item: e1 }));
+      await doc.send(new PutCommand({ TableName: emulators.tableNames.audit, Item: { requestId, seq: 0, entry: e2, keyId, signature: Buffer.from(signature).toString('base64') } }));
+      return e2;
+    }
+
+    it('MarkFailed retried after it ended the request adds nothing; another failure after the end is recorded', async () => {
+      const { requests, tasks, audit } = stores();
+      const own = aRequestRecord({ status: 'FAILED' });
+      await requests.create(own);
+      await legacyChain(own.requestId, { step: 'MarkFailed', data: { status: 'FAILED', failedWith: 'Error' } });
+      await finalizeStep(aWorkflowState({ requestId: own.requestId, error: { Error: 'Error' } }), { requests, tasks, audit }, { failurePath: true });
+      expect((await audit.list(own.requestId)).map((e) => e.event)).toEqual(['request.submitted', 'request.finalized']);
+
+      const ended = aRequestRecord({ status: 'COMPLETED' });
+      await requests.create(ended);
+      await legacyChain(ended.requestId, { step: 'Finalize', data: { status: 'COMPLETED' } });
+      await finalizeStep(aWorkflowState({ requestId: ended.requestId, error: { Error: 'Error' } }), { requests, tasks, audit }, { failurePath: true });
+      expect((await audit.list(ended.requestId)).map((e) => e.event)).toEqual(['request.submitted', 'request.finalized', 'request.failure_after_end']);
+    });
+
+    it('a stored copy of the head\'s entry with other content (its hash attribute kept) cannot hide a failure after the end', async () => {
+      const { requests, tasks, audit, doc, emulators } = stores();
+      const ended = aRequestRecord({ status: 'COMPLETED' });
+      await requests.create(ended);
+      const e2 = await legacyChain(ended.requestId, { step: 'Finalize', data: { status: 'COMPLETED' } });
+      await doc.send(new PutCommand({ TableName: emulators.tableNames.audit, Item: { ...e2, step: 'MarkFailed', data: { status: 'COMPLETED', failedWith: 'Error' } } }));
+      await expect(audit.end(ended.requestId)).resolves.toBeUndefined();
+      await finalizeStep(aWorkflowState({ requestId: ended.requestId, error: { Error: 'Error' } }), { requests, tasks, audit }, { failurePath: true });
+      expect((await audit.list(ended.requestId)).map((e) => e.event)).toContain('request.failure_after_end');
+    });
+  });
+
   it('MarkFailed acts on no closing entry the audit key did not sign: a forged one can neither end the request nor hide a failure after its end', async () => {
     const { requests, tasks, audit, doc, emulators } = stores();
     /** Someone with write access to the table, but not the key, appends an entry that ends the chain. */

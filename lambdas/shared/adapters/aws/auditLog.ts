@@ -299,8 +299,8 @@ export class DynamoAuditLog implements AuditLog {
     if (!isValidId(requestId)) throw new AuditWriteFailed('audit: not a valid requestId');
     const end = await this.failClosed(this.readEnd(requestId));
     if (!end || end.entry) return end?.entry;
-    // A chain an earlier version wrote: its signed head (checked) vouches for the entry it names.
-    return (await this.list(requestId)).find((entry) => entry.seq === end.seq && entry.hash === end.hash);
+    // A chain an earlier version wrote: its signed head (checked) vouches for the entry whose content hashes to what it names.
+    return (await this.list(requestId)).find((entry) => entry.seq === end.seq && entry.hash === end.hash && hashEntry(entry) === end.hash);
   }
 
   async list(requestId: string): Promise<AuditEntry[]> {
