@@ -1,4 +1,5 @@
 import type { RecordItem, RecordKey, RecordTable } from '../ports';
+import { isRecord } from '../is-record';
 import { allSettled } from '../settled';
 import { aggregateDigest, countOf, ledgerKey, type CumulativeShare } from './shares';
 
@@ -150,10 +151,6 @@ export function placementsOf<S extends Aggregate>(shares: readonly S[]): Placeme
   return placements;
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object';
-}
-
 /** Each attribute of the item that holds shares, with the shares it holds. */
 function storedOf(item: RecordItem | undefined): Stored[] {
   const stored: Stored[] = [];
@@ -165,7 +162,7 @@ function storedOf(item: RecordItem | undefined): Stored[] {
       stored.push({ attribute, rolledUp: true, shares: [share] });
       continue;
     }
-    if (!attribute.startsWith(HOLD_PREFIX) || !isObject(value)) continue;
+    if (!attribute.startsWith(HOLD_PREFIX) || !isRecord(value)) continue;
     const rest = attribute.slice(HOLD_PREFIX.length);
     const cut = rest.indexOf('#');
     if (cut >= 0) {
@@ -177,14 +174,14 @@ function storedOf(item: RecordItem | undefined): Stored[] {
     const shares: Share[] = [];
     // An own share whose units or time cannot be read counts as the most there is (countOf, inWindow).
     if (hold.units !== undefined || hold.at !== undefined) shares.push({ requestId: rest, units: hold.units as number, at: hold.at as string });
-    for (const [measure, hosted] of Object.entries(isObject(hold.by) ? hold.by : {})) {
-      if (!isObject(hosted)) continue;
+    for (const [measure, hosted] of Object.entries(isRecord(hold.by) ? hold.by : {})) {
+      if (!isRecord(hosted)) continue;
       shares.push({ requestId: rest, measure, of: hosted.of, units: (hosted.units ?? hold.units) as number, at: (hosted.at ?? hold.at) as string });
     }
     stored.push({ attribute, shares });
   }
   const legacy = item?.[LEGACY_MAP];
-  if (isObject(legacy)) {
+  if (isRecord(legacy)) {
     for (const [id, hold] of Object.entries(legacy as Record<string, { units: number; at: string }>)) stored.push({ attribute: id, legacy: true, shares: [{ requestId: id, units: hold.units, at: hold.at }] });
   }
   return stored;
@@ -212,7 +209,7 @@ function countedFrom(share: Pick<CumulativeShare, 'countsFrom'>, now: Date): str
 
 function holdInMap(item: RecordItem | undefined, requestId: string): boolean {
   const legacy = item?.[LEGACY_MAP];
-  return isObject(legacy) && requestId in legacy;
+  return isRecord(legacy) && requestId in legacy;
 }
 
 /** The request's hold: its own share (unless `ownElsewhere`) and each hosted one, with what differs from the own share. */
@@ -290,18 +287,22 @@ export class CumulativeLedger {
         const names = Object.fromEntries(attributes.map((attribute, i) => [`#h${i}`, attribute]));
         const after = await this.records.updateIf({ key: placement.key, update: `REMOVE ${Object.keys(names).join(', ')}`, condition: 'attribute_exists(ledgerOf)', names });
         if (!after) return;
-        if (holdInMap(after, requestId)) {
-          await this.records.updateIf({ key: placement.key, update: `REMOVE ${LEGACY_MAP}.#rid`, condition: `attribute_exists(${LEGACY_MAP}.#rid)`, names: { '#rid': requestId } });
-        }
+        await this.removeFromOlderMap(placement.key, after, requestId);
         await allSettled(
           this.notMovedIn(placement, after).map(async (member) => {
             const key = ledgerKey(member.share);
             const separate = await this.records.updateIf({ key, update: 'REMOVE #hold', condition: 'attribute_exists(ledgerOf)', names: { '#hold': holdAttribute(requestId) } });
-            if (holdInMap(separate, requestId)) await this.records.updateIf({ key, update: `REMOVE ${LEGACY_MAP}.#rid`, condition: `attribute_exists(${LEGACY_MAP}.#rid)`, names: { '#rid': requestId } });
+            await this.removeFromOlderMap(key, separate, requestId);
           }),
         );
       }),
     );
+  }
+
+  /** Removes the request's share from an older item's `ledgerHolds` map, when `item` (as it is now) holds one there. */
+  private async removeFromOlderMap(key: RecordKey, item: RecordItem | undefined, requestId: string): Promise<void> {
+    if (!holdInMap(item, requestId)) return;
+    await this.records.updateIf({ key, update: `REMOVE ${LEGACY_MAP}.#rid`, condition: `attribute_exists(${LEGACY_MAP}.#rid)`, names: { '#rid': requestId } });
   }
 
   /**
@@ -339,7 +340,7 @@ export class CumulativeLedger {
   private async commitEach(requestId: string, placement: Placement<CumulativeShare>, now: Date): Promise<void> {
     const item = await this.records.get(placement.key);
     if (!item) return;
-    const hold = isObject(item[holdAttribute(requestId)]) ? (item[holdAttribute(requestId)] as Hold) : undefined;
+    const hold = isRecord(item[holdAttribute(requestId)]) ? (item[holdAttribute(requestId)] as Hold) : undefined;
     const separate = new Set(this.notMovedIn(placement, item));
     const set = (key: RecordKey, path: string, names: Record<string, string>, at: string) =>
       this.records.updateIf({ key, update: `SET ${path}.#at = :at`, condition: `attribute_exists(${path})`, names: { ...names, '#at': 'at' }, values: { ':at': at } });
@@ -349,7 +350,7 @@ export class CumulativeLedger {
         if (member.of === undefined) {
           if (hold?.at !== undefined) await set(placement.key, '#h', { '#h': holdAttribute(requestId) }, at);
           else if (holdInMap(item, requestId)) await set(placement.key, `${LEGACY_MAP}.#rid`, { '#rid': requestId }, at);
-        } else if (isObject(hold?.by) && hold.by[member.share.name] !== undefined) {
+        } else if (isRecord(hold?.by) && hold.by[member.share.name] !== undefined) {
           await set(placement.key, '#h.#by.#m', { '#h': holdAttribute(requestId), '#by': 'by', '#m': member.share.name }, at);
         } else if (item[movedAttribute(requestId, member)] !== undefined) {
           await set(placement.key, '#h', { '#h': movedAttribute(requestId, member) }, at);

@@ -9,6 +9,7 @@ import type { Decision, PolicyRef, ReasonCode, WorkflowState } from '../schemas/
 import { allSettled } from '../settled';
 import { fingerprintProposal } from './fingerprint';
 import { findUngroundedFields } from './grounding';
+import { isRecord } from '../is-record';
 
 /** The parts of the workflow state the validator reads. */
 export type ValidationState = Pick<WorkflowState, 'requestId' | 'requestedBy' | 'text' | 'submitted' | 'triage' | 'inference'> & Partial<Pick<WorkflowState, 'approvalTimeoutSeconds'>>;
@@ -44,9 +45,6 @@ export interface ValidationResult {
 // Triage signals that mean "a human must look", whatever the policy says.
 const HUMAN_SIGNALS: readonly ReasonCode[] = ['suspected_prompt_injection', 'needs_human_triage'];
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function unique<T>(items: readonly T[]): T[] {
   return [...new Set(items)];
