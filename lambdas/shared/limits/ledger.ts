@@ -136,18 +136,20 @@ function movedAttribute(requestId: string, member: Member<Aggregate>): string {
 }
 
 /**
- * The items a request's shares go to. A share is hosted by the first earlier share of the same
- * action that is counted per a subset of its own values (same names, same values: within one
- * request the values of a name agree, so this depends on the declaration alone and is the same
- * for every request of the action); otherwise it has its own item.
+ * The items a request's shares go to. A share is hosted by a share of the same action counted
+ * per a subset of its own values (same names, same values: within one request the values of a
+ * name agree, so this depends on the declaration alone and is the same for every request of the
+ * action); otherwise it has its own item. The shares counted per the fewest values are placed
+ * first (then by name), so the placement does not depend on the order policy.json lists them in.
  */
-export function placementsOf<S extends Aggregate>(shares: readonly S[]): Placement<S>[] {
+function placementsOf<S extends Aggregate>(shares: readonly S[]): Placement<S>[] {
   const placements: Placement<S>[] = [];
-  shares.forEach((share, index) => {
+  const byWidth = shares.map((share, index) => ({ share, index })).sort((a, b) => Object.keys(a.share.per).length - Object.keys(b.share.per).length || a.share.name.localeCompare(b.share.name));
+  for (const { share, index } of byWidth) {
     const host = placements.find((placement) => placement.host.action === share.action && Object.entries(placement.host.per).every(([name, value]) => share.per[name] === value));
     if (host) host.members.push({ share, index, of: tagOf(share) });
     else placements.push({ key: ledgerKey(share), host: share, members: [{ share, index }] });
-  });
+  }
   return placements;
 }
 
@@ -255,14 +257,9 @@ export class CumulativeLedger {
         const expired = stored.filter((entry) => entry.shares.every((share) => isPast(share, placement, dropBefore)));
         if (expired.length >= PRUNE_FROM) await this.drop(placement.key, expired);
         const settleBefore = dropBefore.getTime() - SETTLE_MARGIN_MS;
-        // A share moved in beside the same request's own copy: both stay out of a sum, where they
-        // would count twice (counting takes one share per request; a sum no longer knows whose).
-        const hostedKey = (share: Share) => `${share.requestId}#${share.measure}`;
-        const hostedIn = (nested: boolean) => new Set(stored.flatMap((entry) => entry.shares.filter((share) => share.measure !== undefined && (entry.attribute === holdAttribute(share.requestId)) === nested).map(hostedKey)));
-        const moved = hostedIn(false);
-        const twice = new Set([...hostedIn(true)].filter((key) => moved.has(key)));
-        const duplicate = (entry: Stored) => entry.shares.some((share) => share.measure !== undefined && twice.has(hostedKey(share)));
-        const settled = stored.filter((entry) => !entry.legacy && !entry.rolledUp && !expired.includes(entry) && !duplicate(entry) && isSettled(entry, settleBefore));
+        const past = new Set(expired);
+        const twice = item[LAYOUT] === HOSTED_FROM_START ? new Set<string>() : sharesHeldTwice(stored);
+        const settled = stored.filter((entry) => !entry.legacy && !entry.rolledUp && !past.has(entry) && !entry.shares.some((share) => twice.has(hostedKey(share))) && isSettled(entry, settleBefore));
         if (settled.length >= ROLL_UP_FROM) await this.rollUp(placement.key, settled.slice(0, ROLL_UP_CHUNK));
         const all = stored.flatMap((entry) => entry.shares);
         for (const member of placement.members) {
@@ -477,6 +474,23 @@ export class CumulativeLedger {
     const paths = batch.map((entry, i) => (entry.legacy ? `${LEGACY_MAP}.#r${i}` : `#r${i}`));
     await this.records.updateIf({ key, update: `REMOVE ${paths.join(', ')}`, condition: 'attribute_exists(ledgerOf)', names });
   }
+}
+
+function hostedKey(share: Share): string {
+  return `${share.requestId}#${share.measure}`;
+}
+
+/**
+ * A hosted share an older layout left twice in the item (moved in beside the same request's own
+ * copy), by `hostedKey`: both copies stay out of a day's sum, where they would count twice
+ * (counting takes one share per request; a sum no longer knows whose). Only an item that held
+ * shares before measures shared items can have one.
+ */
+function sharesHeldTwice(stored: readonly Stored[]): Set<string> {
+  const keys = (nested: boolean) =>
+    new Set(stored.flatMap((entry) => entry.shares.filter((share) => share.measure !== undefined && (entry.attribute === holdAttribute(share.requestId)) === nested).map(hostedKey)));
+  const moved = keys(false);
+  return new Set([...keys(true)].filter((key) => moved.has(key)));
 }
 
 /** Whether every share of the entry counts from before `before` (and can be summed under its day: a hosted one knows its aggregate). */

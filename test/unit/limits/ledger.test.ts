@@ -185,6 +185,17 @@ describe('measures that share an item (one counted per a subset of what the othe
     expect(Object.keys(await itemOf(perVendor)).filter((name) => name.startsWith('hold#r_alice'))).toEqual(['hold#r_alice2']);
   });
 
+  it('the placement does not depend on the order the measures are declared in', async () => {
+    const vendor = `order-${++n}`;
+    const ledger = new CumulativeLedger(stores().records);
+    const [perVendor, perRequester] = orderShares(vendor, 'alice', 100);
+    await ledger.reserve('r_listed', [perVendor, perRequester], T0);
+    // policy.json listing requesterVendor first: the same item, the same totals, in the order asked.
+    expect(await ledger.reserve('r_reversed', [{ ...perRequester, units: 5 }, { ...perVendor, units: 5 }], T0)).toEqual([105, 105]);
+    expect(Object.keys(await itemOf(perVendor)).filter((name) => name.startsWith('hold#')).sort()).toEqual(['hold#r_listed', 'hold#r_reversed']);
+    expect(await stores().records.get(ledgerKey(perRequester))).toBeUndefined();
+  });
+
   it('a hosted share whose amount or time differs from the own share keeps its own', async () => {
     const vendor = `differs-${++n}`;
     const ledger = new CumulativeLedger(stores().records);
@@ -299,8 +310,8 @@ describe('measures that share an item (one counted per a subset of what the othe
     const [perVendor] = lifetime('alice', 0);
     await ledger.reserve('r_twice', lifetime('alice', 100), T0);
     const of = ((await itemOf(perVendor))['hold#r_twice'] as { by: { requesterVendor: { of: string } } }).by.requesterVendor.of;
-    // As a move of an older item the same request had reserved in would leave it.
-    await records.updateIf({ key: ledgerKey(perVendor), update: 'SET #m = :m', names: { '#m': 'hold#r_twice#requesterVendor' }, values: { ':m': { units: 100, at: T0.toISOString(), of } } });
+    // As a move of an older item the same request had reserved in would leave it (only an item that predates hosting can hold one).
+    await records.updateIf({ key: ledgerKey(perVendor), update: 'SET #m = :m, ledgerLayout = :upgraded', names: { '#m': 'hold#r_twice#requesterVendor' }, values: { ':m': { units: 100, at: T0.toISOString(), of }, ':upgraded': 'hosted-after-separate' } });
     for (let i = 0; i < 55; i++) await ledger.reserve(`r_bob${i}`, lifetime('bob', 1), T0);
     // Day 3 sums the settled shares; a year on, alice's total is still her one order.
     await ledger.reserve('r_day3', lifetime('carol', 0), new Date(T0.getTime() + 3 * DAY));
