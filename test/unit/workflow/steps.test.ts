@@ -9,7 +9,6 @@ import { executionStep, failureCode, finalizeStep, inferenceStep, terminalStatus
 import type { WorkflowState } from '../../../lambdas/shared/schemas/workflow';
 import { aPendingTask, aRequestRecord, aWorkflowState } from '../../support/fixtures';
 import { toPublicRequest } from '../../../lambdas/shared/requests/view';
-import { validatedPatch } from '../../../lambdas/shared/workflow/record';
 import type { RequestRecord } from '../../../lambdas/shared/schemas/records';
 import { useEmulatedStores } from '../../support/stores';
 import { CumulativeLedger } from '../../../lambdas/shared/limits';
@@ -393,15 +392,16 @@ describe('finalizeStep', () => {
 
 describe('validationStep and the cumulative ledger', () => {
   it('Validate records the proposal\'s fingerprint for the abort path, and the request view does not show it', async () => {
-    const { requests, audit, records, clock } = stores();
+    const { requests, audit, records, clock, tasks, state: states } = stores();
     const record = aRequestRecord({ status: 'QUEUED' });
     await requests.create(record);
-    const state = aWorkflowState({ requestId: record.requestId, triage: poTriage('deterministic'), submitted: po });
+    // Above the autonomous limit: it waits for a human, and AwaitApproval writes Validate's part.
+    const state = aWorkflowState({ requestId: record.requestId, triage: poTriage('deterministic'), submitted: { ...po, fields: { ...po.fields, amount: 7850 } } });
     const next = await validationStep(state, { requests, audit, records, clock });
-    // An approved decision is written by Validate; one for a human, by AwaitApproval from the same patch.
-    const stored = next.decision?.outcome === 'approved' ? await requests.get(record.requestId) : { ...record, ...validatedPatch(next) };
-    expect(stored?.effectFingerprint).toBe(next.decision?.fingerprint);
-    expect(next.decision?.fingerprint).toMatch(/^[0-9a-f]{64}$/);
+    expect(next.decision).toMatchObject({ outcome: 'pending_approval', fingerprint: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    await dehydrateForApproval({ taskToken: 'sfn-task-token', waitEnteredAt: clock.now().toISOString(), state: next }, { tasks, states, requests, audit, clock });
+    const stored = await requests.get(record.requestId);
+    expect(stored).toMatchObject({ status: 'PENDING_APPROVAL', effectFingerprint: next.decision?.fingerprint });
     expect(JSON.stringify(toPublicRequest(stored as RequestRecord))).not.toContain(String(next.decision?.fingerprint));
   });
 
