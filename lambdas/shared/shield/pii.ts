@@ -193,7 +193,10 @@ const DETECTORS: readonly Detector[] = [
     type: 'card',
     label: 'CARD',
     // 4-4-4-4(-3) and 4-6-5/4-6-4 groupings with one consistent separator, or 13-19 digits run
-    // together. Dates and ids never have these shapes; the Luhn check rejects most others.
+    // together. Dates never have these shapes, and the Luhn check rejects most other digit runs:
+    // not all. About one Warden task or request id in a thousand holds a run it accepts, so
+    // fields that are ids pass around this shield (shieldApproval, outbound.ts). A card glued to
+    // letters ("card4111…") is still caught, which is why the run is not required to stand alone.
     pattern: /(?<![\d+-])(?:\d{4}([ -])\d{4}\1\d{4}\1\d{4}(?:\1\d{3})?|\d{4}([ -])\d{6}\2\d{4,5}|\d{13,19})(?![\d-])/g,
     accept: (m) => luhnValid(digitsOf(m)),
     normalize: digitsOf,
