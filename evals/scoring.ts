@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../lambdas/shared/schemas/zod';
 import { ActionName } from '../lambdas/shared/schemas/actions';
 import { reasonCodes } from '../lambdas/shared/policy';
 import { ReasonCode, Route } from '../lambdas/shared/schemas/workflow';
@@ -17,18 +17,18 @@ function knownReasonCodes(): ReadonlySet<string> {
 
 /** A labeled case. Labels are parsed with the pipeline's own enums, so a typo in a label is an error, not a silent miss. */
 export const EvalCase = z.strictObject({
-  id: z.string().regex(/^[a-z]+-\d{3}$/, 'must look like po-001'),
-  category: z.string().min(1),
-  text: z.string().min(1),
+  id: z.string().check(z.regex(/^[a-z]+-\d{3}$/, 'must look like po-001')),
+  category: z.string().check(z.minLength(1)),
+  text: z.string().check(z.minLength(1)),
   /** Requester roles; `support-agent` when absent. */
-  roles: z.array(z.string().min(1)).min(1).optional(),
+  roles: z.optional(z.array(z.string().check(z.minLength(1))).check(z.minLength(1))),
   expected: z.strictObject({
     route: Route,
-    action: ActionName.nullable(),
+    action: z.nullable(ActionName),
     /** The values a correct proposal must have (a subset of the action's fields), or null. */
-    fields: z.record(z.string(), z.union([z.string(), z.number()])).nullable(),
+    fields: z.nullable(z.record(z.string(), z.union([z.string(), z.number()]))),
     outcome: z.enum(['COMPLETED', 'PENDING_APPROVAL', 'REJECTED']),
-    reasons: z.array(ReasonCode.refine((code) => knownReasonCodes().has(code), 'not a reason code of the pipeline or of a catalog policy')),
+    reasons: z.array(ReasonCode.check(z.refine((code) => knownReasonCodes().has(code), 'not a reason code of the pipeline or of a catalog policy'))),
   }),
 });
 export type EvalCase = z.infer<typeof EvalCase>;

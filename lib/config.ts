@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import * as z from 'zod';
+import * as z from '../lambdas/shared/schemas/zod';
 import { ConnectorsConfig } from '../lambdas/shared/connectors/config';
 
 /**
@@ -32,32 +32,26 @@ export const DEFAULT_MODEL_IDS = {
 } as const;
 
 const ModelId = z
-  .string()
-  .max(128)
-  .regex(MODEL_ID, 'must be a Bedrock model id (e.g. amazon.nova-lite-v1:0) or an inference-profile id (e.g. global.anthropic.claude-haiku-4-5-20251001-v1:0)');
+  .string().check(z.maxLength(128), z.regex(MODEL_ID, 'must be a Bedrock model id (e.g. amazon.nova-lite-v1:0) or an inference-profile id (e.g. global.anthropic.claude-haiku-4-5-20251001-v1:0)'));
 
 /** A model id as an OpenAI-compatible server names it (`qwen2.5:7b-instruct`, `Qwen/Qwen2.5-7B-Instruct`). */
-const AnyModelId = z.string().min(1).max(256).regex(/^[\x21-\x7e]+$/, 'must be a model id without spaces');
+const AnyModelId = z.string().check(z.minLength(1), z.maxLength(256), z.regex(/^[\x21-\x7e]+$/, 'must be a model id without spaces'));
 
 /**
  * An SSM parameter name as GetParameter takes it: a hierarchy (`/warden/model/low`, at most 15
  * levels) or a plain name. Names under `aws` or `ssm` are AWS's own.
  */
 const SsmParameterName = z
-  .string()
-  .max(1011)
-  .regex(/^(?:(?:\/[A-Za-z0-9_.-]+){1,15}|[A-Za-z0-9_.-]+)$/, 'must be an SSM parameter name such as /warden/model/low')
-  .refine((name) => !/^\/?(?:aws|ssm)/i.test(name), { message: 'must not start with "aws" or "ssm" (reserved by AWS)' });
+  .string().check(z.maxLength(1011), z.regex(/^(?:(?:\/[A-Za-z0-9_.-]+){1,15}|[A-Za-z0-9_.-]+)$/, 'must be an SSM parameter name such as /warden/model/low'), z.refine((name) => !/^\/?(?:aws|ssm)/i.test(name), { message: 'must not start with "aws" or "ssm" (reserved by AWS)' }));
 
 /** A secret's complete ARN: the name, then the 6-character suffix Secrets Manager appends. */
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$/;
 const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
 
 const SecretId = z
-  .string()
-  .refine((id) => SECRET_NAME.test(id) || SECRET_ARN.test(id), {
+  .string().check(z.refine((id) => SECRET_NAME.test(id) || SECRET_ARN.test(id), {
     message: 'must be a Secrets Manager secret name (e.g. warden/openai-api-key) or its complete ARN (with the 6-character suffix)',
-  });
+  }));
 
 /** True when a secret id is a complete ARN rather than a name. */
 export function isSecretArn(secretId: string): boolean {
@@ -69,7 +63,7 @@ const RETENTION_VALUES = new Set<number>(
 );
 
 /** A Lambda's reserved concurrency, or `null` to leave it in the account's unreserved pool. */
-const ReservedConcurrency = z.number().int().min(1).max(1000).nullable();
+const ReservedConcurrency = z.nullable(z.number().check(z.int(), z.gte(1), z.lte(1000)));
 
 /**
  * Reserved concurrency per function: a hard ceiling where a runaway costs money. Only the
@@ -78,108 +72,97 @@ const ReservedConcurrency = z.number().int().min(1).max(1000).nullable();
  * runs once per execution the gateway started. Reserving concurrency needs an account quota
  * that keeps 100 unreserved (new accounts may have 10 in total): `null` turns a cap off.
  */
-const ReservedConcurrencyConfig = z
+const ReservedConcurrencyConfig = z.prefault(z
   .strictObject({
-    gateway: ReservedConcurrency.default(null),
-    triage: ReservedConcurrency.default(null),
-    inference: ReservedConcurrency.default(10),
-    validation: ReservedConcurrency.default(null),
-    dehydrate: ReservedConcurrency.default(null),
-    approval: ReservedConcurrency.default(null),
-    execution: ReservedConcurrency.default(null),
-    finalize: ReservedConcurrency.default(null),
-    mcp: ReservedConcurrency.default(null),
-  })
-  .prefault({});
+    gateway: z._default(ReservedConcurrency, null),
+    triage: z._default(ReservedConcurrency, null),
+    inference: z._default(ReservedConcurrency, 10),
+    validation: z._default(ReservedConcurrency, null),
+    dehydrate: z._default(ReservedConcurrency, null),
+    approval: z._default(ReservedConcurrency, null),
+    execution: z._default(ReservedConcurrency, null),
+    finalize: z._default(ReservedConcurrency, null),
+    mcp: z._default(ReservedConcurrency, null),
+  }), {});
 
 /**
  * Alarm thresholds (DESIGN.md §7). The rejection rate only alarms once a 15-minute window has
  * seen `minRequestsForRejectionRate` decisions, so one rejection at night does not page anyone.
  */
-const AlarmsConfig = z
+const AlarmsConfig = z.prefault(z
   .strictObject({
     /** Rejected decisions as a percentage of all decisions in 15 minutes, above which the alarm fires. */
-    rejectionRatePercent: z.number().gt(0).max(100).default(15),
+    rejectionRatePercent: z._default(z.number().check(z.gt(0), z.lte(100)), 15),
     /** Decisions a 15-minute window needs before its rejection rate can alarm. */
-    minRequestsForRejectionRate: z.number().int().min(1).default(20),
+    minRequestsForRejectionRate: z._default(z.number().check(z.int(), z.gte(1)), 20),
     /** p99 of ValidationLatency (ms) over 5 minutes above which the alarm fires. */
-    validationP99Ms: z.number().int().positive().default(2000),
-  })
-  .prefault({});
+    validationP99Ms: z._default(z.number().check(z.int(), z.positive()), 2000),
+  }), {});
 
 export const WardenConfigSchema = z.strictObject({
   /**
    * Which model provider the inference Lambda uses: Bedrock Converse, any OpenAI-compatible
    * `/v1/chat/completions` server (with `openAiBaseUrl`), or deterministic rules.
    */
-  modelProvider: z.enum(['bedrock', 'openai-compatible', 'rules']).default('bedrock'),
+  modelProvider: z._default(z.enum(['bedrock', 'openai-compatible', 'rules']), 'bedrock'),
   /** Model ids per complexity tier (Bedrock model or inference-profile ids with `bedrock`; see DEFAULT_MODEL_IDS). */
-  modelIds: z
+  modelIds: z.prefault(z
     .strictObject({
-      low: AnyModelId.default(DEFAULT_MODEL_IDS.low),
-      high: AnyModelId.default(DEFAULT_MODEL_IDS.high),
-    })
-    .prefault({}),
+      low: z._default(AnyModelId, DEFAULT_MODEL_IDS.low),
+      high: z._default(AnyModelId, DEFAULT_MODEL_IDS.high),
+    }), {}),
   /**
    * SSM String parameters (operator-owned, not created by the stack) whose value replaces a
    * tier's model id, read by the inference Lambda on its first model call: swapping a model is
    * a parameter change, not a deploy. A value outside `allowedModelIds` fails the request.
    * Ignored with the `rules` provider.
    */
-  modelIdParameters: z
-    .strictObject({ low: SsmParameterName.optional(), high: SsmParameterName.optional() })
-    .refine((parameters) => parameters.low !== undefined || parameters.high !== undefined, {
+  modelIdParameters: z.optional(z
+    .strictObject({ low: z.optional(SsmParameterName), high: z.optional(SsmParameterName) }).check(z.refine((parameters) => parameters.low !== undefined || parameters.high !== undefined, {
       message: 'name a parameter for low and/or high (or drop the key)',
-    })
-    .optional(),
+    }))),
   /**
    * The model ids `modelIdParameters` may name; IAM grants InvokeModel on each. Must include
    * `modelIds.low` and `modelIds.high`. @default just those two
    */
-  allowedModelIds: z.array(AnyModelId).min(1).max(20).optional(),
+  allowedModelIds: z.optional(z.array(AnyModelId).check(z.minLength(1), z.maxLength(20))),
   /**
    * `openai-compatible` only: the server's API root including its version
    * (`https://llm.internal.example.com/v1`).
    */
-  openAiBaseUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  openAiBaseUrl: z.optional(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' })),
   /**
    * `openai-compatible` only: the Secrets Manager secret (name or complete ARN) whose plain-text
    * SecretString is the server's API key, read on the first model call. The key itself is never
    * stack config: it would land in the template.
    */
-  openAiApiKeySecret: SecretId.optional(),
+  openAiApiKeySecret: z.optional(SecretId),
   /** The approval wait's TimeoutSeconds: at least a minute, at most Step Functions' one year. */
-  approvalTimeoutSeconds: z.number().int().min(60).max(31_536_000).default(604_800),
-  auth: z
+  approvalTimeoutSeconds: z._default(z.number().check(z.int(), z.gte(60), z.lte(31_536_000)), 604_800),
+  auth: z.prefault(z
     .strictObject({
       /** An external OIDC issuer; without one the stack creates a Cognito user pool. */
-      issuer: z.url({ protocol: /^https$/, error: 'must be an https URL' }).optional(),
-      audience: z.array(z.string().min(1)).min(1).optional(),
+      issuer: z.optional(z.url({ protocol: /^https$/, error: 'must be an https URL' })),
+      audience: z.optional(z.array(z.string().check(z.minLength(1))).check(z.minLength(1))),
       /** The JWT claim that carries the caller's roles. */
-      roleClaim: z.string().min(1).default('cognito:groups'),
-    })
-    .refine((auth) => (auth.issuer === undefined) === (auth.audience === undefined), {
+      roleClaim: z._default(z.string().check(z.minLength(1)), 'cognito:groups'),
+    }).check(z.refine((auth) => (auth.issuer === undefined) === (auth.audience === undefined), {
       message: 'issuer and audience must be given together (or neither, to create a Cognito user pool)',
-    })
-    .prefault({}),
-  logRetentionDays: z
-    .number()
-    .int()
-    .refine((days) => RETENTION_VALUES.has(days), {
+    })), {}),
+  logRetentionDays: z._default(z
+    .number().check(z.int(), z.refine((days) => RETENTION_VALUES.has(days), {
       message: `must be one of the CloudWatch Logs retention values: ${[...RETENTION_VALUES].sort((a, b) => a - b).join(', ')}`,
-    })
-    .default(30),
+    })), 30),
   /** `retain` keeps data stores (and turns on deletion protection) when the stack is deleted. */
-  removalPolicy: z.enum(['retain', 'destroy']).default('retain'),
+  removalPolicy: z._default(z.enum(['retain', 'destroy']), 'retain'),
   /** Below this model confidence a proposal goes to a human. */
-  confidenceThreshold: z.number().min(0).max(1).default(0.95),
+  confidenceThreshold: z._default(z.number().check(z.gte(0), z.lte(1)), 0.95),
   /** The HTTP API's default-stage throttling (requests per second, burst). */
-  throttling: z
+  throttling: z.prefault(z
     .strictObject({
-      rateLimit: z.number().positive().default(50),
-      burstLimit: z.number().int().positive().default(100),
-    })
-    .prefault({}),
+      rateLimit: z._default(z.number().check(z.positive()), 50),
+      burstLimit: z._default(z.number().check(z.int(), z.positive()), 100),
+    }), {}),
   /** Lambda reserved concurrency per function (see ReservedConcurrencyConfig). */
   reservedConcurrency: ReservedConcurrencyConfig,
   /** Alarm thresholds (see AlarmsConfig). */
@@ -188,8 +171,8 @@ export const WardenConfigSchema = z.strictObject({
    * Each action's facts and effect connectors (docs/connectors.md), the schema the Lambdas
    * read WARDEN_CONNECTORS with. @default none: builtin for every action
    */
-  connectors: ConnectorsConfig.prefault({}),
-}).superRefine((config, ctx) => {
+  connectors: z.prefault(ConnectorsConfig, {}),
+}).check(z.superRefine((config, ctx) => {
   if (config.modelProvider === 'bedrock') {
     for (const tier of ['low', 'high'] as const) {
       const result = ModelId.safeParse(config.modelIds[tier]);
@@ -214,7 +197,7 @@ export const WardenConfigSchema = z.strictObject({
   if (config.modelProvider === 'openai-compatible' && config.openAiBaseUrl === undefined) {
     ctx.addIssue({ code: 'custom', path: ['openAiBaseUrl'], message: 'is required with modelProvider "openai-compatible"' });
   }
-});
+}));
 
 export type WardenConfig = z.infer<typeof WardenConfigSchema>;
 
@@ -235,7 +218,7 @@ function configError(problems: string[]): WardenConfigError {
 const keyPath = (path: readonly PropertyKey[]) => ['warden', ...path.map(String)].join('.');
 
 /** One line per bad key; a typo'd key is named in full, with the keys its parent does take. */
-function zodProblems(error: z.ZodError): string[] {
+function zodProblems(error: z.core.$ZodError): string[] {
   return error.issues.flatMap((issue) => {
     if (issue.code !== 'unrecognized_keys') return [`${keyPath(issue.path)}: ${issue.message}`];
     return issue.keys.map((key) => `${keyPath([...issue.path, key])}: ${unknownKey(issue.path.map(String))}`);
@@ -290,18 +273,18 @@ function mergeOver(base: Json, override: Json): Json {
 /** The parts of a zod schema's definition this file walks (zod 4 keeps them on `def`). */
 interface SchemaDef {
   type: string;
-  innerType?: z.ZodType;
-  in?: z.ZodType;
-  shape?: Record<string, z.ZodType>;
+  innerType?: z.core.$ZodType;
+  in?: z.core.$ZodType;
+  shape?: Record<string, z.core.$ZodType>;
   /** A record's values (`connectors.<action>`). */
-  valueType?: z.ZodType;
+  valueType?: z.core.$ZodType;
   /** A union's options (a connector's `builtin` / `lambda` / `http`). */
-  options?: z.ZodType[];
+  options?: z.core.$ZodType[];
 }
-const defOf = (schema: z.ZodType): SchemaDef => (schema as unknown as { def: SchemaDef }).def;
+const defOf = (schema: z.core.$ZodType): SchemaDef => (schema as unknown as { def: SchemaDef }).def;
 
 /** What a key's schema holds under its default/optional/nullable wrappers. */
-function leafOf(schema: z.ZodType): { def: SchemaDef; nullable: boolean } {
+function leafOf(schema: z.core.$ZodType): { def: SchemaDef; nullable: boolean } {
   let nullable = false;
   for (let current = schema; ; ) {
     const def = defOf(current);
@@ -313,13 +296,13 @@ function leafOf(schema: z.ZodType): { def: SchemaDef; nullable: boolean } {
 }
 
 /** The keys an object takes; for a union, the keys any of its options takes. */
-function shapeOf(def: SchemaDef): Record<string, z.ZodType> {
-  if (def.type === 'union') return Object.assign({}, ...(def.options ?? []).map((option) => shapeOf(leafOf(option).def))) as Record<string, z.ZodType>;
+function shapeOf(def: SchemaDef): Record<string, z.core.$ZodType> {
+  if (def.type === 'union') return Object.assign({}, ...(def.options ?? []).map((option) => shapeOf(leafOf(option).def))) as Record<string, z.core.$ZodType>;
   return def.shape ?? {};
 }
 
 /** The schema of `key` under `schema`: a record takes any key (its own refinement names a bad one). */
-function childOf(schema: z.ZodType, key: string): z.ZodType | undefined {
+function childOf(schema: z.core.$ZodType, key: string): z.core.$ZodType | undefined {
   const { def } = leafOf(schema);
   if (def.type === 'record') return key === '' ? undefined : def.valueType;
   const shape = shapeOf(def);
@@ -363,8 +346,8 @@ function fromCommandLine(value: string, leaf: { def: SchemaDef; nullable: boolea
 }
 
 /** The schema at a dotted path, or the first segment that names no setting. */
-function schemaAt(path: string[]): { schema: z.ZodType } | { unknownAt: number } {
-  let schema: z.ZodType = WardenConfigSchema;
+function schemaAt(path: string[]): { schema: z.core.$ZodType } | { unknownAt: number } {
+  let schema: z.core.$ZodType = WardenConfigSchema;
   for (const [index, key] of path.entries()) {
     const child = childOf(schema, key);
     if (!child) return { unknownAt: index };
@@ -388,7 +371,7 @@ function wardenObject(value: unknown, cdkJsonWarden: () => unknown, problems: st
   if (value === undefined) return {};
   if (isPlainObject(value)) return value;
   if (typeof value !== 'string') {
-    problems.push(...zodProblems(WardenConfigSchema.safeParse(value).error ?? new z.ZodError([])));
+    problems.push(...zodProblems(WardenConfigSchema.safeParse(value).error ?? new z.core.$ZodError([])));
     return {};
   }
   let given: Json;

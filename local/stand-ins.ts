@@ -95,7 +95,7 @@ export function readWardenLocal(cdkJson: string): WardenLocalConfig {
   return parsed.data;
 }
 
-function issuesOf(error: z.ZodError, root: string): string {
+function issuesOf(error: z.core.$ZodError, root: string): string {
   return error.issues.map((issue) => `${[root, ...issue.path.map(String)].join('.')}: ${issue.message}`).join(' | ');
 }
 

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import policy from './policy.json';
 import { currency, defineAction, freeText, money, recordId } from '../../lambdas/shared/catalog';
 
@@ -12,13 +12,12 @@ export type CreditLimitChangeFields = z.output<typeof fields>;
 
 /** The customer's current credit limit in the team's system (its ERP); absent when there is no such customer. */
 export const CreditLimitFacts = z.object({
-  customer: z
+  customer: z.optional(z
     .object({
-      customerId: z.string().min(1),
-      creditLimit: z.number().finite().min(0),
-      currency: z.string().regex(/^[A-Z]{3}$/),
-    })
-    .optional(),
+      customerId: z.string().check(z.minLength(1)),
+      creditLimit: z.number().check(z.gte(0)),
+      currency: z.string().check(z.regex(/^[A-Z]{3}$/)),
+    })),
 });
 
 /** The limit before and after, as the approver sees it; `change` only when both are in one currency. */
@@ -28,12 +27,12 @@ export const CreditLimitDryRun = z.strictObject({
   currentCurrency: z.string(),
   newLimit: z.number(),
   currency: z.string(),
-  change: z.number().optional(),
+  change: z.optional(z.number()),
 });
 
 /** The change as the team's system made it. */
 export const CreditLimitReceipt = z.object({
-  changeId: z.string().min(1).max(128),
+  changeId: z.string().check(z.minLength(1), z.maxLength(128)),
   customerId: z.string(),
   previousLimit: z.number(),
   newLimit: z.number(),

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
 import { EffectEvent, FactsEvent, IDEMPOTENCY_HEADER, verifySignature, type SignatureCheck } from '../../lambdas/shared/connectors';
 import type { StandInOptions, StartStandIn } from '../../local/stand-ins';
 import { creditLimitChange, type CreditLimitReceipt } from './action';

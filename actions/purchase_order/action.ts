@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import policy from './policy.json';
 import { currency, defineAction, freeText, money, partyName } from '../../lambdas/shared/catalog';
 import { SEED } from '../../lambdas/shared/tables';
@@ -19,17 +19,17 @@ export type PurchaseOrderFields = z.output<typeof fields>;
 
 /** The vendor on file under the proposed name; absent when there is none. */
 export const PurchaseOrderFacts = z.object({
-  vendor: z.object({ name: z.string().min(1), validated: z.boolean() }).optional(),
+  vendor: z.optional(z.object({ name: z.string().check(z.minLength(1)), validated: z.boolean() })),
 });
 
 /** What an executed purchase order shows the requester. */
 export const PurchaseOrderReceipt = z.object({
-  purchaseOrderNumber: z.string().min(1).max(128),
+  purchaseOrderNumber: z.string().check(z.minLength(1), z.maxLength(128)),
   vendor: z.string(),
   amount: z.number(),
   currency: z.string(),
-  description: z.string().optional(),
-  createdAt: z.string().optional(),
+  description: z.optional(z.string()),
+  createdAt: z.optional(z.string()),
 });
 
 export const purchaseOrder = defineAction({

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import policy from './policy.json';
 import type { Order } from '../../lambdas/shared/ports';
 import { defineAction, freeText, money, recordId } from '../../lambdas/shared/catalog';
@@ -14,15 +14,14 @@ export type RefundFields = z.output<typeof fields>;
 
 /** The order on file, with what was already refunded on it; absent when there is none. */
 export const RefundFacts = z.object({
-  order: z
+  order: z.optional(z
     .object({
-      orderId: z.string().min(1),
-      customerId: z.string().min(1),
-      total: z.number().finite(),
+      orderId: z.string().check(z.minLength(1)),
+      customerId: z.string().check(z.minLength(1)),
+      total: z.number(),
       currency: z.string(),
-      refundedTotal: z.number().finite().min(0),
-    })
-    .optional(),
+      refundedTotal: z.number().check(z.gte(0)),
+    })),
 });
 
 /** The order before and after the refund, as the approver sees it. */
@@ -37,7 +36,7 @@ export const RefundDryRun = z.strictObject({
 
 /** The refund as paid, and the order's refunded total after it. */
 export const RefundReceipt = z.object({
-  refundId: z.string().min(1).max(128),
+  refundId: z.string().check(z.minLength(1), z.maxLength(128)),
   orderId: z.string(),
   customerId: z.string(),
   amount: z.number(),

@@ -1,4 +1,4 @@
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
 import { recordKey, requestHash, type BuiltinConnector } from '../../lambdas/shared/catalog';
 import { EffectPreconditionFailed } from '../../lambdas/shared/errors';
 import type { RecordItem } from '../../lambdas/shared/ports';

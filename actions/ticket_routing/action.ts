@@ -1,10 +1,10 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import policy from './policy.json';
 import { choice, defineAction, freeText, recordId } from '../../lambdas/shared/catalog';
 import { ticketRoutingBuiltin } from './builtin';
 
 const fields = z.strictObject({
-  ticketId: recordId('ticket', { prefix: 'T-' }).regex(/^T-\d{4,8}$/, 'must be T- and 4 to 8 digits'),
+  ticketId: recordId('ticket', { prefix: 'T-' }).check(z.regex(/^T-\d{4,8}$/, 'must be T- and 4 to 8 digits')),
   queue: choice(['billing', 'technical', 'sales', 'security'], { nouns: ['queue', 'team'] }),
   priority: choice(['low', 'normal', 'high', 'urgent'], { nouns: ['priority'] }),
   summary: freeText({ min: 10, max: 500 }),
@@ -13,12 +13,12 @@ export type TicketRoutingFields = z.output<typeof fields>;
 
 /** The ticket on file, with whether it is open; absent when there is none. */
 export const TicketFacts = z.object({
-  ticket: z.object({ ticketId: z.string().min(1), ticketStatus: z.string().min(1) }).optional(),
+  ticket: z.optional(z.object({ ticketId: z.string().check(z.minLength(1)), ticketStatus: z.string().check(z.minLength(1)) })),
 });
 
 /** Where the ticket now is, and when it was moved. */
 export const TicketRoutingReceipt = z.object({
-  routingId: z.string().min(1).max(128),
+  routingId: z.string().check(z.minLength(1), z.maxLength(128)),
   ticketId: z.string(),
   queue: z.string(),
   priority: z.string(),

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import policy from './policy.json';
 import { choice, date, defineAction, freeText, IsoDate, recordId } from '../../lambdas/shared/catalog';
 import { CustomerTier, TIERS } from '../../lambdas/shared/schemas/customers';
@@ -18,13 +18,12 @@ export type TierUpgradeFields = z.output<typeof fields>;
  * `scheduled`: a change already recorded that takes effect later (a second one waits for it).
  */
 export const TierUpgradeFacts = z.object({
-  customer: z
+  customer: z.optional(z
     .object({
-      customerId: z.string().min(1),
+      customerId: z.string().check(z.minLength(1)),
       tier: CustomerTier,
-      scheduled: z.object({ tier: CustomerTier, effectiveDate: IsoDate }).optional(),
-    })
-    .optional(),
+      scheduled: z.optional(z.object({ tier: CustomerTier, effectiveDate: IsoDate })),
+    })),
 });
 
 /**
@@ -36,7 +35,7 @@ export const TierUpgradeReceipt = z.object({
   fromTier: z.string(),
   toTier: z.string(),
   effectiveDate: z.string(),
-  status: z.enum(['applied', 'scheduled']).optional(),
+  status: z.optional(z.enum(['applied', 'scheduled'])),
 });
 
 export const tierUpgrade = defineAction({

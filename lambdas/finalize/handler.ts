@@ -1,5 +1,5 @@
 import type { Context } from 'aws-lambda';
-import * as z from 'zod';
+import * as z from '../shared/schemas/zod';
 import { modelFailureCauseOf } from '../shared/errors';
 import { Id, taskIdFor } from '../shared/ids';
 import { logger, logStepInput, recordMetric, withObservability } from '../shared/observability';
@@ -22,7 +22,7 @@ export async function handler(event: unknown, context?: Partial<Context>): Promi
   if (parsed.success) {
     state = parsed.data;
   } else {
-    const minimal = z.object({ requestId: Id, error: CaughtError.optional() }).parse(input.state);
+    const minimal = z.object({ requestId: Id, error: z.optional(CaughtError) }).parse(input.state);
     state = {
       requestId: minimal.requestId,
       requestedBy: { sub: 'unknown', roles: [] },

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import * as z from 'zod';
+import * as z from './schemas/zod';
 
 /** Every id that becomes part of an S3 key or a DynamoDB key must match this (DESIGN.md §6). */
 export const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
@@ -12,9 +12,9 @@ export const SNAKE_CASE = /^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$/;
  * value can be read as two roles (DESIGN.md §1, "resolve roles").
  */
 export const ROLE_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
-export const RoleName = z.string().regex(ROLE_NAME, 'must be a plain role name: 1..63 of [a-z0-9-], starting with a letter or digit');
+export const RoleName = z.string().check(z.regex(ROLE_NAME, 'must be a plain role name: 1..63 of [a-z0-9-], starting with a letter or digit'));
 
-export const Id = z.string().regex(ID_PATTERN, 'must be 1..64 characters of [A-Za-z0-9_-]');
+export const Id = z.string().check(z.regex(ID_PATTERN, 'must be 1..64 characters of [A-Za-z0-9_-]'));
 export type Id = z.infer<typeof Id>;
 
 export function isValidId(value: unknown): value is string {

@@ -1,12 +1,12 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { chainHeadOf } from '../audit/chain';
 import { Conflict, Forbidden, Gone, NotFound, OrchestratorUnavailable } from '../errors';
-import * as z from 'zod';
+import * as z from '../schemas/zod';
 import { Id, isValidId } from '../ids';
 import { scrubPii } from '../shield/pii';
 import type { DecisionBody } from '../schemas/api';
 import { TERMINAL_STATUSES, type Principal, type TaskItem } from '../schemas/records';
-import { ApprovalStatus, type ApprovalOutcome, type WorkflowState } from '../schemas/workflow';
+import type { ApprovalOutcome, WorkflowState } from '../schemas/workflow';
 import { checkpointKey } from '../tables';
 import { mayDecide, type DecideRefusal } from './authority';
 import type { ApprovalDeps } from './deps';
@@ -16,7 +16,7 @@ import { isPastDeadline } from './view';
 export const DecisionResult = z.strictObject({
   taskId: Id,
   requestId: Id,
-  status: ApprovalStatus.extract(['APPROVED', 'REJECTED']),
+  status: z.enum(['APPROVED', 'REJECTED']),
   decidedBy: z.string(),
   decidedAt: z.string(),
 });

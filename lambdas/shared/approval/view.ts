@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../schemas/zod';
 import { NotFound } from '../errors';
 import { isValidId } from '../ids';
 import type { TaskPage } from '../ports';
@@ -8,7 +8,7 @@ import { mayDecide } from './authority';
 import type { ApprovalDeps } from './deps';
 
 /** A task as API.md lists it. Picked field by field: the task token, checkpoint key and evidence stay server-side. */
-export const PublicTask = TaskItem.pick({
+export const PublicTask = z.pick(TaskItem, {
   taskId: true,
   requestId: true,
   action: true,
@@ -24,8 +24,8 @@ export const PublicTask = TaskItem.pick({
 export type PublicTask = z.infer<typeof PublicTask>;
 
 /** `GET /v1/tasks/{taskId}`: the list item plus what the approver decides on. */
-export const PublicTaskDetail = PublicTask.extend({
-  evidence: TaskItem.shape.evidence.extend({
+export const PublicTaskDetail = z.extend(PublicTask, {
+  evidence: z.extend(TaskItem.shape.evidence, {
     /** The policy tier that requires this approval. */
     tier: z.string(),
   }),
@@ -33,7 +33,7 @@ export const PublicTaskDetail = PublicTask.extend({
 export type PublicTaskDetail = z.infer<typeof PublicTaskDetail>;
 
 /** `GET /v1/tasks`: one page of tasks the caller may decide, and where the next begins. */
-export const TaskList = z.strictObject({ tasks: z.array(PublicTask), nextToken: z.string().optional() });
+export const TaskList = z.strictObject({ tasks: z.array(PublicTask), nextToken: z.optional(z.string()) });
 export type TaskList = z.infer<typeof TaskList>;
 
 export type ViewDeps = Pick<ApprovalDeps, 'tasks' | 'clock'>;

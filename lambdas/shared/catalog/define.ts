@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../schemas/zod';
 import { ID_PATTERN, SNAKE_CASE } from '../ids';
 import type { RecordReader, RecordTable } from '../ports';
 import { amountsInMinorUnits, fieldMetaOf } from './kinds';
@@ -55,7 +55,7 @@ const RECORD_TYPE = /^[A-Z][A-Z0-9_]{0,31}$/;
  * What the effect would do, shown to the approver of a pending proposal. Core code carries it as
  * a plain JSON object: its shape is the action's, and the policy step checks it against `schema`.
  */
-export interface ActionDryRun<Fields = never, Shape extends z.ZodObject = z.ZodObject> {
+export interface ActionDryRun<Fields = never, Shape extends z.core.$ZodObject = z.core.$ZodObject> {
   readonly schema: Shape;
   /** From the proposal's fields and the facts read; undefined when there is nothing to show. */
   of(fields: Fields, facts: Readonly<Record<string, unknown>>): z.input<Shape> | undefined;
@@ -101,10 +101,10 @@ export interface ActionCues<FieldName extends string = string> {
 /** Everything about one governed action that core code may read; declared once, in `actions/<name>/`. */
 export interface ActionDefinition<
   Name extends string = string,
-  Fields extends z.ZodObject = z.ZodObject,
-  Facts extends z.ZodObject = z.ZodObject,
-  Receipt extends z.ZodObject = z.ZodObject,
-  DryRun extends z.ZodObject = z.ZodObject,
+  Fields extends z.core.$ZodObject = z.core.$ZodObject,
+  Facts extends z.core.$ZodObject = z.core.$ZodObject,
+  Receipt extends z.core.$ZodObject = z.core.$ZodObject,
+  DryRun extends z.core.$ZodObject = z.core.$ZodObject,
 > {
   /** snake_case, as in the API's `action`. */
   readonly name: Name;
@@ -145,19 +145,19 @@ export class ActionDefinitionError extends Error {
 /** Declares an action; a field without a kind fails here, not at the first request that uses it. */
 export function defineAction<
   const Name extends string,
-  Fields extends z.ZodObject,
-  Facts extends z.ZodObject,
-  Receipt extends z.ZodObject,
-  DryRun extends z.ZodObject = z.ZodObject,
+  Fields extends z.core.$ZodObject,
+  Facts extends z.core.$ZodObject,
+  Receipt extends z.core.$ZodObject,
+  DryRun extends z.core.$ZodObject = z.core.$ZodObject,
 >(definition: ActionDefinition<Name, Fields, Facts, Receipt, DryRun>): ActionDefinition<Name, Fields, Facts, Receipt, DryRun> {
   const { name } = definition;
   if (!SNAKE_CASE.test(name)) throw new ActionDefinitionError(`action name ${JSON.stringify(name)} is not snake_case`);
   if (!RISK_CLASSES.includes(definition.riskClass)) throw new ActionDefinitionError(`${name}: unknown risk class ${String(definition.riskClass)}`);
-  for (const [field, schema] of Object.entries(definition.fields.shape)) {
-    if (!fieldMetaOf(schema as z.ZodType)) throw new ActionDefinitionError(`${name}.${field} has no field kind: build it with a kind constructor`);
+  for (const [field, schema] of Object.entries(definition.fields._zod.def.shape)) {
+    if (!fieldMetaOf(schema as z.core.$ZodType)) throw new ActionDefinitionError(`${name}.${field} has no field kind: build it with a kind constructor`);
   }
   for (const field of definition.summaryFields) {
-    if (!(field in definition.fields.shape)) throw new ActionDefinitionError(`${name}: summary field ${field} is not a field`);
+    if (!(field in definition.fields._zod.def.shape)) throw new ActionDefinitionError(`${name}: summary field ${field} is not a field`);
   }
   for (const record of definition.builtin?.seed ?? []) {
     const where = `${name}: seed record ${JSON.stringify(record.type)} ${JSON.stringify(record.id)}`;
@@ -167,7 +167,7 @@ export function defineAction<
   const change = definition.cues?.change;
   if (change) {
     const [from, to] = [change.from, change.to].map((field) => {
-      const meta = field in definition.fields.shape ? fieldMetaOf(definition.fields.shape[field] as z.ZodType) : undefined;
+      const meta = field in definition.fields._zod.def.shape ? fieldMetaOf(definition.fields._zod.def.shape[field] as z.core.$ZodType) : undefined;
       if (meta?.kind !== 'choice') throw new ActionDefinitionError(`${name}: change field ${field} is not a choice field`);
       return meta;
     });

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../schemas/zod';
 import { ID_PATTERN } from '../ids';
 
 /**
@@ -49,11 +49,11 @@ export type FieldKind = FieldMeta['kind'];
 const fieldKinds = z.registry<FieldMeta>();
 
 /** The kind a field schema was built with; undefined for a schema no kind constructor made. */
-export function fieldMetaOf(schema: z.ZodType): FieldMeta | undefined {
+export function fieldMetaOf(schema: z.core.$ZodType): FieldMeta | undefined {
   return fieldKinds.get(schema);
 }
 
-function withKind<S extends z.ZodType>(schema: S, meta: FieldMeta): S {
+function withKind<S extends z.core.$ZodType>(schema: S, meta: FieldMeta): S {
   fieldKinds.add(schema, meta);
   return schema;
 }
@@ -96,7 +96,12 @@ export function decimalPlaces(value: number): number {
  * (`amountsInMinorUnits`, applied by `defineAction`).
  */
 export function money() {
-  return withKind(z.number().finite().positive().max(MAX_AMOUNT, `must be at most ${MAX_AMOUNT_TEXT}`), { kind: 'money' });
+  return withKind(z.number().check(z.positive(), z.lte(MAX_AMOUNT, `must be at most ${MAX_AMOUNT_TEXT}`)), { kind: 'money' });
+}
+
+/** The schema with one more check, built by its own flavour of zod (classic or mini: `clone` keeps its class). */
+function withCheck<S extends z.core.$ZodType>(schema: S, check: z.core.$ZodCheck): S {
+  return z.clone(schema, { ...schema._zod.def, checks: [...(schema._zod.def.checks ?? []), check] });
 }
 
 /**
@@ -104,13 +109,13 @@ export function money() {
  * one currency field; 2 decimals when it has none): $4,999.999 and ¥100.5 are not amounts of
  * money. The issue is on the amount's own path, so a 400 names the field.
  */
-export function amountsInMinorUnits<S extends z.ZodObject>(fields: S): S {
-  const kinds = Object.entries(fields.shape as Record<string, z.ZodType>).map(([name, schema]) => ({ name, meta: fieldMetaOf(schema) }));
+export function amountsInMinorUnits<S extends z.core.$ZodObject>(fields: S): S {
+  const kinds = Object.entries(fields._zod.def.shape as Record<string, z.core.$ZodType>).map(([name, schema]) => ({ name, meta: fieldMetaOf(schema) }));
   const amounts = kinds.filter((f) => f.meta?.kind === 'money').map((f) => f.name);
   const currencies = kinds.filter((f) => f.meta?.kind === 'currency').map((f) => f.name);
   if (amounts.length === 0) return fields;
   const currencyField = currencies.length === 1 ? currencies[0] : undefined;
-  return fields.superRefine((value: Record<string, unknown>, ctx) => {
+  return withCheck(fields, z.superRefine((value: Record<string, unknown>, ctx) => {
     const code = currencyField !== undefined && typeof value[currencyField] === 'string' ? (value[currencyField] as string) : undefined;
     const units = code === undefined ? 2 : minorUnits(code);
     for (const name of amounts) {
@@ -118,7 +123,7 @@ export function amountsInMinorUnits<S extends z.ZodObject>(fields: S): S {
       if (typeof amount !== 'number' || decimalPlaces(amount) <= units) continue;
       ctx.addIssue({ code: 'custom', path: [name], message: `must have at most ${units} decimals${code ? ` in ${code}` : ''}`, input: amount });
     }
-  }) as S;
+  })) as S;
 }
 
 /** The currency of an amount whose request names none, and of an action's amounts when it has no currency field. */
@@ -127,10 +132,8 @@ export const DEFAULT_CURRENCY = 'USD';
 /** An ISO 4217 code; USD when the request names none. */
 export function currency() {
   return withKind(
-    z
-      .string()
-      .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD')
-      .default(DEFAULT_CURRENCY),
+    z._default(z
+      .string().check(z.regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD')), DEFAULT_CURRENCY),
     { kind: 'currency' },
   );
 }
@@ -139,12 +142,10 @@ export function currency() {
 export function date() {
   return withKind(
     z
-      .string()
-      .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD')
-      .refine((s) => {
+      .string().check(z.regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD'), z.refine((s) => {
         const d = new Date(`${s}T00:00:00Z`);
         return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
-      }, 'must be a real calendar date'),
+      }, 'must be a real calendar date')),
     { kind: 'date' },
   );
 }
@@ -159,7 +160,7 @@ export function choice<const T extends readonly [string, ...string[]]>(values: T
  * a request may write it after that word ("customer 42"), or bare with the `prefix` ("C-1001").
  */
 export function recordId(identifies: string, options: { prefix?: string } = {}) {
-  return withKind(z.string().regex(ID_PATTERN, 'must be 1..64 characters of [A-Za-z0-9_-]'), {
+  return withKind(z.string().check(z.regex(ID_PATTERN, 'must be 1..64 characters of [A-Za-z0-9_-]')), {
     kind: 'recordId',
     identifies,
     ...(options.prefix !== undefined ? { prefix: options.prefix } : {}),
@@ -180,7 +181,7 @@ export interface PartyNameOptions {
  * the words say where a request writes one. "for X" and "from X" always do.
  */
 export function partyName(options: PartyNameOptions = {}) {
-  return withKind(z.string().trim().min(1).max(options.max ?? 200), {
+  return withKind(z.string().check(z.trim(), z.minLength(1), z.maxLength(options.max ?? 200)), {
     kind: 'partyName',
     known: options.known ?? [],
     nouns: options.nouns ?? [],
@@ -191,7 +192,7 @@ export function partyName(options: PartyNameOptions = {}) {
 
 /** Words the requester wrote: a reason or justification (the default), or a description of what the action concerns. */
 export function freeText(options: { min: number; max: number; says?: FreeTextSays }) {
-  return withKind(z.string().trim().min(options.min).max(options.max), {
+  return withKind(z.string().check(z.trim(), z.minLength(options.min), z.maxLength(options.max)), {
     kind: 'freeText',
     says: options.says ?? 'reason',
     min: options.min,

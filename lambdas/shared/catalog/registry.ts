@@ -1,4 +1,4 @@
-import type * as z from 'zod';
+import type * as z from '../schemas/zod';
 import { ACTION_CATALOG } from '../../../actions';
 import { lazy } from '../lazy';
 import { ActionDefinitionError, type ActionDefinition } from './define';
@@ -44,7 +44,7 @@ export const wholeCatalog = lazy((): Catalog => ACTION_NAMES.map((name) => actio
 
 export interface CatalogField {
   readonly name: string;
-  readonly schema: z.ZodType;
+  readonly schema: z.core.$ZodType;
   readonly meta: FieldMeta;
 }
 
@@ -55,7 +55,7 @@ export function fieldsOf(name: CatalogActionName): CatalogField[] {
 
 /** The same for a definition in hand, registered or not. */
 export function fieldsOfDefinition(definition: Pick<ActionDefinition, 'fields'>): CatalogField[] {
-  const shape = definition.fields.shape as Record<string, z.ZodType>;
+  const shape = definition.fields._zod.def.shape as Record<string, z.core.$ZodType>;
   // defineAction has checked that every field has a kind.
   return Object.entries(shape).map(([field, schema]) => ({ name: field, schema, meta: fieldMetaOf(schema) as FieldMeta }));
 }

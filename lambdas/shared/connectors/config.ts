@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../schemas/zod';
 import { ACTIONS } from '../schemas/actions';
 import { hasBuiltin } from './builtin';
 
@@ -11,10 +11,10 @@ import { hasBuiltin } from './builtin';
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 /** HTTPS; plain http only to this machine (local mode and tests). */
-const EndpointUrl = z.url().refine((value) => {
+const EndpointUrl = z.url().check(z.refine((value) => {
   const url = new URL(value);
   return url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname));
-}, 'must be https (http only to 127.0.0.1, localhost or [::1])');
+}, 'must be https (http only to 127.0.0.1, localhost or [::1])'));
 
 export const LAMBDA_ARN = /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}(?::[A-Za-z0-9_$-]{1,128})?$/;
 export const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}$/;
@@ -26,26 +26,25 @@ const ENV_NAME = /^[A-Z_][A-Z0-9_]{0,127}$/;
  */
 export const SigningSecret = z
   .strictObject({
-    secretArn: z.string().regex(SECRET_ARN, 'must be a Secrets Manager secret ARN').optional(),
-    env: z.string().regex(ENV_NAME, 'must be an environment variable name').optional(),
-  })
-  .refine((s) => s.secretArn !== undefined || s.env !== undefined, 'needs secretArn or env');
+    secretArn: z.optional(z.string().check(z.regex(SECRET_ARN, 'must be a Secrets Manager secret ARN'))),
+    env: z.optional(z.string().check(z.regex(ENV_NAME, 'must be an environment variable name'))),
+  }).check(z.refine((s) => s.secretArn !== undefined || s.env !== undefined, 'needs secretArn or env'));
 export type SigningSecret = z.infer<typeof SigningSecret>;
 
 export const ConnectorConfig = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('builtin') }),
   z.strictObject({
     type: z.literal('lambda'),
-    functionArn: z.string().regex(LAMBDA_ARN, 'must be a Lambda function ARN'),
+    functionArn: z.string().check(z.regex(LAMBDA_ARN, 'must be a Lambda function ARN')),
   }),
   z.strictObject({
     type: z.literal('http'),
     url: EndpointUrl,
     secret: SigningSecret,
     /** Per attempt. */
-    timeoutMs: z.number().int().min(100).max(30_000).default(5_000),
+    timeoutMs: z._default(z.number().check(z.int(), z.gte(100), z.lte(30_000)), 5_000),
     /** Attempts in all, on 429, 5xx and network errors only. */
-    maxAttempts: z.number().int().min(1).max(6).default(3),
+    maxAttempts: z._default(z.number().check(z.int(), z.gte(1), z.lte(6)), 3),
   }),
 ]);
 export type ConnectorConfig = z.infer<typeof ConnectorConfig>;
@@ -54,8 +53,8 @@ export type ConnectorType = ConnectorConfig['type'];
 const BUILTIN = { type: 'builtin' } as const;
 
 export const ActionConnectors = z.strictObject({
-  facts: ConnectorConfig.default(BUILTIN),
-  effect: ConnectorConfig.default(BUILTIN),
+  facts: z._default(ConnectorConfig, BUILTIN),
+  effect: z._default(ConnectorConfig, BUILTIN),
 });
 export type ActionConnectors = z.infer<typeof ActionConnectors>;
 
@@ -65,7 +64,7 @@ export type ActionConnectors = z.infer<typeof ActionConnectors>;
  * left unconfigured rather than refused: only its own requests fail (`unconfiguredActions`), so
  * a deployment or a test that does not offer it needs no setting for it.
  */
-export const ConnectorsConfig = z.record(z.string(), ActionConnectors).superRefine((config, ctx) => {
+export const ConnectorsConfig = z.record(z.string(), ActionConnectors).check(z.superRefine((config, ctx) => {
   for (const [action, connectors] of Object.entries(config)) {
     if (!(ACTIONS as readonly string[]).includes(action)) {
       ctx.addIssue({ code: 'custom', path: [action], message: `unknown action ${JSON.stringify(action)} (actions: ${ACTIONS.join(', ')})` });
@@ -77,7 +76,7 @@ export const ConnectorsConfig = z.record(z.string(), ActionConnectors).superRefi
       }
     }
   }
-});
+}));
 export type ConnectorsConfig = z.infer<typeof ConnectorsConfig>;
 /** As written in cdk.json: defaults not yet filled in. */
 export type ConnectorsSetting = z.input<typeof ConnectorsConfig>;

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../schemas/zod';
 
 /**
  * What Warden sends a team's connector (lambda payload, or http body), versioned by `type`.
@@ -7,11 +7,11 @@ import * as z from 'zod';
 
 const Base = {
   /** Warden's request id. */
-  requestId: z.string().min(1).max(64),
+  requestId: z.string().check(z.minLength(1), z.maxLength(64)),
   /** The same on every retry of this request's facts read or effect: apply an effect once per key. */
-  idempotencyKey: z.string().min(1).max(128),
+  idempotencyKey: z.string().check(z.minLength(1), z.maxLength(128)),
   /** The catalog action, snake_case. */
-  action: z.string().min(1).max(64),
+  action: z.string().check(z.minLength(1), z.maxLength(64)),
   /** The action's fields as validated (for an effect: as approved). */
   fields: z.record(z.string(), z.unknown()),
 };
@@ -25,7 +25,7 @@ export const EffectEvent = z.strictObject({
   type: z.literal('warden.effect.v1'),
   ...Base,
   /** The approver's principal id, or `policy` when policy approved it with no human. */
-  approvedBy: z.string().min(1).max(256),
+  approvedBy: z.string().check(z.minLength(1), z.maxLength(256)),
 });
 export type EffectEvent = z.infer<typeof EffectEvent>;
 
@@ -34,7 +34,7 @@ export type ConnectorEvent = z.infer<typeof ConnectorEvent>;
 
 /** A lambda connector's typed refusal (an http receiver answers 4xx instead). */
 export const ConnectorErrorReply = z.strictObject({
-  error: z.strictObject({ code: z.string().regex(/^[a-z][a-z0-9_]{0,63}$/), message: z.string().max(1000) }),
+  error: z.strictObject({ code: z.string().check(z.regex(/^[a-z][a-z0-9_]{0,63}$/)), message: z.string().check(z.maxLength(1000)) }),
 });
 
 /** The idempotency key of a request's facts read or effect: derived, so every retry sends the same. */

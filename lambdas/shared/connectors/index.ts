@@ -1,4 +1,4 @@
-import type * as z from 'zod';
+import * as z from '../schemas/zod';
 import { actionDefinition } from '../catalog/registry';
 import { ConnectorFailed } from '../errors';
 import type { ApplyEffect, RecordReader, RecordTable } from '../ports';
@@ -84,8 +84,8 @@ export class Connectors {
 }
 
 /** The answer as the action declared it; anything else is the connector's failure, never retried. */
-function checked(name: string, schema: z.ZodType, answer: unknown, what: 'facts' | 'receipt'): Record<string, unknown> {
-  const parsed = schema.safeParse(answer);
+function checked(name: string, schema: z.core.$ZodType, answer: unknown, what: 'facts' | 'receipt'): Record<string, unknown> {
+  const parsed = z.safeParse(schema, answer);
   if (!parsed.success) {
     // Paths only: the values are the team's data.
     const paths = [...new Set(parsed.error.issues.map((issue) => issue.path.join('.') || '(root)'))].slice(0, 5).join(', ');

@@ -1,5 +1,5 @@
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
-import * as z from 'zod';
+import * as z from '../schemas/zod';
 import { Unauthenticated } from '../errors';
 
 /**
@@ -40,9 +40,9 @@ const MAX_TOKEN_LENGTH = 8192;
 const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
 
 const Settings = z.object({
-  [JWT_ENV.issuer]: z.string().min(1),
-  [JWT_ENV.audience]: z.string().min(1),
-  [JWT_ENV.jwksUrl]: z.url().optional(),
+  [JWT_ENV.issuer]: z.string().check(z.minLength(1)),
+  [JWT_ENV.audience]: z.string().check(z.minLength(1)),
+  [JWT_ENV.jwksUrl]: z.optional(z.url()),
 });
 
 export function jwtSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): JwtSettings {

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../schemas/zod';
 import { DecisionResult } from '../approval/decide';
 import { PublicTask, PublicTaskDetail, TaskList } from '../approval/view';
 import { wholeCatalog } from '../catalog/registry';
@@ -35,13 +35,13 @@ type ErrorStatus = 400 | 401 | 403 | 404 | 405 | 409 | 410 | 413 | 415 | 429 | 5
 interface Answer {
   readonly description: string;
   /** No schema: no body (a 202 to a JSON-RPC notification). */
-  readonly schema?: z.ZodType;
+  readonly schema?: z.core.$ZodType;
   readonly headers?: Readonly<Record<string, Header>>;
 }
 
 interface Header {
   readonly description: string;
-  readonly schema: z.ZodType;
+  readonly schema: z.core.$ZodType;
   readonly required?: boolean;
 }
 
@@ -59,9 +59,9 @@ interface OperationSpec {
    * challenge), so API Gateway never answers 401 there. @default the JWT authorizer
    */
   readonly verifiedBy?: 'function';
-  readonly query?: z.ZodObject;
+  readonly query?: z.core.$ZodObject;
   readonly requestHeaders?: Readonly<Record<string, Header>>;
-  readonly body?: z.ZodType;
+  readonly body?: z.core.$ZodType;
   readonly answers: Readonly<Record<number, Answer>>;
   /** Error statuses, each with what it means here, or `true` for the general meaning. */
   readonly errors: Readonly<Partial<Record<ErrorStatus, string | true>>>;
@@ -77,12 +77,12 @@ const TAGS: readonly { name: Tag; description: string }[] = [
 ];
 
 /** One body per way of asking: free text (the action optional), or one action with exactly its fields. */
-function submitBodies(): { union: z.ZodType; variants: { id: string; schema: z.ZodType; description: string }[]; fields: { id: string; schema: z.ZodType; description: string }[] } {
-  const freeText = SubmitRequestBody.omit({ fields: true });
+function submitBodies(): { union: z.core.$ZodType; variants: { id: string; schema: z.core.$ZodType; description: string }[]; fields: { id: string; schema: z.core.$ZodType; description: string }[] } {
+  const freeText = z.omit(SubmitRequestBody, { fields: true });
   const perAction = wholeCatalog().map((action) => ({
     name: action.name,
     title: action.title,
-    body: SubmitRequestBody.extend({ action: z.literal(action.name), fields: action.fields }),
+    body: z.extend(SubmitRequestBody, { action: z.literal(action.name), fields: action.fields }),
     fields: action.fields,
   }));
   return {
@@ -131,7 +131,7 @@ const WWW_AUTHENTICATE: Header = {
 /** MCP authorization: the challenge names the RFC 9728 metadata, so a client can find the issuer. */
 const MCP_CHALLENGE: Header = {
   description: '`Bearer resource_metadata="<base>/.well-known/oauth-protected-resource"` (with `error="invalid_token"` for a token that was refused). Never the token.',
-  schema: z.string().regex(/resource_metadata="[^"]+\/\.well-known\/oauth-protected-resource"/),
+  schema: z.string().check(z.regex(/resource_metadata="[^"]+\/\.well-known\/oauth-protected-resource"/)),
   required: true,
 };
 
@@ -351,7 +351,7 @@ function pascal(snake: string): string {
 }
 
 /** Components in one direction (`input`: what clients send; `output`: what they get), refs between them by name. */
-function components(io: 'input' | 'output', named: readonly { id: string; schema: z.ZodType; description?: string }[]): Record<string, Json> {
+function components(io: 'input' | 'output', named: readonly { id: string; schema: z.core.$ZodType; description?: string }[]): Record<string, Json> {
   const registry = z.registry<{ id: string; description?: string }>();
   for (const { id, schema, description } of named) registry.add(schema, { id, ...(description ? { description } : {}) });
   const { schemas } = z.toJSONSchema(registry, { target: 'draft-2020-12', io, uri: (id) => `${SCHEMAS}${id}` }) as { schemas: Record<string, Json> };
@@ -360,7 +360,7 @@ function components(io: 'input' | 'output', named: readonly { id: string; schema
 }
 
 /** A schema inline (a parameter's) in one direction. */
-function inline(schema: z.ZodType, io: 'input' | 'output'): Json {
+function inline(schema: z.core.$ZodType, io: 'input' | 'output'): Json {
   const { $schema: _dialect, ...json } = z.toJSONSchema(schema, { target: 'draft-2020-12', io }) as Json;
   return json;
 }
@@ -408,13 +408,13 @@ function parameters(operation: OperationSpec): Json[] {
   return [...inPath, ...inQuery, ...inHeader];
 }
 
-function refTo(named: ReadonlyMap<z.ZodType, string>, schema: z.ZodType): Json {
+function refTo(named: ReadonlyMap<z.core.$ZodType, string>, schema: z.core.$ZodType): Json {
   const id = named.get(schema);
   if (!id) throw new Error('an OpenAPI operation uses a schema that is not a named component');
   return { $ref: `${SCHEMAS}${id}` };
 }
 
-function operationObject(operation: OperationSpec, bodyRefs: ReadonlyMap<z.ZodType, string>, answerRefs: ReadonlyMap<z.ZodType, string>): Json {
+function operationObject(operation: OperationSpec, bodyRefs: ReadonlyMap<z.core.$ZodType, string>, answerRefs: ReadonlyMap<z.core.$ZodType, string>): Json {
   const responses: Json = {};
   for (const [status, answer] of Object.entries(operation.answers)) {
     responses[status] = {

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import * as z from 'zod';
+import * as z from '../schemas/zod';
 import { InvalidInput, WardenError } from '../errors';
 import { SNAKE_CASE } from '../ids';
 import { FieldIssue } from '../schemas/issues';
@@ -27,11 +27,11 @@ const TITLES: Record<number, string> = {
 export const Problem = z.strictObject({
   type: z.string(),
   title: z.string(),
-  status: z.number().int().min(400).max(599),
+  status: z.number().check(z.int(), z.gte(400), z.lte(599)),
   detail: z.string(),
-  code: z.string().regex(SNAKE_CASE),
+  code: z.string().check(z.regex(SNAKE_CASE)),
   /** 400 `validation_failed` from a schema: every offending field, with what it expects. */
-  errors: z.array(FieldIssue).min(1).optional(),
+  errors: z.optional(z.array(FieldIssue).check(z.minLength(1))),
 });
 export type Problem = z.infer<typeof Problem>;
 

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
-import * as z from 'zod';
+import * as z from '../schemas/zod';
 import { invalidFields, schemaGuide } from '../schemas/issues';
 import { InvalidInput, WardenError } from '../errors';
 import { MAX_BODY_BYTES } from '../schemas/api';
@@ -39,7 +39,7 @@ export function callerOf(event: HttpEvent): Principal {
 }
 
 /** Size, media type and JSON checks, then the zod schema (400 names the failing field path). */
-export function parseJsonBody<T extends z.ZodType>(event: HttpEvent, schema: T): z.infer<T> {
+export function parseJsonBody<T extends z.core.$ZodType>(event: HttpEvent, schema: T): z.infer<T> {
   const raw = event.body ?? '';
   const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
   if (Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES) throw new PayloadTooLarge();
@@ -51,14 +51,14 @@ export function parseJsonBody<T extends z.ZodType>(event: HttpEvent, schema: T):
   } catch {
     throw new InvalidInput('malformed_json', 'The body is not valid JSON.');
   }
-  const parsed = schema.safeParse(value);
+  const parsed = z.safeParse(schema, value);
   if (!parsed.success) throw invalidFields(parsed.error, { guide: schemaGuide(schema), input: value });
   return parsed.data;
 }
 
-export function parseQuery<T extends z.ZodType>(event: HttpEvent, schema: T): z.infer<T> {
+export function parseQuery<T extends z.core.$ZodType>(event: HttpEvent, schema: T): z.infer<T> {
   const query = event.queryStringParameters ?? {};
-  const parsed = schema.safeParse(query);
+  const parsed = z.safeParse(schema, query);
   if (!parsed.success) throw invalidFields(parsed.error, { guide: schemaGuide(schema), input: query, prefix: 'query' });
   return parsed.data;
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import * as z from 'zod';
+import * as z from '../schemas/zod';
 import { canonicalJson } from '../canonical-json';
 import { DEFAULT_CURRENCY, IsoDate, minorUnits, type FieldMeta } from '../catalog/kinds';
 import { recordKey } from '../catalog/records';
@@ -39,7 +39,7 @@ export const CumulativeFigure = z.strictObject({
   unit: z.string(),
   per: z.record(z.string(), z.string()),
   /** Absent: over the counterparty's lifetime. */
-  windowDays: z.number().int().optional(),
+  windowDays: z.optional(z.number().check(z.int())),
 });
 export type CumulativeFigure = z.infer<typeof CumulativeFigure>;
 

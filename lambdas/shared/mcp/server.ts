@@ -3,7 +3,7 @@ import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv
 import type { jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
-import * as z from 'zod';
+import * as z from '../schemas/zod';
 import { publicErrorOf } from '../http/problem';
 import { describeError, logger } from '../observability';
 import { parseArguments, ToolError, toolNamed, tools, type ToolSession, type WardenTool } from './tools';
@@ -21,7 +21,7 @@ const INSTRUCTIONS =
   'to follow a request to COMPLETED, REJECTED, FAILED or EXPIRED. No tool approves: agents request, humans approve.';
 
 /** JSON Schema as the MCP SDK writes it for zod (draft-7), without the `$schema` key. */
-function jsonSchemaOf(schema: z.ZodType): Record<string, unknown> {
+function jsonSchemaOf(schema: z.core.$ZodType): Record<string, unknown> {
   // `input`: an object the schema strips extra keys from does not forbid them, so a view that
   // gains a key still validates; strict objects stay closed.
   const { $schema: _omit, ...rest } = z.toJSONSchema(schema, { target: 'draft-7', io: 'input' }) as Record<string, unknown>;

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../schemas/zod';
 import { wholeCatalog, type CatalogAction } from '../catalog/registry';
 import { ActionDefinitionError } from '../catalog/define';
 import { InvalidInput } from '../errors';
@@ -37,9 +37,9 @@ export interface WardenTool {
   readonly title: string;
   readonly description: string;
   /** The arguments; a value that breaks it is a `validation_failed` tool error naming the argument. */
-  readonly input: z.ZodObject;
+  readonly input: z.core.$ZodObject;
   /** The structured content of a successful call. */
-  readonly output: z.ZodObject;
+  readonly output: z.core.$ZodObject;
   readonly readOnly: boolean;
   run(args: Record<string, unknown>, session: ToolSession): Promise<ToolOutput>;
 }
@@ -50,8 +50,8 @@ export type ToolError = z.infer<typeof ToolError>;
 
 const Text = SubmitRequestBody.shape.text;
 const OPTIONAL_REQUEST_ARGUMENTS = {
-  text: Text.optional().describe('The request in your own words, kept in the audit trail; a short one is made from the action when absent.'),
-  idempotencyKey: IdempotencyKey.optional().describe('Send the same key again to retry safely: the same arguments return the same request.'),
+  text: z.optional(Text).check(z.describe('The request in your own words, kept in the audit trail; a short one is made from the action when absent.')),
+  idempotencyKey: z.optional(IdempotencyKey).check(z.describe('Send the same key again to retry safely: the same arguments return the same request.')),
 };
 
 const HUMANS_APPROVE =
@@ -91,16 +91,17 @@ async function submitAndView(session: ToolSession, body: SubmitRequestBody, idem
 }
 
 function requestTool(action: CatalogAction): WardenTool {
-  const fields = action.fields as z.ZodObject;
+  const fields = action.fields as z.core.$ZodObject;
   for (const name of Object.keys(OPTIONAL_REQUEST_ARGUMENTS)) {
-    if (name in fields.shape) throw new ActionDefinitionError(`${action.name}: field ${name} clashes with the request_${action.name} tool's own argument`);
+    if (name in fields._zod.def.shape) throw new ActionDefinitionError(`${action.name}: field ${name} clashes with the request_${action.name} tool's own argument`);
   }
   return {
     name: `request_${action.name}`,
     title: `Request a ${action.title}`,
     description: `${action.description} ${HUMANS_APPROVE}`,
     // The action's own schema, refinements and strictness included: the fields are checked as over HTTP.
-    input: fields.safeExtend(OPTIONAL_REQUEST_ARGUMENTS),
+    // An action may be written with classic zod: `safeExtend` clones the schema as its own class.
+    input: z.safeExtend(fields as z.ZodMiniObject, OPTIONAL_REQUEST_ARGUMENTS),
     output: PublicRequest,
     readOnly: false,
     run: (args, session) => {
@@ -111,17 +112,17 @@ function requestTool(action: CatalogAction): WardenTool {
 }
 
 const SubmitArguments = z.strictObject({
-  text: Text.describe('What you need, in plain words; Warden works out the action and its fields.'),
+  text: Text.check(z.describe('What you need, in plain words; Warden works out the action and its fields.')),
   idempotencyKey: OPTIONAL_REQUEST_ARGUMENTS.idempotencyKey,
 });
 
-const GetArguments = z.strictObject({ requestId: Id.describe('The r_… id a request tool returned.') });
+const GetArguments = z.strictObject({ requestId: Id.check(z.describe('The r_… id a request tool returned.')) });
 
 // GET /v1/requests' own query schema, as tool arguments (numbers are numbers here, not strings).
-const ListArguments = ListRequestsQuery.extend({
-  status: RequestStatus.optional().describe('Only requests in this status.'),
-  limit: z.number().int().min(1).max(100).default(50).describe('Requests per page, 1..100.'),
-  nextToken: ListRequestsQuery.shape.nextToken.describe('From the previous page.'),
+const ListArguments = z.extend(ListRequestsQuery, {
+  status: z.optional(RequestStatus).check(z.describe('Only requests in this status.')),
+  limit: z._default(z.number().check(z.int(), z.gte(1), z.lte(100)), 50).check(z.describe('Requests per page, 1..100.')),
+  nextToken: ListRequestsQuery.shape.nextToken.check(z.describe('From the previous page.')),
 });
 
 /** Built on first use: a `request_<action>` tool loads every action's schemas. */
@@ -174,7 +175,7 @@ export function toolNamed(name: string): WardenTool | undefined {
 
 /** The arguments as the tool takes them; a bad one is 400-like `validation_failed` naming it. */
 export function parseArguments(tool: WardenTool, args: unknown): Record<string, unknown> {
-  const parsed = tool.input.safeParse(args ?? {});
+  const parsed = z.safeParse(tool.input, args ?? {});
   if (!parsed.success) throw new InvalidInput('validation_failed', describeIssues(parsed.error));
   return parsed.data as Record<string, unknown>;
 }

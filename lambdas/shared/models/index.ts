@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../schemas/zod';
 import type { ModelProvider } from '../ports';
 import type { ActionName } from '../schemas/actions';
 import type { InferenceResult, ModelTier } from '../schemas/workflow';
@@ -27,24 +27,23 @@ export { ModelAccessDenied, ModelNotFound, ModelUnavailable } from '../errors';
 
 /** Model configuration from the environment, parsed at the boundary like any other input. */
 const ModelConfig = z.object({
-  provider: z.enum(['rules', 'bedrock', 'openai-compatible']).default('rules'),
+  provider: z._default(z.enum(['rules', 'bedrock', 'openai-compatible']), 'rules'),
   /** openai-compatible: the API root including its version (`http://127.0.0.1:11434/v1`). */
-  openAiBaseUrl: z.url({ protocol: /^https?$/ }).optional(),
+  openAiBaseUrl: z.optional(z.url({ protocol: /^https?$/ })),
   /** openai-compatible, local use: the key itself. In Lambda the stack sets the secret instead. */
-  openAiApiKey: z.string().min(1).optional(),
+  openAiApiKey: z.optional(z.string().check(z.minLength(1))),
   /** openai-compatible: the Secrets Manager secret (name or ARN) whose SecretString is the key. */
-  openAiApiKeySecret: z.string().min(1).optional(),
-  modelIdLow: z.string().min(1).optional(),
-  modelIdHigh: z.string().min(1).optional(),
+  openAiApiKeySecret: z.optional(z.string().check(z.minLength(1))),
+  modelIdLow: z.optional(z.string().check(z.minLength(1))),
+  modelIdHigh: z.optional(z.string().check(z.minLength(1))),
   /** SSM String parameters whose value replaces a tier's model id (read on the first model call). */
-  modelIdLowParameter: z.string().min(1).optional(),
-  modelIdHighParameter: z.string().min(1).optional(),
+  modelIdLowParameter: z.optional(z.string().check(z.minLength(1))),
+  modelIdHighParameter: z.optional(z.string().check(z.minLength(1))),
   /** The model ids a parameter may name. @default the tiers' MODEL_ID_LOW and MODEL_ID_HIGH */
-  allowedModelIds: z.array(z.string().min(1)).min(1).optional(),
+  allowedModelIds: z.optional(z.array(z.string().check(z.minLength(1))).check(z.minLength(1))),
   /** JSON: `{"<modelId>": {"inputPer1k": 0.0008, "outputPer1k": 0.004}}` (USD per 1K tokens). */
-  prices: z
-    .record(z.string(), z.object({ inputPer1k: z.number().min(0), outputPer1k: z.number().min(0) }))
-    .optional(),
+  prices: z.optional(z
+    .record(z.string(), z.object({ inputPer1k: z.number().check(z.gte(0)), outputPer1k: z.number().check(z.gte(0)) }))),
 });
 type ModelConfig = z.infer<typeof ModelConfig>;
 

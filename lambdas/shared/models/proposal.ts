@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import * as z from 'zod';
+import * as z from '../schemas/zod';
 import * as PROPOSE_V2 from '../../../prompts/propose-v2';
 import { actionDefinition } from '../catalog/registry';
 import { ModelUnavailable } from '../errors';
@@ -14,12 +14,12 @@ import { ACTIONS, ActionName, FIELDS_SCHEMA } from '../schemas/actions';
 /** The versioned prompt file (`prompts/`) every model provider renders. */
 export const PROMPT_VERSION = PROPOSE_V2.version;
 
-const Confidence = z.number().min(0).max(1).describe('Probability (0..1) that every field is exactly what the requester meant.');
+const Confidence = z.number().check(z.gte(0), z.lte(1), z.describe('Probability (0..1) that every field is exactly what the requester meant.'));
 
 /** The structured output for one action: `{action, fields, confidence}` with that action's fields. */
 function proposalSchema(action: ActionName) {
   return z.strictObject({
-    action: z.literal(action).describe('The action being proposed.'),
+    action: z.literal(action).check(z.describe('The action being proposed.')),
     fields: FIELDS_SCHEMA[action],
     confidence: Confidence,
   });
@@ -28,7 +28,7 @@ function proposalSchema(action: ActionName) {
 /** When triage could not name the action: any of the catalog's (fields as anyOf of theirs, in catalog order). */
 function anyProposalSchema() {
   return z.strictObject({
-    action: ActionName.describe('The action being proposed.'),
+    action: ActionName.check(z.describe('The action being proposed.')),
     fields: z.union(ACTIONS.map((action) => FIELDS_SCHEMA[action])),
     confidence: Confidence,
   });
@@ -37,7 +37,7 @@ function anyProposalSchema() {
 export type JsonSchema = Record<string, unknown>;
 
 /** JSON schema as the model should fill it: `io: 'input'` so defaulted fields are optional. */
-function toJsonSchema(schema: z.ZodType): JsonSchema {
+function toJsonSchema(schema: z.core.$ZodType): JsonSchema {
   const { $schema: _dialect, ...json } = z.toJSONSchema(schema, { io: 'input' }) as JsonSchema;
   return json;
 }

@@ -1,3 +1,4 @@
+import * as z from '../schemas/zod';
 import type { ModelProvider } from '../ports';
 import type { ActionCues, ActionDefinition } from '../catalog/define';
 import type { FieldMeta } from '../catalog/kinds';
@@ -357,7 +358,7 @@ export type ReadableAction = Pick<ActionDefinition, 'fields' | 'cues'>;
 function extract(action: ReadableAction, text: string): Extraction {
   const { cues } = action;
   const fields = fieldsOfDefinition(action);
-  const out: Extraction = { fields: {}, missing: [], ambiguous: [], doubts: [], required: fields.filter((f) => !f.schema.safeParse(undefined).success).length };
+  const out: Extraction = { fields: {}, missing: [], ambiguous: [], doubts: [], required: fields.filter((f) => !z.safeParse(f.schema, undefined).success).length };
   if (asksForSeveral(action, text)) out.doubts.push('several');
   const { amounts, overflow } = readAmounts(text);
   const reading: Reading = { text, amounts, amountsOverflow: overflow, parties: [], spans: [] };

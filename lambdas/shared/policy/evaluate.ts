@@ -1,3 +1,4 @@
+import * as z from '../schemas/zod';
 import { fieldsOf } from '../catalog/registry';
 import { sharesOf } from '../limits/shares';
 import type { Customer, Order, Vendor } from '../ports';
@@ -197,7 +198,7 @@ function dryRunOf(pack: CompiledPolicy, proposal: Proposal, facts: PolicyFacts):
   const declared = pack.policy.dryRun;
   const shown = declared?.of(proposal.fields as never, facts as unknown as Record<string, unknown>);
   if (!declared || shown === undefined) return undefined;
-  const parsed = declared.schema.safeParse(shown);
+  const parsed = z.safeParse(declared.schema, shown);
   if (!parsed.success) throw new PolicyEngineError(`${pack.key}: the dry run does not match its schema: ${describeIssues(parsed.error, 'dryRun')}`);
   return parsed.data;
 }

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../schemas/zod';
 import { NotFound } from '../errors';
 import { Id, isValidId } from '../ids';
 import { explainReasons } from '../policy/explanations';
@@ -24,11 +24,11 @@ export const NEXT_STATES = ['done', 'running', 'waiting_for_approval', 'needs_ch
 /** API.md `next`: what happens now, and what the caller can do. */
 export const RequestNext = z.strictObject({
   state: z.enum(NEXT_STATES),
-  waitingFor: WaitingFor.optional(),
-  missingFields: z.array(z.string()).optional(),
+  waitingFor: z.optional(WaitingFor),
+  missingFields: z.optional(z.array(z.string())),
   /** Would the same request, sent again, succeed? */
   retryable: z.boolean(),
-  explanations: Explanations.optional(),
+  explanations: z.optional(Explanations),
 });
 export type RequestNext = z.infer<typeof RequestNext>;
 
@@ -76,7 +76,7 @@ export function nextOf(record: RequestRecord): RequestNext {
 }
 
 /** The request view of API.md: internal attributes (requester roles, execution ARN) stay inside. */
-export const PublicRequest = RequestRecord.pick({
+export const PublicRequest = z.extend(z.pick(RequestRecord, {
   requestId: true,
   status: true,
   requestedBy: true,
@@ -90,7 +90,7 @@ export const PublicRequest = RequestRecord.pick({
   approval: true,
   result: true,
   error: true,
-}).extend({ next: RequestNext });
+}), { next: RequestNext });
 export type PublicRequest = z.infer<typeof PublicRequest>;
 
 export function toPublicRequest(record: RequestRecord): PublicRequest {
@@ -111,11 +111,11 @@ export async function getRequestFor(principal: Principal, requestId: string, dep
 }
 
 /** A listed request: the request view without its two large parts, `proposal` and `result` (API.md). */
-export const PublicRequestSummary = PublicRequest.omit({ proposal: true, result: true });
+export const PublicRequestSummary = z.omit(PublicRequest, { proposal: true, result: true });
 export type PublicRequestSummary = z.infer<typeof PublicRequestSummary>;
 
 /** `GET /v1/requests`: one page, and where the next begins. */
-export const RequestList = z.strictObject({ requests: z.array(PublicRequestSummary), nextToken: z.string().optional() });
+export const RequestList = z.strictObject({ requests: z.array(PublicRequestSummary), nextToken: z.optional(z.string()) });
 export type RequestList = z.infer<typeof RequestList>;
 
 export function toPublicRequestSummary(record: RequestRecord): PublicRequestSummary {
@@ -137,8 +137,8 @@ export async function listRequestsFor(
 
 const auditTrailView = {
   requestId: Id,
-  entries: z.array(AuditEntry.omit({ requestId: true })),
-  head: SignedHeadRef.optional(),
+  entries: z.array(z.omit(AuditEntry, { requestId: true })),
+  head: z.optional(SignedHeadRef),
 };
 
 /** The audit view: `verified` is false, with a `reason`, unless the chain is exactly what its signed head vouches for. */

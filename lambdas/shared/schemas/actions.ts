@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from './zod';
 import type { ActionDefinition } from '../catalog/define';
 import { ACTION_NAMES, actionDefinition, type Catalog, type CatalogActionName } from '../catalog/registry';
 
@@ -14,7 +14,7 @@ export { CustomerTier, TIERS } from './customers';
  * its first use: `FIELDS_SCHEMA` reads them when asked, `Proposal` when a proposal names it.
  */
 type ProposalSchemasOf<T extends readonly ActionDefinition[]> = {
-  readonly [K in keyof T]: z.ZodObject<{ action: z.ZodLiteral<T[K]['name']>; fields: z.ZodLazy<T[K]['fields']> }, z.core.$strict>;
+  readonly [K in keyof T]: z.ZodMiniObject<{ action: z.ZodMiniLiteral<T[K]['name']>; fields: z.ZodMiniLazy<T[K]['fields']> }, z.core.$strict>;
 };
 
 export const ACTIONS = ACTION_NAMES;

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from './zod';
 import { Id } from '../ids';
 import { ActionName } from './actions';
 import { RequestStatus } from './records';
@@ -11,32 +11,32 @@ import { RequestStatus } from './records';
 export const MAX_BODY_BYTES = 16 * 1024;
 
 export const SubmitRequestBody = z.strictObject({
-  text: z.string().min(1).max(4000),
-  action: ActionName.optional(),
-  fields: z.record(z.string(), z.unknown()).optional(),
+  text: z.string().check(z.minLength(1), z.maxLength(4000)),
+  action: z.optional(ActionName),
+  fields: z.optional(z.record(z.string(), z.unknown())),
 });
 export type SubmitRequestBody = z.infer<typeof SubmitRequestBody>;
 
-export const IdempotencyKey = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1..64 of [A-Za-z0-9_-]');
+export const IdempotencyKey = z.string().check(z.regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1..64 of [A-Za-z0-9_-]'));
 
 export const DecisionBody = z.strictObject({
   decision: z.enum(['approve', 'reject']),
-  approvalToken: z.string().min(1).max(512),
-  comment: z.string().max(1000).optional(),
+  approvalToken: z.string().check(z.minLength(1), z.maxLength(512)),
+  comment: z.optional(z.string().check(z.maxLength(1000))),
 });
 export type DecisionBody = z.infer<typeof DecisionBody>;
 
 export const ListTasksQuery = z.strictObject({
-  status: z.enum(['PENDING', 'APPROVED', 'REJECTED', 'EXPIRED']).default('PENDING'),
-  limit: z.coerce.number().int().min(1).max(100).default(50),
-  nextToken: z.string().max(2048).optional(),
+  status: z._default(z.enum(['PENDING', 'APPROVED', 'REJECTED', 'EXPIRED']), 'PENDING'),
+  limit: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(100)), 50),
+  nextToken: z.optional(z.string().check(z.maxLength(2048))),
 });
 export type ListTasksQuery = z.infer<typeof ListTasksQuery>;
 
 export const ListRequestsQuery = z.strictObject({
-  status: RequestStatus.optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(50),
-  nextToken: z.string().max(2048).optional(),
+  status: z.optional(RequestStatus),
+  limit: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(100)), 50),
+  nextToken: z.optional(z.string().check(z.maxLength(2048))),
 });
 export type ListRequestsQuery = z.infer<typeof ListRequestsQuery>;
 
@@ -59,8 +59,8 @@ export type Health = z.infer<typeof Health>;
  */
 export const ProtectedResourceMetadata = z.looseObject({
   resource: z.string(),
-  authorization_servers: z.array(z.string()).min(1),
-  bearer_methods_supported: z.array(z.string()).optional(),
-  resource_name: z.string().optional(),
+  authorization_servers: z.array(z.string()).check(z.minLength(1)),
+  bearer_methods_supported: z.optional(z.array(z.string())),
+  resource_name: z.optional(z.string()),
 });
 export type ProtectedResourceMetadata = z.infer<typeof ProtectedResourceMetadata>;

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from './zod';
 
 /** The tiers a customer of Warden's example system of record can be on, lowest first. */
 export const TIERS = ['basic', 'standard', 'premium'] as const;

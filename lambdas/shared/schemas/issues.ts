@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from './zod';
 import { DEFAULT_CURRENCY, MAX_AMOUNT_TEXT, minorUnits, type FieldMeta } from '../catalog/kinds';
 import { fieldsOfDefinition } from '../catalog/registry';
 import type { ActionDefinition } from '../catalog/define';
@@ -42,7 +42,7 @@ interface IssueLine {
 }
 
 /** `fields.amount: must be > 0` — the path a client needs to fix its body. */
-export function describeIssues(error: z.ZodError, prefix = ''): string {
+export function describeIssues(error: z.core.$ZodError, prefix = ''): string {
   return error.issues
     .map((issue) => {
       // zod quotes unknown keys verbatim; a key can be anything a client sent, secrets included.
@@ -73,7 +73,7 @@ function valueAt(input: unknown, at: readonly PropertyKey[]): unknown {
 }
 
 /** One line per offending field: an unknown key is a field of its own, a missing one says `required`. */
-function issueLines(error: z.ZodError, prefix: string, input: unknown): IssueLine[] {
+function issueLines(error: z.core.$ZodError, prefix: string, input: unknown): IssueLine[] {
   return error.issues.flatMap((issue): IssueLine[] => {
     if (issue.code === 'unrecognized_keys') {
       return issue.keys.map((key) => ({ at: [...issue.path, key], path: pathOf(prefix, [...issue.path, key]), message: 'not a known field', unknownKey: true as const }));
@@ -84,9 +84,9 @@ function issueLines(error: z.ZodError, prefix: string, input: unknown): IssueLin
   });
 }
 
-const jsonSchemas = new WeakMap<z.ZodType, JsonSchema>();
+const jsonSchemas = new WeakMap<z.core.$ZodType, JsonSchema>();
 
-function jsonSchemaOf(schema: z.ZodType): JsonSchema {
+function jsonSchemaOf(schema: z.core.$ZodType): JsonSchema {
   let json = jsonSchemas.get(schema);
   if (!json) {
     try {
@@ -184,7 +184,7 @@ export interface SchemaGuide {
 }
 
 /** The guide of any zod schema (a body, a query): its JSON schema, read in words. */
-export function schemaGuide(schema: z.ZodType): SchemaGuide {
+export function schemaGuide(schema: z.core.$ZodType): SchemaGuide {
   const root = jsonSchemaOf(schema);
   return {
     expected: (at) => {
@@ -209,7 +209,7 @@ export function fieldsGuide(action: Pick<ActionDefinition, 'fields'>): SchemaGui
 }
 
 /** Every offending field of a parse, once each (its messages joined), with what the schema expects at its path. */
-export function fieldIssues(error: z.ZodError, options: { guide: SchemaGuide; input: unknown; prefix?: string }): FieldIssue[] {
+export function fieldIssues(error: z.core.$ZodError, options: { guide: SchemaGuide; input: unknown; prefix?: string }): FieldIssue[] {
   const { guide, input, prefix = '' } = options;
   const byPath = new Map<string, FieldIssue>();
   for (const { at, path, message, unknownKey } of issueLines(error, prefix, input)) {
@@ -227,7 +227,7 @@ export function fieldIssues(error: z.ZodError, options: { guide: SchemaGuide; in
 }
 
 /** The 400 `validation_failed` of a parse: every offending field in `detail` and in `errors`. */
-export function invalidFields(error: z.ZodError, options: { guide: SchemaGuide; input: unknown; prefix?: string }): InvalidInput {
+export function invalidFields(error: z.core.$ZodError, options: { guide: SchemaGuide; input: unknown; prefix?: string }): InvalidInput {
   const issues = fieldIssues(error, options);
   return new InvalidInput('validation_failed', issues.map((issue) => `${issue.path}: ${issue.message}`).join('; '), issues);
 }

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from './zod';
 import { Id } from '../ids';
 import { ActionName, Proposal } from './actions';
 import {
@@ -31,7 +31,7 @@ export const TERMINAL_STATUSES: readonly RequestStatus[] = ['COMPLETED', 'REJECT
 
 /** Who may decide a pending request and by when: the approval task's roles, tier and `expiresAt`. */
 export const WaitingFor = z.strictObject({
-  approverRoles: z.array(z.string()).min(1),
+  approverRoles: z.array(z.string()).check(z.minLength(1)),
   tier: z.string(),
   deadline: z.string(),
 });
@@ -40,7 +40,7 @@ export type WaitingFor = z.infer<typeof WaitingFor>;
 export { Explanations };
 
 /** The signed head as an audit view shows it, for an auditor to check with the key's public half. */
-export const SignedHeadRef = z.strictObject({ seq: z.number().int().min(1), hash: z.string(), keyId: z.string(), signature: z.string() });
+export const SignedHeadRef = z.strictObject({ seq: z.number().check(z.int(), z.gte(1)), hash: z.string(), keyId: z.string(), signature: z.string() });
 export type SignedHeadRef = z.infer<typeof SignedHeadRef>;
 
 export const RequestRecord = z.object({
@@ -50,41 +50,39 @@ export const RequestRecord = z.object({
   requesterRoles: z.array(z.string()),
   createdAt: z.string(),
   updatedAt: z.string(),
-  traceId: z.string().optional(),
-  executionArn: z.string().optional(),
+  traceId: z.optional(z.string()),
+  executionArn: z.optional(z.string()),
   /** Internal: the execution input, kept until the execution has started so a retry can start it. */
-  startInput: z.string().optional(),
-  action: ActionName.optional(),
-  route: Route.optional(),
-  model: ModelUsage.optional(),
-  proposal: Proposal.optional(),
-  decision: z
-    .object({ outcome: Decision.shape.outcome, reasons: z.array(ReasonCode), policy: Decision.shape.policy })
-    .optional(),
-  approval: z
+  startInput: z.optional(z.string()),
+  action: z.optional(ActionName),
+  route: z.optional(Route),
+  model: z.optional(ModelUsage),
+  proposal: z.optional(Proposal),
+  decision: z.optional(z
+    .object({ outcome: Decision.shape.outcome, reasons: z.array(ReasonCode), policy: Decision.shape.policy })),
+  approval: z.optional(z
     .object({
       taskId: Id,
       status: ApprovalStatus,
-      decidedBy: z.string().optional(),
-      decidedAt: z.string().optional(),
-      comment: z.string().optional(),
-    })
-    .optional(),
-  result: EffectReceipt.optional(),
-  error: z.object({ code: z.string(), message: z.string() }).optional(),
+      decidedBy: z.optional(z.string()),
+      decidedAt: z.optional(z.string()),
+      comment: z.optional(z.string()),
+    })),
+  result: z.optional(EffectReceipt),
+  error: z.optional(z.object({ code: z.string(), message: z.string() })),
   /** Internal: the validated proposal's fingerprint, so that an effect's claim can be checked from the record alone (an aborted execution). */
-  effectFingerprint: z.string().optional(),
+  effectFingerprint: z.optional(z.string()),
   /** Written when the approval task opens, so the request's view names who decides without reading the task. */
-  waitingFor: WaitingFor.optional(),
+  waitingFor: z.optional(WaitingFor),
   /** Fields the action needs that the free text did not give (the proposal failed its schema for want of them). */
-  missingFields: z.array(z.string()).optional(),
+  missingFields: z.optional(z.array(z.string())),
   /** Each of `decision.reasons` in a sentence, written with the decision by the policy that made it. */
-  explanations: Explanations.optional(),
+  explanations: z.optional(Explanations),
   /**
    * The audit chain's signed head (DESIGN.md §6): moved by each step that writes the record, never
    * backwards. Entries after it carry their own signature until the next record write covers them.
    */
-  auditHead: SignedHeadRef.optional(),
+  auditHead: z.optional(SignedHeadRef),
 });
 export type RequestRecord = z.infer<typeof RequestRecord>;
 
@@ -99,7 +97,7 @@ export const TaskItem = z.object({
   requestedBy: z.string(),
   createdAt: z.string(),
   expiresAt: z.string(),
-  approverRoles: z.array(z.string()).min(1),
+  approverRoles: z.array(z.string()).check(z.minLength(1)),
   tier: z.string(),
   approvalToken: z.string(),
   /** The Step Functions task token: stored, never returned by any API, never logged. */
@@ -111,18 +109,18 @@ export const TaskItem = z.object({
    * Finalize appends after when the wait times out, with no read. (An entry appended since makes
    * that append read the chain's end, as any writer that lost a race.) Absent on older tasks.
    */
-  chain: ChainHead.optional(),
+  chain: z.optional(ChainHead),
   evidence: z.object({
-    proposal: Proposal.optional(),
+    proposal: z.optional(Proposal),
     decision: Decision,
-    confidence: z.number().optional(),
-    model: ModelUsage.optional(),
-    triageReason: z.string().optional(),
-    dryRun: DryRun.optional(),
+    confidence: z.optional(z.number()),
+    model: z.optional(ModelUsage),
+    triageReason: z.optional(z.string()),
+    dryRun: z.optional(DryRun),
   }),
-  decidedBy: z.string().optional(),
-  decidedAt: z.string().optional(),
-  comment: z.string().optional(),
+  decidedBy: z.optional(z.string()),
+  decidedAt: z.optional(z.string()),
+  comment: z.optional(z.string()),
 });
 export type TaskItem = z.infer<typeof TaskItem>;
 
@@ -132,7 +130,7 @@ export type Actor = z.infer<typeof Actor>;
 
 export const AuditEntry = z.strictObject({
   requestId: Id,
-  seq: z.number().int().min(1),
+  seq: z.number().check(z.int(), z.gte(1)),
   at: z.string(),
   step: z.string(),
   actor: Actor,

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from './zod';
 import { CumulativeFigure } from '../limits/shares';
 import { Id, SNAKE_CASE } from '../ids';
 import { ActionName, Proposal } from './actions';
@@ -33,15 +33,15 @@ export const CORE_REASON_CODES = ['action_not_permitted', 'amount_out_of_range',
  * Open, because a stored decision is read by code that does not load the catalog's policies:
  * any snake_case code, as API.md promises them.
  */
-export const ReasonCode = z.string().max(64).regex(SNAKE_CASE, 'must be a snake_case reason code');
+export const ReasonCode = z.string().check(z.maxLength(64), z.regex(SNAKE_CASE, 'must be a snake_case reason code'));
 export type ReasonCode = z.infer<typeof ReasonCode>;
 
 /** A reason code's plain-language sentence, from the policy that decided (API.md `next.explanations`). */
 export const Explanations = z.record(ReasonCode, z.string());
 
 export const Principal = z.strictObject({
-  sub: z.string().min(1).max(256),
-  roles: z.array(z.string().min(1).max(128)).max(100),
+  sub: z.string().check(z.minLength(1), z.maxLength(256)),
+  roles: z.array(z.string().check(z.minLength(1), z.maxLength(128))).check(z.maxLength(100)),
 });
 export type Principal = z.infer<typeof Principal>;
 
@@ -74,8 +74,8 @@ export type InjectionSignal = z.infer<typeof InjectionSignal>;
  * never values.
  */
 export const InboundShield = z.strictObject({
-  pii: z.array(z.strictObject({ type: z.string().min(1).max(32), count: z.number().int().min(1) })).max(32),
-  signals: z.array(InjectionSignal).max(INJECTION_SIGNALS.length),
+  pii: z.array(z.strictObject({ type: z.string().check(z.minLength(1), z.maxLength(32)), count: z.number().check(z.int(), z.gte(1)) })).check(z.maxLength(32)),
+  signals: z.array(InjectionSignal).check(z.maxLength(INJECTION_SIGNALS.length)),
   /** The originals of the PII placeholders are kept in the request's encrypted vault. */
   vaulted: z.boolean(),
 });
@@ -84,22 +84,22 @@ export type InboundShield = z.infer<typeof InboundShield>;
 /** What triage decided and why (risk signals inform routing only; policy never reads them). */
 export const TriageResult = z.strictObject({
   route: Route,
-  action: ActionName.optional(),
-  complexity: z.number().min(0).max(1),
+  action: z.optional(ActionName),
+  complexity: z.number().check(z.gte(0), z.lte(1)),
   modelTier: ModelTier,
   signals: z.array(ReasonCode),
-  reason: z.string().max(500),
+  reason: z.string().check(z.maxLength(500)),
 });
 export type TriageResult = z.infer<typeof TriageResult>;
 
 export const ModelUsage = z.strictObject({
-  provider: z.string().min(1).max(64),
-  id: z.string().min(1).max(256),
-  inputTokens: z.number().int().min(0),
-  outputTokens: z.number().int().min(0),
-  costUsd: z.number().min(0),
+  provider: z.string().check(z.minLength(1), z.maxLength(64)),
+  id: z.string().check(z.minLength(1), z.maxLength(256)),
+  inputTokens: z.number().check(z.int(), z.gte(0)),
+  outputTokens: z.number().check(z.int(), z.gte(0)),
+  costUsd: z.number().check(z.gte(0)),
   /** The versioned prompt (`prompts/<version>.ts`) the model was given; absent for the rules extractor. */
-  promptVersion: z.string().min(1).max(64).optional(),
+  promptVersion: z.optional(z.string().check(z.minLength(1), z.maxLength(64))),
 });
 export type ModelUsage = z.infer<typeof ModelUsage>;
 
@@ -108,8 +108,8 @@ export type ModelUsage = z.infer<typeof ModelUsage>;
  * schema: that is the validator's job to find out), `confidence` the provider's own estimate.
  */
 export const InferenceResult = z.strictObject({
-  candidate: z.unknown().optional(),
-  confidence: z.number().min(0).max(1),
+  candidate: z.optional(z.unknown()),
+  confidence: z.number().check(z.gte(0), z.lte(1)),
   model: ModelUsage,
 });
 export type InferenceResult = z.infer<typeof InferenceResult>;
@@ -132,14 +132,14 @@ export const Decision = z.strictObject({
   reasons: z.array(ReasonCode),
   policy: PolicyRef,
   /** The approval tier's name (e.g. `procurement-manager`) when outcome is pending_approval. */
-  tier: z.string().optional(),
+  tier: z.optional(z.string()),
   /** Roles that may decide, from the policy tier of this proposal. */
-  approverRoles: z.array(z.string()).optional(),
+  approverRoles: z.optional(z.array(z.string())),
   /** Stable hash of the proposal: the key that stops the same effect running twice. */
-  fingerprint: z.string().optional(),
-  dryRun: DryRun.optional(),
+  fingerprint: z.optional(z.string()),
+  dryRun: z.optional(DryRun),
   /** The cumulative figures the policy read, this request included: what the approver sees beside the proposal. */
-  cumulative: z.array(CumulativeFigure).optional(),
+  cumulative: z.optional(z.array(CumulativeFigure)),
 });
 export type Decision = z.infer<typeof Decision>;
 
@@ -149,9 +149,9 @@ export type ApprovalStatus = z.infer<typeof ApprovalStatus>;
 export const ApprovalOutcome = z.strictObject({
   taskId: Id,
   status: ApprovalStatus,
-  decidedBy: z.string().optional(),
-  decidedAt: z.string().optional(),
-  comment: z.string().max(1000).optional(),
+  decidedBy: z.optional(z.string()),
+  decidedAt: z.optional(z.string()),
+  comment: z.optional(z.string().check(z.maxLength(1000))),
 });
 export type ApprovalOutcome = z.infer<typeof ApprovalOutcome>;
 
@@ -160,55 +160,53 @@ export const EffectReceipt = z.record(z.string(), z.unknown());
 export type EffectReceipt = z.infer<typeof EffectReceipt>;
 
 /** What a Catch puts at `$.error`. */
-export const CaughtError = z.object({ Error: z.string(), Cause: z.string().optional() });
+export const CaughtError = z.object({ Error: z.string(), Cause: z.optional(z.string()) });
 export type CaughtError = z.infer<typeof CaughtError>;
 
 /**
  * The audit chain's last entry as the step before wrote it: the next step appends after it with
  * no read (DESIGN.md §6). Carried in the workflow state, which only Warden's steps write.
  */
-export const ChainHead = z.strictObject({ seq: z.number().int().min(1), hash: z.string().regex(/^[0-9a-f]{64}$/) });
+export const ChainHead = z.strictObject({ seq: z.number().check(z.int(), z.gte(1)), hash: z.string().check(z.regex(/^[0-9a-f]{64}$/)) });
 export type ChainHead = z.infer<typeof ChainHead>;
 
 export const WorkflowState = z.object({
   requestId: Id,
-  traceId: z.string().max(128).optional(),
+  traceId: z.optional(z.string().check(z.maxLength(128))),
   requestedBy: Principal,
   submittedAt: z.string(),
   /**
    * The request text after the inbound shield (PII replaced by placeholders). The API caps the
    * text at 4,000 characters; placeholders can be longer than what they replace, hence more room.
    */
-  text: z.string().max(16384),
+  text: z.string().check(z.maxLength(16384)),
   /** Present when the client named the action; `fields` then skip grounding. */
-  submitted: z
-    .strictObject({ action: ActionName.optional(), fields: z.record(z.string(), z.unknown()).optional() })
-    .optional(),
+  submitted: z.optional(z
+    .strictObject({ action: z.optional(ActionName), fields: z.optional(z.record(z.string(), z.unknown())) })),
   /** The approval wait's TimeoutSeconds (the ASL reads it with TimeoutSecondsPath). */
-  approvalTimeoutSeconds: z.number().int().positive(),
-  shield: InboundShield.optional(),
-  triage: TriageResult.optional(),
-  inference: InferenceResult.optional(),
-  proposal: Proposal.optional(),
-  decision: Decision.optional(),
-  approval: ApprovalOutcome.optional(),
-  result: EffectReceipt.optional(),
-  error: CaughtError.optional(),
+  approvalTimeoutSeconds: z.number().check(z.int(), z.positive()),
+  shield: z.optional(InboundShield),
+  triage: z.optional(TriageResult),
+  inference: z.optional(InferenceResult),
+  proposal: z.optional(Proposal),
+  decision: z.optional(Decision),
+  approval: z.optional(ApprovalOutcome),
+  result: z.optional(EffectReceipt),
+  error: z.optional(CaughtError),
   /** Where the request's audit chain ends; absent in states written before it travelled here (then an append reads it). */
-  audit: ChainHead.optional(),
+  audit: z.optional(ChainHead),
   /**
    * What Validate leaves to AwaitApproval's record write when it sends the request to an
    * approver (one write, not two): the parts of its record the state does not hold otherwise.
    */
-  validated: z
-    .strictObject({ action: ActionName.optional(), explanations: Explanations.optional(), missingFields: z.array(z.string()).optional() })
-    .optional(),
+  validated: z.optional(z
+    .strictObject({ action: z.optional(ActionName), explanations: z.optional(Explanations), missingFields: z.optional(z.array(z.string())) })),
 });
 export type WorkflowState = z.infer<typeof WorkflowState>;
 
 /** The dehydrate Lambda's input: built by the AwaitApproval state's Parameters. */
 export const DehydrateInput = z.strictObject({
-  taskToken: z.string().min(1),
+  taskToken: z.string().check(z.minLength(1)),
   /**
    * `$$.State.EnteredTime` of AwaitApproval: when the wait's TimeoutSeconds began. The task's
    * deadline counts from it, not from when this Lambda runs (a cold start later).

@@ -1,4 +1,4 @@
-import type * as z from 'zod';
+import type * as z from '../schemas/zod';
 import type { ActionDefinition } from '../catalog/define';
 import { fieldMetaOf } from '../catalog/kinds';
 import { wholeCatalog, actionDefinition, orList } from '../catalog/registry';
@@ -234,7 +234,7 @@ export function isInformationRequest(text: string): boolean {
 function statesChange(action: CuedAction, text: string): boolean {
   const change = action.cues?.change;
   if (!change) return false;
-  const meta = fieldMetaOf(action.fields.shape[change.from] as z.ZodType);
+  const meta = fieldMetaOf(action.fields._zod.def.shape[change.from] as z.core.$ZodType);
   return meta?.kind === 'choice' && findChoiceChanges(text, meta).some((c) => c.from !== undefined && c.to !== undefined);
 }
 

@@ -1,3 +1,4 @@
+import * as z from '../schemas/zod';
 import { canRequest, duplicateWindowStart, evaluatePolicy, isWithinDuplicateWindow, lowestApprovalTier, shippedPolicies, policyRef } from '../policy';
 import type { PolicyFacts, PolicySet } from '../policy';
 import { Connectors } from '../connectors';
@@ -85,7 +86,7 @@ export function missingFieldsOf(candidate: unknown): { action?: ActionName; miss
   if (!action.success) return { missing: [] };
   const fields = isRecord(candidate) && isRecord(candidate.fields) ? candidate.fields : {};
   const missing = fieldsOf(action.data)
-    .filter((field) => fields[field.name] === undefined && !field.schema.safeParse(undefined).success)
+    .filter((field) => fields[field.name] === undefined && !z.safeParse(field.schema, undefined).success)
     .map((field) => field.name);
   return { action: action.data, missing };
 }

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../schemas/zod';
 import type { Connectors } from '../connectors';
 import { connectorFailureOf, InvalidWorkflowState, modelFailureCauseOf } from '../errors';
 import { taskIdFor } from '../ids';

@@ -1,5 +1,5 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type * as z from 'zod';
+import * as z from '../../schemas/zod';
 import { BatchGetCommand, GetCommand } from './sdk';
 import { InvalidInput } from '../../errors';
 
@@ -27,7 +27,7 @@ export function encodeCursor(key: Record<string, unknown>): string {
  */
 export function decodeCursor<T extends Record<string, unknown>>(
   cursor: string,
-  schema: z.ZodType<T>,
+  schema: z.core.$ZodType<T>,
   belongs: (key: T) => boolean,
 ): T {
   const invalid = () => new InvalidInput('invalid_next_token', 'nextToken: not a token from a previous page');
@@ -38,7 +38,7 @@ export function decodeCursor<T extends Record<string, unknown>>(
   } catch {
     throw invalid();
   }
-  const parsed = schema.safeParse(decoded);
+  const parsed = z.safeParse(schema, decoded);
   if (!parsed.success || !belongs(parsed.data)) throw invalid();
   return parsed.data;
 }

@@ -1,6 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from './sdk';
-import * as z from 'zod';
+import * as z from '../../schemas/zod';
 import { Conflict, InvalidInput, NotFound } from '../../errors';
 import { Id, isValidId } from '../../ids';
 import { systemClock, type Clock, type RequestListScope, type RequestPage, type RequestStore } from '../../ports';
@@ -25,7 +25,7 @@ export const MAX_REQUEST_PAGE = 100;
 const MAX_QUERIES_PER_PAGE = 10;
 
 /** What a listing's cursor may contain: exactly its index's LastEvaluatedKey. */
-const CreatedAt = z.string().min(1).max(64);
+const CreatedAt = z.string().check(z.minLength(1), z.maxLength(64));
 const RequesterCursor = z.strictObject({ requestId: Id, requestedBy: Principal.shape.sub, createdAt: CreatedAt });
 const EveryoneCursor = z.strictObject({
   requestId: Id,

@@ -1,6 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { GetObjectCommand, PutObjectCommand } from './sdk';
-import * as z from 'zod';
+import * as z from '../../schemas/zod';
 import { InvalidInput, InvalidWorkflowState, NotFound } from '../../errors';
 import { isValidId } from '../../ids';
 import type { PiiOriginals, PiiVault, StateStore } from '../../ports';
@@ -27,7 +27,7 @@ const PLACEHOLDER_KEY = /^\[[A-Z_]{1,32}_\d{1,6}\]$/;
 /** The vault object as stored: originals are NFKC text, at most as long as the request text. */
 const VaultDocument = z.strictObject({
   requestId: z.string(),
-  originals: z.record(z.string().regex(PLACEHOLDER_KEY), z.string().min(1).max(4000)),
+  originals: z.record(z.string().check(z.regex(PLACEHOLDER_KEY)), z.string().check(z.minLength(1), z.maxLength(4000))),
 });
 
 export interface S3StateStoreOptions {

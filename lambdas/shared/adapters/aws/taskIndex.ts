@@ -1,6 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from './sdk';
-import * as z from 'zod';
+import * as z from '../../schemas/zod';
 import { Conflict, InvalidInput } from '../../errors';
 import { Id, isValidId } from '../../ids';
 import { systemClock, type Clock, type TaskIndex, type TaskPage } from '../../ports';
@@ -20,7 +20,7 @@ export const MAX_TASK_PAGE = 100;
 const TaskCursor = z.strictObject({
   taskId: Id,
   status: ApprovalStatus,
-  createdAt: z.string().min(1).max(64),
+  createdAt: z.string().check(z.minLength(1), z.maxLength(64)),
 });
 
 export class DynamoTaskIndex implements TaskIndex {
