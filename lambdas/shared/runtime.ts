@@ -1,6 +1,5 @@
 import { DynamoAuditLog } from './adapters/aws/auditLog';
 import { KmsAuditSigner } from './adapters/aws/auditSigner';
-import { cachedSecretReader, sdkInvokeFunction } from './adapters/aws/connectors';
 import { documentClient, kmsClient, s3Client, sfnClient } from './adapters/aws/clients';
 import { DynamoIdempotencyStore } from './adapters/aws/idempotencyStore';
 import { SfnOrchestrator } from './adapters/aws/orchestrator';
@@ -9,10 +8,8 @@ import { S3StateStore } from './adapters/aws/stateStore';
 import { DynamoSystemOfRecord } from './adapters/aws/systemOfRecord';
 import { CumulativeLedger } from './limits/ledger';
 import { DynamoTaskIndex } from './adapters/aws/taskIndex';
-import { Connectors, connectorsFromEnv } from './connectors';
-import { createModelProvider } from './models';
-import { sdkGetSecret, type CaptureClient } from './models/settings';
-import { RulesProvider } from './models/rules';
+import type { Connectors } from './connectors';
+import type { CaptureClient } from './models/settings';
 import { captureClient } from './observability';
 import type {
   AuditLog,
@@ -30,6 +27,8 @@ import { systemClock } from './ports';
 import type { Route } from './schemas/workflow';
 import type { SubmitDeps } from './requests/submit';
 import { lazy } from './lazy';
+
+/* eslint-disable @typescript-eslint/no-require-imports -- connectors and model providers load on first use (below) */
 
 /**
  * The handlers' wiring: each adapter is built on first use from the environment the CDK
@@ -68,6 +67,9 @@ export const clock: () => Clock = () => systemClock;
 
 /** Each action's facts and effect connectors, from WARDEN_CONNECTORS; a bad setting fails the first step that reads it. */
 export const connectors: () => Connectors = /* @__PURE__ */ lazy(() => {
+  const { Connectors, connectorsFromEnv } = require('./connectors') as typeof import('./connectors');
+  const { cachedSecretReader, sdkInvokeFunction } = require('./adapters/aws/connectors') as typeof import('./adapters/aws/connectors');
+  const { sdkGetSecret } = require('./models/settings') as typeof import('./models/settings');
   const capture: CaptureClient = captureClient;
   return new Connectors(connectorsFromEnv(), {
     readSecret: cachedSecretReader(process.env, sdkGetSecret(capture)),
@@ -80,9 +82,9 @@ export const connectors: () => Connectors = /* @__PURE__ */ lazy(() => {
  * parameter, the API key secret) are captured by X-Ray like every other client here.
  */
 const configuredProvider = /* @__PURE__ */ lazy(() =>
-  createModelProvider(process.env, { captureClient }),
+  (require('./models') as typeof import('./models')).createModelProvider(process.env, { captureClient }),
 );
-const rulesProvider = /* @__PURE__ */ lazy(() => new RulesProvider());
+const rulesProvider = /* @__PURE__ */ lazy(() => new (require('./models/rules') as typeof import('./models/rules')).RulesProvider());
 
 /**
  * Suspicious requests never reach a model: the human route extracts with the rules provider,
