@@ -6,7 +6,7 @@ import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { LogLevel } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { DEFAULT_MODEL_IDS } from '../lib/config';
-import { FALLBACK_CREDENTIAL_PROVIDERS, FUNCTION_NAMES, WardenFunction, type FunctionName } from '../lib/constructs/functions';
+import { FUNCTION_NAMES, LEFT_OUT_PACKAGES, WardenFunction, type FunctionName } from '../lib/constructs/functions';
 import { STATE_BUCKET_ENV, STATE_KEY_ENV, STATE_MACHINE_ARN_ENV, TABLES } from '../lambdas/shared/tables';
 import type { ProgressReporter } from '../scripts/cli';
 import { COLD_START } from './budgets';
@@ -111,14 +111,14 @@ function bundleWith(outdir: string, stackName: string, entries: Record<string, s
     ids.set(id, name);
     // A Warden function is bundled as deployed. A probe (the reference, a floor) has every client it
     // imports in its bundle, and leaves out only what every deployed bundle leaves out: the
-    // credential providers Lambda never needs, so that it loads exactly what a handler would.
+    // credential and token providers' code Lambda never runs, so that it loads exactly what a handler would.
     const probe = !(FUNCTION_NAMES as readonly string[]).includes(name);
     new WardenFunction(stack, id, {
       name: entry,
       logRetention: RetentionDays.ONE_DAY,
       logRemovalPolicy: RemovalPolicy.DESTROY,
       // Only adds index.meta.json next to the bundle and quiets esbuild: the code is the deployed code.
-      bundling: { metafile: true, logLevel: LogLevel.ERROR, ...(probe ? { externalModules: [...FALLBACK_CREDENTIAL_PROVIDERS] } : {}) },
+      bundling: { metafile: true, logLevel: LogLevel.ERROR, ...(probe ? { externalModules: [...LEFT_OUT_PACKAGES] } : {}) },
     });
   }
   const template = app.synth().getStackByName(stackName).template as {

@@ -10,7 +10,7 @@
 //   clients' files leave these out too, so a provider is written when the bundle or one of those
 //   files names it.
 'use strict';
-const { readFileSync, mkdirSync } = require('node:fs');
+const { existsSync, readFileSync, mkdirSync, writeFileSync } = require('node:fs');
 const { dirname, join } = require('node:path');
 const { buildSync } = require('esbuild');
 
@@ -48,4 +48,13 @@ for (const { name, file, asPackage } of [...packages.filter((p) => !p.asPackage)
     logLevel: 'error',
   });
   written.push(readFileSync(outfile, 'utf8'));
+  // A package's subpath (`@aws-sdk/nested-clients/sso-oidc`) is imported with import(), which
+  // resolves a subpath only through the package's exports: its package.json names the file.
+  const subpath = asPackage ? /^(@[^/]+\/[^/]+|[^@/][^/]*)\/(.+)$/.exec(name) : null;
+  if (subpath) {
+    const manifest = join(outputDir, 'node_modules', subpath[1], 'package.json');
+    const exports = existsSync(manifest) ? JSON.parse(readFileSync(manifest, 'utf8')).exports : {};
+    exports[`./${subpath[2]}`] = `./${subpath[2]}/index.js`;
+    writeFileSync(manifest, `${JSON.stringify({ name: subpath[1], private: true, exports }, null, 2)}\n`);
+  }
 }

@@ -70,8 +70,18 @@ export const FALLBACK_CREDENTIAL_PROVIDERS = [
   '@smithy/credential-provider-imds',
 ] as const;
 
-/** Where a bundle keeps a fallback credential provider, relative to `index.js`: where Node's resolution finds the package. */
-export function fallbackProviderFile(name: (typeof FALLBACK_CREDENTIAL_PROVIDERS)[number]): string {
+/**
+ * The SSO OIDC client the Bedrock client's bearer-token provider imports, by name, only to refresh
+ * an SSO profile's token: never in Lambda. About 18 KiB of the inference bundle otherwise; it
+ * ships beside the bundle as the credential providers do, written only where the bundle names it.
+ */
+export const SSO_TOKEN_CLIENT = '@aws-sdk/nested-clients/sso-oidc';
+
+/** What every deployed bundle leaves out and ships beside itself as a package: the code paths Lambda never takes. */
+export const LEFT_OUT_PACKAGES = [...FALLBACK_CREDENTIAL_PROVIDERS, SSO_TOKEN_CLIENT] as const;
+
+/** Where a bundle keeps a left-out package, relative to `index.js`: where Node's resolution finds it. */
+export function fallbackProviderFile(name: (typeof LEFT_OUT_PACKAGES)[number]): string {
   return `node_modules/${name}/index.js`;
 }
 
@@ -85,7 +95,7 @@ export function optionalSdkFiles(inputDir: string, outputDir: string): string[] 
   const script = path.join(inputDir, 'lib', 'bundling', 'optional-sdk.cjs');
   const files = [
     ...OPTIONAL_SDK.map((name) => `${name}=${optionalSdkFile(name)}`),
-    ...FALLBACK_CREDENTIAL_PROVIDERS.map((name) => `${name}=${fallbackProviderFile(name)}`),
+    ...LEFT_OUT_PACKAGES.map((name) => `${name}=${fallbackProviderFile(name)}`),
   ];
   return [['node', script, inputDir, outputDir, ESBUILD_TARGET, ...files].map((arg) => JSON.stringify(arg)).join(' ')];
 }
@@ -156,7 +166,7 @@ export class WardenFunction extends NodejsFunction {
       // clients only some paths load, and the credential providers Lambda never needs, go beside
       // the bundle as files of their own (optionalSdkFiles).
       bundleAwsSDK: true,
-      externalModules: [...OPTIONAL_SDK, ...FALLBACK_CREDENTIAL_PROVIDERS],
+      externalModules: [...OPTIONAL_SDK, ...LEFT_OUT_PACKAGES],
     };
     super(scope, id, {
       memorySize: 512,

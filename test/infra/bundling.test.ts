@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import * as vm from 'node:vm';
 import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { FALLBACK_CREDENTIAL_PROVIDERS, LAMBDA_RUNTIME, WardenFunction, fallbackProviderFile } from '../../lib/constructs/functions';
+import { FALLBACK_CREDENTIAL_PROVIDERS, LAMBDA_RUNTIME, SSO_TOKEN_CLIENT, WardenFunction, fallbackProviderFile } from '../../lib/constructs/functions';
 import { wholeCatalog } from '../../lambdas/shared/catalog/registry';
 
 /**
@@ -190,6 +190,32 @@ describe('WardenFunction bundling of the optional SDK clients', () => {
   });
 });
 
+
+/**
+ * The SSO OIDC client, which the Bedrock client's bearer-token provider imports only for an SSO
+ * profile, ships beside the bundle rather than in it, and is still found by the name it is imported by.
+ */
+describe('WardenFunction bundling of the SSO token client', () => {
+  const bundle = bundledFixture('sso-token');
+
+  it('leaves it out of the bundle, which imports it by name, and writes it beside it', () => {
+    expect(bundle().files).toContain(fallbackProviderFile(SSO_TOKEN_CLIENT));
+    // Its package's manifest maps the subpath (import() resolves one only through exports), and no other manifest is written.
+    expect(bundle().files.filter((file) => file.endsWith('package.json'))).toEqual([path.join('node_modules', '@aws-sdk', 'nested-clients', 'package.json')]);
+    const code = fs.readFileSync(path.join(bundle().moved, 'index.js'), 'utf8');
+    expect(code).toMatch(new RegExp(`(?:import|require)\\("${SSO_TOKEN_CLIENT.replaceAll('/', '\\/')}"\\)`));
+    // Its endpoint rules are the client's own: they are in its file, not in the bundle.
+    const own = fs.readFileSync(path.join(bundle().moved, fallbackProviderFile(SSO_TOKEN_CLIENT)), 'utf8');
+    expect(own).toContain('oidc.');
+    expect(code).not.toMatch(/https:\/\/oidc\./);
+  });
+
+  it('loads it from beside the bundle, run from another directory', () => {
+    const run = bundle().run();
+    expect(run.stderr).toBe('');
+    expect(JSON.parse(run.stdout)).toEqual({ bedrock: 'function', oidc: 'function', command: 'function' });
+  });
+});
 
 /**
  * Lambda bundles are minified without class names kept: the errors still carry the names the
