@@ -192,6 +192,33 @@ describe('WardenFunction bundling of the optional SDK clients', () => {
 
 
 /**
+ * The adapters take the S3, KMS and Step Functions clients and their commands module by module
+ * (adapters/aws/sdk/s3.ts): the bundle holds the commands Warden sends, and none of the others
+ * that each package's index, reached through require(), would keep with its aggregated client.
+ */
+describe('WardenFunction bundling of the SDK clients the adapters load', () => {
+  const bundle = bundledFixture('sdk-modules');
+  /** The operations whose command classes the bundle defines (a minified `class extends command(…, "Operation", …)`). */
+  const commandClasses = (code: string, operations: readonly string[]) => operations.filter((op) => new RegExp(`extends [A-Za-z_$]+\\([A-Za-z_$0-9]+,[A-Za-z_$0-9]+,"${op}",`).test(code));
+
+  it('loads each client and command from the bundle, run from another directory', () => {
+    const run = bundle().run();
+    expect(run.stderr).toBe('');
+    expect(JSON.parse(run.stdout)).toEqual({
+      clients: ['object', 'object', 'object'],
+      commands: ['GetObject', 'PutObject', 'Sign', 'GetPublicKey', 'StartExecution', 'SendTaskSuccess'],
+    });
+  });
+
+  it('defines only the commands the adapters send', () => {
+    const code = fs.readFileSync(path.join(bundle().moved, 'index.js'), 'utf8');
+    const sent = ['GetObject', 'PutObject', 'Sign', 'GetPublicKey', 'StartExecution', 'SendTaskSuccess'];
+    expect(commandClasses(code, sent)).toEqual(sent);
+    expect(commandClasses(code, ['CreateBucket', 'DeleteObject', 'ListObjectsV2', 'Encrypt', 'Decrypt', 'CreateKey', 'ListExecutions', 'StopExecution', 'SendTaskFailure'])).toEqual([]);
+  });
+});
+
+/**
  * The SSO OIDC client, which the Bedrock client's bearer-token provider imports only for an SSO
  * profile, ships beside the bundle rather than in it, and is still found by the name it is imported by.
  */
