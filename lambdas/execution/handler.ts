@@ -1,7 +1,8 @@
 import type { Context } from 'aws-lambda';
 import { logger, logStepInput, withObservability } from '../shared/observability';
 import { auditLog, clock, connectors, cumulativeLedger, piiVault, systemOfRecord } from '../shared/runtime';
-import { executionStep, parseState } from '../shared/workflow/steps';
+import { executionStep } from '../shared/workflow/execution-step';
+import { parseState } from '../shared/workflow/state';
 import type { WorkflowState } from '../shared/schemas/workflow';
 
 /** Step Functions task: apply the approved effect to the system of record, exactly once. */

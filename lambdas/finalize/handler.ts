@@ -5,7 +5,7 @@ import { Id, taskIdFor } from '../shared/ids';
 import { logger, logStepInput, recordMetric, withObservability } from '../shared/observability';
 import { auditLog, cumulativeLedger, piiVault, requestStore, systemOfRecord, taskIndex } from '../shared/runtime';
 import { CaughtError, WorkflowState } from '../shared/schemas/workflow';
-import { failureCode, finalizeStep, type FinalOutput } from '../shared/workflow/steps';
+import { failureCode, finalizeStep, type FinalOutput } from '../shared/workflow/finalize-step';
 
 const FinalizeInput = z.object({ state: z.unknown(), mode: z.enum(['finalize', 'failed']) });
 

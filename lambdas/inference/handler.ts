@@ -1,7 +1,8 @@
 import type { Context } from 'aws-lambda';
 import { logger, logStepInput, recordMetric, traceModelCalls, withObservability } from '../shared/observability';
 import { auditLog, modelProviderFor, requestStore } from '../shared/runtime';
-import { inferenceStep, parseState } from '../shared/workflow/steps';
+import { inferenceStep } from '../shared/workflow/inference-step';
+import { parseState } from '../shared/workflow/state';
 import type { WorkflowState } from '../shared/schemas/workflow';
 
 /** Step Functions task: turn text into a candidate proposal. The output is untrusted. */

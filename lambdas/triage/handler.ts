@@ -1,7 +1,8 @@
 import type { Context } from 'aws-lambda';
 import { logger, logStepInput, recordMetric, withObservability } from '../shared/observability';
 import { auditLog } from '../shared/runtime';
-import { parseState, triageStep } from '../shared/workflow/steps';
+import { parseState } from '../shared/workflow/state';
+import { triageStep } from '../shared/workflow/triage-step';
 import type { WorkflowState } from '../shared/schemas/workflow';
 
 /** Step Functions task: classify the request and pick its route. */

@@ -1,7 +1,8 @@
 import type { Context } from 'aws-lambda';
 import { logger, logStepInput, recordMetric, withObservability } from '../shared/observability';
 import { auditLog, clock, connectors, confidenceThreshold, cumulativeLedger, requestStore, systemOfRecord } from '../shared/runtime';
-import { parseState, validationStep } from '../shared/workflow/steps';
+import { parseState } from '../shared/workflow/state';
+import { validationStep } from '../shared/workflow/validation-step';
 import type { WorkflowState } from '../shared/schemas/workflow';
 
 /** Step Functions task: schema, grounding, existence, idempotency, then policy. */

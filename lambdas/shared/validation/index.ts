@@ -1,4 +1,5 @@
-export { cumulativeSharesOf, missingFieldsOf, validateProposal } from './validate';
+export { missingFieldsOf, validateProposal } from './validate';
+export { cumulativeSharesOf } from './shares';
 export type { ValidateProposalInput, ValidationResult, ValidationState } from './validate';
 export { canonicalProposalJson, fingerprintProposal } from './fingerprint';
 export { findUngroundedFields } from './grounding';

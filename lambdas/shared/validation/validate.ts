@@ -4,13 +4,14 @@ import type { PolicyFacts, PolicySet } from '../policy';
 import { Connectors } from '../connectors';
 import { fieldsOf } from '../catalog/registry';
 import type { RecordReader } from '../ports';
-import { figureOf, sharesOf, type CumulativeLedger, type CumulativeShare } from '../limits';
+import { figureOf, type CumulativeLedger } from '../limits';
 import { ActionName, Proposal } from '../schemas/actions';
 import type { Decision, PolicyRef, ReasonCode, WorkflowState } from '../schemas/workflow';
 import { allSettled } from '../settled';
 import { fingerprintProposal } from './fingerprint';
 import { findUngroundedFields } from './grounding';
 import { isRecord } from '../is-record';
+import { clientProposal, cumulativeSharesOf } from './shares';
 
 /** The parts of the workflow state the validator reads. */
 export type ValidationState = Pick<WorkflowState, 'requestId' | 'requestedBy' | 'text' | 'submitted' | 'triage' | 'inference'> & Partial<Pick<WorkflowState, 'approvalTimeoutSeconds'>>;
@@ -97,42 +98,6 @@ const BUILTIN_ONLY = new Connectors({});
 async function readFacts(requestId: string, proposal: Proposal, records: RecordReader, connectors: Connectors, today: string): Promise<PolicyFacts> {
   const facts = await connectors.readFacts({ requestId, proposal, records, today });
   return { ...facts, today } as PolicyFacts;
-}
-
-/**
- * The client's own `action` + `fields` when they pass the action's schema: then they are the
- * proposal, on whatever route triage chose (a structured request whose text trips the
- * injection checks goes to a human, but it is still the client's proposal, not a model's).
- */
-function clientProposal(state: Pick<ValidationState, 'submitted'>): Proposal | undefined {
-  const submitted = state.submitted;
-  if (submitted?.action === undefined || submitted.fields === undefined) return undefined;
-  const parsed = Proposal.safeParse({ action: submitted.action, fields: submitted.fields });
-  return parsed.success ? parsed.data : undefined;
-}
-
-/**
- * The proposal validation decides on, as it derives it from the state: the client's valid
- * fields, else the model's candidate if it passes the schema. Deterministic, so that the steps
- * after validation find the same cumulative shares it reserved.
- */
-function proposalOf(state: Pick<ValidationState, 'submitted' | 'inference'>): Proposal | undefined {
-  const fromClient = clientProposal(state);
-  if (fromClient) return fromClient;
-  const parsed = Proposal.safeParse(state.inference?.candidate);
-  return parsed.success ? parsed.data : undefined;
-}
-
-/** The request's shares of its action's cumulative limits (none when it has no proposal, or the policy counts none). */
-export function cumulativeSharesOf(
-  state: Pick<ValidationState, 'submitted' | 'inference' | 'requestedBy'>,
-  policies: PolicySet = shippedPolicies(),
-): CumulativeShare[] {
-  const proposal = proposalOf(state);
-  if (!proposal) return [];
-  const policy = policies[proposal.action];
-  if (policy.cumulative.length === 0) return [];
-  return sharesOf({ action: proposal.action, cumulative: policy.cumulative, ranks: policy.ranks }, fieldsOf(proposal.action), proposal.fields, state.requestedBy.sub);
 }
 
 /** Reasons, independent of policy, for which a human must decide. */
