@@ -13,7 +13,7 @@ import type { RequestRecord } from '../schemas/records';
 import type { InboundShield, Principal, WorkflowState } from '../schemas/workflow';
 import { normalizeFields, normalizeRequestText, scrubInbound, stripInvisibleDeep } from '../shield/inbound';
 import { countInvisible, stripInvisible } from '../shield/unicode';
-import { fieldStrings, injectionSignals } from '../triage';
+import { fieldStrings, injectionSignals } from '../triage/injection';
 
 export interface SubmitDeps {
   requests: RequestStore;
