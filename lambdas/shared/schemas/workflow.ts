@@ -53,7 +53,7 @@ export const ModelTier = z.enum(['low', 'high']);
 export type ModelTier = z.infer<typeof ModelTier>;
 
 /**
- * Families of prompt-injection signal (the patterns are data in `triage/triage.ts`). They only
+ * Families of prompt-injection signal (the patterns are data in `triage/injection.ts`). They only
  * ever route a request to a human; policy never reads them.
  */
 export const INJECTION_SIGNALS = [
