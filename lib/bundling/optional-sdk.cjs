@@ -5,10 +5,11 @@
 // its own to <outputDir>/<file>, built as the function's bundle is (CommonJS, minified):
 // - an optional client it loads on first use (lambdas/shared/adapters/aws/optional-sdk.ts), as
 //   sdk/<client>.js;
-// - a credential provider the SDK imports only without credentials in the environment, as
-//   node_modules/<name>/index.js, where Node finds it from the bundle and from sdk/ alike. The
-//   clients' files leave these out too, so a provider is written when the bundle or one of those
-//   files names it.
+// - a credential provider the SDK imports only without credentials in the environment, or the SSO
+//   OIDC client a token provider imports only for an SSO profile, as node_modules/<name>/index.js,
+//   where Node finds it from the bundle and from sdk/ alike (a subpath, such as
+//   `@aws-sdk/nested-clients/sso-oidc`, with a package.json that maps it). The clients' files leave
+//   these out too, so one is written when the bundle or one of those files names it.
 'use strict';
 const { existsSync, readFileSync, mkdirSync, writeFileSync } = require('node:fs');
 const { dirname, join } = require('node:path');

@@ -87,8 +87,8 @@ export function fallbackProviderFile(name: (typeof LEFT_OUT_PACKAGES)[number]): 
 
 /**
  * The hook's command for what the bundle leaves out and still names: the SDK clients only some
- * code paths load (optional-sdk.ts), each built as `sdk/<client>.js` beside it, and the fallback
- * credential providers, each as `node_modules/<name>/index.js`. A cold start parses none of them;
+ * code paths load (optional-sdk.ts), each built as `sdk/<client>.js` beside it, and the packages
+ * Lambda never runs (LEFT_OUT_PACKAGES), each as `node_modules/<name>/index.js`. A cold start parses none of them;
  * a path that needs one reads it then (measured by npm run bench).
  */
 export function optionalSdkFiles(inputDir: string, outputDir: string): string[] {

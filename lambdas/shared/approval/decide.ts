@@ -6,7 +6,7 @@ import { Id, isValidId } from '../ids';
 import { scrubPii } from '../shield/pii';
 import type { DecisionBody } from '../schemas/api';
 import { TERMINAL_STATUSES, type Principal, type TaskItem } from '../schemas/records';
-import type { ApprovalOutcome, WorkflowState } from '../schemas/workflow';
+import type { ApprovalOutcome, ApprovalStatus, WorkflowState } from '../schemas/workflow';
 import { checkpointKey } from '../tables';
 import { mayDecide, type DecideRefusal } from './authority';
 import type { ApprovalDeps } from './deps';
@@ -16,7 +16,7 @@ import { isPastDeadline } from './view';
 export const DecisionResult = z.strictObject({
   taskId: Id,
   requestId: Id,
-  status: z.enum(['APPROVED', 'REJECTED']),
+  status: z.enum(['APPROVED', 'REJECTED'] as const satisfies readonly ApprovalStatus[]),
   decidedBy: z.string(),
   decidedAt: z.string(),
 });

@@ -99,9 +99,13 @@ export function money() {
   return withKind(z.number().check(z.positive(), z.lte(MAX_AMOUNT, `must be at most ${MAX_AMOUNT_TEXT}`)), { kind: 'money' });
 }
 
-/** The schema with one more check, built by its own flavour of zod (classic or mini: `clone` keeps its class). */
+/**
+ * The schema with one more check, built by its own flavour of zod (classic or mini: `clone` keeps
+ * its class), with the schema as its parent, as both flavours' `.check()` do: a description or
+ * other metadata registered on it still belongs to the result.
+ */
 function withCheck<S extends z.core.$ZodType>(schema: S, check: z.core.$ZodCheck): S {
-  return z.clone(schema, { ...schema._zod.def, checks: [...(schema._zod.def.checks ?? []), check] });
+  return z.clone(schema, { ...schema._zod.def, checks: [...(schema._zod.def.checks ?? []), check] }, { parent: true });
 }
 
 /**

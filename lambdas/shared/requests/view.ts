@@ -34,7 +34,7 @@ export type RequestNext = z.infer<typeof RequestNext>;
 
 /**
  * `error.code`s of a FAILED request that say nothing against the request itself: something
- * around it was down or slow (the codes are `FAILURE_CODES` in workflow/steps.ts, and submit's
+ * around it was down or slow (the codes are `FAILURE_CODES` in workflow/finalize-step.ts, and submit's
  * `orchestrator_unavailable`). A configuration failure (`model_access_denied`…), a duplicate or
  * a failed precondition would fail the same way again.
  */

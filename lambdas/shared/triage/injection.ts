@@ -108,7 +108,7 @@ export const ENCODED_PAYLOAD_PATTERNS: readonly { kind: string; pattern: RegExp;
   { kind: 'HTML entities', pattern: /(?:&#x?[0-9A-Fa-f]{1,6};){4,}/i },
 ];
 
-export interface InjectionFinding {
+interface InjectionFinding {
   signal: InjectionSignal;
   /** For the triage reason: the matched phrase, or the kind of payload (never the payload). */
   label: string;

@@ -261,4 +261,22 @@ describe('amounts at the edge: every money field, by the currency its action nam
     const refused = tip.fields.safeParse({ amount: 1.555, reason: 'thanks' });
     expect(refused.success ? [] : refused.error.issues.map((i) => [i.path.join('.'), i.message])).toEqual([['amount', 'must have at most 2 decimals']]);
   });
+
+  it("keeps what a team says of its fields object (a description, a title) through defineAction's amount check", () => {
+    const fields = z.strictObject({ amount: money(), reason: freeText({ min: 3, max: 100 }) }).describe('A tip and why.').meta({ title: 'Tip' });
+    const tip = defineAction({
+      name: 'tip_jar',
+      title: 'tip',
+      description: 'A test-only action with an amount and no currency field.',
+      riskClass: 'low',
+      fields,
+      summaryFields: ['amount'],
+      examples: [],
+      facts: z.object({}),
+      receipt: z.object({}),
+      policy: {},
+    });
+    expect(z.toJSONSchema(tip.fields)).toMatchObject({ description: 'A tip and why.', title: 'Tip' });
+    expect(tip.fields.safeParse({ amount: 1.555, reason: 'thanks' }).success).toBe(false);
+  });
 });
