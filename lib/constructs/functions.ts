@@ -72,7 +72,7 @@ export const FALLBACK_CREDENTIAL_PROVIDERS = [
 
 /**
  * The SSO OIDC client the Bedrock client's bearer-token provider imports, by name, only to refresh
- * an SSO profile's token: never in Lambda. About 18 KiB of the inference bundle otherwise; it
+ * an SSO profile's token: never in Lambda. About 18 kB of the inference bundle otherwise; it
  * ships beside the bundle as the credential providers do, written only where the bundle names it.
  */
 export const SSO_TOKEN_CLIENT = '@aws-sdk/nested-clients/sso-oidc';
