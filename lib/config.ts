@@ -31,8 +31,7 @@ export const DEFAULT_MODEL_IDS = {
   high: 'global.anthropic.claude-sonnet-4-6',
 } as const;
 
-const ModelId = z
-  .string().check(z.maxLength(128), z.regex(MODEL_ID, 'must be a Bedrock model id (e.g. amazon.nova-lite-v1:0) or an inference-profile id (e.g. global.anthropic.claude-haiku-4-5-20251001-v1:0)'));
+const ModelId = z.string().check(z.maxLength(128), z.regex(MODEL_ID, 'must be a Bedrock model id (e.g. amazon.nova-lite-v1:0) or an inference-profile id (e.g. global.anthropic.claude-haiku-4-5-20251001-v1:0)'));
 
 /** A model id as an OpenAI-compatible server names it (`qwen2.5:7b-instruct`, `Qwen/Qwen2.5-7B-Instruct`). */
 const AnyModelId = z.string().check(z.minLength(1), z.maxLength(256), z.regex(/^[\x21-\x7e]+$/, 'must be a model id without spaces'));
@@ -41,15 +40,13 @@ const AnyModelId = z.string().check(z.minLength(1), z.maxLength(256), z.regex(/^
  * An SSM parameter name as GetParameter takes it: a hierarchy (`/warden/model/low`, at most 15
  * levels) or a plain name. Names under `aws` or `ssm` are AWS's own.
  */
-const SsmParameterName = z
-  .string().check(z.maxLength(1011), z.regex(/^(?:(?:\/[A-Za-z0-9_.-]+){1,15}|[A-Za-z0-9_.-]+)$/, 'must be an SSM parameter name such as /warden/model/low'), z.refine((name) => !/^\/?(?:aws|ssm)/i.test(name), { message: 'must not start with "aws" or "ssm" (reserved by AWS)' }));
+const SsmParameterName = z.string().check(z.maxLength(1011), z.regex(/^(?:(?:\/[A-Za-z0-9_.-]+){1,15}|[A-Za-z0-9_.-]+)$/, 'must be an SSM parameter name such as /warden/model/low'), z.refine((name) => !/^\/?(?:aws|ssm)/i.test(name), { message: 'must not start with "aws" or "ssm" (reserved by AWS)' }));
 
 /** A secret's complete ARN: the name, then the 6-character suffix Secrets Manager appends. */
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$/;
 const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
 
-const SecretId = z
-  .string().check(z.refine((id) => SECRET_NAME.test(id) || SECRET_ARN.test(id), {
+const SecretId = z.string().check(z.refine((id) => SECRET_NAME.test(id) || SECRET_ARN.test(id), {
     message: 'must be a Secrets Manager secret name (e.g. warden/openai-api-key) or its complete ARN (with the 6-character suffix)',
   }));
 
@@ -72,8 +69,7 @@ const ReservedConcurrency = z.nullable(z.number().check(z.int(), z.gte(1), z.lte
  * runs once per execution the gateway started. Reserving concurrency needs an account quota
  * that keeps 100 unreserved (new accounts may have 10 in total): `null` turns a cap off.
  */
-const ReservedConcurrencyConfig = z.prefault(z
-  .strictObject({
+const ReservedConcurrencyConfig = z.prefault(z.strictObject({
     gateway: z._default(ReservedConcurrency, null),
     triage: z._default(ReservedConcurrency, null),
     inference: z._default(ReservedConcurrency, 10),
@@ -89,8 +85,7 @@ const ReservedConcurrencyConfig = z.prefault(z
  * Alarm thresholds (DESIGN.md §7). The rejection rate only alarms once a 15-minute window has
  * seen `minRequestsForRejectionRate` decisions, so one rejection at night does not page anyone.
  */
-const AlarmsConfig = z.prefault(z
-  .strictObject({
+const AlarmsConfig = z.prefault(z.strictObject({
     /** Rejected decisions as a percentage of all decisions in 15 minutes, above which the alarm fires. */
     rejectionRatePercent: z._default(z.number().check(z.gt(0), z.lte(100)), 15),
     /** Decisions a 15-minute window needs before its rejection rate can alarm. */
@@ -106,8 +101,7 @@ export const WardenConfigSchema = z.strictObject({
    */
   modelProvider: z._default(z.enum(['bedrock', 'openai-compatible', 'rules']), 'bedrock'),
   /** Model ids per complexity tier (Bedrock model or inference-profile ids with `bedrock`; see DEFAULT_MODEL_IDS). */
-  modelIds: z.prefault(z
-    .strictObject({
+  modelIds: z.prefault(z.strictObject({
       low: z._default(AnyModelId, DEFAULT_MODEL_IDS.low),
       high: z._default(AnyModelId, DEFAULT_MODEL_IDS.high),
     }), {}),
@@ -117,8 +111,7 @@ export const WardenConfigSchema = z.strictObject({
    * a parameter change, not a deploy. A value outside `allowedModelIds` fails the request.
    * Ignored with the `rules` provider.
    */
-  modelIdParameters: z.optional(z
-    .strictObject({ low: z.optional(SsmParameterName), high: z.optional(SsmParameterName) }).check(z.refine((parameters) => parameters.low !== undefined || parameters.high !== undefined, {
+  modelIdParameters: z.optional(z.strictObject({ low: z.optional(SsmParameterName), high: z.optional(SsmParameterName) }).check(z.refine((parameters) => parameters.low !== undefined || parameters.high !== undefined, {
       message: 'name a parameter for low and/or high (or drop the key)',
     }))),
   /**
@@ -139,8 +132,7 @@ export const WardenConfigSchema = z.strictObject({
   openAiApiKeySecret: z.optional(SecretId),
   /** The approval wait's TimeoutSeconds: at least a minute, at most Step Functions' one year. */
   approvalTimeoutSeconds: z._default(z.number().check(z.int(), z.gte(60), z.lte(31_536_000)), 604_800),
-  auth: z.prefault(z
-    .strictObject({
+  auth: z.prefault(z.strictObject({
       /** An external OIDC issuer; without one the stack creates a Cognito user pool. */
       issuer: z.optional(z.url({ protocol: /^https$/, error: 'must be an https URL' })),
       audience: z.optional(z.array(z.string().check(z.minLength(1))).check(z.minLength(1))),
@@ -149,8 +141,7 @@ export const WardenConfigSchema = z.strictObject({
     }).check(z.refine((auth) => (auth.issuer === undefined) === (auth.audience === undefined), {
       message: 'issuer and audience must be given together (or neither, to create a Cognito user pool)',
     })), {}),
-  logRetentionDays: z._default(z
-    .number().check(z.int(), z.refine((days) => RETENTION_VALUES.has(days), {
+  logRetentionDays: z._default(z.number().check(z.int(), z.refine((days) => RETENTION_VALUES.has(days), {
       message: `must be one of the CloudWatch Logs retention values: ${[...RETENTION_VALUES].sort((a, b) => a - b).join(', ')}`,
     })), 30),
   /** `retain` keeps data stores (and turns on deletion protection) when the stack is deleted. */
@@ -158,8 +149,7 @@ export const WardenConfigSchema = z.strictObject({
   /** Below this model confidence a proposal goes to a human. */
   confidenceThreshold: z._default(z.number().check(z.gte(0), z.lte(1)), 0.95),
   /** The HTTP API's default-stage throttling (requests per second, burst). */
-  throttling: z.prefault(z
-    .strictObject({
+  throttling: z.prefault(z.strictObject({
       rateLimit: z._default(z.number().check(z.positive()), 50),
       burstLimit: z._default(z.number().check(z.int(), z.positive()), 100),
     }), {}),

@@ -12,8 +12,7 @@ export type CreditLimitChangeFields = z.output<typeof fields>;
 
 /** The customer's current credit limit in the team's system (its ERP); absent when there is no such customer. */
 export const CreditLimitFacts = z.object({
-  customer: z.optional(z
-    .object({
+  customer: z.optional(z.object({
       customerId: z.string().check(z.minLength(1)),
       creditLimit: z.number().check(z.gte(0)),
       currency: z.string().check(z.regex(/^[A-Z]{3}$/)),

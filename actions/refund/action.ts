@@ -14,8 +14,7 @@ export type RefundFields = z.output<typeof fields>;
 
 /** The order on file, with what was already refunded on it; absent when there is none. */
 export const RefundFacts = z.object({
-  order: z.optional(z
-    .object({
+  order: z.optional(z.object({
       orderId: z.string().check(z.minLength(1)),
       customerId: z.string().check(z.minLength(1)),
       total: z.number(),

@@ -18,8 +18,7 @@ export type TierUpgradeFields = z.output<typeof fields>;
  * `scheduled`: a change already recorded that takes effect later (a second one waits for it).
  */
 export const TierUpgradeFacts = z.object({
-  customer: z.optional(z
-    .object({
+  customer: z.optional(z.object({
       customerId: z.string().check(z.minLength(1)),
       tier: CustomerTier,
       scheduled: z.optional(z.object({ tier: CustomerTier, effectiveDate: IsoDate })),

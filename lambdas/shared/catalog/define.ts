@@ -1,7 +1,7 @@
 import * as z from '../schemas/zod';
 import { ID_PATTERN, SNAKE_CASE } from '../ids';
 import type { RecordReader, RecordTable } from '../ports';
-import { amountsInMinorUnits, fieldMetaOf } from './kinds';
+import { amountsInMinorUnits, fieldMetaOf, shapeOf } from './kinds';
 
 /** Seed 003's decision matrix: the risk class chooses how much checking and which humans. */
 export const RISK_CLASSES = ['low', 'medium', 'high'] as const;
@@ -151,13 +151,14 @@ export function defineAction<
   DryRun extends z.core.$ZodObject = z.core.$ZodObject,
 >(definition: ActionDefinition<Name, Fields, Facts, Receipt, DryRun>): ActionDefinition<Name, Fields, Facts, Receipt, DryRun> {
   const { name } = definition;
+  const shape = shapeOf(definition.fields);
   if (!SNAKE_CASE.test(name)) throw new ActionDefinitionError(`action name ${JSON.stringify(name)} is not snake_case`);
   if (!RISK_CLASSES.includes(definition.riskClass)) throw new ActionDefinitionError(`${name}: unknown risk class ${String(definition.riskClass)}`);
-  for (const [field, schema] of Object.entries(definition.fields._zod.def.shape)) {
-    if (!fieldMetaOf(schema as z.core.$ZodType)) throw new ActionDefinitionError(`${name}.${field} has no field kind: build it with a kind constructor`);
+  for (const [field, schema] of Object.entries(shape)) {
+    if (!fieldMetaOf(schema)) throw new ActionDefinitionError(`${name}.${field} has no field kind: build it with a kind constructor`);
   }
   for (const field of definition.summaryFields) {
-    if (!(field in definition.fields._zod.def.shape)) throw new ActionDefinitionError(`${name}: summary field ${field} is not a field`);
+    if (!(field in shape)) throw new ActionDefinitionError(`${name}: summary field ${field} is not a field`);
   }
   for (const record of definition.builtin?.seed ?? []) {
     const where = `${name}: seed record ${JSON.stringify(record.type)} ${JSON.stringify(record.id)}`;
@@ -167,7 +168,7 @@ export function defineAction<
   const change = definition.cues?.change;
   if (change) {
     const [from, to] = [change.from, change.to].map((field) => {
-      const meta = field in definition.fields._zod.def.shape ? fieldMetaOf(definition.fields._zod.def.shape[field] as z.core.$ZodType) : undefined;
+      const meta = field in shape ? fieldMetaOf(shape[field]) : undefined;
       if (meta?.kind !== 'choice') throw new ActionDefinitionError(`${name}: change field ${field} is not a choice field`);
       return meta;
     });

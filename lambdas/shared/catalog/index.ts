@@ -23,6 +23,7 @@ export {
   currency,
   date,
   fieldMetaOf,
+  shapeOf,
   freeText,
   minorUnits,
   money,

@@ -53,6 +53,11 @@ export function fieldMetaOf(schema: z.core.$ZodType): FieldMeta | undefined {
   return fieldKinds.get(schema);
 }
 
+/** The fields of an action's fields object, whichever build of zod (classic or mini) made it. */
+export function shapeOf(fields: z.core.$ZodObject): Readonly<Record<string, z.core.$ZodType>> {
+  return fields._zod.def.shape;
+}
+
 function withKind<S extends z.core.$ZodType>(schema: S, meta: FieldMeta): S {
   fieldKinds.add(schema, meta);
   return schema;
@@ -114,7 +119,7 @@ function withCheck<S extends z.core.$ZodType>(schema: S, check: z.core.$ZodCheck
  * money. The issue is on the amount's own path, so a 400 names the field.
  */
 export function amountsInMinorUnits<S extends z.core.$ZodObject>(fields: S): S {
-  const kinds = Object.entries(fields._zod.def.shape as Record<string, z.core.$ZodType>).map(([name, schema]) => ({ name, meta: fieldMetaOf(schema) }));
+  const kinds = Object.entries(shapeOf(fields)).map(([name, schema]) => ({ name, meta: fieldMetaOf(schema) }));
   const amounts = kinds.filter((f) => f.meta?.kind === 'money').map((f) => f.name);
   const currencies = kinds.filter((f) => f.meta?.kind === 'currency').map((f) => f.name);
   if (amounts.length === 0) return fields;
@@ -136,8 +141,7 @@ export const DEFAULT_CURRENCY = 'USD';
 /** An ISO 4217 code; USD when the request names none. */
 export function currency() {
   return withKind(
-    z._default(z
-      .string().check(z.regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD')), DEFAULT_CURRENCY),
+    z._default(z.string().check(z.regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD')), DEFAULT_CURRENCY),
     { kind: 'currency' },
   );
 }
@@ -145,8 +149,7 @@ export function currency() {
 /** `YYYY-MM-DD` that is a real calendar date. */
 export function date() {
   return withKind(
-    z
-      .string().check(z.regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD'), z.refine((s) => {
+    z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD'), z.refine((s) => {
         const d = new Date(`${s}T00:00:00Z`);
         return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
       }, 'must be a real calendar date')),

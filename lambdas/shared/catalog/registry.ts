@@ -2,7 +2,7 @@ import type * as z from '../schemas/zod';
 import { ACTION_CATALOG } from '../../../actions';
 import { lazy } from '../lazy';
 import { ActionDefinitionError, type ActionDefinition } from './define';
-import { fieldMetaOf, type FieldMeta } from './kinds';
+import { fieldMetaOf, shapeOf, type FieldMeta } from './kinds';
 
 /*
  * The registered actions, as core code reads them. Only this module imports `actions/`: the
@@ -55,7 +55,7 @@ export function fieldsOf(name: CatalogActionName): CatalogField[] {
 
 /** The same for a definition in hand, registered or not. */
 export function fieldsOfDefinition(definition: Pick<ActionDefinition, 'fields'>): CatalogField[] {
-  const shape = definition.fields._zod.def.shape as Record<string, z.core.$ZodType>;
+  const shape = shapeOf(definition.fields);
   // defineAction has checked that every field has a kind.
   return Object.entries(shape).map(([field, schema]) => ({ name: field, schema, meta: fieldMetaOf(schema) as FieldMeta }));
 }

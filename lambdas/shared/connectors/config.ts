@@ -24,8 +24,7 @@ const ENV_NAME = /^[A-Z_][A-Z0-9_]{0,127}$/;
  * The signing secret: a Secrets Manager secret (full ARN, so IAM can grant exactly it), and/or
  * an environment variable that, when set where the handler runs (local mode), is used instead.
  */
-export const SigningSecret = z
-  .strictObject({
+export const SigningSecret = z.strictObject({
     secretArn: z.optional(z.string().check(z.regex(SECRET_ARN, 'must be a Secrets Manager secret ARN'))),
     env: z.optional(z.string().check(z.regex(ENV_NAME, 'must be an environment variable name'))),
   }).check(z.refine((s) => s.secretArn !== undefined || s.env !== undefined, 'needs secretArn or env'));

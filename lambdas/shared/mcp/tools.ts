@@ -1,6 +1,7 @@
 import * as z from '../schemas/zod';
 import { wholeCatalog, type CatalogAction } from '../catalog/registry';
 import { ActionDefinitionError } from '../catalog/define';
+import { shapeOf } from '../catalog/kinds';
 import { InvalidInput } from '../errors';
 import { Id } from '../ids';
 import { lazy } from '../lazy';
@@ -93,7 +94,7 @@ async function submitAndView(session: ToolSession, body: SubmitRequestBody, idem
 function requestTool(action: CatalogAction): WardenTool {
   const fields = action.fields as z.core.$ZodObject;
   for (const name of Object.keys(OPTIONAL_REQUEST_ARGUMENTS)) {
-    if (name in fields._zod.def.shape) throw new ActionDefinitionError(`${action.name}: field ${name} clashes with the request_${action.name} tool's own argument`);
+    if (name in shapeOf(fields)) throw new ActionDefinitionError(`${action.name}: field ${name} clashes with the request_${action.name} tool's own argument`);
   }
   return {
     name: `request_${action.name}`,

@@ -42,8 +42,7 @@ const ModelConfig = z.object({
   /** The model ids a parameter may name. @default the tiers' MODEL_ID_LOW and MODEL_ID_HIGH */
   allowedModelIds: z.optional(z.array(z.string().check(z.minLength(1))).check(z.minLength(1))),
   /** JSON: `{"<modelId>": {"inputPer1k": 0.0008, "outputPer1k": 0.004}}` (USD per 1K tokens). */
-  prices: z.optional(z
-    .record(z.string(), z.object({ inputPer1k: z.number().check(z.gte(0)), outputPer1k: z.number().check(z.gte(0)) }))),
+  prices: z.optional(z.record(z.string(), z.object({ inputPer1k: z.number().check(z.gte(0)), outputPer1k: z.number().check(z.gte(0)) }))),
 });
 type ModelConfig = z.infer<typeof ModelConfig>;
 

@@ -58,13 +58,11 @@ export const ActionPolicy = z.strictObject({
    */
   duplicateWindowDays: z.number().check(z.int(), z.gte(1), z.lte(3650)),
   /** In escalation order: a human signal on an otherwise approved proposal goes to the first. */
-  tiers: z
-    .array(ApprovalTier).check(z.minLength(1), z.refine((tiers) => new Set(tiers.map((t) => t.name)).size === tiers.length, 'tier names must be unique')),
+  tiers: z.array(ApprovalTier).check(z.minLength(1), z.refine((tiers) => new Set(tiers.map((t) => t.name)).size === tiers.length, 'tier names must be unique')),
   /** The numbers the policy compares with, as `context.limits` (money in integer cents). */
   limits: z.record(z.string(), z.union([z.number().check(z.int()), z.string(), z.boolean()])),
   ranks: z._default(z.array(Rank), []),
-  cumulative: z._default(z
-    .array(CumulativeMeasure), []).check(z.refine((measures) => new Set(measures.map((m) => m.name)).size === measures.length, 'cumulative names must be unique')),
+  cumulative: z._default(z.array(CumulativeMeasure), []).check(z.refine((measures) => new Set(measures.map((m) => m.name)).size === measures.length, 'cumulative names must be unique')),
 });
 export type ActionPolicy = z.infer<typeof ActionPolicy>;
 

@@ -58,10 +58,8 @@ export const RequestRecord = z.object({
   route: z.optional(Route),
   model: z.optional(ModelUsage),
   proposal: z.optional(Proposal),
-  decision: z.optional(z
-    .object({ outcome: Decision.shape.outcome, reasons: z.array(ReasonCode), policy: Decision.shape.policy })),
-  approval: z.optional(z
-    .object({
+  decision: z.optional(z.object({ outcome: Decision.shape.outcome, reasons: z.array(ReasonCode), policy: Decision.shape.policy })),
+  approval: z.optional(z.object({
       taskId: Id,
       status: ApprovalStatus,
       decidedBy: z.optional(z.string()),

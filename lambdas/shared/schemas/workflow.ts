@@ -181,8 +181,7 @@ export const WorkflowState = z.object({
    */
   text: z.string().check(z.maxLength(16384)),
   /** Present when the client named the action; `fields` then skip grounding. */
-  submitted: z.optional(z
-    .strictObject({ action: z.optional(ActionName), fields: z.optional(z.record(z.string(), z.unknown())) })),
+  submitted: z.optional(z.strictObject({ action: z.optional(ActionName), fields: z.optional(z.record(z.string(), z.unknown())) })),
   /** The approval wait's TimeoutSeconds (the ASL reads it with TimeoutSecondsPath). */
   approvalTimeoutSeconds: z.number().check(z.int(), z.positive()),
   shield: z.optional(InboundShield),
@@ -199,8 +198,7 @@ export const WorkflowState = z.object({
    * What Validate leaves to AwaitApproval's record write when it sends the request to an
    * approver (one write, not two): the parts of its record the state does not hold otherwise.
    */
-  validated: z.optional(z
-    .strictObject({ action: z.optional(ActionName), explanations: z.optional(Explanations), missingFields: z.optional(z.array(z.string())) })),
+  validated: z.optional(z.strictObject({ action: z.optional(ActionName), explanations: z.optional(Explanations), missingFields: z.optional(z.array(z.string())) })),
 });
 export type WorkflowState = z.infer<typeof WorkflowState>;
 

@@ -1,6 +1,5 @@
-import type * as z from '../schemas/zod';
 import type { ActionDefinition } from '../catalog/define';
-import { fieldMetaOf } from '../catalog/kinds';
+import { fieldMetaOf, shapeOf } from '../catalog/kinds';
 import { wholeCatalog, actionDefinition, orList } from '../catalog/registry';
 import { lazy } from '../lazy';
 import { escapeRegExp, findAmounts, findCatalogRecordIds, findChoiceChanges, findDates, findVendors } from '../models/extract';
@@ -133,7 +132,7 @@ export function isInformationRequest(text: string): boolean {
 function statesChange(action: CuedAction, text: string): boolean {
   const change = action.cues?.change;
   if (!change) return false;
-  const meta = fieldMetaOf(action.fields._zod.def.shape[change.from] as z.core.$ZodType);
+  const meta = fieldMetaOf(shapeOf(action.fields)[change.from]);
   return meta?.kind === 'choice' && findChoiceChanges(text, meta).some((c) => c.from !== undefined && c.to !== undefined);
 }
 

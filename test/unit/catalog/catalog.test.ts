@@ -11,6 +11,7 @@ import {
   minorUnits,
   money,
   recordId,
+  shapeOf,
   type FieldMeta,
 } from '../../../lambdas/shared/catalog';
 import { catalogSeed, seedItems } from '../../../lambdas/shared/adapters/aws/seed';
@@ -47,7 +48,7 @@ describe('the action catalog', () => {
   });
 
   it.each(wholeCatalog().map((a) => [a.name, a] as const))('every field of %s has a kind, and its summary fields are fields', (name, action) => {
-    const shape = action.fields._zod.def.shape as Record<string, z.core.$ZodType>;
+    const shape = shapeOf(action.fields);
     for (const [field, schema] of Object.entries(shape)) expect([field, fieldMetaOf(schema)?.kind]).toEqual([field, expect.any(String)]);
     expect(fieldsOf(name).map((f) => f.name)).toEqual(Object.keys(shape));
     for (const field of action.summaryFields) expect(Object.keys(shape)).toContain(field);
