@@ -81,7 +81,7 @@ export const SSO_TOKEN_CLIENT = '@aws-sdk/nested-clients/sso-oidc';
 export const LEFT_OUT_PACKAGES = [...FALLBACK_CREDENTIAL_PROVIDERS, SSO_TOKEN_CLIENT] as const;
 
 /** Where a bundle keeps a left-out package, relative to `index.js`: where Node's resolution finds it. */
-export function fallbackProviderFile(name: (typeof LEFT_OUT_PACKAGES)[number]): string {
+export function leftOutPackageFile(name: (typeof LEFT_OUT_PACKAGES)[number]): string {
   return `node_modules/${name}/index.js`;
 }
 
@@ -95,7 +95,7 @@ export function optionalSdkFiles(inputDir: string, outputDir: string): string[] 
   const script = path.join(inputDir, 'lib', 'bundling', 'optional-sdk.cjs');
   const files = [
     ...OPTIONAL_SDK.map((name) => `${name}=${optionalSdkFile(name)}`),
-    ...LEFT_OUT_PACKAGES.map((name) => `${name}=${fallbackProviderFile(name)}`),
+    ...LEFT_OUT_PACKAGES.map((name) => `${name}=${leftOutPackageFile(name)}`),
   ];
   return [['node', script, inputDir, outputDir, ESBUILD_TARGET, ...files].map((arg) => JSON.stringify(arg)).join(' ')];
 }
@@ -163,8 +163,8 @@ export class WardenFunction extends NodejsFunction {
         ],
       },
       // Ship the SDK version the code was tested with, not whatever the runtime carries: the
-      // clients only some paths load, and the credential providers Lambda never needs, go beside
-      // the bundle as files of their own (optionalSdkFiles).
+      // clients only some paths load, and the packages Lambda never runs (LEFT_OUT_PACKAGES), go
+      // beside the bundle as files of their own (optionalSdkFiles).
       bundleAwsSDK: true,
       externalModules: [...OPTIONAL_SDK, ...LEFT_OUT_PACKAGES],
     };

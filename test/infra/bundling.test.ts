@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import * as vm from 'node:vm';
 import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { FALLBACK_CREDENTIAL_PROVIDERS, LAMBDA_RUNTIME, SSO_TOKEN_CLIENT, WardenFunction, fallbackProviderFile } from '../../lib/constructs/functions';
+import { FALLBACK_CREDENTIAL_PROVIDERS, LAMBDA_RUNTIME, SSO_TOKEN_CLIENT, WardenFunction, leftOutPackageFile } from '../../lib/constructs/functions';
 import { wholeCatalog } from '../../lambdas/shared/catalog/registry';
 
 /**
@@ -39,7 +39,7 @@ describe('WardenFunction bundling', () => {
 
   it('emits a CommonJS bundle and its source map, and the fallback credential providers as packages beside it', () => {
     expect(fs.readdirSync(bundleDir).sort()).toEqual(['index.js', 'index.js.map', 'node_modules']);
-    const packages = FALLBACK_CREDENTIAL_PROVIDERS.map(fallbackProviderFile);
+    const packages = FALLBACK_CREDENTIAL_PROVIDERS.map(leftOutPackageFile);
     for (const file of packages) expect(fs.statSync(path.join(bundleDir, file)).size).toBeGreaterThan(1_000);
     const code = fs.readFileSync(path.join(bundleDir, 'index.js'), 'utf8');
     // A script, not a module: any import/export statement or import.meta would not parse.
@@ -173,7 +173,7 @@ describe('WardenFunction bundling of the optional SDK clients', () => {
 
   it('ships each client the bundle names as a file of its own, and only those, with the credential providers they leave out', () => {
     expect(bundle().files.filter((file) => file.endsWith('.js'))).toEqual(
-      [...FALLBACK_CREDENTIAL_PROVIDERS.map(fallbackProviderFile), 'index.js', 'sdk/client-lambda.js', 'sdk/client-ssm.js'].sort(),
+      [...FALLBACK_CREDENTIAL_PROVIDERS.map(leftOutPackageFile), 'index.js', 'sdk/client-lambda.js', 'sdk/client-ssm.js'].sort(),
     );
     const ssm = fs.readFileSync(path.join(bundle().moved, 'sdk/client-ssm.js'), 'utf8');
     for (const name of FALLBACK_CREDENTIAL_PROVIDERS) expect(ssm).toContain(`"${name}"`);
@@ -226,13 +226,13 @@ describe('WardenFunction bundling of the SSO token client', () => {
   const bundle = bundledFixture('sso-token');
 
   it('leaves it out of the bundle, which imports it by name, and writes it beside it', () => {
-    expect(bundle().files).toContain(fallbackProviderFile(SSO_TOKEN_CLIENT));
+    expect(bundle().files).toContain(leftOutPackageFile(SSO_TOKEN_CLIENT));
     // Its package's manifest maps the subpath (import() resolves one only through exports), and no other manifest is written.
     expect(bundle().files.filter((file) => file.endsWith('package.json'))).toEqual([path.join('node_modules', '@aws-sdk', 'nested-clients', 'package.json')]);
     const code = fs.readFileSync(path.join(bundle().moved, 'index.js'), 'utf8');
     expect(code).toMatch(new RegExp(`(?:import|require)\\("${SSO_TOKEN_CLIENT.replaceAll('/', '\\/')}"\\)`));
     // Its endpoint rules are the client's own: they are in its file, not in the bundle.
-    const own = fs.readFileSync(path.join(bundle().moved, fallbackProviderFile(SSO_TOKEN_CLIENT)), 'utf8');
+    const own = fs.readFileSync(path.join(bundle().moved, leftOutPackageFile(SSO_TOKEN_CLIENT)), 'utf8');
     expect(own).toContain('oidc.');
     expect(code).not.toMatch(/https:\/\/oidc\./);
   });
@@ -320,7 +320,7 @@ describe('WardenFunction bundling of the fallback credential providers', () => {
 
   it('leaves them out of the bundle, which imports each by name, and writes each beside it', () => {
     expect(bundle.files.filter((file) => file.endsWith('index.js')).sort()).toEqual(
-      ['index.js', ...FALLBACK_CREDENTIAL_PROVIDERS.map(fallbackProviderFile)].sort(),
+      ['index.js', ...FALLBACK_CREDENTIAL_PROVIDERS.map(leftOutPackageFile)].sort(),
     );
     // Bundled, a package leaves no import of its name behind; left out, the import stays.
     const code = fs.readFileSync(path.join(bundle.moved, 'index.js'), 'utf8');
