@@ -53,29 +53,14 @@ async function authenticate(event: HttpEvent): Promise<Principal> {
   return principalFromClaims(await verifier(bearerTokenOf(header(event, 'authorization'))));
 }
 
-/** Headers the HTTP layer owns; the rest (accept, content-type, mcp-protocol-version) reach the transport. */
-const HOP_HEADERS = new Set(['host', 'content-length', 'connection', 'transfer-encoding', 'authorization']);
-
 async function answer(event: HttpEvent, principal: Principal): Promise<APIGatewayProxyStructuredResultV2> {
   const raw = event.body ?? '';
-  const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
-  if (Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES) throw new PayloadTooLarge();
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(event.headers ?? {})) {
-    if (value !== undefined && !HOP_HEADERS.has(name.toLowerCase())) headers.set(name, value);
-  }
+  const body = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
+  if (Buffer.byteLength(body, 'utf8') > MAX_BODY_BYTES) throw new PayloadTooLarge();
   const traceId = traceIdOf(event);
   appendCorrelation({ traceId });
-  const response = await serveMcp(new Request(`${baseUrlOf(event)}${MCP_PATH}`, { method: 'POST', headers, body: text }), {
-    principal,
-    traceId,
-    deps: submitDeps(),
-  });
-  const answered: Record<string, string> = { 'cache-control': 'no-store' };
-  response.headers.forEach((value, name) => {
-    answered[name] = value;
-  });
-  return { statusCode: response.status, headers: answered, body: await response.text() };
+  const answered = await serveMcp({ header: (name) => header(event, name), body }, { principal, traceId, deps: submitDeps() });
+  return { statusCode: answered.status, headers: { 'cache-control': 'no-store', ...answered.headers }, ...(answered.body !== undefined ? { body: answered.body } : {}) };
 }
 
 /** A host as DNS or an address writes it, with an optional port; anything else is not echoed into a header. */

@@ -209,6 +209,89 @@ describe('errors are tool results with the codes of problem+json', () => {
   });
 });
 
+describe('the Streamable HTTP transport (JSON-RPC over POST, stateless, JSON responses)', () => {
+  const MCP_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+  const postRaw = async (body: string, headers: Record<string, string> = {}) => {
+    const response = await fetch(`${server().server.url}/mcp`, {
+      method: 'POST',
+      headers: { ...MCP_HEADERS, authorization: `Bearer ${await http.tokenFor(agent)}`, ...headers },
+      body,
+    });
+    const text = await response.text();
+    return { status: response.status, contentType: response.headers.get('content-type'), text, json: (text ? JSON.parse(text) : undefined) as Json | Json[] | undefined };
+  };
+  const post = (message: unknown, headers: Record<string, string> = {}) => postRaw(JSON.stringify(message), headers);
+  const refusal = (code: number, message: string | RegExp) => ({ jsonrpc: '2.0', id: null, error: { code, message } });
+  const ping = (id: number | string) => ({ jsonrpc: '2.0', id, method: 'ping' });
+
+  it('initialize offers the revision the client asked for when it speaks it, else the newest', async () => {
+    const init = (protocolVersion: string) => ({ jsonrpc: '2.0', id: 'i-1', method: 'initialize', params: { protocolVersion, capabilities: {}, clientInfo: { name: 't', version: '1' } } });
+    const asked = await post(init('2024-11-05'));
+    expect(asked.json).toMatchObject({ jsonrpc: '2.0', id: 'i-1', result: { protocolVersion: '2024-11-05', capabilities: { tools: { listChanged: false } } } });
+    expect(((await post(init('1999-01-01'))).json as Json).result).toMatchObject({ protocolVersion: '2025-11-25' });
+    const bad = await post({ jsonrpc: '2.0', id: 2, method: 'initialize', params: { protocolVersion: 5 } });
+    expect(bad.json).toEqual({ jsonrpc: '2.0', id: 2, error: { code: -32602, message: expect.stringMatching(/protocolVersion/) } });
+  });
+
+  it('answers ping, refuses an unknown method with -32601 and bad params with -32602 naming them', async () => {
+    expect((await post(ping(7))).json).toEqual({ jsonrpc: '2.0', id: 7, result: {} });
+    expect((await post({ jsonrpc: '2.0', id: 8, method: 'resources/list' })).json).toEqual({ jsonrpc: '2.0', id: 8, error: { code: -32601, message: 'Method not found' } });
+    const noName = await post({ jsonrpc: '2.0', id: 9, method: 'tools/call', params: { arguments: {} } });
+    expect(noName.json).toEqual({ jsonrpc: '2.0', id: 9, error: { code: -32602, message: expect.stringMatching(/params\.name/) } });
+    const listArgs = await post({ jsonrpc: '2.0', id: 10, method: 'tools/call', params: { name: 'get_request', arguments: [1] } });
+    expect(listArgs.json).toMatchObject({ error: { code: -32602, message: expect.stringMatching(/params\.arguments/) } });
+    const unknown = await post({ jsonrpc: '2.0', id: 11, method: 'tools/call', params: { name: 'approve_request', arguments: {} } });
+    expect(unknown.json).toEqual({ jsonrpc: '2.0', id: 11, error: { code: -32602, message: 'No tool named "approve_request".' } });
+  });
+
+  it('accepts notifications and responses with 202 and no body', async () => {
+    for (const message of [
+      { jsonrpc: '2.0', method: 'notifications/initialized' },
+      { jsonrpc: '2.0', id: 3, result: {} },
+      [{ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 3 } }],
+    ]) {
+      const answer = await post(message);
+      expect([answer.status, answer.text]).toEqual([202, '']);
+    }
+  });
+
+  it('answers a batch in order, every request, notifications left out; more than 100 messages is 400', async () => {
+    const batch = await post([ping('a'), { jsonrpc: '2.0', method: 'notifications/initialized' }, ping('a'), { jsonrpc: '2.0', id: 'b', method: 'nope' }]);
+    expect(batch.status).toBe(200);
+    expect(batch.json).toEqual([
+      { jsonrpc: '2.0', id: 'a', result: {} },
+      { jsonrpc: '2.0', id: 'a', result: {} },
+      { jsonrpc: '2.0', id: 'b', error: { code: -32601, message: 'Method not found' } },
+    ]);
+    const big = await post(Array.from({ length: 101 }, (_, i) => ping(i)));
+    expect([big.status, big.json]).toEqual([400, refusal(-32600, 'Invalid Request: Batch must not exceed 100 messages')]);
+    const init = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } };
+    const twoWithInit = await post([init, ping(2)]);
+    expect([twoWithInit.status, twoWithInit.json]).toEqual([400, refusal(-32600, 'Invalid Request: Only one initialization request is allowed')]);
+  });
+
+  it('refuses what is not JSON-RPC 2.0 with 400 and a JSON-RPC error of null id', async () => {
+    const notJson = await postRaw('{"jsonrpc":');
+    expect([notJson.status, notJson.contentType, notJson.json]).toEqual([400, 'application/json', refusal(-32700, 'Parse error: Invalid JSON')]);
+    for (const message of [{ foo: 1 }, { jsonrpc: '1.0', id: 1, method: 'ping' }, { jsonrpc: '2.0', id: 1.5, method: 'ping' }, { jsonrpc: '2.0', id: 1, method: 'ping', extra: 1 },
+      { jsonrpc: '2.0', id: 1, method: 'ping', params: [1] }, [ping(1), 'ping'], null]) {
+      const answer = await post(message);
+      expect([answer.status, answer.json]).toEqual([400, refusal(-32700, 'Parse error: Invalid JSON-RPC message')]);
+    }
+  });
+
+  it('checks Accept, Content-Type and the protocol version header as the transport must', async () => {
+    const jsonOnly = await post(ping(1), { accept: 'application/json' });
+    expect([jsonOnly.status, jsonOnly.json]).toEqual([406, refusal(-32000, 'Not Acceptable: Client must accept both application/json and text/event-stream')]);
+    const text = await post(ping(1), { 'content-type': 'text/plain' });
+    expect([text.status, text.json]).toEqual([415, refusal(-32000, 'Unsupported Media Type: Content-Type must be application/json')]);
+    expect((await post(ping(1), { 'content-type': 'application/json; charset=utf-8' })).status).toBe(200);
+    const old = await post(ping(1), { 'mcp-protocol-version': '1999-01-01' });
+    expect([old.status, old.json]).toEqual([400, refusal(-32000, expect.stringMatching(/^Bad Request: Unsupported protocol version: 1999-01-01 \(supported versions: 2025-11-25, /))]);
+    expect((await post(ping(1), { 'mcp-protocol-version': '2025-06-18' })).json).toEqual({ jsonrpc: '2.0', id: 1, result: {} });
+  });
+});
+
 describe('authorization (MCP specification, RFC 9728)', () => {
   const initialize = {
     jsonrpc: '2.0',
