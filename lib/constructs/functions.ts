@@ -17,6 +17,7 @@ import {
   type TableKey,
 } from '../../lambdas/shared/tables';
 import { OPTIONAL_SDK, optionalSdkFile } from '../../lambdas/shared/adapters/aws/optional-sdk';
+import { S3_MODULE_FILE } from '../../lambdas/shared/adapters/aws/sdk';
 import { CONNECTORS_ENV, unconfiguredActions } from '../../lambdas/shared/connectors/config';
 import { JWT_ENV } from '../../lambdas/shared/http/bearer';
 import { bundledPolicyFiles } from '../../lambdas/shared/policy/policies';
@@ -37,6 +38,17 @@ const PROJECT_ROOT = path.join(__dirname, '..', '..');
  * under `__dirname` (actions/index.ts). In the CommonJS bundle `__dirname` is the bundle's folder:
  * the hook puts the wasm and the packs there, in the catalog's layout.
  */
+/**
+ * The Lambdas whose bundles leave the adapters' S3 module out and carry it beside themselves
+ * (adapters/aws/sdk/index.ts): the gateway and the MCP handler use S3 only to vault the PII of a
+ * submission that holds some, so a cold start does not parse the S3 client (about 140 KiB); the
+ * first such submission reads it. Every other user of S3 reads or writes state on each request.
+ */
+export const S3_BESIDE_FUNCTIONS: readonly string[] = ['gateway', 'mcp'];
+
+/** The adapters' S3 module, relative to the project root: what such a bundle's `sdk/s3.js` is built from. */
+const S3_MODULE_SOURCE = 'lambdas/shared/adapters/aws/sdk/s3.ts';
+
 /** The Lambdas that evaluate Cedar: requester permission (gateway, mcp), the decision (validation), approver authority (approval). */
 export const POLICY_ENGINE_FUNCTIONS: readonly string[] = ['gateway', 'validation', 'approval', 'mcp'];
 
@@ -91,10 +103,11 @@ export function leftOutPackageFile(name: (typeof LEFT_OUT_PACKAGES)[number]): st
  * Lambda never runs (LEFT_OUT_PACKAGES), each as `node_modules/<name>/index.js`. A cold start parses none of them;
  * a path that needs one reads it then (measured by npm run bench).
  */
-export function optionalSdkFiles(inputDir: string, outputDir: string): string[] {
+export function optionalSdkFiles(inputDir: string, outputDir: string, s3Beside = false): string[] {
   const script = path.join(inputDir, 'lib', 'bundling', 'optional-sdk.cjs');
   const files = [
     ...OPTIONAL_SDK.map((name) => `${name}=${optionalSdkFile(name)}`),
+    ...(s3Beside ? [`./${S3_MODULE_SOURCE}=${S3_MODULE_FILE}`] : []),
     ...LEFT_OUT_PACKAGES.map((name) => `${name}=${leftOutPackageFile(name)}`),
   ];
   return [['node', script, inputDir, outputDir, ESBUILD_TARGET, ...files].map((arg) => JSON.stringify(arg)).join(' ')];
@@ -116,6 +129,11 @@ export interface WardenFunctionProps
    * @default true for the Lambdas that evaluate policy (POLICY_ENGINE_FUNCTIONS)
    */
   readonly policyEngine?: boolean;
+  /**
+   * Leaves the adapters' S3 module out of the bundle and ships it beside it as `sdk/s3.js`.
+   * @default true for the Lambdas that use S3 only to vault PII (S3_BESIDE_FUNCTIONS)
+   */
+  readonly s3Beside?: boolean;
 }
 
 /**
@@ -128,8 +146,9 @@ export class WardenFunction extends NodejsFunction {
   private readonly keyStatements = new Map<string, PolicyStatement>();
 
   constructor(scope: Construct, id: string, props: WardenFunctionProps) {
-    const { name, logRetention, logRemovalPolicy, environment, bundling, policyEngine: engineProp, ...rest } = props;
+    const { name, logRetention, logRemovalPolicy, environment, bundling, policyEngine: engineProp, s3Beside: s3BesideProp, ...rest } = props;
     const policyEngine = engineProp ?? POLICY_ENGINE_FUNCTIONS.includes(name);
+    const s3Beside = s3BesideProp ?? S3_BESIDE_FUNCTIONS.includes(name);
     const logGroup = new LogGroup(scope, `${id}LogGroup`, {
       retention: logRetention,
       removalPolicy: logRemovalPolicy,
@@ -158,7 +177,7 @@ export class WardenFunction extends NodejsFunction {
         beforeBundling: () => [],
         beforeInstall: () => [],
         afterBundling: (inputDir: string, outputDir: string) => [
-          ...optionalSdkFiles(inputDir, outputDir),
+          ...optionalSdkFiles(inputDir, outputDir, s3Beside),
           ...(policyEngine ? policyEngineFiles(inputDir, outputDir) : []),
         ],
       },
@@ -167,6 +186,8 @@ export class WardenFunction extends NodejsFunction {
       // beside the bundle as files of their own (optionalSdkFiles).
       bundleAwsSDK: true,
       externalModules: [...OPTIONAL_SDK, ...LEFT_OUT_PACKAGES],
+      // The adapters read it to pick the S3 module beside the bundle; esbuild then leaves the other out.
+      ...(s3Beside ? { define: { 'process.env.WARDEN_S3_MODULE': JSON.stringify('beside') } } : {}),
     };
     super(scope, id, {
       memorySize: 512,
@@ -181,7 +202,7 @@ export class WardenFunction extends NodejsFunction {
       tracing: Tracing.ACTIVE,
       logGroup,
       role,
-      bundling: { ...defaultBundling, ...bundling },
+      bundling: { ...defaultBundling, ...bundling, define: { ...defaultBundling.define, ...bundling?.define } },
       // The caller's values win: defaults only fill what is missing.
       environment: {
         POWERTOOLS_SERVICE_NAME: `warden-${name}`,

@@ -81,13 +81,13 @@ function runArgs(dir: string): string[] {
  * copies its asset somewhere else entirely: nothing may resolve back into the project or its
  * node_modules. Returns the asset's files and a way to run its handler from `/`.
  */
-function bundleElsewhere(name: string, policyEngine = false) {
+function bundleElsewhere(name: string, options: { policyEngine?: boolean; s3Beside?: boolean } = {}) {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), `warden-${name}-bundle-`));
   const app = new App({ outdir });
   const stack = new Stack(app, 'FixtureBundle', { env: { account: '123456789012', region: 'us-east-1' } });
   new WardenFunction(stack, 'Fixture', {
     name: `../test/infra/fixtures/${name}`,
-    ...(policyEngine ? { policyEngine } : {}),
+    ...options,
     logRetention: RetentionDays.ONE_WEEK,
     logRemovalPolicy: RemovalPolicy.DESTROY,
   });
@@ -119,10 +119,10 @@ function bundleElsewhere(name: string, policyEngine = false) {
 }
 
 /** The fixture `name` bundled elsewhere for the enclosing describe: built before its tests, removed after them. */
-function bundledFixture(name: string, policyEngine = false): () => ReturnType<typeof bundleElsewhere> {
+function bundledFixture(name: string, options: { policyEngine?: boolean; s3Beside?: boolean } = {}): () => ReturnType<typeof bundleElsewhere> {
   let bundle: ReturnType<typeof bundleElsewhere> | undefined;
   beforeAll(() => {
-    bundle = bundleElsewhere(name, policyEngine);
+    bundle = bundleElsewhere(name, options);
   }, 120_000);
   afterAll(() => bundle?.remove());
   return () => {
@@ -137,7 +137,7 @@ function bundledFixture(name: string, policyEngine = false): () => ReturnType<ty
  * giving real decisions — not only a source run under ts-jest.
  */
 describe('WardenFunction bundling with the policy engine', () => {
-  const bundle = bundledFixture('policy-decision', true);
+  const bundle = bundledFixture('policy-decision', { policyEngine: true });
 
   it('ships the wasm and each catalog action’s policy as a pack of Cedar JSON forms beside the bundle, no Cedar text', () => {
     expect(bundle().files).toEqual(expect.arrayContaining(['authority.pack.json', 'cedar_wasm_bg.wasm', 'index.js', ...wholeCatalog().map((a) => `${a.name}/policy.pack.json`)]));
@@ -215,6 +215,38 @@ describe('WardenFunction bundling of the SDK clients the adapters load', () => {
     const sent = ['GetObject', 'PutObject', 'Sign', 'GetPublicKey', 'StartExecution', 'SendTaskSuccess'];
     expect(commandClasses(code, sent)).toEqual(sent);
     expect(commandClasses(code, ['CreateBucket', 'DeleteObject', 'ListObjectsV2', 'Encrypt', 'Decrypt', 'CreateKey', 'ListExecutions', 'StopExecution', 'SendTaskFailure'])).toEqual([]);
+  });
+});
+
+/**
+ * A bundle built with s3Beside (the gateway's and the MCP handler's, which use S3 only to vault PII)
+ * leaves the adapters' S3 module out: a cold start parses no S3 client, and the first use reads the
+ * module from sdk/s3.js beside the bundle.
+ */
+describe('WardenFunction bundling with the S3 module beside the bundle', () => {
+  const bundle = bundledFixture('sdk-modules', { s3Beside: true });
+  const sent = ['GetObject', 'PutObject', 'Sign', 'GetPublicKey', 'StartExecution', 'SendTaskSuccess'];
+
+  it('loads the S3 client and its commands from sdk/s3.js, run from another directory, and the other clients from the bundle', () => {
+    expect(bundle().files).toContain('sdk/s3.js');
+    const run = bundle().run();
+    expect(run.stderr).toBe('');
+    expect(JSON.parse(run.stdout)).toEqual({ clients: ['object', 'object', 'object'], commands: sent });
+  });
+
+  it('holds no S3 code in the bundle: the S3 commands are defined in sdk/s3.js only', () => {
+    const code = (file: string) => fs.readFileSync(path.join(bundle().moved, file), 'utf8');
+    const defined = (text: string) => sent.filter((op) => new RegExp(`extends [A-Za-z_$]+\\([A-Za-z_$0-9]+,[A-Za-z_$0-9]+,"${op}",`).test(text));
+    expect(defined(code('index.js'))).toEqual(['Sign', 'GetPublicKey', 'StartExecution', 'SendTaskSuccess']);
+    expect(defined(code('sdk/s3.js'))).toEqual(['GetObject', 'PutObject']);
+    expect(code('index.js')).not.toMatch(/"AmazonS3"|x-amz-checksum-mode/);
+  });
+
+  it('says which file is missing when the deployment lost it', () => {
+    fs.rmSync(path.join(bundle().moved, 'sdk/s3.js'));
+    const run = bundle().run();
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toContain('sdk/s3.js is missing beside the bundle');
   });
 });
 

@@ -1,4 +1,6 @@
 /* eslint-disable @typescript-eslint/no-require-imports */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { lazy } from '../../../lazy';
 
 /**
@@ -11,8 +13,30 @@ import { lazy } from '../../../lazy';
 
 export const dynamodbSdk = /* @__PURE__ */ lazy(() => require('./dynamodb') as typeof import('./dynamodb'));
 export const kmsSdk = /* @__PURE__ */ lazy(() => require('./kms') as typeof import('./kms'));
-export const s3Sdk = /* @__PURE__ */ lazy(() => require('./s3') as typeof import('./s3'));
+/**
+ * Where a bundle that leaves the S3 module out keeps it, relative to `index.js`. The gateway and
+ * the MCP handler touch S3 only to vault the PII of a submission that holds some, so their
+ * bundles leave it out (S3_BESIDE_FUNCTIONS in lib/constructs/functions.ts) and a cold start does
+ * not parse the S3 client; the construct builds this module as that file beside the bundle.
+ */
+export const S3_MODULE_FILE = 'sdk/s3.js';
+
+/**
+ * `process.env.WARDEN_S3_MODULE` is replaced when such a bundle is built (an esbuild define), and
+ * the branch not taken is left out with what it requires; elsewhere it is read from the environment,
+ * where nothing sets it.
+ */
+export const s3Sdk = /* @__PURE__ */ lazy(() =>
+  process.env.WARDEN_S3_MODULE === 'beside' ? besideBundle<typeof import('./s3')>(S3_MODULE_FILE) : (require('./s3') as typeof import('./s3')),
+);
 export const sfnSdk = /* @__PURE__ */ lazy(() => require('./sfn') as typeof import('./sfn'));
+
+/** A module the construct wrote beside the bundle; a bundle without it is a broken deployment, said so. */
+function besideBundle<M>(file: string): M {
+  const path = join(__dirname, file);
+  if (!existsSync(path)) throw new Error(`${file} is missing beside the bundle (lib/constructs/functions.ts writes it)`);
+  return require(path) as M;
+}
 
 /** A class whose package is loaded when the first instance is built; the instance is the package's own. */
 function loadedOnNew<C extends new (...args: never[]) => object>(load: () => C): C {
