@@ -6,7 +6,7 @@ import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { LogLevel } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { DEFAULT_MODEL_IDS } from '../lib/config';
-import { FUNCTION_NAMES, LEFT_OUT_PACKAGES, WardenFunction, type FunctionName } from '../lib/constructs/functions';
+import { FUNCTION_NAMES, LEFT_OUT_PACKAGES, TRACER_PACKAGE, WardenFunction, type FunctionName } from '../lib/constructs/functions';
 import { STATE_BUCKET_ENV, STATE_KEY_ENV, STATE_MACHINE_ARN_ENV, TABLES } from '../lambdas/shared/tables';
 import type { ProgressReporter } from '../scripts/cli';
 import { COLD_START } from './budgets';
@@ -168,7 +168,9 @@ const FLOOR_PACKAGE = /^(?:@aws-sdk\/client-[a-z0-9-]+|@aws-sdk\/lib-dynamodb|@a
 /**
  * The SDK clients and Powertools utilities a bundle loads at init, read from its esbuild
  * metafile: the modules reachable from the entry point through every import but `import()`
- * (esbuild inlines a dynamic import as code that runs on first call), that are in the output.
+ * (esbuild inlines a dynamic import as code that runs on first call), that are in the output;
+ * and the tracer, which ships beside the bundle (TRACER_PACKAGE) and which a function that names
+ * it loads on its first request wherever it traces, as it loads its clients.
  */
 export function floorPackages(meta: Metafile): string[] {
   const outputs = Object.values(meta.outputs).filter((output) => output.entryPoint !== undefined);
@@ -176,16 +178,18 @@ export function floorPackages(meta: Metafile): string[] {
   const [output] = outputs;
   const inOutput = new Set(Object.entries(output.inputs).filter(([, input]) => input.bytesInOutput > 0).map(([path]) => path));
   const reached = new Set<string>();
+  const packages = new Set<string>();
   const queue = [output.entryPoint as string];
   while (queue.length > 0) {
     const path = queue.pop() as string;
     if (reached.has(path)) continue;
     reached.add(path);
     for (const imported of meta.inputs[path]?.imports ?? []) {
-      if (imported.kind !== 'dynamic-import' && !imported.external) queue.push(imported.path);
+      if (imported.kind === 'dynamic-import') continue;
+      if (!imported.external) queue.push(imported.path);
+      else if (imported.path === TRACER_PACKAGE) packages.add(TRACER_PACKAGE);
     }
   }
-  const packages = new Set<string>();
   for (const path of reached) {
     const name = inOutput.has(path) ? packageOf(path) : undefined;
     if (name && FLOOR_PACKAGE.test(name)) packages.add(name);

@@ -39,7 +39,9 @@ let builtTracer: Tracer | undefined;
 /**
  * Powertools Tracer where it traces, built on first use; undefined where tracing is off. Its
  * X-Ray SDK installs async hooks when it loads, which every promise then pays for: a process
- * that does not trace (npm start, the tests) never loads it.
+ * that does not trace (npm start, the tests) never loads it. A Lambda bundle does not even hold
+ * it: the package ships beside the bundle (TRACER_PACKAGE in lib/constructs/functions.ts), where
+ * this `require` finds it, so a cold start does not parse it.
  */
 export function tracer(): Tracer | undefined {
   if (!tracingEnabled()) return undefined;

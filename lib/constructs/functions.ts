@@ -92,23 +92,36 @@ export const SSO_TOKEN_CLIENT = '@aws-sdk/nested-clients/sso-oidc';
 /** What every deployed bundle leaves out and ships beside itself as a package: the code paths Lambda never takes. */
 export const LEFT_OUT_PACKAGES = [...FALLBACK_CREDENTIAL_PROVIDERS, SSO_TOKEN_CLIENT] as const;
 
-/** Where a bundle keeps a left-out package, relative to `index.js`: where Node's resolution finds it. */
-export function leftOutPackageFile(name: (typeof LEFT_OUT_PACKAGES)[number]): string {
+/**
+ * Powertools Tracer, with the X-Ray SDK it wraps (about 130 KiB with semver and cls-hooked). The
+ * handlers require it on first use, and only where tracing is on (observability.ts): it ships beside
+ * the bundle as a package, as the left-out packages do, so a cold start does not parse it, and where
+ * tracing is off nothing ever does. Where it is on, the first request reads it (the bench's floors
+ * count it as used).
+ */
+export const TRACER_PACKAGE = '@aws-lambda-powertools/tracer';
+
+/** The packages a bundle leaves out and ships beside itself, each where Node's resolution finds it. */
+export const BESIDE_PACKAGES = [...LEFT_OUT_PACKAGES, TRACER_PACKAGE] as const;
+
+/** Where a bundle keeps a package it leaves out, relative to `index.js`: where Node's resolution finds it. */
+export function leftOutPackageFile(name: (typeof BESIDE_PACKAGES)[number]): string {
   return `node_modules/${name}/index.js`;
 }
 
 /**
  * The hook's command for what the bundle leaves out and still names: the SDK clients only some
- * code paths load (optional-sdk.ts), each built as `sdk/<client>.js` beside it, and the packages
- * Lambda never runs (LEFT_OUT_PACKAGES), each as `node_modules/<name>/index.js`. A cold start parses none of them;
- * a path that needs one reads it then (measured by npm run bench).
+ * code paths load (optional-sdk.ts), each built as `sdk/<client>.js` beside it, the S3 module where
+ * the bundle leaves it out, and the packages Lambda never runs (LEFT_OUT_PACKAGES) and the tracer
+ * (TRACER_PACKAGE), each as `node_modules/<name>/index.js`. A cold start parses none of them; a path
+ * that needs one reads it then (measured by npm run bench).
  */
 export function optionalSdkFiles(inputDir: string, outputDir: string, s3Beside = false): string[] {
   const script = path.join(inputDir, 'lib', 'bundling', 'optional-sdk.cjs');
   const files = [
     ...OPTIONAL_SDK.map((name) => `${name}=${optionalSdkFile(name)}`),
     ...(s3Beside ? [`./${S3_MODULE_SOURCE}=${S3_MODULE_FILE}`] : []),
-    ...LEFT_OUT_PACKAGES.map((name) => `${name}=${leftOutPackageFile(name)}`),
+    ...BESIDE_PACKAGES.map((name) => `${name}=${leftOutPackageFile(name)}`),
   ];
   return [['node', script, inputDir, outputDir, ESBUILD_TARGET, ...files].map((arg) => JSON.stringify(arg)).join(' ')];
 }
@@ -182,10 +195,10 @@ export class WardenFunction extends NodejsFunction {
         ],
       },
       // Ship the SDK version the code was tested with, not whatever the runtime carries: the
-      // clients only some paths load, and the packages Lambda never runs (LEFT_OUT_PACKAGES), go
-      // beside the bundle as files of their own (optionalSdkFiles).
+      // clients only some paths load, the packages Lambda never runs (LEFT_OUT_PACKAGES) and the
+      // tracer (TRACER_PACKAGE) go beside the bundle as files of their own (optionalSdkFiles).
       bundleAwsSDK: true,
-      externalModules: [...OPTIONAL_SDK, ...LEFT_OUT_PACKAGES],
+      externalModules: [...OPTIONAL_SDK, ...BESIDE_PACKAGES],
       // The adapters read it to pick the S3 module beside the bundle; esbuild then leaves the other out.
       ...(s3Beside ? { define: { 'process.env.WARDEN_S3_MODULE': JSON.stringify('beside') } } : {}),
     };

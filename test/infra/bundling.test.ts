@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import * as vm from 'node:vm';
 import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { FALLBACK_CREDENTIAL_PROVIDERS, LAMBDA_RUNTIME, SSO_TOKEN_CLIENT, WardenFunction, leftOutPackageFile } from '../../lib/constructs/functions';
+import { FALLBACK_CREDENTIAL_PROVIDERS, LAMBDA_RUNTIME, SSO_TOKEN_CLIENT, TRACER_PACKAGE, WardenFunction, leftOutPackageFile } from '../../lib/constructs/functions';
 import { wholeCatalog } from '../../lambdas/shared/catalog/registry';
 
 /**
@@ -247,6 +247,38 @@ describe('WardenFunction bundling with the S3 module beside the bundle', () => {
     const run = bundle().run();
     expect(run.status).not.toBe(0);
     expect(run.stderr).toContain('sdk/s3.js is missing beside the bundle');
+  });
+});
+
+/**
+ * Powertools Tracer and the X-Ray SDK ship beside the bundle as a package (TRACER_PACKAGE): a cold
+ * start does not parse them, and a function that traces finds them on its first request.
+ */
+describe('WardenFunction bundling of the tracer', () => {
+  const bundle = bundledFixture('tracer-beside');
+  const env = (tracing: boolean) => ({ PATH: process.env.PATH ?? '', HOME: os.tmpdir(), AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x', POWERTOOLS_TRACE_ENABLED: String(tracing) });
+
+  it('leaves it out of the bundle and writes it beside it as a package', () => {
+    expect(bundle().files).toContain(leftOutPackageFile(TRACER_PACKAGE));
+    const code = (file: string) => fs.readFileSync(path.join(bundle().moved, file), 'utf8');
+    expect(code('index.js')).toContain(`"${TRACER_PACKAGE}"`);
+    // The X-Ray SDK's own settings, read where it loads: in the file beside the bundle only.
+    expect(code('index.js')).not.toMatch(/AWS_XRAY_DAEMON_ADDRESS|AWS_XRAY_CONTEXT_MISSING/);
+    expect(code(leftOutPackageFile(TRACER_PACKAGE))).toMatch(/AWS_XRAY_DAEMON_ADDRESS/);
+  });
+
+  it('traces from beside the bundle, run from another directory: the client is captured by X-Ray', async () => {
+    const run = await bundle().runWith(env(true));
+    expect(JSON.parse(run.stdout)).toEqual({ tracing: true, captured: true });
+  });
+
+  it('never loads it where tracing is off, and fails loudly where it traces without the file', async () => {
+    fs.rmSync(path.join(bundle().moved, 'node_modules', TRACER_PACKAGE), { recursive: true });
+    const off = await bundle().runWith(env(false));
+    expect(JSON.parse(off.stdout)).toEqual({ tracing: false, captured: false });
+    const on = await bundle().runWith(env(true));
+    expect(on.status).not.toBe(0);
+    expect(on.stderr).toContain(`Cannot find module '${TRACER_PACKAGE}'`);
   });
 });
 
