@@ -39,12 +39,19 @@ export class IoRecorder {
   private calls: RecordedCall[] = [];
   private readonly listeners = new Set<Listener>();
   recording = false;
+  /** Whether this recording asks DynamoDB for each call's consumed capacity (which the emulator then works out). */
+  private capacity = true;
 
-  /** Starts a fresh recording and returns what the previous one held. */
-  restart(): RecordedCall[] {
+  /**
+   * Starts a fresh recording and returns what the previous one held. `capacity: false` records
+   * the calls without asking for their capacity: what a timed run replays needs none, and asking
+   * would make the emulator work for the run and not for its replay.
+   */
+  restart(options: { capacity?: boolean } = {}): RecordedCall[] {
     const previous = this.calls;
     this.calls = [];
     this.recording = true;
+    this.capacity = options.capacity ?? true;
     return previous;
   }
 
@@ -86,7 +93,7 @@ export class IoRecorder {
           input = JSON.parse(text) as Record<string, unknown>;
         }
         // Ask for the capacity while recording: the body is signed later (finalizeRequest), so this is safe.
-        if (request && text !== undefined && this.recording) {
+        if (request && text !== undefined && this.recording && this.capacity) {
           input.ReturnConsumedCapacity = 'TOTAL';
           const rewritten = JSON.stringify(input);
           request.body = typeof body === 'string' ? rewritten : new Uint8Array(Buffer.from(rewritten, 'utf8'));
