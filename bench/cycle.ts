@@ -104,7 +104,8 @@ export class Replayer {
     // The audit key's signatures go to the local KMS emulator, as the adapters' do.
     this.kms = createKmsClient({ region: env.AWS_REGION, endpoint: env.AWS_ENDPOINT_URL_KMS, credentials });
     // The same (idle) recording middleware as on the adapters' clients, so both sides carry its
-    // small cost and DynamoDB computes the consumed capacity for both.
+    // small cost. Neither asks DynamoDB for the consumed capacity, but the first timed cycle,
+    // whose I/O the results summarize.
     const idle = new IoRecorder();
     idle.attachDynamoDB(this.dynamo);
     idle.attachS3(this.s3);

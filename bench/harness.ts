@@ -100,7 +100,7 @@ export async function startBenchServer(options: { approvalTimeoutSeconds?: numbe
         timeout: 30_000,
         headers: { authorization: `Bearer ${token}`, ...(payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }) },
       });
-      request.on('timeout', () => request.destroy(new Error(`${method} ${path}: no answer in 30 s`)));
+      request.on('timeout', () => request.destroy(new Error(`${method} ${path}: the connection was idle for 30 s`)));
       request.on('error', reject);
       request.on('response', (response) => {
         const chunks: Buffer[] = [];

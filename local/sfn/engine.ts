@@ -3,7 +3,6 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
-import { allSettled } from '../../lambdas/shared/settled';
 
 /**
  * A local Step Functions: runs the repository's ASL file, unchanged, with aws-local-stepfunctions.
@@ -358,7 +357,11 @@ export class LocalStepFunctions {
       writeFileSync(tmp, JSON.stringify(journaled), { mode: 0o600 });
       renameSync(tmp, file);
     } catch (error) {
-      rmSync(tmp, { force: true });
+      try {
+        rmSync(tmp, { force: true });
+      } catch {
+        // The write's own error is the one to see.
+      }
       throw error;
     }
   }
@@ -500,7 +503,16 @@ export class LocalStepFunctions {
    */
   async shutdown(): Promise<void> {
     // The journal catches up with memory first: a restart resumes from the last state entered.
-    const catchingUp = [...this.behind].map((journaled) => this.persist(journaled));
+    // Written now (synchronously); a failure is reported below, once the handlers have returned.
+    const failures: unknown[] = [];
+    for (const journaled of [...this.behind]) {
+      try {
+        this.behind.delete(journaled);
+        if (this.options.journalDir) this.writeJournal(journaled);
+      } catch (error) {
+        failures.push(error);
+      }
+    }
     this.shuttingDown = true;
     for (const abort of this.aborts.values()) abort();
     this.aborts.clear();
@@ -509,7 +521,7 @@ export class LocalStepFunctions {
     this.waiters.clear();
     await Promise.allSettled([...this.inFlight]);
     // As loud as the writes while running: a journal that could not catch up is not hidden.
-    await allSettled(catchingUp);
+    if (failures.length > 0) throw failures[0];
   }
 }
 

@@ -103,7 +103,7 @@ function submitBodies(): { union: z.core.$ZodType; variants: { id: string; schem
   };
 }
 
-/** A JSON-RPC 2.0 message of MCP's Streamable HTTP transport; the MCP SDK parses the rest. */
+/** A JSON-RPC 2.0 message of MCP's Streamable HTTP transport; the MCP server (mcp/server.ts) checks the rest. */
 const JsonRpcMessage = z.looseObject({ jsonrpc: z.literal('2.0') });
 
 /** This document, as far as a client needs to know before reading it. */
@@ -262,7 +262,11 @@ const OPERATIONS: readonly OperationSpec[] = [
       200: { description: 'The JSON-RPC response.', schema: JsonRpcMessage },
       202: { description: 'A notification or a response was accepted; no body.' },
       // The MCP transport's own refusals are JSON-RPC error objects, as the MCP SDK's client expects.
-      400: { description: 'From the MCP transport: not JSON, or not a JSON-RPC message (a JSON-RPC error object).', schema: JsonRpcMessage },
+      400: {
+        description:
+          'From the MCP transport: not JSON, not a JSON-RPC 2.0 message, a batch of more than 100 messages, or an `MCP-Protocol-Version` the server does not speak (a JSON-RPC error object).',
+        schema: JsonRpcMessage,
+      },
       406: { description: 'From the MCP transport: `Accept` must list both `application/json` and `text/event-stream` (a JSON-RPC error object).', schema: JsonRpcMessage },
       415: { description: 'From the MCP transport: the body must be `application/json` (a JSON-RPC error object).', schema: JsonRpcMessage },
     },

@@ -7,9 +7,16 @@ import type { ProtectedResourceMetadata } from '../schemas/api';
 /**
  * The Model Context Protocol over Streamable HTTP, stateless, with JSON responses (API.md "MCP"):
  * Warden's own JSON-RPC handling of the four methods a tools-only server answers (`initialize`,
- * `ping`, `tools/list`, `tools/call`). It answers as the official TypeScript SDK's server and
- * transport did, message for message, without their protocol schemas and JSON Schema validator
- * at each cold start; the SDK's client is what the tests talk to it with.
+ * `ping`, `tools/list`, `tools/call`), without the official TypeScript SDK's protocol schemas and
+ * JSON Schema validator at each cold start; the SDK's client is what the tests talk to it with.
+ * It answers as the SDK's server and transport (1.32) did: the same refusals, codes and messages
+ * (a probe of 63 messages compared), except where the SDK was wrong or unhelpful:
+ * - bad params are -32602 naming the first one, not -32603 with a zod dump, and an unknown tool's
+ *   message no longer starts `MCP error -32602: `;
+ * - every request of a batch is answered, two with the same id included (the SDK answered one);
+ * - a request is answered even when the batch that carries it also cancels it (the SDK never did),
+ *   and `tools/call` runs whatever task parameters it carries, as a server that declares no task
+ *   support must.
  */
 
 /** The path of the MCP endpoint and of its RFC 9728 metadata, as API.md names them. */
@@ -119,23 +126,34 @@ type Params = Record<string, unknown>;
 type Message = { kind: 'request'; id: RpcId; method: string; params?: Params } | { kind: 'notification'; method: string } | { kind: 'response' };
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
-const isId = (value: unknown): value is RpcId => typeof value === 'string' || Number.isInteger(value);
+/** A string, or an integer JSON can carry exactly (a larger one would come back as another number). */
+const isId = (value: unknown): value is RpcId => typeof value === 'string' || Number.isSafeInteger(value);
 const onlyKeys = (value: Record<string, unknown>, allowed: readonly string[]) => Object.keys(value).every((key) => allowed.includes(key));
+
+/** `_meta`, where params or a result may carry it: an object, whose progress token is a string or an integer. */
+function metaIsValid(carrier: Record<string, unknown>): boolean {
+  if (carrier._meta === undefined) return true;
+  if (!isObject(carrier._meta)) return false;
+  const token = carrier._meta.progressToken;
+  return token === undefined || isId(token);
+}
 
 /** One JSON-RPC 2.0 message, or undefined when it is not one (an extra key included, as the SDK's strict schemas refused). */
 function messageOf(value: unknown): Message | undefined {
   if (!isObject(value) || value.jsonrpc !== '2.0') return undefined;
   if ('method' in value) {
-    if (typeof value.method !== 'string' || (value.params !== undefined && !isObject(value.params))) return undefined;
+    if (typeof value.method !== 'string' || (value.params !== undefined && !(isObject(value.params) && metaIsValid(value.params)))) return undefined;
     const params = value.params as Params | undefined;
     if (!('id' in value)) return onlyKeys(value, ['jsonrpc', 'method', 'params']) ? { kind: 'notification', method: value.method } : undefined;
     if (!isId(value.id) || !onlyKeys(value, ['jsonrpc', 'id', 'method', 'params'])) return undefined;
     return { kind: 'request', id: value.id, method: value.method, ...(params ? { params } : {}) };
   }
-  if ('result' in value) return isId(value.id) && isObject(value.result) && onlyKeys(value, ['jsonrpc', 'id', 'result']) ? { kind: 'response' } : undefined;
+  if ('result' in value) {
+    return isId(value.id) && isObject(value.result) && metaIsValid(value.result) && onlyKeys(value, ['jsonrpc', 'id', 'result']) ? { kind: 'response' } : undefined;
+  }
   if ('error' in value) {
     const { error } = value;
-    const wellFormed = isObject(error) && Number.isInteger(error.code) && typeof error.message === 'string';
+    const wellFormed = isObject(error) && Number.isSafeInteger(error.code) && typeof error.message === 'string';
     return wellFormed && (value.id === undefined || isId(value.id)) && onlyKeys(value, ['jsonrpc', 'id', 'error']) ? { kind: 'response' } : undefined;
   }
   return undefined;
@@ -146,15 +164,25 @@ function invalidParams(method: string, problem: string): RpcError {
   return new RpcError(RpcErrorCode.InvalidParams, `Invalid params for ${method}: ${problem}`);
 }
 
-function initialize(params: Params | undefined) {
-  if (!params) throw invalidParams('initialize', 'params: expected an object');
-  if (typeof params.protocolVersion !== 'string') throw invalidParams('initialize', 'params.protocolVersion: expected a string');
-  if (!isObject(params.capabilities)) throw invalidParams('initialize', 'params.capabilities: expected an object');
+/** What is wrong with initialize's params, or undefined when nothing is. */
+function initializeProblem(params: Params | undefined): string | undefined {
+  if (!params) return 'params: expected an object';
+  if (typeof params.protocolVersion !== 'string') return 'params.protocolVersion: expected a string';
+  if (!isObject(params.capabilities)) return 'params.capabilities: expected an object';
   const client = params.clientInfo;
   if (!isObject(client) || typeof client.name !== 'string' || typeof client.version !== 'string') {
-    throw invalidParams('initialize', 'params.clientInfo: expected an object with a name and a version');
+    return 'params.clientInfo: expected an object with a name and a version';
   }
-  const requested = params.protocolVersion;
+  return undefined;
+}
+
+/** An initialize request the transport treats as one: with valid params (what the SDK's transport checked). */
+const isInitialization = (message: Message): boolean => message.kind === 'request' && message.method === 'initialize' && initializeProblem(message.params) === undefined;
+
+function initialize(params: Params | undefined) {
+  const problem = initializeProblem(params);
+  if (problem !== undefined || !params) throw invalidParams('initialize', problem ?? 'params: expected an object');
+  const requested = params.protocolVersion as string;
   return {
     protocolVersion: (PROTOCOL_VERSIONS as readonly string[]).includes(requested) ? requested : PROTOCOL_VERSIONS[0],
     capabilities: { tools: { listChanged: false } },
@@ -220,9 +248,9 @@ function refused(status: number, code: number, message: string): McpAnswer {
   return { status, headers: JSON_HEADERS, body: JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }) };
 }
 
-/** `application/json`, with or without parameters, as a parsed media type (never a substring). */
+/** `application/json`, with or without parameters, as a parsed media type (never a substring; a list is not one type). */
 function isJsonMediaType(contentType: string | undefined): boolean {
-  return contentType !== undefined && contentType.split(';')[0].trim().toLowerCase() === 'application/json';
+  return contentType !== undefined && !contentType.includes(',') && contentType.split(';')[0].trim().toLowerCase() === 'application/json';
 }
 
 /**
@@ -252,7 +280,7 @@ export async function serveMcp(post: McpPost, session: ToolSession): Promise<Mcp
   if (messages.some((message) => message === undefined)) return refused(400, RpcErrorCode.ParseError, 'Parse error: Invalid JSON-RPC message');
   const valid = messages as Message[];
   const requests = valid.filter((message): message is Extract<Message, { kind: 'request' }> => message.kind === 'request');
-  if (requests.some((request) => request.method === 'initialize')) {
+  if (valid.some(isInitialization)) {
     if (valid.length > 1) return refused(400, RpcErrorCode.InvalidRequest, 'Invalid Request: Only one initialization request is allowed');
   } else {
     // After initialization every POST names the negotiated revision; one this server does not speak is refused.

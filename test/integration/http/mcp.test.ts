@@ -268,13 +268,19 @@ describe('the Streamable HTTP transport (JSON-RPC over POST, stateless, JSON res
     const init = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } };
     const twoWithInit = await post([init, ping(2)]);
     expect([twoWithInit.status, twoWithInit.json]).toEqual([400, refusal(-32600, 'Invalid Request: Only one initialization request is allowed')]);
+    // An initialize whose params are not valid is not one: each request is answered, as the transport did.
+    const badInit = await post([{ jsonrpc: '2.0', id: 1, method: 'initialize', params: {} }, ping(2)]);
+    expect(badInit.json).toEqual([{ jsonrpc: '2.0', id: 1, error: { code: -32602, message: expect.stringMatching(/protocolVersion/) } }, { jsonrpc: '2.0', id: 2, result: {} }]);
   });
 
   it('refuses what is not JSON-RPC 2.0 with 400 and a JSON-RPC error of null id', async () => {
     const notJson = await postRaw('{"jsonrpc":');
     expect([notJson.status, notJson.contentType, notJson.json]).toEqual([400, 'application/json', refusal(-32700, 'Parse error: Invalid JSON')]);
     for (const message of [{ foo: 1 }, { jsonrpc: '1.0', id: 1, method: 'ping' }, { jsonrpc: '2.0', id: 1.5, method: 'ping' }, { jsonrpc: '2.0', id: 1, method: 'ping', extra: 1 },
-      { jsonrpc: '2.0', id: 1, method: 'ping', params: [1] }, [ping(1), 'ping'], null]) {
+      { jsonrpc: '2.0', id: 1, method: 'ping', params: [1] }, [ping(1), 'ping'], null,
+      // An id JSON cannot carry exactly (it would come back as another number), and a bad _meta.
+      { jsonrpc: '2.0', id: 2 ** 53 + 1, method: 'ping' }, { jsonrpc: '2.0', id: 1, method: 'ping', params: { _meta: { progressToken: 1.5 } } },
+      { jsonrpc: '2.0', id: 1, method: 'ping', params: { _meta: 5 } }]) {
       const answer = await post(message);
       expect([answer.status, answer.json]).toEqual([400, refusal(-32700, 'Parse error: Invalid JSON-RPC message')]);
     }
@@ -286,6 +292,7 @@ describe('the Streamable HTTP transport (JSON-RPC over POST, stateless, JSON res
     const text = await post(ping(1), { 'content-type': 'text/plain' });
     expect([text.status, text.json]).toEqual([415, refusal(-32000, 'Unsupported Media Type: Content-Type must be application/json')]);
     expect((await post(ping(1), { 'content-type': 'application/json; charset=utf-8' })).status).toBe(200);
+    expect((await post(ping(1), { 'content-type': 'application/json; charset=utf-8, text/html' })).status).toBe(415);
     const old = await post(ping(1), { 'mcp-protocol-version': '1999-01-01' });
     expect([old.status, old.json]).toEqual([400, refusal(-32000, expect.stringMatching(/^Bad Request: Unsupported protocol version: 1999-01-01 \(supported versions: 2025-11-25, /))]);
     expect((await post(ping(1), { 'mcp-protocol-version': '2025-06-18' })).json).toEqual({ jsonrpc: '2.0', id: 1, result: {} });
