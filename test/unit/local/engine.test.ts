@@ -205,6 +205,32 @@ it('resumes an execution journaled as started before any state was entered: it r
   }
 });
 
+it('refuses to start an execution whose journal cannot be written, and says why; snapshots land in the order taken', async () => {
+  const broken = mkdtempSync(join(tmpdir(), 'warden-engine-broken-'));
+  try {
+    const engine = engineWith([], broken);
+    // The directory turns into a file: every write under it fails (ENOTDIR), as on a full or read-only disk.
+    rmSync(broken, { recursive: true });
+    writeFileSync(broken, '');
+    await expect(engine.startExecution({ name: 'unwritable', input: '{}' })).rejects.toThrow(/journal write failed: .*ENOTDIR/);
+    await engine.shutdown();
+  } finally {
+    rmSync(broken, { recursive: true, force: true });
+  }
+  // Many executions at once: each journal ends with its execution's last snapshot, not an earlier one.
+  const parked: string[] = [];
+  const engine = engineWith(parked, dir);
+  const names = Array.from({ length: 20 }, (_, i) => `burst-${i}`);
+  await Promise.all(names.map((name) => engine.startExecution({ name, input: '{}' })));
+  for (let i = 0; i < 400 && parked.length < names.length; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+  expect(parked).toHaveLength(names.length);
+  await engine.shutdown();
+  for (const name of names) {
+    const journal = JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8')) as { cursor?: { stateName: string }; dispatched?: { stateName: string } };
+    expect([journal.cursor?.stateName, journal.dispatched?.stateName]).toEqual(['Wait', 'Wait']);
+  }
+});
+
 it('resumes a waiting execution after a restart: same token, no second dispatch', async () => {
   const parked: string[] = [];
   const first = engineWith(parked, dir);
