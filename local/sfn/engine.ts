@@ -497,7 +497,6 @@ export class LocalStepFunctions {
     // As loud as the writes while running: a journal that could not catch up is not hidden.
     await allSettled(catchingUp);
   }
-
 }
 
 /**

@@ -20,6 +20,17 @@ export function optionalSdkFile(name: OptionalSdk): string {
   return `sdk/${name.slice('@aws-sdk/'.length)}.js`;
 }
 
+/** A file the construct writes beside the bundle, if it is there (in a bundle, `__dirname` is the bundle's folder). */
+export function fileBesideBundle(file: string): string | undefined {
+  const path = join(__dirname, file);
+  return existsSync(path) ? path : undefined;
+}
+
+/** What a Lambda without such a file says: a broken deployment, not a missing feature. */
+export function missingBesideBundle(file: string): Error {
+  return new Error(`${file} is missing beside the bundle (lib/constructs/functions.ts writes it)`);
+}
+
 const loaded = new Map<OptionalSdk, Promise<unknown>>();
 
 /**
@@ -30,10 +41,10 @@ const loaded = new Map<OptionalSdk, Promise<unknown>>();
 export function loadOptionalSdk<M>(name: OptionalSdk, fromPackage: () => Promise<M>): Promise<M> {
   let module = loaded.get(name) as Promise<M> | undefined;
   if (!module) {
-    const file = join(__dirname, optionalSdkFile(name));
-    if (existsSync(file)) module = Promise.resolve(require(file) as M);
+    const file = fileBesideBundle(optionalSdkFile(name));
+    if (file) module = Promise.resolve(require(file) as M);
     // In Lambda the bundle leaves the package out: without its file the runtime's own SDK would answer instead.
-    else if (process.env.AWS_LAMBDA_FUNCTION_NAME) module = Promise.reject(new Error(`${name}: ${optionalSdkFile(name)} is missing beside the bundle (lib/constructs/functions.ts writes it)`));
+    else if (process.env.AWS_LAMBDA_FUNCTION_NAME) module = Promise.reject(new Error(`${name}: ${missingBesideBundle(optionalSdkFile(name)).message}`));
     else module = fromPackage();
     loaded.set(name, module);
   }

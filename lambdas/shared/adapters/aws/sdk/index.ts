@@ -1,7 +1,6 @@
 /* eslint-disable @typescript-eslint/no-require-imports */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { lazy } from '../../../lazy';
+import { fileBesideBundle, missingBesideBundle } from '../optional-sdk';
 
 /**
  * The SDK packages the AWS adapters use, each loaded on first use: esbuild bundles a `require()`
@@ -33,8 +32,8 @@ export const sfnSdk = /* @__PURE__ */ lazy(() => require('./sfn') as typeof impo
 
 /** A module the construct wrote beside the bundle; a bundle without it is a broken deployment, said so. */
 function besideBundle<M>(file: string): M {
-  const path = join(__dirname, file);
-  if (!existsSync(path)) throw new Error(`${file} is missing beside the bundle (lib/constructs/functions.ts writes it)`);
+  const path = fileBesideBundle(file);
+  if (!path) throw missingBesideBundle(file);
   return require(path) as M;
 }
 
