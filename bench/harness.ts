@@ -3,12 +3,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { Agent, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { documentClient, kmsClient, s3Client, sfnClient } from '../lambdas/shared/adapters/aws/clients';
+import * as clients from '../lambdas/shared/adapters/aws/clients';
 import { seedSystemOfRecord } from '../lambdas/shared/adapters/aws/seed';
 import type { AccessLogEntry } from '../local/http';
 import type { ExecutionRecord } from '../local/sfn/engine';
 import { startLocalServer, type LocalServer } from '../local/server';
-import { IoRecorder } from './io-recorder';
+import { IoRecorder, RemoteRecorder, type Recorder } from './io-recorder';
 
 /**
  * A fresh local Warden (local/server.ts on port 0, a temp data dir) driven over HTTP the way a
@@ -31,7 +31,7 @@ export function uniqueDescription(what: string): string {
 
 export interface BenchServer {
   server: LocalServer;
-  recorder: IoRecorder;
+  recorder: Recorder;
   /** Access-log entries by route key (method and route template). */
   accessLog: Map<string, number[]>;
   requesterToken: string;
@@ -53,14 +53,19 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
-let recorderAttached: IoRecorder | undefined;
+let inProcessRecorder: IoRecorder | undefined;
 
-export async function startBenchServer(options: { approvalTimeoutSeconds?: number } = {}): Promise<BenchServer> {
+export async function startBenchServer(options: { approvalTimeoutSeconds?: number; functions?: 'worker' | 'in-process' } = {}): Promise<BenchServer> {
+  const functions = options.functions ?? 'worker';
   const dataDir = await mkdtemp(join(tmpdir(), 'warden-bench-'));
+  let remote: RemoteRecorder | undefined;
   const accessLog = new Map<string, number[]>();
   const server = await startLocalServer({
     dataDir,
     approvalTimeoutSeconds: options.approvalTimeoutSeconds,
+    functions,
+    // On the handlers' thread, the recorder watches their SDK clients there.
+    ...(functions === 'worker' ? { instrument: { module: join(__dirname, 'recorder-instrument.ts'), onMessage: (event: unknown) => remote?.receive(event) } } : {}),
     accessLog: (entry: AccessLogEntry) => {
       if (!entry.routeKey) return;
       const list = accessLog.get(entry.routeKey) ?? [];
@@ -68,9 +73,9 @@ export async function startBenchServer(options: { approvalTimeoutSeconds?: numbe
       accessLog.set(entry.routeKey, list);
     },
   });
-  // The handlers' SDK clients are process-wide singletons: one recorder serves every server.
-  recorderAttached ??= attachRecorder();
-  const recorder = recorderAttached;
+  const worker = server.stack.worker;
+  // In-process, the handlers' SDK clients are process-wide singletons: one recorder serves every server.
+  const recorder: Recorder = worker ? (remote = new RemoteRecorder((command) => worker.instrumentMessage(command))) : (inProcessRecorder ??= new IoRecorder().attachAll(clients));
   const requesterToken = await server.mintToken(REQUESTER.sub, REQUESTER.roles);
   const approverToken = await server.mintToken(APPROVER.sub, APPROVER.roles);
 
@@ -155,15 +160,6 @@ export async function startBenchServer(options: { approvalTimeoutSeconds?: numbe
   };
 }
 
-function attachRecorder(): IoRecorder {
-  const recorder = new IoRecorder();
-  recorder.attachDynamoDB(documentClient());
-  recorder.attachS3(s3Client());
-  recorder.attachSfn(sfnClient());
-  recorder.attachKms(kmsClient());
-  return recorder;
-}
-
 export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -193,7 +189,14 @@ export function ticketRouting(ticketId: string): Json {
 export async function seedOpenTickets(bench: BenchServer, count: number): Promise<string[]> {
   const ids = Array.from({ length: count }, (_, i) => `T-${7_000_000 + i}`);
   const records = ids.map((ticketId) => ({ type: 'TICKET', id: ticketId, attributes: { ticketId, ticketStatus: 'open', queue: 'technical', priority: 'normal' } }));
-  const results = await seedSystemOfRecord(documentClient(), bench.server.stack.env.RECORDS_TABLE, { vendors: [], customers: [], records });
+  // A client of its own for this server's emulators: the handlers' may be on another thread, and this process's singletons may address an earlier server.
+  const { env } = bench.server.stack;
+  const seeding = clients.createDocumentClient({
+    region: env.AWS_REGION,
+    endpoint: env.AWS_ENDPOINT_URL_DYNAMODB,
+    credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY },
+  });
+  const results = await seedSystemOfRecord(seeding, env.RECORDS_TABLE, { vendors: [], customers: [], records }).finally(() => seeding.destroy());
   const notWritten = results.filter((result) => result.outcome !== 'written');
   if (notWritten.length > 0) throw new Error(`seeding bench tickets: ${notWritten.length} were already there (${notWritten[0].item.pk})`);
   return ids;

@@ -35,7 +35,15 @@ export interface RecordedCall {
 
 type Listener = (call: RecordedCall) => void;
 
-export class IoRecorder {
+/** What the bench asks of a recorder, whether it watches the clients here or on the handlers' thread. */
+export interface Recorder {
+  readonly recording: boolean;
+  restart(options?: { capacity?: boolean }): RecordedCall[];
+  stop(): RecordedCall[];
+  onCall(listener: Listener): () => void;
+}
+
+export class IoRecorder implements Recorder {
   private calls: RecordedCall[] = [];
   private readonly listeners = new Set<Listener>();
   recording = false;
@@ -75,6 +83,20 @@ export class IoRecorder {
   private emit(call: RecordedCall): void {
     if (this.recording) this.calls.push(call);
     for (const listener of this.listeners) listener(call);
+  }
+
+  /** The process's own SDK clients, the ones the handlers share when they run on this thread. */
+  attachAll(clients: {
+    documentClient(): Pick<DynamoDBDocumentClient, 'middlewareStack'>;
+    s3Client(): Pick<S3Client, 'middlewareStack'>;
+    sfnClient(): Pick<SFNClient, 'middlewareStack'>;
+    kmsClient(): Pick<KMSClient, 'middlewareStack'>;
+  }): this {
+    this.attachDynamoDB(clients.documentClient());
+    this.attachS3(clients.s3Client());
+    this.attachSfn(clients.sfnClient());
+    this.attachKms(clients.kmsClient());
+    return this;
   }
 
   attachDynamoDB(client: Pick<DynamoDBDocumentClient, 'middlewareStack'>): void {
@@ -233,4 +255,51 @@ export function summarize(calls: readonly RecordedCall[], gsiTables: readonly st
     }
   }
   return summary;
+}
+
+/** Between the bench and the recorder on the handlers' thread (bench/recorder-instrument.ts). */
+export type RecorderCommand = { restart: { capacity?: boolean } } | { stop: true };
+export interface RecorderEvent {
+  call: RecordedCall;
+}
+
+/**
+ * The bench's side of a recorder that watches the handlers' SDK clients on their own thread
+ * (local/functions.ts): commands go there, every call it sees comes back. A call's message is
+ * posted before the handler that made it answers, on the same channel, so by the time the bench
+ * has an answer it has that answer's calls.
+ */
+export class RemoteRecorder implements Recorder {
+  recording = false;
+  private calls: RecordedCall[] = [];
+  private readonly listeners = new Set<Listener>();
+
+  constructor(private readonly send: (command: RecorderCommand) => void) {}
+
+  receive(event: unknown): void {
+    const { call } = event as RecorderEvent;
+    if (this.recording) this.calls.push(call);
+    for (const listener of this.listeners) listener(call);
+  }
+
+  restart(options: { capacity?: boolean } = {}): RecordedCall[] {
+    this.send({ restart: options });
+    const previous = this.calls;
+    this.calls = [];
+    this.recording = true;
+    return previous;
+  }
+
+  stop(): RecordedCall[] {
+    this.send({ stop: true });
+    this.recording = false;
+    const calls = this.calls;
+    this.calls = [];
+    return calls;
+  }
+
+  onCall(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
 }

@@ -56,7 +56,7 @@ async function requestReaching(server: LocalServer, token: string, requestId: st
 
 async function main(): Promise<void> {
   const dataDir = await mkdtemp(join(tmpdir(), 'warden-demo-'));
-  const server = await startLocalServer({ dataDir });
+  const server = await startLocalServer({ dataDir, functions: 'worker' });
   try {
     console.log(`Warden demo against a fresh local stack at ${server.url}`);
     const requester = await server.mintToken('requester-1', ['support-agent']);

@@ -153,6 +153,9 @@ export interface LocalServerOptions {
    * connectors that replace `connectors`' entries to reach them. @default none
    */
   local?: Pick<WardenLocalConfig, 'standIns' | 'connectors'>;
+  /** Where the Lambda handlers run (`LocalStackOptions.functions`). @default 'in-process' */
+  functions?: LocalStackOptions['functions'];
+  instrument?: LocalStackOptions['instrument'];
 }
 
 export interface LocalServer {
@@ -191,6 +194,8 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       approvalTimeoutSeconds: options.approvalTimeoutSeconds,
       modelProvider: options.modelProvider,
       connectors,
+      functions: options.functions,
+      instrument: options.instrument,
     });
   } catch (error) {
     await stopStandIns(standIns);
@@ -206,10 +211,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     await listen(api, port, host);
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${(api.address() as AddressInfo).port}`;
     // The MCP function checks tokens itself, as in AWS: against the dev issuer's keys, served here.
-    stack.env[JWT_ENV.issuer] = identity.issuer;
-    stack.env[JWT_ENV.audience] = identity.audience;
-    stack.env[JWT_ENV.jwksUrl] = `${url}/local/jwks.json`;
-    Object.assign(process.env, stack.env);
+    stack.setEnv({ [JWT_ENV.issuer]: identity.issuer, [JWT_ENV.audience]: identity.audience, [JWT_ENV.jwksUrl]: `${url}/local/jwks.json` });
 
     let stopping: Promise<void> | undefined;
     return {

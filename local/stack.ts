@@ -2,6 +2,8 @@ import './node-version';
 import { join } from 'node:path';
 import { startEmulators } from './emulators';
 import { LocalStepFunctions, type LocalLambda } from './sfn/engine';
+import { FunctionsWorker, type FunctionsWorkerOptions } from './functions';
+import { FUNCTION_MODULES, type FunctionName } from './functions-protocol';
 import { startSfnServer } from './sfn/server';
 import { STATE_MACHINE_ARN_ENV } from '../lambdas/shared/tables';
 import { governedRequestDefinition } from '../lib/asl';
@@ -20,6 +22,15 @@ export interface LocalStackOptions {
   modelProvider?: string;
   /** Each action's facts and effect connectors (`warden.connectors` in cdk.json). @default builtin everywhere */
   connectors?: ConnectorsSetting;
+  /**
+   * Where the Lambda handlers run: `worker`, a thread of their own (as `npm start` and the bench
+   * run them: the second core serves them while the main thread keeps the API, the engine and the
+   * emulators), or `in-process`, on the caller's thread, where a test can reach their modules.
+   * @default 'in-process'
+   */
+  functions?: 'in-process' | 'worker';
+  /** With `functions: 'worker'`: a module loaded beside the handlers to watch them (the bench's I/O recorder). */
+  instrument?: FunctionsWorkerOptions['instrument'];
 }
 
 type HttpHandler = typeof import('../lambdas/gateway/handler').handler;
@@ -32,8 +43,12 @@ export interface LocalStack {
   /** Each action's connectors as the handlers read them (builtin where none is set). */
   connectors: ConnectorsConfig;
   gateway: HttpHandler;
-  approval: typeof import('../lambdas/approval/handler').handler;
-  mcp: typeof import('../lambdas/mcp/handler').handler;
+  approval: HttpHandler;
+  mcp: HttpHandler;
+  /** Environment set after start reaches the handlers (on their thread too) before any later call. */
+  setEnv(vars: Record<string, string>): void;
+  /** The handlers' thread, with `functions: 'worker'`. */
+  worker?: FunctionsWorker;
   stop(): Promise<void>;
 }
 
@@ -93,25 +108,31 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     throw new Error(`WARDEN_MODEL_PROVIDER=${env.MODEL_PROVIDER} cannot be used: ${error instanceof Error ? error.message : String(error)}`);
   }
 
-  // Imported only now: their runtime wiring reads the environment set above.
-  const [triage, inference, validation, dehydrate, execution, finalize, gateway, approval, mcp] = await Promise.all([
-    import('../lambdas/triage/handler'),
-    import('../lambdas/inference/handler'),
-    import('../lambdas/validation/handler'),
-    import('../lambdas/dehydrate/handler'),
-    import('../lambdas/execution/handler'),
-    import('../lambdas/finalize/handler'),
-    import('../lambdas/gateway/handler'),
-    import('../lambdas/approval/handler'),
-    import('../lambdas/mcp/handler'),
-  ]);
+  let worker: FunctionsWorker | undefined;
+  let handlers: Record<FunctionName, LocalLambda>;
+  if (options.functions === 'worker') {
+    worker = new FunctionsWorker({ env, instrument: options.instrument });
+    try {
+      await worker.started();
+    } catch (error) {
+      await worker.stop();
+      await emulators.stop();
+      throw error;
+    }
+    const on = worker;
+    handlers = Object.fromEntries(Object.keys(FUNCTION_MODULES).map((name) => [name, on.handler(name as FunctionName)])) as typeof handlers;
+  } else {
+    // Imported only now: their runtime wiring reads the environment set above.
+    const modules = await Promise.all(Object.values(FUNCTION_MODULES).map((path) => import(path) as Promise<{ handler: LocalLambda }>));
+    handlers = Object.fromEntries(Object.keys(FUNCTION_MODULES).map((name, i) => [name, modules[i].handler])) as typeof handlers;
+  }
   const functions: Record<string, LocalLambda> = {
-    TriageFunctionArn: triage.handler,
-    InferenceFunctionArn: inference.handler,
-    ValidationFunctionArn: validation.handler,
-    DehydrateFunctionArn: dehydrate.handler,
-    ExecutionFunctionArn: execution.handler,
-    FinalizeFunctionArn: finalize.handler,
+    TriageFunctionArn: handlers.triage,
+    InferenceFunctionArn: handlers.inference,
+    ValidationFunctionArn: handlers.validation,
+    DehydrateFunctionArn: handlers.dehydrate,
+    ExecutionFunctionArn: handlers.execution,
+    FinalizeFunctionArn: handlers.finalize,
   };
   const engine = new LocalStepFunctions({
     definition: governedRequestDefinition(approvalTimeoutSeconds),
@@ -119,9 +140,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     ...(options.dataDir ? { journalDir: join(options.dataDir, 'sfn') } : {}),
   });
   const sfn = await startSfnServer(engine);
-  env.AWS_ENDPOINT_URL_SFN = sfn.endpoint;
-  env[STATE_MACHINE_ARN_ENV] = engine.stateMachineArn;
-  Object.assign(process.env, env);
+  const setEnv = (vars: Record<string, string>) => {
+    Object.assign(env, vars);
+    Object.assign(process.env, vars);
+    worker?.setEnv(vars);
+  };
+  setEnv({ AWS_ENDPOINT_URL_SFN: sfn.endpoint, [STATE_MACHINE_ARN_ENV]: engine.stateMachineArn });
   const resumed = engine.resumeFromJournal();
 
   return {
@@ -129,11 +153,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     engine,
     env,
     connectors,
-    gateway: gateway.handler,
-    approval: approval.handler,
-    mcp: mcp.handler,
+    gateway: handlers.gateway as HttpHandler,
+    approval: handlers.approval as HttpHandler,
+    mcp: handlers.mcp as HttpHandler,
+    setEnv,
+    worker,
     async stop() {
       await engine.shutdown();
+      await worker?.stop();
       await sfn.close();
       await emulators.stop();
     },

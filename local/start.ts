@@ -54,6 +54,8 @@ async function main(): Promise<void> {
     modelProvider: settings.modelProvider,
     connectors,
     local,
+    // The handlers on a thread of their own: the API, the engine and the emulators keep this one.
+    functions: 'worker',
     accessLog: (entry) => console.log(JSON.stringify({ level: 'INFO', message: 'http', ...entry })),
   });
   // Before the banner: the API already answers, so a stop may come at any moment from now on.

@@ -247,7 +247,8 @@ export async function startTestServer(options: Omit<LocalServerOptions, 'dataDir
   const dataDir = await mkdtemp(join(tmpdir(), 'warden-it-'));
   let server: LocalServer;
   try {
-    server = await startLocalServer({ ...options, port: 0, dataDir });
+    // The handlers on their own thread, as `npm start` runs them, unless a file needs their modules here.
+    server = await startLocalServer({ functions: 'worker', ...options, port: 0, dataDir });
   } catch (error) {
     await rm(dataDir, { recursive: true, force: true });
     throw error;

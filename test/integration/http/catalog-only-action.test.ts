@@ -26,7 +26,8 @@ const employee = { sub: 'pp-erin', roles: ['employee'] };
 const facilities = { sub: 'pp-fay', roles: ['facilities-manager'] };
 const agent = { sub: 'pp-sam', roles: ['support-agent'] };
 
-const { client } = useTestServer();
+// In-process: the handlers must see the catalog this file's jest.mock adds to (jest's modules are this thread's).
+const { client } = useTestServer({ functions: 'in-process' });
 
 const permit = (employeeId: string, zone = 'north') => ({ text: 'Parking permit please', action: 'parking_permit', fields: { employeeId, zone, reason: 'new starter on site' } });
 

@@ -1,0 +1,57 @@
+/**
+ * What crosses between the local stack and the thread its Lambda handlers run on
+ * (local/functions.ts ↔ local/functions-host.ts). Payloads and results cross as JSON text, as
+ * they cross the Lambda service: what a handler returns is what the next state would see in AWS.
+ */
+
+/** Each function the stack runs, by the name the stack gives it, and the module its handler is in. */
+export const FUNCTION_MODULES = {
+  triage: '../lambdas/triage/handler',
+  inference: '../lambdas/inference/handler',
+  validation: '../lambdas/validation/handler',
+  dehydrate: '../lambdas/dehydrate/handler',
+  execution: '../lambdas/execution/handler',
+  finalize: '../lambdas/finalize/handler',
+  gateway: '../lambdas/gateway/handler',
+  approval: '../lambdas/approval/handler',
+  mcp: '../lambdas/mcp/handler',
+} as const;
+
+export type FunctionName = keyof typeof FUNCTION_MODULES;
+
+export interface SerializedError {
+  name: string;
+  message: string;
+  stack?: string;
+  /** The error's own JSON fields (`code`, `status`, …), as a Lambda's error payload keeps them. */
+  fields: Record<string, unknown>;
+}
+
+export type HostMessage =
+  | { kind: 'env'; env: Record<string, string> }
+  /** For the instrument module (`FunctionsWorkerOptions.instrument`), as it is. */
+  | { kind: 'instrument'; message: unknown }
+  | {
+      kind: 'invoke';
+      id: number;
+      name: FunctionName;
+      payload: string | undefined;
+      context: { functionName: string; awsRequestId: string; invokedFunctionArn: string; deadline: number };
+    };
+
+export type HostReply =
+  | { ready: true }
+  | { failed: SerializedError }
+  /** From the instrument module, as it is. */
+  | { instrument: unknown }
+  | { id: number; result: string | undefined }
+  | { id: number; error: SerializedError };
+
+/**
+ * A module the worker loads after the handlers, to watch them from inside their thread (the
+ * bench's I/O recorder does: the SDK clients it watches are the handlers'). It is given a way to
+ * post to the stack's side and returns what takes the stack's messages.
+ */
+export interface InstrumentModule {
+  instrument(post: (message: unknown) => void): (message: unknown) => void;
+}
