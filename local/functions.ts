@@ -11,10 +11,14 @@ import type { FunctionName, HostMessage, HostReply, SerializedError } from './fu
  * as its name, message and own fields, so what the engine sees is what it would see from Lambda.
  */
 
-/** Runs in the worker before anything else: TypeScript through tsx, then the host. */
+/**
+ * Runs in the worker before anything else: TypeScript through tsx, for require() and for import()
+ * (the handlers load some modules with import() on first use), then the host.
+ */
 const BOOTSTRAP = `
 const { workerData } = require('node:worker_threads');
-require(workerData.tsx).register();
+require(workerData.tsx.cjs).register();
+require(workerData.tsx.esm).register();
 require(workerData.host);
 `;
 
@@ -119,7 +123,7 @@ export class FunctionsWorker {
       // Not the parent's flags: tsx is registered by the bootstrap, whatever started the stack.
       execArgv: [],
       env: { ...process.env, ...this.env },
-      workerData: { tsx: require.resolve('tsx/cjs/api'), host: join(__dirname, 'functions-host.ts'), env: this.env, instrument: instrument?.module },
+      workerData: { tsx: { cjs: require.resolve('tsx/cjs/api'), esm: require.resolve('tsx/esm/api') }, host: join(__dirname, 'functions-host.ts'), env: this.env, instrument: instrument?.module },
     });
     const thread: Thread = { worker, pending: new Map(), ready: Promise.resolve() };
     thread.ready = new Promise<void>((resolve, reject) => {

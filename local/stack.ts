@@ -11,8 +11,9 @@ import { CONNECTORS_ENV, ConnectorsConfig, type ConnectorsSetting } from '../lam
 
 /**
  * The whole Warden backend on one machine: DynamoDB and S3 emulators, the local Step Functions
- * running statemachines/governed-request.asl.json, and the real Lambda handlers in-process,
- * wired through the same environment variables the CDK stack sets in AWS.
+ * running statemachines/governed-request.asl.json, and the real Lambda handlers (on a thread of
+ * their own, or in-process for tests that reach their modules), wired through the same
+ * environment variables the CDK stack sets in AWS.
  */
 
 export interface LocalStackOptions {
@@ -95,7 +96,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     ROLE_CLAIM: 'roles',
     // As the CDK stack hands it to the validation and execution functions.
     ...(options.connectors ? { [CONNECTORS_ENV]: JSON.stringify(connectors) } : {}),
-    POWERTOOLS_METRICS_DISABLED: 'true',
+    // No EMF documents on the console unless the caller asks for them (POWERTOOLS_METRICS_DISABLED=false).
+    POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
     POWERTOOLS_SERVICE_NAME: 'warden-local',
   };
   Object.assign(process.env, env);
