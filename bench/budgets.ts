@@ -53,7 +53,11 @@ export function ioCallsBudget(path: string): number | undefined {
   return Math.floor((before * IO_CALLS.autoApproved) / IO_CALLS.before['auto-approved']);
 }
 
-/** Local throughput against the emulators' own ceiling for the same calls, measured in the same run. */
+/**
+ * Local throughput against the emulators' own ceiling for the same calls, measured in the same
+ * run, like for like: the ceiling's replaying clients on a thread of their own, as local mode runs
+ * the handlers and their clients (bench/throughput.ts).
+ */
 export const THROUGHPUT = {
   /** At least this × the I/O ceiling. */
   vsIoCeiling: 0.8,

@@ -13,14 +13,28 @@ import type { FunctionName, HostMessage, HostReply, SerializedError } from './fu
 
 /**
  * Runs in the worker before anything else: TypeScript through tsx, for require() and for import()
- * (the handlers load some modules with import() on first use), then the host.
+ * (the handlers load some modules with import() on first use), then the entry module.
  */
 const BOOTSTRAP = `
 const { workerData } = require('node:worker_threads');
 require(workerData.tsx.cjs).register();
 require(workerData.tsx.esm).register();
-require(workerData.host);
+require(workerData.entry);
 `;
+
+/**
+ * A worker thread running a TypeScript module of this project (`entry`, an absolute path), with
+ * tsx registered in it whatever started this process (tsx, jest's ts-jest): not the parent's
+ * flags. `workerData` reaches the module as its own.
+ */
+export function typeScriptWorker(entry: string, options: { env?: Record<string, string | undefined>; workerData?: Record<string, unknown> } = {}): Worker {
+  return new Worker(BOOTSTRAP, {
+    eval: true,
+    execArgv: [],
+    env: options.env ?? process.env,
+    workerData: { ...options.workerData, tsx: { cjs: require.resolve('tsx/cjs/api'), esm: require.resolve('tsx/esm/api') }, entry },
+  });
+}
 
 interface Pending {
   resolve(value: unknown): void;
@@ -118,12 +132,9 @@ export class FunctionsWorker {
 
   private spawn(): Thread {
     const { instrument } = this.options;
-    const worker = new Worker(BOOTSTRAP, {
-      eval: true,
-      // Not the parent's flags: tsx is registered by the bootstrap, whatever started the stack.
-      execArgv: [],
+    const worker = typeScriptWorker(join(__dirname, 'functions-host.ts'), {
       env: { ...process.env, ...this.env },
-      workerData: { tsx: { cjs: require.resolve('tsx/cjs/api'), esm: require.resolve('tsx/esm/api') }, host: join(__dirname, 'functions-host.ts'), env: this.env, instrument: instrument?.module },
+      workerData: { env: this.env, instrument: instrument?.module },
     });
     const thread: Thread = { worker, pending: new Map(), ready: Promise.resolve() };
     thread.ready = new Promise<void>((resolve, reject) => {
