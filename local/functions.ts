@@ -71,6 +71,7 @@ interface Thread {
 export class FunctionsWorker {
   private thread: Thread;
   private nextId = 1;
+  private spawned = 0;
   private stopping = false;
   /** What the handlers read: the start's environment and every later `setEnv`, for a fresh thread too. */
   private readonly env: Record<string, string>;
@@ -132,6 +133,7 @@ export class FunctionsWorker {
 
   private spawn(): Thread {
     const { instrument } = this.options;
+    const first = this.spawned++ === 0;
     const worker = typeScriptWorker(join(__dirname, 'functions-host.ts'), {
       env: { ...process.env, ...this.env },
       workerData: { env: this.env, instrument: instrument?.module },
@@ -146,6 +148,8 @@ export class FunctionsWorker {
           if (thread.pending.size === 0) worker.unref();
         } else if ('failed' in reply) {
           const error = rebuild(reply.failed);
+          // The first thread's failure is the start's error; a fresh thread's is said here.
+          if (!first) console.error(`local Lambda handlers' thread could not load its handlers: ${error.message}`);
           this.end(thread, error);
           reject(error);
           void worker.terminate();

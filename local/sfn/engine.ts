@@ -1,6 +1,6 @@
 import '../node-version';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
@@ -340,7 +340,7 @@ export class LocalStepFunctions {
   /** Resolves once a snapshot of the journal as it is now is on disk. */
   private writeJournal(journaled: Journaled): Promise<void> {
     this.writer ??= new JournalWriter();
-    return this.writer.write(join(this.options.journalDir as string, `${journaled.record.name}.json`), JSON.stringify(journaled));
+    return this.writer.write(join(this.options.journalDir as string, `${journaled.record.name}.json`), JSON.stringify(journaled), journaled.record.stopDate !== undefined);
   }
 
   /**
@@ -353,7 +353,13 @@ export class LocalStepFunctions {
     if (!dir) return 0;
     let resumed = 0;
     for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
-      const journaled = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Journaled;
+      const path = join(dir, file);
+      const text = readFileSync(path, 'utf8');
+      const journaled = readJournal<Journaled>(text);
+      // Nothing whole in it: a start that crashed in its first write, never answered to its caller.
+      if (!journaled) continue;
+      // One line again (the snapshots before the last are of no more use), written whole before it replaces the file.
+      if (text.trim().includes('\n')) compactJournal(path, journaled);
       const record = journaled.record;
       record.startDate = new Date(record.startDate);
       if (record.stopDate) record.stopDate = new Date(record.stopDate);
@@ -539,26 +545,81 @@ function lambdaContext(functionName: string, invokedFunctionArn: string): Lambda
 }
 
 /**
- * What the journal's worker thread runs: each snapshot written to a temporary file and renamed
- * over the journal (a crash mid-write never leaves a torn journal), one after another in the
- * order they were sent, so a newer snapshot always lands after an older one.
+ * What the journal's worker thread runs: each snapshot appended to its execution's journal as one
+ * line (JSON text holds no newline), one after another in the order they were sent, so a newer
+ * snapshot always lands after an older one. A crash mid-write leaves at most a torn last line,
+ * which the reader skips (`readJournal`): the snapshot before it is where the execution resumes,
+ * as if the torn one had not been written. Each snapshot starts on a line of its own, so an append
+ * after a torn one is whole. Appending to an open file costs a few microseconds here; the
+ * temporary file and rename each snapshot took before cost 0.27 ms, about 2 ms per request.
+ * The files open at once are capped; an execution's is closed once it ends.
  */
 const JOURNAL_WRITER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
-const { renameSync, rmSync, writeFileSync } = require('node:fs');
-parentPort.on('message', ({ id, file, json }) => {
-  const tmp = file + '.tmp';
-  try {
+const { closeSync, openSync, writeSync } = require('node:fs');
+const MAX_OPEN = 64;
+const open = new Map();
+function fileFor(file) {
+  let fd = open.get(file);
+  if (fd !== undefined) {
+    open.delete(file);
+  } else {
     // The owner's only: a journal holds each waiting execution's task token.
-    writeFileSync(tmp, json, { mode: 0o600 });
-    renameSync(tmp, file);
+    fd = openSync(file, 'a', 0o600);
+  }
+  open.set(file, fd);
+  if (open.size > MAX_OPEN) {
+    const [oldest, oldestFd] = open.entries().next().value;
+    open.delete(oldest);
+    closeSync(oldestFd);
+  }
+  return fd;
+}
+function close(file) {
+  const fd = open.get(file);
+  if (fd === undefined) return;
+  open.delete(file);
+  closeSync(fd);
+}
+parentPort.on('message', ({ id, file, json, last, closeAll }) => {
+  try {
+    if (closeAll) {
+      for (const name of [...open.keys()]) close(name);
+    } else {
+      const bytes = Buffer.from('\\n' + json + '\\n', 'utf8');
+      const fd = fileFor(file);
+      for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written);
+      if (last) close(file);
+    }
     parentPort.postMessage({ id });
   } catch (error) {
-    try { rmSync(tmp, { force: true }); } catch {}
+    // A failed append may have left a torn line: the next one opens the file afresh.
+    try { close(file); } catch {}
     parentPort.postMessage({ id, error: String((error && error.message) || error) });
   }
 });
 `;
+
+function compactJournal(path: string, journaled: unknown): void {
+  const tmp = `${path}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(journaled)}\n`, { mode: 0o600 });
+  renameSync(tmp, path);
+}
+
+/** The last whole snapshot in a journal file: a torn last line (a crash mid-write) is skipped. */
+export function readJournal<T = unknown>(text: string): T | undefined {
+  const lines = text.split('\n');
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const line = lines[i].trim();
+    if (!line) continue;
+    try {
+      return JSON.parse(line) as T;
+    } catch {
+      // torn: the one before it
+    }
+  }
+  return undefined;
+}
 
 /**
  * The journal's writes, on a worker thread of their own. Written on the event loop, a snapshot's
@@ -591,19 +652,25 @@ class JournalWriter {
     this.worker.on('exit', () => this.stop(new Error('the journal writer stopped')));
   }
 
-  write(file: string, json: string): Promise<void> {
+  /** `last`: the execution has ended, its file is closed after this snapshot. */
+  write(file: string, json: string, last = false): Promise<void> {
+    return this.send({ file, json, last });
+  }
+
+  /** Stops the thread once every write sent has landed (or failed), its files closed. */
+  async close(): Promise<void> {
+    await this.send({ closeAll: true }).catch(() => undefined);
+    while (this.pending.size > 0) await new Promise<void>((resolve) => (this.drained = resolve));
+    await this.worker.terminate();
+  }
+
+  private send(message: { file: string; json: string; last: boolean } | { closeAll: true }): Promise<void> {
     if (this.stopped) return Promise.reject(this.stopped);
     const id = this.sent++;
     const done = new Promise<void>((resolve, reject) => this.pending.set(id, { resolve, reject }));
     if (this.pending.size === 1) this.worker.ref();
-    this.worker.postMessage({ id, file, json });
+    this.worker.postMessage({ id, ...message });
     return done;
-  }
-
-  /** Stops the thread once every write sent has landed (or failed). */
-  async close(): Promise<void> {
-    while (this.pending.size > 0) await new Promise<void>((resolve) => (this.drained = resolve));
-    await this.worker.terminate();
   }
 
   private stop(error: Error): void {

@@ -115,7 +115,8 @@ async function secrets(): Promise<{ taskTokens: string[]; approvalTokens: string
   const journal = join(t.server.dataDir, 'sfn');
   const engineTokens = readdirSync(journal)
     .filter((file) => file.endsWith('.json'))
-    .map((file) => (JSON.parse(readFileSync(join(journal, file), 'utf8')) as { token: string }).token);
+    // Every snapshot of each journal, not only its last.
+    .flatMap((file) => readFileSync(join(journal, file), 'utf8').split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { token: string }).token));
   const { taskIndex } = await import('../../lambdas/shared/runtime');
   const { taskIdFor } = await import('../../lambdas/shared/ids');
   const tasks = (await Promise.all(requestIds.map((id) => taskIndex().get(taskIdFor(id))))).filter((task) => task !== undefined);

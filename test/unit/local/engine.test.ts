@@ -1,7 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LocalStepFunctions, type LocalLambda } from '../../../local/sfn/engine';
+import { LocalStepFunctions, readJournal, type LocalLambda } from '../../../local/sfn/engine';
 
 /**
  * The local Step Functions engine on a small machine of the same shape as Warden's: a Lambda
@@ -161,7 +161,7 @@ it('journals a state entered without a shutdown: a process that dies mid-dispatc
   await parking;
   // No shutdown: the journal must already be where the execution is (the write lands off the event loop).
   const journal = join(dir, 'dies-mid-dispatch.json');
-  const cursor = () => (JSON.parse(readFileSync(journal, 'utf8')) as { cursor?: { stateName: string } }).cursor?.stateName;
+  const cursor = () => readJournal<{ cursor?: { stateName: string } }>(readFileSync(journal, 'utf8'))?.cursor?.stateName;
   for (let i = 0; i < 200 && cursor() !== 'Wait'; i++) await new Promise((resolve) => setTimeout(resolve, 5));
   expect(cursor()).toBe('Wait');
   expect(readdirSync(dir).filter((file) => file.endsWith('.tmp'))).toEqual([]);
@@ -226,7 +226,7 @@ it('refuses to start an execution whose journal cannot be written, and says why;
   expect(parked).toHaveLength(names.length);
   await engine.shutdown();
   for (const name of names) {
-    const journal = JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8')) as { cursor?: { stateName: string }; dispatched?: { stateName: string } };
+    const journal = readJournal<{ cursor?: { stateName: string }; dispatched?: { stateName: string } }>(readFileSync(join(dir, `${name}.json`), 'utf8')) ?? {};
     expect([journal.cursor?.stateName, journal.dispatched?.stateName]).toEqual(['Wait', 'Wait']);
   }
 });
@@ -249,6 +249,49 @@ it('resumes a waiting execution after a restart: same token, no second dispatch'
   expect(afterRestart).toEqual([]);
   // One entry per state: the resumed wait is not counted as a second transition.
   expect(record.history.filter((e) => e.type === 'StateEntered').map((e) => e.stateName)).toEqual(['Prepare', 'Wait', 'Finish']);
+});
+
+it('a journal is its snapshots, one line each: a torn last line (a crash mid-append) resumes from the one before, and the file is compacted to it', async () => {
+  const parked: string[] = [];
+  const first = engineWith(parked, dir);
+  const { executionArn } = await first.startExecution({ name: 'torn', input: '{"t":1}' });
+  const token = await parkedToken(parked);
+  await first.shutdown();
+  const written = readFileSync(join(dir, 'torn.json'), 'utf8');
+  // The start, the states entered, the dispatch: appended, not rewritten.
+  expect(written.split('\n').filter(Boolean).length).toBeGreaterThan(2);
+  const last = readJournal<{ dispatched?: { stateName: string } }>(written);
+  expect(last?.dispatched).toEqual({ stateName: 'Wait' });
+
+  const crashed = mkdtempSync(join(tmpdir(), 'warden-engine-torn-'));
+  try {
+    // Its last snapshot torn; and a journal as earlier versions wrote it (one JSON document, no newline).
+    writeFileSync(join(crashed, 'torn.json'), `${written}\n{"record":{"executionArn":"${executionArn}","status":"SUCC`);
+    const { executionArn: oldArn } = await (async () => {
+      const olderParked: string[] = [];
+      const older = engineWith(olderParked, dir);
+      const started = await older.startExecution({ name: 'older-format', input: '{"o":1}' });
+      await parkedToken(olderParked);
+      await older.shutdown();
+      return started;
+    })();
+    writeFileSync(join(crashed, 'older-format.json'), JSON.stringify(readJournal(readFileSync(join(dir, 'older-format.json'), 'utf8'))));
+
+    const afterRestart: string[] = [];
+    const second = engineWith(afterRestart, crashed);
+    expect(second.resumeFromJournal()).toBe(2);
+    expect(readFileSync(join(crashed, 'torn.json'), 'utf8').trim().split('\n')).toHaveLength(1);
+    await second.sendTaskSuccess(token, JSON.stringify({ approved: true }));
+    const record = await second.waitForEnd(executionArn);
+    expect(record.status).toBe('SUCCEEDED');
+    expect(afterRestart).toEqual([]);
+    expect(second.describeExecution(oldArn).status).toBe('RUNNING');
+    await second.shutdown();
+    // The ended execution's journal ends with its end.
+    expect(readJournal<{ record: { status: string } }>(readFileSync(join(crashed, 'torn.json'), 'utf8'))?.record.status).toBe('SUCCEEDED');
+  } finally {
+    rmSync(crashed, { recursive: true, force: true });
+  }
 });
 
 it('shuts down cleanly while a callback task is still being dispatched (no unhandled rejection)', async () => {
