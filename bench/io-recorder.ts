@@ -43,12 +43,11 @@ export interface Recorder {
   onCall(listener: Listener): () => void;
 }
 
-export class IoRecorder implements Recorder {
-  private calls: RecordedCall[] = [];
-  private readonly listeners = new Set<Listener>();
+/** The recording and its listeners, wherever the calls come from. */
+abstract class CallLog implements Recorder {
   recording = false;
-  /** Whether this recording asks DynamoDB for each call's consumed capacity (which the emulator then works out). */
-  private capacity = true;
+  private calls: RecordedCall[] = [];
+  protected readonly listeners = new Set<Listener>();
 
   /**
    * Starts a fresh recording and returns what the previous one held. `capacity: false` records
@@ -56,14 +55,15 @@ export class IoRecorder implements Recorder {
    * would make the emulator work for the run and not for its replay.
    */
   restart(options: { capacity?: boolean } = {}): RecordedCall[] {
+    this.restarted(options);
     const previous = this.calls;
     this.calls = [];
     this.recording = true;
-    this.capacity = options.capacity ?? true;
     return previous;
   }
 
   stop(): RecordedCall[] {
+    this.stopped();
     this.recording = false;
     const calls = this.calls;
     this.calls = [];
@@ -80,12 +80,26 @@ export class IoRecorder implements Recorder {
     return () => this.listeners.delete(listener);
   }
 
-  private emit(call: RecordedCall): void {
+  protected emit(call: RecordedCall): void {
     if (this.recording) this.calls.push(call);
     for (const listener of this.listeners) listener(call);
   }
 
-  /** The process's own SDK clients, the ones the handlers share when they run on this thread. */
+  protected abstract restarted(options: { capacity?: boolean }): void;
+  protected abstract stopped(): void;
+}
+
+/** Records every call the SDK clients it is attached to make, on this thread. */
+export class IoRecorder extends CallLog {
+  /** Whether this recording asks DynamoDB for each call's consumed capacity (which the emulator then works out). */
+  private capacity = true;
+
+  protected restarted(options: { capacity?: boolean }): void {
+    this.capacity = options.capacity ?? true;
+  }
+
+  protected stopped(): void {}
+
   attachAll(clients: {
     documentClient(): Pick<DynamoDBDocumentClient, 'middlewareStack'>;
     s3Client(): Pick<S3Client, 'middlewareStack'>;
@@ -269,37 +283,20 @@ export interface RecorderEvent {
  * posted before the handler that made it answers, on the same channel, so by the time the bench
  * has an answer it has that answer's calls.
  */
-export class RemoteRecorder implements Recorder {
-  recording = false;
-  private calls: RecordedCall[] = [];
-  private readonly listeners = new Set<Listener>();
-
-  constructor(private readonly send: (command: RecorderCommand) => void) {}
+export class RemoteRecorder extends CallLog {
+  constructor(private readonly send: (command: RecorderCommand) => void) {
+    super();
+  }
 
   receive(event: unknown): void {
-    const { call } = event as RecorderEvent;
-    if (this.recording) this.calls.push(call);
-    for (const listener of this.listeners) listener(call);
+    this.emit((event as RecorderEvent).call);
   }
 
-  restart(options: { capacity?: boolean } = {}): RecordedCall[] {
+  protected restarted(options: { capacity?: boolean }): void {
     this.send({ restart: options });
-    const previous = this.calls;
-    this.calls = [];
-    this.recording = true;
-    return previous;
   }
 
-  stop(): RecordedCall[] {
+  protected stopped(): void {
     this.send({ stop: true });
-    this.recording = false;
-    const calls = this.calls;
-    this.calls = [];
-    return calls;
-  }
-
-  onCall(listener: Listener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
   }
 }
