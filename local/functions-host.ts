@@ -53,12 +53,12 @@ function main(): void {
       reply({ id, error: { name: 'Lambda.ResourceNotFoundException', message: `Function not found: ${name}`, fields: {} } });
       return;
     }
-    const deadline = context.deadline;
-    const lambdaContext = {
+    // The HTTP API calls its handlers with no context, as it does in-process.
+    const lambdaContext = context && {
       functionName: context.functionName,
       awsRequestId: context.awsRequestId,
       invokedFunctionArn: context.invokedFunctionArn,
-      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+      getRemainingTimeInMillis: () => Math.max(0, context.deadline - Date.now()),
     };
     let input: unknown;
     try {
@@ -67,12 +67,14 @@ function main(): void {
       reply({ id, error: serializeError(error) });
       return;
     }
+    // A result that is not JSON (a BigInt, a cycle) fails this call alone, as Lambda fails to serialise it.
     Promise.resolve()
       .then(() => handler(input, lambdaContext))
+      .then((result) => (result === undefined ? undefined : JSON.stringify(result)))
       .then(
-      (result) => reply({ id, result: result === undefined ? undefined : JSON.stringify(result) }),
-      (error: unknown) => reply({ id, error: serializeError(error) }),
-    );
+        (result) => reply({ id, result }),
+        (error: unknown) => reply({ id, error: serializeError(error) }),
+      );
   });
   port.postMessage({ ready: true } satisfies HostReply);
 }

@@ -36,7 +36,8 @@ export type HostMessage =
       id: number;
       name: FunctionName;
       payload: string | undefined;
-      context: { functionName: string; awsRequestId: string; invokedFunctionArn: string; deadline: number };
+      /** The engine's Lambda context (its deadline as an epoch time); none from the HTTP API, as in-process. */
+      context?: { functionName: string; awsRequestId: string; invokedFunctionArn: string; deadline: number };
     };
 
 export type HostReply =

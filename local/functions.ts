@@ -97,26 +97,35 @@ export class FunctionsWorker {
     if (!this.thread.ended) this.post({ kind: 'instrument', message });
   }
 
-  invoke(name: FunctionName, payload: unknown, context: Partial<LambdaLikeContext> = {}): Promise<unknown> {
+  invoke(name: FunctionName, payload: unknown, context?: Partial<LambdaLikeContext>): Promise<unknown> {
     if (this.stopping) return Promise.reject(new Error("the Lambda handlers' thread is stopping"));
+    let message: HostMessage;
+    try {
+      // Built before the call is registered: a payload that is not JSON fails this call alone.
+      message = {
+        kind: 'invoke',
+        id: this.nextId++,
+        name,
+        payload: payload === undefined ? undefined : JSON.stringify(payload),
+        ...(context
+          ? {
+              context: {
+                functionName: context.functionName ?? name,
+                awsRequestId: context.awsRequestId ?? randomUUID(),
+                invokedFunctionArn: context.invokedFunctionArn ?? name,
+                deadline: Date.now() + (context.getRemainingTimeInMillis?.() ?? 60_000),
+              },
+            }
+          : {}),
+      };
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
     if (this.thread.ended) this.thread = this.spawn();
     const { pending, worker } = this.thread;
-    const id = this.nextId++;
-    const remaining = context.getRemainingTimeInMillis?.() ?? 60_000;
-    const called = new Promise<unknown>((resolve, reject) => pending.set(id, { resolve, reject }));
+    const called = new Promise<unknown>((resolve, reject) => pending.set(message.id, { resolve, reject }));
     if (pending.size === 1) worker.ref();
-    this.post({
-      kind: 'invoke',
-      id,
-      name,
-      payload: payload === undefined ? undefined : JSON.stringify(payload),
-      context: {
-        functionName: context.functionName ?? name,
-        awsRequestId: context.awsRequestId ?? randomUUID(),
-        invokedFunctionArn: context.invokedFunctionArn ?? name,
-        deadline: Date.now() + remaining,
-      },
-    });
+    this.post(message);
     return called;
   }
 

@@ -125,8 +125,8 @@ function toStandIn(connector: StandInConnector, standInUrls: Readonly<Record<str
 
 /**
  * Each signing-secret variable a local connector or stand-in reads and the environment leaves
- * unset, set to a random value for this run: the connector (in-process) and the stand-in share
- * it, and nobody has to invent one. Returns the names it set (never the values).
+ * unset, set to a random value for this run: the connector (on the handlers' thread, which
+ * inherits it) and the stand-in share it, and nobody has to invent one. Returns the names it set (never the values).
  */
 export function fillLocalSecrets(deployed: ConnectorsConfig, local: WardenLocalConfig, env: NodeJS.ProcessEnv = process.env): string[] {
   const names = new Set<string>();

@@ -358,8 +358,15 @@ export class LocalStepFunctions {
       const journaled = readJournal<Journaled>(text);
       // Nothing whole in it: a start that crashed in its first write, never answered to its caller.
       if (!journaled) continue;
-      // One line again (the snapshots before the last are of no more use), written whole before it replaces the file.
-      if (text.trim().includes('\n')) compactJournal(path, journaled);
+      // One line again (the snapshots before the last are of no more use), written whole before it
+      // replaces the file. Only tidying: a journal that cannot be rewritten is read as it is.
+      if (text.trim().includes('\n')) {
+        try {
+          compactJournal(path, journaled);
+        } catch (error) {
+          console.error(`local Step Functions: journal ${file} left as it is (${error instanceof Error ? error.message : String(error)})`);
+        }
+      }
       const record = journaled.record;
       record.startDate = new Date(record.startDate);
       if (record.stopDate) record.stopDate = new Date(record.stopDate);
@@ -552,11 +559,12 @@ function lambdaContext(functionName: string, invokedFunctionArn: string): Lambda
  * as if the torn one had not been written. Each snapshot starts on a line of its own, so an append
  * after a torn one is whole. Appending to an open file costs a few microseconds here; the
  * temporary file and rename each snapshot took before cost 0.27 ms, about 2 ms per request.
- * The files open at once are capped; an execution's is closed once it ends.
+ * The files open at once are capped. An execution's last snapshot, once it has ended, replaces
+ * its file (a temporary file renamed over it), so an ended execution's journal is one line.
  */
 const JOURNAL_WRITER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
-const { closeSync, openSync, writeSync } = require('node:fs');
+const { closeSync, openSync, renameSync, rmSync, writeFileSync, writeSync } = require('node:fs');
 const MAX_OPEN = 64;
 const open = new Map();
 function fileFor(file) {
@@ -585,16 +593,22 @@ parentPort.on('message', ({ id, file, json, last, closeAll }) => {
   try {
     if (closeAll) {
       for (const name of [...open.keys()]) close(name);
+    } else if (last) {
+      // The execution has ended: its journal becomes its last snapshot alone, written whole
+      // beside it and renamed over it, so an ended execution does not keep its earlier ones.
+      close(file);
+      writeFileSync(file + '.tmp', json + '\\n', { mode: 0o600 });
+      renameSync(file + '.tmp', file);
     } else {
       const bytes = Buffer.from('\\n' + json + '\\n', 'utf8');
       const fd = fileFor(file);
       for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written);
-      if (last) close(file);
     }
     parentPort.postMessage({ id });
   } catch (error) {
     // A failed append may have left a torn line: the next one opens the file afresh.
     try { close(file); } catch {}
+    try { if (last) rmSync(file + '.tmp', { force: true }); } catch {}
     parentPort.postMessage({ id, error: String((error && error.message) || error) });
   }
 });

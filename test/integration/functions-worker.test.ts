@@ -91,6 +91,11 @@ describe("the local stack's handlers on their own thread", () => {
     expect(fields(inWorker)).toMatchObject({ name: 'InvalidWorkflowState', code: 'invalid_workflow_state', status: 500 });
   });
 
+  it('a payload that is not JSON fails that call alone, before it reaches the thread', async () => {
+    await expect(stack.worker!.invoke('triage', { amount: BigInt(1) })).rejects.toThrow(/BigInt/);
+    expect((await stack.gateway(httpEvent({ routeKey: 'GET /health', path: '/health' }))).statusCode).toBe(200);
+  });
+
   it('environment set after start reaches the handlers, and a fresh thread after a crash reads it too', async () => {
     // To the thread only (stack.setEnv sets this process's too): a fresh thread must have it from the worker's own keeping.
     stack.worker!.setEnv({ WARDEN_TEST_SET_LATER: 'after-start' });
