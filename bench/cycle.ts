@@ -8,6 +8,7 @@ import { APPROVER, purchaseOrder, type BenchServer, type Json } from './harness'
 import { EMULATOR_SERVICES, IoRecorder, summarize, type IoSummary, type RecordedCall } from './io-recorder';
 import { CYCLE } from './budgets';
 import { DurationCollector } from './paths';
+import { ReplayThread } from './replay-thread';
 import { median, percentile, round } from './stats';
 
 /**
@@ -162,7 +163,8 @@ export async function measureCycle(
   bench: BenchServer,
   options: { runs: number; durations: DurationCollector; progress: ProgressReporter },
 ): Promise<CycleResults> {
-  const replayer = new Replayer(bench.server.stack.env);
+  // The floor's clients on a thread of their own, as the handlers' are: both sides cross between threads.
+  const replayer = new ReplayThread(bench.server.stack.env);
   const progress = options.progress.phase('escalated cycles and their replays', options.runs + 1);
   try {
     const ioCalls = (cycle: TimedCycle) => cycle.calls.filter((call) => EMULATOR_SERVICES.includes(call.service));
@@ -204,6 +206,6 @@ export async function measureCycle(
     };
   } finally {
     progress.end();
-    replayer.destroy();
+    await replayer.destroy();
   }
 }

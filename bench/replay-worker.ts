@@ -32,7 +32,7 @@ port.on('message', (job: ReplayJob) => {
   };
   Promise.all(Array.from({ length: job.workers }, loop)).then(
     () => port.postMessage({ seconds: (performance.now() - started) / 1000, errors } satisfies ReplayAnswer),
-    (error: unknown) => port.postMessage({ seconds: Number.NaN, errors: -1, failed: String(error) }),
+    (error: unknown) => port.postMessage({ failed: String(error) }),
   );
 });
 port.postMessage({ ready: true });

@@ -1,12 +1,10 @@
-import { join } from 'node:path';
-import { typeScriptWorker } from '../local/functions';
 import type { ProgressReporter } from '../scripts/cli';
 import { THROUGHPUT } from './budgets';
 import { Replayer, withFreshIds } from './cycle';
 import { seedOpenTickets, ticketRouting, type BenchServer } from './harness';
 import { EMULATOR_SERVICES } from './io-recorder';
 import { percentile, round } from './stats';
-import type { ReplayJob } from './replay-worker';
+import { ReplayThread } from './replay-thread';
 
 /**
  * Auto-approved requests through the local HTTP API with N concurrent clients. Each client loops:
@@ -193,39 +191,19 @@ async function measureIoCeilingOffThread(
   requests: number,
   progress: ProgressReporter,
 ): Promise<{ requestsPerSecond: number; cpuMsPerRequest: number }> {
-  const worker = typeScriptWorker(join(__dirname, 'replay-worker.ts'), { workerData: { env: bench.server.stack.env } });
-  const answers: unknown[] = [];
-  let waiting: (() => void) | undefined;
-  worker.on('message', (answer: unknown) => {
-    answers.push(answer);
-    waiting?.();
-  });
-  worker.on('error', (error) => {
-    answers.push({ failed: String(error) });
-    waiting?.();
-  });
-  const next = async (): Promise<{ seconds?: number; errors?: number; failed?: string }> => {
-    while (answers.length === 0) await new Promise<void>((resolve) => (waiting = resolve));
-    return answers.shift() as { seconds?: number; errors?: number; failed?: string };
-  };
+  const thread = new ReplayThread(bench.server.stack.env);
   const phase = progress.phase(`I/O ceiling off the emulators' thread, ${workers} workers`, 1);
   try {
-    const ready = await next();
-    if (ready.failed) throw new Error(`replay worker: ${ready.failed}`);
     // Warm its clients and connections first, as the other ceiling does.
-    worker.postMessage({ replays: Array.from({ length: workers }, nextReplay), workers } satisfies ReplayJob);
-    const warm = await next();
-    if (warm.failed) throw new Error(`replay worker: ${warm.failed}`);
+    await thread.run({ replays: Array.from({ length: workers }, nextReplay), workers });
     const replays = Array.from({ length: requests }, nextReplay);
     const cpuBefore = process.cpuUsage();
-    worker.postMessage({ replays, workers } satisfies ReplayJob);
-    const timed = await next();
+    const { seconds } = await thread.run({ replays, workers });
     const cpu = process.cpuUsage(cpuBefore);
-    if (timed.failed || timed.seconds === undefined) throw new Error(`replay worker: ${timed.failed ?? 'no answer'}`);
     phase.tick();
-    return { requestsPerSecond: round(requests / timed.seconds, 1), cpuMsPerRequest: round((cpu.user + cpu.system) / 1000 / requests) };
+    return { requestsPerSecond: round(requests / seconds, 1), cpuMsPerRequest: round((cpu.user + cpu.system) / 1000 / requests) };
   } finally {
     phase.end();
-    await worker.terminate();
+    await thread.destroy();
   }
 }
