@@ -28,11 +28,11 @@ function serializeError(error: unknown): SerializedError {
 }
 
 function main(): void {
-  const { env, instrument } = workerData as { env: Record<string, string>; instrument?: string };
-  Object.assign(process.env, env);
+  // The stack's environment is this thread's process.env already (the Worker's `env`).
+  const { instrument } = workerData as { instrument?: string };
   const handlers = new Map<FunctionName, Handler>();
   for (const [name, path] of Object.entries(FUNCTION_MODULES) as [FunctionName, string][]) {
-    // require, not import(): tsx is registered in this thread for CommonJS (the bootstrap's), and the handlers are CommonJS.
+    // Loaded now, all of them: a handler that cannot load fails the start, not its first call.
     const module = require(path) as { handler: Handler };
     handlers.set(name, module.handler);
   }

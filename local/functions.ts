@@ -145,7 +145,7 @@ export class FunctionsWorker {
     const first = this.spawned++ === 0;
     const worker = typeScriptWorker(join(__dirname, 'functions-host.ts'), {
       env: { ...process.env, ...this.env },
-      workerData: { env: this.env, instrument: instrument?.module },
+      workerData: { instrument: instrument?.module },
     });
     const thread: Thread = { worker, pending: new Map(), ready: Promise.resolve() };
     thread.ready = new Promise<void>((resolve, reject) => {
