@@ -30,6 +30,8 @@ export class ReplayThread {
       this.worker.once('message', () => resolve());
       this.worker.once('error', reject);
     });
+    // Awaited by the first run, which may come a cycle later: a load failure waits for it there.
+    this.ready.catch(() => undefined);
   }
 
   /** Runs `replays` by `workers` concurrent loops; answers the seconds they took there and how many calls answered with an error. */
