@@ -1,6 +1,6 @@
 import '../node-version';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
@@ -358,15 +358,6 @@ export class LocalStepFunctions {
       const journaled = readJournal<Journaled>(text);
       // Nothing whole in it: a start that crashed in its first write, never answered to its caller.
       if (!journaled) continue;
-      // One line again (the snapshots before the last are of no more use), written whole before it
-      // replaces the file. Only tidying: a journal that cannot be rewritten is read as it is.
-      if (text.trim().includes('\n')) {
-        try {
-          compactJournal(path, journaled);
-        } catch (error) {
-          console.error(`local Step Functions: journal ${file} left as it is (${error instanceof Error ? error.message : String(error)})`);
-        }
-      }
       const record = journaled.record;
       record.startDate = new Date(record.startDate);
       if (record.stopDate) record.stopDate = new Date(record.stopDate);
@@ -614,12 +605,6 @@ parentPort.on('message', ({ id, file, json, last, closeAll }) => {
 });
 `;
 
-function compactJournal(path: string, journaled: unknown): void {
-  const tmp = `${path}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(journaled)}\n`, { mode: 0o600 });
-  renameSync(tmp, path);
-}
-
 /** The last whole snapshot in a journal file: a torn last line (a crash mid-write) is skipped. */
 export function readJournal<T = unknown>(text: string): T | undefined {
   const lines = text.split('\n');
@@ -666,7 +651,7 @@ class JournalWriter {
     this.worker.on('exit', () => this.stop(new Error('the journal writer stopped')));
   }
 
-  /** `last`: the execution has ended, its file is closed after this snapshot. */
+  /** `last`: the execution has ended, and this snapshot replaces its file (which is closed). */
   write(file: string, json: string, last = false): Promise<void> {
     return this.send({ file, json, last });
   }

@@ -8,7 +8,8 @@ import { httpEvent } from '../support/http-events';
  * `npm start` runs them): what crosses between the engine or the API and the handlers is what
  * crosses the Lambda service (JSON, an error's name, message and fields), a thread that ends
  * fails only the calls it had in flight, and the next call is served by a fresh one that reads
- * the same environment. The HTTP suites run on this mode too (test/support/http-client.ts).
+ * the same environment. The HTTP suites run on this mode too (test/support/http-client.ts), all
+ * but one that mocks a module the handlers load.
  */
 
 const INSTRUMENT = join(__dirname, '../fixtures/functions/instrument.ts');

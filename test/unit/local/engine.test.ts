@@ -251,7 +251,7 @@ it('resumes a waiting execution after a restart: same token, no second dispatch'
   expect(record.history.filter((e) => e.type === 'StateEntered').map((e) => e.stateName)).toEqual(['Prepare', 'Wait', 'Finish']);
 });
 
-it('a journal is its snapshots, one line each: a torn last line (a crash mid-append) resumes from the one before, and the file is compacted to it', async () => {
+it('a journal is its snapshots, one line each: a torn last line (a crash mid-append) resumes from the one before, and the end is the whole file', async () => {
   const parked: string[] = [];
   const first = engineWith(parked, dir);
   const { executionArn } = await first.startExecution({ name: 'torn', input: '{"t":1}' });
@@ -280,7 +280,6 @@ it('a journal is its snapshots, one line each: a torn last line (a crash mid-app
     const afterRestart: string[] = [];
     const second = engineWith(afterRestart, crashed);
     expect(second.resumeFromJournal()).toBe(2);
-    expect(readFileSync(join(crashed, 'torn.json'), 'utf8').trim().split('\n')).toHaveLength(1);
     await second.sendTaskSuccess(token, JSON.stringify({ approved: true }));
     const record = await second.waitForEnd(executionArn);
     expect(record.status).toBe('SUCCEEDED');
