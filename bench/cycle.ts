@@ -159,6 +159,18 @@ export class Replayer {
   }
 }
 
+/** `replays` by `workers` concurrent loops on this thread: the seconds they took and how many calls answered with an error. */
+export async function replayAll(replayer: Replayer, replays: readonly (readonly RecordedCall[])[], workers: number): Promise<{ seconds: number; errors: number }> {
+  let next = 0;
+  let errors = 0;
+  const started = performance.now();
+  const loop = async () => {
+    while (next < replays.length) errors += (await replayer.replay(replays[next++])).errors;
+  };
+  await Promise.all(Array.from({ length: workers }, loop));
+  return { seconds: (performance.now() - started) / 1000, errors };
+}
+
 export async function measureCycle(
   bench: BenchServer,
   options: { runs: number; durations: DurationCollector; progress: ProgressReporter },

@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { Replayer } from './cycle';
+import { Replayer, replayAll } from './cycle';
 import type { RecordedCall } from './io-recorder';
 
 /**
@@ -19,19 +19,13 @@ export interface ReplayAnswer {
   errors: number;
 }
 
-if (!parentPort) throw new Error('bench/replay-worker.ts runs as a worker thread started by bench/throughput.ts');
+if (!parentPort) throw new Error('bench/replay-worker.ts runs as a worker thread started by bench/replay-thread.ts');
 const port = parentPort;
 const replayer = new Replayer((workerData as { env: Record<string, string> }).env);
 
 port.on('message', (job: ReplayJob) => {
-  let next = 0;
-  let errors = 0;
-  const started = performance.now();
-  const loop = async () => {
-    while (next < job.replays.length) errors += (await replayer.replay(job.replays[next++])).errors;
-  };
-  Promise.all(Array.from({ length: job.workers }, loop)).then(
-    () => port.postMessage({ seconds: (performance.now() - started) / 1000, errors } satisfies ReplayAnswer),
+  replayAll(replayer, job.replays, job.workers).then(
+    (answer) => port.postMessage(answer satisfies ReplayAnswer),
     (error: unknown) => port.postMessage({ failed: String(error) }),
   );
 });

@@ -1,8 +1,8 @@
 import type { ProgressReporter } from '../scripts/cli';
 import { THROUGHPUT } from './budgets';
-import { Replayer, withFreshIds } from './cycle';
+import { replayAll, Replayer, withFreshIds } from './cycle';
 import { seedOpenTickets, ticketRouting, type BenchServer } from './harness';
-import { EMULATOR_SERVICES } from './io-recorder';
+import { EMULATOR_SERVICES, type RecordedCall } from './io-recorder';
 import { percentile, round } from './stats';
 import { ReplayThread } from './replay-thread';
 
@@ -130,8 +130,8 @@ export async function measureThroughput(
   const cpu = process.cpuUsage(cpuBefore);
   const requestsPerSecond = round(completed / seconds, 1);
   const sampleAs = () => withFreshIds(sample, sampleId, { [sampleTicket]: nextTicket() });
-  const mainThread = await measureIoCeilingMainThread(bench, sampleAs, options.clients, options.requests, options.progress);
-  const offThread = await measureIoCeilingOffThread(bench, sampleAs, options.clients, options.requests, options.progress);
+  const mainThread = await measureIoCeiling(bench, sampleAs, 'main thread', options.clients, options.requests, options.progress);
+  const offThread = await measureIoCeiling(bench, sampleAs, 'own thread', options.clients, options.requests, options.progress);
   const ioCeiling = { callsPerRequest: sample.length, ...offThread };
   const ratio = round(requestsPerSecond / ioCeiling.requestsPerSecond, 2);
   return {
@@ -151,59 +151,39 @@ export async function measureThroughput(
   };
 }
 
-/** The replays on this thread. `nextReplay` gives the sampled request's calls with fresh ids (and the next ticket) each time. */
-async function measureIoCeilingMainThread(
+/**
+ * The ceiling: the sampled request's calls replayed `requests` times (fresh ids and the next ticket
+ * each time, made before the clock starts) by `workers` concurrent loops, on this thread or on a
+ * thread of their own (`ReplayThread`), after one untimed round that warms the clients.
+ */
+async function measureIoCeiling(
   bench: BenchServer,
   nextReplay: () => ReturnType<typeof withFreshIds>,
+  where: 'main thread' | 'own thread',
   workers: number,
   requests: number,
   progress: ProgressReporter,
 ): Promise<{ requestsPerSecond: number; cpuMsPerRequest: number }> {
-  const replayer = new Replayer(bench.server.stack.env);
-  const replaying = progress.phase(`I/O ceiling on the main thread, ${workers} workers`, requests);
-  try {
-    await replayer.replay(nextReplay());
-    let issued = 0;
-    const cpuBefore = process.cpuUsage();
-    const started = performance.now();
-    const worker = async () => {
-      while (issued < requests) {
-        issued++;
-        await replayer.replay(nextReplay());
-        replaying.tick();
-      }
-    };
-    await Promise.all(Array.from({ length: workers }, () => worker()));
-    const seconds = (performance.now() - started) / 1000;
-    const cpu = process.cpuUsage(cpuBefore);
-    return { requestsPerSecond: round(requests / seconds, 1), cpuMsPerRequest: round((cpu.user + cpu.system) / 1000 / requests) };
-  } finally {
-    replaying.end();
-    replayer.destroy();
+  const { env } = bench.server.stack;
+  let runner: { run(replays: RecordedCall[][]): Promise<{ seconds: number }>; destroy(): unknown };
+  if (where === 'own thread') {
+    const thread = new ReplayThread(env);
+    runner = { run: (replays) => thread.run({ replays, workers }), destroy: () => thread.destroy() };
+  } else {
+    const replayer = new Replayer(env);
+    runner = { run: (replays) => replayAll(replayer, replays, workers), destroy: () => replayer.destroy() };
   }
-}
-
-/** The budget's ceiling: the replays' clients on a worker thread, as the handlers' are; the replays are made before the clock starts. */
-async function measureIoCeilingOffThread(
-  bench: BenchServer,
-  nextReplay: () => ReturnType<typeof withFreshIds>,
-  workers: number,
-  requests: number,
-  progress: ProgressReporter,
-): Promise<{ requestsPerSecond: number; cpuMsPerRequest: number }> {
-  const thread = new ReplayThread(bench.server.stack.env);
-  const phase = progress.phase(`I/O ceiling off the emulators' thread, ${workers} workers`, 1);
+  const phase = progress.phase(`I/O ceiling, replays on the ${where}, ${workers} workers`, 1);
   try {
-    // Warm its clients and connections first, as the other ceiling does.
-    await thread.run({ replays: Array.from({ length: workers }, nextReplay), workers });
+    await runner.run(Array.from({ length: workers }, nextReplay));
     const replays = Array.from({ length: requests }, nextReplay);
     const cpuBefore = process.cpuUsage();
-    const { seconds } = await thread.run({ replays, workers });
+    const { seconds } = await runner.run(replays);
     const cpu = process.cpuUsage(cpuBefore);
     phase.tick();
     return { requestsPerSecond: round(requests / seconds, 1), cpuMsPerRequest: round((cpu.user + cpu.system) / 1000 / requests) };
   } finally {
     phase.end();
-    await thread.destroy();
+    await runner.destroy();
   }
 }
