@@ -258,8 +258,9 @@ it('a journal is its snapshots, one line each: a torn last line (a crash mid-app
   const token = await parkedToken(parked);
   await first.shutdown();
   const written = readFileSync(join(dir, 'torn.json'), 'utf8');
-  // The start, the states entered, the dispatch: appended, not rewritten.
-  expect(written.split('\n').filter(Boolean).length).toBeGreaterThan(2);
+  // The start, then the states entered and the dispatch: appended, not rewritten (the snapshots
+  // taken in one turn of the event loop are written as its newest alone).
+  expect(written.split('\n').filter(Boolean).length).toBeGreaterThan(1);
   const last = readJournal<{ dispatched?: { stateName: string } }>(written);
   expect(last?.dispatched).toEqual({ stateName: 'Wait' });
 
