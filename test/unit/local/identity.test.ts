@@ -108,6 +108,17 @@ describe('minting and verifying', () => {
     expect((await rejection(clocked.verify(token))).reason).toBe('expired');
   });
 
+  it('answers a token it has verified before with the same claims, which no caller can change', async () => {
+    const token = await identity.mintToken({ sub: 'carol', roles: ['requester'], expiresInSeconds: 600 });
+    const first = await identity.verify(token);
+    expect(() => (first.roles as string[]).push('admin')).toThrow(TypeError);
+    expect(() => Object.assign(first, { sub: 'mallory' })).toThrow(TypeError);
+    await expect(identity.verify(token)).resolves.toMatchObject({ sub: 'carol', roles: ['requester'] });
+    // One character changed is another token: verified afresh, and refused.
+    const tampered = token.slice(0, -2) + (token.at(-2) === 'A' ? 'B' : 'A') + token.at(-1);
+    expect((await rejection(identity.verify(tampered))).reason).toBe('invalid');
+  });
+
   it('refuses garbage and an empty token', async () => {
     expect((await rejection(identity.verify('not.a.jwt'))).reason).toBe('invalid');
     expect((await rejection(identity.verify(''))).reason).toBe('missing');
