@@ -40,14 +40,15 @@ export interface Recorder {
   readonly recording: boolean;
   restart(options?: { capacity?: boolean }): RecordedCall[];
   stop(): RecordedCall[];
-  onCall(listener: Listener): () => void;
+  onCall(listener: Listener, options?: { putsTo?: string }): () => void;
 }
 
 /** The recording and its listeners, wherever the calls come from. */
 abstract class CallLog implements Recorder {
   recording = false;
   private calls: RecordedCall[] = [];
-  protected readonly listeners = new Set<Listener>();
+  /** Each listener, and the one table whose puts it watches between recordings (all, if none). */
+  protected readonly listeners = new Map<Listener, string | undefined>();
 
   /**
    * Starts a fresh recording and returns what the previous one held. `capacity: false` records
@@ -73,16 +74,23 @@ abstract class CallLog implements Recorder {
   /**
    * Called after every completed call while recording; between recordings, after each DynamoDB
    * PutItem only (the waits watch task writes): the rest of the traffic then passes unwatched,
-   * so that a throughput run pays for the recorder only on its puts.
+   * so that a throughput run pays for the recorder only on its puts; `putsTo` narrows those to
+   * one table's, and the others are not even parsed.
    */
-  onCall(listener: Listener): () => void {
-    this.listeners.add(listener);
+  onCall(listener: Listener, options: { putsTo?: string } = {}): () => void {
+    this.listeners.set(listener, options.putsTo);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Whether a put to `table` between recordings has a listener. */
+  protected watchesPutsTo(table: string | undefined): boolean {
+    for (const putsTo of this.listeners.values()) if (putsTo === undefined || putsTo === table) return true;
+    return false;
   }
 
   protected emit(call: RecordedCall): void {
     if (this.recording) this.calls.push(call);
-    for (const listener of this.listeners) listener(call);
+    for (const [listener, putsTo] of this.listeners) if (this.recording || putsTo === undefined || putsTo === call.resource) listener(call);
   }
 
   protected abstract restarted(options: { capacity?: boolean }): void;
@@ -125,6 +133,8 @@ export class IoRecorder extends CallLog {
         // Read the bytes through their buffer: Buffer.from(body) would call the SDK body's valueOf (and warn).
         const text =
           typeof body === 'string' ? body : body instanceof Uint8Array ? Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8') : undefined;
+        // Between recordings, a put to a table nobody watches goes on unread.
+        if (!this.recording && !this.watchesPutsTo(/"TableName":"([^"]*)"/.exec(text ?? '')?.[1])) return next(args);
         if (request && text !== undefined) {
           input = JSON.parse(text) as Record<string, unknown>;
         }

@@ -12,9 +12,7 @@ export const instrument: InstrumentModule['instrument'] = (post) => {
   // Every call while recording; between recordings only the task writes the bench's waits watch
   // (posting every PutItem across threads cost this thread 0.4 ms per throughput request).
   const tasksTable = process.env.TASKS_TABLE;
-  recorder.onCall((call) => {
-    if (recorder.recording || call.resource === tasksTable) post({ call } satisfies RecorderEvent);
-  });
+  recorder.onCall((call) => post({ call } satisfies RecorderEvent), { putsTo: tasksTable });
   return (message) => {
     const command = message as RecorderCommand;
     if ('restart' in command) recorder.restart(command.restart);
