@@ -1,8 +1,7 @@
 import '../node-version';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { allSettled } from '../../lambdas/shared/settled';
 
@@ -300,7 +299,7 @@ export class LocalStepFunctions {
 
   /** Journals behind memory, written once the current turn of the event loop is over. */
   private readonly behind = new Set<Journaled>();
-  /** Writes the journal's snapshots off the event loop, in the order they are taken; started with the first. */
+  /** Appends the journal's snapshots, in the order they are taken; made with the first. */
   private writer: JournalWriter | undefined;
 
   /**
@@ -337,10 +336,15 @@ export class LocalStepFunctions {
     this.behind.clear();
   }
 
-  /** Resolves once a snapshot of the journal as it is now is on disk. */
+  /** Appends a snapshot of the journal as it is now (in the page cache, as any write is; no fsync); rejects if it could not. */
   private writeJournal(journaled: Journaled): Promise<void> {
     this.writer ??= new JournalWriter();
-    return this.writer.write(join(this.options.journalDir as string, `${journaled.record.name}.json`), JSON.stringify(journaled), journaled.record.stopDate !== undefined);
+    try {
+      this.writer.write(join(this.options.journalDir as string, `${journaled.record.name}.json`), JSON.stringify(journaled), journaled.record.stopDate !== undefined);
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /**
@@ -493,8 +497,7 @@ export class LocalStepFunctions {
     this.waiters.clear();
     await Promise.allSettled([...this.inFlight, ...catchingUp]);
     try {
-      // Every write queued so far is on disk (or failed) before the writer stops.
-      await this.writer?.close();
+      this.writer?.closeAll();
     } finally {
       this.writer = undefined;
     }
@@ -542,78 +545,6 @@ function lambdaContext(functionName: string, invokedFunctionArn: string): Lambda
   };
 }
 
-/**
- * What the journal's worker thread runs: each snapshot appended to its execution's journal as one
- * line (JSON text holds no newline), one after another in the order they were sent, so a newer
- * snapshot always lands after an older one. A crash mid-write leaves at most a torn last line,
- * which the reader skips (`readJournal`): the snapshot before it is where the execution resumes,
- * as if the torn one had not been written. Each snapshot starts on a line of its own, so an append
- * after a torn one is whole. Appending to an open file costs a few microseconds here; the
- * temporary file and rename each snapshot took before cost 0.27 ms, about 2 ms per request.
- * The files open at once are capped. An execution's last snapshot, once it has ended, is appended
- * like the others and its file closed: an ended journal holds a line per write batch of its run
- * (a few; the reader takes the last). Renaming a whole last snapshot over the file, to keep one
- * line, cost the writer about 0.35 ms of CPU per request (npm run bench's per-thread figures).
- */
-const JOURNAL_WRITER_SOURCE = `
-const { parentPort } = require('node:worker_threads');
-const { closeSync, openSync, writeSync } = require('node:fs');
-const MAX_OPEN = 64;
-const open = new Map();
-function fileFor(file) {
-  let fd = open.get(file);
-  if (fd !== undefined) {
-    open.delete(file);
-  } else {
-    // The owner's only: a journal holds each waiting execution's task token.
-    fd = openSync(file, 'a', 0o600);
-  }
-  open.set(file, fd);
-  if (open.size > MAX_OPEN) {
-    const [oldest, oldestFd] = open.entries().next().value;
-    open.delete(oldest);
-    closeSync(oldestFd);
-  }
-  return fd;
-}
-function close(file) {
-  const fd = open.get(file);
-  if (fd === undefined) return;
-  open.delete(file);
-  closeSync(fd);
-}
-function writeOne(file, json, last) {
-  const bytes = Buffer.from('\\n' + json + '\\n', 'utf8');
-  const fd = fileFor(file);
-  for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written);
-  // The execution has ended: nothing more is written to its journal.
-  if (last) close(file);
-}
-parentPort.on('message', (batch) => {
-  // A snapshot followed in the same batch by a newer one of its execution is not written: the
-  // newer one holds all it did, and its outcome is the older one's too.
-  const newest = new Map();
-  batch.forEach((entry, i) => { if (entry.file !== undefined) newest.set(entry.file, i); });
-  const answers = batch.map((entry, i) => {
-    if (entry.closeAll) {
-      try { for (const name of [...open.keys()]) close(name); return { id: entry.id }; }
-      catch (error) { return { id: entry.id, error: String((error && error.message) || error) }; }
-    }
-    const at = newest.get(entry.file);
-    if (at !== i) return { id: entry.id, as: at };
-    try {
-      writeOne(entry.file, entry.json, entry.last);
-      return { id: entry.id };
-    } catch (error) {
-      // A failed append may have left a torn line: the next one opens the file afresh.
-      try { close(entry.file); } catch {}
-      return { id: entry.id, error: String((error && error.message) || error) };
-    }
-  });
-  parentPort.postMessage(answers.map((answer) => (answer.as === undefined ? answer : { id: answer.id, error: answers[answer.as].error })));
-});
-`;
-
 /** The last whole snapshot in a journal file: a torn last line (a crash mid-write) is skipped. */
 export function readJournal<T = unknown>(text: string): T | undefined {
   const lines = text.split('\n');
@@ -629,87 +560,66 @@ export function readJournal<T = unknown>(text: string): T | undefined {
   return undefined;
 }
 
-type JournalEntry = { id: number } & ({ file: string; json: string; last: boolean } | { closeAll: true });
-
 /**
- * The journal's writes, on a worker thread of their own. Written on the event loop, a snapshot's
- * open and rename took 2.7 ms of main-thread time per request under load (npm run bench's
- * throughput profile); through libuv's pool they took about 0.75 ms of it in file-handle and
- * promise work, and an awaiting step waited a millisecond behind the write queued before it.
- * Here the event loop only posts the snapshot. The worker holds the process open only while a
- * write is pending.
+ * The journal's files. Each snapshot is appended to its execution's file as one line (JSON text
+ * holds no newline), in the order taken, so a newer snapshot always lands after an older one. A
+ * crash mid-write leaves at most a torn last line, which the reader skips (`readJournal`): the
+ * snapshot before it is where the execution resumes, as if the torn one had not been written.
+ * Each snapshot starts on a line of its own, so an append after a torn one is whole. An ended
+ * execution's last snapshot is appended like the others and its file closed; the reader takes
+ * the last whole line. The files open at once are capped.
+ *
+ * The appends are made on the event loop: an append to an open file takes a few microseconds
+ * here. A temporary file renamed over the journal, as each snapshot was once written, took 0.27 ms
+ * of CPU (about 2 ms per request), and a writer thread of its own, once the rename was gone,
+ * still cost the event loop about 0.5 ms per request in waking it (npm run bench's throughput
+ * profile).
  */
 class JournalWriter {
-  private readonly worker = new Worker(JOURNAL_WRITER_SOURCE, { eval: true });
-  private readonly pending = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
-  private sent = 0;
-  /** Writes taken this turn of the event loop, posted together at its end. */
-  private batch: JournalEntry[] = [];
-  /** Called when the last pending write settles (close() waits on it). */
-  private drained: (() => void) | undefined;
-  /** Why the thread stopped, once it has: every later write fails with it. */
-  private stopped: Error | undefined;
-
-  constructor() {
-    this.worker.unref();
-    this.worker.on('message', (answers: { id: number; error?: string }[]) => {
-      for (const { id, error } of answers) {
-        const waiting = this.pending.get(id);
-        this.pending.delete(id);
-        if (error === undefined) waiting?.resolve();
-        else waiting?.reject(new Error(`journal write failed: ${error}`));
-      }
-      if (this.pending.size === 0) this.settled();
-    });
-    // The thread itself failed: every write still pending fails with it.
-    this.worker.on('error', (error) => this.stop(error));
-    this.worker.on('exit', () => this.stop(new Error('the journal writer stopped')));
-  }
+  private static readonly MAX_OPEN = 64;
+  /** Open files, least recently written first. */
+  private readonly open = new Map<string, number>();
 
   /** `last`: the execution has ended, and its file is closed after this snapshot. */
-  write(file: string, json: string, last = false): Promise<void> {
-    return this.send({ file, json, last });
+  write(file: string, json: string, last = false): void {
+    try {
+      const bytes = Buffer.from(`\n${json}\n`, 'utf8');
+      const fd = this.fileFor(file);
+      for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written);
+      if (last) this.close(file);
+    } catch (error) {
+      // A failed append may have left a torn line: the next one opens the file afresh.
+      try {
+        this.close(file);
+      } catch {
+        // Already reported by the write's own error.
+      }
+      throw new Error(`journal write failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
   }
 
-  /** Stops the thread once every write sent has landed (or failed), its files closed. */
-  async close(): Promise<void> {
-    await this.send({ closeAll: true }).catch(() => undefined);
-    while (this.pending.size > 0) await new Promise<void>((resolve) => (this.drained = resolve));
-    await this.worker.terminate();
+  /** Closes every file (the writer stays usable: a later write opens its file again). */
+  closeAll(): void {
+    for (const file of [...this.open.keys()]) this.close(file);
   }
 
-  /**
-   * Queues a write for the end of this turn. Posting each one as it came cost the event loop
-   * about 90 µs a snapshot under load (woken, the writer took the core from it), 0.45 ms per
-   * request; one message per turn carries every execution's snapshots of that turn.
-   */
-  private send(message: { file: string; json: string; last: boolean } | { closeAll: true }): Promise<void> {
-    if (this.stopped) return Promise.reject(this.stopped);
-    const id = this.sent++;
-    const done = new Promise<void>((resolve, reject) => this.pending.set(id, { resolve, reject }));
-    if (this.pending.size === 1) this.worker.ref();
-    if (this.batch.length === 0) setImmediate(() => this.flush());
-    this.batch.push({ id, ...message });
-    return done;
+  private fileFor(file: string): number {
+    let fd = this.open.get(file);
+    if (fd !== undefined) {
+      this.open.delete(file);
+    } else {
+      // The owner's only: a journal holds each waiting execution's task token.
+      fd = openSync(file, 'a', 0o600);
+    }
+    this.open.set(file, fd);
+    if (this.open.size > JournalWriter.MAX_OPEN) this.close(this.open.keys().next().value as string);
+    return fd;
   }
 
-  private flush(): void {
-    const batch = this.batch;
-    this.batch = [];
-    // A thread that stopped has already failed these writes (stop()).
-    if (!this.stopped) this.worker.postMessage(batch);
-  }
-
-  private stop(error: Error): void {
-    this.stopped ??= error;
-    for (const waiting of this.pending.values()) waiting.reject(error);
-    this.pending.clear();
-    this.settled();
-  }
-
-  private settled(): void {
-    this.worker.unref();
-    this.drained?.();
-    this.drained = undefined;
+  private close(file: string): void {
+    const fd = this.open.get(file);
+    if (fd === undefined) return;
+    this.open.delete(file);
+    closeSync(fd);
   }
 }
