@@ -264,6 +264,8 @@ export class LocalStepFunctions {
     journaled.record.stopDate ??= new Date();
     this.waiters.delete(journaled.token);
     journaled.tokenEnd ??= 'closed';
+    // Where it was is only for resuming it: an ended execution keeps (and writes) its record alone.
+    delete journaled.cursor;
     await this.persist(journaled);
     return journaled.record;
   }
