@@ -2,10 +2,12 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { FUNCTION_NAMES } from '../lib/constructs/functions';
+import { FUNCTION_NAMES } from '../lib/function-names';
 import { positiveInteger, ProgressReporter, QUIET_OPTION, runCli, UsageError, type CliOption, type CliSpec, type CliValues } from '../scripts/cli';
 import { checkBudgets, COLD_START, CYCLE, HOSTILE_TEXT, IO_CALLS, THROUGHPUT, TRANSITIONS, type BudgetVerdict } from './budgets';
-import { measureColdStart, type ColdStartResults } from './cold-start';
+// Loaded where the cold start is measured: it builds the handlers' bundles with aws-cdk-lib, which
+// a local-stack phase (a child of this script) must not load (it wraps `fs` in its profiling).
+import type { ColdStartResults } from './cold-start';
 import type { CycleResults } from './cycle';
 import type { PathFigures } from './paths';
 import { kib, table, verdict } from './stats';
@@ -324,6 +326,7 @@ async function main(args: CliValues<typeof COMMAND.options>): Promise<number> {
 
   if (!skip.has('cold')) {
     log('\n[1/5] cold-start proxy');
+    const { measureColdStart } = await import('./cold-start');
     results.coldStart = await measureColdStart({ runs: options.coldRuns, log, progress });
   }
   if (!skip.has('paths')) {

@@ -1,6 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { RemovalPolicy } from 'aws-cdk-lib';
-import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import * as z from '../lambdas/shared/schemas/zod';
 import { ConnectorsConfig } from '../lambdas/shared/connectors/config';
 
@@ -55,9 +53,14 @@ export function isSecretArn(secretId: string): boolean {
   return SECRET_ARN.test(secretId);
 }
 
-const RETENTION_VALUES = new Set<number>(
-  Object.values(RetentionDays).filter((value): value is number => typeof value === 'number'),
-);
+/**
+ * The retention periods CloudWatch Logs accepts, in days (9999: never expire): the numeric values
+ * of aws-cdk-lib's `RetentionDays`, which test/infra/config.test.ts holds this list to. Written
+ * here so that reading a config (`npm start` reads cdk.json's) does not load aws-cdk-lib, which
+ * wraps the process's `fs` and `child_process` functions in its own profiling when loaded.
+ */
+export const LOG_RETENTION_DAYS: readonly number[] = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653, 9999];
+const RETENTION_VALUES = new Set<number>(LOG_RETENTION_DAYS);
 
 /** A Lambda's reserved concurrency, or `null` to leave it in the account's unreserved pool. */
 const ReservedConcurrency = z.nullable(z.number().check(z.int(), z.gte(1), z.lte(1000)));
@@ -426,13 +429,4 @@ export function isInferenceProfileId(modelId: string): boolean {
 /** The foundation model behind a model id (the id itself unless it is an inference profile). */
 export function foundationModelId(modelId: string): string {
   return modelId.replace(PROFILE_PREFIX, '');
-}
-
-export function removalPolicyOf(config: WardenConfig): RemovalPolicy {
-  return config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
-}
-
-/** The config's retention, already checked against the values CloudWatch Logs accepts. */
-export function logRetentionOf(config: WardenConfig): RetentionDays {
-  return config.logRetentionDays as RetentionDays;
 }

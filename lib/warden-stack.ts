@@ -1,7 +1,8 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { STATE_MACHINE_ARN_ENV } from '../lambdas/shared/tables';
-import { logRetentionOf, removalPolicyOf, type WardenConfig } from './config';
+import { logRetentionOf, removalPolicyOf } from './cdk-config';
+import type { WardenConfig } from './config';
 import { WardenApi } from './constructs/api';
 import { WardenData } from './constructs/data';
 import { bindStateMachine, bindTokenIssuer, WardenFunctions } from './constructs/functions';

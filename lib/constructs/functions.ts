@@ -23,7 +23,9 @@ import { JWT_ENV } from '../../lambdas/shared/http/bearer';
 import { bundledPolicyFiles } from '../../lambdas/shared/policy/policies';
 import { EFFECT_CLAIM_TYPE } from '../../lambdas/shared/catalog/records';
 import { LEDGER_TYPE } from '../../lambdas/shared/limits/shares';
-import { WardenConfigError, foundationModelId, isInferenceProfileId, isSecretArn, logRetentionOf, usableModelIds, type WardenConfig } from '../config';
+import { logRetentionOf } from '../cdk-config';
+import { WORKFLOW_FUNCTIONS, type FunctionName } from '../function-names';
+import { WardenConfigError, foundationModelId, isInferenceProfileId, isSecretArn, usableModelIds, type WardenConfig } from '../config';
 import { CHECKPOINT_PREFIX, type WardenData } from './data';
 
 /** The newest Node.js runtime this aws-cdk-lib knows; the esbuild target follows it. */
@@ -591,22 +593,7 @@ function connectorProblemsInAws(config: WardenConfig): string[] {
   );
 }
 
-export const FUNCTION_NAMES = [
-  'gateway',
-  'triage',
-  'inference',
-  'validation',
-  'dehydrate',
-  'approval',
-  'execution',
-  'finalize',
-  'mcp',
-] as const;
-export type FunctionName = (typeof FUNCTION_NAMES)[number];
-
-/** The Lambdas the state machine invokes (the gateway, approval and mcp Lambdas sit behind the API). */
-export const WORKFLOW_FUNCTIONS = ['triage', 'inference', 'validation', 'dehydrate', 'execution', 'finalize'] as const;
-export type WorkflowFunctionName = (typeof WORKFLOW_FUNCTIONS)[number];
+export { FUNCTION_NAMES, WORKFLOW_FUNCTIONS, type FunctionName, type WorkflowFunctionName } from '../function-names';
 
 /**
  * Why no function has a dead-letter queue: a Lambda DLQ only receives failed asynchronous

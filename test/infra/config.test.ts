@@ -1,12 +1,14 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { removalPolicyOf } from '../../lib/cdk-config';
 import {
+  LOG_RETENTION_DAYS,
   WardenConfigError,
   configFromContext,
   foundationModelId,
   isInferenceProfileId,
   isSecretArn,
   parseConfig,
-  removalPolicyOf,
   usableModelIds,
 } from '../../lib/config';
 import { unconfiguredActions } from '../../lambdas/shared/connectors/config';
@@ -280,6 +282,12 @@ describe('model ids and removal policy', () => {
     expect(isInferenceProfileId('anthropic.claude-3-haiku-20240307-v1:0')).toBe(false);
     expect(foundationModelId('eu.anthropic.claude-3-haiku-20240307-v1:0')).toBe('anthropic.claude-3-haiku-20240307-v1:0');
     expect(foundationModelId('amazon.nova-lite-v1:0')).toBe('amazon.nova-lite-v1:0');
+  });
+
+  it("accepts exactly the retention periods aws-cdk-lib's RetentionDays lists", () => {
+    const cdkValues = Object.values(RetentionDays).filter((value): value is number => typeof value === 'number');
+    expect([...LOG_RETENTION_DAYS].sort((a, b) => a - b)).toEqual(cdkValues.sort((a, b) => a - b));
+    for (const days of cdkValues) expect(parseConfig({ logRetentionDays: days }).logRetentionDays).toBe(days);
   });
 
   it('maps the removal policy', () => {
