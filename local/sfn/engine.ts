@@ -1,6 +1,6 @@
 import '../node-version';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { allSettled } from '../../lambdas/shared/settled';
@@ -370,6 +370,8 @@ export class LocalStepFunctions {
       this.executions.set(record.executionArn, journaled);
       this.tokens.set(journaled.token, record.executionArn);
       if (record.status !== 'RUNNING') {
+        compactEnded(path, text, journaled);
+        delete journaled.cursor;
         this.finished.set(record.executionArn, Promise.resolve(record));
         continue;
       }
@@ -547,6 +549,30 @@ function lambdaContext(functionName: string, invokedFunctionArn: string): Lambda
   };
 }
 
+/**
+ * An ended execution's journal becomes its last snapshot alone, once, at the next start: written
+ * beside it and renamed over it. Its earlier lines (each state's input, the task token) serve
+ * no resume. Best effort: a journal that cannot be rewritten (a full disk) stays as it is, still
+ * read by its last line, and the start goes on.
+ */
+function compactEnded(path: string, text: string, journaled: Journaled): void {
+  const lines = text.split('\n').filter((line) => line.trim() !== '').length;
+  if (lines <= 1 && !journaled.cursor) return;
+  const ended = { ...journaled };
+  delete ended.cursor;
+  try {
+    writeFileSync(`${path}.tmp`, `${JSON.stringify(ended)}\n`, { mode: 0o600 });
+    renameSync(`${path}.tmp`, path);
+  } catch (error) {
+    try {
+      rmSync(`${path}.tmp`, { force: true });
+    } catch {
+      // Reported below with the first error.
+    }
+    console.error(`local Step Functions: ${path} left as it is (${error instanceof Error ? error.message : String(error)})`);
+  }
+}
+
 /** The last whole snapshot in a journal file: a torn last line (a crash mid-write) is skipped. */
 export function readJournal<T = unknown>(text: string): T | undefined {
   const lines = text.split('\n');
@@ -569,7 +595,8 @@ export function readJournal<T = unknown>(text: string): T | undefined {
  * snapshot before it is where the execution resumes, as if the torn one had not been written.
  * Each snapshot starts on a line of its own, so an append after a torn one is whole. An ended
  * execution's last snapshot is appended like the others and its file closed; the reader takes
- * the last whole line. The files open at once are capped.
+ * the last whole line, and the next start rewrites the file as that line alone (`compactEnded`).
+ * The files open at once are capped.
  *
  * The appends are made on the event loop: an append to an open file takes a few microseconds
  * here. A temporary file renamed over the journal, as each snapshot was once written, took 0.27 ms
@@ -588,16 +615,13 @@ class JournalWriter {
       const bytes = Buffer.from(`\n${json}\n`, 'utf8');
       const fd = this.fileFor(file);
       for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written);
-      if (last) this.close(file);
     } catch (error) {
       // A failed append may have left a torn line: the next one opens the file afresh.
-      try {
-        this.close(file);
-      } catch {
-        // Already reported by the write's own error.
-      }
+      this.close(file);
       throw new Error(`journal write failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
     }
+    // Written whole: closing the file after it cannot undo that.
+    if (last) this.close(file);
   }
 
   /** Closes every file (the writer stays usable: a later write opens its file again). */
@@ -618,10 +642,15 @@ class JournalWriter {
     return fd;
   }
 
+  /** Forgets the file's descriptor and closes it; a close that fails leaves nothing open to retry (what was written stays written). */
   private close(file: string): void {
     const fd = this.open.get(file);
     if (fd === undefined) return;
     this.open.delete(file);
-    closeSync(fd);
+    try {
+      closeSync(fd);
+    } catch {
+      // EBADF/EIO on close: the descriptor is gone either way.
+    }
   }
 }

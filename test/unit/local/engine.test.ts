@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalStepFunctions, readJournal, type LocalLambda } from '../../../local/sfn/engine';
@@ -159,7 +159,7 @@ it('journals a state entered without a shutdown: a process that dies mid-dispatc
   });
   const { executionArn } = await first.startExecution({ name: 'dies-mid-dispatch', input: '{"n":1}' });
   await parking;
-  // No shutdown: the journal must already be where the execution is (the write lands off the event loop).
+  // No shutdown: the journal must already be where the execution is (written as the state is entered).
   const journal = join(dir, 'dies-mid-dispatch.json');
   const cursor = () => readJournal<{ cursor?: { stateName: string } }>(readFileSync(journal, 'utf8'))?.cursor?.stateName;
   for (let i = 0; i < 200 && cursor() !== 'Wait'; i++) await new Promise((resolve) => setTimeout(resolve, 5));
@@ -257,8 +257,8 @@ it('a journal is its snapshots, one line each: a torn last line (a crash mid-app
   const token = await parkedToken(parked);
   await first.shutdown();
   const written = readFileSync(join(dir, 'torn.json'), 'utf8');
-  // The start, then the states entered and the dispatch: appended, not rewritten (the snapshots
-  // taken in one turn of the event loop are written as its newest alone).
+  // The start, then the states entered and the dispatch: appended, not rewritten (the states
+  // entered in one turn of the event loop share one snapshot).
   expect(written.split('\n').filter(Boolean).length).toBeGreaterThan(1);
   const last = readJournal<{ dispatched?: { stateName: string } }>(written);
   expect(last?.dispatched).toEqual({ stateName: 'Wait' });
@@ -290,6 +290,17 @@ it('a journal is its snapshots, one line each: a torn last line (a crash mid-app
     const ended = readFileSync(join(crashed, 'torn.json'), 'utf8');
     expect(ended.startsWith(written)).toBe(true);
     expect(JSON.parse(ended.trim().split('\n').at(-1)!)).toMatchObject({ record: { status: 'SUCCEEDED' } });
+
+    // The next start makes it its end alone (no state input, no earlier line), and still knows it ended.
+    const third = engineWith([], crashed);
+    expect(third.resumeFromJournal()).toBe(1);
+    expect(third.describeExecution(executionArn).status).toBe('SUCCEEDED');
+    await third.shutdown();
+    const compacted = readFileSync(join(crashed, 'torn.json'), 'utf8');
+    expect(compacted.trim().split('\n')).toHaveLength(1);
+    expect(JSON.parse(compacted)).toMatchObject({ record: { status: 'SUCCEEDED' } });
+    expect(JSON.parse(compacted)).not.toHaveProperty('cursor');
+    expect(readdirSync(crashed).filter((file) => file.endsWith('.tmp'))).toEqual([]);
   } finally {
     rmSync(crashed, { recursive: true, force: true });
   }
