@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { FUNCTION_MODULES, type FunctionName, type HostMessage, type HostReply, type InstrumentModule, type SerializedError } from './functions-protocol';
+import { FUNCTION_NAMES, handlerModule, type FunctionName, type HostMessage, type HostReply, type InstrumentModule, type SerializedError } from './functions-protocol';
 
 /**
  * The worker side of `FunctionsWorker` (local/functions.ts): the Lambda handlers, loaded once in a
@@ -31,9 +31,9 @@ function main(): void {
   // The stack's environment is this thread's process.env already (the Worker's `env`).
   const { instrument } = workerData as { instrument?: string };
   const handlers = new Map<FunctionName, Handler>();
-  for (const [name, path] of Object.entries(FUNCTION_MODULES) as [FunctionName, string][]) {
+  for (const name of FUNCTION_NAMES) {
     // Loaded now, all of them: a handler that cannot load fails the start, not its first call.
-    const module = require(path) as { handler: Handler };
+    const module = require(handlerModule(name)) as { handler: Handler };
     handlers.set(name, module.handler);
   }
   const instrumented = instrument ? (require(instrument) as InstrumentModule).instrument((message) => port.postMessage({ instrument: message } satisfies HostReply)) : undefined;

@@ -4,20 +4,12 @@
  * they cross the Lambda service: what a handler returns is what the next state would see in AWS.
  */
 
-/** Each function the stack runs, by the name the stack gives it, and the module its handler is in. */
-export const FUNCTION_MODULES = {
-  triage: '../lambdas/triage/handler',
-  inference: '../lambdas/inference/handler',
-  validation: '../lambdas/validation/handler',
-  dehydrate: '../lambdas/dehydrate/handler',
-  execution: '../lambdas/execution/handler',
-  finalize: '../lambdas/finalize/handler',
-  gateway: '../lambdas/gateway/handler',
-  approval: '../lambdas/approval/handler',
-  mcp: '../lambdas/mcp/handler',
-} as const;
+import type { FunctionName } from '../lib/function-names';
 
-export type FunctionName = keyof typeof FUNCTION_MODULES;
+export { FUNCTION_NAMES, type FunctionName } from '../lib/function-names';
+
+/** The module a function's handler is in (relative to local/): where the CDK construct bundles it from, `lambdas/<name>/handler.ts`. */
+export const handlerModule = (name: FunctionName): string => `../lambdas/${name}/handler`;
 
 export interface SerializedError {
   name: string;

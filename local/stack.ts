@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { startEmulators } from './emulators';
 import { LocalStepFunctions, type LocalLambda } from './sfn/engine';
 import { FunctionsWorker, type FunctionsWorkerOptions } from './functions';
-import { FUNCTION_MODULES, type FunctionName } from './functions-protocol';
+import { FUNCTION_NAMES, handlerModule, type FunctionName } from './functions-protocol';
 import { startSfnServer } from './sfn/server';
 import { STATE_MACHINE_ARN_ENV } from '../lambdas/shared/tables';
 import { governedRequestDefinition } from '../lib/asl';
@@ -122,11 +122,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       throw error;
     }
     const on = worker;
-    handlers = Object.fromEntries(Object.keys(FUNCTION_MODULES).map((name) => [name, on.handler(name as FunctionName)])) as typeof handlers;
+    handlers = Object.fromEntries(FUNCTION_NAMES.map((name) => [name, on.handler(name)])) as typeof handlers;
   } else {
     // Imported only now: their runtime wiring reads the environment set above.
-    const modules = await Promise.all(Object.values(FUNCTION_MODULES).map((path) => import(path) as Promise<{ handler: LocalLambda }>));
-    handlers = Object.fromEntries(Object.keys(FUNCTION_MODULES).map((name, i) => [name, modules[i].handler])) as typeof handlers;
+    const modules = await Promise.all(FUNCTION_NAMES.map((name) => import(handlerModule(name)) as Promise<{ handler: LocalLambda }>));
+    handlers = Object.fromEntries(FUNCTION_NAMES.map((name, i) => [name, modules[i].handler])) as typeof handlers;
   }
   const functions: Record<string, LocalLambda> = {
     TriageFunctionArn: handlers.triage,
