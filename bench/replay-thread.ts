@@ -26,9 +26,15 @@ export class ReplayThread {
       this.answers.push({ failed: String(error) });
       this.waiting?.();
     });
+    // A thread that exits without an error (process.exit in it) still answers the run waiting on it.
+    this.worker.on('exit', (code) => {
+      this.answers.push({ failed: `the replay thread exited (code ${code})` });
+      this.waiting?.();
+    });
     this.ready = new Promise<void>((resolve, reject) => {
       this.worker.once('message', () => resolve());
       this.worker.once('error', reject);
+      this.worker.once('exit', (code) => reject(new Error(`the replay thread exited (code ${code}) before it was ready`)));
     });
     // Awaited by the first run, which may come a cycle later: a load failure waits for it there.
     this.ready.catch(() => undefined);
