@@ -1,9 +1,9 @@
 import '../node-version';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { allSettled } from '../../lambdas/shared/settled';
+import { compactJournal, JournalLog, readJournalDir } from './journal';
 
 /**
  * A local Step Functions: runs the repository's ASL file, unchanged, with aws-local-stepfunctions.
@@ -302,7 +302,7 @@ export class LocalStepFunctions {
   /** Journals behind memory, written once the current turn of the event loop is over. */
   private readonly behind = new Set<Journaled>();
   /** Appends the journal's snapshots, in the order they are taken; made with the first. */
-  private writer: JournalWriter | undefined;
+  private writer: JournalLog | undefined;
 
   /**
    * Writes the journal where it must be on disk before anything else happens (an execution
@@ -338,11 +338,11 @@ export class LocalStepFunctions {
     this.behind.clear();
   }
 
-  /** Appends a snapshot of the journal as it is now (in the page cache, as any write is; no fsync); rejects if it could not. */
+  /** Appends a snapshot of the execution as it is now to the journal (`journal.ts`); rejects if it could not. */
   private writeJournal(journaled: Journaled): Promise<void> {
-    this.writer ??= new JournalWriter();
+    this.writer ??= new JournalLog(this.options.journalDir as string);
     try {
-      this.writer.write(join(this.options.journalDir as string, `${journaled.record.name}.json`), JSON.stringify(journaled), journaled.record.stopDate !== undefined);
+      this.writer.append(JSON.stringify(journaled));
       return Promise.resolve();
     } catch (error) {
       return Promise.reject(error);
@@ -358,20 +358,25 @@ export class LocalStepFunctions {
     const dir = this.options.journalDir;
     if (!dir) return 0;
     let resumed = 0;
-    for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
-      const path = join(dir, file);
-      const text = readFileSync(path, 'utf8');
-      const journaled = readJournal<Journaled>(text);
-      // Nothing whole in it: a start that crashed in its first write, never answered to its caller.
-      if (!journaled) continue;
+    // An execution whose start crashed in its first write has no whole line: it was never answered to its caller.
+    const { executions, lines, legacyFiles } = readJournalDir<Journaled>(dir);
+    // Ended executions keep their end alone: where they were (each state's input) serves no resume.
+    let compact = lines > executions.size || legacyFiles.length > 0;
+    for (const journaled of executions.values()) {
+      if (journaled.record.status !== 'RUNNING' && journaled.cursor) {
+        delete journaled.cursor;
+        compact = true;
+      }
+    }
+    // Before anything runs: the log is one line per execution, each the last it had.
+    if (compact) compactJournal(dir, executions.values(), legacyFiles);
+    for (const journaled of executions.values()) {
       const record = journaled.record;
       record.startDate = new Date(record.startDate);
       if (record.stopDate) record.stopDate = new Date(record.stopDate);
       this.executions.set(record.executionArn, journaled);
       this.tokens.set(journaled.token, record.executionArn);
       if (record.status !== 'RUNNING') {
-        compactEnded(path, text, journaled);
-        delete journaled.cursor;
         this.finished.set(record.executionArn, Promise.resolve(record));
         continue;
       }
@@ -501,7 +506,7 @@ export class LocalStepFunctions {
     this.waiters.clear();
     await Promise.allSettled([...this.inFlight, ...catchingUp]);
     try {
-      this.writer?.closeAll();
+      this.writer?.close();
     } finally {
       this.writer = undefined;
     }
@@ -547,110 +552,4 @@ function lambdaContext(functionName: string, invokedFunctionArn: string): Lambda
     awsRequestId: randomUUID(),
     getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
   };
-}
-
-/**
- * An ended execution's journal becomes its last snapshot alone, once, at the next start: written
- * beside it and renamed over it. Its earlier lines (each state's input, the task token) serve
- * no resume. Best effort: a journal that cannot be rewritten (a full disk) stays as it is, still
- * read by its last line, and the start goes on.
- */
-function compactEnded(path: string, text: string, journaled: Journaled): void {
-  const lines = text.split('\n').filter((line) => line.trim() !== '').length;
-  if (lines <= 1 && !journaled.cursor) return;
-  const ended = { ...journaled };
-  delete ended.cursor;
-  try {
-    writeFileSync(`${path}.tmp`, `${JSON.stringify(ended)}\n`, { mode: 0o600 });
-    renameSync(`${path}.tmp`, path);
-  } catch (error) {
-    try {
-      rmSync(`${path}.tmp`, { force: true });
-    } catch {
-      // Reported below with the first error.
-    }
-    console.error(`local Step Functions: ${path} left as it is (${error instanceof Error ? error.message : String(error)})`);
-  }
-}
-
-/** The last whole snapshot in a journal file: a torn last line (a crash mid-write) is skipped. */
-export function readJournal<T = unknown>(text: string): T | undefined {
-  const lines = text.split('\n');
-  for (let i = lines.length - 1; i >= 0; i--) {
-    const line = lines[i].trim();
-    if (!line) continue;
-    try {
-      return JSON.parse(line) as T;
-    } catch {
-      // torn: the one before it
-    }
-  }
-  return undefined;
-}
-
-/**
- * The journal's files. Each snapshot is appended to its execution's file as one line (JSON text
- * holds no newline), in the order taken, so a newer snapshot always lands after an older one. A
- * crash mid-write leaves at most a torn last line, which the reader skips (`readJournal`): the
- * snapshot before it is where the execution resumes, as if the torn one had not been written.
- * Each snapshot starts on a line of its own, so an append after a torn one is whole. An ended
- * execution's last snapshot is appended like the others and its file closed; the reader takes
- * the last whole line, and the next start rewrites the file as that line alone (`compactEnded`).
- * The files open at once are capped.
- *
- * The appends are made on the event loop: an append to an open file takes a few microseconds
- * here. A temporary file renamed over the journal, as each snapshot was once written, took 0.27 ms
- * of CPU (about 2 ms per request), and a writer thread of its own, once the rename was gone,
- * still cost the event loop about 0.5 ms per request in waking it (npm run bench's throughput
- * profile).
- */
-class JournalWriter {
-  private static readonly MAX_OPEN = 64;
-  /** Open files, least recently written first. */
-  private readonly open = new Map<string, number>();
-
-  /** `last`: the execution has ended, and its file is closed after this snapshot. */
-  write(file: string, json: string, last = false): void {
-    try {
-      const bytes = Buffer.from(`\n${json}\n`, 'utf8');
-      const fd = this.fileFor(file);
-      for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written);
-    } catch (error) {
-      // A failed append may have left a torn line: the next one opens the file afresh.
-      this.close(file);
-      throw new Error(`journal write failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-    }
-    // Written whole: closing the file after it cannot undo that.
-    if (last) this.close(file);
-  }
-
-  /** Closes every file (the writer stays usable: a later write opens its file again). */
-  closeAll(): void {
-    for (const file of [...this.open.keys()]) this.close(file);
-  }
-
-  private fileFor(file: string): number {
-    let fd = this.open.get(file);
-    if (fd !== undefined) {
-      this.open.delete(file);
-    } else {
-      // The owner's only: a journal holds each waiting execution's task token.
-      fd = openSync(file, 'a', 0o600);
-    }
-    this.open.set(file, fd);
-    if (this.open.size > JournalWriter.MAX_OPEN) this.close(this.open.keys().next().value as string);
-    return fd;
-  }
-
-  /** Forgets the file's descriptor and closes it; a close that fails leaves nothing open to retry (what was written stays written). */
-  private close(file: string): void {
-    const fd = this.open.get(file);
-    if (fd === undefined) return;
-    this.open.delete(file);
-    try {
-      closeSync(fd);
-    } catch {
-      // EBADF/EIO on close: the descriptor is gone either way.
-    }
-  }
 }

@@ -1,5 +1,6 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { JOURNAL_FILE } from '../../local/sfn/journal';
 import { captureOutput, type CapturedOutput } from '../support/capture-output';
 import type { Caller, Json, TestServer } from '../support/http-client';
 
@@ -112,11 +113,11 @@ const emfDocuments = () => jsonLines().filter((line) => '_aws' in line);
 
 /** Every task token the engine handed out (its journal) and every one the tasks table kept. */
 async function secrets(): Promise<{ taskTokens: string[]; approvalTokens: string[] }> {
-  const journal = join(t.server.dataDir, 'sfn');
-  const engineTokens = readdirSync(journal)
-    .filter((file) => file.endsWith('.json'))
-    // Every snapshot of each journal, not only its last.
-    .flatMap((file) => readFileSync(join(journal, file), 'utf8').split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { token: string }).token));
+  // Every snapshot in the engine's journal, not only each execution's last.
+  const engineTokens = readFileSync(join(t.server.dataDir, 'sfn', JOURNAL_FILE), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => (JSON.parse(line) as { token: string }).token);
   const { taskIndex } = await import('../../lambdas/shared/runtime');
   const { taskIdFor } = await import('../../lambdas/shared/ids');
   const tasks = (await Promise.all(requestIds.map((id) => taskIndex().get(taskIdFor(id))))).filter((task) => task !== undefined);

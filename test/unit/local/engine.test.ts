@@ -1,7 +1,8 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LocalStepFunctions, readJournal, type LocalLambda } from '../../../local/sfn/engine';
+import { LocalStepFunctions, type LocalLambda } from '../../../local/sfn/engine';
+import { JOURNAL_FILE, readJournalDir } from '../../../local/sfn/journal';
 
 /**
  * The local Step Functions engine on a small machine of the same shape as Warden's: a Lambda
@@ -37,6 +38,17 @@ const DEFINITION = JSON.stringify({
 });
 
 let dir: string;
+
+/** What the journal in `journalDir` holds for an execution: its last whole snapshot. */
+function journaled<T>(journalDir: string, executionArn: string): (T & { record: { executionArn: string } }) | undefined {
+  return readJournalDir<T & { record: { executionArn: string } }>(journalDir).executions.get(executionArn);
+}
+
+/** The journal's lines as written (blank lines aside). */
+function journalLines(journalDir: string): string[] {
+  return readFileSync(join(journalDir, JOURNAL_FILE), 'utf8').split('\n').filter(Boolean);
+}
+
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'warden-engine-'));
 });
@@ -160,8 +172,7 @@ it('journals a state entered without a shutdown: a process that dies mid-dispatc
   const { executionArn } = await first.startExecution({ name: 'dies-mid-dispatch', input: '{"n":1}' });
   await parking;
   // No shutdown: the journal must already be where the execution is (written as the state is entered).
-  const journal = join(dir, 'dies-mid-dispatch.json');
-  const cursor = () => readJournal<{ cursor?: { stateName: string } }>(readFileSync(journal, 'utf8'))?.cursor?.stateName;
+  const cursor = () => journaled<{ cursor?: { stateName: string } }>(dir, executionArn)?.cursor?.stateName;
   for (let i = 0; i < 200 && cursor() !== 'Wait'; i++) await new Promise((resolve) => setTimeout(resolve, 5));
   expect(cursor()).toBe('Wait');
   // The first process goes away mid-dispatch (it writes nothing more once stopping).
@@ -185,12 +196,13 @@ it('resumes an execution journaled as started before any state was entered: it r
   const first = engineWith([], dir);
   const { executionArn } = await first.startExecution({ name: 'just-started', input: '{"c":3}' });
   // What a process that died right after answering StartExecution leaves: the start's journal, no state entered.
-  const atStart = readFileSync(join(dir, 'just-started.json'), 'utf8');
+  const atStart = journalLines(dir)[0];
+  expect(JSON.parse(atStart)).toMatchObject({ record: { executionArn, status: 'RUNNING' } });
   expect(JSON.parse(atStart)).not.toHaveProperty('cursor');
   await first.shutdown();
   const crashed = mkdtempSync(join(tmpdir(), 'warden-engine-crashed-'));
   try {
-    writeFileSync(join(crashed, 'just-started.json'), atStart);
+    writeFileSync(join(crashed, JOURNAL_FILE), `${atStart}\n`);
     const parked: string[] = [];
     const second = engineWith(parked, crashed);
     expect(second.resumeFromJournal()).toBe(1);
@@ -225,8 +237,9 @@ it('refuses to start an execution whose journal cannot be written, and says why;
   expect(parked).toHaveLength(names.length);
   await engine.shutdown();
   for (const name of names) {
-    const journal = readJournal<{ cursor?: { stateName: string }; dispatched?: { stateName: string } }>(readFileSync(join(dir, `${name}.json`), 'utf8')) ?? {};
-    expect([journal.cursor?.stateName, journal.dispatched?.stateName]).toEqual(['Wait', 'Wait']);
+    const arn = `${engine.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+    const journal = journaled<{ cursor?: { stateName: string }; dispatched?: { stateName: string } }>(dir, arn);
+    expect([journal?.cursor?.stateName, journal?.dispatched?.stateName]).toEqual(['Wait', 'Wait']);
   }
 });
 
@@ -250,57 +263,63 @@ it('resumes a waiting execution after a restart: same token, no second dispatch'
   expect(record.history.filter((e) => e.type === 'StateEntered').map((e) => e.stateName)).toEqual(['Prepare', 'Wait', 'Finish']);
 });
 
-it('a journal is its snapshots, one line each: a torn last line (a crash mid-append) resumes from the one before, and the end is appended last', async () => {
+it('a journal is its snapshots, one line each: a torn last line (a crash mid-append) resumes from the one before; an earlier version\'s file is read and folded in; a start compacts, an end is appended', async () => {
   const parked: string[] = [];
   const first = engineWith(parked, dir);
   const { executionArn } = await first.startExecution({ name: 'torn', input: '{"t":1}' });
   const token = await parkedToken(parked);
   await first.shutdown();
-  const written = readFileSync(join(dir, 'torn.json'), 'utf8');
+  const written = journalLines(dir);
   // The start, then the states entered and the dispatch: appended, not rewritten (the states
   // entered in one turn of the event loop share one snapshot).
-  expect(written.split('\n').filter(Boolean).length).toBeGreaterThan(1);
-  const last = readJournal<{ dispatched?: { stateName: string } }>(written);
-  expect(last?.dispatched).toEqual({ stateName: 'Wait' });
+  expect(written.length).toBeGreaterThan(1);
+  expect(journaled<{ dispatched?: { stateName: string } }>(dir, executionArn)?.dispatched).toEqual({ stateName: 'Wait' });
 
   const crashed = mkdtempSync(join(tmpdir(), 'warden-engine-torn-'));
   try {
-    // Its last snapshot torn; and a journal as earlier versions wrote it (one JSON document, no newline).
-    writeFileSync(join(crashed, 'torn.json'), `${written}\n{"record":{"executionArn":"${executionArn}","status":"SUCC`);
-    const { executionArn: oldArn } = await (async () => {
+    // Its last snapshot torn.
+    writeFileSync(join(crashed, JOURNAL_FILE), `${written.join('\n')}\n{"record":{"executionArn":"${executionArn}","status":"SUCC`);
+    // And an execution as earlier versions journaled it: a file of its own (here one JSON document, no newline).
+    const older = await (async () => {
       const olderParked: string[] = [];
-      const older = engineWith(olderParked, dir);
-      const started = await older.startExecution({ name: 'older-format', input: '{"o":1}' });
+      const engine = engineWith(olderParked, dir);
+      const started = await engine.startExecution({ name: 'older-format', input: '{"o":1}' });
       await parkedToken(olderParked);
-      await older.shutdown();
-      return started;
+      await engine.shutdown();
+      return started.executionArn;
     })();
-    writeFileSync(join(crashed, 'older-format.json'), JSON.stringify(readJournal(readFileSync(join(dir, 'older-format.json'), 'utf8'))));
+    writeFileSync(join(crashed, 'older-format.json'), JSON.stringify(journaled(dir, older)));
 
     const afterRestart: string[] = [];
     const second = engineWith(afterRestart, crashed);
     expect(second.resumeFromJournal()).toBe(2);
+    // The start compacted the log to one line per execution, the earlier version's file folded in.
+    expect(existsSync(join(crashed, 'older-format.json'))).toBe(false);
+    expect(journalLines(crashed).map((line) => (JSON.parse(line) as { record: { executionArn: string } }).record.executionArn)).toEqual([older, executionArn]);
     await second.sendTaskSuccess(token, JSON.stringify({ approved: true }));
     const record = await second.waitForEnd(executionArn);
     expect(record.status).toBe('SUCCEEDED');
     expect(afterRestart).toEqual([]);
-    expect(second.describeExecution(oldArn).status).toBe('RUNNING');
+    expect(second.describeExecution(older).status).toBe('RUNNING');
     await second.shutdown();
-    // The ended execution's journal ends with its end, after the torn line and the rest.
-    const ended = readFileSync(join(crashed, 'torn.json'), 'utf8');
-    expect(ended.startsWith(written)).toBe(true);
-    expect(JSON.parse(ended.trim().split('\n').at(-1)!)).toMatchObject({ record: { status: 'SUCCEEDED' } });
+    // The end is appended last.
+    const ended = journalLines(crashed);
+    expect(ended.length).toBeGreaterThan(2);
+    expect(JSON.parse(ended.at(-1)!)).toMatchObject({ record: { executionArn, status: 'SUCCEEDED' } });
+    expect(JSON.parse(ended.at(-1)!)).not.toHaveProperty('cursor');
 
-    // The next start makes it its end alone (no state input, no earlier line), and still knows it ended.
+    // The next start makes the log each execution's last line alone, and still knows which ended.
     const third = engineWith([], crashed);
     expect(third.resumeFromJournal()).toBe(1);
     expect(third.describeExecution(executionArn).status).toBe('SUCCEEDED');
+    expect(third.describeExecution(older).status).toBe('RUNNING');
     await third.shutdown();
-    const compacted = readFileSync(join(crashed, 'torn.json'), 'utf8');
-    expect(compacted.trim().split('\n')).toHaveLength(1);
-    expect(JSON.parse(compacted)).toMatchObject({ record: { status: 'SUCCEEDED' } });
-    expect(JSON.parse(compacted)).not.toHaveProperty('cursor');
-    expect(readdirSync(crashed).filter((file) => file.endsWith('.tmp'))).toEqual([]);
+    const compacted = journalLines(crashed).map((line) => JSON.parse(line) as { record: { executionArn: string; status: string } });
+    expect(compacted.map((snapshot) => [snapshot.record.executionArn, snapshot.record.status])).toEqual([
+      [older, 'RUNNING'],
+      [executionArn, 'SUCCEEDED'],
+    ]);
+    expect(readdirSync(crashed)).toEqual([JOURNAL_FILE]);
   } finally {
     rmSync(crashed, { recursive: true, force: true });
   }
