@@ -1,5 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { FUNCTION_NAMES, handlerModule, type FunctionName, type HostMessage, type HostReply, type InstrumentModule, type SerializedError } from './functions-protocol';
+import type * as Clients from '../lambdas/shared/adapters/aws/clients';
 
 /**
  * The worker side of `FunctionsWorker` (local/functions.ts): the Lambda handlers, loaded once in a
@@ -27,6 +28,53 @@ function serializeError(error: unknown): SerializedError {
   return { name: error.name, message: error.message, ...(error.stack ? { stack: error.stack } : {}), fields };
 }
 
+/** The parts of a Smithy HTTP request and response the Step Functions client's transport reads and writes. */
+interface SdkHttpRequest {
+  headers: Record<string, string>;
+  body?: unknown;
+}
+interface SdkHttpResponse {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: Uint8Array;
+}
+
+const sfnCalls = new Map<number, { resolve(answer: { status: number; body: string }): void; reject(error: Error): void }>();
+let nextSfnCall = 1;
+
+/**
+ * The transport of the handlers' Step Functions client (the SDK's `requestHandler`): each call
+ * crosses the thread's port to the local engine, which answers it as its HTTP server would. The
+ * client serialises, signs and parses as it does over HTTP. A loopback HTTP call cost this thread
+ * 0.64 ms of CPU against 0.21 ms for the same SDK call without the connection, and the engine's
+ * thread its HTTP parsing.
+ */
+const sfnOverPort = {
+  handle(request: SdkHttpRequest, options?: { abortSignal?: { aborted: boolean; addEventListener?(type: 'abort', listener: () => void): void } }): Promise<{ response: SdkHttpResponse }> {
+    const abortError = () => Object.assign(new Error('Request aborted'), { name: 'AbortError' });
+    if (options?.abortSignal?.aborted) return Promise.reject(abortError());
+    const target = Object.entries(request.headers).find(([name]) => name.toLowerCase() === 'x-amz-target')?.[1] ?? '';
+    const bytes = request.body as Uint8Array | string | undefined;
+    // Its bytes as they are: the SDK's JSON body is a Uint8Array that warns when read as a string.
+    const body = bytes === undefined ? '' : typeof bytes === 'string' ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+    const id = nextSfnCall++;
+    return new Promise<{ status: number; body: string }>((resolve, reject) => {
+      sfnCalls.set(id, { resolve, reject });
+      options?.abortSignal?.addEventListener?.('abort', () => {
+        if (sfnCalls.delete(id)) reject(abortError());
+      });
+      port.postMessage({ sfn: { id, target, body } } satisfies HostReply);
+    }).then(({ status, body: answer }) => ({
+      response: { statusCode: status, headers: { 'content-type': 'application/x-amz-json-1.0' }, body: Buffer.from(answer, 'utf8') },
+    }));
+  },
+  updateHttpClientConfig(): void {},
+  httpHandlerConfigs(): Record<string, never> {
+    return {};
+  },
+  destroy(): void {},
+};
+
 function main(): void {
   // The stack's environment is this thread's process.env already (the Worker's `env`).
   const { instrument } = workerData as { instrument?: string };
@@ -36,6 +84,9 @@ function main(): void {
     const module = require(handlerModule(name)) as { handler: Handler };
     handlers.set(name, module.handler);
   }
+  // The handlers' Step Functions client (one per thread, as per container) talks to the engine over the port.
+  const { sfnClient } = require('../lambdas/shared/adapters/aws/clients') as typeof Clients;
+  (sfnClient().config as { requestHandler: unknown }).requestHandler = sfnOverPort;
   const instrumented = instrument ? (require(instrument) as InstrumentModule).instrument((message) => port.postMessage({ instrument: message } satisfies HostReply)) : undefined;
   port.on('message', (message: HostMessage) => {
     if (message.kind === 'env') {
@@ -44,6 +95,12 @@ function main(): void {
     }
     if (message.kind === 'instrument') {
       instrumented?.(message.message);
+      return;
+    }
+    if (message.kind === 'sfn') {
+      const call = sfnCalls.get(message.id);
+      sfnCalls.delete(message.id);
+      call?.resolve({ status: message.status, body: message.body });
       return;
     }
     const { id, name, payload, context } = message;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { LambdaLikeContext } from './sfn/engine';
-import type { FunctionName, HostMessage, HostReply, SerializedError } from './functions-protocol';
+import type { FunctionName, HostMessage, HostReply, SerializedError, SfnCall } from './functions-protocol';
 
 /**
  * The Lambda handlers on a thread of their own, as Lambda runs them apart from API Gateway and
@@ -75,6 +75,8 @@ export class FunctionsWorker {
   private stopping = false;
   /** What the handlers read: the start's environment and every later `setEnv`, for a fresh thread too. */
   private readonly env: Record<string, string>;
+  /** What answers the handlers' Step Functions calls (`serveStepFunctions`). */
+  private stepFunctions: ((target: string, body: string) => Promise<{ status: number; body: string }>) | undefined;
 
   constructor(private readonly options: FunctionsWorkerOptions) {
     this.env = { ...options.env };
@@ -90,6 +92,14 @@ export class FunctionsWorker {
   setEnv(env: Record<string, string>): void {
     Object.assign(this.env, env);
     if (!this.thread.ended) this.post({ kind: 'env', env });
+  }
+
+  /**
+   * Answers the Step Functions calls of the handlers' SDK client (their transport is the thread's
+   * port: local/functions-host.ts) with the local engine's protocol (local/sfn/server.ts).
+   */
+  serveStepFunctions(answer: (target: string, body: string) => Promise<{ status: number; body: string }>): void {
+    this.stepFunctions = answer;
   }
 
   /** To the instrument module, after every message posted before it. */
@@ -164,6 +174,8 @@ export class FunctionsWorker {
           void worker.terminate();
         } else if ('instrument' in reply) {
           instrument?.onMessage(reply.instrument);
+        } else if ('sfn' in reply) {
+          void this.answerStepFunctions(thread, reply.sfn);
         } else {
           this.settle(thread, reply);
         }
@@ -181,6 +193,14 @@ export class FunctionsWorker {
     // Whoever starts the stack awaits `started()`; a thread that ends later has nobody waiting on it.
     thread.ready.catch(() => undefined);
     return thread;
+  }
+
+  private async answerStepFunctions(thread: Thread, call: SfnCall): Promise<void> {
+    const answer = this.stepFunctions
+      ? await this.stepFunctions(call.target, call.body)
+      : { status: 503, body: JSON.stringify({ __type: 'ServiceUnavailable', message: 'the local Step Functions is not started yet' }) };
+    // A thread that ended meanwhile has nobody waiting for it.
+    if (!thread.ended) thread.worker.postMessage({ kind: 'sfn', id: call.id, ...answer } satisfies HostMessage);
   }
 
   private post(message: HostMessage): void {

@@ -4,7 +4,7 @@ import { startEmulators } from './emulators';
 import { LocalStepFunctions, type LocalLambda } from './sfn/engine';
 import { FunctionsWorker, type FunctionsWorkerOptions } from './functions';
 import { FUNCTION_NAMES, handlerModule, type FunctionName } from './functions-protocol';
-import { startSfnServer } from './sfn/server';
+import { answerSfnCall, startSfnServer } from './sfn/server';
 import { STATE_MACHINE_ARN_ENV } from '../lambdas/shared/tables';
 import { governedRequestDefinition } from '../lib/asl';
 import { CONNECTORS_ENV, ConnectorsConfig, type ConnectorsSetting } from '../lambdas/shared/connectors/config';
@@ -142,6 +142,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     ...(options.dataDir ? { journalDir: join(options.dataDir, 'sfn') } : {}),
   });
   const sfn = await startSfnServer(engine);
+  // The handlers' own Step Functions client reaches the engine through their thread's port; the HTTP endpoint serves everyone else.
+  worker?.serveStepFunctions((target, body) => answerSfnCall(engine, target, body));
   const setEnv = (vars: Record<string, string>) => {
     Object.assign(env, vars);
     Object.assign(process.env, vars);

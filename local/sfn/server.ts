@@ -9,6 +9,9 @@ import { LocalStepFunctions, SfnError, type ExecutionRecord } from './engine';
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
+/** The protocol's content type (awsJson1_0). */
+export const SFN_CONTENT_TYPE = 'application/x-amz-json-1.0';
+
 const seconds = (date: Date) => date.getTime() / 1000;
 
 function describe(record: ExecutionRecord) {
@@ -79,6 +82,26 @@ async function readBody(request: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/**
+ * One call of the protocol: its `X-Amz-Target` and body text, answered with the status and body
+ * the HTTP server sends. The handlers' thread sends its SDK client's calls here over its port
+ * (local/functions.ts), the rest over HTTP.
+ */
+export async function answerSfnCall(engine: LocalStepFunctions, target: string, text: string): Promise<{ status: number; body: string }> {
+  try {
+    const name = target.replace(/^AWSStepFunctions\./, '');
+    if (!Object.hasOwn(OPERATIONS, name)) throw new SfnError('UnknownOperationException', 'Unsupported operation');
+    const operation = OPERATIONS[name];
+    if (text.length > MAX_BODY_BYTES) throw new SfnError('ValidationException', 'request too large');
+    const body = (text ? JSON.parse(text) : {}) as Record<string, unknown>;
+    return { status: 200, body: JSON.stringify(await operation(engine, body)) };
+  } catch (error) {
+    if (error instanceof SfnError) return { status: 400, body: JSON.stringify({ __type: error.type, message: error.message }) };
+    if (error instanceof SyntaxError) return { status: 400, body: JSON.stringify({ __type: 'SerializationException', message: 'body is not JSON' }) };
+    return { status: 500, body: JSON.stringify({ __type: 'InternalFailure', message: 'internal error' }) };
+  }
+}
+
 export interface RunningSfnServer {
   endpoint: string;
   server: Server;
@@ -87,22 +110,21 @@ export interface RunningSfnServer {
 
 export async function startSfnServer(engine: LocalStepFunctions, port = 0): Promise<RunningSfnServer> {
   const server = createServer((request, response) => {
-    const reply = (status: number, body: unknown) => {
-      response.writeHead(status, { 'content-type': 'application/x-amz-json-1.0' });
-      response.end(JSON.stringify(body));
+    const reply = ({ status, body }: { status: number; body: string }) => {
+      response.writeHead(status, { 'content-type': SFN_CONTENT_TYPE });
+      response.end(body);
     };
     void (async () => {
+      const target = String(request.headers['x-amz-target'] ?? '');
+      if (request.method !== 'POST') return reply({ status: 400, body: JSON.stringify({ __type: 'UnknownOperationException', message: 'Unsupported operation' }) });
+      let text: string;
       try {
-        const target = String(request.headers['x-amz-target'] ?? '');
-        const operation = OPERATIONS[target.replace(/^AWSStepFunctions\./, '')];
-        if (request.method !== 'POST' || !operation) throw new SfnError('UnknownOperationException', 'Unsupported operation');
-        const text = await readBody(request);
-        const body = (text ? JSON.parse(text) : {}) as Record<string, unknown>;
-        reply(200, await operation(engine, body));
+        text = await readBody(request);
       } catch (error) {
-        if (error instanceof SfnError) reply(400, { __type: error.type, message: error.message });
-        else reply(500, { __type: 'InternalFailure', message: 'internal error' });
+        const type = error instanceof SfnError ? error.type : 'InternalFailure';
+        return reply({ status: error instanceof SfnError ? 400 : 500, body: JSON.stringify({ __type: type, message: error instanceof SfnError ? error.message : 'internal error' }) });
       }
+      reply(await answerSfnCall(engine, target, text));
     })();
   });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));

@@ -128,6 +128,46 @@ describe("the local stack's handlers on their own thread", () => {
   });
 });
 
+describe("the handlers' Step Functions client", () => {
+  /** What the thread's own client answers for DescribeExecution of `executionArn`. */
+  async function describeFromThread(executionArn: string): Promise<Record<string, unknown>> {
+    const before = answers.length;
+    stack.worker!.instrumentMessage({ describe: executionArn });
+    for (let i = 0; i < 400 && answers.length === before; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    return answers[before] as unknown as Record<string, unknown>;
+  }
+
+  it('reaches the local engine through the thread, not its HTTP endpoint, with the errors the SDK names', async () => {
+    const submitted = await stack.gateway(
+      httpEvent({
+        routeKey: 'POST /v1/requests',
+        path: '/v1/requests',
+        caller: requester,
+        body: { text: 'Route ticket T-2001 to technical', action: 'ticket_routing', fields: { ticketId: 'T-2001', queue: 'technical', priority: 'normal', summary: 'no sound on the headset' } },
+      }),
+    );
+    expect(submitted.statusCode).toBe(202);
+    const requestId = String(bodyOf(submitted).requestId);
+    const executionArn = `${stack.engine.stateMachineArn.replace(':stateMachine:', ':execution:')}:${requestId}`;
+    await stack.engine.waitForEnd(executionArn);
+
+    // A fresh thread whose SDK endpoint for Step Functions answers nothing: its client still reaches the engine.
+    const logged = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      stack.worker!.setEnv({ AWS_ENDPOINT_URL_SFN: 'http://127.0.0.1:9' });
+      stack.worker!.instrumentMessage({ crash: 'a fresh thread, please' });
+      await stack.gateway(httpEvent({ routeKey: 'GET /health', path: '/health' })).catch(() => undefined);
+    } finally {
+      logged.mockRestore();
+    }
+    expect((await stack.gateway(httpEvent({ routeKey: 'GET /health', path: '/health' }))).statusCode).toBe(200);
+    expect((await threadEnv('AWS_ENDPOINT_URL_SFN')).value).toBe('http://127.0.0.1:9');
+
+    expect(await describeFromThread(executionArn)).toMatchObject({ described: { status: 'SUCCEEDED', name: requestId } });
+    expect(await describeFromThread(`${executionArn}-missing`)).toMatchObject({ describedError: { name: 'ExecutionDoesNotExist' } });
+  });
+});
+
 describe('a handlers thread that cannot load', () => {
   it('fails the start with why', async () => {
     const missing = join(__dirname, '../fixtures/functions/no-such-module.ts');
