@@ -38,6 +38,7 @@ const COMMAND = {
     'cold-runs': { type: 'string', value: 'n', default: '15', description: 'fresh imports of each bundle for the cold-start medians' },
     cycles: { type: 'string', value: 'n', default: '25', description: 'escalated cycles timed against their replays' },
     requests: { type: 'string', value: 'n', default: '400', description: 'requests per throughput run' },
+    warmup: { type: 'string', value: 'n', default: String(THROUGHPUT.warmup), description: 'untimed requests before each throughput run, and as many replays before each of its ceilings' },
     clients: { type: 'string', value: 'n,n', default: THROUGHPUT.clients.join(','), description: 'concurrent clients, one throughput run (and fresh stack) each' },
     'text-runs': { type: 'string', value: 'n', default: '100', description: 'timed runs of each step on each hostile text' },
     skip: { type: 'string', value: 'sections', default: '', description: `sections to leave out, comma-separated: ${SECTIONS.join(', ')}` },
@@ -64,6 +65,7 @@ interface BenchOptions {
   textRuns: number;
   cycles: number;
   requests: number;
+  warmup: number;
   clients: number[];
   skip: Set<string>;
   out: string;
@@ -80,6 +82,7 @@ function readOptions(args: CliValues<typeof COMMAND.options>): BenchOptions {
     textRuns: positiveInteger('text-runs', args['text-runs']),
     cycles: positiveInteger('cycles', args.cycles),
     requests: positiveInteger('requests', args.requests),
+    warmup: positiveInteger('warmup', args.warmup),
     clients: args.clients.split(',').map((c) => positiveInteger('clients', c)),
     skip,
     out: args.out !== undefined ? resolve(join(__dirname, '..'), args.out) : args.phase ? join(tmpdir(), 'warden-bench-phase.json') : join(__dirname, 'results.json'),
@@ -169,7 +172,7 @@ async function runPhase(phase: string, options: BenchOptions): Promise<void> {
       const run = await measureThroughput(bench, {
         clients,
         requests: options.requests,
-        warmup: clients * 2,
+        warmup: options.warmup,
         deadlineMs: 240_000,
         log,
         progress,
@@ -191,7 +194,7 @@ function child<T>(phase: string, timeoutMs: number, options: BenchOptions): Prom
   const argv = [
     ...process.execArgv,
     __filename,
-    ...['--phase', phase, '--out', out, '--cycles', String(options.cycles), '--requests', String(options.requests)],
+    ...['--phase', phase, '--out', out, '--cycles', String(options.cycles), '--requests', String(options.requests), '--warmup', String(options.warmup)],
     ...(options.quiet ? ['--quiet'] : []),
   ];
   return new Promise<T>((resolve, reject) => {
@@ -265,7 +268,9 @@ function printPaths(paths: Record<string, PathFigures>): void {
 }
 
 function printThroughput(runs: ThroughputRun[]): void {
-  log(`\nLocal throughput and latency: auto-approved structured ticket routings, POST → execution end → GET COMPLETED (budget ≥ ${THROUGHPUT.vsIoCeiling}× the I/O ceiling, ${THROUGHPUT.lost} lost)`);
+  log(
+    `\nLocal throughput and latency: auto-approved structured ticket routings, POST → execution end → GET COMPLETED, after ${runs[0]?.warmup ?? '?'} untimed (budget ≥ ${THROUGHPUT.vsIoCeiling}× the I/O ceiling, ${THROUGHPUT.lost} lost)`,
+  );
   const rows: (string | number)[][] = [
     ['clients', 'requests', 'completed', 'other end', 'lost', 'seconds', 'req/s', 'p50 ms', 'p99 ms', 'CPU ms/req', 'I/O ceiling req/s', 'its CPU ms/req', '× ceiling', ''],
   ];
@@ -275,7 +280,7 @@ function printThroughput(runs: ThroughputRun[]): void {
   log(table(rows));
   const calls = runs[0]?.ioCeiling.callsPerRequest;
   log(
-    `I/O ceiling: one request's ${calls} calls to the emulators (DynamoDB, S3, and KMS for the audit signatures) replayed by as many concurrent loops with plain SDK clients against the same emulators, the clients on a thread of their own as the handlers' are (local/functions.ts); CPU ms/req is the whole process's (user + system, every thread), so the difference of the two is what Warden's own work costs per request.`,
+    `I/O ceiling: one request's ${calls} calls to the emulators (DynamoDB, S3, and KMS for the audit signatures) replayed by as many concurrent loops with plain SDK clients against the same emulators (after as many untimed replays as Warden had untimed requests), the clients on a thread of their own as the handlers' are (local/functions.ts); CPU ms/req is the whole process's (user + system, every thread), so the difference of the two is what Warden's own work costs per request.`,
   );
   log(
     `The same replays with their clients on the main thread, beside the emulators (how the ceiling was measured while the handlers ran there): ${runs
@@ -342,7 +347,7 @@ async function main(args: CliValues<typeof COMMAND.options>): Promise<number> {
     log('\n[3/5] throughput (local stack, one fresh stack per concurrency)');
     results.throughput = [];
     for (const clients of options.clients) {
-      log(`  ${clients} clients × ${options.requests} requests`);
+      log(`  ${clients} clients × ${options.requests} requests, after ${options.warmup} untimed`);
       results.throughput.push(await child<ThroughputRun>(`throughput-${clients}`, 300_000, options));
     }
   }

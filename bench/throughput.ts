@@ -11,7 +11,9 @@ import { ReplayThread } from './replay-thread';
  * POST a structured ticket routing (no model, no human; purchase orders to one vendor stop running
  * with no human once 5,000 is committed to it, so they cannot be sent again and again), wait on
  * the local engine for its execution to end, GET the request and check it is COMPLETED. Latency
- * is POST to that answer; throughput is completed requests over the wall time of the run.
+ * is POST to that answer; throughput is completed requests over the wall time of the run, after
+ * `warmup` untimed requests made the same way (and the ceiling's after as many untimed replays):
+ * both sides at steady state.
  *
  * The routings take their tickets in turn from a pool of seeded open tickets, several per client,
  * and so do the I/O ceiling's replays: no two requests in flight update the same item, on either side.
@@ -23,6 +25,8 @@ const TICKETS_PER_CLIENT = 4;
 export interface ThroughputRun {
   clients: number;
   requests: number;
+  /** Untimed requests before the timed ones, and untimed replays before each ceiling's. */
+  warmup: number;
   completed: number;
   /** Ended in another terminal status (REJECTED, FAILED, …): reached an end, but not the expected one. */
   notCompleted: number;
@@ -75,10 +79,19 @@ export async function measureThroughput(
     return { status: String(read.body.status), ms: performance.now() - started };
   };
 
-  // Warm the handlers and the emulators (JIT, connection pools) with a few untimed requests.
+  // Warm the handlers, the engine and the emulators (JIT, connection pools) with untimed requests,
+  // made as the timed ones are: by as many clients, each one after the other.
   const warming = options.progress.phase(`throughput, ${options.clients} clients: warm-up`, options.warmup);
   try {
-    await Promise.all(Array.from({ length: options.warmup }, () => oneRequest().then(() => warming.tick())));
+    let warmed = 0;
+    const warm = async () => {
+      while (warmed < options.warmup) {
+        warmed++;
+        await oneRequest();
+        warming.tick();
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(options.clients, options.warmup) }, () => warm()));
   } finally {
     warming.end();
   }
@@ -130,13 +143,15 @@ export async function measureThroughput(
   const cpu = process.cpuUsage(cpuBefore);
   const requestsPerSecond = round(completed / seconds, 1);
   const sampleAs = () => withFreshIds(sample, sampleId, { [sampleTicket]: nextTicket() });
-  const mainThread = await measureIoCeiling(bench, sampleAs, 'main thread', options.clients, options.requests, options.progress);
-  const offThread = await measureIoCeiling(bench, sampleAs, 'own thread', options.clients, options.requests, options.progress);
+  const ceiling = { workers: options.clients, requests: options.requests, warmup: options.warmup, progress: options.progress };
+  const mainThread = await measureIoCeiling(bench, sampleAs, 'main thread', ceiling);
+  const offThread = await measureIoCeiling(bench, sampleAs, 'own thread', ceiling);
   const ioCeiling = { callsPerRequest: sample.length, ...offThread };
   const ratio = round(requestsPerSecond / ioCeiling.requestsPerSecond, 2);
   return {
     clients: options.clients,
     requests: options.requests,
+    warmup: options.warmup,
     completed,
     notCompleted,
     lost,
@@ -154,15 +169,14 @@ export async function measureThroughput(
 /**
  * The ceiling: the sampled request's calls replayed `requests` times (fresh ids and the next ticket
  * each time, made before the clock starts) by `workers` concurrent loops, on this thread or on a
- * thread of their own (`ReplayThread`), after one untimed round that warms the clients.
+ * thread of their own (`ReplayThread`), after `warmup` untimed replays, as Warden's run is after
+ * as many untimed requests.
  */
 async function measureIoCeiling(
   bench: BenchServer,
   nextReplay: () => ReturnType<typeof withFreshIds>,
   where: 'main thread' | 'own thread',
-  workers: number,
-  requests: number,
-  progress: ProgressReporter,
+  { workers, requests, warmup, progress }: { workers: number; requests: number; warmup: number; progress: ProgressReporter },
 ): Promise<{ requestsPerSecond: number; cpuMsPerRequest: number }> {
   const { env } = bench.server.stack;
   let runner: { run(replays: RecordedCall[][]): Promise<{ seconds: number }>; destroy(): unknown };
@@ -175,7 +189,7 @@ async function measureIoCeiling(
   }
   const phase = progress.phase(`I/O ceiling, replays on the ${where}, ${workers} workers`, 1);
   try {
-    await runner.run(Array.from({ length: workers }, nextReplay));
+    await runner.run(Array.from({ length: warmup }, nextReplay));
     const replays = Array.from({ length: requests }, nextReplay);
     const cpuBefore = process.cpuUsage();
     const { seconds } = await runner.run(replays);
