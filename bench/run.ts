@@ -37,7 +37,7 @@ const COMMAND = {
   options: {
     'cold-runs': { type: 'string', value: 'n', default: '15', description: 'fresh imports of each bundle for the cold-start medians' },
     cycles: { type: 'string', value: 'n', default: '25', description: 'escalated cycles timed against their replays' },
-    requests: { type: 'string', value: 'n', default: '400', description: 'requests per throughput run' },
+    requests: { type: 'string', value: 'n', default: '800', description: 'timed requests per throughput run (and replays per ceiling)' },
     warmup: { type: 'string', value: 'n', default: String(THROUGHPUT.warmup), description: 'untimed requests before each throughput run, and as many replays before each of its ceilings' },
     clients: { type: 'string', value: 'n,n', default: THROUGHPUT.clients.join(','), description: 'concurrent clients, one throughput run (and fresh stack) each' },
     'text-runs': { type: 'string', value: 'n', default: '100', description: 'timed runs of each step on each hostile text' },
