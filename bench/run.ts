@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { FUNCTION_NAMES } from '../lib/function-names';
-import { positiveInteger, ProgressReporter, QUIET_OPTION, runCli, UsageError, type CliOption, type CliSpec, type CliValues } from '../scripts/cli';
+import { nonNegativeInteger, positiveInteger, ProgressReporter, QUIET_OPTION, runCli, UsageError, type CliOption, type CliSpec, type CliValues } from '../scripts/cli';
 import { checkBudgets, COLD_START, CYCLE, HOSTILE_TEXT, IO_CALLS, THROUGHPUT, TRANSITIONS, type BudgetVerdict } from './budgets';
 // Loaded where the cold start is measured: it builds the handlers' bundles with aws-cdk-lib, which
 // a local-stack phase (a child of this script) must not load (it wraps `fs` in its profiling).
@@ -82,7 +82,7 @@ function readOptions(args: CliValues<typeof COMMAND.options>): BenchOptions {
     textRuns: positiveInteger('text-runs', args['text-runs']),
     cycles: positiveInteger('cycles', args.cycles),
     requests: positiveInteger('requests', args.requests),
-    warmup: positiveInteger('warmup', args.warmup),
+    warmup: nonNegativeInteger('warmup', args.warmup),
     clients: args.clients.split(',').map((c) => positiveInteger('clients', c)),
     skip,
     out: args.out !== undefined ? resolve(join(__dirname, '..'), args.out) : args.phase ? join(tmpdir(), 'warden-bench-phase.json') : join(__dirname, 'results.json'),
@@ -348,7 +348,8 @@ async function main(args: CliValues<typeof COMMAND.options>): Promise<number> {
     results.throughput = [];
     for (const clients of options.clients) {
       log(`  ${clients} clients × ${options.requests} requests, after ${options.warmup} untimed`);
-      results.throughput.push(await child<ThroughputRun>(`throughput-${clients}`, 300_000, options));
+      // Its warm-up and timed requests, and as many replays for each of its two ceilings: about 40 ms each here, given 150.
+      results.throughput.push(await child<ThroughputRun>(`throughput-${clients}`, 120_000 + 150 * (options.warmup + options.requests), options));
     }
   }
 

@@ -1,6 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { FUNCTION_NAMES, handlerModule, type FunctionName, type HostMessage, type HostReply, type InstrumentModule, type SerializedError } from './functions-protocol';
 import type * as Clients from '../lambdas/shared/adapters/aws/clients';
+import { SFN_CONTENT_TYPE } from './sfn/protocol';
 
 /**
  * The worker side of `FunctionsWorker` (local/functions.ts): the Lambda handlers, loaded once in a
@@ -50,23 +51,29 @@ let nextSfnCall = 1;
  * thread its HTTP parsing.
  */
 const sfnOverPort = {
-  handle(request: SdkHttpRequest, options?: { abortSignal?: { aborted: boolean; addEventListener?(type: 'abort', listener: () => void): void } }): Promise<{ response: SdkHttpResponse }> {
-    const abortError = () => Object.assign(new Error('Request aborted'), { name: 'AbortError' });
-    if (options?.abortSignal?.aborted) return Promise.reject(abortError());
+  handle(request: SdkHttpRequest, options?: { abortSignal?: AbortSignal }): Promise<{ response: SdkHttpResponse }> {
+    const signal = options?.abortSignal;
+    // As the SDK's Node handler rejects an aborted call: its reason, or an AbortError.
+    const abortError = () => (signal?.reason instanceof Error ? signal.reason : Object.assign(new Error('Request aborted'), { name: 'AbortError' }));
+    if (signal?.aborted) return Promise.reject(abortError());
     const target = Object.entries(request.headers).find(([name]) => name.toLowerCase() === 'x-amz-target')?.[1] ?? '';
     const bytes = request.body as Uint8Array | string | undefined;
     // Its bytes as they are: the SDK's JSON body is a Uint8Array that warns when read as a string.
     const body = bytes === undefined ? '' : typeof bytes === 'string' ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
     const id = nextSfnCall++;
+    const onAbort = () => sfnCalls.get(id)?.reject(abortError());
     return new Promise<{ status: number; body: string }>((resolve, reject) => {
       sfnCalls.set(id, { resolve, reject });
-      options?.abortSignal?.addEventListener?.('abort', () => {
-        if (sfnCalls.delete(id)) reject(abortError());
-      });
+      signal?.addEventListener('abort', onAbort, { once: true });
       port.postMessage({ sfn: { id, target, body } } satisfies HostReply);
-    }).then(({ status, body: answer }) => ({
-      response: { statusCode: status, headers: { 'content-type': 'application/x-amz-json-1.0' }, body: Buffer.from(answer, 'utf8') },
-    }));
+    })
+      .finally(() => {
+        sfnCalls.delete(id);
+        signal?.removeEventListener('abort', onAbort);
+      })
+      .then(({ status, body: answer }) => ({
+        response: { statusCode: status, headers: { 'content-type': SFN_CONTENT_TYPE }, body: Buffer.from(answer, 'utf8') },
+      }));
   },
   updateHttpClientConfig(): void {},
   httpHandlerConfigs(): Record<string, never> {
@@ -98,9 +105,7 @@ function main(): void {
       return;
     }
     if (message.kind === 'sfn') {
-      const call = sfnCalls.get(message.id);
-      sfnCalls.delete(message.id);
-      call?.resolve({ status: message.status, body: message.body });
+      sfnCalls.get(message.id)?.resolve({ status: message.status, body: message.body });
       return;
     }
     const { id, name, payload, context } = message;

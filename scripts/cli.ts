@@ -109,6 +109,14 @@ export function positiveInteger(name: string, raw: string | undefined): number {
   return value;
 }
 
+export function nonNegativeInteger(name: string, raw: string | undefined): number {
+  const value = Number(raw);
+  if (raw === undefined || !/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(value)) {
+    throw new UsageError(`--${name} must be a whole number ≥ 0, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
 export function numberIn(name: string, raw: string | undefined, { min = 0, max = Number.POSITIVE_INFINITY } = {}): number {
   const value = Number(raw);
   if (raw === undefined || raw.trim() === '' || !Number.isFinite(value) || value < min || value > max) {

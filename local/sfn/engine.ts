@@ -203,7 +203,14 @@ export class LocalStepFunctions {
     this.executions.set(executionArn, journaled);
     this.tokens.set(journaled.token, executionArn);
     // On disk before the caller hears it started: a restart resumes it (from the start, until a state is entered).
-    await this.persist(journaled);
+    try {
+      await this.persist(journaled);
+    } catch (error) {
+      // Not started: a retry with the same name starts it afresh, instead of hearing it is already running.
+      this.executions.delete(executionArn);
+      this.tokens.delete(journaled.token);
+      throw error;
+    }
     // Stopped, or the engine shut down, while that was written: it does not run (a restart resumes it then).
     if (this.shuttingDown || journaled.record.status !== 'RUNNING') return { executionArn, startDate: journaled.record.startDate };
     this.run(journaled, this.definition, parsedInput);

@@ -1,4 +1,4 @@
-import { closeSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -130,10 +130,13 @@ export function compactJournal(dir: string, snapshots: Iterable<unknown>, legacy
         if (size >= 1 << 20) flush();
       }
       flush();
+      // On disk before it replaces the log: a crash after the rename must not leave a shorter one.
+      fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
     renameSync(temporary, path);
+    syncDirectory(dir);
   } catch (error) {
     try {
       rmSync(temporary, { force: true });
@@ -144,12 +147,29 @@ export function compactJournal(dir: string, snapshots: Iterable<unknown>, legacy
     return;
   }
   // Their snapshots are in the log now; one that cannot be removed is read again, under the log.
-  for (const file of legacyFiles) {
+  // (Earlier versions' temporary files, left by a crash mid-rewrite, go too.)
+  const leftovers = readdirSync(dir)
+    .filter((file) => file.endsWith('.json.tmp'))
+    .map((file) => join(dir, file));
+  for (const file of [...legacyFiles, ...leftovers]) {
     try {
       rmSync(file, { force: true });
     } catch (error) {
       console.error(`local Step Functions: ${file} left as it is (${error instanceof Error ? error.message : String(error)})`);
     }
+  }
+}
+
+/** The rename is on disk once the directory is (where the platform lets a directory be synced). */
+function syncDirectory(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch {
+    // Not every platform opens or syncs a directory (Windows): the rename stands as the file system keeps it.
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { LocalStepFunctions, SfnError, type ExecutionRecord } from './engine';
+import { SFN_CONTENT_TYPE } from './protocol';
 
 /**
  * The Step Functions JSON protocol (awsJson1_0, `X-Amz-Target: AWSStepFunctions.<Op>`) for the
@@ -9,8 +10,6 @@ import { LocalStepFunctions, SfnError, type ExecutionRecord } from './engine';
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
-/** The protocol's content type (awsJson1_0). */
-export const SFN_CONTENT_TYPE = 'application/x-amz-json-1.0';
 
 const seconds = (date: Date) => date.getTime() / 1000;
 
@@ -88,18 +87,28 @@ async function readBody(request: IncomingMessage): Promise<string> {
  * (local/functions.ts), the rest over HTTP.
  */
 export async function answerSfnCall(engine: LocalStepFunctions, target: string, text: string): Promise<{ status: number; body: string }> {
+  const failure = (status: number, type: string, message: string) => ({ status, body: JSON.stringify({ __type: type, message }) });
+  const operation = operationFor(target);
+  if (!operation) return failure(400, 'UnknownOperationException', 'Unsupported operation');
+  if (Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES) return failure(400, 'ValidationException', 'request too large');
+  let body: Record<string, unknown>;
   try {
-    const name = target.replace(/^AWSStepFunctions\./, '');
-    if (!Object.hasOwn(OPERATIONS, name)) throw new SfnError('UnknownOperationException', 'Unsupported operation');
-    const operation = OPERATIONS[name];
-    if (text.length > MAX_BODY_BYTES) throw new SfnError('ValidationException', 'request too large');
-    const body = (text ? JSON.parse(text) : {}) as Record<string, unknown>;
+    body = (text ? JSON.parse(text) : {}) as Record<string, unknown>;
+  } catch {
+    return failure(400, 'SerializationException', 'body is not JSON');
+  }
+  try {
     return { status: 200, body: JSON.stringify(await operation(engine, body)) };
   } catch (error) {
-    if (error instanceof SfnError) return { status: 400, body: JSON.stringify({ __type: error.type, message: error.message }) };
-    if (error instanceof SyntaxError) return { status: 400, body: JSON.stringify({ __type: 'SerializationException', message: 'body is not JSON' }) };
-    return { status: 500, body: JSON.stringify({ __type: 'InternalFailure', message: 'internal error' }) };
+    if (error instanceof SfnError) return failure(400, error.type, error.message);
+    return failure(500, 'InternalFailure', 'internal error');
   }
+}
+
+/** The operation an `X-Amz-Target` names, if it is one this engine serves. */
+function operationFor(target: string): Operation | undefined {
+  const name = target.replace(/^AWSStepFunctions\./, '');
+  return Object.hasOwn(OPERATIONS, name) ? OPERATIONS[name] : undefined;
 }
 
 export interface RunningSfnServer {
@@ -116,7 +125,10 @@ export async function startSfnServer(engine: LocalStepFunctions, port = 0): Prom
     };
     void (async () => {
       const target = String(request.headers['x-amz-target'] ?? '');
-      if (request.method !== 'POST') return reply({ status: 400, body: JSON.stringify({ __type: 'UnknownOperationException', message: 'Unsupported operation' }) });
+      // Refused before its body is read, as before.
+      if (request.method !== 'POST' || !operationFor(target)) {
+        return reply({ status: 400, body: JSON.stringify({ __type: 'UnknownOperationException', message: 'Unsupported operation' }) });
+      }
       let text: string;
       try {
         text = await readBody(request);

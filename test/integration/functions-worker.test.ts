@@ -163,8 +163,13 @@ describe("the handlers' Step Functions client", () => {
     expect((await stack.gateway(httpEvent({ routeKey: 'GET /health', path: '/health' }))).statusCode).toBe(200);
     expect((await threadEnv('AWS_ENDPOINT_URL_SFN')).value).toBe('http://127.0.0.1:9');
 
-    expect(await describeFromThread(executionArn)).toMatchObject({ described: { status: 'SUCCEEDED', name: requestId } });
-    expect(await describeFromThread(`${executionArn}-missing`)).toMatchObject({ describedError: { name: 'ExecutionDoesNotExist' } });
+    try {
+      expect(await describeFromThread(executionArn)).toMatchObject({ described: { status: 'SUCCEEDED', name: requestId } });
+      expect(await describeFromThread(`${executionArn}-missing`)).toMatchObject({ describedError: { name: 'ExecutionDoesNotExist' } });
+    } finally {
+      // For whatever runs next: the stack's own endpoint again, for this thread and a fresh one.
+      stack.worker!.setEnv({ AWS_ENDPOINT_URL_SFN: stack.env.AWS_ENDPOINT_URL_SFN });
+    }
   });
 });
 

@@ -112,7 +112,7 @@ it('a lock left by a process that no longer runs does not block a start, and is 
 
 /** Every path under `dir` (itself included) with its permission bits; links are not followed. */
 async function modesUnder(dir: string): Promise<{ path: string; mode: number; directory: boolean }[]> {
-  // The stack runs on meanwhile: a journal's temporary snapshot can be renamed away between readdir and lstat.
+  // The stack runs on meanwhile: a file can be renamed away between readdir and lstat (the journal's compaction at start, an emulator's own files).
   const info = await lstat(dir).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return undefined;
     throw error;

@@ -21,7 +21,7 @@ const SCRIPTS = [
   { script: 'eval', options: ['--provider <name>', '--dataset <name>', '--only <prefix>', '-q, --quiet'], bad: ['--dataset', 'nope'], badLine: '--dataset must be one of development, held-out, got "nope"' },
   {
     script: 'bench',
-    options: ['--cold-runs <n>', '--cycles <n>', '--requests <n>', '--clients <n,n>', '--text-runs <n>', '--skip <sections>', '--out <file>', '--check', '-q, --quiet'],
+    options: ['--cold-runs <n>', '--cycles <n>', '--requests <n>', '--warmup <n>', '--clients <n,n>', '--text-runs <n>', '--skip <sections>', '--out <file>', '--check', '-q, --quiet'],
     bad: ['--cycles', '0'],
     badLine: '--cycles must be a positive integer, got "0"',
   },

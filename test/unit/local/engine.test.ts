@@ -224,11 +224,14 @@ it('refuses to start an execution whose journal cannot be written, and says why;
     rmSync(broken, { recursive: true });
     writeFileSync(broken, '');
     await expect(engine.startExecution({ name: 'unwritable', input: '{}' })).rejects.toThrow(/journal write failed: .*ENOTDIR/);
+    // Not started, not remembered as running: a retry (the SDK retries a 500) is refused the same way, not told it runs.
+    await expect(engine.startExecution({ name: 'unwritable', input: '{}' })).rejects.toThrow(/journal write failed: .*ENOTDIR/);
+    expect(() => engine.describeExecution(`${engine.stateMachineArn.replace(':stateMachine:', ':execution:')}:unwritable`)).toThrow(/does not exist/);
     await engine.shutdown();
   } finally {
     rmSync(broken, { recursive: true, force: true });
   }
-  // Many executions at once: each journal ends with its execution's last snapshot, not an earlier one.
+  // Many executions at once: the journal holds each one's last snapshot last, not an earlier one.
   const parked: string[] = [];
   const engine = engineWith(parked, dir);
   const names = Array.from({ length: 20 }, (_, i) => `burst-${i}`);
