@@ -41,19 +41,25 @@ async function threadEnv(name: string): Promise<Answer> {
 
 const bodyOf = (response: APIGatewayProxyStructuredResultV2) => JSON.parse(String(response.body)) as Record<string, unknown>;
 
+/** A structured routing of T-2001 to `queue`, accepted, and its execution once it has ended. */
+async function routeAndWait(queue: string, summary: string) {
+  const submitted = await stack.gateway(
+    httpEvent({
+      routeKey: 'POST /v1/requests',
+      path: '/v1/requests',
+      caller: requester,
+      body: { text: `Route ticket T-2001 to ${queue}`, action: 'ticket_routing', fields: { ticketId: 'T-2001', queue, priority: 'normal', summary } },
+    }),
+  );
+  expect(submitted.statusCode).toBe(202);
+  const requestId = String(bodyOf(submitted).requestId);
+  const executionArn = `${stack.engine.stateMachineArn.replace(':stateMachine:', ':execution:')}:${requestId}`;
+  return { requestId, executionArn, execution: await stack.engine.waitForEnd(executionArn) };
+}
+
 describe("the local stack's handlers on their own thread", () => {
   it('runs the governed flow: a structured ticket routing is COMPLETED, its audit verified', async () => {
-    const submitted = await stack.gateway(
-      httpEvent({
-        routeKey: 'POST /v1/requests',
-        path: '/v1/requests',
-        caller: requester,
-        body: { text: 'Route ticket T-2001 to billing', action: 'ticket_routing', fields: { ticketId: 'T-2001', queue: 'billing', priority: 'normal', summary: 'charged twice' } },
-      }),
-    );
-    expect(submitted.statusCode).toBe(202);
-    const requestId = String(bodyOf(submitted).requestId);
-    const execution = await stack.engine.waitForEnd(`${stack.engine.stateMachineArn.replace(':stateMachine:', ':execution:')}:${requestId}`);
+    const { requestId, execution } = await routeAndWait('billing', 'charged twice');
     expect(execution.status).toBe('SUCCEEDED');
     const read = await stack.gateway(
       httpEvent({ routeKey: 'GET /v1/requests/{requestId}', path: `/v1/requests/${requestId}`, caller: requester, pathParameters: { requestId } }),
@@ -138,18 +144,7 @@ describe("the handlers' Step Functions client", () => {
   }
 
   it('reaches the local engine through the thread, not its HTTP endpoint, with the errors the SDK names', async () => {
-    const submitted = await stack.gateway(
-      httpEvent({
-        routeKey: 'POST /v1/requests',
-        path: '/v1/requests',
-        caller: requester,
-        body: { text: 'Route ticket T-2001 to technical', action: 'ticket_routing', fields: { ticketId: 'T-2001', queue: 'technical', priority: 'normal', summary: 'no sound on the headset' } },
-      }),
-    );
-    expect(submitted.statusCode).toBe(202);
-    const requestId = String(bodyOf(submitted).requestId);
-    const executionArn = `${stack.engine.stateMachineArn.replace(':stateMachine:', ':execution:')}:${requestId}`;
-    await stack.engine.waitForEnd(executionArn);
+    const { requestId, executionArn } = await routeAndWait('technical', 'no sound on the headset');
 
     // A fresh thread whose SDK endpoint for Step Functions answers nothing: its client still reaches the engine.
     const logged = jest.spyOn(console, 'error').mockImplementation(() => undefined);
