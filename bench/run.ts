@@ -275,7 +275,7 @@ function printThroughput(runs: ThroughputRun[]): void {
     ['clients', 'requests', 'completed', 'other end', 'lost', 'seconds', 'req/s', 'p50 ms', 'p99 ms', 'CPU ms/req', 'I/O ceiling req/s', 'its CPU ms/req', '× ceiling', ''],
   ];
   for (const r of runs) {
-    rows.push([r.clients, r.requests, r.completed, r.notCompleted, r.lost, r.seconds, r.requestsPerSecond, r.latencyMs.p50, r.latencyMs.p99, r.cpuMsPerRequest, r.ioCeiling.requestsPerSecond, r.ioCeiling.cpuMsPerRequest, r.ratio.toFixed(2), verdict(r.met)]);
+    rows.push([r.clients, r.requests, r.completed, r.notCompleted, r.lost, r.seconds, r.requestsPerSecond, r.latencyMs.p50, r.latencyMs.p99, r.cpuMsPerRequest, r.ioCeiling.requestsPerSecond, r.ioCeiling.cpuMsPerRequest, r.ratio.toFixed(3), verdict(r.met)]);
   }
   log(table(rows));
   const calls = runs[0]?.ioCeiling.callsPerRequest;
