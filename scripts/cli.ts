@@ -102,17 +102,17 @@ export function optionValue<T>(read: () => T): T {
 }
 
 export function positiveInteger(name: string, raw: string | undefined): number {
-  const value = Number(raw);
-  if (raw === undefined || !/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(value) || value < 1) {
-    throw new UsageError(`--${name} must be a positive integer, got ${JSON.stringify(raw)}`);
-  }
-  return value;
+  return integerAtLeast(name, raw, 1, 'a positive integer');
 }
 
 export function nonNegativeInteger(name: string, raw: string | undefined): number {
+  return integerAtLeast(name, raw, 0, 'a whole number ≥ 0');
+}
+
+function integerAtLeast(name: string, raw: string | undefined, min: number, wording: string): number {
   const value = Number(raw);
-  if (raw === undefined || !/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(value)) {
-    throw new UsageError(`--${name} must be a whole number ≥ 0, got ${JSON.stringify(raw)}`);
+  if (raw === undefined || !/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(value) || value < min) {
+    throw new UsageError(`--${name} must be ${wording}, got ${JSON.stringify(raw)}`);
   }
   return value;
 }
