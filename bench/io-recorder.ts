@@ -43,6 +43,9 @@ export interface Recorder {
   onCall(listener: Listener, options?: { putsTo?: string }): () => void;
 }
 
+/** Whether a listener watching `putsTo` (every table, if undefined) hears a put to `table` between recordings. */
+const watches = (putsTo: string | undefined, table: string | undefined) => putsTo === undefined || putsTo === table;
+
 /** The recording and its listeners, wherever the calls come from. */
 abstract class CallLog implements Recorder {
   recording = false;
@@ -84,13 +87,13 @@ abstract class CallLog implements Recorder {
 
   /** Whether a put to `table` between recordings has a listener. */
   protected watchesPutsTo(table: string | undefined): boolean {
-    for (const putsTo of this.listeners.values()) if (putsTo === undefined || putsTo === table) return true;
+    for (const putsTo of this.listeners.values()) if (watches(putsTo, table)) return true;
     return false;
   }
 
   protected emit(call: RecordedCall): void {
     if (this.recording) this.calls.push(call);
-    for (const [listener, putsTo] of this.listeners) if (this.recording || putsTo === undefined || putsTo === call.resource) listener(call);
+    for (const [listener, putsTo] of this.listeners) if (this.recording || watches(putsTo, call.resource)) listener(call);
   }
 
   protected abstract restarted(options: { capacity?: boolean }): void;

@@ -48,7 +48,7 @@ export type HostReply =
  * One call of the handlers' Step Functions client, as its HTTP request would carry it (the
  * operation in `X-Amz-Target`, the JSON body): the SDK serialises and signs it, and parses the
  * answer, as it does over HTTP; only the transport is the thread's port instead of a loopback
- * connection, which cost both threads about half a millisecond a call (local/functions-host.ts).
+ * connection (why: local/functions-host.ts).
  */
 export interface SfnCall {
   id: number;
